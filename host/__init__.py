@@ -1,0 +1,1 @@
+"""tinyprune host tools: the CLI, builds, emulator launchers, serial link, benchmarks."""

@@ -1,0 +1,68 @@
+"""The ``tinyprune`` command line. One command per verb; errors are one line, exit code 1."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.table import Table
+
+from host.console import console, emit_json
+from sdk.errors import TinypruneError
+
+app = typer.Typer(
+    name="tinyprune",
+    help="Compress neural networks and run them as static C on microcontrollers.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Compress neural networks and run them as static C on microcontrollers."""
+
+
+JSON_OPT = typer.Option(False, "--json", help="Print exactly one JSON object on stdout.")
+
+
+@app.command()
+def doctor(
+    quiet: bool = typer.Option(False, "--quiet", help="Print only what is missing."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Check the external tools (compilers, emulators, Python extras) and how to install any that are missing."""
+    from host.doctor import TOOLS, check
+
+    results = [(tool, *check(tool)) for tool in TOOLS]
+    if json_out:
+        emit_json({"tools": [{"name": t.name, "present": ok, "detail": d} for t, ok, d in results]})
+    elif not quiet:
+        table = Table(title="tinyprune doctor")
+        for col in ("tool", "for", "status", "version / how to install"):
+            table.add_column(col)
+        for tool, ok, detail in results:
+            table.add_row(tool.name, tool.purpose, "[green]ok[/]" if ok else "[red]missing[/]",
+                          detail)
+        console.print(table)
+    missing = [(t, d) for t, ok, d in results if not ok]
+    if quiet:
+        for tool, detail in missing:
+            console.print(f"missing: {tool.name} ({tool.purpose}): {detail}")
+        if not missing:
+            console.print("doctor: all tools present")
+    if missing:
+        raise typer.Exit(1)
+
+
+# Command groups from other modules register here.
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line on stderr and exit code 1."""
+    try:
+        app()
+    except TinypruneError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
