@@ -56,6 +56,35 @@ def doctor(
         raise typer.Exit(1)
 
 
+@app.command()
+def inspect(
+    model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Print a per-layer table: op, output shape, parameters, MACs, weight and activation bytes."""
+    from host.models import load_model_arg
+    from sdk.ir.summary import summarize
+
+    summary = summarize(load_model_arg(model))
+    if json_out:
+        emit_json(summary.to_json())
+        return
+    table = Table(title=f"{summary.name}  (inputs: "
+                  + ", ".join(f"{k} {list(v)}" for k, v in summary.input_shapes.items()) + ")")
+    for col, just in (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "right"),
+                      ("MACs", "right"), ("weight B", "right"), ("activation B", "right"),
+                      ("covers", "left")):
+        table.add_column(col, justify=just)
+    for r in summary.layers:
+        table.add_row(r.name, r.op, "x".join(map(str, r.output_shape)), f"{r.params:,}",
+                      f"{r.macs:,}", f"{r.weights_bytes:,}", f"{r.activation_bytes:,}",
+                      ", ".join(r.fused))
+    table.add_section()
+    table.add_row("total", "", "", f"{summary.params:,}", f"{summary.macs:,}",
+                  f"{summary.weights_bytes:,}", f"{summary.activation_bytes:,}", "")
+    console.print(table)
+
+
 # Command groups from other modules register here.
 
 

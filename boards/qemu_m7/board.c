@@ -1,0 +1,127 @@
+/* qemu_m7 board layer: ARM semihosting for files, console and exit; CMSDK timer0 as counter.
+ *
+ * The counter is the raw tick count of the mps2-an500's APB timer0 (25 MHz in virtual time).
+ * Run under `-icount shift=7` every instruction advances virtual time by exactly 128 ns, so
+ * a difference of ticks converts to an exact instruction count on the host
+ * (host/qemu.py: ticks_to_instructions); see docs/measurement.md.
+ */
+#include <stdint.h>
+
+#include "tp_board.h"
+
+/* Semihosting operation numbers (ARM "Semihosting for AArch32 and AArch64", v2.0). */
+enum {
+    SYS_OPEN = 0x01,
+    SYS_CLOSE = 0x02,
+    SYS_WRITE = 0x05,
+    SYS_READ = 0x06,
+    SYS_EXIT_EXTENDED = 0x20
+};
+
+/* SYS_OPEN modes, as indices into fopen's mode strings. */
+enum { OPEN_RB = 1, OPEN_W = 4, OPEN_WB = 5 };
+
+#define ADP_STOPPED_APPLICATION_EXIT 0x20026u
+
+typedef struct {
+    volatile uint32_t ctrl;
+    volatile uint32_t value;
+    volatile uint32_t reload;
+    volatile uint32_t intstatus;
+} cmsdk_timer_t;
+
+#define TIMER0 ((cmsdk_timer_t *)0x40000000u)
+
+static int32_t semihost(uint32_t op, const void *arg)
+{
+    register uint32_t r0 __asm("r0") = op;
+    register const void *r1 __asm("r1") = arg;
+    __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+    return (int32_t)r0;
+}
+
+static uint32_t length(const char *s)
+{
+    uint32_t n = 0;
+    while (s[n] != '\0') {
+        ++n;
+    }
+    return n;
+}
+
+static int32_t open_file(const char *name, uint32_t mode)
+{
+    const uint32_t args[3] = {(uint32_t)(uintptr_t)name, mode, length(name)};
+    return semihost(SYS_OPEN, args);
+}
+
+static void close_file(int32_t handle)
+{
+    const uint32_t args[1] = {(uint32_t)handle};
+    (void)semihost(SYS_CLOSE, args);
+}
+
+/* SYS_READ and SYS_WRITE return the number of bytes NOT transferred. */
+static uint32_t transfer(uint32_t op, int32_t handle, const void *buf, uint32_t size)
+{
+    const uint32_t args[3] = {(uint32_t)handle, (uint32_t)(uintptr_t)buf, size};
+    return size - (uint32_t)semihost(op, args);
+}
+
+void tp_board_init(void)
+{
+    /* Free-running down-counter over the full 32 bits, interrupt disabled so that nothing
+     * runs inside a measured region but the code being measured. */
+    TIMER0->ctrl = 0;
+    TIMER0->reload = 0xFFFFFFFFu;
+    TIMER0->value = 0xFFFFFFFFu;
+    TIMER0->ctrl = 1u;
+}
+
+uint32_t tp_board_counter(void)
+{
+    return 0xFFFFFFFFu - TIMER0->value;
+}
+
+int32_t tp_board_read_file(const char *name, void *buf, uint32_t size)
+{
+    const int32_t handle = open_file(name, OPEN_RB);
+    if (handle < 0) {
+        return -1;
+    }
+    const uint32_t got = transfer(SYS_READ, handle, buf, size);
+    close_file(handle);
+    return (int32_t)got;
+}
+
+int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size)
+{
+    const int32_t handle = open_file(name, OPEN_WB);
+    if (handle < 0) {
+        return -1;
+    }
+    const uint32_t put = transfer(SYS_WRITE, handle, buf, size);
+    close_file(handle);
+    return put == size ? 0 : -1;
+}
+
+void tp_board_puts(const char *text)
+{
+    /* ":tt" opened for writing is the emulator's stdout (SYS_WRITE0 would go to stderr). */
+    static int32_t console = -1;
+    if (console < 0) {
+        console = open_file(":tt", OPEN_W);
+    }
+    if (console >= 0) {
+        (void)transfer(SYS_WRITE, console, text, length(text));
+    }
+}
+
+void tp_board_exit(int32_t code)
+{
+    /* The extended exit carries a status (the plain SYS_EXIT on AArch32 only says 0 or 1). */
+    const uint32_t args[2] = {ADP_STOPPED_APPLICATION_EXIT, (uint32_t)code};
+    for (;;) {
+        (void)semihost(SYS_EXIT_EXTENDED, args);
+    }
+}

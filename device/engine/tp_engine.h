@@ -1,0 +1,115 @@
+/* tinyprune inference engine: shared types and kernel prototypes.
+ *
+ * Conventions (the same as the IR and TFLite):
+ *  - activations are NHWC; Conv2D filters are OHWI; depthwise filters are [1, kh, kw, C*M];
+ *    fully-connected weights are [out, in];
+ *  - every size and index is int32_t, so the same code is correct where int is 16 bits (MSP430);
+ *  - kernels never allocate: a kernel that needs scratch memory has a twin
+ *    `<kernel>_get_buffer_size()` and receives the buffer from the caller (the memory planner
+ *    reserves it in the arena);
+ *  - one kernel per file, named tp_<operation>_<type>: f32 today, s8 and binary later.
+ *
+ * Activations are a clamp range rather than an enum: relu is [0, +max], relu6 is [0, 6],
+ * none is the whole float range. The int8 kernels will take the same kind of range in the
+ * quantized domain, so one code path serves every fused activation.
+ */
+#ifndef TP_ENGINE_H
+#define TP_ENGINE_H
+
+#include <stdint.h>
+
+typedef int32_t tp_status;
+#define TP_OK 0
+#define TP_ERR_ARGUMENT (-1)
+
+/* Shape of a 4-D tensor. For filters: n = output channels, h = kernel height, w = kernel
+ * width, c = input channels (OHWI). For 2-D [batch, features] tensors: n = batch, c = features,
+ * h = w = 1. */
+typedef struct {
+    int32_t n;
+    int32_t h;
+    int32_t w;
+    int32_t c;
+} tp_dims;
+
+typedef struct {
+    int32_t h;
+    int32_t w;
+} tp_tile;
+
+/* Only the padding before the data matters to a kernel: the padding after it is implied by
+ * the output size, so asymmetric padding (stride-2 SAME) needs no extra field. */
+typedef struct {
+    int32_t top;
+    int32_t left;
+} tp_padding;
+
+typedef struct {
+    float min;
+    float max;
+} tp_activation_f32;
+
+typedef struct {
+    tp_tile stride;
+    tp_padding padding;
+    tp_activation_f32 activation;
+} tp_conv_params_f32;
+
+typedef struct {
+    tp_tile stride;
+    tp_padding padding;
+    int32_t depth_multiplier;
+    tp_activation_f32 activation;
+} tp_dw_conv_params_f32;
+
+typedef struct {
+    tp_tile stride;
+    tp_padding padding;
+    tp_activation_f32 activation;
+} tp_pool_params_f32;
+
+typedef struct {
+    tp_activation_f32 activation;
+} tp_fc_params_f32;
+
+typedef struct {
+    float beta;
+} tp_softmax_params_f32;
+
+/* Conv2D, any stride, dilation 1. bias may be NULL. */
+tp_status tp_convolve_f32(const tp_conv_params_f32 *params, const tp_dims *input_dims,
+                          const float *input, const tp_dims *filter_dims, const float *filter,
+                          const float *bias, const tp_dims *output_dims, float *output);
+
+/* DepthwiseConv2D: output channel c*M+m reads input channel c. filter_dims->c = C*M. */
+tp_status tp_depthwise_conv_f32(const tp_dw_conv_params_f32 *params, const tp_dims *input_dims,
+                                const float *input, const tp_dims *filter_dims,
+                                const float *filter, const float *bias,
+                                const tp_dims *output_dims, float *output);
+
+/* Max pooling over a window of kernel.h x kernel.w; padded positions are ignored. */
+tp_status tp_max_pool_f32(const tp_pool_params_f32 *params, const tp_dims *input_dims,
+                          const float *input, const tp_tile *kernel,
+                          const tp_dims *output_dims, float *output);
+
+/* Average pooling; the divisor counts only the window elements inside the input (TFLite). */
+tp_status tp_avg_pool_f32(const tp_pool_params_f32 *params, const tp_dims *input_dims,
+                          const float *input, const tp_tile *kernel,
+                          const tp_dims *output_dims, float *output);
+
+/* Fully connected: output[b][o] = bias[o] + sum_i input[b][i] * weights[o][i].
+ * input_dims: n = batch, c = inputs; output_dims->c = outputs. bias may be NULL. */
+tp_status tp_fully_connected_f32(const tp_fc_params_f32 *params, const tp_dims *input_dims,
+                                 const float *input, const float *weights, const float *bias,
+                                 const tp_dims *output_dims, float *output);
+
+/* Elementwise a + b over size elements. output may alias a or b. */
+tp_status tp_add_f32(const tp_activation_f32 *activation, const float *a, const float *b,
+                     int32_t size, float *output);
+
+/* Softmax over the last dimension (depth) of rows x depth values, numerically stable.
+ * output may alias input. */
+tp_status tp_softmax_f32(const tp_softmax_params_f32 *params, const float *input, int32_t rows,
+                         int32_t depth, float *output);
+
+#endif /* TP_ENGINE_H */
