@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.table import Table
@@ -83,6 +85,104 @@ def inspect(
     table.add_row("total", "", "", f"{summary.params:,}", f"{summary.macs:,}",
                   f"{summary.weights_bytes:,}", f"{summary.activation_bytes:,}", "")
     console.print(table)
+
+
+BOARD_OPT = typer.Option("qemu_m7", "--board", "-b", help="Board from boards/ (qemu_m7, host).")
+
+
+def _work_dir(model: str, board: str, out: str | None) -> Path:
+    return Path(out) if out else Path("build") / f"{Path(model).stem}-{board}"
+
+
+@app.command()
+def build(
+    model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
+    board: str = BOARD_OPT,
+    out: Optional[str] = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD]."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Generate C for MODEL, compile and link firmware for BOARD, and report its size.
+
+    Fails (exit 1) when the firmware does not fit the board, naming the memory region and
+    the overshoot in bytes.
+    """
+    from host.build import build_firmware
+    from host.models import load_model_arg
+    from host.reports import size_json, size_table
+
+    result = build_firmware(load_model_arg(model), board, _work_dir(model, board, out))
+    if json_out:
+        emit_json({**size_json(result), "elf": str(result.elf)})
+        return
+    console.print(size_table(result))
+    console.print(f"firmware: {result.elf}")
+
+
+@app.command()
+def run(
+    model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
+    board: str = BOARD_OPT,
+    input_file: Optional[str] = typer.Option(
+        None, "--input", "-i", help="Input tensor as .npy (NHWC, batch 1 optional); "
+        "default: a seeded random normal input."),
+    out: Optional[str] = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD]."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Build MODEL for BOARD, run one inference on it, compare with the host reference, and
+    print the output and per-step instruction counts."""
+    import numpy as np
+
+    from host.device_run import coerce_input, run_on_board
+    from host.models import load_model_arg
+    from host.reports import profile_table, size_json, steps_json
+
+    graph = load_model_arg(model)
+    if input_file is None:
+        shape = graph.tensors[graph.inputs[0]].shape
+        x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+        source = "random input (seed 0)"
+    else:
+        x = coerce_input(graph, _load_npy(input_file), input_file)
+        source = input_file
+    result = run_on_board(graph, board, x, _work_dir(model, board, out))
+    if json_out:
+        emit_json({**size_json(result.build), "max_rel_diff": result.max_rel_diff,
+                   "instructions": result.instructions, "layers": steps_json(result.steps),
+                   "output": result.output.tolist()})
+        return
+    console.print(f"input: {source}")
+    console.print(f"device output: {np.array2string(result.output, precision=6)}")
+    console.print(f"host reference: {np.array2string(result.reference, precision=6)}")
+    console.print(f"largest relative difference, device vs host: {result.max_rel_diff:.3g}")
+    console.print(profile_table(result.steps, f"{graph.name} on {board}"))
+
+
+def _load_npy(path: str):
+    import numpy as np
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise TinypruneError(f"{path}: no such input file") from None
+    except (ValueError, OSError) as exc:
+        raise TinypruneError(f"{path}: not a .npy array: {exc}") from None
+
+
+@app.command()
+def export(
+    model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
+    out: str = typer.Option(..., "--out", help="Folder for model.c/model.h and engine sources."),
+    prefix: str = typer.Option("tp_model", "--prefix",
+                               help="C symbol prefix, so several models link together."),
+) -> None:
+    """Write MODEL as C sources for your own firmware build: model.c, model.h, the engine
+    kernels it needs and a README with a minimal example."""
+    from host.models import load_model_arg
+    from sdk.codegen.export import export_model
+
+    gen = export_model(load_model_arg(model), out, prefix)
+    console.print(f"wrote {prefix} ({len(gen.steps)} steps, arena {gen.plan.arena_bytes:,} B, "
+                  f"weights {gen.weights_bytes:,} B) to {out}; see {Path(out) / 'README.md'}")
 
 
 # Command groups from other modules register here.

@@ -9,6 +9,10 @@ class ModelFileError(TinypruneError):
     """A model file is missing, corrupt or does not follow the schema."""
 
 
+class DataFileError(TinypruneError):
+    """A data file (radar recording, dataset) is missing, truncated or does not follow its layout."""
+
+
 class UnsupportedError(TinypruneError):
     """A feature, module, op or option that tinyprune does not support (yet)."""
 

@@ -6,6 +6,7 @@
  * (host/qemu.py: ticks_to_instructions); see docs/measurement.md.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "tp_board.h"
 
@@ -40,18 +41,9 @@ static int32_t semihost(uint32_t op, const void *arg)
     return (int32_t)r0;
 }
 
-static uint32_t length(const char *s)
-{
-    uint32_t n = 0;
-    while (s[n] != '\0') {
-        ++n;
-    }
-    return n;
-}
-
 static int32_t open_file(const char *name, uint32_t mode)
 {
-    const uint32_t args[3] = {(uint32_t)(uintptr_t)name, mode, length(name)};
+    const uint32_t args[3] = {(uint32_t)(uintptr_t)name, mode, (uint32_t)strlen(name)};
     return semihost(SYS_OPEN, args);
 }
 
@@ -113,7 +105,7 @@ void tp_board_puts(const char *text)
         console = open_file(":tt", OPEN_W);
     }
     if (console >= 0) {
-        (void)transfer(SYS_WRITE, console, text, length(text));
+        (void)transfer(SYS_WRITE, console, text, (uint32_t)strlen(text));
     }
 }
 

@@ -112,4 +112,35 @@ tp_status tp_add_f32(const tp_activation_f32 *activation, const float *a, const 
 tp_status tp_softmax_f32(const tp_softmax_params_f32 *params, const float *input, int32_t rows,
                          int32_t depth, float *output);
 
+/* acc + a * b. Where the FPU has a fused multiply-add (Cortex-M7 FPv5, M4 FPv4) use it
+ * explicitly: in strict C99 mode gcc does not contract a * b + c on its own, and a separate
+ * multiply and add cost two instructions. Elsewhere (host, MSP430) plain arithmetic. */
+#if defined(__GNUC__) && defined(__ARM_FEATURE_FMA)
+#define TP_MAC_F32(acc, a, b) __builtin_fmaf((a), (b), (acc))
+#else
+#define TP_MAC_F32(acc, a, b) ((acc) + (a) * (b))
+#endif
+
+/* Clip a sliding window to the data once per output position, so inner loops need no bounds
+ * checks: [*lo, *hi) are the kernel indices k whose position start + k lies in [0, size). */
+static inline void tp_clip_window(int32_t start, int32_t kernel, int32_t size, int32_t *lo,
+                                  int32_t *hi)
+{
+    *lo = start < 0 ? -start : 0;
+    *hi = start + kernel > size ? size - start : kernel;
+}
+
+/* Apply a fused activation (a clamp). Written with comparisons, not fminf/fmaxf, so it needs
+ * no libm and compiles to two compare-and-selects. */
+static inline float tp_clamp_f32(float value, const tp_activation_f32 *activation)
+{
+    if (value < activation->min) {
+        return activation->min;
+    }
+    if (value > activation->max) {
+        return activation->max;
+    }
+    return value;
+}
+
 #endif /* TP_ENGINE_H */

@@ -1,0 +1,61 @@
+/* Max pooling, float32, NHWC. Padded positions never win (they are skipped, as in TFLite):
+ * the window is clipped to the input once per output pixel. */
+#include "tp_engine.h"
+
+tp_status tp_max_pool_f32(const tp_pool_params_f32 *params, const tp_dims *input_dims,
+                          const float *input, const tp_tile *kernel,
+                          const tp_dims *output_dims, float *output)
+{
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t c = input_dims->c;
+    const int32_t out_h = output_dims->h;
+    const int32_t out_w = output_dims->w;
+    int32_t b;
+
+    if (output_dims->c != c || input_dims->n != output_dims->n) {
+        return TP_ERR_ARGUMENT;
+    }
+    for (b = 0; b < input_dims->n; b++) {
+        const float *in_image = input + b * in_h * in_w * c;
+        int32_t oy;
+        for (oy = 0; oy < out_h; oy++) {
+            const int32_t iy = oy * params->stride.h - params->padding.top;
+            int32_t ky_lo;
+            int32_t ky_hi;
+            int32_t ox;
+            tp_clip_window(iy, kernel->h, in_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < out_w; ox++) {
+                const int32_t ix = ox * params->stride.w - params->padding.left;
+                float *out = output + ((b * out_h + oy) * out_w + ox) * c;
+                const float *first;
+                int32_t kx_lo;
+                int32_t kx_hi;
+                int32_t ky;
+                int32_t ch;
+                tp_clip_window(ix, kernel->w, in_w, &kx_lo, &kx_hi);
+                /* Start from the first in-window value rather than -inf: no constant needed
+                 * and the result is exact for every input. */
+                first = in_image + ((iy + ky_lo) * in_w + ix + kx_lo) * c;
+                for (ch = 0; ch < c; ch++) {
+                    out[ch] = first[ch];
+                }
+                for (ky = ky_lo; ky < ky_hi; ky++) {
+                    int32_t kx;
+                    for (kx = kx_lo; kx < kx_hi; kx++) {
+                        const float *x = in_image + ((iy + ky) * in_w + ix + kx) * c;
+                        for (ch = 0; ch < c; ch++) {
+                            if (x[ch] > out[ch]) {
+                                out[ch] = x[ch];
+                            }
+                        }
+                    }
+                }
+                for (ch = 0; ch < c; ch++) {
+                    out[ch] = tp_clamp_f32(out[ch], &params->activation);
+                }
+            }
+        }
+    }
+    return TP_OK;
+}

@@ -1,0 +1,171 @@
+"""Build firmware for a board: generate the model's C, compile it with the engine, the app and
+the board's sources using the board's toolchain, link, and report what was built.
+
+The toolchain comes from board.json (``toolchain``): ``host-gcc`` (native build for tests),
+``arm-none-eabi`` (Cortex-M, GNU toolchain and newlib) or ``msp430-clang`` (clang-14 and
+ld.lld-14, as in the toolchains note). A model that does not fit fails here with the linker
+region, the board's limit and the overshoot in bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sdk.boards import Board, load_board
+from sdk.codegen.c_emitter import GeneratedModel, Step, generate_model
+from sdk.codegen.export import engine_sources, write_generated
+from sdk.codegen.memory_planner import MemoryPlan
+from sdk.errors import BuildError, ToolchainError, UnsupportedError
+from sdk.ir.graph import Graph
+from sdk.paths import DEVICE_DIR, ENGINE_DIR
+
+# app name -> (source in device/app, the profiling hook it defines)
+APPS = {"run": ("run_main.c", "tp_run_mark")}
+WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
+COMPILE_TIMEOUT_S = 300
+
+_OVERFLOW = re.compile(r"region [`'\"]?([A-Za-z0-9_.]+)[`'\"]?:? overflowed by (\d+) bytes")
+_ERROR = re.compile(r"(error|undefined reference)", re.IGNORECASE)
+
+
+@dataclass
+class BuildResult:
+    """What a build produced: the firmware, its map, the steps it runs and its memory."""
+
+    elf: Path
+    map_file: Path | None
+    board: Board
+    out_dir: Path
+    generated: GeneratedModel
+    command: list[str]
+    size: Any = None  # host.size_report.SizeReport for boards with memory limits
+
+    @property
+    def steps(self) -> list[Step]:
+        """The kernel calls of one inference, in order."""
+        return self.generated.steps
+
+    @property
+    def plan(self) -> MemoryPlan:
+        """The arena plan (``plan.arena_bytes``)."""
+        return self.generated.plan
+
+    @property
+    def weights_bytes(self) -> int:
+        """Bytes of model constants (weights and biases) placed in flash."""
+        return self.generated.weights_bytes
+
+
+def _require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolchainError(f"{tool} not found; run `tinyprune doctor` to see how to install it")
+    return path
+
+
+def _msp430_linker_dir(out_dir: Path) -> Path:
+    """clang's msp430 driver calls msp430-elf-ld: point that name at ld.lld-14."""
+    lld = _require("ld.lld-14")
+    bin_dir = out_dir / "toolbin"
+    bin_dir.mkdir(exist_ok=True)
+    link = bin_dir / "msp430-elf-ld"
+    if not link.exists():
+        link.symlink_to(lld)
+    return bin_dir
+
+
+def _toolchain_flags(board: Board, out_dir: Path) -> tuple[list[str], list[str]]:
+    """(compiler and compile flags, link flags before the objects) for the board's toolchain."""
+    if board.toolchain == "host-gcc":
+        return [_require("gcc"), *WARNINGS, "-O2", *board.cflags], []
+    if board.toolchain == "arm-none-eabi":
+        return ([_require("arm-none-eabi-gcc"), *board.cflags, *WARNINGS, "-O2",
+                 "-ffunction-sections", "-fdata-sections"], ["-Wl,--gc-sections"])
+    if board.toolchain == "msp430-clang":
+        bin_dir = _msp430_linker_dir(out_dir)
+        return ([_require("clang-14"), "--target=msp430", *WARNINGS, "-Os",
+                 "-ffunction-sections", "-fdata-sections", *board.cflags],
+                ["-B", str(bin_dir), "-nostdlib", "-Wl,--gc-sections", "-Wl,--nmagic"])
+    raise UnsupportedError(f"toolchain {board.toolchain!r} of board {board.name}")
+
+
+def _run(cmd: list[str], board: Board, cwd: Path) -> None:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S,
+                              cwd=cwd, env={**os.environ, "LC_ALL": "C"})
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"build for board {board.name} timed out after "
+                         f"{COMPILE_TIMEOUT_S} s: {' '.join(cmd[:2])}") from None
+    if proc.returncode != 0:
+        _raise_for(board, proc.stderr + proc.stdout)
+
+
+def _raise_for(board: Board, output: str) -> None:
+    overflow = _OVERFLOW.search(output)
+    if overflow:
+        region, over = overflow.group(1), int(overflow.group(2))
+        is_ram = "RAM" in region.upper()
+        limit = board.ram_bytes if is_ram else board.flash_bytes
+        kind = "RAM" if is_ram else "flash"
+        raise BuildError(f"model does not fit board {board.name}: region {region} ({kind}, "
+                         f"limit {limit} bytes) overflowed by {over} bytes")
+    first = next((line.strip() for line in output.splitlines() if _ERROR.search(line)),
+                 output.strip().splitlines()[0] if output.strip() else "no compiler output")
+    raise BuildError(f"build for board {board.name} failed: {first}")
+
+
+def _size_report(elf: Path, map_file: Path, board: Board) -> Any:
+    # The host build has no memory limits to report against.
+    if board.toolchain == "host-gcc" or importlib.util.find_spec("host.size_report") is None:
+        return None
+    from host.size_report import size_report
+
+    return size_report(elf, map_file if map_file.exists() else None, board)
+
+
+def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
+                   app: str = "run") -> BuildResult:
+    """Generate, compile and link ``graph`` with ``app`` for ``board`` into ``out_dir``.
+
+    Raises :class:`ToolchainError` when the compiler is missing and :class:`BuildError` when
+    compiling or linking fails (with the first error line, or the overflowed memory region).
+    """
+    board = load_board(board) if isinstance(board, str) else board
+    if app not in APPS:
+        raise UnsupportedError(f"app {app!r} (known: {', '.join(APPS)})")
+    app_source, hook = APPS[app]
+    out = Path(out_dir).resolve()
+    gen = generate_model(graph)
+    write_generated(gen, out)
+    sources = [out / "model.c",
+               *[p for p in engine_sources(gen) if p.suffix == ".c"],
+               DEVICE_DIR / "app" / app_source,
+               *[board.dir / s for s in board.sources]]
+    elf = out / "firmware.elf"
+    map_file = out / "firmware.map"
+    compile_cmd, link_flags = _toolchain_flags(board, out)
+    includes = [f"-I{p}" for p in (out, ENGINE_DIR, DEVICE_DIR / "app", board.dir)]
+    obj_dir = out / "obj"
+    obj_dir.mkdir(exist_ok=True)
+    objects = []
+    for src in sources:
+        # Objects keep their source's name: the size report attributes code by object name.
+        obj = obj_dir / (src.stem + ".o")
+        _run([*compile_cmd, *includes, f"-DTP_PROFILE_HOOK={hook}", "-c", str(src),
+              "-o", str(obj)], board, out)
+        objects.append(str(obj))
+    script = [] if board.linker_script is None else ["-T", str(board.dir / board.linker_script)]
+    link_cmd = [*compile_cmd, *link_flags, *objects, *script, f"-Wl,-Map={map_file}",
+                *board.ldflags, "-lm", "-o", str(elf)]
+    if board.toolchain == "msp430-clang":
+        link_cmd.remove("-lm")  # no C library for MSP430: the board supplies its runtime
+    _run(link_cmd, board, out)
+    return BuildResult(elf, map_file if map_file.exists() else None, board, out, gen,
+                       link_cmd, _size_report(elf, map_file, board))

@@ -1,0 +1,101 @@
+"""Build a model for a board, run one inference on it, and profile every step.
+
+This is what ``tinyprune run`` and the demo do: the firmware built by :mod:`host.build`
+(device/app/run_main.c) is launched by the board's runner (QEMU for qemu_m7, the native
+executable for host), its outputs are compared with the numpy reference, and its counter
+marks become per-step instruction counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from host.build import BuildResult, build_firmware
+from host.run_files import EXIT_MEANINGS, read_marks, read_outputs, run_native, write_inputs
+from sdk.boards import Board, load_board
+from sdk.errors import ShapeError, ToolchainError, UnsupportedError
+from sdk.ir import Graph
+from sdk.reference import run_float
+
+
+@dataclass
+class StepProfile:
+    """One executed step: the kernel call, the IR op and source layers it covers, its cost."""
+
+    name: str
+    op: str
+    covers: list[str]
+    macs: int
+    instructions: int | None
+
+
+@dataclass
+class DeviceRun:
+    """The result of one inference on a board, beside the host reference."""
+
+    build: BuildResult
+    output: np.ndarray
+    reference: np.ndarray
+    steps: list[StepProfile]
+
+    @property
+    def instructions(self) -> int | None:
+        """Whole inference: the measured region less the marks' own cost (= sum of steps)."""
+        counts = [s.instructions for s in self.steps]
+        return None if any(c is None for c in counts) else sum(counts)
+
+    @property
+    def max_rel_diff(self) -> float:
+        """max |device - reference| / max |reference| over the output tensor."""
+        scale = float(np.max(np.abs(self.reference))) or 1.0
+        return float(np.max(np.abs(self.output.astype(np.float64) - self.reference)) / scale)
+
+
+def coerce_input(graph: Graph, x: np.ndarray, source: str) -> np.ndarray:
+    """Check ``x`` against the model's single input; a missing batch dimension of 1 is added."""
+    if len(graph.inputs) != 1:
+        raise UnsupportedError(f"running a model with {len(graph.inputs)} inputs from one file")
+    shape = graph.tensors[graph.inputs[0]].shape
+    if x.shape == shape[1:] and shape[0] == 1:
+        x = x.reshape(shape)
+    if x.shape != shape:
+        raise ShapeError(f"{source}: input has shape {list(x.shape)}, the model expects "
+                         f"{list(shape)} (NHWC)")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ShapeError(f"{source}: input dtype is {x.dtype}, expected float32")
+    return x.astype(np.float32)
+
+
+def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str | Path,
+                 timeout_s: float = 120.0) -> DeviceRun:
+    """Build ``graph`` for ``board`` in ``work_dir``, run it on ``x`` and profile it."""
+    board = load_board(board) if isinstance(board, str) else board
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    build = build_firmware(graph, board, work / "build")
+    run_dir = work / "run"
+    run_dir.mkdir(exist_ok=True)
+    if board.runner == "qemu":
+        from host.qemu import run_qemu, step_instructions
+
+        write_inputs(graph, run_dir, [x])
+        result = run_qemu(build.elf, run_dir, timeout_s=timeout_s)
+        if result.exit_code != 0:
+            meaning = EXIT_MEANINGS.get(result.exit_code, "the firmware failed")
+            raise ToolchainError(f"{board.name}: firmware exit status {result.exit_code} "
+                                 f"({meaning}): {result.stdout.strip()[-200:]}")
+        output = read_outputs(graph, run_dir)[0]
+        counts: list[int | None] = list(step_instructions(read_marks(run_dir)))
+    elif board.runner == "native":
+        output = run_native(build.elf, graph, [x], run_dir)[0]
+        counts = [None] * len(build.steps)
+    else:
+        raise UnsupportedError(f"running on board {board.name!r} (runner {board.runner!r}); "
+                               "build it with `tinyprune build` and flash it yourself")
+    reference = run_float(graph, x)[graph.outputs[0]].astype(np.float64)
+    steps = [StepProfile(s.name, s.op, list(s.layers), s.macs, n)
+             for s, n in zip(build.steps, counts)]
+    return DeviceRun(build, output, reference, steps)

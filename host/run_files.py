@@ -1,0 +1,71 @@
+"""The file exchange of device/app/run_main.c, and running a native (host board) build.
+
+The app reads ``input.bin`` (input 0; ``input1.bin``... for further inputs) as raw float32 and
+writes ``output.bin`` (``output1.bin``...) and ``marks.bin``: uint32 counter readings, the
+first being the cost of one mark (see run_main.c).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from sdk.errors import ShapeError, ToolchainError
+from sdk.ir.graph import Graph
+
+RUN_TIMEOUT_S = 60.0
+# run_main.c exit statuses
+EXIT_MEANINGS = {2: "an input file is missing or too short", 3: "model init failed",
+                 4: "invoke failed", 5: "an output file could not be written"}
+
+
+def _file(stem: str, index: int) -> str:
+    return f"{stem}.bin" if index == 0 else f"{stem}{index}.bin"
+
+
+def write_inputs(graph: Graph, workdir: Path, inputs: list[np.ndarray]) -> None:
+    """Write the graph's inputs as the app's input files, checking each shape."""
+    if len(inputs) != len(graph.inputs):
+        raise ShapeError(f"model has {len(graph.inputs)} inputs, got {len(inputs)} arrays")
+    for i, (name, arr) in enumerate(zip(graph.inputs, inputs)):
+        expected = graph.tensors[name].shape
+        if tuple(np.shape(arr)) != expected:
+            raise ShapeError(f"input {name!r}: expected shape {list(expected)}, "
+                             f"got {list(np.shape(arr))}")
+        np.ascontiguousarray(arr, dtype="<f4").tofile(Path(workdir) / _file("input", i))
+
+
+def read_outputs(graph: Graph, workdir: Path) -> list[np.ndarray]:
+    """The app's output files as float32 arrays of the graph's output shapes."""
+    outs = []
+    for i, name in enumerate(graph.outputs):
+        shape = graph.tensors[name].shape
+        data = np.fromfile(Path(workdir) / _file("output", i), dtype="<f4")
+        if data.size != int(np.prod(shape)):
+            raise ShapeError(f"{_file('output', i)}: {data.size} values, expected "
+                             f"{int(np.prod(shape))} for output {name!r}")
+        outs.append(data.reshape(shape))
+    return outs
+
+
+def read_marks(workdir: Path) -> list[int]:
+    """marks.bin as a list of raw uint32 counter values (calibration first)."""
+    return np.fromfile(Path(workdir) / "marks.bin", dtype="<u4").tolist()
+
+
+def run_native(elf: Path, graph: Graph, inputs: list[np.ndarray],
+               workdir: Path | None = None) -> list[np.ndarray]:
+    """Run a host-board build of ``graph`` on ``inputs``; returns its outputs."""
+    workdir = Path(workdir if workdir is not None else Path(elf).parent)
+    write_inputs(graph, workdir, inputs)
+    try:
+        proc = subprocess.run([str(Path(elf).resolve())], cwd=workdir, capture_output=True,
+                              text=True, timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"{elf}: still running after {RUN_TIMEOUT_S:g} s; killed") from None
+    if proc.returncode != 0:
+        meaning = EXIT_MEANINGS.get(proc.returncode, "crashed or failed")
+        raise ToolchainError(f"{elf}: exit status {proc.returncode} ({meaning})")
+    return read_outputs(graph, workdir)

@@ -1,0 +1,139 @@
+"""Flash and RAM use of a linked firmware, from its ELF sections and its linker map.
+
+Sections are classified by their flags, so the same rules hold for every toolchain:
+text = allocated and executable; rodata = allocated, read-only data (vector table included);
+data = allocated, writable, with contents (its load image also sits in flash); bss =
+allocated, writable, without contents; the stack reserve is the section named ``.stack``
+(every board's linker script reserves its stack that way, so the linker counts it).
+``code_bytes`` counts only the engine's and the model's instructions, read from the map.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from host.elf import read_sections
+from sdk.boards import Board
+from sdk.errors import TinypruneError
+from sdk.paths import ENGINE_DIR
+
+STACK_SECTION = ".stack"
+
+# GNU ld: " .text.name  0xADDR  0xSIZE  object", the name alone on the line before if long.
+_GNU_INPUT = re.compile(r"^ (\.\S+)?\s+0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)\s+(\S.*?)\s*$")
+_GNU_NAME_ONLY = re.compile(r"^ (\.\S+)\s*$")
+# lld: "VMA LMA Size Align <indent> object:(section)" in hex without 0x.
+_LLD_INPUT = re.compile(r"^\s*[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s+(\S.*):\((\S+)\)\s*$")
+
+
+@dataclass(frozen=True)
+class SizeReport:
+    """Sizes in bytes of one linked firmware, and the board limits they count against."""
+
+    text_bytes: int
+    rodata_bytes: int
+    data_bytes: int
+    bss_bytes: int
+    stack_bytes: int
+    flash_bytes: int
+    ram_bytes: int
+    code_bytes: int
+    flash_limit_bytes: int
+    ram_limit_bytes: int
+
+    @property
+    def flash_fraction(self) -> float | None:
+        """Share of the board's flash used, or None for a board without a limit (host)."""
+        return self.flash_bytes / self.flash_limit_bytes if self.flash_limit_bytes else None
+
+    @property
+    def ram_fraction(self) -> float | None:
+        """Share of the board's RAM used, or None for a board without a limit (host)."""
+        return self.ram_bytes / self.ram_limit_bytes if self.ram_limit_bytes else None
+
+    def as_dict(self) -> dict:
+        """Plain figures for ``--json``: bytes and fractions."""
+        return {**asdict(self), "flash_fraction": self.flash_fraction,
+                "ram_fraction": self.ram_fraction}
+
+
+def size_report(elf: Path, map_file: Path | None, board: Board,
+                is_code_object: Callable[[str], bool] | None = None) -> SizeReport:
+    """Measure ``elf`` against ``board``'s limits.
+
+    ``code_bytes`` sums the ``.text`` input sections of the objects ``is_code_object`` accepts
+    (by default :func:`engine_or_model_objects`) as listed in the linker map ``map_file``;
+    without a map it is 0.
+    """
+    text = rodata = data = bss = stack = 0
+    for sec in read_sections(Path(elf)):
+        if not sec.alloc:
+            continue
+        if sec.exec:
+            text += sec.size
+        elif not sec.write:
+            rodata += sec.size
+        elif not sec.nobits:
+            data += sec.size
+        elif sec.name == STACK_SECTION:
+            stack += sec.size
+        else:
+            bss += sec.size
+    code = 0
+    if map_file is not None:
+        accept = is_code_object or engine_or_model_objects()
+        code = sum(size for section, obj, size in map_input_sections(Path(map_file))
+                   if (section == ".text" or section.startswith(".text.")) and accept(obj))
+    return SizeReport(
+        text_bytes=text, rodata_bytes=rodata, data_bytes=data, bss_bytes=bss,
+        stack_bytes=stack, flash_bytes=text + rodata + data, ram_bytes=data + bss + stack,
+        code_bytes=code, flash_limit_bytes=board.flash_bytes, ram_limit_bytes=board.ram_bytes)
+
+
+def map_input_sections(map_file: Path) -> list[tuple[str, str, int]]:
+    """Every input section placed by the linker, as (section name, object, size in bytes).
+
+    Reads GNU ld maps (``-Wl,-Map=``) and lld maps (``-Map``); sections the linker discarded
+    are not listed. An archive member appears as ``lib.a(member.o)``.
+    """
+    try:
+        lines = Path(map_file).read_text(errors="replace").splitlines()
+    except OSError as exc:
+        raise TinypruneError(f"{map_file}: cannot read linker map: {exc.strerror}") from None
+    if lines and lines[0].split()[:4] == ["VMA", "LMA", "Size", "Align"]:
+        return [(m.group(3), m.group(2), int(m.group(1), 16))
+                for m in map(_LLD_INPUT.match, lines) if m]
+    try:
+        start = lines.index("Linker script and memory map")
+    except ValueError:
+        raise TinypruneError(f"{map_file}: not a GNU ld or lld linker map") from None
+    found = []
+    pending = None
+    for line in lines[start + 1:]:
+        name_only = _GNU_NAME_ONLY.match(line)
+        if name_only:
+            pending = name_only.group(1)
+            continue
+        m = _GNU_INPUT.match(line)
+        if m and (m.group(1) or pending):
+            found.append((m.group(1) or pending, m.group(3), int(m.group(2), 16)))
+        pending = None
+    return found
+
+
+def engine_or_model_objects() -> Callable[[str], bool]:
+    """A test for the generated model's object and the objects of device/engine sources.
+
+    Objects are matched by file name (``conv2d.o``, ``conv2d.c.o``, ``libx.a(conv2d.o)``), so
+    the rule does not depend on where a build puts its objects.
+    """
+    stems = frozenset(p.stem for p in ENGINE_DIR.rglob("*.c")) | {"model"}
+
+    def accept(obj: str) -> bool:
+        member = re.search(r"\(([^()]+)\)$", obj)
+        return Path(member.group(1) if member else obj).name.split(".", 1)[0] in stems
+
+    return accept

@@ -1,0 +1,401 @@
+"""Generate ``model.c`` / ``model.h``: a float graph as a fixed sequence of engine kernel calls.
+
+The generated API (``PREFIX`` stands for the symbol prefix, ``tp_model`` by default; macros use
+it in upper case):
+
+- ``PREFIX_ARENA_SIZE``, ``PREFIX_NUM_INPUTS/OUTPUTS``, ``PREFIX_INPUT<i>_SIZE`` (elements),
+  ``_BYTES``, ``_RANK``, ``_SHAPE`` (an initializer), the same for outputs, ``PREFIX_NUM_STEPS``;
+- ``int32_t PREFIX_init(void *arena, uint32_t arena_size)``: NULL selects a static arena
+  inside model.c (left out when compiled with ``-DTP_NO_STATIC_ARENA``);
+- ``float *PREFIX_input(int32_t i)``, ``const float *PREFIX_output(int32_t i)``,
+  ``uint32_t PREFIX_input_bytes(int32_t i)``, ``uint32_t PREFIX_output_bytes(int32_t i)``;
+- ``int32_t PREFIX_invoke(void)``; ``const char *PREFIX_step_name(int32_t i)``.
+
+With ``-DTP_PROFILE_HOOK=fn``, invoke calls ``fn(-1)`` before the first step and ``fn(i)``
+after step ``i``, so a board can read its counter between steps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sdk.codegen.kernels import ENGINE_HEADER, Kernel, kernel_for
+from sdk.codegen.memory_planner import MemoryPlan, plan_memory
+from sdk.errors import ShapeError, UnsupportedError
+from sdk.ir.graph import Graph, Op
+from sdk.ir.tensor import Tensor
+
+DEFAULT_PREFIX = "tp_model"
+_PREFIX_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
+_ACTIVATION = {"none": ("-FLT_MAX", "FLT_MAX"), "relu": ("0.0f", "FLT_MAX"),
+               "relu6": ("0.0f", "6.0f")}
+
+
+@dataclass
+class Step:
+    """One kernel call of the generated invoke."""
+
+    index: int
+    name: str
+    op: str
+    kernel: str
+    layers: list[str]
+    macs: int
+    output: str
+
+    def to_json(self) -> dict:
+        """The entry written to steps.json."""
+        return {"index": self.index, "name": self.name, "op": self.op, "kernel": self.kernel,
+                "layers": self.layers, "macs": self.macs, "output": self.output}
+
+
+@dataclass
+class GeneratedModel:
+    """The generated sources, the steps they execute, and the memory plan they use."""
+
+    prefix: str
+    model_c: str
+    model_h: str
+    steps: list[Step]
+    plan: MemoryPlan
+    kernel_sources: list[str] = field(default_factory=list)
+    weights_bytes: int = 0
+
+    def steps_json(self) -> dict:
+        """Contents of steps.json."""
+        return {"prefix": self.prefix, "arena_bytes": self.plan.arena_bytes,
+                "weights_bytes": self.weights_bytes,
+                "steps": [s.to_json() for s in self.steps]}
+
+
+def _c_comment(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_ .,:;/+=()\[\]-]", "?", text)
+
+
+def _c_string(text: str) -> str:
+    safe = "".join(c if 32 <= ord(c) < 127 and c not in '"\\?' else "_" for c in text)
+    return f'"{safe}"'
+
+
+def _c_float(value: float) -> str:
+    # 9 significant digits identify every float32 exactly.
+    text = f"{float(value):.9g}"
+    if "e" not in text and "." not in text and "inf" not in text and "nan" not in text:
+        text += ".0"
+    return text + "f"
+
+
+def _float_array(name: str, data: np.ndarray) -> str:
+    flat = np.asarray(data, dtype=np.float32).ravel()
+    if not np.all(np.isfinite(flat)):
+        raise ShapeError(f"constant {name!r} holds inf or nan; the C engine needs finite weights")
+    parts = [_c_float(v) for v in flat.tolist()]
+    lines = [", ".join(parts[i:i + 8]) for i in range(0, len(parts), 8)]
+    return "{\n    " + ",\n    ".join(lines) + "\n}"
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    """A tp_dims initializer: NHWC for rank 4, [batch, features] as n and c otherwise."""
+    if len(shape) == 4:
+        n, h, w, c = shape
+    else:
+        n = shape[0] if len(shape) > 1 else 1
+        c = int(np.prod(shape[1:] if len(shape) > 1 else shape, dtype=np.int64))
+        h = w = 1
+    return f"{{{n}, {h}, {w}, {c}}}"
+
+
+def _activation(op: Op) -> str:
+    lo, hi = _ACTIVATION[op.attrs.get("activation", "none")]
+    return f"{{{lo}, {hi}}}"
+
+
+class _Emitter:
+    """Builds the text of model.c for one graph and plan."""
+
+    def __init__(self, graph: Graph, plan: MemoryPlan, prefix: str) -> None:
+        self.graph = graph
+        self.plan = plan
+        self.prefix = prefix
+        self.const_names: dict[str, str] = {}
+        self.const_defs: list[str] = []
+        self.step_defs: list[str] = []
+        self.calls: list[str] = []
+        self.weights_bytes = 0
+
+    def tensor(self, name: str) -> str:
+        """A C expression for a tensor: a constant array or an arena pointer."""
+        t = self.graph.tensors[name]
+        if t.is_constant:
+            return self.constant(t)
+        return f"TP_ARENA_F32({self.plan.offsets[name]}u)"
+
+    def constant(self, t: Tensor) -> str:
+        if t.name not in self.const_names:
+            if t.dtype != "float32" or t.storage != "dense":
+                raise UnsupportedError(f"constant {t.name} of dtype {t.dtype} with storage "
+                                       f"{t.storage} in the float C engine")
+            ident = f"s_const{len(self.const_names)}"
+            self.const_names[t.name] = ident
+            self.weights_bytes += t.nbytes
+            self.const_defs.append(f"/* {_c_comment(t.name)} {list(t.shape)} */\n"
+                                   f"static const float {ident}[{t.size}] = "
+                                   f"{_float_array(t.name, t.data)};\n")
+        return self.const_names[t.name]
+
+    def optional(self, op: Op, pos: int) -> str:
+        return self.tensor(op.inputs[pos]) if len(op.inputs) > pos else "NULL"
+
+    def step(self, index: int, op: Op, kernel: Kernel) -> None:
+        g = self.graph
+        s = f"s_step{index}"
+        x = g.tensors[op.inputs[0]]
+        y = g.tensors[op.outputs[0]]
+        out = self.tensor(op.outputs[0])
+        defs = [f"/* step {index}: {_c_comment(op.name)} ({op.type}) */"]
+        if op.type in ("Conv2D", "DepthwiseConv2D", "MaxPool2D", "AvgPool2D"):
+            if tuple(op.attrs.get("dilation", (1, 1))) != (1, 1):
+                raise UnsupportedError(f"op {op.name} ({op.type}): dilation "
+                                       f"{list(op.attrs['dilation'])} in the C engine (1 only)")
+            if len(x.shape) != 4:
+                raise ShapeError(f"op {op.name} ({op.type}): input must be NHWC, got "
+                                 f"{list(x.shape)}")
+            sh, sw = op.attrs["stride"]
+            pt, pb, pl, pr = op.attrs["padding"]
+            geometry = f"{{{sh}, {sw}}}, {{{pt}, {pl}}}"
+            defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
+            defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+        if op.type == "Conv2D":
+            w = g.tensors[op.inputs[1]]
+            defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
+            defs.append(f"static const tp_conv_params_f32 {s}_params = "
+                        f"{{{geometry}, {_activation(op)}}};")
+            args = (f"&{s}_params, &{s}_in, {self.tensor(op.inputs[0])}, &{s}_filter, "
+                    f"{self.tensor(op.inputs[1])}, {self.optional(op, 2)}, &{s}_out, {out}")
+        elif op.type == "DepthwiseConv2D":
+            w = g.tensors[op.inputs[1]]
+            mult = int(op.attrs.get("depth_multiplier", 1))
+            defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
+            defs.append(f"static const tp_dw_conv_params_f32 {s}_params = "
+                        f"{{{geometry}, {mult}, {_activation(op)}}};")
+            args = (f"&{s}_params, &{s}_in, {self.tensor(op.inputs[0])}, &{s}_filter, "
+                    f"{self.tensor(op.inputs[1])}, {self.optional(op, 2)}, &{s}_out, {out}")
+        elif op.type in ("MaxPool2D", "AvgPool2D"):
+            kh, kw = op.attrs["kernel"]
+            if max(pt, pb) >= kh or max(pl, pr) >= kw:
+                raise UnsupportedError(f"op {op.name} ({op.type}): padding "
+                                       f"{list(op.attrs['padding'])} leaves windows with no "
+                                       f"input for kernel {[kh, kw]}")
+            defs.append(f"static const tp_tile {s}_kernel = {{{kh}, {kw}}};")
+            defs.append(f"static const tp_pool_params_f32 {s}_params = "
+                        f"{{{geometry}, {_activation(op)}}};")
+            args = (f"&{s}_params, &{s}_in, {self.tensor(op.inputs[0])}, &{s}_kernel, "
+                    f"&{s}_out, {out}")
+        elif op.type == "Dense":
+            defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
+            defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+            defs.append(f"static const tp_fc_params_f32 {s}_params = {{{_activation(op)}}};")
+            args = (f"&{s}_params, &{s}_in, {self.tensor(op.inputs[0])}, "
+                    f"{self.tensor(op.inputs[1])}, {self.optional(op, 2)}, &{s}_out, {out}")
+        elif op.type == "Add":
+            defs.append(f"static const tp_activation_f32 {s}_act = {_activation(op)};")
+            args = (f"&{s}_act, {self.tensor(op.inputs[0])}, {self.tensor(op.inputs[1])}, "
+                    f"{y.size}, {out}")
+        elif op.type == "Softmax":
+            depth = y.shape[-1]
+            defs.append(f"static const tp_softmax_params_f32 {s}_params = "
+                        f"{{{_c_float(op.attrs.get('beta', 1.0))}}};")
+            args = (f"&{s}_params, {self.tensor(op.inputs[0])}, {y.size // depth}, {depth}, "
+                    f"{out}")
+        else:
+            raise UnsupportedError(f"op {op.name} of type {op.type} in the C code generator")
+        self.step_defs.append("\n".join(defs) + "\n")
+        self.calls.append(f"    if ({kernel.function}({args}) != TP_OK) {{\n"
+                          f"        return {self.prefix.upper()}_ERR_KERNEL;\n    }}\n"
+                          f"    TP_STEP_DONE({index});\n")
+
+
+def _check_graph(graph: Graph) -> None:
+    graph.validate()
+    for name in list(graph.inputs) + [op.outputs[0] for op in graph.ops]:
+        t = graph.tensors[name]
+        if t.dtype != "float32":
+            raise UnsupportedError(f"tensor {name} of dtype {t.dtype} in the float C engine")
+
+
+def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX,
+                   plan: MemoryPlan | None = None) -> GeneratedModel:
+    """Plan memory (unless ``plan`` is given) and generate model.c and model.h for ``graph``.
+
+    ``prefix`` is the C symbol prefix (an identifier of at most 31 characters), so that several
+    generated models link into one program.
+    """
+    if not _PREFIX_RE.fullmatch(prefix):
+        raise UnsupportedError(f"symbol prefix {prefix!r}: use a C identifier of at most 31 "
+                               "characters")
+    _check_graph(graph)
+    plan = plan if plan is not None else plan_memory(graph)
+    em = _Emitter(graph, plan, prefix)
+    steps: list[Step] = []
+    sources: list[str] = []
+    for op in graph.ops:
+        kernel = kernel_for(graph, op)
+        if kernel is None:
+            continue
+        index = len(steps)
+        em.step(index, op, kernel)
+        fused = [str(n) for n in op.attrs.get("fused", []) if n != op.name]
+        steps.append(Step(index, op.name, op.type, kernel.function, [op.name] + fused,
+                          graph.macs(op), op.outputs[0]))
+        if kernel.source not in sources:
+            sources.append(kernel.source)
+    model_h = _model_h(graph, plan, prefix, len(steps))
+    model_c = _model_c(graph, em, prefix, steps)
+    return GeneratedModel(prefix, model_c, model_h, steps, plan, sources, em.weights_bytes)
+
+
+def _shape_macros(up: str, kind: str, index: int, t: Tensor) -> list[str]:
+    base = f"{up}_{kind}{index}"
+    return [f"#define {base}_SIZE {t.size}u",
+            f"#define {base}_BYTES {t.nbytes}u",
+            f"#define {base}_RANK {len(t.shape)}",
+            f"#define {base}_SHAPE {{{', '.join(str(d) for d in t.shape)}}}"]
+
+
+def _model_h(graph: Graph, plan: MemoryPlan, prefix: str, num_steps: int) -> str:
+    up = prefix.upper()
+    lines = [f"/* Generated by tinyprune from model {_c_comment(graph.name)!s}. Do not edit. */",
+             f"#ifndef {up}_MODEL_H", f"#define {up}_MODEL_H", "", "#include <stdint.h>", "",
+             "#ifdef __cplusplus", 'extern "C" {', "#endif", "",
+             "/* Bytes of activations and scratch; the arena must be 4-byte aligned. */",
+             f"#define {up}_ARENA_SIZE {plan.arena_bytes}u",
+             f"#define {up}_NUM_INPUTS {len(graph.inputs)}",
+             f"#define {up}_NUM_OUTPUTS {len(graph.outputs)}",
+             f"#define {up}_NUM_STEPS {num_steps}"]
+    for i, name in enumerate(graph.inputs):
+        lines += _shape_macros(up, "INPUT", i, graph.tensors[name])
+    for i, name in enumerate(graph.outputs):
+        lines += _shape_macros(up, "OUTPUT", i, graph.tensors[name])
+    lines += ["", "/* Return codes. */",
+              f"#define {up}_OK 0",
+              f"#define {up}_ERR_ARENA_TOO_SMALL (-1)",
+              f"#define {up}_ERR_ARENA_ALIGNMENT (-2)",
+              f"#define {up}_ERR_NO_ARENA (-3)",
+              f"#define {up}_ERR_NOT_INITIALIZED (-4)",
+              f"#define {up}_ERR_KERNEL (-5)", "",
+              "/* Bind the model to an arena of at least ARENA_SIZE bytes; NULL uses a static one",
+              " * inside model.c (absent when compiled with -DTP_NO_STATIC_ARENA). */",
+              f"int32_t {prefix}_init(void *arena, uint32_t arena_size);",
+              "/* Where to write input i / read output i (NULL before init or out of range). */",
+              f"float *{prefix}_input(int32_t i);",
+              f"const float *{prefix}_output(int32_t i);",
+              f"uint32_t {prefix}_input_bytes(int32_t i);",
+              f"uint32_t {prefix}_output_bytes(int32_t i);",
+              "/* Run every step once; OK or an error code. */",
+              f"int32_t {prefix}_invoke(void);",
+              "/* Name of step i (the IR op it executes), NULL out of range. */",
+              f"const char *{prefix}_step_name(int32_t i);", "",
+              "#ifdef __cplusplus", "}", "#endif", "", f"#endif /* {up}_MODEL_H */", ""]
+    return "\n".join(lines)
+
+
+def _table(kind: str, ctype: str, values: list[str]) -> str:
+    return f"static const {ctype} s_{kind}[] = {{{', '.join(values)}}};\n"
+
+
+def _model_c(graph: Graph, em: _Emitter, prefix: str, steps: list[Step]) -> str:
+    up = prefix.upper()
+    plan = em.plan
+    in_offs = [f"{plan.offsets[n]}u" for n in graph.inputs]
+    out_offs = [f"{plan.offsets[n]}u" for n in graph.outputs]
+    in_bytes = [f"{graph.tensors[n].nbytes}u" for n in graph.inputs]
+    out_bytes = [f"{graph.tensors[n].nbytes}u" for n in graph.outputs]
+    names = [_c_string(s.name) for s in steps] or ['""']
+    parts = [
+        f"/* Generated by tinyprune from model {_c_comment(graph.name)}. Do not edit.",
+        f" * {len(steps)} steps, arena {plan.arena_bytes} bytes, weights {em.weights_bytes} "
+        "bytes. */",
+        '#include "model.h"', f'#include "{ENGINE_HEADER}"', "",
+        "#include <float.h>", "#include <stddef.h>", "",
+        "#ifdef TP_PROFILE_HOOK",
+        "void TP_PROFILE_HOOK(int32_t step);",
+        "#define TP_STEP_DONE(i) TP_PROFILE_HOOK(i)",
+        "#else",
+        "#define TP_STEP_DONE(i) ((void)0)",
+        "#endif", "",
+        "static uint8_t *s_arena;",
+        "#define TP_ARENA_F32(offset) ((float *)(void *)(s_arena + (offset)))", "",
+        "#ifndef TP_NO_STATIC_ARENA",
+        "#ifdef __GNUC__",
+        f"static uint32_t s_static_arena[({up}_ARENA_SIZE + 3u) / 4u] "
+        "__attribute__((aligned(8)));",
+        "#else",
+        f"static uint32_t s_static_arena[({up}_ARENA_SIZE + 3u) / 4u];",
+        "#endif",
+        "#endif", "",
+        _table("input_offsets", "uint32_t", in_offs),
+        _table("output_offsets", "uint32_t", out_offs),
+        _table("input_bytes", "uint32_t", in_bytes),
+        _table("output_bytes", "uint32_t", out_bytes),
+        _table("step_names", "char *const", names),
+        "".join(em.const_defs),
+        "\n".join(em.step_defs),
+        f"int32_t {prefix}_init(void *arena, uint32_t arena_size)",
+        "{",
+        "    if (arena == NULL) {",
+        "#ifdef TP_NO_STATIC_ARENA",
+        f"        return {up}_ERR_NO_ARENA;",
+        "#else",
+        "        s_arena = (uint8_t *)(void *)s_static_arena;",
+        f"        return {up}_OK;",
+        "#endif",
+        "    }",
+        f"    if (arena_size < {up}_ARENA_SIZE) {{",
+        f"        return {up}_ERR_ARENA_TOO_SMALL;",
+        "    }",
+        "    /* float loads from a misaligned address fault on Cortex-M7. */",
+        "    if (((uintptr_t)arena & 3u) != 0u) {",
+        f"        return {up}_ERR_ARENA_ALIGNMENT;",
+        "    }",
+        "    s_arena = (uint8_t *)arena;",
+        f"    return {up}_OK;",
+        "}", "",
+        f"float *{prefix}_input(int32_t i)",
+        "{",
+        f"    if (s_arena == NULL || i < 0 || i >= {up}_NUM_INPUTS) {{",
+        "        return NULL;",
+        "    }",
+        "    return TP_ARENA_F32(s_input_offsets[i]);",
+        "}", "",
+        f"const float *{prefix}_output(int32_t i)",
+        "{",
+        f"    if (s_arena == NULL || i < 0 || i >= {up}_NUM_OUTPUTS) {{",
+        "        return NULL;",
+        "    }",
+        "    return TP_ARENA_F32(s_output_offsets[i]);",
+        "}", "",
+        f"uint32_t {prefix}_input_bytes(int32_t i)",
+        "{",
+        f"    return (i < 0 || i >= {up}_NUM_INPUTS) ? 0u : s_input_bytes[i];",
+        "}", "",
+        f"uint32_t {prefix}_output_bytes(int32_t i)",
+        "{",
+        f"    return (i < 0 || i >= {up}_NUM_OUTPUTS) ? 0u : s_output_bytes[i];",
+        "}", "",
+        f"const char *{prefix}_step_name(int32_t i)",
+        "{",
+        f"    return (i < 0 || i >= {up}_NUM_STEPS) ? NULL : s_step_names[i];",
+        "}", "",
+        f"int32_t {prefix}_invoke(void)",
+        "{",
+        "    if (s_arena == NULL) {",
+        f"        return {up}_ERR_NOT_INITIALIZED;",
+        "    }",
+        "    TP_STEP_DONE(-1);",
+        "".join(em.calls) + f"    return {up}_OK;",
+        "}", "",
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,1 @@
+"""The host side of the tinyprune serial protocol (specified in docs/protocol.md)."""

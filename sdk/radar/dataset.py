@@ -1,0 +1,164 @@
+"""Gesture datasets: many recordings in one HDF5 file, session-wise splits, preprocessed frames.
+
+File layout: a root key ``tinyprune_dataset`` (JSON: format, classes, seed, simulator and
+preprocessing configs) and a group ``recordings/`` whose members each follow the Acconeer Record
+layout with our label keys (:mod:`sdk.radar.recording`).  A plain Record file also loads, as a
+dataset of one recording.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from sdk.errors import DataFileError
+from sdk.radar import preprocess as prep
+from sdk.radar.recording import Recording, open_h5, read_record, write_record
+from sdk.radar.simulator import CLASSES, SimConfig, as_recording, new_session, simulate
+
+FORMAT_VERSION = 1
+DEFAULT_FRACTIONS = (0.7, 0.15, 0.15)
+
+
+@dataclass
+class Dataset:
+    """Recordings plus what the file says about them."""
+
+    recordings: list[Recording]
+    classes: list[str]
+    preprocess: prep.PreprocessConfig
+    info: dict[str, Any]
+    path: str
+
+
+@dataclass
+class Split:
+    """Preprocessed frames (N, bins, window) float32, integer labels and their session ids."""
+
+    x: np.ndarray
+    y: np.ndarray
+    sessions: np.ndarray
+
+
+@dataclass
+class Splits:
+    """Train / validation / test frames that never share a recording session."""
+
+    train: Split
+    val: Split
+    test: Split
+    classes: list[str]
+    preprocess: prep.PreprocessConfig
+
+
+def synthesize(path: str | Path, per_class: int, seed: int, sim: SimConfig = SimConfig(),
+               preprocess: prep.PreprocessConfig = prep.PreprocessConfig(), overwrite: bool = False,
+               on_recording: Callable[[], None] | None = None) -> int:
+    """Simulate ``per_class`` recordings of every class into a dataset file; returns the count.
+
+    Recordings come in sessions of ``sim.recordings_per_session`` per class.  Each session draws
+    from its own generator seeded by (seed, session), so a file depends only on its arguments.
+    """
+    path = Path(path)
+    if per_class < 1:
+        raise DataFileError(f"{path}: --per-class must be at least 1, got {per_class}")
+    if path.exists() and not overwrite:
+        raise DataFileError(f"{path}: exists (pass --force to replace it)")
+    header = {"format": FORMAT_VERSION, "classes": list(CLASSES), "seed": seed, "per_class": per_class,
+              "simulator": sim.to_dict(), "preprocess": preprocess.to_dict()}
+    partial = path.with_name(path.name + ".partial")
+    count = 0
+    with open_h5(partial, "w") as h5:
+        h5.create_dataset("tinyprune_dataset", data=json.dumps(header), dtype=h5py.string_dtype("utf-8"))
+        group = h5.create_group("recordings")
+        per_session = max(1, sim.recordings_per_session)
+        for session_id in range(-(-per_class // per_session)):
+            rng = np.random.default_rng([seed, session_id])
+            session = new_session(sim, rng, session_id)
+            n_here = min(per_session, per_class - session_id * per_session)
+            for _ in range(n_here):
+                for gesture in CLASSES:
+                    times, sweeps = simulate(gesture, session, sim, rng)
+                    rec = as_recording(gesture, times, sweeps, sim, session, count)
+                    rec.preprocess = preprocess
+                    write_record(group.create_group(f"{count:05d}"), rec)
+                    count += 1
+                    if on_recording is not None:
+                        on_recording()
+    os.replace(partial, path)
+    return count
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Read a dataset file, or a single Record file as a one-recording dataset."""
+    path = Path(path)
+    with open_h5(path) as h5:
+        try:
+            if "tinyprune_dataset" not in h5:
+                rec = read_record(h5, str(path))
+                names = rec.label_names or []
+                return Dataset([rec], names, rec.preprocess or prep.PreprocessConfig(), {}, str(path))
+            header = json.loads(h5["tinyprune_dataset"][()])
+            if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+                raise DataFileError(f"{path}: key 'tinyprune_dataset' is not format {FORMAT_VERSION}")
+            for key in ("classes", "preprocess"):
+                if key not in header:
+                    raise DataFileError(f"{path}: key 'tinyprune_dataset' lacks '{key}'")
+            if "recordings" not in h5:
+                raise DataFileError(f"{path}: missing key 'recordings'")
+            recs = [read_record(h5["recordings"][name], f"{path}:recordings/{name}")
+                    for name in sorted(h5["recordings"])]
+        except OSError as exc:
+            raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
+        except json.JSONDecodeError as exc:
+            raise DataFileError(f"{path}: key 'tinyprune_dataset' is not valid JSON ({exc.msg})") from None
+    config = prep.PreprocessConfig.from_dict(header["preprocess"], f"{path}: tinyprune_dataset.preprocess")
+    return Dataset(recs, list(header["classes"]), config, header, str(path))
+
+
+def recording_frames(rec: Recording, config: prep.PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Frames of one recording and their labels (the label of each window's newest sweep)."""
+    x = prep.frames(rec.iq_sweeps(), config)
+    if rec.labels is None:
+        raise DataFileError(f"{rec.source}: no 'tinyprune_labels' key, so its frames have no labels")
+    return x, rec.labels[config.window_sweeps - 1:]
+
+
+def split_sessions(sessions: np.ndarray, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
+                   seed: int = 0) -> dict[str, np.ndarray]:
+    """Assign whole sessions to train / val / test; every split gets one if there are three."""
+    unique = np.unique(sessions)
+    order = np.random.default_rng(seed).permutation(unique)
+    n = len(order)
+    n_test = max(1, round(fractions[2] * n)) if n >= 3 else 0
+    n_val = max(1, round(fractions[1] * n)) if n >= 3 else 0
+    return {"train": np.sort(order[: n - n_val - n_test]),
+            "val": np.sort(order[n - n_val - n_test: n - n_test]),
+            "test": np.sort(order[n - n_test:])}
+
+
+def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
+                seed: int | None = None) -> Splits:
+    """Preprocessed train / val / test frames of a dataset file, split by recording session.
+
+    ``seed`` (default: the dataset's own) chooses which sessions go where.
+    """
+    ds = load_dataset(path)
+    xs, ys, ss = [], [], []
+    for index, rec in enumerate(ds.recordings):
+        x, y = recording_frames(rec, ds.preprocess)
+        xs.append(x)
+        ys.append(y)
+        ss.append(np.full(len(y), int(rec.meta.get("session", index))))
+    x, y, s = np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
+    parts = split_sessions(s, fractions, ds.info.get("seed", 0) if seed is None else seed)
+    pick = {name: np.isin(s, ids) for name, ids in parts.items()}
+    return Splits(*(Split(x[m], y[m], s[m]) for m in (pick["train"], pick["val"], pick["test"])),
+                  classes=ds.classes, preprocess=ds.preprocess)

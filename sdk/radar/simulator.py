@@ -1,0 +1,167 @@
+"""Point-scatterer simulator of a 60 GHz pulsed radar (A111 class) watching hand gestures.
+
+Each sweep is, per depth d_k (docs/radar.md has the full model):
+
+    x[n,k] = sum_i a_i(t_n) exp(-((d_k - r_i(t_n)) / sigma_p)^2) exp(-j 4 pi r_i(t_n) / lambda + j phi_i)
+             + noise
+
+over the hand's scatterers, the forearm behind it and static clutter, with
+a_i = rho_i (r_ref / r_i)^2 g(theta_i) (Rayleigh rho_i, Gaussian beam g).  Sweeps are evaluated
+at jittered real sweep times, so the slow-time phase aliases as it does on the sensor.
+Amplitudes are in raw A111 IQ units (the shared recordings show reflectors of a few hundred).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from sdk.radar.recording import Recording
+
+CLASSES = ("swipe", "press", "pick", "empty")
+WAVELENGTH_M = 2.0 * 2.445e-3  # Acconeer's lambda/2 constant for the 60.5 GHz carrier
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Sensor and scene parameters; ranges are (low, high) drawn uniformly per recording/session."""
+
+    sweep_rate_hz: float = 18.0
+    range_start_m: float = 0.2
+    range_end_m: float = 0.8
+    depth_bins: int = 120
+    sweeps: int = 24                      # per recording: 1.33 s, i.e. 5 frames of 20 sweeps
+    timing_jitter_s: float = 0.002        # sweep times are not perfectly regular on the sensor
+    sigma_p_m: float = 0.05               # pulse envelope width
+    hand_amplitude: float = 400.0         # raw units of the whole hand at r_ref, on the beam axis
+    r_ref_m: float = 0.3
+    hpbw_deg: float = 60.0
+    snr_db: tuple[float, float] = (10.0, 25.0)
+    hand_scatterers: tuple[int, int] = (4, 8)
+    clutter_reflectors: tuple[int, int] = (1, 3)
+    clutter_drift: float = 0.01           # relative amplitude drift of static clutter per sweep
+    recordings_per_session: int = 5       # per class: one session = one person and room
+
+    def to_dict(self) -> dict:
+        """JSON-able parameters, stored in the dataset's metadata."""
+        return asdict(self)
+
+    @property
+    def depths_m(self) -> np.ndarray:
+        """Centre depth of every range bin."""
+        step = (self.range_end_m - self.range_start_m) / self.depth_bins
+        return self.range_start_m + step * np.arange(self.depth_bins)
+
+
+@dataclass(frozen=True)
+class Session:
+    """What stays fixed within a session: room clutter, noise level, the person's hand and arm."""
+
+    session_id: int
+    snr_db: float
+    n_hand: int
+    hand_offsets: np.ndarray        # (n_hand, 2) lateral / vertical offsets from the hand centre, m
+    forearm_m: float
+    clutter_r: np.ndarray
+    clutter_amp: np.ndarray
+
+
+def _beam(theta: np.ndarray, hpbw_deg: float) -> np.ndarray:
+    return np.exp(-np.log(2.0) * (2.0 * theta / np.deg2rad(hpbw_deg)) ** 2)
+
+
+def new_session(cfg: SimConfig, rng: np.random.Generator, session_id: int) -> Session:
+    """Draw one session's fixed scene."""
+    n_hand = int(rng.integers(cfg.hand_scatterers[0], cfg.hand_scatterers[1] + 1))
+    n_clutter = int(rng.integers(cfg.clutter_reflectors[0], cfg.clutter_reflectors[1] + 1))
+    far = cfg.range_end_m + 0.2
+    clutter_r = rng.uniform(cfg.range_start_m + 0.15, far, n_clutter)
+    clutter_amp = cfg.hand_amplitude * rng.uniform(0.2, 1.0, n_clutter) * (cfg.r_ref_m / clutter_r) ** 2
+    return Session(session_id=session_id, snr_db=float(rng.uniform(*cfg.snr_db)), n_hand=n_hand,
+                   hand_offsets=rng.uniform([-0.04, -0.03], [0.04, 0.03], (n_hand, 2)),
+                   forearm_m=float(rng.uniform(0.12, 0.30)), clutter_r=clutter_r, clutter_amp=clutter_amp)
+
+
+def _hand_path(gesture: str, t: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hand centre (lateral x, height z) over time, plus the finger micro-motion along range."""
+    duration = t[-1] - t[0]
+    centre = t[0] + duration * (0.5 + rng.uniform(-0.1, 0.1))
+    micro = np.zeros_like(t)
+    if gesture == "swipe":
+        v = rng.uniform(0.6, 1.5) * rng.choice([-1.0, 1.0])
+        x = v * (t - centre)
+        z = np.full_like(t, rng.uniform(0.3, 0.6))
+    elif gesture == "press":
+        length = rng.uniform(0.5, 0.9)
+        u = np.clip((t - centre) / length + 0.5, 0.0, 1.0)
+        z = rng.uniform(0.35, 0.6) - rng.uniform(0.12, 0.25) * np.sin(np.pi * u) ** 2
+        x = np.full_like(t, rng.uniform(-0.05, 0.05))
+    elif gesture == "pick":
+        drift = rng.uniform(-0.03, 0.03, 2)
+        z = rng.uniform(0.25, 0.5) + drift[0] * (t - t[0]) / max(duration, 1e-9)
+        x = rng.uniform(-0.05, 0.05) + drift[1] * (t - t[0]) / max(duration, 1e-9)
+        micro = rng.uniform(0.5e-3, 12e-3) * np.sin(2 * np.pi * rng.uniform(1.5, 4.0) * t
+                                                     + rng.uniform(0, 2 * np.pi))
+    else:
+        raise ValueError(gesture)
+    return x, z, micro
+
+
+def simulate(gesture: str, session: Session, cfg: SimConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One recording of ``gesture``: (times (T,), complex sweeps (T, depth_bins))."""
+    t = np.arange(cfg.sweeps) / cfg.sweep_rate_hz + rng.normal(0.0, cfg.timing_jitter_s, cfg.sweeps)
+    t = np.maximum.accumulate(t - t[0])
+    d = cfg.depths_m[None, :]
+    ranges, amps = [], []
+    if gesture != "empty":
+        x, z, micro = _hand_path(gesture, t, rng)
+        rho = rng.rayleigh(1.0 / np.sqrt(2.0), session.n_hand)
+        rho *= cfg.hand_amplitude / np.sqrt(session.n_hand)
+        for i in range(session.n_hand):
+            xi = x + session.hand_offsets[i, 0]
+            zi = z + session.hand_offsets[i, 1] - (micro if i < 2 else 0.0)  # two fingertips
+            r = np.sqrt(xi ** 2 + zi ** 2)
+            ranges.append(r)
+            amps.append(rho[i] * (cfg.r_ref_m / r) ** 2 * _beam(np.arctan2(xi, zi), cfg.hpbw_deg))
+        r_arm = np.sqrt(x ** 2 + z ** 2) + session.forearm_m
+        ranges.append(r_arm)
+        amps.append(0.3 * cfg.hand_amplitude * (cfg.r_ref_m / r_arm) ** 2
+                    * _beam(np.arctan2(x, z), cfg.hpbw_deg))
+    for r0, a0 in zip(session.clutter_r, session.clutter_amp):
+        ranges.append(np.full_like(t, r0))
+        walk = 1.0 + cfg.clutter_drift * np.cumsum(rng.normal(0.0, 1.0, t.size))
+        amps.append(a0 * walk)
+    sweeps = np.zeros((t.size, cfg.depth_bins), dtype=np.complex128)
+    if ranges:
+        r = np.stack(ranges, axis=1)[:, :, None]                    # (T, scatterers, 1)
+        a = np.stack(amps, axis=1)[:, :, None]
+        phi = rng.uniform(0, 2 * np.pi, r.shape[1])[None, :, None]
+        pulse = np.exp(-(((d[:, None, :] - r) / cfg.sigma_p_m) ** 2))
+        sweeps = (a * pulse * np.exp(1j * (phi - 4.0 * np.pi * r / WAVELENGTH_M))).sum(axis=1)
+    sigma = cfg.hand_amplitude * 10.0 ** (-session.snr_db / 20.0) / np.sqrt(2.0)
+    noise = rng.normal(0.0, sigma, (t.size, cfg.depth_bins, 2))
+    return t, sweeps + noise[..., 0] + 1j * noise[..., 1]
+
+
+def as_recording(gesture: str, times: np.ndarray, sweeps: np.ndarray, cfg: SimConfig,
+                 session: Session, index: int) -> Recording:
+    """Wrap simulated sweeps in the Acconeer Record model with our labels and metadata."""
+    step = (cfg.range_end_m - cfg.range_start_m) / cfg.depth_bins
+    label = CLASSES.index(gesture)
+    return Recording(
+        mode="iq",
+        data=sweeps.astype(np.complex64)[:, None, :],
+        sample_times=times,
+        sensor_config={"mode": "IQ", "sensor": [1], "range_interval": [cfg.range_start_m, cfg.range_end_m],
+                       "profile": "PROFILE_2", "update_rate": cfg.sweep_rate_hz,
+                       "repetition_mode": "SENSOR_DRIVEN"},
+        session_info={"range_start_m": cfg.range_start_m, "range_length_m": cfg.range_end_m - cfg.range_start_m,
+                      "data_length": cfg.depth_bins, "step_length_m": step},
+        data_info=[],
+        labels=np.full(times.size, label, dtype=np.int64),
+        label_names=list(CLASSES),
+        meta={"source": "tinyprune simulator", "session": session.session_id, "recording": index,
+              "gesture": gesture, "snr_db": round(session.snr_db, 3)},
+        extras={"note": f"simulated {gesture}"},
+    )

@@ -1,0 +1,56 @@
+"""The model zoo: named PyTorch models with their input shape and class names.
+
+``get("gesture_cnn")`` returns a :class:`ZooEntry`; ``entry.factory()`` builds a fresh,
+untrained ``nn.Module`` whose ``forward`` returns class probabilities and whose ``logits``
+method returns the pre-softmax scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from sdk.errors import TinypruneError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """A zoo model: ``factory()`` builds it; ``input_shape`` is NCHW with batch 1."""
+
+    factory: Callable[[], nn.Module]
+    input_shape: tuple[int, int, int, int]
+    class_names: tuple[str, ...]
+    description: str
+
+
+def _gesture() -> ZooEntry:
+    from sdk.zoo import gesture_cnn
+
+    return ZooEntry(gesture_cnn.GestureCNN, gesture_cnn.INPUT_SHAPE, gesture_cnn.CLASS_NAMES,
+                    "the seed's radar gesture CNN (30x20 range-Doppler image, 66,264 params)")
+
+
+def _mnist() -> ZooEntry:
+    from sdk.zoo import mnist_cnn
+
+    return ZooEntry(mnist_cnn.MnistCNN, mnist_cnn.INPUT_SHAPE, mnist_cnn.CLASS_NAMES,
+                    "a small MNIST CNN with BatchNorm (28x28 digits, about 25 k params)")
+
+
+# Entries are built lazily so that listing the zoo does not import torch.
+_ENTRIES: dict[str, Callable[[], ZooEntry]] = {"gesture_cnn": _gesture, "mnist_cnn": _mnist}
+
+
+def names() -> list[str]:
+    """The zoo's model names."""
+    return sorted(_ENTRIES)
+
+
+def get(name: str) -> ZooEntry:
+    """The zoo entry called ``name``; an unknown name raises a one-line error listing them."""
+    if name not in _ENTRIES:
+        raise TinypruneError(f"zoo: no model {name!r}; known: {', '.join(names())}")
+    return _ENTRIES[name]()

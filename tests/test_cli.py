@@ -1,0 +1,84 @@
+"""The CLI as a user meets it: figures, --json, and one-line errors with exit code 1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graphs import residual_net
+from sdk.ir import save_model
+
+TINYPRUNE = [sys.executable, "-m", "host"]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*TINYPRUNE, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.fixture()
+def model_file(tmp_path) -> Path:
+    return save_model(residual_net(seed=1), tmp_path / "net.tpm")
+
+
+def test_inspect_json_totals(model_file, tmp_path):
+    proc = cli("inspect", str(model_file), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["params"] == sum(r["params"] for r in doc["layers"])
+    assert doc["macs"] == sum(r["macs"] for r in doc["layers"]) > 0
+
+
+def test_corrupt_model_file(tmp_path):
+    bad = tmp_path / "broken.tpm"
+    bad.write_bytes(b"PK\x03\x04 this is not a model")
+    assert_one_line_error(cli("inspect", str(bad), cwd=tmp_path), "broken.tpm")
+    assert bad.read_bytes() == b"PK\x03\x04 this is not a model"  # nothing the user had is touched
+
+
+def test_missing_model_file(tmp_path):
+    assert_one_line_error(cli("build", "nope.tpm", cwd=tmp_path), "nope.tpm")
+
+
+def test_unknown_board(model_file, tmp_path):
+    assert_one_line_error(cli("build", str(model_file), "--board", "pdp11", cwd=tmp_path),
+                          "pdp11", "qemu_m7")
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+def test_input_of_the_wrong_shape(model_file, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((3, 3), np.float32))
+    assert_one_line_error(cli("run", str(model_file), "--board", "host", "--input", "x.npy",
+                              cwd=tmp_path), "x.npy", "[1, 12, 10, 3]")
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None
+                    or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="qemu-system-arm or arm-none-eabi-gcc not installed")
+def test_run_json_on_qemu(model_file, tmp_path):
+    x = np.random.default_rng(2).normal(size=(12, 10, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    proc = cli("run", str(model_file), "--input", "x.npy", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["max_rel_diff"] <= 1e-5
+    assert doc["instructions"] == sum(layer["instructions"] for layer in doc["layers"])
+    assert all(layer["instructions"] > 0 for layer in doc["layers"])
+    assert doc["flash_bytes"] <= doc["flash_limit_bytes"]
+    assert np.asarray(doc["output"]).shape == (1, 5)

@@ -1,0 +1,119 @@
+"""Exported sources build in a separate minimal project: two models, two prefixes, one program."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from graphs import GraphBuilder, residual_net
+from sdk.codegen import export_model
+from sdk.errors import UnsupportedError
+from sdk.reference import run_float
+
+MAIN_C = r"""
+#include <stdio.h>
+#include "a/model.h"
+#include "b/model.h"
+
+static float arena_a[(NET_A_ARENA_SIZE + 3) / 4];
+
+static int dump(const char *path, const float *data, uint32_t bytes)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(data, 1, bytes, f) != bytes) {
+        return 1;
+    }
+    return fclose(f);
+}
+
+int main(void)
+{
+    uint32_t i;
+    float *in;
+    if (net_a_init(arena_a, sizeof(arena_a) - 4u) != NET_A_ERR_ARENA_TOO_SMALL) {
+        return 10;
+    }
+    if (net_a_init(arena_a, sizeof(arena_a)) != NET_A_OK || net_b_init(NULL, 0u) != NET_B_OK) {
+        return 11;
+    }
+    in = net_a_input(0);
+    for (i = 0; i < NET_A_INPUT0_SIZE; i++) {
+        in[i] = (float)i / (float)NET_A_INPUT0_SIZE - 0.5f;
+    }
+    in = net_b_input(0);
+    for (i = 0; i < NET_B_INPUT0_SIZE; i++) {
+        in[i] = 0.25f - (float)i / (float)NET_B_INPUT0_SIZE;
+    }
+    if (net_a_invoke() != NET_A_OK || net_b_invoke() != NET_B_OK) {
+        return 12;
+    }
+    if (net_a_step_name(NET_A_NUM_STEPS) != NULL || net_a_step_name(0) == NULL) {
+        return 13;
+    }
+    return dump("a.bin", net_a_output(0), net_a_output_bytes(0)) |
+           dump("b.bin", net_b_output(0), net_b_output_bytes(0));
+}
+"""
+
+
+def _small_net():
+    b = GraphBuilder("small", (1, 6, 5, 2), seed=5)
+    x = b.conv("input", 3, stride=(2, 2), activation="relu")
+    x = b.pool(x, "AvgPool2D", kernel=(3, 3), stride=(1, 1), padding="same")
+    return b.finish(b.dense(b.flatten(x), 3))
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+def test_two_exported_models_link_into_one_program(tmp_path):
+    ga, gb = residual_net(seed=4), _small_net()
+    export_model(ga, tmp_path / "a", prefix="net_a")
+    export_model(gb, tmp_path / "b", prefix="net_b")
+    assert (tmp_path / "a" / "README.md").read_text().count("net_a_init") >= 2
+    # The engine copies both exports carry are the same files: compile one copy of each.
+    engine = {p.name: p for d in ("a", "b") for p in (tmp_path / d).glob("tp_*.c")}
+    (tmp_path / "main.c").write_text(MAIN_C)
+    sources = ["main.c", "a/model.c", "b/model.c", *[str(p) for p in engine.values()]]
+    cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Ia",
+           *sources, "-o", "app", "-lm"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    run = subprocess.run(["./app"], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0
+    for graph, file in ((ga, "a.bin"), (gb, "b.bin")):
+        shape = graph.tensors["input"].shape
+        n = int(np.prod(shape))
+        ramp = np.arange(n, dtype=np.float32) / np.float32(n)
+        x = (ramp - np.float32(0.5)) if file == "a.bin" else (np.float32(0.25) - ramp)
+        want = run_float(graph, x.reshape(shape))[graph.outputs[0]].ravel()
+        got = np.fromfile(tmp_path / file, dtype=np.float32)
+        assert np.max(np.abs(got - want)) <= 1e-5 * np.max(np.abs(want))
+
+
+def test_steps_json_names_the_layers_each_step_covers(tmp_path):
+    import json
+
+    g = residual_net()
+    g.ops[0].attrs["fused"] = [g.ops[0].name, "bn1", "relu1"]
+    gen = export_model(g, tmp_path, prefix="net")
+    doc = json.loads((tmp_path / "steps.json").read_text())
+    assert doc["arena_bytes"] == gen.plan.arena_bytes
+    steps = doc["steps"]
+    assert [s["op"] for s in steps] == [op.type for op in g.ops if op.type != "Reshape"]
+    assert steps[0]["layers"] == [g.ops[0].name, "bn1", "relu1"]
+    assert steps[0]["macs"] == g.macs(g.ops[0])
+    assert doc["weights_bytes"] == sum(t.nbytes for t in g.tensors.values() if t.is_constant)
+
+
+def test_bad_prefix_and_dilation_are_refused(tmp_path):
+    g = residual_net()
+    with pytest.raises(UnsupportedError, match="prefix"):
+        export_model(g, tmp_path, prefix="9lives")
+    b = GraphBuilder("dilated", (1, 7, 7, 1))
+    y = b.conv("input", 2, padding="valid")
+    b.graph.ops[0].attrs["dilation"] = [2, 2]
+    b.graph.tensors[y].shape = (1, 3, 3, 2)
+    with pytest.raises(UnsupportedError, match="conv1 .*dilation"):
+        export_model(b.finish(y), tmp_path, prefix="net")
