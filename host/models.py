@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sdk.ir import Graph, load_model
+from sdk.frontends.load import load_any
+from sdk.ir import Graph
 
 
 def load_model_arg(path: str | Path) -> Graph:
-    """Load a model file given on the command line (our .tpm format)."""
-    return load_model(path)
+    """Load a model file given on the command line: our .tpm or a .tflite flatbuffer."""
+    return load_any(path)

@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
-from graphs import GraphBuilder, residual_net
+from graphs import GraphBuilder, gesture_graph, residual_net
 from host.build import build_firmware
 from host.run_files import read_marks, run_native
 from sdk.reference import run_float
@@ -81,6 +81,12 @@ CASES = ["conv_same_relu", "conv_stride2_same_relu6", "conv_pad_0101", "conv_pad
 
 def _check(graph, tmp_path, seed: int) -> None:
     build = build_firmware(graph, "host", tmp_path)
+    _check_outputs(build, graph, seed)
+    # run_main writes a calibration mark and one mark per step plus the one before step 0.
+    assert len(read_marks(tmp_path)) == len(build.steps) + 2
+
+
+def _check_outputs(build, graph, seed: int) -> None:
     rng = np.random.default_rng(seed + 1000)
     inputs = [rng.normal(size=graph.tensors[n].shape).astype(np.float32) for n in graph.inputs]
     outputs = run_native(build.elf, graph, inputs)
@@ -89,8 +95,6 @@ def _check(graph, tmp_path, seed: int) -> None:
         want = ref[name]
         rel = np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-30)
         assert rel <= TOLERANCE, f"{graph.name}: output {name} max rel diff {rel:.3g}"
-    # run_main writes a calibration mark and one mark per step plus the one before step 0.
-    assert len(read_marks(tmp_path)) == len(build.steps) + 2
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -102,3 +106,25 @@ def test_kernel_matches_reference(name, seed, tmp_path):
 def test_residual_net_matches_reference(tmp_path):
     graph = residual_net(seed=3)
     _check(graph, tmp_path, 3)
+
+
+def test_overlapping_chain_matches_reference(tmp_path):
+    """Outputs written over their dying inputs (the planner's partial overlap) stay correct."""
+    b = GraphBuilder("chain", (1, 11, 9, 3), seed=11)
+    x = b.conv("input", 4, activation="relu")
+    x = b.conv(x, 8, stride=(2, 2), padding=[0, 1, 0, 1])
+    x = b.depthwise(x, multiplier=2, padding=[1, 2, 0, 1])
+    x = b.pool(x, "MaxPool2D", kernel=(3, 3), stride=(1, 1), padding="same")
+    x = b.pool(x, "AvgPool2D", kernel=(2, 2), stride=(1, 1), padding=[0, 1, 0, 1])
+    x = b.conv(x, 3, kernel=(1, 1), padding="valid")
+    graph = b.finish(x)
+    build = build_firmware(graph, "host", tmp_path)
+    assert sum(1 for buf in build.plan.buffers if buf.may_overlap) >= 4
+    _check_outputs(build, graph, 11)
+
+
+def test_gesture_cnn_matches_reference(tmp_path):
+    graph = gesture_graph(seed=2)
+    build = build_firmware(graph, "host", tmp_path)
+    assert build.plan.arena_bytes < 2 * 30 * 20 * 32 * 4
+    _check_outputs(build, graph, 2)

@@ -63,7 +63,7 @@ static void transform(const float v[TP_DSP_N][2], float *row)
                 k -= TP_DSP_N;
             }
         }
-        row[tp_dsp_direct_col[f]] = scale(re * re + im * im);
+        row[tp_dsp_shift_col[f]] = scale(re * re + im * im);
     }
 }
 #else

@@ -1,7 +1,7 @@
 /* Fixed-point radar preprocessing for 16-bit targets (MSP430); see tp_dsp.h.
  *
  * Scaling (docs/radar.md): the ring holds depth means in raw units * 2^TP_DSP_Q15_FRAC, the
- * windowed values v stay int16, and transform products (int16 * q15) are shifted right by
+ * windowed values v stay int16 (the mean is removed after the transform, see below), and transform products (int16 * q15) are shifted right by
  * TP_DSP_Q15_SHIFT before they are summed in int32, which cannot overflow for any int16 input.
  * The log of the power is taken from the int32 results without a square root or 64-bit math.
  * Right shifts of negative values are arithmetic on every compiler we support (gcc, clang).
@@ -74,7 +74,7 @@ static int16_t scale(int32_t re, int32_t im)
 }
 
 #ifdef TP_DSP_DIRECT_DFT
-static void transform(const int16_t v[TP_DSP_N][2], int16_t *row)
+static void transform(const int16_t v[TP_DSP_N][2], int32_t x[TP_DSP_N][2])
 {
     for (int f = 0; f < TP_DSP_N; ++f) {
         int32_t re = 0;
@@ -90,13 +90,14 @@ static void transform(const int16_t v[TP_DSP_N][2], int16_t *row)
                 k -= TP_DSP_N;
             }
         }
-        row[tp_dsp_direct_col[f]] = scale(re, im);
+        x[f][0] = re;
+        x[f][1] = im;
     }
 }
 #else
 /* Prime-factor 20 = 4 x 5 FFT, as in tp_dsp_f32.c; five-point sums stay in int32. */
 #define UNIT (1L << (15 - TP_DSP_Q15_SHIFT)) /* a product by 1.0 in q15, shifted */
-static void transform(const int16_t v[TP_DSP_N][2], int16_t *row)
+static void transform(const int16_t v[TP_DSP_N][2], int32_t x[TP_DSP_N][2])
 {
     int32_t y[4][5][2];
     for (int n1 = 0; n1 < 4; ++n1) {
@@ -132,10 +133,18 @@ static void transform(const int16_t v[TP_DSP_N][2], int16_t *row)
         const int32_t *u0 = y[0][k2], *u1 = y[1][k2], *u2 = y[2][k2], *u3 = y[3][k2];
         const int32_t s02r = u0[0] + u2[0], s02i = u0[1] + u2[1], d02r = u0[0] - u2[0], d02i = u0[1] - u2[1];
         const int32_t s13r = u1[0] + u3[0], s13i = u1[1] + u3[1], d13r = u1[0] - u3[0], d13i = u1[1] - u3[1];
-        row[tp_dsp_pfa_col[k2]] = scale(s02r + s13r, s02i + s13i);
-        row[tp_dsp_pfa_col[5 + k2]] = scale(d02r + d13i, d02i - d13r);
-        row[tp_dsp_pfa_col[10 + k2]] = scale(s02r - s13r, s02i - s13i);
-        row[tp_dsp_pfa_col[15 + k2]] = scale(d02r - d13i, d02i + d13r);
+        int32_t *out = x[tp_dsp_pfa_freq[k2]];
+        out[0] = s02r + s13r;
+        out[1] = s02i + s13i;
+        out = x[tp_dsp_pfa_freq[5 + k2]];
+        out[0] = d02r + d13i;
+        out[1] = d02i - d13r;
+        out = x[tp_dsp_pfa_freq[10 + k2]];
+        out[0] = s02r - s13r;
+        out[1] = s02i - s13i;
+        out = x[tp_dsp_pfa_freq[15 + k2]];
+        out[0] = d02r - d13i;
+        out[1] = d02i + d13r;
     }
 }
 #endif
@@ -164,23 +173,32 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
     for (int b = 0; b < TP_DSP_BINS; ++b) {
         int32_t sum_re = 0;
         int32_t sum_im = 0;
-        for (int m = 0; m < TP_DSP_N; ++m) {
-            sum_re += state->ring[m][b][0];
-            sum_im += state->ring[m][b][1];
-        }
-        const int32_t mean_re = div_round(sum_re, TP_DSP_N);
-        const int32_t mean_im = div_round(sum_im, TP_DSP_N);
         int16_t v[TP_DSP_N][2];
         int slot_index = state->head;
         for (int m = 0; m < TP_DSP_N; ++m) {
             const int32_t w = (int32_t)tp_dsp_window_q15[m];
-            const int32_t zr = saturate16(state->ring[slot_index][b][0] - mean_re);
-            const int32_t zi = saturate16(state->ring[slot_index][b][1] - mean_im);
-            v[m][0] = saturate16((zr * w + 0x4000L) >> 15);
-            v[m][1] = saturate16((zi * w + 0x4000L) >> 15);
+            const int16_t *y = state->ring[slot_index][b];
+            sum_re += y[0];
+            sum_im += y[1];
+            v[m][0] = saturate16((y[0] * w + 0x4000L) >> 15);
+            v[m][1] = saturate16((y[1] * w + 0x4000L) >> 15);
             slot_index = slot_index + 1 == TP_DSP_N ? 0 : slot_index + 1;
         }
-        transform((const int16_t(*)[2])v, frame[b]);
+        int32_t x[TP_DSP_N][2];
+        transform((const int16_t(*)[2])v, x);
+        /* Mean removal after the transform, exactly: subtracting the mean before windowing
+         * changes only the bins where the periodic Hann's own DFT is non-zero (0 and +-1), by
+         * sum * W[k] / N, which is an integer multiple of the sum here. Rounding the mean
+         * before the transform instead would leak its rounding error into those bins. */
+        x[0][0] -= sum_re * TP_DSP_MEAN_CORR0;
+        x[0][1] -= sum_im * TP_DSP_MEAN_CORR0;
+        x[1][0] -= sum_re * TP_DSP_MEAN_CORR1;
+        x[1][1] -= sum_im * TP_DSP_MEAN_CORR1;
+        x[TP_DSP_N - 1][0] -= sum_re * TP_DSP_MEAN_CORR1;
+        x[TP_DSP_N - 1][1] -= sum_im * TP_DSP_MEAN_CORR1;
+        for (int k = 0; k < TP_DSP_N; ++k) {
+            frame[b][tp_dsp_shift_col[k]] = scale(x[k][0], x[k][1]);
+        }
     }
     return 1;
 }

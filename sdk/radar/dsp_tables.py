@@ -65,7 +65,16 @@ def render_header(config: PreprocessConfig, depths_in: int) -> str:
     theta = 2.0 * math.pi / 5.0
     in_map = [(5 * n1 + 4 * n2) % n for n1 in range(4) for n2 in range(5)]
     out_col = [((5 * k1 + 16 * k2) % n + n // 2) % n for k1 in range(4) for k2 in range(5)]
-    direct_col = [(f + n // 2) % n for f in range(n)]
+    pfa_freq = [(5 * k1 + 16 * k2) % n for k1 in range(4) for k2 in range(5)]
+    shift_col = [(f + n // 2) % n for f in range(n)]
+    # Mean removal in the q15 path happens after the transform (see tp_dsp_q15.c): bin k loses
+    # sum * W[k] / N in transform units, W being the window's own DFT (non-zero at 0, +-1 only).
+    w_dft = np.fft.fft(w)
+    if not np.allclose(w_dft[2:n - 1], 0.0, atol=1e-9):
+        raise UnsupportedError("q15 mean removal after the transform for a window with more than 3 DFT bins")
+    corr = [w_dft[k].real / n * (1 << (15 - Q15_PRODUCT_SHIFT)) for k in (0, 1)]
+    if any(abs(c - round(c)) > 1e-9 for c in corr):
+        raise UnsupportedError("q15 mean removal whose correction is not an integer multiple of the sum")
     # q15: the transform's units are raw * 2**(frac + 15 - shift); log2 of the power adds twice that.
     acc_bits = Q15_RING_FRAC_BITS + 15 - Q15_PRODUCT_SHIFT
     log_one = 1 << Q15_LOG_FRAC_BITS
@@ -85,7 +94,7 @@ def render_header(config: PreprocessConfig, depths_in: int) -> str:
         _c_array("uint16_t", "tp_dsp_edges", edges.tolist()),
         _c_array("uint8_t", "tp_dsp_pfa_in", in_map),
         _c_array("uint8_t", "tp_dsp_pfa_col", out_col),
-        _c_array("uint8_t", "tp_dsp_direct_col", direct_col),
+        _c_array("uint8_t", "tp_dsp_shift_col", shift_col),
         "\n#ifdef TP_DSP_TABLES_F32\n",
         _c_array("float", "tp_dsp_inv_count_f32", (1.0 / counts).tolist(), "{:.9e}f"),
         _c_array("float", "tp_dsp_window_f32", w.tolist(), "{:.9e}f"),
@@ -100,6 +109,8 @@ def render_header(config: PreprocessConfig, depths_in: int) -> str:
         "#endif /* TP_DSP_TABLES_F32 */\n\n#ifdef TP_DSP_TABLES_Q15\n",
         f"#define TP_DSP_Q15_FRAC {Q15_RING_FRAC_BITS}\n#define TP_DSP_Q15_SHIFT {Q15_PRODUCT_SHIFT}\n",
         _c_array("uint16_t", "tp_dsp_window_q15", [q(v) for v in w]),
+        _c_array("uint8_t", "tp_dsp_pfa_freq", pfa_freq),
+        f"#define TP_DSP_MEAN_CORR0 {round(corr[0])}L\n#define TP_DSP_MEAN_CORR1 {round(corr[1])}L\n",
         f"#define TP_DSP_C1_Q15 {q(math.cos(theta))}\n#define TP_DSP_C2_Q15 {q(math.cos(2 * theta))}\n"
         f"#define TP_DSP_S1_Q15 {q(math.sin(theta))}\n#define TP_DSP_S2_Q15 {q(math.sin(2 * theta))}\n",
         _c_array("int16_t", "tp_dsp_cos_q15", [min(q(v), 32767) for v in np.cos(2 * np.pi * np.arange(n) / n)]),

@@ -12,6 +12,7 @@ import numpy as np
 
 from sdk.errors import ShapeError, UnsupportedError
 from sdk.ir.graph import Graph, Op
+from sdk.reference.windows import pad_nhwc, sliding_windows
 
 
 def _activate(x: np.ndarray, act: str) -> np.ndarray:
@@ -22,26 +23,8 @@ def _activate(x: np.ndarray, act: str) -> np.ndarray:
     return x
 
 
-def _pad(x: np.ndarray, padding: list[int], value: float = 0.0) -> np.ndarray:
-    pt, pb, pl, pr = padding
-    return np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=value)
-
-
-def _windows(x: np.ndarray, kh: int, kw: int, stride: list[int], out_hw: tuple[int, int],
-             dilation: list[int] = (1, 1)) -> np.ndarray:
-    """View of shape [N, OH, OW, KH, KW, C] over the (already padded) input."""
-    sh, sw = stride
-    dh, dw = dilation
-    oh, ow = out_hw
-    n, _, _, c = x.shape
-    s = x.strides
-    return np.lib.stride_tricks.as_strided(
-        x, (n, oh, ow, kh, kw, c), (s[0], s[1] * sh, s[2] * sw, s[1] * dh, s[2] * dw, s[3]),
-        writeable=False)
-
-
 def _conv2d(op: Op, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, out_shape) -> np.ndarray:
-    win = _windows(_pad(x, op.attrs["padding"]), w.shape[1], w.shape[2], op.attrs["stride"],
+    win = sliding_windows(pad_nhwc(x, op.attrs["padding"]), w.shape[1], w.shape[2], op.attrs["stride"],
                    out_shape[1:3], op.attrs.get("dilation", (1, 1)))
     y = np.einsum("nhwijc,oijc->nhwo", win, w, optimize=True)
     return y + (b if b is not None else 0.0)
@@ -51,7 +34,7 @@ def _depthwise(op: Op, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
                out_shape) -> np.ndarray:
     mult = op.attrs.get("depth_multiplier", 1)
     x = np.repeat(x, mult, axis=3) if mult > 1 else x
-    win = _windows(_pad(x, op.attrs["padding"]), w.shape[1], w.shape[2], op.attrs["stride"],
+    win = sliding_windows(pad_nhwc(x, op.attrs["padding"]), w.shape[1], w.shape[2], op.attrs["stride"],
                    out_shape[1:3], op.attrs.get("dilation", (1, 1)))
     y = np.einsum("nhwijc,ijc->nhwc", win, w[0], optimize=True)
     return y + (b if b is not None else 0.0)
@@ -59,7 +42,7 @@ def _depthwise(op: Op, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
 
 def _max_pool(op: Op, x: np.ndarray, out_shape) -> np.ndarray:
     kh, kw = op.attrs["kernel"]
-    win = _windows(_pad(x, op.attrs["padding"], -np.inf), kh, kw, op.attrs["stride"],
+    win = sliding_windows(pad_nhwc(x, op.attrs["padding"], -np.inf), kh, kw, op.attrs["stride"],
                    out_shape[1:3])
     return win.max(axis=(3, 4))
 
@@ -68,9 +51,9 @@ def _avg_pool(op: Op, x: np.ndarray, out_shape) -> np.ndarray:
     """Average over the window's elements that lie inside the input (TFLite semantics)."""
     kh, kw = op.attrs["kernel"]
     ones = np.ones(x.shape[:3] + (1,))
-    total = _windows(_pad(x, op.attrs["padding"]), kh, kw, op.attrs["stride"],
+    total = sliding_windows(pad_nhwc(x, op.attrs["padding"]), kh, kw, op.attrs["stride"],
                      out_shape[1:3]).sum(axis=(3, 4))
-    count = _windows(_pad(ones, op.attrs["padding"]), kh, kw, op.attrs["stride"],
+    count = sliding_windows(pad_nhwc(ones, op.attrs["padding"]), kh, kw, op.attrs["stride"],
                      out_shape[1:3]).sum(axis=(3, 4))
     return total / count
 

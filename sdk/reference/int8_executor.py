@@ -23,7 +23,7 @@ from sdk.quant.arith import (
     truncating_divide,
 )
 from sdk.quant.fixed_point import exp_on_negative_values, get_reciprocal, rescale
-from sdk.reference.float_executor import _pad, _windows
+from sdk.reference.windows import pad_nhwc, sliding_windows
 
 
 class _Context:
@@ -75,7 +75,7 @@ def _with_bias(acc: np.ndarray, args: list[np.ndarray]) -> np.ndarray:
 def _conv2d(ctx: _Context, args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:
     x, w = _centered_input(ctx, args[0]), args[1]
     a = ctx.op.attrs
-    win = _windows(_pad(x, a["padding"]), w.shape[1], w.shape[2], a["stride"], out_shape[1:3],
+    win = sliding_windows(pad_nhwc(x, a["padding"]), w.shape[1], w.shape[2], a["stride"], out_shape[1:3],
                    a.get("dilation", (1, 1)))
     acc = _with_bias(np.einsum("nhwijc,oijc->nhwo", win, w), args)
     m, s = lp.conv_multipliers(ctx.quant(ctx.op.inputs[0]), ctx.quant(ctx.op.inputs[1]),
@@ -89,7 +89,7 @@ def _depthwise(ctx: _Context, args: list[np.ndarray], out_shape: tuple[int, ...]
     mult = a.get("depth_multiplier", 1)
     if mult > 1:
         x = np.repeat(x, mult, axis=3)
-    win = _windows(_pad(x, a["padding"]), w.shape[1], w.shape[2], a["stride"], out_shape[1:3],
+    win = sliding_windows(pad_nhwc(x, a["padding"]), w.shape[1], w.shape[2], a["stride"], out_shape[1:3],
                    a.get("dilation", (1, 1)))
     acc = _with_bias(np.einsum("nhwijc,ijc->nhwc", win, w[0]), args)
     m, s = lp.conv_multipliers(ctx.quant(ctx.op.inputs[0]), ctx.quant(ctx.op.inputs[1]),
@@ -108,7 +108,7 @@ def _dense(ctx: _Context, args: list[np.ndarray], out_shape: tuple[int, ...]) ->
 def _pool_windows(ctx: _Context, x: np.ndarray, out_shape: tuple[int, ...],
                   fill: int) -> np.ndarray:
     kh, kw = ctx.op.attrs["kernel"]
-    return _windows(_pad(x, ctx.op.attrs["padding"], fill), kh, kw, ctx.op.attrs["stride"],
+    return sliding_windows(pad_nhwc(x, ctx.op.attrs["padding"], fill), kh, kw, ctx.op.attrs["stride"],
                     out_shape[1:3])
 
 
