@@ -186,6 +186,9 @@ def export(
 
 
 # Command groups from other modules register here.
+from host.cli_data import data_app  # noqa: E402
+
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:

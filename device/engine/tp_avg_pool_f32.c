@@ -1,5 +1,11 @@
 /* Average pooling, float32, NHWC. The divisor is the number of window elements inside the
- * input (TFLite's convention), so border outputs average fewer values rather than zeros. */
+ * input (TFLite's convention), so border outputs average fewer values rather than zeros.
+ *
+ * Memory contract (the planner relies on it, see memory_planner.overlap_limit): output pixels
+ * are written in raster order, and once pixel p is written no input before the first element
+ * of p's clipped window is read again, so the output may start below a dying input and
+ * overlap it.
+ */
 #include "tp_engine.h"
 
 tp_status tp_avg_pool_f32(const tp_pool_params_f32 *params, const tp_dims *input_dims,

@@ -9,6 +9,11 @@
  *    interior pair): each loaded filter value feeds two multiply-accumulates.
  * The block is 4 channels x 2 pixels = 8 accumulators, which fits the 16 double / 32 single
  * FPU registers of a Cortex-M7 without spilling.
+ *
+ * Memory contract (the planner relies on it, see memory_planner.overlap_limit): output pixels
+ * are written in raster order (pixel p and p + 1 together), and once they are written no input
+ * before the first element of p's clipped window is read again, so the output may start below
+ * a dying input and overlap it.
  */
 #include "tp_engine.h"
 

@@ -5,6 +5,11 @@
  * the input once, then every window position adds a whole row of C*M products into the
  * pixel's accumulators (the output itself), so the inner loop runs over contiguous channels
  * with no bounds checks.
+ *
+ * Memory contract (the planner relies on it, see memory_planner.overlap_limit): output pixels
+ * are written in raster order, and once pixel p is written no input before the first element
+ * of p's clipped window is read again, so the output may start below a dying input and
+ * overlap it.
  */
 #include "tp_engine.h"
 

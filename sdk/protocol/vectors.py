@@ -138,39 +138,52 @@ def _corrupt_frames(rng: random.Random) -> list[tuple[str, bytes, Verdict]]:
     ]
 
 
-def _payload_errors() -> list[tuple[str, int, bytes]]:
+def _payload_errors() -> list[tuple[str, int, bytes, str]]:
+    """Payloads that break their layout: (name, type, payload, words the error must contain)."""
     info = Info(1, 0, 1, 0, 1, 0, 1, bytes(8), 4, 1, 1, 1, 1, 20, 1, 1, 1, "ab").pack()
     return [
-        ("hello with a payload byte", MsgType.HELLO, b"\x00"),
-        ("get_profile of 1 byte", MsgType.GET_PROFILE, b"\x01"),
-        ("capture_start with a reserved flag", MsgType.CAPTURE_START, bytes.fromhex("0000000002")),
-        ("ack of 2 bytes", MsgType.ACK, b"\x01\x00"),
-        ("nack with reason 9", MsgType.NACK, bytes.fromhex("01000509")),
-        ("nack with reason 0", MsgType.NACK, bytes.fromhex("01000500")),
-        ("info one byte short", MsgType.INFO, info[:-1]),
-        ("info with a board name of 33 bytes", MsgType.INFO, info[:40] + b"\x21" + b"a" * 33),
-        ("info with a non-printable board name", MsgType.INFO, info[:-1] + b"\x07"),
-        ("info with counter_unit 2", MsgType.INFO, info[:8] + b"\x02" + info[9:]),
-        ("info with 17 classes", MsgType.INFO, info[:21] + b"\x11" + info[22:]),
-        ("sweep shorter than its head", MsgType.SWEEP, bytes(5)),
+        ("hello with a payload byte", MsgType.HELLO, b"\x00", "1 bytes, expected 0"),
+        ("get_profile of 1 byte", MsgType.GET_PROFILE, b"\x01", "1 bytes, expected 2"),
+        ("capture_start with a reserved flag", MsgType.CAPTURE_START,
+         bytes.fromhex("0000000002"), "reserved flags"),
+        ("ack of 2 bytes", MsgType.ACK, b"\x01\x00", "2 bytes, expected 3"),
+        ("nack with reason 9", MsgType.NACK, bytes.fromhex("01000509"), "unknown reason 9"),
+        ("nack with reason 0", MsgType.NACK, bytes.fromhex("01000500"), "unknown reason 0"),
+        ("info one byte short", MsgType.INFO, info[:-1], "expected 43"),
+        ("info with a board name of 33 bytes", MsgType.INFO, info[:40] + b"\x21" + b"a" * 33,
+         "board name of 33 bytes"),
+        ("info with a non-printable board name", MsgType.INFO, info[:-1] + b"\x07",
+         "not printable"),
+        ("info with counter_unit 2", MsgType.INFO, info[:8] + b"\x02" + info[9:],
+         "counter_unit 2"),
+        ("info with 17 classes", MsgType.INFO, info[:21] + b"\x11" + info[22:], "n_classes 17"),
+        ("sweep shorter than its head", MsgType.SWEEP, bytes(5), "expected at least 6"),
         ("sweep of 2 depths with 1 depth of samples", MsgType.SWEEP,
-         bytes.fromhex("010000000200") + bytes(4)),
-        ("sweep claiming 63 depths", MsgType.SWEEP, bytes.fromhex("000000003f00") + bytes(252)),
+         bytes.fromhex("010000000200") + bytes(4), "expected 14 for 2 depths"),
+        ("sweep claiming 63 depths", MsgType.SWEEP, bytes.fromhex("000000003f00") + bytes(252),
+         "n_depths 63"),
         ("result with frame_class 4 of 4 scores", MsgType.RESULT,
-         Result(1, 0, 0xFF, 0, 0, (1, 2, 3, 4)).pack()[:4] + b"\x04" + bytes(7) + b"\x04"
-         + bytes(8)),
-        ("result with event 7 of 4 scores", MsgType.RESULT,
-         Result(1, 0, 7, 0, 0, (1, 2, 3, 4)).pack()),
-        ("result with a reserved flag", MsgType.RESULT, Result(1, 0, 0, 2, 0, (1,)).pack()),
-        ("result with 17 scores", MsgType.RESULT, Result(1, 0, 0, 0, 0, (0,) * 17).pack()),
-        ("profile beyond total_steps", MsgType.PROFILE,
-         Profile(1, 0, 0, 0, 14, 10, (1, 2, 3, 4, 5)).pack()),
-        ("profile with unit 2", MsgType.PROFILE, Profile(1, 2, 0, 0, 1, 0, (1,)).pack()),
-        ("profile with 60 steps", MsgType.PROFILE, Profile(1, 0, 0, 0, 60, 0, (0,) * 60).pack()),
-        ("stats of 63 bytes", MsgType.STATS, bytes(63)),
-        ("log without a level", MsgType.LOG, b""),
-        ("log with level 4", MsgType.LOG, b"\x04hi"),
-        ("error of 1 byte", MsgType.ERROR, b"\x01"),
+         Result(1, 4, 0xFF, 0, 0, (1, 2, 3, 4)).pack(), "frame_class 4 with 4 scores"),
+        ("result with event 4 of 4 scores", MsgType.RESULT,
+         Result(1, 0, 4, 0, 0, (1, 2, 3, 4)).pack(), "event 4 with 4 scores"),
+        ("result with a reserved flag", MsgType.RESULT, Result(1, 0, 0, 2, 0, (1,)).pack(),
+         "reserved flags"),
+        ("result with 17 scores", MsgType.RESULT, Result(1, 0, 0, 0, 0, (0,) * 17).pack(),
+         "n_scores 17"),
+        ("result one byte longer than its scores", MsgType.RESULT,
+         Result(1, 0, 0, 0, 0, (1, 2)).pack() + b"\x00", "expected 16 for 2 scores"),
+        ("profile one step beyond total_steps", MsgType.PROFILE,
+         Profile(1, 0, 0, 0, 14, 10, (1, 2, 3, 4, 5)).pack(), "beyond total_steps 14"),
+        ("profile whose first_step + n wraps 16 bits", MsgType.PROFILE,
+         Profile(1, 0, 0, 0, 0xFFFF, 0xFFFE, (1, 2)).pack(), "beyond total_steps 65535"),
+        ("profile with unit 2", MsgType.PROFILE, Profile(1, 2, 0, 0, 1, 0, (1,)).pack(),
+         "unknown unit 2"),
+        ("profile with 60 steps", MsgType.PROFILE, Profile(1, 0, 0, 0, 60, 0, (0,) * 60).pack(),
+         "n_steps 60"),
+        ("stats of 63 bytes", MsgType.STATS, bytes(63), "63 bytes, expected 64"),
+        ("log without a level", MsgType.LOG, b"", "expected a level"),
+        ("log with level 4", MsgType.LOG, b"\x04hi", "unknown level 4"),
+        ("error of 1 byte", MsgType.ERROR, b"\x01", "expected at least 2"),
     ]
 
 
@@ -229,10 +242,12 @@ def build() -> dict:
             raise AssertionError(f"vector {name!r}: built for {expected.name}, decoder says {vec['verdict']}")
         frames.append(vec)
     payload_errors = []
-    for name, msg_type, payload in _payload_errors():
+    for name, msg_type, payload, why in _payload_errors():
         try:
             unpack_message(msg_type, payload)
         except PayloadError as exc:
+            if why not in str(exc):
+                raise AssertionError(f"payload vector {name!r} refused for another reason: {exc}")
             payload_errors.append({"name": name, "type": MsgType(msg_type).name,
                                    "type_code": int(msg_type), "payload": payload.hex(),
                                    "error": str(exc)})

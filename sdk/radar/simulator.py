@@ -98,7 +98,7 @@ def _hand_path(gesture: str, t: np.ndarray, rng: np.random.Generator) -> tuple[n
         z = rng.uniform(0.35, 0.6) - rng.uniform(0.12, 0.25) * np.sin(np.pi * u) ** 2
         x = np.full_like(t, rng.uniform(-0.05, 0.05))
     elif gesture == "pick":
-        drift = rng.uniform(-0.03, 0.03, 2)
+        drift = rng.uniform(-0.01, 0.01, 2)
         z = rng.uniform(0.25, 0.5) + drift[0] * (t - t[0]) / max(duration, 1e-9)
         x = rng.uniform(-0.05, 0.05) + drift[1] * (t - t[0]) / max(duration, 1e-9)
         micro = rng.uniform(0.5e-3, 12e-3) * np.sin(2 * np.pi * rng.uniform(1.5, 4.0) * t

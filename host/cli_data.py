@@ -1,0 +1,149 @@
+"""``tinyprune data``: synthesize radar gesture datasets and look at recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from host.console import emit_json, human
+from sdk.errors import DataFileError
+
+data_app = typer.Typer(help="Radar gesture data: simulate, inspect, plot.", no_args_is_help=True)
+
+JSON_OPT = typer.Option(False, "--json", help="Print exactly one JSON object on stdout.")
+
+
+@data_app.command()
+def synth(
+    out: Path = typer.Option(..., "--out", help="Dataset file to write (HDF5)."),
+    per_class: int = typer.Option(100, "--per-class", help="Recordings per class."),
+    seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same file."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Simulate radar recordings of swipe, press, pick and empty into a dataset file."""
+    from sdk.radar.dataset import synthesize
+    from sdk.radar.simulator import CLASSES, SimConfig
+
+    if out.exists() and not force:
+        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    con = human(json_out)
+    total = per_class * len(CLASSES)
+    with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=con, transient=json_out) as bar:
+        task = bar.add_task("synth", total=total)
+        count = synthesize(out, per_class, seed, overwrite=force,
+                           on_recording=lambda: bar.advance(task))
+    summary = {"path": str(out), "recordings": count, "per_class": per_class, "seed": seed,
+               "classes": list(CLASSES), "sweep_rate_hz": SimConfig().sweep_rate_hz}
+    if json_out:
+        emit_json(summary)
+    else:
+        con.print(f"wrote {count} recordings ({per_class} per class, seed {seed}) to {out}")
+
+
+def _summary(path: Path) -> dict:
+    from sdk.radar.dataset import load_dataset
+
+    ds = load_dataset(path)
+    recs = ds.recordings
+    first = recs[0]
+    modes = sorted({r.mode for r in recs})
+    counts: dict[str, int] = {}
+    for rec in recs:
+        if rec.labels is not None and ds.classes:
+            name = ds.classes[int(np.bincount(rec.labels).argmax())]
+            counts[name] = counts.get(name, 0) + 1
+    sessions = {r.meta.get("session") for r in recs if "session" in r.meta}
+    return {
+        "path": str(path),
+        "kind": "dataset" if ds.info else "recording",
+        "mode": modes[0] if len(modes) == 1 else modes,
+        "shape": list(first.data.shape) if len(recs) == 1 else [len(recs), *first.data.shape],
+        "dtype": str(first.data.dtype),
+        "recordings": len(recs),
+        "sessions": len(sessions),
+        "sweeps": int(sum(r.n_updates for r in recs)),
+        "sweep_rate_hz": round(first.sweep_rate_hz, 6),
+        "update_rate_hz": round(first.update_rate_hz, 6),
+        "range_m": [round(v, 6) for v in first.range_m],
+        "depths": int(first.data.shape[-1]),
+        "classes": ds.classes,
+        "class_counts": counts,
+        "preprocess": ds.preprocess.to_dict(),
+        "frame_shape": list(ds.preprocess.frame_shape),
+    }
+
+
+@data_app.command()
+def info(file: Path = typer.Argument(..., help="Dataset or Acconeer Record file (.h5)."),
+         json_out: bool = JSON_OPT) -> None:
+    """Print what a dataset or recording holds: mode, shapes, rates, classes and counts."""
+    summary = _summary(file)
+    if json_out:
+        emit_json(summary)
+        return
+    table = Table(title=f"{file}", show_header=False)
+    for key, value in summary.items():
+        if key != "path":
+            table.add_row(key, str(value))
+    human(False).print(table)
+
+
+@data_app.command()
+def show(
+    file: Path = typer.Argument(..., help="Dataset or IQ recording (.h5)."),
+    out: Path = typer.Option(..., "--out", help="PNG to write."),
+    per_class: int = typer.Option(4, "--per-class", help="Example frames per class."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing image."),
+) -> None:
+    """Draw example range-Doppler frames (what the network sees), a row per class."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sdk.radar import preprocess as prep
+    from sdk.radar.dataset import load_dataset, recording_frames
+
+    if out.exists() and not force:
+        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    ds = load_dataset(file)
+    rows: dict[str, list[np.ndarray]] = {}
+    for rec in ds.recordings:
+        if rec.labels is None:
+            name = rec.meta.get("gesture", Path(rec.source).parent.name or "recording")
+            frames = prep.frames(rec.iq_sweeps(), ds.preprocess)
+            picks = np.linspace(0, len(frames) - 1, per_class).astype(int) if len(frames) else []
+            rows.setdefault(name, []).extend(frames[i] for i in picks)
+            continue
+        frames, labels = recording_frames(rec, ds.preprocess)
+        if len(frames):
+            name = ds.classes[int(labels[len(labels) // 2])]
+            if len(rows.setdefault(name, [])) < per_class:
+                rows[name].append(frames[len(frames) // 2])
+    if not rows or not any(rows.values()):
+        raise DataFileError(f"{file}: no recording is long enough for one frame "
+                            f"({ds.preprocess.window_sweeps} sweeps)")
+    n = max(len(v) for v in rows.values())
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.6 * n + 1, 2.2 * len(rows)), squeeze=False)
+    half = ds.preprocess.window_sweeps // 2
+    for r, (name, frames) in enumerate(rows.items()):
+        for c in range(n):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(frames):
+                image = ax.imshow(frames[c], vmin=0, vmax=1, aspect="auto", origin="lower",
+                                  extent=(-half - 0.5, half - 0.5, -0.5, ds.preprocess.depth_bins - 0.5))
+            if c == 0:
+                ax.set_ylabel(f"{name}\ndepth bin")
+    fig.colorbar(image, ax=axes, shrink=0.6, label="scaled log amplitude")
+    fig.suptitle(f"{file.name}: range-Doppler frames (columns: Doppler bin -{half}..{half - 1})")
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    human(False).print(f"wrote {out} ({sum(len(v) for v in rows.values())} frames)")
