@@ -67,7 +67,7 @@ def _summary(path: Path) -> dict:
         "dtype": str(first.data.dtype),
         "recordings": len(recs),
         "sessions": len(sessions),
-        "sweeps": int(sum(r.n_updates for r in recs)),
+        "updates": int(sum(r.n_updates for r in recs)),
         "sweep_rate_hz": round(first.sweep_rate_hz, 6),
         "update_rate_hz": round(first.update_rate_hz, 6),
         "range_m": [round(v, 6) for v in first.range_m],

@@ -71,7 +71,11 @@ def coerce_input(graph: Graph, x: np.ndarray, source: str) -> np.ndarray:
 
 def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str | Path,
                  timeout_s: float = 120.0) -> DeviceRun:
-    """Build ``graph`` for ``board`` in ``work_dir``, run it on ``x`` and profile it."""
+    """Build ``graph`` for ``board`` in ``work_dir``, run it on ``x`` and profile it.
+
+    ``x`` may hold several frames along the batch dimension: the firmware runs them in one
+    launch (outputs in order) and the profile is that of the first frame.
+    """
     board = load_board(board) if isinstance(board, str) else board
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -95,7 +99,8 @@ def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str 
     else:
         raise UnsupportedError(f"running on board {board.name!r} (runner {board.runner!r}); "
                                "build it with `tinyprune build` and flash it yourself")
-    reference = run_float(graph, x)[graph.outputs[0]].astype(np.float64)
+    reference = np.concatenate([run_float(graph, frame[None])[graph.outputs[0]]
+                                for frame in x]).astype(np.float64)
     steps = [StepProfile(s.name, s.op, list(s.layers), s.macs, n)
              for s, n in zip(build.steps, counts)]
     return DeviceRun(build, output, reference, steps)

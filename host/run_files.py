@@ -26,27 +26,35 @@ def _file(stem: str, index: int) -> str:
 
 
 def write_inputs(graph: Graph, workdir: Path, inputs: list[np.ndarray]) -> None:
-    """Write the graph's inputs as the app's input files, checking each shape."""
+    """Write the graph's inputs as the app's input files, checking each shape.
+
+    An input whose batch dimension is 1 may be given as N frames ``[N, ...]``; the app then
+    runs N inferences and :func:`read_outputs` returns N frames.
+    """
     if len(inputs) != len(graph.inputs):
         raise ShapeError(f"model has {len(graph.inputs)} inputs, got {len(inputs)} arrays")
     for i, (name, arr) in enumerate(zip(graph.inputs, inputs)):
         expected = graph.tensors[name].shape
-        if tuple(np.shape(arr)) != expected:
+        shape = tuple(np.shape(arr))
+        batched = expected[0] == 1 and len(shape) == len(expected) and shape[1:] == expected[1:]
+        if shape != expected and not (batched and shape[0] > 0):
             raise ShapeError(f"input {name!r}: expected shape {list(expected)}, "
-                             f"got {list(np.shape(arr))}")
+                             f"got {list(shape)}")
         np.ascontiguousarray(arr, dtype="<f4").tofile(Path(workdir) / _file("input", i))
 
 
 def read_outputs(graph: Graph, workdir: Path) -> list[np.ndarray]:
-    """The app's output files as float32 arrays of the graph's output shapes."""
+    """The app's output files as float32 arrays: the graph's output shapes, with the batch
+    dimension holding every frame the app ran."""
     outs = []
     for i, name in enumerate(graph.outputs):
         shape = graph.tensors[name].shape
+        per_frame = int(np.prod(shape))
         data = np.fromfile(Path(workdir) / _file("output", i), dtype="<f4")
-        if data.size != int(np.prod(shape)):
-            raise ShapeError(f"{_file('output', i)}: {data.size} values, expected "
-                             f"{int(np.prod(shape))} for output {name!r}")
-        outs.append(data.reshape(shape))
+        if data.size == 0 or data.size % per_frame:
+            raise ShapeError(f"{_file('output', i)}: {data.size} values, expected a multiple "
+                             f"of {per_frame} for output {name!r}")
+        outs.append(data.reshape((-1, *shape[1:])))
     return outs
 
 

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from sdk.errors import UnsupportedError  # noqa: E402
+from sdk.errors import ShapeError, UnsupportedError  # noqa: E402
 from sdk.frontends.pytorch import from_torch  # noqa: E402
 from sdk.reference import run_float  # noqa: E402
 from sdk.zoo import get as zoo_get  # noqa: E402
@@ -130,6 +130,50 @@ class Pools(nn.Module):
         return self.bn(self.fc(x)).relu()
 
 
+class Functional(nn.Module):
+    """The functional and method spellings, BatchNorm without affine, two outputs."""
+
+    def __init__(self, scale_logits: bool = False) -> None:
+        super().__init__()
+        self.scale_logits = scale_logits
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6, affine=False)
+        self.conv2 = nn.Conv2d(6, 6, 1)
+        self.drop = nn.Dropout2d(0.5)
+        self.fc = nn.Linear(6 * 2 * 2, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv(x)))
+        x = F.max_pool2d(x, 2)
+        y = self.conv2(x).clamp(min=0)
+        y = F.dropout(self.drop(y), 0.5, self.training).contiguous()
+        y = F.avg_pool2d(y, kernel_size=2, stride=2)
+        z = F.adaptive_avg_pool2d(x, (2, 2))
+        flat = (y + z).flatten(1)
+        logits = self.fc(flat)
+        if self.scale_logits:
+            logits = flat.shape[1] * logits
+        return self.fc(flat).relu_(), torch.softmax(logits, dim=1)
+
+
+def test_functional_spellings_and_two_outputs():
+    model = _randomize(Functional(), 19)
+    graph = from_torch(model, (1, 3, 8, 8), "m")
+    x = torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        expected = [t.numpy() for t in model(x)]
+    got = run_float(graph, x.numpy().transpose(0, 2, 3, 1))
+    assert len(graph.outputs) == 2
+    for name, want in zip(graph.outputs, expected):
+        np.testing.assert_allclose(got[name], want, rtol=1e-4, atol=1e-5)
+    assert graph.ops[0].attrs["fused"] == ["conv", "bn", "relu"]
+
+
+def test_scaling_by_a_constant_is_unsupported():
+    with pytest.raises(UnsupportedError, match=r"function mul\(\) at node 'mul'"):
+        from_torch(Functional(scale_logits=True), (1, 3, 8, 8), "m")
+
+
 def test_conv_bn_relu_stride2_flatten_into_dense():
     graph = _check(ConvBnRelu(), (1, 3, 12, 10))
     conv1 = graph.ops[0]
@@ -154,6 +198,7 @@ def test_residual_add_avgpool_view_softmax():
     assert add.attrs["activation"] == "relu"
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 def test_pools_even_same_padding_and_batchnorm1d():
     graph = _check(Pools(), (1, 3, 11, 9), seed=7)
     assert graph.ops[0].attrs["padding"] == [1, 2, 1, 2]
@@ -267,3 +312,12 @@ def test_untraceable_model():
 
     with pytest.raises(UnsupportedError, match=r"torch\.fx cannot trace"):
         from_torch(Branchy(), (1, 1, 4, 4), "branchy")
+
+
+def test_bad_input_shape_is_one_line_error():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3))
+    with pytest.raises(ShapeError, match=r"batch must be 1"):
+        from_torch(model, (2, 3, 8, 8), "m")
+    with pytest.raises(ShapeError, match=r"^model 'm' does not run on an input of shape "
+                                         r"\[1, 1, 8, 8\]: [^\n]*$"):
+        from_torch(model, (1, 1, 8, 8), "m")

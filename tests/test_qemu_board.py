@@ -222,7 +222,11 @@ def test_flash_overflow_names_the_overshoot(small, tmp_path):
     link = link_firmware(tmp_path, "too_big.c", sized(big, KIB))
     assert link.returncode != 0
     expected = base.flash_bytes + big - KIB - 512 * KIB
-    assert f"region `FLASH' overflowed by {expected} bytes" in link.stderr
+    reported = re.search(r"region `FLASH' overflowed by (\d+) bytes", link.stderr)
+    assert reported, link.stderr
+    # the overflowing link may place sections with different alignment padding than the
+    # small one it is predicted from: allow that padding, no more
+    assert expected <= int(reported.group(1)) < expected + 128
 
 
 @pytest.mark.qemu

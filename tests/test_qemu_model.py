@@ -79,3 +79,17 @@ def test_size_report_of_the_model_firmware(built):
                      if s.name == ".text" or s.name.startswith(".text."))
     assert 0 < report.code_bytes <= in_objects
     assert report.code_bytes < report.text_bytes
+
+
+def test_several_frames_in_one_launch(built, tmp_path):
+    """The run app runs every frame of its input file; each output equals a lone run's."""
+    from host.device_run import run_on_board
+
+    graph, _ = built
+    rng = np.random.default_rng(5)
+    frames = rng.normal(size=(3, *graph.tensors["input"].shape[1:])).astype(np.float32)
+    batch = run_on_board(graph, "qemu_m7", frames, tmp_path / "batch")
+    assert batch.output.shape == (3, *graph.tensors[graph.outputs[0]].shape[1:])
+    assert batch.max_rel_diff <= 1e-5
+    lone = run_on_board(graph, "qemu_m7", frames[2:3], tmp_path / "lone")
+    np.testing.assert_array_equal(batch.output[2:3], lone.output)

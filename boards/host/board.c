@@ -15,12 +15,16 @@ uint32_t tp_board_counter(void)
     return 0u;
 }
 
-int32_t tp_board_read_file(const char *name, void *buf, uint32_t size)
+int32_t tp_board_read_file(const char *name, uint32_t offset, void *buf, uint32_t size)
 {
     FILE *f = fopen(name, "rb");
     size_t n;
     if (f == NULL) {
         return -1;
+    }
+    if (fseek(f, (long)offset, SEEK_SET) != 0) {
+        fclose(f);
+        return 0;
     }
     n = fread(buf, 1u, size, f);
     if (ferror(f)) {
@@ -31,9 +35,9 @@ int32_t tp_board_read_file(const char *name, void *buf, uint32_t size)
     return (int32_t)n;
 }
 
-int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size)
+int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size, int32_t append)
 {
-    FILE *f = fopen(name, "wb");
+    FILE *f = fopen(name, append ? "ab" : "wb");
     size_t n;
     if (f == NULL) {
         return -1;

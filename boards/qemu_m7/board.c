@@ -16,11 +16,12 @@ enum {
     SYS_CLOSE = 0x02,
     SYS_WRITE = 0x05,
     SYS_READ = 0x06,
+    SYS_SEEK = 0x0A,
     SYS_EXIT_EXTENDED = 0x20
 };
 
 /* SYS_OPEN modes, as indices into fopen's mode strings. */
-enum { OPEN_RB = 1, OPEN_W = 4, OPEN_WB = 5 };
+enum { OPEN_RB = 1, OPEN_W = 4, OPEN_WB = 5, OPEN_AB = 9 };
 
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 
@@ -75,20 +76,25 @@ uint32_t tp_board_counter(void)
     return 0xFFFFFFFFu - TIMER0->value;
 }
 
-int32_t tp_board_read_file(const char *name, void *buf, uint32_t size)
+int32_t tp_board_read_file(const char *name, uint32_t offset, void *buf, uint32_t size)
 {
     const int32_t handle = open_file(name, OPEN_RB);
     if (handle < 0) {
         return -1;
+    }
+    const uint32_t seek_args[2] = {(uint32_t)handle, offset};
+    if (offset != 0u && semihost(SYS_SEEK, seek_args) != 0) {
+        close_file(handle);
+        return 0;
     }
     const uint32_t got = transfer(SYS_READ, handle, buf, size);
     close_file(handle);
     return (int32_t)got;
 }
 
-int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size)
+int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size, int32_t append)
 {
-    const int32_t handle = open_file(name, OPEN_WB);
+    const int32_t handle = open_file(name, append ? OPEN_AB : OPEN_WB);
     if (handle < 0) {
         return -1;
     }

@@ -1,9 +1,10 @@
-/* The app behind `tinyprune run`: one inference on inputs handed over as files.
+/* The app behind `tinyprune run`: inferences on inputs handed over as files.
  *
  * Files (raw little-endian, no header), in the current directory of the host side:
- *   input.bin   in:  input 0, float32 (further inputs: input1.bin, input2.bin, ...);
- *   output.bin  out: output 0, float32 (further outputs: output1.bin, ...);
- *   marks.bin   out: TP_MODEL_NUM_STEPS + 2 uint32 counter values.
+ *   input.bin   in:  input 0 (further inputs: input1.bin, input2.bin, ...), one or more
+ *               frames back to back: the app runs one inference per frame;
+ *   output.bin  out: output 0 (further outputs: output1.bin, ...), one per frame, in order;
+ *   marks.bin   out: TP_MODEL_NUM_STEPS + 2 uint32 counter values, of the first frame.
  *               marks[0] is the calibration: the counter difference between two back-to-back
  *               marks with nothing between them (the cost of one mark). marks[1] is read
  *               before step 0 and marks[k + 2] after step k, so step k costs
@@ -55,39 +56,58 @@ static const char *file_name(char *buf, const char *stem, int32_t index)
     return buf;
 }
 
+/* Read frame `frame` of every input; 0 when the inputs are exhausted, 1 when read. */
+static int32_t read_frame(uint32_t frame)
+{
+    char name[24];
+    int32_t i;
+    for (i = 0; i < TP_MODEL_NUM_INPUTS; i++) {
+        const uint32_t bytes = tp_model_input_bytes(i);
+        const int32_t got = tp_board_read_file(file_name(name, "input", i), frame * bytes,
+                                               tp_model_input(i), bytes);
+        if (got == (int32_t)bytes) {
+            continue;
+        }
+        if (frame > 0u && got == 0) {
+            return 0;
+        }
+        tp_board_puts("run: an input file is missing or not a whole number of model inputs\n");
+        tp_board_exit(EXIT_BAD_INPUT);
+    }
+    return 1;
+}
+
 int main(void)
 {
     char name[24];
     uint32_t before;
+    uint32_t frame;
     int32_t i;
 
     tp_board_init();
     if (tp_model_init(NULL, 0u) != TP_MODEL_OK) {
         tp_board_exit(EXIT_INIT);
     }
-    for (i = 0; i < TP_MODEL_NUM_INPUTS; i++) {
-        const uint32_t bytes = tp_model_input_bytes(i);
-        if (tp_board_read_file(file_name(name, "input", i), tp_model_input(i), bytes) !=
-            (int32_t)bytes) {
-            tp_board_puts("run: an input file is missing or shorter than the model's input\n");
-            tp_board_exit(EXIT_BAD_INPUT);
+    for (frame = 0u; read_frame(frame); frame++) {
+        tp_run_mark(-1);
+        before = s_marks[1];
+        tp_run_mark(-1);
+        if (frame == 0u) {
+            s_marks[0] = s_marks[1] - before;
         }
-    }
-    tp_run_mark(-1);
-    before = s_marks[1];
-    tp_run_mark(-1);
-    s_marks[0] = s_marks[1] - before;
-    if (tp_model_invoke() != TP_MODEL_OK) {
-        tp_board_exit(EXIT_INVOKE);
-    }
-    for (i = 0; i < TP_MODEL_NUM_OUTPUTS; i++) {
-        if (tp_board_write_file(file_name(name, "output", i), tp_model_output(i),
-                                tp_model_output_bytes(i)) != 0) {
+        if (tp_model_invoke() != TP_MODEL_OK) {
+            tp_board_exit(EXIT_INVOKE);
+        }
+        for (i = 0; i < TP_MODEL_NUM_OUTPUTS; i++) {
+            if (tp_board_write_file(file_name(name, "output", i), tp_model_output(i),
+                                    tp_model_output_bytes(i), frame > 0u) != 0) {
+                tp_board_exit(EXIT_WRITE);
+            }
+        }
+        if (frame == 0u &&
+            tp_board_write_file("marks.bin", s_marks, (uint32_t)sizeof(s_marks), 0) != 0) {
             tp_board_exit(EXIT_WRITE);
         }
-    }
-    if (tp_board_write_file("marks.bin", s_marks, (uint32_t)sizeof(s_marks)) != 0) {
-        tp_board_exit(EXIT_WRITE);
     }
     tp_board_exit(0);
     return 0;

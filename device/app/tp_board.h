@@ -15,11 +15,13 @@ void tp_board_init(void);
 /* Free-running, increasing count in the board's counter unit (wraps at 2^32). */
 uint32_t tp_board_counter(void);
 
-/* Read up to size bytes of a host-side file; returns the bytes read or -1. */
-int32_t tp_board_read_file(const char *name, void *buf, uint32_t size);
+/* Read up to size bytes of a host-side file from byte offset on; returns the bytes read
+ * (0 past the end) or -1 when the file cannot be opened. */
+int32_t tp_board_read_file(const char *name, uint32_t offset, void *buf, uint32_t size);
 
-/* Write a host-side file (created or truncated); returns 0 or -1. */
-int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size);
+/* Write a host-side file: created or truncated, or appended to when append is non-zero.
+ * Returns 0 or -1. */
+int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size, int32_t append);
 
 /* Text for a human on the board's console. */
 void tp_board_puts(const char *text);

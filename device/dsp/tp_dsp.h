@@ -12,7 +12,13 @@
 
 #include <stdint.h>
 
-#include "tp_dsp_tables.h"
+/* The generated tables (sdk/radar/dsp_tables.py); an application with another sweep length
+ * generates its own and names it here. Quoted includes search this folder first, so a
+ * -I path alone would not override the committed default. */
+#ifndef TP_DSP_TABLES_HEADER
+#define TP_DSP_TABLES_HEADER "tp_dsp_tables.h"
+#endif
+#include TP_DSP_TABLES_HEADER
 
 /* The q15 ring (2.4 kB for 20 x 30 complex) does not fit the MSP430FR6989's 2 kB SRAM.
  * Declare the state with this attribute to put it in FRAM; ".persistent" is the section TI's

@@ -69,8 +69,11 @@ def _pair(v: int | tuple | list) -> tuple[int, int]:
 
 
 def _holds_tensor(value: Any) -> bool:
-    leaves, _ = torch.utils._pytree.tree_flatten(value)
-    return any(isinstance(leaf, torch.Tensor) for leaf in leaves)
+    if isinstance(value, (tuple, list)):
+        return any(_holds_tensor(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_tensor(v) for v in value.values())
+    return isinstance(value, torch.Tensor)
 
 
 def _arg(node: fx.Node, index: int, key: str, default: Any = None) -> Any:
@@ -82,9 +85,9 @@ def _arg(node: fx.Node, index: int, key: str, default: Any = None) -> Any:
 
 def _nchw(input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Normalize the user's shape: (C, H, W) gains batch 1; (N, C, H, W) and (N, F) need N=1."""
-    shape = tuple(input_shape)
-    if not all(isinstance(d, int) and d > 0 for d in shape):
-        raise ShapeError(f"input_shape {shape}: expected positive integers")
+    if not all(isinstance(d, (int, np.integer)) and d > 0 for d in input_shape):
+        raise ShapeError(f"input_shape {tuple(input_shape)}: expected positive integers")
+    shape = tuple(int(d) for d in input_shape)
     if len(shape) == 3:
         shape = (1,) + shape
     if len(shape) not in (2, 4):
@@ -118,6 +121,7 @@ class _Converter:
         self.traced = traced
         self.modules = dict(traced.named_modules())
         self.results = results
+        self.input_shape = shape
         self.graph = Graph(name, metadata={"frontend": "pytorch",
                                            "torch_input_shape": list(shape)})
         self.env: dict[fx.Node, Any] = {}
@@ -515,13 +519,13 @@ class _Converter:
         fx.node.map_arg((node.args, node.kwargs), args.append)
         return all(not isinstance(self.env[a], _Value) for a in args)
 
-    def convert(self, input_shape: tuple[int, ...]) -> Graph:
+    def convert(self) -> Graph:
         """Walk every node in topological order and return the validated graph."""
         for node in self.traced.graph.nodes:
             if node.op == "placeholder":
                 if self.graph.inputs:
                     raise UnsupportedError(f"a second model input '{node.name}' (one input only)")
-                self.graph.add_tensor(Tensor(INPUT_NAME, _ir_shape(input_shape, "the input")))
+                self.graph.add_tensor(Tensor(INPUT_NAME, _ir_shape(self.input_shape, "the input")))
                 self.graph.inputs.append(INPUT_NAME)
                 self.env[node] = _Value(INPUT_NAME)
             elif node.op == "get_attr":
@@ -588,6 +592,6 @@ def from_torch(module: nn.Module, input_shape: tuple[int, ...], name: str) -> Gr
             first = (str(exc).strip().splitlines() or [""])[0]
             raise ShapeError(f"model {name!r} does not run on an input of shape "
                              f"{list(shape)}: {first}") from None
-        return _Converter(traced, recorder.results, name, shape).convert(shape)
+        return _Converter(traced, recorder.results, name, shape).convert()
     finally:
         module.train(was_training)

@@ -36,7 +36,7 @@ int main(void)
     uint32_t n = 0;
     uint32_t ticks[5];
     tp_board_init();
-    if (tp_board_read_file("n.bin", &n, sizeof n) != (int32_t)sizeof n || n == 0) {
+    if (tp_board_read_file("n.bin", 0u, &n, sizeof n) != (int32_t)sizeof n || n == 0) {
         tp_board_puts("count_instructions: cannot read a non-zero n from n.bin\n");
         return 2;
     }
@@ -51,5 +51,5 @@ int main(void)
     TIMER0_VALUE = 40u;
     ticks[4] = measure_loop(n);
 
-    return tp_board_write_file("counts.bin", ticks, sizeof ticks) == 0 ? 0 : 3;
+    return tp_board_write_file("counts.bin", ticks, sizeof ticks, 0) == 0 ? 0 : 3;
 }

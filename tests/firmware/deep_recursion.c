@@ -15,6 +15,6 @@ int main(void)
 {
     uint32_t n = 0;
     tp_board_init();
-    (void)tp_board_read_file("n.bin", &n, sizeof n);
+    (void)tp_board_read_file("n.bin", 0u, &n, sizeof n);
     return deep(n) == 0 ? 1 : 0;
 }

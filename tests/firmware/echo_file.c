@@ -9,7 +9,7 @@ static uint8_t buf[4096];
 int main(void)
 {
     tp_board_init();
-    const int32_t n = tp_board_read_file("in.bin", buf, sizeof buf);
+    const int32_t n = tp_board_read_file("in.bin", 0u, buf, sizeof buf);
     if (n < 0) {
         tp_board_puts("echo_file: cannot open in.bin\n");
         return 4;
@@ -22,7 +22,7 @@ int main(void)
     for (int32_t i = 0; i < n; ++i) {
         buf[i] = (uint8_t)(buf[i] + 1u);
     }
-    if (tp_board_write_file("out.bin", buf, (uint32_t)n) != 0) {
+    if (tp_board_write_file("out.bin", buf, (uint32_t)n, 0) != 0) {
         return 5;
     }
     tp_board_puts("echo_file: done\n");

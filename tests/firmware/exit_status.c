@@ -8,7 +8,7 @@ int main(void)
 {
     int32_t status = 0;
     tp_board_init();
-    if (tp_board_read_file("status.bin", &status, sizeof status) != (int32_t)sizeof status) {
+    if (tp_board_read_file("status.bin", 0u, &status, sizeof status) != (int32_t)sizeof status) {
         return 6;
     }
     tp_board_puts("exit_status: running\n");

@@ -11,7 +11,7 @@ int main(void)
 {
     uint32_t index = 0;
     tp_board_init();
-    (void)tp_board_read_file("index.bin", &index, sizeof index);
+    (void)tp_board_read_file("index.bin", 0u, &index, sizeof index);
     buffer[index % BSS_BYTES] = table[index % CONST_BYTES];
-    return tp_board_write_file("buffer.bin", buffer, sizeof buffer);
+    return tp_board_write_file("buffer.bin", buffer, sizeof buffer, 0);
 }

@@ -1,0 +1,111 @@
+/* TFLite's integer arithmetic for int8 kernels, written once.
+ *
+ * These are the C twins of sdk/quant/arith.py (TFLite Micro's quantization helpers and
+ * gemmlowp's fixedpoint.h). TFLite Micro requantizes with *double rounding*: a saturating
+ * rounding doubling high multiply, then a rounding divide by a power of two. A multiplier is a
+ * Q31 int32 in [2^30, 2^31) (or 0) and a shift in [-31, 30]: positive shifts are left shifts
+ * applied before the multiply, negative ones right shifts applied after it.
+ *
+ * Every constant is written with its width (int32_t, int64_t): int is 16 bits on MSP430.
+ */
+#ifndef TP_REQUANT_H
+#define TP_REQUANT_H
+
+#include <stdint.h>
+
+#define TP_INT32_MIN ((int32_t)(-2147483647L - 1L))
+#define TP_INT32_MAX ((int32_t)2147483647L)
+
+/* round(a * b / 2^31), ties up (gemmlowp SaturatingRoundingDoublingHighMul) for b != INT32_MIN.
+ *
+ * gemmlowp adds a nudge of 2^30 or 1 - 2^30 by the sign of a * b and divides truncating toward
+ * zero; that equals adding 2^30 and shifting right arithmetically (floor) for every product,
+ * which is one SMLAL and a 64-bit shift on Cortex-M. The one saturating case,
+ * INT32_MIN * INT32_MIN, needs b == INT32_MIN, which no quantized multiplier is. */
+static inline int32_t tp_doubling_high_mul_no_sat(int32_t a, int32_t b)
+{
+    const int64_t product = (int64_t)a * (int64_t)b + ((int64_t)1 << 30);
+    return (int32_t)(product >> 31);
+}
+
+/* The same with gemmlowp's saturation, for fixed-point values that may both be INT32_MIN. */
+static inline int32_t tp_saturating_rounding_doubling_high_mul(int32_t a, int32_t b)
+{
+    if (a == TP_INT32_MIN && b == TP_INT32_MIN) {
+        return TP_INT32_MAX;
+    }
+    return tp_doubling_high_mul_no_sat(a, b);
+}
+
+/* x / 2^exponent rounded to nearest, ties away from zero (gemmlowp RoundingDivideByPOT),
+ * exponent in [0, 31]. */
+static inline int32_t tp_rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)(((uint32_t)1 << exponent) - (uint32_t)1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* x * 2^exponent, saturating (gemmlowp SaturatingRoundingMultiplyByPOT), exponent in
+ * [-31, 30]: a rounding right shift for negative exponents. */
+static inline int32_t tp_saturating_rounding_multiply_by_pot(int32_t x, int32_t exponent)
+{
+    int32_t threshold;
+    if (exponent == 0) {
+        return x;
+    }
+    if (exponent < 0) {
+        return tp_rounding_divide_by_pot(x, -exponent);
+    }
+    threshold = (int32_t)(((uint32_t)1 << (31 - exponent)) - (uint32_t)1);
+    if (x > threshold) {
+        return TP_INT32_MAX;
+    }
+    if (x < -threshold) {
+        return TP_INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* x * multiplier * 2^(shift - 31) as TFLite Micro computes it (MultiplyByQuantizedMultiplier,
+ * double rounding). The left shift wraps like TFLite Micro's int32 multiply. */
+static inline int32_t tp_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier,
+                                                          int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t scaled = (int32_t)((uint32_t)x << left);
+    return tp_rounding_divide_by_pot(tp_doubling_high_mul_no_sat(scaled, multiplier), right);
+}
+
+/* The same with the shift split once per channel: left = max(shift, 0), right = max(-shift, 0). */
+static inline int32_t tp_multiply_by_quantized_multiplier_lr(int32_t x, int32_t multiplier,
+                                                             int32_t left, int32_t right)
+{
+    const int32_t scaled = (int32_t)((uint32_t)x << left);
+    return tp_rounding_divide_by_pot(tp_doubling_high_mul_no_sat(scaled, multiplier), right);
+}
+
+/* Add the output offset and clamp to [act_min, act_max]. */
+static inline int8_t tp_clamp_s8(int32_t v, int32_t output_offset, int32_t act_min,
+                                 int32_t act_max)
+{
+    v += output_offset;
+    v = v < act_min ? act_min : v;
+    v = v > act_max ? act_max : v;
+    return (int8_t)v;
+}
+
+/* Requantize an int32 accumulator to int8: multiply, add the output zero point, clamp to the
+ * activation range [act_min, act_max]. */
+static inline int8_t tp_requantize_s8(int32_t acc, int32_t multiplier, int32_t shift,
+                                      int32_t output_offset, int32_t act_min, int32_t act_max)
+{
+    int32_t v = tp_multiply_by_quantized_multiplier(acc, multiplier, shift) + output_offset;
+    v = v < act_min ? act_min : v;
+    v = v > act_max ? act_max : v;
+    return (int8_t)v;
+}
+
+#endif /* TP_REQUANT_H */

@@ -1,0 +1,140 @@
+"""device/dsp (C, float and q15) against the numpy reference preprocessing on the same sweeps."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sdk.errors import UnsupportedError
+from sdk.paths import DEVICE_DIR, ROOT, SHARED_DIR
+from sdk.radar import preprocess as prep
+from sdk.radar.dataset import synthesize, load_dataset
+from sdk.radar.dsp_tables import render_header, write_header
+from sdk.radar.simulator import SimConfig
+
+DSP = DEVICE_DIR / "dsp"
+DRIVER = ROOT / "tests" / "dsp" / "dsp_driver.c"
+OBSTACLE = SHARED_DIR / "data" / "acconeer_a111" / "obstacle_detection" / "input.h5"
+WARN = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
+ARM = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"]
+Q15_LSB_8BIT = 128  # one step of an 8-bit quantization of [0, 1], in q15 units
+
+need_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+
+
+def _driver(tmp: Path, depths: int, q15: bool, direct: bool) -> Path:
+    inc = tmp / f"inc{depths}"
+    inc.mkdir(exist_ok=True)
+    write_header(inc / "tp_dsp_tables.h", prep.PreprocessConfig(), depths)
+    exe = tmp / f"drv_{depths}_{'q15' if q15 else 'f32'}_{'direct' if direct else 'pfa'}"
+    flags = (["-DDRIVER_Q15"] if q15 else []) + (["-DTP_DSP_DIRECT_DFT"] if direct else [])
+    src = DSP / ("tp_dsp_q15.c" if q15 else "tp_dsp_f32.c")
+    header = f'-DTP_DSP_TABLES_HEADER="{inc / "tp_dsp_tables.h"}"'
+    subprocess.run(["gcc", *WARN, "-O2", *flags, header, "-I", str(DSP), str(DRIVER), str(src),
+                    "-o", str(exe)], check=True, capture_output=True, timeout=60)
+    return exe
+
+
+def _run(exe: Path, sweeps: np.ndarray, q15: bool) -> np.ndarray:
+    iq = np.stack([sweeps.real, sweeps.imag], axis=-1)
+    data = iq.astype("<i2") if q15 else iq.astype("<f4")
+    out = subprocess.run([str(exe)], input=data.tobytes(), capture_output=True, check=True, timeout=60).stdout
+    return np.frombuffer(out, "<i2" if q15 else "<f4").reshape(-1, 30, 20)
+
+
+def _random_sweeps(depths: int, rng: np.random.Generator) -> np.ndarray:
+    """Noise plus a few moving and static reflectors, in raw A111 units (tens to hundreds)."""
+    t = np.arange(60)[:, None]
+    d = np.arange(depths)[None, :]
+    x = rng.normal(0, 20, (60, depths)) + 1j * rng.normal(0, 20, (60, depths))
+    for _ in range(4):
+        centre, width = rng.uniform(0, depths), rng.uniform(2, 10)
+        tone = rng.uniform(50, 600) * np.exp(1j * (rng.uniform(-np.pi, np.pi) * t + rng.uniform(0, 6)))
+        x += tone * np.exp(-((d - centre) / width) ** 2)
+    return x
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(5)
+    out = {"random": _random_sweeps(120, rng)}
+    path = tmp_path_factory.mktemp("dsp") / "g.h5"
+    synthesize(path, per_class=2, seed=11, sim=SimConfig(recordings_per_session=1))
+    out["simulated"] = np.concatenate([r.iq_sweeps() for r in load_dataset(path).recordings])
+    return out
+
+
+@need_gcc
+@pytest.mark.parametrize("direct", [False, True], ids=["pfa", "direct"])
+def test_float_matches_numpy(tmp_path: Path, cases, direct: bool) -> None:
+    exe = _driver(tmp_path, 120, q15=False, direct=direct)
+    for name, sweeps in cases.items():
+        ref = prep.frames(sweeps)
+        got = _run(exe, sweeps, q15=False)
+        assert got.shape == ref.shape and 0.05 < ref.mean() < 0.9, name
+        # 1e-4 relative to the output's full scale [0, 1]
+        assert np.abs(got - ref).max() <= 1e-4, name
+
+
+@need_gcc
+@pytest.mark.parametrize("direct", [False, True], ids=["pfa", "direct"])
+def test_q15_matches_numpy(tmp_path: Path, cases, direct: bool) -> None:
+    exe = _driver(tmp_path, 120, q15=True, direct=direct)
+    for name, sweeps in cases.items():
+        sweeps = np.round(sweeps)  # the q15 path takes int16 I,Q as the sensor sends them
+        ref = prep.frames(sweeps).astype(np.float64) * 32768
+        err = np.abs(_run(exe, sweeps, q15=True) - ref)
+        assert err.max() <= 2 * Q15_LSB_8BIT, name        # within 2 LSB after scaling to 8 bits
+        assert np.median(err) <= 16, name                 # typically within a few q15 steps
+        assert err[ref > 0.5 * 32768].max(initial=0) <= 16, name
+
+
+@need_gcc
+@pytest.mark.skipif(not OBSTACLE.is_file(), reason=f"shared A111 recording {OBSTACLE} not found")
+def test_recorded_sweeps_float_and_q15(tmp_path: Path) -> None:
+    from sdk.radar.recording import load_recording
+
+    sweeps = load_recording(OBSTACLE).iq_sweeps()[:60]  # integer IQ, 827 depths, 0.1-0.5 m
+    ref = prep.frames(sweeps)
+    assert np.abs(_run(_driver(tmp_path, 827, False, False), sweeps, False) - ref).max() <= 1e-4
+    err = np.abs(_run(_driver(tmp_path, 827, True, False), sweeps, True) - ref.astype(np.float64) * 32768)
+    assert err.max() <= 2 * Q15_LSB_8BIT
+
+
+def test_committed_tables_match_the_generator() -> None:
+    committed = (DSP / "tp_dsp_tables.h").read_text()
+    assert committed == render_header(prep.PreprocessConfig(), 120)
+    with pytest.raises(UnsupportedError, match="window_sweeps=16"):
+        render_header(prep.PreprocessConfig(window_sweeps=16), 120)
+
+
+@pytest.mark.parametrize("compiler,flags", [
+    ("arm-none-eabi-gcc", [*ARM, "-O2"]),
+    ("clang-14", ["--target=msp430", "-Os"]),
+], ids=["cortex-m7", "msp430"])
+@pytest.mark.parametrize("direct", [False, True], ids=["pfa", "direct"])
+def test_cross_compiles_warning_free(tmp_path: Path, compiler: str, flags: list[str], direct: bool) -> None:
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} not installed")
+    sources = ["tp_dsp_q15.c", "tp_dsp_f32.c"]
+    for src in sources:
+        subprocess.run([compiler, *flags, *WARN, *(["-DTP_DSP_DIRECT_DFT"] if direct else []),
+                        "-I", str(DSP), "-c", str(DSP / src), "-o", str(tmp_path / (src + ".o"))],
+                       check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.qemu
+def test_m7_frame_cost_fft_beats_direct_dft() -> None:
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} not installed")
+    from host.bench_dsp import VARIANTS, measure_m7
+
+    cost = {name: measure_m7(defines) for name, defines in VARIANTS.items()}
+    assert cost["float, 4x5 FFT"] < cost["float, direct DFT"]
+    assert cost["q15, 4x5 FFT"] < cost["q15, direct DFT"]
+    assert all(1_000 < n < 12_000_000 for n in cost.values())  # under the 55 ms budget at 216 MHz

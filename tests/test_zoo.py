@@ -1,0 +1,138 @@
+"""The model zoo (the seed's gesture CNN), placeholder data and the training loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from sdk.errors import TinypruneError  # noqa: E402
+from sdk.frontends.pytorch import from_torch  # noqa: E402
+from sdk.ir import load_model, save_model  # noqa: E402
+from sdk.reference import run_float  # noqa: E402
+from sdk.train.loop import evaluate, train_classifier  # noqa: E402
+from sdk.train.placeholder import PLACEHOLDER_CLASSES, placeholder_gestures  # noqa: E402
+from sdk.zoo import get as zoo_get  # noqa: E402
+from sdk.zoo import names  # noqa: E402
+
+torch.set_num_threads(1)
+
+# The seed's Keras summary (appendix C): output shape of every layer that has parameters or
+# changes the shape, in NHWC, and the total.
+SEED_SHAPES = [(1, 30, 20, 32), (1, 30, 20, 32), (1, 15, 10, 32), (1, 15, 10, 32),
+               (1, 15, 10, 32), (1, 7, 5, 32), (1, 7, 5, 32), (1, 7, 5, 32), (1, 3, 2, 32),
+               (1, 192), (1, 100), (1, 4), (1, 4)]
+SEED_PARAMS = 66_264
+
+
+def _gesture(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return zoo_get("gesture_cnn").factory().eval()
+
+
+def test_gesture_cnn_has_the_seeds_parameters_and_shapes():
+    entry = zoo_get("gesture_cnn")
+    model = _gesture()
+    assert sum(p.numel() for p in model.parameters()) == SEED_PARAMS
+    graph = from_torch(model, entry.input_shape, "gesture_cnn")
+    assert graph.parameter_count() == SEED_PARAMS
+    assert [graph.tensors[op.outputs[0]].shape for op in graph.ops] == SEED_SHAPES
+    assert graph.tensors[graph.inputs[0]].shape == (1, 30, 20, 1)
+    assert graph.ops[-1].type == "Softmax"
+    assert entry.class_names == ("swipe", "press", "pick", "empty") == PLACEHOLDER_CLASSES
+    assert sum(graph.macs(op) for op in graph.ops) == pytest.approx(9.1e6, rel=0.02)
+
+
+def test_save_load_round_trip_gives_identical_outputs(tmp_path):
+    graph = from_torch(_gesture(1), zoo_get("gesture_cnn").input_shape, "gesture_cnn")
+    loaded = load_model(save_model(graph, tmp_path / "gesture.tpm"))
+    assert [(op.name, op.type, op.attrs) for op in loaded.ops] == \
+           [(op.name, op.type, op.attrs) for op in graph.ops]
+    x = np.random.default_rng(0).normal(size=(1, 30, 20, 1)).astype(np.float32)
+    out = graph.outputs[0]
+    np.testing.assert_array_equal(run_float(loaded, x)[out], run_float(graph, x)[out])
+
+
+def test_mnist_cnn_size_and_registry():
+    entry = zoo_get("mnist_cnn")
+    model = entry.factory()
+    assert 20_000 <= sum(p.numel() for p in model.parameters()) <= 50_000
+    assert model(torch.zeros(entry.input_shape)).shape == (1, len(entry.class_names))
+    assert names() == ["gesture_cnn", "mnist_cnn"]
+    with pytest.raises(TinypruneError, match=r"zoo: no model 'resnet'; known: gesture_cnn"):
+        zoo_get("resnet")
+
+
+def test_placeholder_data_is_seeded_balanced_and_class_dependent():
+    x, y = placeholder_gestures(30, seed=4)
+    assert x.shape == (120, 1, 30, 20) and x.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [30, 30, 30, 30]
+    x2, y2 = placeholder_gestures(30, seed=4)
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(x, placeholder_gestures(30, seed=5)[0])
+    # The invented patterns: "swipe" puts energy beside zero Doppler (bin 10), "press" on it,
+    # and "empty" has only clutter, so the least mean signal.
+    doppler_profile = [x[y == k, 0].mean(axis=(0, 1)) for k in range(4)]
+    assert abs(int(np.argmax(doppler_profile[0])) - 10) >= 3
+    assert abs(int(np.argmax(doppler_profile[1])) - 10) <= 1
+    assert int(np.argmin([x[y == k].mean() for k in range(4)])) == 3
+
+
+def _tiny() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 4, 3, stride=2), nn.ReLU(), nn.Flatten(),
+                         nn.Dropout(0.2), nn.Linear(4 * 14 * 9, 4))
+
+
+def test_training_is_deterministic_restores_best_and_keeps_global_rng():
+    train, val = placeholder_gestures(10, seed=0), placeholder_gestures(5, seed=1)
+    runs = []
+    before = torch.random.get_rng_state()
+    for _ in range(2):
+        torch.manual_seed(3)
+        model = _tiny()
+        state = torch.random.get_rng_state()
+        result = train_classifier(model, train, val, epochs=4, lr=3e-3, batch_size=8, seed=7,
+                                  progress=False)
+        assert torch.equal(torch.random.get_rng_state(), state)
+        runs.append((result, [p.detach().clone() for p in model.parameters()]))
+    torch.random.set_rng_state(before)
+    (r1, w1), (r2, w2) = runs
+    assert [(h.train, h.val) for h in r1.history] == [(h.train, h.val) for h in r2.history]
+    assert len(r1.history) == 4
+    assert all(torch.equal(a, b) for a, b in zip(w1, w2))
+    best = r1.history[r1.best_epoch - 1]
+    assert best.val.accuracy == r1.best_val_accuracy == max(h.val.accuracy for h in r1.history)
+    restored = evaluate(_reload(w1), *val)
+    assert restored.accuracy == best.val.accuracy
+    assert restored.loss == pytest.approx(best.val.loss, rel=1e-5)
+
+
+def _reload(weights: list[torch.Tensor]) -> nn.Module:
+    model = _tiny()
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(w)
+    return model
+
+
+def test_early_stopping_stops_after_patience():
+    train, val = placeholder_gestures(8, seed=0), placeholder_gestures(4, seed=1)
+    torch.manual_seed(0)
+    # lr 0 never improves on epoch 1, so patience 2 stops after epoch 3.
+    result = train_classifier(_tiny(), train, val, epochs=10, lr=0.0, batch_size=8, seed=0,
+                              patience=2, progress=False)
+    assert result.stopped_early and len(result.history) == 3 and result.best_epoch == 1
+
+
+def test_gesture_cnn_short_training_beats_chance():
+    train = placeholder_gestures(40, seed=10)
+    val = placeholder_gestures(10, seed=11)
+    x_test, y_test = placeholder_gestures(25, seed=12)
+    model = _gesture(2)
+    result = train_classifier(model, train, val, epochs=6, lr=2e-3, batch_size=16, seed=0,
+                              progress=False)
+    accuracy = evaluate(model, x_test, y_test).accuracy
+    assert accuracy > 0.6, (accuracy, [h.val.accuracy for h in result.history])
