@@ -32,6 +32,9 @@ WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 COMPILE_TIMEOUT_S = 300
 
 _OVERFLOW = re.compile(r"region [`'\"]?([A-Za-z0-9_.]+)[`'\"]?:? overflowed by (\d+) bytes")
+# clang's MSP430 soft-float helpers (the board runtime has none): a float model on msp430.
+_MSP430_FLOAT = re.compile(r"undefined symbol: (__mspabi_(add|sub|mpy|div|cmp)[fd]|"
+                           r"__mspabi_(fix|flt|cvt)\w*|__\w*[sd]f\d?)\b")
 _ERROR = re.compile(r"(error|undefined reference)", re.IGNORECASE)
 
 
@@ -111,11 +114,13 @@ def _raise_for(board: Board, output: str) -> None:
     overflow = _OVERFLOW.search(output)
     if overflow:
         region, over = overflow.group(1), int(overflow.group(2))
-        is_ram = "RAM" in region.upper()
+        is_ram = "RAM" in region.upper() and "FRAM" not in region.upper()
         limit = board.ram_bytes if is_ram else board.flash_bytes
         kind = "RAM" if is_ram else "flash"
         raise BuildError(f"model does not fit board {board.name}: region {region} ({kind}, "
                          f"limit {limit} bytes) overflowed by {over} bytes")
+    if board.toolchain == "msp430-clang" and _MSP430_FLOAT.search(output):
+        raise UnsupportedError("not supported: float models on msp430; quantize to int8 first")
     first = next((line.strip() for line in output.splitlines() if _ERROR.search(line)),
                  output.strip().splitlines()[0] if output.strip() else "no compiler output")
     raise BuildError(f"build for board {board.name} failed: {first}")
@@ -128,6 +133,36 @@ def _size_report(elf: Path, map_file: Path, board: Board) -> Any:
     from host.size_report import size_report
 
     return size_report(elf, map_file if map_file.exists() else None, board)
+
+
+def build_sources(board: Board, sources: list[Path], out_dir: Path,
+                  include_dirs: list[Path] = (), defines: list[str] = (),
+                  name: str = "firmware") -> tuple[Path, Path, list[str]]:
+    """Compile ``sources`` with the board's toolchain, flags and sources' folder on the include
+    path, and link them with its linker script into ``out_dir/<name>.elf`` (map beside it).
+
+    Returns (elf, map file, link command). Raises like :func:`build_firmware`.
+    """
+    out = Path(out_dir).resolve()
+    elf = out / f"{name}.elf"
+    map_file = out / f"{name}.map"
+    compile_cmd, link_flags = _toolchain_flags(board, out)
+    includes = [f"-I{p}" for p in (*include_dirs, board.dir)]
+    obj_dir = out / "obj"
+    obj_dir.mkdir(parents=True, exist_ok=True)
+    objects = []
+    for src in sources:
+        # Objects keep their source's name: the size report attributes code by object name.
+        obj = obj_dir / (Path(src).stem + ".o")
+        _run([*compile_cmd, *includes, *defines, "-c", str(src), "-o", str(obj)], board, out)
+        objects.append(str(obj))
+    script = [] if board.linker_script is None else ["-T", str(board.dir / board.linker_script)]
+    link_cmd = [*compile_cmd, *link_flags, *objects, *script, f"-Wl,-Map={map_file}",
+                *board.ldflags, "-lm", "-o", str(elf)]
+    if board.toolchain == "msp430-clang":
+        link_cmd.remove("-lm")  # no C library for MSP430: the board supplies its runtime
+    _run(link_cmd, board, out)
+    return elf, map_file, link_cmd
 
 
 def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
@@ -148,24 +183,8 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
                *[p for p in engine_sources(gen) if p.suffix == ".c"],
                DEVICE_DIR / "app" / app_source,
                *[board.dir / s for s in board.sources]]
-    elf = out / "firmware.elf"
-    map_file = out / "firmware.map"
-    compile_cmd, link_flags = _toolchain_flags(board, out)
-    includes = [f"-I{p}" for p in (out, ENGINE_DIR, DEVICE_DIR / "app", board.dir)]
-    obj_dir = out / "obj"
-    obj_dir.mkdir(exist_ok=True)
-    objects = []
-    for src in sources:
-        # Objects keep their source's name: the size report attributes code by object name.
-        obj = obj_dir / (src.stem + ".o")
-        _run([*compile_cmd, *includes, f"-DTP_PROFILE_HOOK={hook}", "-c", str(src),
-              "-o", str(obj)], board, out)
-        objects.append(str(obj))
-    script = [] if board.linker_script is None else ["-T", str(board.dir / board.linker_script)]
-    link_cmd = [*compile_cmd, *link_flags, *objects, *script, f"-Wl,-Map={map_file}",
-                *board.ldflags, "-lm", "-o", str(elf)]
-    if board.toolchain == "msp430-clang":
-        link_cmd.remove("-lm")  # no C library for MSP430: the board supplies its runtime
-    _run(link_cmd, board, out)
+    elf, map_file, link_cmd = build_sources(board, sources, out,
+                                            [out, ENGINE_DIR, DEVICE_DIR / "app"],
+                                            [f"-DTP_PROFILE_HOOK={hook}"])
     return BuildResult(elf, map_file if map_file.exists() else None, board, out, gen,
                        link_cmd, _size_report(elf, map_file, board))

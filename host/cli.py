@@ -186,6 +186,10 @@ def export(
 
 
 # Command groups from other modules register here.
+from host.cli_quantize import convert, quantize  # noqa: E402
+
+app.command("quantize")(quantize)
+app.command("convert")(convert)
 from host.cli_data import data_app  # noqa: E402
 
 app.add_typer(data_app, name="data")

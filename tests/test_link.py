@@ -87,7 +87,7 @@ def test_link_through_a_bad_line():
     with ProtocolPeer(capture_hz=40.0) as peer, \
             FaultyPipe(("127.0.0.1", peer.port), up=Faults(), down=Faults(), seed=11,
                        max_seconds=45) as pipe, \
-            Link(f"socket://127.0.0.1:{pipe.port}", timeout=0.3, attempts=12) as link:
+            Link(f"socket://127.0.0.1:{pipe.port}", timeout=0.2, attempts=12) as link:
         info = link.command(Hello(), reply=MsgType.INFO)
         assert info.board == "python-peer"
         link.command(ResetStats())
@@ -100,24 +100,20 @@ def test_link_through_a_bad_line():
             while (msg := link.receive(timeout=max(0.0, until - time.monotonic()))) is not None:
                 results.append(msg)
         # Many short commands, so that some need retries.
-        for i in range(60):
+        for i in range(40):
             if i % 2:
                 assert link.command(GetProfile(0), reply=MsgType.PROFILE).total_steps == 3
             else:
                 link.command(ResetStats())
         link.command(CaptureStart(n_sweeps=60))
         captured: list[Sweep] = []
-        deadline = time.monotonic() + 6.0
-        while time.monotonic() < deadline and len(captured) < 60:
-            msg = link.receive(timeout=0.2)
-            if isinstance(msg, Sweep):
-                captured.append(msg)
-            elif msg is not None:
-                results.append(msg)
-        # Let the capture finish: its last sweeps must not come after the final command's ACK.
-        time.sleep(1.6)
-        while (msg := link.receive(timeout=0.1)) is not None:
-            (captured if isinstance(msg, Sweep) else results).append(msg)
+        # 60 sweeps at 40 Hz take 1.5 s; collect until well after, so that none of them comes
+        # after the final command's ACK (which must be the peer's last frame).
+        deadline = time.monotonic() + 2.3
+        while time.monotonic() < deadline:
+            msg = link.receive(timeout=0.1)
+            if msg is not None:
+                (captured if isinstance(msg, Sweep) else results).append(msg)
         stats = link.command(GetStats(), reply=MsgType.STATS)
         while (msg := link.receive(timeout=0.1)) is not None:
             (captured if isinstance(msg, Sweep) else results).append(msg)
@@ -146,14 +142,15 @@ def test_link_through_a_bad_line():
     assert peer.tracker.gaps > 0 and link_stats.sequence_gaps > 0
     # A duplicated frame may itself be corrupted on the way, so at most as many.
     assert 0 < link_stats.duplicates <= faults["down"].duplicated_frames
-    # Losses happened, yet most of the stream got through.
-    assert 0 < len(results) < n_sent and len(results) > n_sent // 4
-    assert len(captured) > 10
+    # At 1 % byte errors a 137-byte SWEEP survives with probability 0.99^137 = 25 %, its
+    # 31-byte RESULT with 73 %: about 18 % of the results come back.
+    assert n_sent // 10 < len(results) < n_sent // 2
+    assert 5 < len(captured) < 60
 
     # Every command completed, each executed exactly once despite the retries.
     assert set(peer.executions.values()) == {1}
-    assert sum(peer.executions.values()) >= 64
+    assert sum(peer.executions.values()) >= 44
     assert link_stats.retries > 0
-    assert elapsed < 40, f"took {elapsed:.1f} s"
+    assert elapsed < 30, f"took {elapsed:.1f} s"
     print(f"\nbad line: {len(results)}/{n_sent} results, {len(captured)}/60 captured, "
           f"{link_stats}, pipe {faults}, {elapsed:.1f} s")

@@ -136,3 +136,18 @@ def test_gesture_cnn_short_training_beats_chance():
                               progress=False)
     accuracy = evaluate(model, x_test, y_test).accuracy
     assert accuracy > 0.6, (accuracy, [h.val.accuracy for h in result.history])
+
+
+def test_gesture_demo_helper_plumbing(tmp_path):
+    from sdk.train.gesture_demo import train_gesture_demo
+
+    demo = train_gesture_demo(seed=1, n_per_class=8, epochs=1, progress=False)
+    assert demo.x_test_nhwc.shape == (8, 30, 20, 1) and demo.y_test.shape == (8,)
+    assert demo.graph.metadata["class_names"] == ["swipe", "press", "pick", "empty"]
+    assert demo.graph.metadata["training"]["data"].startswith("placeholder")
+    graph = load_model(save_model(demo.graph, tmp_path / "demo.tpm"))
+    x = demo.x_test_nhwc[:3]
+    got = np.concatenate([run_float(graph, x[i:i + 1])[graph.outputs[0]] for i in range(3)])
+    with torch.no_grad():
+        want = demo.module(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

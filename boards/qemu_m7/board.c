@@ -17,11 +17,12 @@ enum {
     SYS_WRITE = 0x05,
     SYS_READ = 0x06,
     SYS_SEEK = 0x0A,
+    SYS_FLEN = 0x0C,
     SYS_EXIT_EXTENDED = 0x20
 };
 
 /* SYS_OPEN modes, as indices into fopen's mode strings. */
-enum { OPEN_RB = 1, OPEN_W = 4, OPEN_WB = 5, OPEN_AB = 9 };
+enum { OPEN_RB = 1, OPEN_RPLUSB = 3, OPEN_W = 4, OPEN_WB = 5 };
 
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 
@@ -92,9 +93,27 @@ int32_t tp_board_read_file(const char *name, uint32_t offset, void *buf, uint32_
     return (int32_t)got;
 }
 
+/* Appending opens the file for update and seeks to its end: QEMU 7.2's semihosting ignores
+ * the append modes ("ab" writes at offset 0). */
+static int32_t open_for_append(const char *name)
+{
+    const int32_t handle = open_file(name, OPEN_RPLUSB);
+    if (handle < 0) {
+        return open_file(name, OPEN_WB);
+    }
+    const uint32_t flen_args[1] = {(uint32_t)handle};
+    const int32_t length = semihost(SYS_FLEN, flen_args);
+    const uint32_t seek_args[2] = {(uint32_t)handle, (uint32_t)length};
+    if (length < 0 || semihost(SYS_SEEK, seek_args) != 0) {
+        close_file(handle);
+        return -1;
+    }
+    return handle;
+}
+
 int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size, int32_t append)
 {
-    const int32_t handle = open_file(name, append ? OPEN_AB : OPEN_WB);
+    const int32_t handle = append ? open_for_append(name) : open_file(name, OPEN_WB);
     if (handle < 0) {
         return -1;
     }

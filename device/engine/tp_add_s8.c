@@ -18,7 +18,7 @@ tp_status tp_add_s8(const tp_add_params_s8 *params, const int8_t *a, const int8_
                                                                params->input1_shift);
         const int32_t s2 = tp_multiply_by_quantized_multiplier(x2, params->input2_multiplier,
                                                                params->input2_shift);
-        output[i] = tp_requantize_s8(s1 + s2, params->output_multiplier, params->output_shift,
+        output[i] = tp_requant_acc_s8(s1 + s2, params->output_multiplier, params->output_shift,
                                      params->output_offset, params->activation.min,
                                      params->activation.max);
     }

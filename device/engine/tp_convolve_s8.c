@@ -21,7 +21,8 @@
 #include "tp_engine_s8.h"
 #include "tp_requant.h"
 
-#include <string.h>
+#include <stddef.h>
+
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
@@ -43,19 +44,12 @@ int32_t tp_convolve_s8_get_buffer_size(const tp_dims *input_dims, const tp_dims 
 
 #if defined(__ARM_FEATURE_DSP)
 
-static inline uint32_t load_word(const int8_t *p)
-{
-    uint32_t w;
-    memcpy(&w, p, sizeof(w));
-    return w;
-}
-
 /* Four int8 values -> two words of int16 pairs (x0,x2) and (x1,x3). */
 static inline void widen_quad(const int8_t *src, int32_t *dst)
 {
-    const uint32_t w = load_word(src);
+    const uint32_t w = tp_load_word(src);
     dst[0] = (int32_t)__sxtb16(w);
-    dst[1] = (int32_t)__sxtb16(__ror(w, 8));
+    dst[1] = (int32_t)__sxtb16(tp_ror(w, 8));
 }
 
 static void widen_column(const int8_t *src, int32_t k, int32_t *dst)
@@ -179,9 +173,9 @@ static tp_status convolve_dsp(const tp_conv_params_s8 *params, const tp_channel_
                     int32_t q;
                     int32_t t;
                     for (q = 0; q < quads; q++) {
-                        const uint32_t wq = load_word(w + 4 * q);
+                        const uint32_t wq = tp_load_word(w + 4 * q);
                         const uint32_t w02 = __sxtb16(wq);
-                        const uint32_t w13 = __sxtb16(__ror(wq, 8));
+                        const uint32_t w13 = __sxtb16(tp_ror(wq, 8));
                         a0 = __smlad((uint32_t)c0[2 * q], w02, a0);
                         a0 = __smlad((uint32_t)c0[2 * q + 1], w13, a0);
                         a1 = __smlad((uint32_t)c1[2 * q], w02, a1);
@@ -215,9 +209,9 @@ static tp_status convolve_dsp(const tp_conv_params_s8 *params, const tp_channel_
                     int32_t q;
                     int32_t t;
                     for (q = 0; q < quads; q++) {
-                        const uint32_t wq = load_word(w + 4 * q);
+                        const uint32_t wq = tp_load_word(w + 4 * q);
                         a0 = __smlad((uint32_t)cols[2 * q], __sxtb16(wq), a0);
-                        a0 = __smlad((uint32_t)cols[2 * q + 1], __sxtb16(__ror(wq, 8)), a0);
+                        a0 = __smlad((uint32_t)cols[2 * q + 1], __sxtb16(tp_ror(wq, 8)), a0);
                     }
                     for (t = 0; t < k % 4; t++) {
                         a0 += cols[2 * quads + t] * w[4 * quads + t];
@@ -286,7 +280,7 @@ static tp_status convolve_portable(const tp_conv_params_s8 *params,
                             }
                         }
                     }
-                    out[oc] = tp_requantize_s8(acc, quant->multiplier[oc], quant->shift[oc],
+                    out[oc] = tp_requant_acc_s8(acc, quant->multiplier[oc], quant->shift[oc],
                                                params->output_offset, params->activation.min,
                                                params->activation.max);
                 }

@@ -17,17 +17,9 @@
 #include "tp_requant.h"
 
 #include <stddef.h>
-#include <string.h>
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
-
-static inline uint32_t load_word(const int8_t *p)
-{
-    uint32_t w;
-    memcpy(&w, p, sizeof(w));
-    return w;
-}
 #endif
 
 typedef struct {
@@ -42,7 +34,7 @@ typedef struct {
 static int8_t requant_channel(const tp_dw_conv_params_s8 *params, const tp_channel_quant *quant,
                               int32_t oc, int32_t acc)
 {
-    return tp_requantize_s8(acc, quant->multiplier[oc], quant->shift[oc], params->output_offset,
+    return tp_requant_acc_s8(acc, quant->multiplier[oc], quant->shift[oc], params->output_offset,
                             params->activation.min, params->activation.max);
 }
 
@@ -78,12 +70,12 @@ static void dw_quad(const dw_window *win, int32_t c, int32_t k_w, const int8_t *
         const int8_t *f = filter + ky * k_w * c;
         int32_t kx;
         for (kx = win->kx_lo; kx < win->kx_hi; kx++) {
-            const uint32_t xv = load_word(x + kx * c);
-            const uint32_t fv = load_word(f + kx * c);
+            const uint32_t xv = tp_load_word(x + kx * c);
+            const uint32_t fv = tp_load_word(f + kx * c);
             const uint32_t x02 = __sxtab16(offset_pair, xv);
-            const uint32_t x13 = __sxtab16(offset_pair, __ror(xv, 8));
+            const uint32_t x13 = __sxtab16(offset_pair, tp_ror(xv, 8));
             const uint32_t f02 = __sxtb16(fv);
-            const uint32_t f13 = __sxtb16(__ror(fv, 8));
+            const uint32_t f13 = __sxtb16(tp_ror(fv, 8));
             a0 = __smlabb(x02, f02, a0);
             a2 = __smlatt(x02, f02, a2);
             a1 = __smlabb(x13, f13, a1);

@@ -11,24 +11,16 @@
 #include "tp_requant.h"
 
 #include <stddef.h>
-#include <string.h>
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
-
-static inline uint32_t load_word(const int8_t *p)
-{
-    uint32_t w;
-    memcpy(&w, p, sizeof(w));
-    return w;
-}
 #endif
 
 static int8_t requant_unit(const tp_fc_params_s8 *params, const tp_channel_quant *quant,
                            int32_t o, int32_t acc)
 {
     const int32_t q = params->per_channel ? o : 0;
-    return tp_requantize_s8(acc, quant->multiplier[q], quant->shift[q], params->output_offset,
+    return tp_requant_acc_s8(acc, quant->multiplier[q], quant->shift[q], params->output_offset,
                             params->activation.min, params->activation.max);
 }
 
@@ -37,10 +29,10 @@ static int32_t dot(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
     int32_t i = 0;
 #if defined(__ARM_FEATURE_DSP)
     for (; i + 4 <= n; i += 4) {
-        const uint32_t xv = load_word(x + i);
-        const uint32_t wv = load_word(w + i);
+        const uint32_t xv = tp_load_word(x + i);
+        const uint32_t wv = tp_load_word(w + i);
         acc = __smlad(__sxtb16(xv), __sxtb16(wv), acc);
-        acc = __smlad(__sxtb16(__ror(xv, 8)), __sxtb16(__ror(wv, 8)), acc);
+        acc = __smlad(__sxtb16(tp_ror(xv, 8)), __sxtb16(tp_ror(wv, 8)), acc);
     }
 #endif
     for (; i < n; i++) {
@@ -77,21 +69,21 @@ tp_status tp_fully_connected_s8(const tp_fc_params_s8 *params, const tp_channel_
             int32_t a3 = bias[o + 3];
             int32_t i = 0;
             for (; i + 4 <= n_in; i += 4) {
-                const uint32_t xv = load_word(x + i);
+                const uint32_t xv = tp_load_word(x + i);
                 const uint32_t x02 = __sxtb16(xv);
-                const uint32_t x13 = __sxtb16(__ror(xv, 8));
-                uint32_t wv = load_word(w0 + i);
+                const uint32_t x13 = __sxtb16(tp_ror(xv, 8));
+                uint32_t wv = tp_load_word(w0 + i);
                 a0 = __smlad(x02, __sxtb16(wv), a0);
-                a0 = __smlad(x13, __sxtb16(__ror(wv, 8)), a0);
-                wv = load_word(w1 + i);
+                a0 = __smlad(x13, __sxtb16(tp_ror(wv, 8)), a0);
+                wv = tp_load_word(w1 + i);
                 a1 = __smlad(x02, __sxtb16(wv), a1);
-                a1 = __smlad(x13, __sxtb16(__ror(wv, 8)), a1);
-                wv = load_word(w2 + i);
+                a1 = __smlad(x13, __sxtb16(tp_ror(wv, 8)), a1);
+                wv = tp_load_word(w2 + i);
                 a2 = __smlad(x02, __sxtb16(wv), a2);
-                a2 = __smlad(x13, __sxtb16(__ror(wv, 8)), a2);
-                wv = load_word(w3 + i);
+                a2 = __smlad(x13, __sxtb16(tp_ror(wv, 8)), a2);
+                wv = tp_load_word(w3 + i);
                 a3 = __smlad(x02, __sxtb16(wv), a3);
-                a3 = __smlad(x13, __sxtb16(__ror(wv, 8)), a3);
+                a3 = __smlad(x13, __sxtb16(tp_ror(wv, 8)), a3);
             }
             for (; i < n_in; i++) {
                 const int32_t v = x[i];

@@ -99,7 +99,7 @@ static inline int8_t tp_clamp_s8(int32_t v, int32_t output_offset, int32_t act_m
 
 /* Requantize an int32 accumulator to int8: multiply, add the output zero point, clamp to the
  * activation range [act_min, act_max]. */
-static inline int8_t tp_requantize_s8(int32_t acc, int32_t multiplier, int32_t shift,
+static inline int8_t tp_requant_acc_s8(int32_t acc, int32_t multiplier, int32_t shift,
                                       int32_t output_offset, int32_t act_min, int32_t act_max)
 {
     int32_t v = tp_multiply_by_quantized_multiplier(acc, multiplier, shift) + output_offset;
@@ -107,5 +107,23 @@ static inline int8_t tp_requantize_s8(int32_t acc, int32_t multiplier, int32_t s
     v = v > act_max ? act_max : v;
     return (int8_t)v;
 }
+
+#if defined(__ARM_FEATURE_DSP)
+#include <string.h>
+
+/* Four bytes from any address (the Cortex-M7 loads unaligned words): one LDR. */
+static inline uint32_t tp_load_word(const int8_t *p)
+{
+    uint32_t w;
+    memcpy(&w, p, sizeof(w));
+    return w;
+}
+
+/* Rotate right; gcc folds it into the ROR operand of SXTB16 / SXTAB16. */
+static inline uint32_t tp_ror(uint32_t x, uint32_t n)
+{
+    return (x >> n) | (x << (32u - n));
+}
+#endif
 
 #endif /* TP_REQUANT_H */
