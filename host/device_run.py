@@ -19,6 +19,7 @@ from sdk.boards import Board, load_board
 from sdk.errors import ShapeError, ToolchainError, UnsupportedError
 from sdk.ir import Graph
 from sdk.reference import run_float
+from sdk.reference.int8_executor import run_int8
 
 
 @dataclass
@@ -48,6 +49,13 @@ class DeviceRun:
         return None if any(c is None for c in counts) else sum(counts)
 
     @property
+    def bit_exact(self) -> bool:
+        """True when the device output equals the reference exactly (the contract for int8
+        graphs, whose reference is the int8 executor, bit-exact with TFLite Micro)."""
+        return (self.output.shape == self.reference.shape
+                and bool(np.array_equal(self.output.astype(np.float64), self.reference)))
+
+    @property
     def max_rel_diff(self) -> float:
         """max |device - reference| / max |reference| over the output tensor."""
         scale = float(np.max(np.abs(self.reference))) or 1.0
@@ -64,9 +72,27 @@ def coerce_input(graph: Graph, x: np.ndarray, source: str) -> np.ndarray:
     if x.shape != shape:
         raise ShapeError(f"{source}: input has shape {list(x.shape)}, the model expects "
                          f"{list(shape)} (NHWC)")
+    dtype = graph.tensors[graph.inputs[0]].dtype
+    if dtype == "int8":
+        if not np.issubdtype(x.dtype, np.integer) or (x.size and (x.min() < -128 or x.max() > 127)):
+            raise ShapeError(f"{source}: input dtype is {x.dtype}, expected int8 values")
+        return x.astype(np.int8)
     if not np.issubdtype(x.dtype, np.floating):
         raise ShapeError(f"{source}: input dtype is {x.dtype}, expected float32")
     return x.astype(np.float32)
+
+
+def is_quantized(graph: Graph) -> bool:
+    """True when the graph computes in int8 (its reference is the int8 executor)."""
+    return any(t.dtype == "int8" for t in graph.tensors.values())
+
+
+def reference_outputs(graph: Graph, x: np.ndarray) -> np.ndarray:
+    """Output 0 of the host reference for every frame of ``x``: the int8 executor (exact) for
+    quantized graphs, the float executor otherwise."""
+    run = run_int8 if is_quantized(graph) else run_float
+    return np.concatenate([run(graph, frame[None])[graph.outputs[0]]
+                           for frame in x]).astype(np.float64)
 
 
 def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str | Path,
@@ -93,14 +119,36 @@ def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str 
                                  f"({meaning}): {result.stdout.strip()[-200:]}")
         output = read_outputs(graph, run_dir)[0]
         counts: list[int | None] = list(step_instructions(read_marks(run_dir)))
+    elif board.runner == "mspdebug":
+        from host.mspdebug import run_mspdebug, substitute_counter
+
+        write_inputs(graph, run_dir, [x])
+        inputs = {p.name: p.read_bytes() for p in sorted(run_dir.glob("input*.bin"))}
+        # run_main calls the counter twice to calibrate, then once per step.
+        result = run_mspdebug(build.elf, inputs, max_counter_calls=len(build.steps) + 2,
+                              timeout_s=timeout_s)
+        if result.exit_code != 0:
+            meaning = EXIT_MEANINGS.get(result.exit_code, "the firmware failed")
+            raise ToolchainError(f"{board.name}: firmware exit status {result.exit_code} "
+                                 f"({meaning}): {result.console.strip()[-200:]}")
+        for name, content in result.files.items():
+            if not name.startswith("input"):
+                (run_dir / name).write_bytes(content)
+        output = read_outputs(graph, run_dir)[0]
+        marks = read_marks(run_dir)
+        # Counter values are call numbers here (host/mspdebug.py): marks[0] is the difference
+        # of two call numbers, the rest are call numbers; all become simulated MCLK cycles.
+        cycles = substitute_counter(marks[1:], result.counter_stops)
+        before = substitute_counter([marks[1] - marks[0]], result.counter_stops)[0]
+        cost = cycles[0] - before
+        counts = [b - a - cost for a, b in zip(cycles, cycles[1:])]
     elif board.runner == "native":
         output = run_native(build.elf, graph, [x], run_dir)[0]
         counts = [None] * len(build.steps)
     else:
         raise UnsupportedError(f"running on board {board.name!r} (runner {board.runner!r}); "
                                "build it with `tinyprune build` and flash it yourself")
-    reference = np.concatenate([run_float(graph, frame[None])[graph.outputs[0]]
-                                for frame in x]).astype(np.float64)
+    reference = reference_outputs(graph, x)
     steps = [StepProfile(s.name, s.op, list(s.layers), s.macs, n)
              for s, n in zip(build.steps, counts)]
     return DeviceRun(build, output, reference, steps)

@@ -1,7 +1,8 @@
 """The file exchange of device/app/run_main.c, and running a native (host board) build.
 
-The app reads ``input.bin`` (input 0; ``input1.bin``... for further inputs) as raw float32 and
-writes ``output.bin`` (``output1.bin``...) and ``marks.bin``: uint32 counter readings, the
+The app reads ``input.bin`` (input 0; ``input1.bin``... for further inputs) as the raw
+little-endian bytes of the tensor's dtype (float32, int8 or int32) and writes ``output.bin``
+(``output1.bin``...) the same way, and ``marks.bin``: uint32 counter readings, the
 first being the cost of one mark (see run_main.c).
 """
 
@@ -14,6 +15,19 @@ import numpy as np
 
 from sdk.errors import ShapeError, ToolchainError
 from sdk.ir.graph import Graph
+from sdk.ir.tensor import DTYPES
+
+# File dtypes (raw little-endian bytes) of the tensor dtypes the engine exchanges.
+FILE_DTYPES = {"float32": "<f4", "int8": "i1", "int32": "<i4"}
+
+
+def file_dtype(graph: Graph, name: str) -> np.dtype:
+    """The numpy dtype of tensor ``name`` in the app's files (the tensor's own dtype)."""
+    dtype = graph.tensors[name].dtype
+    if dtype not in FILE_DTYPES:
+        raise ShapeError(f"tensor {name!r} of dtype {dtype}: the run app exchanges "
+                         f"{', '.join(FILE_DTYPES)} only")
+    return np.dtype(FILE_DTYPES[dtype])
 
 RUN_TIMEOUT_S = 60.0
 # run_main.c exit statuses
@@ -40,17 +54,26 @@ def write_inputs(graph: Graph, workdir: Path, inputs: list[np.ndarray]) -> None:
         if shape != expected and not (batched and shape[0] > 0):
             raise ShapeError(f"input {name!r}: expected shape {list(expected)}, "
                              f"got {list(shape)}")
-        np.ascontiguousarray(arr, dtype="<f4").tofile(Path(workdir) / _file("input", i))
+        dtype = file_dtype(graph, name)
+        if dtype.kind == "i":
+            values = np.asarray(arr)
+            info = np.iinfo(DTYPES[graph.tensors[name].dtype])
+            if not np.issubdtype(values.dtype, np.integer) or (
+                    values.size and (values.min() < info.min or values.max() > info.max)):
+                raise ShapeError(f"input {name!r}: expected {graph.tensors[name].dtype} "
+                                 f"values, got {values.dtype}")
+        np.ascontiguousarray(arr, dtype=dtype).tofile(Path(workdir) / _file("input", i))
 
 
 def read_outputs(graph: Graph, workdir: Path) -> list[np.ndarray]:
-    """The app's output files as float32 arrays: the graph's output shapes, with the batch
-    dimension holding every frame the app ran."""
+    """The app's output files, in the outputs' dtypes: the graph's output shapes, with the
+    batch dimension holding every frame the app ran."""
     outs = []
     for i, name in enumerate(graph.outputs):
         shape = graph.tensors[name].shape
         per_frame = int(np.prod(shape))
-        data = np.fromfile(Path(workdir) / _file("output", i), dtype="<f4")
+        data = np.fromfile(Path(workdir) / _file("output", i), dtype=file_dtype(graph, name))
+        data = data.astype(DTYPES[graph.tensors[name].dtype])
         if data.size == 0 or data.size % per_frame:
             raise ShapeError(f"{_file('output', i)}: {data.size} values, expected a multiple "
                              f"of {per_frame} for output {name!r}")

@@ -4,7 +4,8 @@ Sections are classified by their flags, so the same rules hold for every toolcha
 text = allocated and executable; rodata = allocated, read-only data (vector table included);
 data = allocated, writable, with contents (its load image also sits in flash); bss =
 allocated, writable, without contents; the stack reserve is the section named ``.stack``
-(every board's linker script reserves its stack that way, so the linker counts it).
+(every board's linker script reserves its stack that way, so the linker counts it);
+``.persistent`` is writable data kept in FRAM (MSP430): flash only, no RAM.
 ``code_bytes`` counts only the engine's and the model's instructions, read from the map.
 """
 
@@ -21,6 +22,7 @@ from sdk.errors import TinypruneError
 from sdk.paths import ENGINE_DIR
 
 STACK_SECTION = ".stack"
+FRAM_DATA_SECTION = ".persistent"
 
 # GNU ld: " .text.name  0xADDR  0xSIZE  object", the name alone on the line before if long.
 _GNU_INPUT = re.compile(r"^ (\.\S+)?\s+0x[0-9a-fA-F]+\s+0x([0-9a-fA-F]+)\s+(\S.*?)\s*$")
@@ -43,6 +45,7 @@ class SizeReport:
     code_bytes: int
     flash_limit_bytes: int
     ram_limit_bytes: int
+    fram_data_bytes: int = 0  # writable data placed in FRAM (MSP430 .persistent), in flash
 
     @property
     def flash_fraction(self) -> float | None:
@@ -68,11 +71,13 @@ def size_report(elf: Path, map_file: Path | None, board: Board,
     (by default :func:`engine_or_model_objects`) as listed in the linker map ``map_file``;
     without a map it is 0.
     """
-    text = rodata = data = bss = stack = 0
+    text = rodata = data = bss = stack = fram = 0
     for sec in read_sections(Path(elf)):
         if not sec.alloc:
             continue
-        if sec.exec:
+        if sec.name == FRAM_DATA_SECTION or sec.name.startswith(FRAM_DATA_SECTION + "."):
+            fram += sec.size
+        elif sec.exec:
             text += sec.size
         elif not sec.write:
             rodata += sec.size
@@ -89,8 +94,9 @@ def size_report(elf: Path, map_file: Path | None, board: Board,
                    if (section == ".text" or section.startswith(".text.")) and accept(obj))
     return SizeReport(
         text_bytes=text, rodata_bytes=rodata, data_bytes=data, bss_bytes=bss,
-        stack_bytes=stack, flash_bytes=text + rodata + data, ram_bytes=data + bss + stack,
-        code_bytes=code, flash_limit_bytes=board.flash_bytes, ram_limit_bytes=board.ram_bytes)
+        stack_bytes=stack, flash_bytes=text + rodata + data + fram,
+        ram_bytes=data + bss + stack, code_bytes=code, flash_limit_bytes=board.flash_bytes,
+        ram_limit_bytes=board.ram_bytes, fram_data_bytes=fram)
 
 
 def map_input_sections(map_file: Path) -> list[tuple[str, str, int]]:

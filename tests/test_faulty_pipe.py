@@ -41,7 +41,7 @@ def _frames(n: int) -> bytes:
     return b"".join(encode_frame(Frame(MsgType.LOG, i, bytes([1]) + b"x" * 100)) for i in range(n))
 
 
-def _through(pipe_kwargs: dict, payload: bytes, linger: float = 0.0) -> tuple[_Sink, FaultyPipe, float]:
+def _through(pipe_kwargs: dict, payload: bytes) -> tuple[_Sink, FaultyPipe, float]:
     sink = _Sink()
     with FaultyPipe(("127.0.0.1", sink.port), **pipe_kwargs) as pipe:
         start = time.monotonic()
@@ -50,7 +50,6 @@ def _through(pipe_kwargs: dict, payload: bytes, linger: float = 0.0) -> tuple[_S
             client.shutdown(socket.SHUT_WR)
             sink.thread.join(timeout=20)
         elapsed = time.monotonic() - start
-        time.sleep(linger)
     return sink, pipe, elapsed
 
 

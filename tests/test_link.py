@@ -9,7 +9,7 @@ import time
 import pytest
 from protocol_peer import ProtocolPeer, captured_sweep, expected_result
 
-from host.faulty_pipe import NO_FAULTS, Faults, FaultyPipe
+from host.faulty_pipe import Faults, FaultyPipe
 from host.link import Link, LinkError
 from sdk.protocol.frame import MsgType
 from sdk.protocol.messages import (CaptureStart, CaptureStop, GetProfile, GetStats, Hello, Info,

@@ -181,3 +181,17 @@ def test_size_report_counts_fram_data_as_flash(tmp_path):
     assert report.flash_bytes > 4000
     assert report.stack_bytes == 512
     assert report.ram_bytes < 1000  # the ring is not in SRAM
+
+
+def test_float_model_is_refused_with_a_message(tmp_path):
+    import numpy as np
+
+    from graphs import GraphBuilder
+    from host.device_run import run_on_board
+    from sdk.errors import UnsupportedError
+
+    b = GraphBuilder("tiny", (1, 8), seed=0)
+    g = b.finish(b.dense("input", 4))
+    with pytest.raises(UnsupportedError, match="not supported: float models on msp430; "
+                                               "quantize to int8 first"):
+        run_on_board(g, "msp430fr6989", np.zeros((1, 8), np.float32), tmp_path)

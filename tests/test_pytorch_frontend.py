@@ -104,7 +104,7 @@ class Residual(nn.Module):
 
     def forward(self, x):
         x = self.stem(x)
-        x = F.relu(x + self.body(x))
+        x = F.relu(torch.add(x, self.body(x)))
         x = self.drop(self.pool(x))
         return F.softmax(self.head(x.view(x.size(0), -1)), dim=-1)
 
@@ -203,6 +203,12 @@ def test_pools_even_same_padding_and_batchnorm1d():
     graph = _check(Pools(), (1, 3, 11, 9), seed=7)
     assert graph.ops[0].attrs["padding"] == [1, 2, 1, 2]
     assert graph.ops[0].attrs["activation"] == "relu6"
+
+
+def test_softmax_over_channels_of_a_feature_map():
+    model = nn.Sequential(nn.Conv2d(3, 5, 3, stride=2, padding=1), nn.Softmax(dim=1))
+    graph = _check(model, (1, 3, 7, 6), seed=23)
+    assert [op.type for op in graph.ops] == ["Conv2D", "Softmax"]
 
 
 @pytest.mark.parametrize("padding", [0, 1, (2, 1), "same", "valid"])
@@ -321,3 +327,8 @@ def test_bad_input_shape_is_one_line_error():
     with pytest.raises(ShapeError, match=r"^model 'm' does not run on an input of shape "
                                          r"\[1, 1, 8, 8\]: [^\n]*$"):
         from_torch(model, (1, 1, 8, 8), "m")
+
+
+def test_a_bare_layer_converts():
+    graph = _check(nn.Linear(6, 3), (1, 6), seed=29)
+    assert [op.type for op in graph.ops] == ["Dense"]

@@ -1,4 +1,9 @@
-"""Generate ``model.c`` / ``model.h``: a float graph as a fixed sequence of engine kernel calls.
+"""Generate ``model.c`` / ``model.h``: a graph as a fixed sequence of engine kernel calls.
+
+Float32 graphs call the f32 kernels; int8 graphs (TFLite quantization) call the s8 kernels with
+int8 weights, int32 biases and per-channel multiplier/shift tables as ``static const`` arrays
+(flash), their integer parameters taken from :mod:`sdk.quant.layer_params`; Quantize and
+Dequantize ops convert at the graph boundary.
 
 The generated API (``PREFIX`` stands for the symbol prefix, ``tp_model`` by default; macros use
 it in upper case):
@@ -7,7 +12,8 @@ it in upper case):
   ``_BYTES``, ``_RANK``, ``_SHAPE`` (an initializer), the same for outputs, ``PREFIX_NUM_STEPS``;
 - ``int32_t PREFIX_init(void *arena, uint32_t arena_size)``: NULL selects a static arena
   inside model.c (left out when compiled with ``-DTP_NO_STATIC_ARENA``);
-- ``float *PREFIX_input(int32_t i)``, ``const float *PREFIX_output(int32_t i)``,
+- ``float *PREFIX_input(int32_t i)``, ``const float *PREFIX_output(int32_t i)`` (``int8_t``
+  for a graph whose inputs / outputs are all int8, ``void`` for a mix),
   ``uint32_t PREFIX_input_bytes(int32_t i)``, ``uint32_t PREFIX_output_bytes(int32_t i)``;
 - ``int32_t PREFIX_invoke(void)``; ``const char *PREFIX_step_name(int32_t i)``.
 
@@ -22,16 +28,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sdk.codegen.kernels import ENGINE_HEADER, Kernel, kernel_for
+from sdk.codegen.kernels import ENGINE_HEADER, INT8_HEADERS, Kernel, kernel_for
 from sdk.codegen.memory_planner import MemoryPlan, plan_memory
 from sdk.errors import ShapeError, UnsupportedError
 from sdk.ir.graph import Graph, Op
-from sdk.ir.tensor import Tensor
+from sdk.ir.tensor import QuantParams, Tensor
+from sdk.quant import layer_params as lp
 
 DEFAULT_PREFIX = "tp_model"
 _PREFIX_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
 _ACTIVATION = {"none": ("-FLT_MAX", "FLT_MAX"), "relu": ("0.0f", "FLT_MAX"),
                "relu6": ("0.0f", "6.0f")}
+# Activation dtypes the engine computes on, with the C type and arena accessor of each.
+_ARENA_TYPES = {"float32": ("float", "TP_ARENA_F32"), "int8": ("int8_t", "TP_ARENA_S8")}
+_CONST_TYPES = {"float32": "float", "int8": "int8_t", "int32": "int32_t"}
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 @dataclass
@@ -62,7 +73,11 @@ class GeneratedModel:
     steps: list[Step]
     plan: MemoryPlan
     kernel_sources: list[str] = field(default_factory=list)
+    # Bytes of model constants in flash: weights, biases and, for int8 graphs, the per-channel
+    # requantization tables (int32 multipliers and int8 shifts) and folded int32 biases.
     weights_bytes: int = 0
+    # Engine headers the kernels need besides tp_engine.h.
+    engine_headers: list[str] = field(default_factory=list)
 
     def steps_json(self) -> dict:
         """Contents of steps.json."""
@@ -94,6 +109,12 @@ def _float_array(name: str, data: np.ndarray) -> str:
         raise ShapeError(f"constant {name!r} holds inf or nan; the C engine needs finite weights")
     parts = [_c_float(v) for v in flat.tolist()]
     lines = [", ".join(parts[i:i + 8]) for i in range(0, len(parts), 8)]
+    return "{\n    " + ",\n    ".join(lines) + "\n}"
+
+
+def _int_array(values: np.ndarray) -> str:
+    parts = [str(int(v)) for v in np.asarray(values).ravel().tolist()]
+    lines = [", ".join(parts[i:i + 16]) for i in range(0, len(parts), 16)]
     return "{\n    " + ",\n    ".join(lines) + "\n}"
 
 
@@ -131,25 +152,40 @@ class _Emitter:
         t = self.graph.tensors[name]
         if t.is_constant:
             return self.constant(t)
-        return f"TP_ARENA_F32({self.plan.offsets[name]}u)"
+        return f"{_ARENA_TYPES[t.dtype][1]}({self.plan.offsets[name]}u)"
 
     def constant(self, t: Tensor) -> str:
         if t.name not in self.const_names:
-            if t.dtype != "float32" or t.storage != "dense":
+            if t.dtype not in _CONST_TYPES or t.storage != "dense":
                 raise UnsupportedError(f"constant {t.name} of dtype {t.dtype} with storage "
-                                       f"{t.storage} in the float C engine")
+                                       f"{t.storage} in the C engine")
             ident = f"s_const{len(self.const_names)}"
             self.const_names[t.name] = ident
             self.weights_bytes += t.nbytes
+            body = (_float_array(t.name, t.data) if t.dtype == "float32"
+                    else _int_array(t.data))
             self.const_defs.append(f"/* {_c_comment(t.name)} {list(t.shape)} */\n"
-                                   f"static const float {ident}[{t.size}] = "
-                                   f"{_float_array(t.name, t.data)};\n")
+                                   f"static const {_CONST_TYPES[t.dtype]} {ident}[{t.size}] = "
+                                   f"{body};\n")
         return self.const_names[t.name]
+
+    def table(self, ident: str, ctype: str, values: np.ndarray, what: str) -> str:
+        """A derived constant table (folded biases, multipliers, shifts), counted as weights."""
+        values = np.asarray(values, dtype=np.int64).ravel()
+        size = {"int8_t": 1, "int32_t": 4}[ctype]
+        self.weights_bytes += values.size * size
+        self.const_defs.append(f"/* {_c_comment(what)} */\n"
+                               f"static const {ctype} {ident}[{values.size}] = "
+                               f"{_int_array(values)};\n")
+        return ident
 
     def optional(self, op: Op, pos: int) -> str:
         return self.tensor(op.inputs[pos]) if len(op.inputs) > pos else "NULL"
 
     def step(self, index: int, op: Op, kernel: Kernel) -> None:
+        if kernel.function.endswith(("_s8", "_s8_f32")):
+            self.step_s8(index, op, kernel)
+            return
         g = self.graph
         s = f"s_step{index}"
         x = g.tensors[op.inputs[0]]
@@ -212,18 +248,181 @@ class _Emitter:
                     f"{out}")
         else:
             raise UnsupportedError(f"op {op.name} of type {op.type} in the C code generator")
+        self.finish_step(index, kernel, defs, args)
+
+    def finish_step(self, index: int, kernel: Kernel, defs: list[str], args: str) -> None:
         self.step_defs.append("\n".join(defs) + "\n")
         self.calls.append(f"    if ({kernel.function}({args}) != TP_OK) {{\n"
                           f"        return {self.prefix.upper()}_ERR_KERNEL;\n    }}\n"
                           f"    TP_STEP_DONE({index});\n")
+
+    # -- int8 ------------------------------------------------------------------------------
+
+    def quant(self, op: Op, name: str) -> QuantParams:
+        q = self.graph.tensors[name].quant
+        if q is None:
+            raise UnsupportedError(f"op {op.name} ({op.type}): tensor {name!r} has no "
+                                   "quantization parameters")
+        return q
+
+    def per_tensor(self, op: Op, name: str) -> QuantParams:
+        q = self.quant(op, name)
+        if q.scale.size != 1:
+            raise UnsupportedError(f"op {op.name} ({op.type}): per-channel quantization of "
+                                   f"activation {name!r}")
+        return q
+
+    def act_s8(self, op: Op) -> str:
+        lo, hi = lp.activation_range(op.attrs.get("activation", "none"),
+                                     self.per_tensor(op, op.outputs[0]))
+        return f"{{{lo}, {hi}}}"
+
+    def channel_quant(self, s: str, multipliers: np.ndarray, shifts: np.ndarray,
+                      defs: list[str]) -> None:
+        mult = self.table(f"{s}_mult", "int32_t", multipliers, f"{s} multipliers")
+        shift = self.table(f"{s}_shift", "int8_t", shifts, f"{s} shifts")
+        defs.append(f"static const tp_channel_quant {s}_quant = {{{mult}, {shift}}};")
+
+    def symmetric_weights(self, op: Op) -> QuantParams:
+        wq = self.quant(op, op.inputs[1])
+        if np.any(wq.zero_point != 0):
+            raise UnsupportedError(f"op {op.name} ({op.type}): weights with a non-zero zero "
+                                   "point (int8 weights must be symmetric)")
+        return wq
+
+    def effective_bias(self, op: Op, s: str, input_offset: int, weight_sums: np.ndarray) -> str:
+        """bias + input_offset * sum(weights) per output channel (see tp_engine_s8.h)."""
+        bias = (self.graph.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) > 2
+                else np.zeros(weight_sums.size, dtype=np.int64))
+        folded = bias + input_offset * weight_sums
+        if folded.min() < INT32_MIN or folded.max() > INT32_MAX:
+            raise UnsupportedError(f"op {op.name} ({op.type}): folded bias outside int32")
+        return self.table(f"{s}_bias", "int32_t", folded, f"{s} bias + input offset x weights")
+
+    def step_s8(self, index: int, op: Op, kernel: Kernel) -> None:
+        g = self.graph
+        s = f"s_step{index}"
+        x = g.tensors[op.inputs[0]]
+        y = g.tensors[op.outputs[0]]
+        xin = self.tensor(op.inputs[0])
+        out = self.tensor(op.outputs[0])
+        defs = [f"/* step {index}: {_c_comment(op.name)} ({op.type}) */"]
+        if op.type in ("Conv2D", "DepthwiseConv2D", "MaxPool2D", "AvgPool2D"):
+            if tuple(op.attrs.get("dilation", (1, 1))) != (1, 1):
+                raise UnsupportedError(f"op {op.name} ({op.type}): dilation "
+                                       f"{list(op.attrs['dilation'])} in the C engine (1 only)")
+            if len(x.shape) != 4:
+                raise ShapeError(f"op {op.name} ({op.type}): input must be NHWC, got "
+                                 f"{list(x.shape)}")
+            sh, sw = op.attrs["stride"]
+            pt, pb, pl, pr = op.attrs["padding"]
+            geometry = f"{{{sh}, {sw}}}, {{{pt}, {pl}}}"
+            defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
+            defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+        if op.type in ("Conv2D", "DepthwiseConv2D", "Dense"):
+            inq = self.per_tensor(op, op.inputs[0])
+            outq = self.per_tensor(op, op.outputs[0])
+            wq = self.symmetric_weights(op)
+            w = g.tensors[op.inputs[1]]
+            in_off, out_off = -int(inq.zero_point[0]), int(outq.zero_point[0])
+        if op.type == "Conv2D":
+            m, sh_ = lp.conv_multipliers(inq, wq, outq, w.shape[0])
+            self.channel_quant(s, m, sh_, defs)
+            sums = w.data.astype(np.int64).reshape(w.shape[0], -1).sum(axis=1)
+            bias = self.effective_bias(op, s, in_off, sums)
+            defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
+            defs.append(f"static const tp_conv_params_s8 {s}_params = "
+                        f"{{{geometry}, {in_off}, {out_off}, {self.act_s8(op)}}};")
+            scratch = self.plan.scratch.get(op.name)
+            buf = f"TP_ARENA_PTR({scratch[0]}u)" if scratch else "NULL"
+            args = (f"&{s}_params, &{s}_quant, &{s}_in, {xin}, &{s}_filter, "
+                    f"{self.tensor(op.inputs[1])}, {bias}, &{s}_out, {out}, {buf}")
+        elif op.type == "DepthwiseConv2D":
+            m, sh_ = lp.conv_multipliers(inq, wq, outq, w.shape[3])
+            self.channel_quant(s, m, sh_, defs)
+            mult = int(op.attrs.get("depth_multiplier", 1))
+            defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
+            defs.append(f"static const tp_dw_conv_params_s8 {s}_params = "
+                        f"{{{geometry}, {mult}, {in_off}, {out_off}, {self.act_s8(op)}}};")
+            args = (f"&{s}_params, &{s}_quant, &{s}_in, {xin}, &{s}_filter, "
+                    f"{self.tensor(op.inputs[1])}, {self.optional(op, 2)}, &{s}_out, {out}")
+        elif op.type == "Dense":
+            units = w.shape[0]
+            m, sh_ = lp.dense_multipliers(inq, wq, outq, units)
+            per_channel = int(bool(np.any(m != m[0]) or np.any(sh_ != sh_[0])))
+            if not per_channel:
+                m, sh_ = m[:1], sh_[:1]
+            self.channel_quant(s, m, sh_, defs)
+            bias = self.effective_bias(op, s, in_off, w.data.astype(np.int64).sum(axis=1))
+            defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
+            defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+            defs.append(f"static const tp_fc_params_s8 {s}_params = "
+                        f"{{{out_off}, {per_channel}, {self.act_s8(op)}}};")
+            args = (f"&{s}_params, &{s}_quant, &{s}_in, {xin}, {self.tensor(op.inputs[1])}, "
+                    f"{bias}, &{s}_out, {out}")
+        elif op.type in ("MaxPool2D", "AvgPool2D"):
+            kh, kw = op.attrs["kernel"]
+            if max(pt, pb) >= kh or max(pl, pr) >= kw:
+                raise UnsupportedError(f"op {op.name} ({op.type}): padding "
+                                       f"{list(op.attrs['padding'])} leaves windows with no "
+                                       f"input for kernel {[kh, kw]}")
+            defs.append(f"static const tp_tile {s}_kernel = {{{kh}, {kw}}};")
+            defs.append(f"static const tp_pool_params_s8 {s}_params = "
+                        f"{{{geometry}, {self.act_s8(op)}}};")
+            args = f"&{s}_params, &{s}_in, {xin}, &{s}_kernel, &{s}_out, {out}"
+        elif op.type == "Add":
+            a, b = (g.tensors[n] for n in op.inputs[:2])
+            if not (a.shape == b.shape == y.shape):
+                raise UnsupportedError(f"op {op.name} (Add): broadcasting {list(a.shape)} + "
+                                       f"{list(b.shape)} in the int8 C engine")
+            p = lp.add_params(self.per_tensor(op, a.name), self.per_tensor(op, b.name),
+                              self.per_tensor(op, y.name), op.attrs.get("activation", "none"))
+            defs.append(f"static const tp_add_params_s8 {s}_params = {{{p.input1_offset}, "
+                        f"{p.input2_offset}, {p.output_offset}, {p.left_shift}, "
+                        f"{p.input1_multiplier}, {p.input1_shift}, {p.input2_multiplier}, "
+                        f"{p.input2_shift}, {p.output_multiplier}, {p.output_shift}, "
+                        f"{{{p.activation_min}, {p.activation_max}}}}};")
+            args = f"&{s}_params, {xin}, {self.tensor(op.inputs[1])}, {y.size}, {out}"
+        elif op.type == "Softmax":
+            outq = self.per_tensor(op, y.name)
+            if int(outq.zero_point[0]) != -128 or np.float32(outq.scale[0]) != np.float32(1 / 256):
+                raise UnsupportedError(f"int8 softmax {op.name} with output scale "
+                                       f"{outq.scale[0]} and zero point {outq.zero_point[0]} "
+                                       "(TFLite requires 1/256 and -128)")
+            p = lp.softmax_params(self.per_tensor(op, x.name), op.attrs.get("beta", 1.0))
+            depth = y.shape[-1]
+            defs.append(f"static const tp_softmax_params_s8 {s}_params = "
+                        f"{{{p.input_multiplier}, {p.input_left_shift}, {p.diff_min}}};")
+            args = f"&{s}_params, {xin}, {y.size // depth}, {depth}, {out}"
+        elif op.type == "Quantize" and x.dtype == "float32":
+            q = self.per_tensor(op, y.name)
+            defs.append(f"static const tp_quant_params_f32 {s}_params = "
+                        f"{{{_c_float(np.float32(q.scale[0]))}, {int(q.zero_point[0])}}};")
+            args = f"&{s}_params, {xin}, {y.size}, {out}"
+        elif op.type == "Quantize":
+            inq, outq = self.per_tensor(op, x.name), self.per_tensor(op, y.name)
+            m, sh_ = lp.requantize_multiplier(inq, outq)
+            defs.append(f"static const tp_requantize_params_s8 {s}_params = "
+                        f"{{{-int(inq.zero_point[0])}, {int(outq.zero_point[0])}, {m}, {sh_}}};")
+            args = f"&{s}_params, {xin}, {y.size}, {out}"
+        elif op.type == "Dequantize":
+            q = self.per_tensor(op, x.name)
+            defs.append(f"static const tp_quant_params_f32 {s}_params = "
+                        f"{{{_c_float(np.float32(q.scale[0]))}, {int(q.zero_point[0])}}};")
+            args = f"&{s}_params, {xin}, {y.size}, {out}"
+        else:
+            raise UnsupportedError(f"op {op.name} of type {op.type} in the int8 C code "
+                                   "generator")
+        self.finish_step(index, kernel, defs, args)
 
 
 def _check_graph(graph: Graph) -> None:
     graph.validate()
     for name in list(graph.inputs) + [op.outputs[0] for op in graph.ops]:
         t = graph.tensors[name]
-        if t.dtype != "float32":
-            raise UnsupportedError(f"tensor {name} of dtype {t.dtype} in the float C engine")
+        if t.dtype not in _ARENA_TYPES:
+            raise UnsupportedError(f"tensor {name} of dtype {t.dtype} in the C engine "
+                                   f"(activations: {', '.join(_ARENA_TYPES)})")
 
 
 def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX,
@@ -241,6 +440,7 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX,
     em = _Emitter(graph, plan, prefix)
     steps: list[Step] = []
     sources: list[str] = []
+    headers: list[str] = []
     for op in graph.ops:
         kernel = kernel_for(graph, op)
         if kernel is None:
@@ -252,9 +452,18 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX,
                           graph.macs(op), op.outputs[0]))
         if kernel.source not in sources:
             sources.append(kernel.source)
+        if "_s8" in kernel.function and not headers:
+            headers = list(INT8_HEADERS)
     model_h = _model_h(graph, plan, prefix, len(steps))
-    model_c = _model_c(graph, em, prefix, steps)
-    return GeneratedModel(prefix, model_c, model_h, steps, plan, sources, em.weights_bytes)
+    model_c = _model_c(graph, em, prefix, steps, headers)
+    return GeneratedModel(prefix, model_c, model_h, steps, plan, sources, em.weights_bytes,
+                          headers)
+
+
+def _io_ctype(graph: Graph, names: list[str]) -> str:
+    """The C element type of the model's input (or output) pointers."""
+    types = {_ARENA_TYPES[graph.tensors[n].dtype][0] for n in names}
+    return types.pop() if len(types) == 1 else "void"
 
 
 def _shape_macros(up: str, kind: str, index: int, t: Tensor) -> list[str]:
@@ -290,8 +499,8 @@ def _model_h(graph: Graph, plan: MemoryPlan, prefix: str, num_steps: int) -> str
               " * inside model.c (absent when compiled with -DTP_NO_STATIC_ARENA). */",
               f"int32_t {prefix}_init(void *arena, uint32_t arena_size);",
               "/* Where to write input i / read output i (NULL before init or out of range). */",
-              f"float *{prefix}_input(int32_t i);",
-              f"const float *{prefix}_output(int32_t i);",
+              f"{_io_ctype(graph, graph.inputs)} *{prefix}_input(int32_t i);",
+              f"const {_io_ctype(graph, graph.outputs)} *{prefix}_output(int32_t i);",
               f"uint32_t {prefix}_input_bytes(int32_t i);",
               f"uint32_t {prefix}_output_bytes(int32_t i);",
               "/* Run every step once; OK or an error code. */",
@@ -306,7 +515,8 @@ def _table(kind: str, ctype: str, values: list[str]) -> str:
     return f"static const {ctype} s_{kind}[] = {{{', '.join(values)}}};\n"
 
 
-def _model_c(graph: Graph, em: _Emitter, prefix: str, steps: list[Step]) -> str:
+def _model_c(graph: Graph, em: _Emitter, prefix: str, steps: list[Step],
+             headers: list[str]) -> str:
     up = prefix.upper()
     plan = em.plan
     in_offs = [f"{plan.offsets[n]}u" for n in graph.inputs]
@@ -318,7 +528,8 @@ def _model_c(graph: Graph, em: _Emitter, prefix: str, steps: list[Step]) -> str:
         f"/* Generated by tinyprune from model {_c_comment(graph.name)}. Do not edit.",
         f" * {len(steps)} steps, arena {plan.arena_bytes} bytes, weights {em.weights_bytes} "
         "bytes. */",
-        '#include "model.h"', f'#include "{ENGINE_HEADER}"', "",
+        '#include "model.h"', f'#include "{ENGINE_HEADER}"',
+        *[f'#include "{h}"' for h in headers if h == "tp_engine_s8.h"], "",
         "#include <float.h>", "#include <stddef.h>", "",
         "#ifdef TP_PROFILE_HOOK",
         "void TP_PROFILE_HOOK(int32_t step);",
@@ -327,7 +538,9 @@ def _model_c(graph: Graph, em: _Emitter, prefix: str, steps: list[Step]) -> str:
         "#define TP_STEP_DONE(i) ((void)0)",
         "#endif", "",
         "static uint8_t *s_arena;",
-        "#define TP_ARENA_F32(offset) ((float *)(void *)(s_arena + (offset)))", "",
+        "#define TP_ARENA_PTR(offset) ((void *)(s_arena + (offset)))",
+        "#define TP_ARENA_F32(offset) ((float *)TP_ARENA_PTR(offset))",
+        "#define TP_ARENA_S8(offset) ((int8_t *)TP_ARENA_PTR(offset))", "",
         "#ifndef TP_NO_STATIC_ARENA",
         "#ifdef __GNUC__",
         f"static uint32_t s_static_arena[({up}_ARENA_SIZE + 3u) / 4u] "
@@ -363,19 +576,20 @@ def _model_c(graph: Graph, em: _Emitter, prefix: str, steps: list[Step]) -> str:
         "    s_arena = (uint8_t *)arena;",
         f"    return {up}_OK;",
         "}", "",
-        f"float *{prefix}_input(int32_t i)",
+        f"{_io_ctype(graph, graph.inputs)} *{prefix}_input(int32_t i)",
         "{",
         f"    if (s_arena == NULL || i < 0 || i >= {up}_NUM_INPUTS) {{",
         "        return NULL;",
         "    }",
-        "    return TP_ARENA_F32(s_input_offsets[i]);",
+        f"    return ({_io_ctype(graph, graph.inputs)} *)TP_ARENA_PTR(s_input_offsets[i]);",
         "}", "",
-        f"const float *{prefix}_output(int32_t i)",
+        f"const {_io_ctype(graph, graph.outputs)} *{prefix}_output(int32_t i)",
         "{",
         f"    if (s_arena == NULL || i < 0 || i >= {up}_NUM_OUTPUTS) {{",
         "        return NULL;",
         "    }",
-        "    return TP_ARENA_F32(s_output_offsets[i]);",
+        f"    return (const {_io_ctype(graph, graph.outputs)} *)"
+        "TP_ARENA_PTR(s_output_offsets[i]);",
         "}", "",
         f"uint32_t {prefix}_input_bytes(int32_t i)",
         "{",

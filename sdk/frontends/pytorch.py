@@ -573,8 +573,11 @@ def from_torch(module: nn.Module, input_shape: tuple[int, ...], name: str) -> Gr
     was_training = module.training
     module.eval()
     try:
+        # A bare standard layer would be traced into its own F.* call on raw parameters;
+        # wrapped, it stays one module call that the converter knows.
+        root = nn.Sequential(module) if fx.Tracer().is_leaf_module(module, "") else module
         try:
-            traced = fx.symbolic_trace(module)
+            traced = fx.symbolic_trace(root)
         # fx reports untraceable code with many exception types (TraceError, TypeError,
         # NotImplementedError, RuntimeError ...): any of them means "cannot trace".
         except Exception as exc:  # noqa: BLE001

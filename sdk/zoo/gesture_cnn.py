@@ -6,9 +6,9 @@ Three blocks of two 3x3 "same" convolutions (32 filters, ReLU) and a 2x2 max poo
 ``swipe, press, pick, empty``. 66,264 parameters, exactly as the seed's Keras summary.
 
 The Softmax is part of the module (and so of the exported IR graph) because the seed's Keras
-model ends in one and a device should report class probabilities. Train it with
-:func:`torch.nn.functional.nll_loss` on ``log`` of the output, or on the logits from
-:meth:`GestureCNN.logits`.
+model ends in one and a device should report class probabilities. Training losses use the
+pre-softmax scores from :meth:`GestureCNN.logits` (as :func:`sdk.train.loop.train_classifier`
+does).
 """
 
 from __future__ import annotations
