@@ -71,7 +71,7 @@ def _table(rows, title: str) -> Table:
         table.add_column(col, justify=just)
     for r in rows:
         weights = ("" if r.weight_scale_min is None
-                   else f"{r.weight_scale_min:.3g}..{r.weight_scale_max:.3g}")
+                   else f"{r.weight_scale_min:.2g}-{r.weight_scale_max:.2g}")
         table.add_row(r.name, r.op, f"{r.scale:.4g}", str(r.zero_point), weights,
                       "exact" if not np.isfinite(r.sqnr_db) else f"{r.sqnr_db:.1f}",
                       f"{r.max_abs_error:.3g}")

@@ -4,9 +4,9 @@
  * top of every iteration. TIM2 runs free at 108 MHz over its full 32 bits (a wrap every
  * 39.8 s); a period is 108 MHz / hz ticks, exactly 6,000,000 at 18 Hz. pace_wait busy-waits
  * for the next period boundary (deadlines stay on the original grid, so no drift) and
- * returns how many whole periods were missed since the previous call (0 when the loop kept
- * up), which the app counts as deadline misses, and skips them. No interrupt is used, so
- * nothing preempts a measured region.
+ * returns 0; when called after the boundary (the previous iteration overran), it returns at
+ * once with the number of boundaries that passed (>= 1, a deadline miss for the app to
+ * count) and skips them. No interrupt is used, so nothing preempts a measured region.
  */
 #ifndef NUCLEO_F722ZE_BOARD_H
 #define NUCLEO_F722ZE_BOARD_H
@@ -22,7 +22,7 @@
 /* Start the pacing timer at hz periods per second (1 <= hz <= TIM2 clock). */
 void tp_board_pace_start(uint32_t hz);
 
-/* Wait for the next period; returns the periods missed since the last call (0 = on time). */
+/* Wait for the next period boundary: 0 when on time, else the boundaries already passed. */
 uint32_t tp_board_pace_wait(void);
 
 /* USART3 on PD8 (TX) / PD9 (RX), the ST-LINK virtual COM port. */

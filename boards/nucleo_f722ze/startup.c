@@ -106,5 +106,6 @@ const vector_t tp_vectors[16 + NUM_IRQS] = {
     [12] = Fault_Handler, /* DebugMonitor */
     [14] = Fault_Handler, /* PendSV */
     [15] = Fault_Handler, /* SysTick */
-    [16 ... 16 + NUM_IRQS - 1] = Fault_Handler,
+    /* Peripheral vectors stay 0: no interrupt is enabled, and a branch to an even address
+     * faults (no Thumb bit), which lands in Fault_Handler. */
 };

@@ -1,0 +1,90 @@
+"""Train a zoo model on preprocessed frames and convert it to IR, with its test report.
+
+This is what ``tinyprune train`` and the demo do: fit (seeded, early stopping on
+validation), evaluate on the held-out test split, build the confusion matrix, and convert the
+best weights to an IR graph whose metadata carries the class names, the preprocessing
+configuration and how it was trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from sdk.frontends.pytorch import from_torch
+from sdk.ir import Graph
+from sdk.train.loop import TrainResult, evaluate, train_classifier
+from sdk.zoo import get as zoo_get
+
+
+@dataclass
+class FitReport:
+    """A trained model, its graph, and its accuracy on validation and test frames.
+
+    ``confusion[i, j]`` counts test frames of true class i predicted as class j.
+    """
+
+    module: nn.Module
+    graph: Graph
+    result: TrainResult
+    val_accuracy: float
+    test_accuracy: float
+    confusion: np.ndarray
+    classes: list[str]
+
+
+def nchw(frames: np.ndarray) -> np.ndarray:
+    """Frames ``[N, H, W]`` (or ``[N, H, W, 1]``) as the ``[N, 1, H, W]`` PyTorch expects."""
+    x = np.asarray(frames, dtype=np.float32)
+    return x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts of (true, predicted) pairs."""
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return matrix
+
+
+def predict(module: nn.Module, x_nchw: np.ndarray) -> np.ndarray:
+    """Class indices predicted by ``module`` in eval mode."""
+    module.eval()
+    with torch.no_grad():
+        return module(torch.as_tensor(x_nchw)).argmax(dim=1).numpy()
+
+
+def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
+                  val: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
+                  classes: list[str], epochs: int = 15, seed: int = 0, lr: float = 2e-3,
+                  batch_size: int = 32, patience: int = 4, progress: bool = True,
+                  metadata: dict | None = None) -> FitReport:
+    """Train zoo model ``name`` on ``(frames, labels)`` splits and convert it to IR.
+
+    Frames are ``[N, H, W]`` (one channel) or NHWC. The initial weights, shuffling and dropout
+    all follow ``seed``; ``torch`` uses at most 2 threads so results do not depend on the core
+    count of a bigger machine.
+    """
+    entry = zoo_get(name)
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = entry.factory()
+    x_train, x_val, x_test = nchw(train[0]), nchw(val[0]), nchw(test[0])
+    result = train_classifier(module, (x_train, train[1]), (x_val, val[1]), epochs=epochs,
+                              lr=lr, batch_size=batch_size, seed=seed, patience=patience,
+                              progress=progress)
+    test_accuracy = evaluate(module, x_test, test[1]).accuracy
+    confusion = confusion_matrix(test[1], predict(module, x_test), len(classes))
+    graph = from_torch(module, entry.input_shape, name)
+    graph.metadata.update(metadata or {})
+    graph.metadata["class_names"] = list(classes)
+    graph.metadata["training"] = {
+        "seed": seed, "epochs_run": len(result.history), "best_epoch": result.best_epoch,
+        "val_accuracy": result.best_val_accuracy, "test_accuracy": test_accuracy,
+        "frames": {"train": len(train[1]), "val": len(val[1]), "test": len(test[1])},
+    }
+    return FitReport(module, graph, result, result.best_val_accuracy, test_accuracy, confusion,
+                     list(classes))

@@ -1,0 +1,156 @@
+"""Every int8 kernel, generated and compiled for the host board (the portable C path), against
+the int8 reference executor (bit-exact with TFLite Micro): outputs must be equal, not close.
+
+Each case is a small seeded graph with random shapes, weights, inputs and quantization, built
+through the real path: memory plan, model.c, engine, run_main.c, host board. The DSP path of
+the same kernels runs in tests/test_qemu_s8.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from graphs import GraphBuilder
+from host.build import build_firmware
+from host.run_files import run_native
+from int8_graphs import boundary_graph, int8_residual_net, quantize_randomly
+from sdk.codegen.kernels import conv_s8_buffer_bytes
+from sdk.reference.int8_executor import run_int8
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+
+
+def _case(name: str, seed: int):
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(5, 11)), int(rng.integers(5, 11))
+    c = int(rng.integers(1, 7))
+    if name.startswith("dense"):
+        b = GraphBuilder(name, (int(rng.integers(1, 3)), int(rng.integers(3, 40))), seed)
+    else:
+        b = GraphBuilder(name, (1, h, w, c), seed)
+    x = "input"
+    if name == "conv_same_relu":
+        y = b.conv(x, int(rng.integers(1, 11)), activation="relu")
+    elif name == "conv_stride2_same_relu6":
+        y = b.conv(x, 9, stride=(2, 2), activation="relu6")
+    elif name == "conv_pad_0101":
+        y = b.conv(x, 6, stride=(2, 2), padding=[0, 1, 0, 1])
+    elif name == "conv_pad_1201_5x3":
+        y = b.conv(x, 7, kernel=(5, 3), padding=[1, 2, 0, 1], activation="relu")
+    elif name == "conv_1x1_no_bias":
+        y = b.conv(x, 5, kernel=(1, 1), padding="valid", bias=False)
+    elif name == "conv_1x1_c8":
+        b = GraphBuilder(name, (1, h, w, 8), seed)
+        y = b.conv(x, 6, kernel=(1, 1), padding="valid", activation="relu")
+    elif name == "conv_valid_stride_2x1":
+        y = b.conv(x, 4, kernel=(2, 3), stride=(2, 1), padding="valid", activation="relu6")
+    elif name == "depthwise_same":
+        y = b.depthwise(x, activation="relu")
+    elif name == "depthwise_c8_same":
+        b = GraphBuilder(name, (1, h, w, 8), seed)
+        y = b.depthwise(x, activation="relu")
+    elif name == "depthwise_mult2_stride2":
+        y = b.depthwise(x, multiplier=2, stride=(2, 2), padding=[0, 1, 0, 1])
+    elif name == "depthwise_mult3_pad_1201":
+        y = b.depthwise(x, multiplier=3, padding=[1, 2, 0, 1], activation="relu6")
+    elif name == "maxpool_2x2":
+        y = b.pool(x, "MaxPool2D")
+    elif name == "maxpool_3x3_s2_same":
+        y = b.pool(x, "MaxPool2D", kernel=(3, 3), stride=(2, 2), padding="same")
+    elif name == "avgpool_3x3_s1_same":
+        y = b.pool(x, "AvgPool2D", kernel=(3, 3), stride=(1, 1), padding="same")
+    elif name == "avgpool_2x3_pad_0101_relu":
+        y = b.pool(x, "AvgPool2D", kernel=(2, 3), stride=(2, 2), padding=[0, 1, 0, 1],
+                   activation="relu")
+    elif name == "dense_relu":
+        y = b.dense(x, int(rng.integers(4, 13)), activation="relu")
+    elif name == "dense_no_bias_relu6":
+        y = b.dense(x, 6, activation="relu6", bias=False)
+    elif name == "add_relu":
+        y = b.add(b.conv(x, 4), b.conv(x, 4), activation="relu")
+    elif name == "softmax_beta":
+        y = b.softmax(b.conv(x, 5), beta=0.7)
+    else:
+        raise AssertionError(name)
+    return quantize_randomly(b.finish(y), seed)
+
+
+CASES = ["conv_same_relu", "conv_stride2_same_relu6", "conv_pad_0101", "conv_pad_1201_5x3",
+         "conv_1x1_no_bias", "conv_1x1_c8", "conv_valid_stride_2x1", "depthwise_same",
+         "depthwise_c8_same", "depthwise_mult2_stride2", "depthwise_mult3_pad_1201",
+         "maxpool_2x2", "maxpool_3x3_s2_same", "avgpool_3x3_s1_same", "avgpool_2x3_pad_0101_relu",
+         "dense_relu", "dense_no_bias_relu6", "add_relu", "softmax_beta"]
+
+
+def _random_input(graph, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed + 1000)
+    t = graph.tensors[graph.inputs[0]]
+    if t.dtype == "float32":
+        return rng.normal(size=t.shape).astype(np.float32)
+    return rng.integers(-128, 128, t.shape).astype(np.int8)
+
+
+def _check(graph, tmp_path, seed: int) -> None:
+    build = build_firmware(graph, "host", tmp_path)
+    x = _random_input(graph, seed)
+    got = run_native(build.elf, graph, [x])[0]
+    want = run_int8(graph, x)[graph.outputs[0]]
+    assert got.dtype == want.dtype
+    # A case whose output is constant would not test much.
+    assert np.unique(want).size > 2, f"{graph.name}: degenerate reference output"
+    mismatch = np.flatnonzero(got.ravel() != want.ravel())
+    assert mismatch.size == 0, (f"{graph.name}: {mismatch.size} of {want.size} values differ, "
+                                f"first at {mismatch[0]}: {got.ravel()[mismatch[0]]} vs "
+                                f"{want.ravel()[mismatch[0]]}")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("name", CASES)
+def test_s8_kernel_is_bit_exact(name, seed, tmp_path):
+    _check(_case(name, seed), tmp_path, seed)
+
+
+def test_s8_residual_dag_is_bit_exact(tmp_path):
+    _check(int8_residual_net(seed=5), tmp_path, 5)
+
+
+def test_quantize_dequantize_at_the_boundary_are_exact(tmp_path):
+    graph = boundary_graph(seed=2)
+    build = build_firmware(graph, "host", tmp_path)
+    assert [s.kernel for s in build.steps] == ["tp_quantize_f32_s8", "tp_convolve_s8",
+                                               "tp_requantize_s8", "tp_dequantize_s8_f32"]
+    x = np.random.default_rng(3).normal(scale=2.0, size=(1, 6, 5, 3)).astype(np.float32)
+    # Values exactly halfway between two quantization steps test the rounding direction.
+    x.ravel()[:6] = np.float32(0.03) * np.array([0.5, -0.5, 1.5, -2.5, 100.0, -100.0],
+                                                 np.float32)
+    got = run_native(build.elf, graph, [x])[0]
+    want = run_int8(graph, x)["y"]
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+
+
+def test_int8_weights_bytes_count_tables(tmp_path):
+    """weights_bytes = int8 weights + int32 (folded) biases + int32 multipliers + int8 shifts."""
+    b = GraphBuilder("w", (1, 6, 6, 3), 0)
+    graph = quantize_randomly(b.finish(b.conv("input", 5)), 0)
+    build = build_firmware(graph, "host", tmp_path)
+    assert build.weights_bytes == 5 * 3 * 3 * 3 + 5 * 4 + 5 * 4 + 5
+    assert build.plan.scratch["conv1"][1] == conv_s8_buffer_bytes(3, 3, 3)
+
+
+def test_mlperf_models_on_the_host_build_are_bit_exact(tmp_path):
+    from mlperf_tiny import AD, KWS, ad_windows, kws_sample, model_path
+    from sdk.frontends.load import load_any
+    from sdk.quant.layer_params import quantize_float
+
+    kws = load_any(model_path(KWS))
+    ad = load_any(model_path(AD))
+    q = ad.tensors[ad.inputs[0]].quant
+    ad_x = quantize_float(ad_windows()[0], q.scale[0], q.zero_point[0]).astype(np.int8)
+    for graph, x in ((kws, kws_sample()), (ad, ad_x.reshape(1, 640))):
+        build = build_firmware(graph, "host", tmp_path / graph.name)
+        got = run_native(build.elf, graph, [x])[0]
+        np.testing.assert_array_equal(got, run_int8(graph, x)[graph.outputs[0]])
