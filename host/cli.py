@@ -185,6 +185,47 @@ def export(
                   f"weights {gen.weights_bytes:,} B) to {out}; see {Path(out) / 'README.md'}")
 
 
+@app.command()
+def demo(
+    out: str = typer.Option("build/demo", "--out", help="Folder for the data, model and firmware."),
+    board: str = BOARD_OPT,
+    seed: int = typer.Option(0, "--seed", help="Seed for data, weights and training."),
+    per_class: int = typer.Option(60, "--per-class", help="Simulated recordings per class."),
+    epochs: int = typer.Option(15, "--epochs", help="Most training epochs (early stopping)."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Run the whole pipeline: simulate radar gestures, train the gesture CNN, generate C,
+    build it for the emulated Cortex-M7, run every test frame there, and compare with the host."""
+    from host.demo import ANCHOR_KERAS2C_CYCLES, ANCHOR_XCUBE_FLOAT_CYCLES, run_demo
+    from host.console import human
+    from host.reports import profile_table, size_json, size_table, steps_json
+
+    con = human(json_out)
+    result = run_demo(Path(out), seed, per_class, epochs, board, progress=True,
+                      say=lambda text: con.print(f"[bold]demo[/] {text}"))
+    dev = result.device
+    if json_out:
+        emit_json({**size_json(dev.build), "max_rel_diff": dev.max_rel_diff,
+                   "instructions": dev.instructions, "layers": steps_json(dev.steps),
+                   "output": dev.output[0:1].tolist(), "host_accuracy": result.host_accuracy,
+                   "device_accuracy": result.device_accuracy, "test_frames": result.test_frames,
+                   "val_accuracy": result.val_accuracy, "model": str(result.model_path)})
+        return
+    con.print(size_table(dev.build))
+    con.print(profile_table(dev.steps, f"gesture_cnn (float) on {board}, one inference"))
+    table = Table(title="gesture_cnn, float: host vs device")
+    for col in ("figure", "host (numpy)", f"device ({board})"):
+        table.add_column(col, justify="right")
+    table.add_row("test accuracy", f"{result.host_accuracy:.4f}", f"{result.device_accuracy:.4f}")
+    table.add_row("largest relative difference", "", f"{dev.max_rel_diff:.3g}")
+    if dev.instructions is not None:
+        table.add_row("instructions per inference", "", f"{dev.instructions:,}")
+        table.add_row("  X-CUBE-AI 5.0 float (cycles, seed)", "", f"{ANCHOR_XCUBE_FLOAT_CYCLES:,}")
+        table.add_row("  Keras2C -O3 (cycles, seed)", "", f"{ANCHOR_KERAS2C_CYCLES:,}")
+    con.print(table)
+    con.print(f"model: {result.model_path}; plots: " + ", ".join(map(str, result.plots)))
+
+
 # Command groups from other modules register here.
 from host.cli_quantize import convert, quantize  # noqa: E402
 
@@ -193,6 +234,10 @@ app.command("convert")(convert)
 from host.cli_data import data_app  # noqa: E402
 
 app.add_typer(data_app, name="data")
+
+from host.cli_train import train  # noqa: E402
+
+app.command("train")(train)
 
 
 def main() -> None:

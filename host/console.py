@@ -8,8 +8,11 @@ import sys
 from rich.console import Console
 
 # Human-readable output goes to stderr when --json is given, so stdout holds exactly one object.
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (CI logs, `| tee`) gets a wide page instead of Rich's 80-column default, so the
+# profile tables stay one line per step.
+_PIPED_WIDTH = 140
+console = Console(width=None if sys.stdout.isatty() else _PIPED_WIDTH)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
 
 
 def human(json_mode: bool) -> Console:

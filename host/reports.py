@@ -58,7 +58,8 @@ def profile_table(steps: list[StepProfile], title: str) -> Table:
     total = sum(s.instructions or 0 for s in steps)
     for i, s in enumerate(steps):
         n = s.instructions
-        table.add_row(str(i), s.name, s.op, ", ".join(s.covers), f"{s.macs:,}",
+        covers = [layer for layer in s.covers if layer != s.name]
+        table.add_row(str(i), s.name, s.op, " + ".join(covers), f"{s.macs:,}",
                       "-" if n is None else f"{n:,}",
                       f"{n / s.macs:.2f}" if n is not None and s.macs else "",
                       f"{n / total:.1%}" if n is not None and total else "")

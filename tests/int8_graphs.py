@@ -36,19 +36,16 @@ def quantize_randomly(graph: Graph, seed: int) -> Graph:
         if op.type == "Softmax":
             y.quant = QuantParams(1 / 256, -128)
             continue
+        if any(c.type == "Softmax" for c in graph.consumers(y.name)):
+            # Logits within about +-4, so that the softmax is not one-hot.
+            y.quant = QuantParams(4 / 128, int(rng.integers(-20, 20)))
+            taps = graph.tensors[op.inputs[1]].size // graph.tensors[op.inputs[1]].shape[0]
+            _quantize_weights(graph, op, in_scale, rng,
+                              scale=2.0 / (in_scale * 70 * np.sqrt(taps) * 40))
+            continue
         if op.type in ("Conv2D", "DepthwiseConv2D", "Dense"):
             w = graph.tensors[op.inputs[1]]
-            axis = 3 if op.type == "DepthwiseConv2D" else 0
-            channels = w.shape[axis]
-            w_scale = rng.uniform(0.002, 0.02, channels)
-            w.data = rng.integers(-127, 128, w.shape).astype(np.int8)
-            w.dtype = "int8"
-            w.quant = QuantParams(w_scale, np.zeros(channels, np.int64), axis=axis)
-            if len(op.inputs) > 2:
-                b = graph.tensors[op.inputs[2]]
-                b.data = rng.integers(-3000, 3000, b.shape).astype(np.int32)
-                b.dtype = "int32"
-                b.quant = QuantParams(in_scale * w_scale, np.zeros(channels, np.int64))
+            w_scale, channels = _quantize_weights(graph, op, in_scale, rng)
             taps = w.size // channels
             spread = in_scale * float(np.mean(w_scale)) * 70 * np.sqrt(taps) * 30
             y.quant = QuantParams(spread / 100, int(rng.integers(-20, 20)))
@@ -58,20 +55,41 @@ def quantize_randomly(graph: Graph, seed: int) -> Graph:
     return graph
 
 
+def _quantize_weights(graph: Graph, op: Op, in_scale: float, rng,
+                      scale: float = 0.01) -> tuple[np.ndarray, int]:
+    """Random int8 weights (per-channel scales) and int32 biases of a Conv2D / Dense op."""
+    if op.type not in ("Conv2D", "DepthwiseConv2D", "Dense"):
+        return np.ones(1), 1
+    w = graph.tensors[op.inputs[1]]
+    axis = 3 if op.type == "DepthwiseConv2D" else 0
+    channels = w.shape[axis]
+    w_scale = scale * rng.uniform(0.2, 2.0, channels)
+    w.data = rng.integers(-127, 128, w.shape).astype(np.int8)
+    w.dtype = "int8"
+    w.quant = QuantParams(w_scale, np.zeros(channels, np.int64), axis=axis)
+    if len(op.inputs) > 2:
+        b = graph.tensors[op.inputs[2]]
+        b.data = rng.integers(-3000, 3000, b.shape).astype(np.int32)
+        b.dtype = "int32"
+        b.quant = QuantParams(in_scale * w_scale, np.zeros(channels, np.int64))
+    return w_scale, channels
+
+
 def boundary_graph(seed: int) -> Graph:
     """float32 input -> Quantize -> Conv2D -> Quantize (int8 rescale) -> Dequantize -> float32."""
     rng = np.random.default_rng(seed)
     g = Graph("boundary", inputs=["x"])
     g.add_tensor(Tensor("x", (1, 6, 5, 3)))
     g.add_tensor(Tensor("q", (1, 6, 5, 3), "int8",
-                        quant=QuantParams(0.03, int(rng.integers(-10, 10)))))
+                        quant=QuantParams(np.float32(0.03), int(rng.integers(-10, 10)))))
     g.add_op(Op("quantize", "Quantize", ["x"], ["q"]))
     g.add_tensor(Tensor("w", (4, 3, 3, 3), "int8", data=rng.integers(-127, 128, (4, 3, 3, 3)),
                         quant=QuantParams(rng.uniform(0.005, 0.02, 4), np.zeros(4), axis=0)))
     g.add_tensor(Tensor("c", (1, 6, 5, 4), "int8", quant=QuantParams(0.25, 3)))
     g.add_op(Op("conv", "Conv2D", ["q", "w"], ["c"],
                 {"stride": [1, 1], "padding": [1, 1, 1, 1], "activation": "none"}))
-    g.add_tensor(Tensor("r", (1, 6, 5, 4), "int8", quant=QuantParams(0.4, -7)))
+    # Scales are float32 values, as in every .tflite file (DEQUANTIZE multiplies in float32).
+    g.add_tensor(Tensor("r", (1, 6, 5, 4), "int8", quant=QuantParams(np.float32(0.4), -7)))
     g.add_op(Op("requantize", "Quantize", ["c"], ["r"]))
     g.add_tensor(Tensor("y", (1, 6, 5, 4)))
     g.add_op(Op("dequantize", "Dequantize", ["r"], ["y"]))

@@ -109,8 +109,10 @@ def test_mailbox_layout_matches_the_board_header():
 @needs_mspdebug
 def test_selftest_console_files_exit_and_runtime_helpers(selftest_elf):
     data = b"123456789"
-    r = msp.run_mspdebug(selftest_elf, {"input.bin": data}, read={"dot_result": 4})
+    r = msp.run_mspdebug(selftest_elf, {"input.bin": data, "serial.in": b"HAL"},
+                         read={"dot_result": 4})
     assert r.exit_code == 3
+    assert r.files["serial.out"] == b"IBM"  # the serial link: each byte echoed + 1
     assert r.console == "msp430 self-test\ndone\n"
     crc = crc16_ccitt_false(data)
     assert crc == 0x29B1  # the CRC-16/CCITT-FALSE check value

@@ -1,7 +1,8 @@
 /* msp430fr6989 board layer, for the MSP430FR6989 as simulated by `mspdebug sim`.
  *
  * Console: bytes written to the simulator's console device (0x00FF). Files: a mailbox in
- * memory the host fills before the run and reads after it (host/mspdebug.py). Counter: the
+ * memory the host fills before the run and reads after it (host/mspdebug.py); the serial
+ * link is two files of that mailbox, "serial.in" and "serial.out". Counter: the
  * simulator has no cycle counter a program can read, so tp_board_counter returns how many
  * times it has been called, and the runner stops at it with a breakpoint and records the
  * simulator's MCLK cycle count at every call; the host substitutes those cycle counts for
@@ -130,6 +131,26 @@ int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size, in
     files->used = (uint16_t)((files->used + size + 1u) & ~1u);
     files->count++;
     return 0;
+}
+
+/* The serial link in the simulator: bytes the host queued in the mailbox file "serial.in"
+ * are read in order; bytes written are appended to "serial.out" (host/mspdebug.py reads both
+ * like any other file). On the chip this would be eUSCI_A1, the LaunchPad back-channel UART. */
+static uint32_t s_serial_in_pos;
+
+void tp_board_serial_write(const uint8_t *data, uint32_t size)
+{
+    (void)tp_board_write_file("serial.out", data, size, 1);
+}
+
+int32_t tp_board_serial_read(void)
+{
+    uint8_t byte;
+    if (tp_board_read_file("serial.in", s_serial_in_pos, &byte, 1u) != 1) {
+        return -1;
+    }
+    s_serial_in_pos++;
+    return (int32_t)byte;
 }
 
 void tp_board_puts(const char *text)

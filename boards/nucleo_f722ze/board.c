@@ -73,7 +73,7 @@ uint32_t tp_board_pace_wait(void)
     return missed;
 }
 
-void tp_board_uart_write(const uint8_t *data, uint32_t size)
+void tp_board_serial_write(const uint8_t *data, uint32_t size)
 {
     while (size-- > 0u) {
         while ((USART3_ISR & USART_ISR_TXE) == 0u) {
@@ -82,16 +82,15 @@ void tp_board_uart_write(const uint8_t *data, uint32_t size)
     }
 }
 
-uint32_t tp_board_uart_read(uint8_t *data, uint32_t max)
+int32_t tp_board_serial_read(void)
 {
-    uint32_t n = 0u;
     if (USART3_ISR & USART_ISR_ORE) {
         USART3_ICR = USART_ICR_ORECF; /* an overrun loses bytes; the protocol's CRC notices */
     }
-    while (n < max && (USART3_ISR & USART_ISR_RXNE) != 0u) {
-        data[n++] = (uint8_t)USART3_RDR;
+    if ((USART3_ISR & USART_ISR_RXNE) == 0u) {
+        return -1;
     }
-    return n;
+    return (int32_t)(USART3_RDR & 0xFFu);
 }
 
 int32_t tp_board_read_file(const char *name, uint32_t offset, void *buf, uint32_t size)
@@ -116,9 +115,9 @@ void tp_board_puts(const char *text)
 {
     while (*text != '\0') {
         if (*text == '\n') {
-            tp_board_uart_write((const uint8_t *)"\r", 1u);
+            tp_board_serial_write((const uint8_t *)"\r", 1u);
         }
-        tp_board_uart_write((const uint8_t *)text, 1u);
+        tp_board_serial_write((const uint8_t *)text, 1u);
         text++;
     }
 }

@@ -1,4 +1,4 @@
-/* Nucleo-F722ZE extras beyond device/app/tp_board.h: clock figures, 18 Hz pacing, raw UART.
+/* Nucleo-F722ZE extras beyond device/app/tp_board.h: clock figures and 18 Hz pacing.
  *
  * Pacing: the app loop calls tp_board_pace_start(18) once, then tp_board_pace_wait() at the
  * top of every iteration. TIM2 runs free at 108 MHz over its full 32 bits (a wrap every
@@ -25,10 +25,7 @@ void tp_board_pace_start(uint32_t hz);
 /* Wait for the next period boundary: 0 when on time, else the boundaries already passed. */
 uint32_t tp_board_pace_wait(void);
 
-/* USART3 on PD8 (TX) / PD9 (RX), the ST-LINK virtual COM port. */
-void tp_board_uart_write(const uint8_t *data, uint32_t size);
-
-/* Up to max received bytes without waiting; returns how many were read. */
-uint32_t tp_board_uart_read(uint8_t *data, uint32_t max);
+/* The serial link (tp_board_serial_write/read in tp_board.h) is USART3 on PD8 (TX) / PD9
+ * (RX), the ST-LINK virtual COM port, 115200 8N1, polled. */
 
 #endif /* NUCLEO_F722ZE_BOARD_H */

@@ -23,6 +23,13 @@ int32_t tp_board_read_file(const char *name, uint32_t offset, void *buf, uint32_
  * Returns 0 or -1. */
 int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size, int32_t append);
 
+/* The serial link to the host (UART; stdin/stdout on the host board). Writing blocks until
+ * the bytes are handed to the hardware; reading never blocks. */
+void tp_board_serial_write(const uint8_t *data, uint32_t size);
+
+/* The next received byte (0..255), or -1 when none is waiting. */
+int32_t tp_board_serial_read(void);
+
 /* Text for a human on the board's console. */
 void tp_board_puts(const char *text);
 

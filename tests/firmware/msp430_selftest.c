@@ -109,6 +109,16 @@ int main(void)
     }
     dot_marks[1] = tp_board_counter();
     dot_marks[2] = tp_board_counter();
+    /* Serial: echo what the host queued, each byte + 1. */
+    for (;;) {
+        const int32_t c = tp_board_serial_read();
+        uint8_t byte;
+        if (c < 0) {
+            break;
+        }
+        byte = (uint8_t)(c + 1);
+        tp_board_serial_write(&byte, 1u);
+    }
     tp_board_puts("done\n");
     return EXIT_STATUS;
 }

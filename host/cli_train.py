@@ -1,0 +1,65 @@
+"""``tinyprune train``: train a zoo model on a gesture dataset and write the IR model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from host.console import emit_json, human
+from sdk.errors import TinypruneError
+
+
+def confusion_table(matrix, classes: list[str], title: str) -> Table:
+    """Rows: true class; columns: predicted class."""
+    table = Table(title=title)
+    table.add_column("true \\ predicted")
+    for name in classes:
+        table.add_column(name, justify="right")
+    for name, row in zip(classes, matrix):
+        table.add_row(name, *(str(int(n)) for n in row))
+    return table
+
+
+def train(
+    model: str = typer.Option("gesture_cnn", "--model", help="Zoo model to train."),
+    data: Path = typer.Option(..., "--data", help="Dataset file from `tinyprune data synth`."),
+    out: Path = typer.Option(..., "--out", help="Model file to write (.tpm)."),
+    epochs: int = typer.Option(15, "--epochs", help="Most epochs (early stopping on validation)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for weights, shuffling and dropout."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing model file."),
+    json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
+) -> None:
+    """Train MODEL on the train split of DATA (sessions never shared between splits), keep
+    the epoch with the best validation accuracy, and report test accuracy and the confusion
+    matrix (also as PNGs beside the model)."""
+    from host.plots import plot_confusion, plot_training
+    from sdk.ir import save_model
+    from sdk.radar.dataset import load_splits
+    from sdk.train.zoo_fit import fit_zoo_model
+
+    if out.exists() and not force:
+        raise TinypruneError(f"{out}: exists (pass --force to replace it)")
+    con = human(json_out)
+    splits = load_splits(data)
+    report = fit_zoo_model(
+        model, (splits.train.x, splits.train.y), (splits.val.x, splits.val.y),
+        (splits.test.x, splits.test.y), splits.classes, epochs=epochs, seed=seed,
+        metadata={"preprocess": splits.preprocess.to_dict(), "dataset": str(data)})
+    save_model(report.graph, out)
+    confusion_png = plot_confusion(report.confusion, report.classes,
+                                   out.with_suffix(".confusion.png"),
+                                   f"{model}: test frames")
+    curve_png = plot_training(report.result.history, out.with_suffix(".training.png"), model)
+    if json_out:
+        emit_json({"model": str(out), "val_accuracy": report.val_accuracy,
+                   "test_accuracy": report.test_accuracy, "confusion": report.confusion,
+                   "classes": report.classes, "epochs_run": len(report.result.history),
+                   "frames": report.graph.metadata["training"]["frames"]})
+        return
+    con.print(confusion_table(report.confusion, report.classes, "test frames"))
+    con.print(f"validation accuracy {report.val_accuracy:.4f}, test accuracy "
+              f"{report.test_accuracy:.4f} ({len(splits.test.y)} test frames from sessions "
+              f"never seen in training)")
+    con.print(f"wrote {out}, {confusion_png}, {curve_png}")
