@@ -35,4 +35,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[train,interop,dev]"
   touch "$stamp"
 fi
+# PlatformIO cannot download its SCons here: point it at the pip one (idempotent).
+scripts/pio_offline_setup.sh >/dev/null
 .venv/bin/tinyprune doctor --quiet

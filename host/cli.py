@@ -227,6 +227,9 @@ def demo(
 
 
 # Command groups from other modules register here.
+from host.cli_bench import bench as _bench  # noqa: E402
+
+app.command("bench")(_bench)
 from host.cli_quantize import convert, quantize  # noqa: E402
 
 app.command("quantize")(quantize)

@@ -135,7 +135,9 @@ int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size, in
 
 /* The serial link in the simulator: bytes the host queued in the mailbox file "serial.in"
  * are read in order; bytes written are appended to "serial.out" (host/mspdebug.py reads both
- * like any other file). On the chip this would be eUSCI_A1, the LaunchPad back-channel UART. */
+ * like any other file). Appending works while "serial.out" is the last file written, so an
+ * app that also writes files writes them after its serial traffic. On the chip this would be
+ * eUSCI_A1, the LaunchPad back-channel UART (not written yet). */
 static uint32_t s_serial_in_pos;
 
 void tp_board_serial_write(const uint8_t *data, uint32_t size)
