@@ -27,7 +27,14 @@ from sdk.ir.graph import Graph
 from sdk.paths import DEVICE_DIR, ENGINE_DIR
 
 # app name -> (source in device/app, the profiling hook it defines)
-APPS = {"run": ("run_main.c", "tp_run_mark")}
+APPS = {"run": ("run_main.c", "tp_run_mark"),
+        "gesture": ("gesture_app.c", "tp_gesture_mark")}
+# Further sources (relative to device/) and include folders an app needs; the gesture app's
+# generated headers (host/gesture_fw.py) must be in the build folder before it is built.
+_PROTOCOL = ["protocol/tp_cobs.c", "protocol/tp_crc16.c", "protocol/tp_frame.c",
+             "protocol/tp_messages.c", "protocol/tp_seq.c"]
+APP_EXTRA = {"gesture": (["app/tp_gesture.c", "app/tp_sensor.c", "app/gesture_dsp.c",
+                          *_PROTOCOL], ["protocol", "dsp"])}
 WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
 COMPILE_TIMEOUT_S = 300
 
@@ -182,9 +189,12 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     sources = [out / "model.c",
                *[p for p in engine_sources(gen) if p.suffix == ".c"],
                DEVICE_DIR / "app" / app_source,
+               *[DEVICE_DIR / src for src in APP_EXTRA.get(app, ([], []))[0]],
                *[board.dir / s for s in board.sources]]
     elf, map_file, link_cmd = build_sources(board, sources, out,
-                                            [out, ENGINE_DIR, DEVICE_DIR / "app"],
+                                            [out, ENGINE_DIR, DEVICE_DIR / "app",
+                                             *[DEVICE_DIR / d
+                                               for d in APP_EXTRA.get(app, ([], []))[1]]],
                                             [f"-DTP_PROFILE_HOOK={hook}"])
     return BuildResult(elf, map_file if map_file.exists() else None, board, out, gen,
                        link_cmd, _size_report(elf, map_file, board))

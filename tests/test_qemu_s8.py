@@ -57,3 +57,24 @@ def test_dsp_kernels_are_bit_exact(name, tmp_path):
     x = _random_input(graph, 1)
     run = run_on_board(graph, "qemu_m7", x, tmp_path)
     assert run.bit_exact, f"{name}: device {run.output.ravel()[:8]} vs {run.reference.ravel()[:8]}"
+
+
+def test_bench_json_reports_every_field(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from host.cli import app
+    from mlperf_tiny import AD, model_path
+
+    result = CliRunner().invoke(app, ["bench", "--tflite", str(model_path(AD)), "--json",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.stdout.strip().splitlines()[-1])["models"]
+    for key in ("name", "macs", "instructions", "instructions_per_mac", "weights_bytes",
+                "code_bytes", "arena_bytes", "flash_bytes", "ram_bytes", "bit_exact"):
+        assert key in entry
+    assert entry["name"] == "ad01_int8" and entry["bit_exact"] is True
+    assert entry["macs"] == 264_192
+    assert entry["instructions_per_mac"] == round(entry["instructions"] / entry["macs"], 3)
+    assert entry["arena_bytes"] <= 1024 and entry["weights_bytes"] > 264_192

@@ -30,6 +30,11 @@ void tp_board_serial_write(const uint8_t *data, uint32_t size);
 /* The next received byte (0..255), or -1 when none is waiting. */
 int32_t tp_board_serial_read(void);
 
+/* Wait a little for something to happen (a received byte, a timer) to save power and the
+ * emulator's host CPU; may return at any time. Apps that poll call it when idle; a board
+ * without a low-power wait may leave it out (device/app/gesture_app.c has an empty default). */
+void tp_board_idle(void);
+
 /* Text for a human on the board's console. */
 void tp_board_puts(const char *text);
 
