@@ -123,8 +123,8 @@ def run(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
     input_file: Optional[str] = typer.Option(
-        None, "--input", "-i", help="Input tensor as .npy (NHWC, batch 1 optional); "
-        "default: a seeded random normal input."),
+        None, "--input", "-i", help="Input tensor as .npy (NHWC, batch 1 optional; float "
+        "input to an int8 model is quantized); default: a seeded random normal input."),
     out: Optional[str] = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD]."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -139,16 +139,17 @@ def run(
     graph = load_model_arg(model)
     if input_file is None:
         shape = graph.tensors[graph.inputs[0]].shape
-        x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
-        source = "random input (seed 0)"
+        x = coerce_input(graph, np.random.default_rng(0).normal(size=shape).astype(np.float32),
+                         "random input")
+        source = "random normal input (seed 0)"
     else:
         x = coerce_input(graph, _load_npy(input_file), input_file)
         source = input_file
     result = run_on_board(graph, board, x, _work_dir(model, board, out))
     if json_out:
         emit_json({**size_json(result.build), "max_rel_diff": result.max_rel_diff,
-                   "instructions": result.instructions, "layers": steps_json(result.steps),
-                   "output": result.output.tolist()})
+                   "bit_exact": result.bit_exact, "instructions": result.instructions,
+                   "layers": steps_json(result.steps), "output": result.output.tolist()})
         return
     console.print(f"input: {source}")
     console.print(f"device output: {np.array2string(result.output, precision=6)}")
@@ -187,43 +188,59 @@ def export(
 
 @app.command()
 def demo(
-    out: str = typer.Option("build/demo", "--out", help="Folder for the data, model and firmware."),
+    out: str = typer.Option("build/demo", "--out", help="Folder for the data, models and firmware."),
     board: str = BOARD_OPT,
     seed: int = typer.Option(0, "--seed", help="Seed for data, weights and training."),
     per_class: int = typer.Option(60, "--per-class", help="Simulated recordings per class."),
     epochs: int = typer.Option(15, "--epochs", help="Most training epochs (early stopping)."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Run the whole pipeline: simulate radar gestures, train the gesture CNN, generate C,
-    build it for the emulated Cortex-M7, run every test frame there, and compare with the host."""
-    from host.demo import ANCHOR_KERAS2C_CYCLES, ANCHOR_XCUBE_FLOAT_CYCLES, run_demo
+    """Run the whole pipeline: simulate radar gestures, train the gesture CNN, quantize it to
+    int8, generate C, build it for the emulated Cortex-M7, run the test frames there, and
+    compare every result with the host."""
     from host.console import human
+    from host.demo import ANCHORS, run_demo
     from host.reports import profile_table, size_json, size_table, steps_json
 
     con = human(json_out)
-    result = run_demo(Path(out), seed, per_class, epochs, board, progress=True,
-                      say=lambda text: con.print(f"[bold]demo[/] {text}"))
-    dev = result.device
+    r = run_demo(Path(out), seed, per_class, epochs, board, progress=True,
+                 say=lambda text: con.print(f"[bold]demo[/] {text}"))
+    f, q = r.float_run, r.int8_run
     if json_out:
-        emit_json({**size_json(dev.build), "max_rel_diff": dev.max_rel_diff,
-                   "instructions": dev.instructions, "layers": steps_json(dev.steps),
-                   "output": dev.output[0:1].tolist(), "host_accuracy": result.host_accuracy,
-                   "device_accuracy": result.device_accuracy, "test_frames": result.test_frames,
-                   "val_accuracy": result.val_accuracy, "model": str(result.model_path)})
+        emit_json({**size_json(q.build), "max_rel_diff": f.max_rel_diff,
+                   "instructions": q.instructions, "layers": steps_json(q.steps),
+                   "output": q.output[0:1].tolist(), "bit_exact": q.bit_exact,
+                   "float_instructions": f.instructions, "float_layers": steps_json(f.steps),
+                   "float": size_json(f.build), "test_frames": r.test_frames,
+                   "val_accuracy": r.val_accuracy, "host_accuracy": r.host_float_accuracy,
+                   "host_int8_accuracy": r.host_int8_accuracy,
+                   "device_accuracy": r.device_int8_accuracy,
+                   "model": str(r.model_path), "int8_model": str(r.int8_model_path)})
         return
-    con.print(size_table(dev.build))
-    con.print(profile_table(dev.steps, f"gesture_cnn (float) on {board}, one inference"))
-    table = Table(title="gesture_cnn, float: host vs device")
-    for col in ("figure", "host (numpy)", f"device ({board})"):
+    con.print(profile_table(f.steps, f"gesture_cnn float on {board}, one inference"))
+    con.print(profile_table(q.steps, f"gesture_cnn int8 on {board}, one inference"))
+    con.print(size_table(q.build))
+    table = Table(title=f"gesture_cnn: host vs {board} ({r.test_frames} test frames)")
+    for col in ("figure", "float", "int8"):
         table.add_column(col, justify="right")
-    table.add_row("test accuracy", f"{result.host_accuracy:.4f}", f"{result.device_accuracy:.4f}")
-    table.add_row("largest relative difference", "", f"{dev.max_rel_diff:.3g}")
-    if dev.instructions is not None:
-        table.add_row("instructions per inference", "", f"{dev.instructions:,}")
-        table.add_row("  X-CUBE-AI 5.0 float (cycles, seed)", "", f"{ANCHOR_XCUBE_FLOAT_CYCLES:,}")
-        table.add_row("  Keras2C -O3 (cycles, seed)", "", f"{ANCHOR_KERAS2C_CYCLES:,}")
+    table.add_row("test accuracy, host", f"{r.host_float_accuracy:.4f}",
+                  f"{r.host_int8_accuracy:.4f}")
+    table.add_row(f"test accuracy, {board}", "", f"{r.device_int8_accuracy:.4f}")
+    table.add_row("device vs host", f"max rel diff {f.max_rel_diff:.3g}",
+                  "bit-exact" if q.bit_exact else "[red]DIFFERENT[/]")
+    table.add_row("instructions per inference", f"{f.instructions or 0:,}",
+                  f"{q.instructions or 0:,}")
+    for kind, col in (("float", 1), ("int8", 2)):
+        for name, cycles in ANCHORS[kind].items():
+            row = ["", ""]
+            row[col - 1] = f"{cycles:,}"
+            table.add_row(f"  {name} (cycles, seed 004)", *row)
+    table.add_row("weights bytes", f"{f.build.weights_bytes:,}", f"{q.build.weights_bytes:,}")
+    table.add_row("arena bytes", f"{f.build.plan.arena_bytes:,}", f"{q.build.plan.arena_bytes:,}")
     con.print(table)
-    con.print(f"model: {result.model_path}; plots: " + ", ".join(map(str, result.plots)))
+    con.print("instructions are counted in QEMU, not cycles: the M7 dual-issues")
+    con.print(f"models: {r.model_path}, {r.int8_model_path}; plots: "
+              + ", ".join(map(str, r.plots)))
 
 
 # Command groups from other modules register here.

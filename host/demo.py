@@ -1,64 +1,87 @@
 """``tinyprune demo``: the whole pipeline on the emulated Cortex-M7, in one command.
 
-Simulated radar gestures → the seed's gesture CNN trained in PyTorch → IR → generated C →
-firmware for qemu_m7 → every test frame run on the emulated board and compared with the host.
+Simulated radar gestures → the seed's gesture CNN trained in PyTorch → IR → int8 by
+post-training quantization → generated C → firmware for the board → every test frame run on
+the emulated board and compared with the host, float and int8.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from host.device_run import DeviceRun, run_on_board
 from sdk.ir import save_model
 
-ANCHOR_XCUBE_FLOAT_CYCLES = 48_368_230
-ANCHOR_KERAS2C_CYCLES = 247_874_028
+# Seed 004 (anchors.md): cycles per inference of the same CNN on a Cortex-M7 at 216 MHz.
+ANCHORS = {"float": {"X-CUBE-AI 5.0 float": 48_368_230, "Keras2C -O3": 247_874_028},
+           "int8": {"X-CUBE-AI 5.0 int8": 19_439_494}}
+CALIBRATION_FRAMES = 256
 
 
 @dataclass
 class DemoResult:
-    """What the demo measured."""
+    """What the demo measured: accuracies on the test frames, and the two device runs."""
 
     model_path: Path
-    host_accuracy: float
-    device_accuracy: float
+    int8_model_path: Path
     test_frames: int
-    device: DeviceRun
     val_accuracy: float
+    host_float_accuracy: float
+    host_int8_accuracy: float
+    device_int8_accuracy: float
+    float_run: DeviceRun
+    int8_run: DeviceRun
     plots: list[Path]
 
 
 def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
-             progress: bool, say) -> DemoResult:
-    """Synthesize, train, build, run on ``board``; ``say`` prints one status line."""
+             progress: bool, say: Callable[[str], None]) -> DemoResult:
+    """Synthesize, train, quantize, build and run on ``board``; ``say`` prints a status line."""
     from host.plots import plot_confusion, plot_training
+    from sdk.compress.quantize import quantize_graph
+    from sdk.compress.report import predict_float, predict_int8, quantize_input
     from sdk.radar.dataset import load_splits, synthesize
     from sdk.train.zoo_fit import fit_zoo_model
 
     out_dir.mkdir(parents=True, exist_ok=True)
     data = out_dir / "gestures.h5"
-    say(f"1/4 simulating {per_class} radar recordings per class (seed {seed}) -> {data}")
+    say(f"1/5 simulating {per_class} radar recordings per class (seed {seed}) -> {data}")
     synthesize(data, per_class, seed, overwrite=True)
     splits = load_splits(data)
-    say(f"2/4 training gesture_cnn on {len(splits.train.y)} frames "
+    say(f"2/5 training gesture_cnn on {len(splits.train.y)} frames "
         f"({len(splits.val.y)} validation, {len(splits.test.y)} test; sessions never shared)")
     report = fit_zoo_model("gesture_cnn", (splits.train.x, splits.train.y),
                            (splits.val.x, splits.val.y), (splits.test.x, splits.test.y),
                            splits.classes, epochs=epochs, seed=seed, progress=progress,
                            metadata={"preprocess": splits.preprocess.to_dict()})
-    model_path = save_model(report.graph, out_dir / "gesture_cnn.tpm")
+    graph = report.graph
+    model_path = save_model(graph, out_dir / "gesture_cnn.tpm")
     plots = [plot_training(report.result.history, out_dir / "training.png", "gesture_cnn"),
              plot_confusion(report.confusion, report.classes, out_dir / "confusion.png",
-                            "gesture_cnn, host, test frames")]
-    say(f"3/4 building C for {board} and running all {len(splits.test.y)} test frames there")
-    x = splits.test.x[..., None].astype(np.float32)
-    device = run_on_board(report.graph, board, x, out_dir / board)
-    device_pred = device.output.argmax(axis=1)
-    host_pred = device.reference.argmax(axis=1)
-    say("4/4 comparing device with host")
-    return DemoResult(model_path, float(np.mean(host_pred == splits.test.y)),
-                      float(np.mean(device_pred == splits.test.y)), len(splits.test.y), device,
-                      report.val_accuracy, plots)
+                            "gesture_cnn float, host, test frames")]
+
+    say(f"3/5 quantizing to int8 (calibration: {CALIBRATION_FRAMES} training frames)")
+    x_test = splits.test.x[..., None].astype(np.float32)
+    calib = splits.train.x[np.random.default_rng(seed).permutation(len(splits.train.x))
+                           [:CALIBRATION_FRAMES]][..., None].astype(np.float32)
+    qgraph = quantize_graph(graph, calib, progress=False)
+    qgraph.metadata.update(graph.metadata)
+    int8_path = save_model(qgraph, out_dir / "gesture_cnn_int8.tpm")
+    host_float = float(np.mean(predict_float(graph, x_test, progress=False).argmax(1)
+                               == splits.test.y))
+    host_int8 = float(np.mean(predict_int8(qgraph, x_test, progress=False).argmax(1)
+                              == splits.test.y))
+
+    say(f"4/5 float model: C for {board}, one test frame there against the numpy reference")
+    float_run = run_on_board(graph, board, x_test[:1], out_dir / f"{board}-float")
+    say(f"5/5 int8 model: C for {board}, all {len(x_test)} test frames there against the int8 "
+        "reference")
+    int8_run = run_on_board(qgraph, board, quantize_input(qgraph, x_test),
+                            out_dir / f"{board}-int8")
+    device_int8 = float(np.mean(int8_run.output.argmax(axis=1) == splits.test.y))
+    return DemoResult(model_path, int8_path, len(x_test), report.val_accuracy, host_float,
+                      host_int8, device_int8, float_run, int8_run, plots)

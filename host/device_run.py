@@ -63,7 +63,10 @@ class DeviceRun:
 
 
 def coerce_input(graph: Graph, x: np.ndarray, source: str) -> np.ndarray:
-    """Check ``x`` against the model's single input; a missing batch dimension of 1 is added."""
+    """Check ``x`` against the model's single input; a missing batch dimension of 1 is added.
+
+    A float input to an int8 model is quantized with the model's input parameters.
+    """
     if len(graph.inputs) != 1:
         raise UnsupportedError(f"running a model with {len(graph.inputs)} inputs from one file")
     shape = graph.tensors[graph.inputs[0]].shape
@@ -74,6 +77,10 @@ def coerce_input(graph: Graph, x: np.ndarray, source: str) -> np.ndarray:
                          f"{list(shape)} (NHWC)")
     dtype = graph.tensors[graph.inputs[0]].dtype
     if dtype == "int8":
+        if np.issubdtype(x.dtype, np.floating):
+            from sdk.compress.report import quantize_input
+
+            return quantize_input(graph, x)  # as the device quantizes a sensor frame
         if not np.issubdtype(x.dtype, np.integer) or (x.size and (x.min() < -128 or x.max() > 127)):
             raise ShapeError(f"{source}: input dtype is {x.dtype}, expected int8 values")
         return x.astype(np.int8)

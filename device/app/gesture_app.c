@@ -316,8 +316,13 @@ static void send_info(void)
     info.n_depths = s_radar.n_depths;
     info.sweep_rate_mhz = s_radar.sweep_rate_mhz;
     info.frame_sweeps = TP_DSP_N;
-    info.flash_used = (uint32_t)(uintptr_t)&_sidata + (uint32_t)(&_edata - &_sdata);
-    info.ram_used = (uint32_t)(&_ebss - &_sstack);
+    /* All five exist only in the embedded boards' linker scripts (a hosted linker defines
+     * _edata by itself, so each is checked). */
+    const uint8_t symbols = &_sidata != NULL && &_sdata != NULL && &_edata != NULL &&
+                            &_ebss != NULL && &_sstack != NULL;
+    info.flash_used = symbols ? (uint32_t)(uintptr_t)&_sidata + (uint32_t)(&_edata - &_sdata)
+                              : 0u;
+    info.ram_used = symbols ? (uint32_t)(&_ebss - &_sstack) : 0u;
     info.capabilities = (uint8_t)(0x01u | (replay != NULL ? 0x06u : 0x00u));
     info.board_len = (uint8_t)copy_text(info.board, TP_MAX_BOARD_NAME, TP_APP_BOARD, NULL);
     send(TP_MSG_INFO, tp_pack_info(&info, s_payload, (uint16_t)sizeof(s_payload)));

@@ -97,3 +97,40 @@ def quantize_input(frame: np.ndarray, scale: float, zero_point: int) -> np.ndarr
     float32 division, rounded half away from zero, plus the zero point, saturated."""
     x = np.asarray(frame, dtype=np.float32) / np.float32(scale)
     return np.clip(_round_half_away(x) + int(zero_point), -128, 127).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class EventScore:
+    """How events compare with labeled gesture segments."""
+
+    gestures: int  # labeled segments of a non-background class
+    detected: int  # segments with an event of their class inside (or ``slack`` sweeps after)
+    false_triggers: int  # events matching no such segment
+    latencies: tuple[int, ...]  # sweeps from a detected segment's start to its first event
+
+
+def score_events(events: np.ndarray, labels: np.ndarray, background: int = 3,
+                 slack: int = 20) -> EventScore:
+    """Compare per-sweep ``events`` with per-sweep ``labels``: a segment is a maximal run of
+    one non-background label; its first event of that class within the run or the ``slack``
+    sweeps after it detects it (the window lags the motion by up to a frame)."""
+    events = np.asarray(events, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    segments: list[tuple[int, int, int]] = []
+    start = 0
+    for i in range(1, len(labels) + 1):
+        if i == len(labels) or labels[i] != labels[start]:
+            if labels[start] != background:
+                segments.append((start, i, int(labels[start])))
+            start = i
+    used: set[int] = set()
+    latencies = []
+    for begin, end, cls in segments:
+        stop = min(len(events), end + slack)
+        hits = [i for i in range(begin, stop) if events[i] == cls and i not in used]
+        if hits:
+            used.add(hits[0])
+            latencies.append(hits[0] - begin)
+    fired = [i for i in range(len(events)) if events[i] != NONE]
+    return EventScore(len(segments), len(latencies), len([i for i in fired if i not in used]),
+                      tuple(latencies))

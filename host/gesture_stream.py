@@ -1,0 +1,245 @@
+"""Talk to a running gesture firmware: check it, stream a recording, capture, profile.
+
+The host side of ``tinyprune run --data``, ``capture`` and ``profile``: everything here works
+on a :class:`host.link.Link`, so the emulator (``socket://``) and a board (``/dev/ttyACM0``)
+are the same code. The host reference (same model, numpy preprocessing, same detector) is
+computed from exactly the int16 sweeps sent, so agreement can be exact.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from host.gesture_fw import RadarConfig, model_hash, wire_to_complex
+from host.link import Link, LinkError
+from sdk.errors import TinypruneError
+from sdk.ir import Graph
+from sdk.protocol.frame import MsgType
+from sdk.protocol.messages import (CaptureStart, CaptureStop, Error, GetProfile, GetStats,
+                                   Hello, Info, Log, Profile, ResetStats, Result, Stats, Sweep)
+from sdk.radar import gestures
+from sdk.radar.preprocess import PreprocessConfig, frames
+from sdk.radar.recording import Recording
+
+RATE_HZ = 18.0
+IN_FLIGHT = 4  # sweeps sent ahead of the last RESULT in --fast mode
+RESULT_WAIT_S = 2.0  # how long to wait for a RESULT before counting it lost
+
+
+class MismatchError(TinypruneError):
+    """The device runs another model, or expects another radar configuration."""
+
+
+def info_radar(info: Info) -> RadarConfig:
+    """The radar configuration a device reports."""
+    return RadarConfig(info.start_mm, info.step_um, info.n_depths, info.sweep_rate_mhz)
+
+
+def check_device(info: Info, model_file: str | Path | None, radar: RadarConfig | None,
+                 url: str) -> None:
+    """Refuse a device whose model hash or radar configuration differs, saying which."""
+    if model_file is not None:
+        want = model_hash(model_file)
+        if info.model_hash != want:
+            raise MismatchError(
+                f"model mismatch: the device on {url} runs model {info.model_hash.hex()}, "
+                f"{model_file} hashes to {want.hex()} (build and flash it, or pass that model)")
+    if radar is not None:
+        diff = info_radar(info).differences(radar)
+        if diff:
+            raise MismatchError(f"radar configuration mismatch (device vs recording): "
+                                f"{', '.join(diff)}")
+
+
+def hello(link: Link) -> Info:
+    """HELLO, returning the device's INFO."""
+    info = link.command(Hello(), MsgType.INFO)
+    assert isinstance(info, Info)
+    return info
+
+
+@dataclass
+class HostReference:
+    """What the host computes from the same sweeps: classes, scores, p256, events."""
+
+    classes: np.ndarray  # per sweep, NONE while the window fills
+    scores: np.ndarray  # (sweeps, classes) in RESULT's integer form
+    events: np.ndarray
+
+
+def host_reference(graph: Graph, sweeps_iq: np.ndarray, gesture: gestures.GestureConfig,
+                   preprocess: PreprocessConfig = PreprocessConfig()) -> HostReference:
+    """Run numpy preprocessing, the reference executor and the detector on wire sweeps."""
+    from host.device_run import reference_outputs
+
+    n = len(sweeps_iq)
+    x = frames(wire_to_complex(sweeps_iq), preprocess)  # (n - N + 1, bins, N)
+    inp = graph.tensors[graph.inputs[0]]
+    out_t = graph.tensors[graph.outputs[0]]
+    n_classes = out_t.size
+    classes = np.full(n, gestures.NONE, dtype=np.int64)
+    scores = np.zeros((n, n_classes), dtype=np.int64)
+    p256 = np.zeros(n, dtype=np.int64)
+    if len(x):
+        feed = x.reshape(len(x), *inp.shape[1:])
+        if inp.dtype == "int8":
+            feed = gestures.quantize_input(feed, float(inp.quant.scale[0]),
+                                           int(inp.quant.zero_point[0]))
+        out = reference_outputs(graph, feed).reshape(len(x), n_classes)
+        first = preprocess.window_sweeps - 1
+        if out_t.dtype == "int8":
+            q = out.astype(np.int64)
+            cls = gestures.frame_class(q)
+            scores[first:] = q
+            p256[first:] = gestures.int8_p256(q[np.arange(len(q)), cls],
+                                              int(out_t.quant.zero_point[0]),
+                                              gestures.p256_multiplier(out_t.quant.scale[0]))
+        else:
+            out32 = out.astype(np.float32)
+            cls = gestures.frame_class(out32)
+            scores[first:] = gestures.float_scores(out32)
+            p256[first:] = scores[first:][np.arange(len(cls)), cls]
+        classes[first:] = cls
+    return HostReference(classes, scores, gestures.detect_events(classes, p256, gesture))
+
+
+@dataclass
+class StreamOutcome:
+    """What came back from streaming: RESULTs by sweep index, and everything else."""
+
+    results: dict[int, Result] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    late_waits: int = 0
+
+
+def _collect(link: Link, out: StreamOutcome, timeout: float,
+             on_result: Callable[[Result], None] | None) -> None:
+    msg = link.receive(timeout)
+    while msg is not None:
+        if isinstance(msg, Result):
+            out.results.setdefault(msg.sweep_index, msg)
+            if on_result is not None:
+                on_result(msg)
+        elif isinstance(msg, Error):
+            out.errors.append(f"device error {msg.code}: {msg.text}")
+        elif isinstance(msg, Log):
+            out.logs.append(msg.text)
+        msg = link.receive(0.0)
+
+
+def stream_sweeps(link: Link, sweeps_iq: np.ndarray, fast: bool = True,
+                  on_result: Callable[[Result], None] | None = None,
+                  rate_hz: float = RATE_HZ) -> StreamOutcome:
+    """Send every sweep (index 0 first, which restarts the device's pipeline) and gather the
+    RESULTs: in real time at ``rate_hz``, or with ``fast`` as fast as the device answers
+    (at most IN_FLIGHT sweeps ahead). Lost frames are not re-sent; a RESULT missing after
+    RESULT_WAIT_S is given up on."""
+    out = StreamOutcome()
+    n = len(sweeps_iq)
+    flat = np.asarray(sweeps_iq, dtype=np.int16).reshape(n, -1)
+    start = time.monotonic()
+
+    def newest() -> int:
+        return max(out.results, default=-1)
+
+    for i in range(n):
+        if fast:
+            waited = time.monotonic()
+            while i - newest() > IN_FLIGHT and time.monotonic() - waited < RESULT_WAIT_S:
+                _collect(link, out, 0.02, on_result)
+            if i - newest() > IN_FLIGHT:
+                out.late_waits += 1
+        else:
+            while time.monotonic() < start + i / rate_hz:
+                _collect(link, out, max(0.0, min(0.01, start + i / rate_hz - time.monotonic())),
+                         on_result)
+        link.send(Sweep(i, tuple(int(v) for v in flat[i])))
+        _collect(link, out, 0.0, on_result)
+    last_new = time.monotonic()
+    while newest() < n - 1 and time.monotonic() - last_new < RESULT_WAIT_S:
+        before = len(out.results)
+        _collect(link, out, 0.05, on_result)
+        if len(out.results) != before:
+            last_new = time.monotonic()
+    return out
+
+
+def fetch_profile(link: Link) -> Profile:
+    """Every page of the device's profile of its last classified sweep, as one Profile."""
+    first = link.command(GetProfile(0), MsgType.PROFILE)
+    assert isinstance(first, Profile)
+    steps = list(first.steps)
+    while len(steps) < first.total_steps:
+        page = link.command(GetProfile(len(steps)), MsgType.PROFILE)
+        assert isinstance(page, Profile)
+        if not page.steps:
+            break
+        steps += page.steps
+    return Profile(first.sweep_index, first.unit, first.preprocess, first.inference,
+                   first.total_steps, 0, tuple(steps))
+
+
+def fetch_stats(link: Link) -> Stats:
+    """The device's counters."""
+    stats = link.command(GetStats(), MsgType.STATS)
+    assert isinstance(stats, Stats)
+    return stats
+
+
+def reset_stats(link: Link) -> None:
+    """Zero the device's counters."""
+    link.command(ResetStats())
+
+
+def capture(link: Link, n_sweeps: int, timeout_s: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+    """CAPTURE_START for ``n_sweeps`` sweeps of the device's own source; returns their indices
+    and the sweeps (n, depths, 2) int16 in index order (lost ones are absent)."""
+    got: dict[int, Sweep] = {}
+    link.command(CaptureStart(n_sweeps, 0))
+    deadline = time.monotonic() + timeout_s
+    last_new = time.monotonic()
+    try:
+        while len(got) < n_sweeps and time.monotonic() < deadline:
+            msg = link.receive(0.1)
+            if isinstance(msg, Sweep) and msg.sweep_index < n_sweeps:
+                if msg.sweep_index not in got:
+                    got[msg.sweep_index] = msg
+                    last_new = time.monotonic()
+            elif isinstance(msg, Error):
+                raise LinkError(f"{link.url}: device error {msg.code}: {msg.text}")
+            if got and max(got) == n_sweeps - 1 and time.monotonic() - last_new > 0.5:
+                break  # the last sweep came and nothing since: the missing ones were lost
+    finally:
+        link.command(CaptureStop())
+    if not got:
+        raise LinkError(f"{link.url}: no sweep arrived within {timeout_s:g} s of CAPTURE_START")
+    idx = np.array(sorted(got))
+    iq = np.array([got[i].iq for i in idx], dtype=np.int16).reshape(len(idx), -1, 2)
+    return idx, iq
+
+
+def capture_recording(indices: np.ndarray, sweeps_iq: np.ndarray, info: Info, label: int,
+                      label_names: list[str]) -> Recording:
+    """A labeled Acconeer-layout IQ recording of captured sweeps (times from their indices,
+    so lost sweeps show as gaps)."""
+    rate = info.sweep_rate_mhz / 1000.0
+    start_m, step_m = info.start_mm / 1000.0, info.step_um / 1e6
+    n_depths = sweeps_iq.shape[1]
+    data = wire_to_complex(sweeps_iq).astype(np.complex64)[:, None, :]
+    return Recording(
+        mode="iq", data=data, sample_times=np.asarray(indices, dtype=np.float64) / rate,
+        sensor_config={"mode": "IQ", "sensor": [1], "update_rate": rate,
+                       "range_interval": [start_m, start_m + step_m * n_depths]},
+        session_info={"range_start_m": start_m, "range_length_m": step_m * n_depths,
+                      "data_length": n_depths, "step_length_m": step_m},
+        labels=np.full(len(indices), label, dtype=np.int64), label_names=list(label_names),
+        preprocess=PreprocessConfig(),
+        meta={"source": f"tinyprune capture from {info.board}",
+              "model_hash": info.model_hash.hex(), "sweep_indices": [int(i) for i in indices]},
+    )
