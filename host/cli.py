@@ -126,10 +126,28 @@ def run(
         None, "--input", "-i", help="Input tensor as .npy (NHWC, batch 1 optional; float "
         "input to an int8 model is quantized); default: a seeded random normal input."),
     out: Optional[str] = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD]."),
+    data: Optional[str] = typer.Option(None, "--data", help="Stream this radar recording "
+                                       "through the real-time gesture firmware instead."),
+    fast: bool = typer.Option(False, "--fast", help="With --data: as fast as the link allows "
+                              "(default: real time, 18 sweeps/s)."),
+    port: Optional[str] = typer.Option(None, "--port", help="With --data: a device already "
+                                       "running the gesture firmware (serial port or URL)."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Build MODEL for BOARD, run one inference on it, compare with the host reference, and
-    print the output and per-step instruction counts."""
+    print the output and per-step instruction counts. With --data: stream a recording through
+    the gesture firmware and compare frame classes and gesture events with the host."""
+    if data is not None:
+        from host.cli_stream import print_stream_report, run_stream
+        from host.console import human
+
+        rep = run_stream(model, board, data, fast=fast, port=port,
+                         out=Path(out) if out else None, live=not json_out, json_mode=json_out)
+        if json_out:
+            emit_json(rep)
+        else:
+            print_stream_report(rep, human(False))
+        return
     import numpy as np
 
     from host.device_run import coerce_input, run_on_board
@@ -244,6 +262,10 @@ def demo(
 
 
 # Command groups from other modules register here.
+from host.cli_stream import capture as _capture, profile as _profile  # noqa: E402
+
+app.command("capture")(_capture)
+app.command("profile")(_profile)
 from host.cli_bench import bench as _bench  # noqa: E402
 
 app.command("bench")(_bench)

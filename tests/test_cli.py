@@ -82,3 +82,22 @@ def test_run_json_on_qemu(model_file, tmp_path):
     assert all(layer["instructions"] > 0 for layer in doc["layers"])
     assert doc["flash_bytes"] <= doc["flash_limit_bytes"]
     assert np.asarray(doc["output"]).shape == (1, 5)
+
+
+@pytest.mark.qemu
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None
+                    or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="qemu-system-arm or arm-none-eabi-gcc not installed")
+def test_demo_json_small(tmp_path):
+    """The README's demo, shrunk: its figures are consistent and device agrees with host."""
+    proc = cli("demo", "--per-class", "12", "--epochs", "1", "--out", "d", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    assert doc["max_rel_diff"] <= 1e-5
+    assert doc["bit_exact"] is True
+    assert doc["host_int8_accuracy"] == doc["device_accuracy"]
+    assert doc["instructions"] == sum(layer["instructions"] for layer in doc["layers"])
+    assert doc["float_instructions"] == sum(layer["instructions"] for layer in doc["float_layers"])
+    assert doc["weights_bytes"] < doc["float"]["weights_bytes"]
+    assert (tmp_path / "d" / "confusion.png").stat().st_size > 0

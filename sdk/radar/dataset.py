@@ -160,5 +160,10 @@ def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAUL
     x, y, s = np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
     parts = split_sessions(s, fractions, ds.info.get("seed", 0) if seed is None else seed)
     pick = {name: np.isin(s, ids) for name, ids in parts.items()}
+    empty = [name for name, mask in pick.items() if not mask.any()]
+    if empty:
+        raise DataFileError(f"{path}: {len(np.unique(s))} recording sessions are too few to "
+                            f"split into train/val/test ({', '.join(empty)} would be empty); "
+                            "synthesize more recordings per class")
     return Splits(*(Split(x[m], y[m], s[m]) for m in (pick["train"], pick["val"], pick["test"])),
                   classes=ds.classes, preprocess=ds.preprocess)

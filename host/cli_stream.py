@@ -1,0 +1,289 @@
+"""``tinyprune run --data``, ``capture`` and ``profile``: the real-time gesture firmware over
+its serial link (host/gesture_stream.py does the talking; this module the commands)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from host.console import emit_json, human
+from sdk.errors import TinypruneError
+
+CLASS_NAMES = ("swipe", "press", "pick", "empty")
+
+
+def _names(graph: Any, n: int) -> list[str]:
+    names = graph.metadata.get("class_names") if hasattr(graph, "metadata") else None
+    if isinstance(names, list) and len(names) == n:
+        return [str(x) for x in names]
+    return list(CLASS_NAMES) if n == len(CLASS_NAMES) else [f"class{i}" for i in range(n)]
+
+
+def load_stream_data(path: str) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Wire sweeps (n, 30, 2) int16, labels per sweep (-1 when unlabeled) and the radar
+    configuration of a recording or dataset file (recordings back to back)."""
+    from host.gesture_fw import radar_config, wire_sweeps
+    from sdk.radar.dataset import load_dataset
+
+    ds = load_dataset(path)
+    radar = radar_config(ds.recordings[0])
+    sweeps, labels = [], []
+    for rec in ds.recordings:
+        other = radar_config(rec)
+        if other != radar:
+            raise TinypruneError(f"{rec.source}: radar configuration differs from the first "
+                                 f"recording's ({', '.join(other.differences(radar))})")
+        sweeps.append(wire_sweeps(rec))
+        labels.append(rec.labels if rec.labels is not None else np.full(rec.n_updates, -1))
+    return np.concatenate(sweeps), np.concatenate(labels).astype(np.int64), radar
+
+
+def _live_table(rows: list[Any], names: list[str], budget: int) -> Table:
+    table = Table(title="device results (newest last)")
+    for col in ("sweep", "class", "score", "event", "work", "deadline"):
+        table.add_column(col, justify="right")
+    for r in rows[-12:]:
+        cls = names[r.frame_class] if r.frame_class != 0xFF else "(filling)"
+        score = f"{r.scores[r.frame_class] / 256:.2f}" if r.frame_class != 0xFF else ""
+        event = f"[bold green]{names[r.event]}[/]" if r.event != 0xFF else ""
+        miss = "[red]missed[/]" if r.flags & 1 else ("ok" if budget else "-")
+        table.add_row(str(r.sweep_index), cls, score, event, f"{r.work:,}", miss)
+    return table
+
+
+def run_stream(model: str, board: str, data: str, fast: bool = True, port: str | None = None,
+               out: Path | None = None, live: bool = False, json_mode: bool = True,
+               gesture: Any = None) -> dict:
+    """Build (or reach on ``port``) the gesture firmware, stream ``data`` through it, and
+    compare with the host. Returns the report dict ``--json`` prints."""
+    from host.devices import start_device
+    from host.gesture_fw import build_gesture_firmware
+    from host.gesture_stream import (check_device, fetch_profile, fetch_stats, hello,
+                                     host_reference, reset_stats, stream_sweeps)
+    from host.models import load_model_arg
+    from sdk.boards import load_board
+    from sdk.radar import gestures
+
+    gesture = gesture or gestures.GestureConfig()
+    graph = load_model_arg(model)
+    sweeps, labels, radar = load_stream_data(data)
+    n_classes = graph.tensors[graph.outputs[0]].size
+    names = _names(graph, n_classes)
+    con = human(json_mode)
+    step_names: list[str] = []
+    with ExitStack() as stack:
+        if port is None:
+            b = load_board(board)
+            work = out or Path("build") / f"{Path(model).stem}-{board}-gesture"
+            build = build_gesture_firmware(graph, model, b, work, radar=radar, gesture=gesture)
+            step_names = [s.name for s in build.steps]
+            dev = stack.enter_context(start_device(build.elf, b.runner))
+            link = stack.enter_context(dev.connect())
+        else:
+            from host.link import Link
+
+            link = stack.enter_context(Link(port))
+        info = hello(link)
+        check_device(info, model, radar, link.url)
+        reset_stats(link)
+        rows: list[Any] = []
+        if live:
+            with Live(_live_table(rows, names, info.deadline_budget), console=con,
+                      refresh_per_second=8) as view:
+                def show(r: Any) -> None:
+                    rows.append(r)
+                    view.update(_live_table(rows, names, info.deadline_budget))
+                outcome = stream_sweeps(link, sweeps, fast=fast, on_result=show)
+        else:
+            outcome = stream_sweeps(link, sweeps, fast=fast)
+        stats = fetch_stats(link)
+        profile = fetch_profile(link)
+        link_stats = link.stats
+    ref = host_reference(graph, sweeps, gesture)
+    return _report(outcome, ref, labels, stats, profile, link_stats, info, step_names, names,
+                   gesture, len(sweeps))
+
+
+def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any,
+            link_stats: Any, info: Any, step_names: list[str], names: list[str],
+            gesture: Any, n: int) -> dict:
+    from sdk.radar import gestures
+
+    idx = np.array(sorted(outcome.results), dtype=np.int64)
+    dev_cls = np.array([outcome.results[i].frame_class for i in idx], dtype=np.int64)
+    dev_evt = np.array([outcome.results[i].event for i in idx], dtype=np.int64)
+    classified = dev_cls != gestures.NONE
+    labeled = labels[idx] >= 0 if len(idx) else np.zeros(0, bool)
+    use = classified & labeled
+    host_use = (ref.classes != gestures.NONE) & (labels >= 0)
+    dev_events_full = np.full(n, gestures.NONE, dtype=np.int64)
+    dev_events_full[idx] = dev_evt
+    score = gestures.score_events(dev_events_full, labels, gesture.background)
+    host_score = gestures.score_events(ref.events, labels, gesture.background)
+    complete = len(idx) == n
+    return {
+        "frames": int(classified.sum()),
+        "sweeps": n,
+        "results": len(idx),
+        "accuracy": float(np.mean(dev_cls[use] == labels[idx][use])) if use.any() else None,
+        "host_accuracy": (float(np.mean(ref.classes[host_use] == labels[host_use]))
+                          if host_use.any() else None),
+        "agreement": float(np.mean(dev_cls == ref.classes[idx])) if len(idx) else 0.0,
+        "classes_equal": bool(complete and np.array_equal(dev_cls, ref.classes)),
+        "events_equal": bool(complete and np.array_equal(dev_evt, ref.events)),
+        "events": [{"sweep": int(i), "gesture": names[int(e)]}
+                   for i, e in zip(idx, dev_evt) if e != gestures.NONE],
+        "host_events": [{"sweep": int(i), "gesture": names[int(e)]}
+                        for i, e in enumerate(ref.events) if e != gestures.NONE],
+        "gestures": score.gestures, "detected": score.detected,
+        "false_triggers": score.false_triggers,
+        "host_detected": host_score.detected, "host_false_triggers": host_score.false_triggers,
+        "latency_sweeps": (float(np.mean(score.latencies)) if score.latencies else None),
+        "latency_s": (float(np.mean(score.latencies)) / 18.0 if score.latencies else None),
+        "deadline_misses": int(stats.deadline_misses),
+        "deadline_budget": int(info.deadline_budget),
+        "max_work": int(max((r.work for r in outcome.results.values()), default=0)),
+        "counter_unit": "instructions" if info.counter_unit == 0 else "cycles",
+        "crc_errors": int(link_stats.crc_errors + stats.crc_errors),
+        "sequence_gaps": int(link_stats.sequence_gaps + stats.seq_gaps),
+        "link": {"host": link_stats.__dict__, "device": stats.__dict__},
+        "device_errors": outcome.errors,
+        "profile": {"sweep": profile.sweep_index, "preprocess": profile.preprocess,
+                    "inference": profile.inference,
+                    "steps": [{"name": step_names[k] if k < len(step_names) else f"step{k}",
+                               "count": c} for k, c in enumerate(profile.steps)]},
+        "board": info.board, "model_hash": info.model_hash.hex(),
+    }
+
+
+def print_stream_report(rep: dict, con: Any) -> None:
+    """The human summary of :func:`run_stream`."""
+    t = Table(title=f"gesture stream on {rep['board']} (model {rep['model_hash']})")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    fmt = lambda v: "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+    for key in ("sweeps", "frames", "accuracy", "host_accuracy", "agreement", "classes_equal",
+                "events_equal", "gestures", "detected", "false_triggers", "latency_s",
+                "deadline_misses", "max_work", "deadline_budget", "crc_errors", "sequence_gaps"):
+        t.add_row(key, fmt(rep[key]))
+    con.print(t)
+    con.print(profile_table(rep["profile"], rep["counter_unit"]))
+    for err in rep["device_errors"]:
+        con.print(f"[red]{err}[/]")
+
+
+def profile_table(profile: dict, unit: str) -> Table:
+    """Per-step counts and preprocessing of one sweep."""
+    t = Table(title=f"profile of sweep {profile['sweep']} ({unit}; on the emulator every "
+                    "instruction counts 1, not Cortex-M7 cycles)")
+    t.add_column("stage")
+    t.add_column(unit, justify="right")
+    t.add_row("preprocessing", f"{profile['preprocess']:,}")
+    for s in profile["steps"]:
+        t.add_row(f"  {s['name']}", f"{s['count']:,}")
+    t.add_row("inference", f"{profile['inference']:,}")
+    t.add_row("total", f"{profile['preprocess'] + profile['inference']:,}")
+    return t
+
+
+def capture(
+    port: str = typer.Option(..., "--port", help="Serial port or URL (socket://HOST:PORT)."),
+    label: str = typer.Option(..., "--label", help="Gesture label of the recording."),
+    out: str = typer.Option(..., "--out", help="Recording to write (.h5)."),
+    sweeps: int = typer.Option(72, "--sweeps", help="Sweeps to capture (18 per second)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for them."),
+    force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
+    json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+) -> None:
+    """Record sweeps from a device's own sensor into a labeled Acconeer-layout recording."""
+    from host.gesture_stream import capture as do_capture
+    from host.gesture_stream import capture_recording, hello
+    from host.link import Link
+    from sdk.radar.recording import save_recording
+
+    if label not in CLASS_NAMES:
+        raise TinypruneError(f"label {label!r} is not one of {', '.join(CLASS_NAMES)}")
+    if sweeps < 1:
+        raise TinypruneError(f"--sweeps must be at least 1, got {sweeps}")
+    with Link(port) as link:
+        info = hello(link)
+        idx, iq = do_capture(link, sweeps, timeout)
+    rec = capture_recording(idx, iq, info, CLASS_NAMES.index(label), list(CLASS_NAMES))
+    save_recording(out, rec, overwrite=force)
+    result = {"out": out, "sweeps": len(idx), "lost": sweeps - len(idx), "board": info.board}
+    if json_out:
+        emit_json(result)
+    else:
+        human(False).print(f"captured {len(idx)} sweeps ({sweeps - len(idx)} lost) from "
+                           f"{info.board} as '{label}' into {out}")
+
+
+def profile(
+    model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
+    board: str = typer.Option("qemu_m7", "--board", "-b", help="Board (qemu_m7, host)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Recording to stream "
+                                       "[a simulated swipe]."),
+    chart: str = typer.Option("profile.png", "--chart", help="Bar chart to write (PNG)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Build folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+) -> None:
+    """Per-step instructions (or cycles) of the gesture firmware on BOARD, plus preprocessing,
+    measured on a streamed sweep; writes a bar chart."""
+    con = human(json_out)
+    with ExitStack() as stack:
+        if data is None:
+            import tempfile
+
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            data = str(simulated_recording(tmp / "swipe.h5"))
+        rep = run_stream(model, board, data, fast=True, out=Path(out) if out else None)
+    write_profile_chart(rep["profile"], rep["counter_unit"], Path(chart))
+    if json_out:
+        emit_json({"profile": rep["profile"], "deadline_budget": rep["deadline_budget"],
+                   "unit": rep["counter_unit"], "chart": chart})
+        return
+    con.print(profile_table(rep["profile"], rep["counter_unit"]))
+    total = rep["profile"]["preprocess"] + rep["profile"]["inference"]
+    if rep["deadline_budget"]:
+        con.print(f"per sweep: {total:,} of a {rep['deadline_budget']:,} budget "
+                  f"({100.0 * total / rep['deadline_budget']:.1f} %)")
+    con.print(f"chart: {chart}")
+
+
+def simulated_recording(path: Path, gesture: str = "swipe", seed: int = 0) -> Path:
+    """A seeded simulated recording (24 sweeps) written to ``path``."""
+    from sdk.radar.recording import save_recording
+    from sdk.radar.simulator import SimConfig, as_recording, new_session, simulate
+
+    cfg = SimConfig()
+    rng = np.random.default_rng(seed)
+    session = new_session(cfg, rng, 0)
+    times, sw = simulate(gesture, session, cfg, rng)
+    save_recording(path, as_recording(gesture, times, sw, cfg, session, 0), overwrite=True)
+    return path
+
+
+def write_profile_chart(profile: dict, unit: str, path: Path) -> Path:
+    """A horizontal bar chart of preprocessing and every step (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["preprocessing", *[s["name"] for s in profile["steps"]]]
+    values = [profile["preprocess"], *[s["count"] for s in profile["steps"]]]
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(labels) + 1.2))
+    ax.barh(labels[::-1], values[::-1], color=["#4c72b0"] * len(profile["steps"]) + ["#dd8452"])
+    ax.set_xlabel(f"{unit} per sweep")
+    ax.set_title(f"gesture firmware profile ({unit})")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
