@@ -30,6 +30,10 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Seed for weights, shuffling and dropout."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model file."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
+    c_preprocess: bool = typer.Option(
+        False, "--c-preprocess", help="Also preprocess the test recordings with the C "
+        "implementation (device/dsp float, built with the host's gcc) and compare the predicted "
+        "class frame for frame."),
 ) -> None:
     """Train MODEL on the train split of DATA (sessions never shared between splits), keep
     the epoch with the best validation accuracy, and report test accuracy and the confusion
@@ -52,14 +56,25 @@ def train(
                                    out.with_suffix(".confusion.png"),
                                    f"{model}: test frames")
     curve_png = plot_training(report.result.history, out.with_suffix(".training.png"), model)
+    c_check = None
+    if c_preprocess:
+        from sdk.radar.c_preprocess import compare_split
+
+        c_check = compare_split(report.module, data, "test")
     if json_out:
         emit_json({"model": str(out), "val_accuracy": report.val_accuracy,
                    "test_accuracy": report.test_accuracy, "confusion": report.confusion,
                    "classes": report.classes, "epochs_run": len(report.result.history),
-                   "frames": report.graph.metadata["training"]["frames"]})
+                   "frames": report.graph.metadata["training"]["frames"],
+                   **({"c_preprocess": c_check.to_dict()} if c_check is not None else {})})
         return
     con.print(confusion_table(report.confusion, report.classes, "test frames"))
     con.print(f"validation accuracy {report.val_accuracy:.4f}, test accuracy "
               f"{report.test_accuracy:.4f} ({len(splits.test.y)} test frames from sessions "
               f"never seen in training)")
+    if c_check is not None:
+        con.print(f"C preprocessing ({c_check.path}): test accuracy {c_check.accuracy_c:.4f} "
+                  f"(numpy {c_check.accuracy_numpy:.4f}); {c_check.differing} of "
+                  f"{c_check.frames} test frames predicted differently; largest input "
+                  f"difference {c_check.max_abs_diff:.2e}")
     con.print(f"wrote {out}, {confusion_png}, {curve_png}")

@@ -99,7 +99,7 @@ static void transform(const int16_t v[TP_DSP_N][2], int32_t x[TP_DSP_N][2])
 #define UNIT (1L << (15 - TP_DSP_Q15_SHIFT)) /* a product by 1.0 in q15, shifted */
 static void transform(const int16_t v[TP_DSP_N][2], int32_t x[TP_DSP_N][2])
 {
-    int32_t y[4][5][2];
+    static int32_t y[4][5][2]; /* static scratch: see tp_dsp_q15_push */
     for (int n1 = 0; n1 < 4; ++n1) {
         const uint8_t *idx = &tp_dsp_pfa_in[5 * n1];
         const int16_t *x0 = v[idx[0]], *x1 = v[idx[1]], *x2 = v[idx[2]], *x3 = v[idx[3]], *x4 = v[idx[4]];
@@ -184,7 +184,10 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
             v[m][1] = saturate16((y[1] * w + 0x4000L) >> 15);
             slot_index = slot_index + 1 == TP_DSP_N ? 0 : slot_index + 1;
         }
-        int32_t x[TP_DSP_N][2];
+        /* Static scratch (160 B here, 160 B in the 4x5 FFT): on the stack, the push needed about
+         * 510 B, all of the MSP430FR6989 board's 512 B stack reserve. So the q15 push is not
+         * reentrant: one preprocessing instance runs at a time, as on the device. */
+        static int32_t x[TP_DSP_N][2];
         transform((const int16_t(*)[2])v, x);
         /* Mean removal after the transform, exactly: subtracting the mean before windowing
          * changes only the bins where the periodic Hann's own DFT is non-zero (0 and +-1), by

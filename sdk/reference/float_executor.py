@@ -10,9 +10,9 @@ from typing import Callable
 
 import numpy as np
 
-from sdk.errors import ShapeError, UnsupportedError
+from sdk.errors import UnsupportedError
 from sdk.ir.graph import Graph, Op
-from sdk.reference.windows import pad_nhwc, sliding_windows
+from sdk.reference.common import bind_inputs, pad_nhwc, sliding_windows
 
 
 def _activate(x: np.ndarray, act: str) -> np.ndarray:
@@ -88,19 +88,7 @@ def run_float(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray,
 
     ``inputs`` maps input names to arrays, or is one array for a single-input graph.
     """
-    if isinstance(inputs, np.ndarray):
-        if len(graph.inputs) != 1:
-            raise ShapeError(f"model has {len(graph.inputs)} inputs; pass a dict")
-        inputs = {graph.inputs[0]: inputs}
-    values: dict[str, np.ndarray] = {}
-    for name in graph.inputs:
-        t = graph.tensors[name]
-        if name not in inputs:
-            raise ShapeError(f"input {name!r} is missing")
-        arr = np.asarray(inputs[name])
-        if arr.shape != t.shape:
-            raise ShapeError(f"input {name!r}: expected shape {list(t.shape)}, got {list(arr.shape)}")
-        values[name] = arr.astype(np.float64)
+    values = {name: arr.astype(np.float64) for name, arr in bind_inputs(graph, inputs).items()}
     for t in graph.tensors.values():
         if t.is_constant:
             if t.dtype != "float32":

@@ -23,7 +23,7 @@ from sdk.quant.arith import (
     truncating_divide,
 )
 from sdk.quant.fixed_point import exp_on_negative_values, get_reciprocal, rescale
-from sdk.reference.windows import pad_nhwc, sliding_windows
+from sdk.reference.common import bind_inputs, pad_nhwc, sliding_windows
 
 
 class _Context:
@@ -203,18 +203,9 @@ def _as_stored(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
 
 
 def _prepare_inputs(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
-    if isinstance(inputs, np.ndarray):
-        if len(graph.inputs) != 1:
-            raise ShapeError(f"model has {len(graph.inputs)} inputs; pass a dict")
-        inputs = {graph.inputs[0]: inputs}
     values: dict[str, np.ndarray] = {}
-    for name in graph.inputs:
+    for name, arr in bind_inputs(graph, inputs).items():
         t = graph.tensors[name]
-        if name not in inputs:
-            raise ShapeError(f"input {name!r} is missing")
-        arr = np.asarray(inputs[name])
-        if arr.shape != t.shape:
-            raise ShapeError(f"input {name!r}: expected shape {list(t.shape)}, got {list(arr.shape)}")
         if t.dtype == "float32":
             values[name] = arr.astype(np.float32)
             continue

@@ -22,7 +22,9 @@ static tp_dsp_f32_state state;
 #endif
 
 static sample_t sweep[2 * TP_DSP_DEPTHS_IN];
-static sample_t frame[TP_DSP_BINS][TP_DSP_N];
+/* The q15 frame (1.2 kB) goes to FRAM with the ring: with the sweep and the stack it would not
+ * fit the MSP430FR6989's 2 kB SRAM (TP_DSP_FRAM is empty off the MSP430). */
+static TP_DSP_FRAM sample_t frame[TP_DSP_BINS][TP_DSP_N];
 static uint32_t lcg = 12345u;
 
 static void next_sweep(void)
