@@ -28,7 +28,11 @@ from sdk.radar.recording import Recording
 
 RATE_HZ = 18.0
 IN_FLIGHT = 4  # sweeps sent ahead of the last RESULT in --fast mode
-RESULT_WAIT_S = 2.0  # how long to wait for a RESULT before counting it lost
+# How long --fast waits for a RESULT before sending on: a lost SWEEP or RESULT is never
+# repaired, so waiting longer than a frame's round trip (12 ms at 115200 baud, plus the
+# device's work) only slows a lossy link down.
+STALL_WAIT_S = 0.3
+RESULT_WAIT_S = 2.0  # after the last sweep: how long to wait for the outstanding RESULTs
 
 
 class MismatchError(TinypruneError):
@@ -138,8 +142,8 @@ def stream_sweeps(link: Link, sweeps_iq: np.ndarray, fast: bool = True,
                   rate_hz: float = RATE_HZ) -> StreamOutcome:
     """Send every sweep (index 0 first, which restarts the device's pipeline) and gather the
     RESULTs: in real time at ``rate_hz``, or with ``fast`` as fast as the device answers
-    (at most IN_FLIGHT sweeps ahead). Lost frames are not re-sent; a RESULT missing after
-    RESULT_WAIT_S is given up on."""
+    (at most IN_FLIGHT sweeps ahead, or STALL_WAIT_S). Lost frames are not re-sent; a RESULT
+    missing RESULT_WAIT_S after the last sweep is given up on."""
     out = StreamOutcome()
     n = len(sweeps_iq)
     flat = np.asarray(sweeps_iq, dtype=np.int16).reshape(n, -1)
@@ -151,7 +155,7 @@ def stream_sweeps(link: Link, sweeps_iq: np.ndarray, fast: bool = True,
     for i in range(n):
         if fast:
             waited = time.monotonic()
-            while i - newest() > IN_FLIGHT and time.monotonic() - waited < RESULT_WAIT_S:
+            while i - newest() > IN_FLIGHT and time.monotonic() - waited < STALL_WAIT_S:
                 _collect(link, out, 0.02, on_result)
             if i - newest() > IN_FLIGHT:
                 out.late_waits += 1

@@ -137,3 +137,62 @@ def gesture_graph(seed: int = 0) -> Graph:
     x = b.dense(x, 100, activation="relu")
     x = b.dense(x, 4)
     return b.finish(b.softmax(x))
+
+
+def float_op_case(name: str, seed: int) -> Graph:
+    """One small float graph per op pattern in FLOAT_OP_CASES (stride 2, asymmetric padding,
+    depth multipliers, 1x1, relu6 ...); shapes are drawn from the case's seeded generator."""
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(5, 11)), int(rng.integers(5, 11))
+    c = int(rng.integers(1, 7))
+    if name.startswith("dense"):
+        b = GraphBuilder(name, (2, int(rng.integers(3, 40))), seed)
+    else:
+        b = GraphBuilder(name, (1, h, w, c), seed)
+    x = "input"
+    if name == "conv_same_relu":
+        y = b.conv(x, int(rng.integers(1, 11)), activation="relu")
+    elif name == "conv_stride2_same_relu6":
+        y = b.conv(x, 9, stride=(2, 2), activation="relu6")
+    elif name == "conv_pad_0101":
+        y = b.conv(x, 6, stride=(2, 2), padding=[0, 1, 0, 1])
+    elif name == "conv_pad_1201_5x3":
+        y = b.conv(x, 7, kernel=(5, 3), padding=[1, 2, 0, 1], activation="relu")
+    elif name == "conv_1x1_no_bias":
+        y = b.conv(x, 5, kernel=(1, 1), padding="valid", bias=False)
+    elif name == "conv_valid_stride_2x1":
+        y = b.conv(x, 4, kernel=(2, 3), stride=(2, 1), padding="valid", activation="relu6")
+    elif name == "depthwise_same":
+        y = b.depthwise(x, activation="relu")
+    elif name == "depthwise_mult2_stride2":
+        y = b.depthwise(x, multiplier=2, stride=(2, 2), padding=[0, 1, 0, 1])
+    elif name == "depthwise_mult3_pad_1201":
+        y = b.depthwise(x, multiplier=3, padding=[1, 2, 0, 1], activation="relu6")
+    elif name == "maxpool_2x2":
+        y = b.pool(x, "MaxPool2D")
+    elif name == "maxpool_3x3_s2_same":
+        y = b.pool(x, "MaxPool2D", kernel=(3, 3), stride=(2, 2), padding="same")
+    elif name == "avgpool_3x3_s1_same":
+        y = b.pool(x, "AvgPool2D", kernel=(3, 3), stride=(1, 1), padding="same")
+    elif name == "avgpool_2x3_pad_0101_relu":
+        y = b.pool(x, "AvgPool2D", kernel=(2, 3), stride=(2, 2), padding=[0, 1, 0, 1],
+                   activation="relu")
+    elif name == "dense_relu":
+        y = b.dense(x, int(rng.integers(1, 13)), activation="relu")
+    elif name == "dense_no_bias_relu6":
+        y = b.dense(x, 6, activation="relu6", bias=False)
+    elif name == "add_relu":
+        y = b.add(b.conv(x, 4), b.conv(x, 4), activation="relu")
+    elif name == "softmax_beta":
+        y = b.softmax(b.conv(x, 5), beta=0.7)
+    else:
+        raise AssertionError(name)
+    return b.finish(y)
+
+
+FLOAT_OP_CASES = [
+    "conv_same_relu", "conv_stride2_same_relu6", "conv_pad_0101", "conv_pad_1201_5x3",
+    "conv_1x1_no_bias", "conv_valid_stride_2x1", "depthwise_same", "depthwise_mult2_stride2",
+    "depthwise_mult3_pad_1201", "maxpool_2x2", "maxpool_3x3_s2_same", "avgpool_3x3_s1_same",
+    "avgpool_2x3_pad_0101_relu", "dense_relu", "dense_no_bias_relu6", "add_relu", "softmax_beta",
+]
