@@ -210,7 +210,7 @@ def test_qemu_stream_equals_host_with_no_deadline_miss(files, qemu_fw):
 @needs_qemu
 def test_qemu_through_a_faulty_link_loses_nothing_silently(files, qemu_fw):
     rec = load_recording(files / "swipe.h5")
-    sweeps = np.concatenate([wire_sweeps(rec)] * 3)  # 72 sweeps, 10 s of link at 115200 baud
+    sweeps = np.concatenate([wire_sweeps(rec)] * 2)  # 48 sweeps
     faults = Faults(byte_error_rate=0.01, drop_rate=0.03, duplicate_rate=0.03,
                     truncate_rate=0.02, garbage_rate=0.03)
     delivered: list[int] = []
@@ -246,7 +246,9 @@ def test_qemu_through_a_faulty_link_loses_nothing_silently(files, qemu_fw):
     assert missing_down >= 0
     assert host.sequence_gaps + host.crc_errors + host.framing_errors + \
         host.header_errors >= min(missing_down, 1)
-    assert host.retries >= 0 and host.duplicates + host.crc_errors > 0
+    # Commands completed (hello, reset, stats above) although some needed retries.
+    assert host.retries > 0 and host.crc_errors + host.framing_errors > 0
+    assert stats.duplicates >= 1 or counts['up'].duplicated_frames == 0
 
 
 @pytest.mark.qemu

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,7 +82,9 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 2
 def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
                      val_set: tuple[np.ndarray, np.ndarray], epochs: int, lr: float,
                      batch_size: int, seed: int, patience: int | None = None,
-                     progress: bool = True) -> TrainResult:
+                     progress: bool = True,
+                     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+                     schedule: str = "constant", weight_decay: float = 0.0) -> TrainResult:
     """Train ``model`` with Adam on cross-entropy; keep the weights with the best validation.
 
     ``train_set`` and ``val_set`` are ``(x, y)`` with ``x`` NCHW float and ``y`` integer
@@ -92,9 +95,16 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
     validation accuracy, ties going to the lower validation loss; training stops after
     ``patience`` epochs without a new best (never, when ``patience`` is None), and the best
     weights are loaded back into ``model``. Progress goes to stderr as a Rich bar.
+
+    ``augment(batch, generator)`` (optional) transforms every training batch (NCHW) with its
+    own generator seeded by ``seed``; ``schedule`` is ``"constant"`` or ``"cosine"`` (the
+    learning rate falls from ``lr`` to 0 along a half cosine over ``epochs`` epochs, stepped
+    per batch); ``weight_decay`` is Adam's L2 penalty.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}")
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     x, y = _as_tensors(train_set, "train_set")
     x_val, y_val = val_set
     result = TrainResult()
@@ -107,18 +117,24 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
     with torch.random.fork_rng(devices=[]), bar:
         torch.manual_seed(seed)
         order_gen = torch.Generator().manual_seed(seed)
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        augment_gen = torch.Generator().manual_seed(seed + 1)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * batches)
+                     if schedule == "cosine" else None)
         task = bar.add_task("training", total=epochs * batches)
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
             model.train()
             total_loss, correct = 0.0, 0
             for idx in torch.randperm(len(x), generator=order_gen).split(batch_size):
-                logits = _logits(model, x[idx])
+                batch = x[idx] if augment is None else augment(x[idx], augment_gen)
+                logits = _logits(model, batch)
                 loss = F.cross_entropy(logits, y[idx])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 total_loss += loss.item() * len(idx)
                 correct += int((logits.argmax(dim=1) == y[idx]).sum())
                 bar.advance(task)

@@ -8,6 +8,7 @@ configuration and how it was trained.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,12 +61,15 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
                   val: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
                   classes: list[str], epochs: int = 15, seed: int = 0, lr: float = 2e-3,
                   batch_size: int = 32, patience: int = 4, progress: bool = True,
-                  metadata: dict | None = None) -> FitReport:
+                  metadata: dict | None = None,
+                  augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+                  schedule: str = "constant", weight_decay: float = 0.0) -> FitReport:
     """Train zoo model ``name`` on ``(frames, labels)`` splits and convert it to IR.
 
     Frames are ``[N, H, W]`` (one channel) or NHWC. The initial weights, shuffling and dropout
     all follow ``seed``; ``torch`` uses at most 2 threads so results do not depend on the core
-    count of a bigger machine.
+    count of a bigger machine. ``augment``, ``schedule`` and ``weight_decay`` go to
+    :func:`sdk.train.loop.train_classifier`.
     """
     entry = zoo_get(name)
     torch.set_num_threads(min(2, torch.get_num_threads()))
@@ -75,7 +79,8 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
     x_train, x_val, x_test = nchw(train[0]), nchw(val[0]), nchw(test[0])
     result = train_classifier(module, (x_train, train[1]), (x_val, val[1]), epochs=epochs,
                               lr=lr, batch_size=batch_size, seed=seed, patience=patience,
-                              progress=progress)
+                              progress=progress, augment=augment, schedule=schedule,
+                              weight_decay=weight_decay)
     test_accuracy = evaluate(module, x_test, test[1]).accuracy
     confusion = confusion_matrix(test[1], predict(module, x_test), len(classes))
     graph = from_torch(module, entry.input_shape, name)
@@ -83,6 +88,8 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
     graph.metadata["class_names"] = list(classes)
     graph.metadata["training"] = {
         "seed": seed, "epochs_run": len(result.history), "best_epoch": result.best_epoch,
+        "lr": lr, "schedule": schedule, "weight_decay": weight_decay,
+        "augment": getattr(augment, "__name__", None) if augment is not None else None,
         "val_accuracy": result.best_val_accuracy, "test_accuracy": test_accuracy,
         "frames": {"train": len(train[1]), "val": len(val[1]), "test": len(test[1])},
     }
