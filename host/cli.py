@@ -234,8 +234,11 @@ def demo(
                    "val_accuracy": r.val_accuracy, "host_accuracy": r.host_float_accuracy,
                    "host_int8_accuracy": r.host_int8_accuracy,
                    "device_accuracy": r.device_int8_accuracy,
-                   "model": str(r.model_path), "int8_model": str(r.int8_model_path)})
+                   "model": str(r.model_path), "int8_model": str(r.int8_model_path),
+                   "stream": r.stream})
         return
+    from host.cli_stream import print_stream_report
+
     con.print(profile_table(f.steps, f"gesture_cnn float on {board}, one inference"))
     con.print(profile_table(q.steps, f"gesture_cnn int8 on {board}, one inference"))
     con.print(size_table(q.build))
@@ -257,6 +260,7 @@ def demo(
     table.add_row("weights bytes", f"{f.build.weights_bytes:,}", f"{q.build.weights_bytes:,}")
     table.add_row("arena bytes", f"{f.build.plan.arena_bytes:,}", f"{q.build.plan.arena_bytes:,}")
     con.print(table)
+    print_stream_report(r.stream, con)
     con.print("instructions are counted in QEMU, not cycles: the M7 dual-issues")
     con.print(f"models: {r.model_path}, {r.int8_model_path}; plots: "
               + ", ".join(map(str, r.plots)))

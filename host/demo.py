@@ -2,7 +2,8 @@
 
 Simulated radar gestures → the seed's gesture CNN trained in PyTorch → IR → int8 by
 post-training quantization → generated C → firmware for the board → every test frame run on
-the emulated board and compared with the host, float and int8.
+the emulated board and compared with the host, float and int8 → test recordings streamed
+sweep by sweep over the serial link to the real-time gesture firmware.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sdk.ir import save_model
 ANCHORS = {"float": {"X-CUBE-AI 5.0 float": 48_368_230, "Keras2C -O3": 247_874_028},
            "int8": {"X-CUBE-AI 5.0 int8": 19_439_494}}
 CALIBRATION_FRAMES = 256
+STREAM_RECORDINGS = 8  # test recordings streamed through the real-time firmware (2 per class)
 
 
 @dataclass
@@ -35,6 +37,7 @@ class DemoResult:
     device_int8_accuracy: float
     float_run: DeviceRun
     int8_run: DeviceRun
+    stream: dict
     plots: list[Path]
 
 
@@ -44,15 +47,16 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
     from host.plots import plot_confusion, plot_training
     from sdk.compress.quantize import quantize_graph
     from sdk.compress.report import predict_float, predict_int8, quantize_input
-    from sdk.radar.dataset import load_splits, synthesize
+    from host.cli_stream import run_stream
+    from sdk.radar.dataset import copy_sessions, load_splits, synthesize
     from sdk.train.zoo_fit import fit_zoo_model
 
     out_dir.mkdir(parents=True, exist_ok=True)
     data = out_dir / "gestures.h5"
-    say(f"1/5 simulating {per_class} radar recordings per class (seed {seed}) -> {data}")
+    say(f"1/6 simulating {per_class} radar recordings per class (seed {seed}) -> {data}")
     synthesize(data, per_class, seed, overwrite=True)
     splits = load_splits(data)
-    say(f"2/5 training gesture_cnn on {len(splits.train.y)} frames "
+    say(f"2/6 training gesture_cnn on {len(splits.train.y)} frames "
         f"({len(splits.val.y)} validation, {len(splits.test.y)} test; sessions never shared)")
     report = fit_zoo_model("gesture_cnn", (splits.train.x, splits.train.y),
                            (splits.val.x, splits.val.y), (splits.test.x, splits.test.y),
@@ -64,7 +68,7 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
              plot_confusion(report.confusion, report.classes, out_dir / "confusion.png",
                             "gesture_cnn float, host, test frames")]
 
-    say(f"3/5 quantizing to int8 (calibration: {CALIBRATION_FRAMES} training frames)")
+    say(f"3/6 quantizing to int8 (calibration: {CALIBRATION_FRAMES} training frames)")
     x_test = splits.test.x[..., None].astype(np.float32)
     calib = splits.train.x[np.random.default_rng(seed).permutation(len(splits.train.x))
                            [:CALIBRATION_FRAMES]][..., None].astype(np.float32)
@@ -76,12 +80,20 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
     host_int8 = float(np.mean(predict_int8(qgraph, x_test, progress=False).argmax(1)
                               == splits.test.y))
 
-    say(f"4/5 float model: C for {board}, one test frame there against the numpy reference")
+    say(f"4/6 float model: C for {board}, one test frame there against the numpy reference")
     float_run = run_on_board(graph, board, x_test[:1], out_dir / f"{board}-float")
-    say(f"5/5 int8 model: C for {board}, all {len(x_test)} test frames there against the int8 "
+    say(f"5/6 int8 model: C for {board}, all {len(x_test)} test frames there against the int8 "
         "reference")
     int8_run = run_on_board(qgraph, board, quantize_input(qgraph, x_test),
                             out_dir / f"{board}-int8")
     device_int8 = float(np.mean(int8_run.output.argmax(axis=1) == splits.test.y))
+
+    stream_data = out_dir / "test_stream.h5"
+    n = copy_sessions(data, stream_data, np.unique(splits.test.sessions), overwrite=True,
+                      limit=STREAM_RECORDINGS)
+    say(f"6/6 real time: streaming {n} test recordings sweep by sweep over the serial link to "
+        f"the gesture firmware on {board} (int8 model)")
+    stream = run_stream(str(int8_path), board, str(stream_data), fast=True,
+                        out=out_dir / f"{board}-gesture", json_mode=True)
     return DemoResult(model_path, int8_path, len(x_test), report.val_accuracy, host_float,
-                      host_int8, device_int8, float_run, int8_run, plots)
+                      host_int8, device_int8, float_run, int8_run, stream, plots)

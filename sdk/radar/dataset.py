@@ -96,6 +96,30 @@ def synthesize(path: str | Path, per_class: int, seed: int, sim: SimConfig = Sim
     return count
 
 
+def copy_sessions(src: str | Path, dst: str | Path, sessions: np.ndarray,
+                  overwrite: bool = False, limit: int | None = None) -> int:
+    """Copy the recordings of ``sessions`` (the first ``limit`` of them, if given) from dataset
+    ``src`` into a new dataset ``dst`` with the same header; returns how many. Used to stream
+    a test split through a device."""
+    dst = Path(dst)
+    if dst.exists() and not overwrite:
+        raise DataFileError(f"{dst}: exists (pass --force to replace it)")
+    wanted = {int(s) for s in np.asarray(sessions).ravel()}
+    ds = load_dataset(src)
+    count = 0
+    with open_h5(src) as h5_in, open_h5(dst, "w") as h5_out:
+        h5_out.create_dataset("tinyprune_dataset", data=json.dumps(ds.info),
+                              dtype=h5py.string_dtype("utf-8"))
+        group = h5_out.create_group("recordings")
+        for index, (name, rec) in enumerate(zip(sorted(h5_in["recordings"]), ds.recordings)):
+            if limit is not None and count >= limit:
+                break
+            if int(rec.meta.get("session", index)) in wanted:
+                h5_in.copy(h5_in["recordings"][name], group, name=name)
+                count += 1
+    return count
+
+
 def load_dataset(path: str | Path) -> Dataset:
     """Read a dataset file, or a single Record file as a one-recording dataset."""
     path = Path(path)
