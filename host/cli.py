@@ -266,25 +266,16 @@ def demo(
               + ", ".join(map(str, r.plots)))
 
 
-# Command groups from other modules register here.
-from host.cli_stream import capture as _capture, profile as _profile  # noqa: E402
-
-app.command("capture")(_capture)
-app.command("profile")(_profile)
-from host.cli_bench import bench as _bench  # noqa: E402
-
-app.command("bench")(_bench)
-from host.cli_quantize import convert, quantize  # noqa: E402
-
-app.command("quantize")(quantize)
-app.command("convert")(convert)
+# Commands defined in their own modules (each imports its heavy dependencies lazily).
+from host.cli_bench import bench  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
-
-app.add_typer(data_app, name="data")
-
+from host.cli_quantize import convert, quantize  # noqa: E402
+from host.cli_stream import capture, profile  # noqa: E402
 from host.cli_train import train  # noqa: E402
 
-app.command("train")(train)
+for _command in (train, quantize, convert, bench, capture, profile):
+    app.command()(_command)
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:
