@@ -26,7 +26,13 @@ def train(
     model: str = typer.Option("gesture_cnn", "--model", help="Zoo model to train."),
     data: Path = typer.Option(..., "--data", help="Dataset file from `tinyprune data synth`."),
     out: Path = typer.Option(..., "--out", help="Model file to write (.tpm)."),
-    epochs: int = typer.Option(15, "--epochs", help="Most epochs (early stopping on validation)."),
+    epochs: int = typer.Option(20, "--epochs", help="Epochs (the cosine schedule spans them; "
+                               "early stopping on validation)."),
+    patience: int = typer.Option(8, "--patience", help="Stop after this many epochs without a "
+                                 "better validation accuracy."),
+    augment: bool = typer.Option(True, "--augment/--no-augment", help="Doppler-mirror half of "
+                                 "every training batch (exactly the frames of I/Q-swapped "
+                                 "sweeps; docs/radar.md)."),
     seed: int = typer.Option(0, "--seed", help="Seed for weights, shuffling and dropout."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model file."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
@@ -40,6 +46,7 @@ def train(
     matrix (also as PNGs beside the model)."""
     from host.plots import plot_confusion, plot_training
     from sdk.ir import save_model
+    from sdk.radar.augment import doppler_mirror
     from sdk.radar.dataset import load_splits
     from sdk.train.zoo_fit import fit_zoo_model
 
@@ -50,6 +57,7 @@ def train(
     report = fit_zoo_model(
         model, (splits.train.x, splits.train.y), (splits.val.x, splits.val.y),
         (splits.test.x, splits.test.y), splits.classes, epochs=epochs, seed=seed,
+        patience=patience, augment=doppler_mirror if augment else None, schedule="cosine",
         metadata={"preprocess": splits.preprocess.to_dict(), "dataset": str(data)})
     save_model(report.graph, out)
     confusion_png = plot_confusion(report.confusion, report.classes,

@@ -49,6 +49,7 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
     from sdk.compress.report import predict_float, predict_int8, quantize_input
     from host.cli_stream import run_stream
     from sdk.radar.dataset import copy_sessions, load_splits, synthesize
+    from sdk.radar.augment import doppler_mirror
     from sdk.train.zoo_fit import fit_zoo_model
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -61,6 +62,7 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
     report = fit_zoo_model("gesture_cnn", (splits.train.x, splits.train.y),
                            (splits.val.x, splits.val.y), (splits.test.x, splits.test.y),
                            splits.classes, epochs=epochs, seed=seed, progress=progress,
+                           patience=8, augment=doppler_mirror, schedule="cosine",
                            metadata={"preprocess": splits.preprocess.to_dict()})
     graph = report.graph
     model_path = save_model(graph, out_dir / "gesture_cnn.tpm")

@@ -57,7 +57,7 @@ def test_train_c_preprocess_same_class_for_every_test_frame(dataset: Path, tmp_p
 
 
 def test_doppler_mirror_is_the_frame_of_conjugated_sweeps() -> None:
-    rec = load_dataset_first()
+    rec = _first_swipe_recording()
     sweeps = rec.iq_sweeps()
     frames = prep.frames(sweeps)
     mirrored = prep.frames(np.conj(sweeps))
@@ -71,7 +71,7 @@ def test_doppler_mirror_is_the_frame_of_conjugated_sweeps() -> None:
         assert torch.equal(o, b[..., doppler_mirror_columns(20)] if f else b)
 
 
-def load_dataset_first():
+def _first_swipe_recording():
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
