@@ -65,6 +65,9 @@ def _case(name: str, seed: int):
     elif name == "avgpool_2x3_pad_0101_relu":
         y = b.pool(x, "AvgPool2D", kernel=(2, 3), stride=(2, 2), padding=[0, 1, 0, 1],
                    activation="relu")
+    elif name == "avgpool_c8_global":
+        b = GraphBuilder(name, (1, h, w, 8), seed)
+        y = b.pool(x, "AvgPool2D", kernel=(h, w), stride=(1, 1), padding="valid")
     elif name == "dense_relu":
         y = b.dense(x, int(rng.integers(4, 13)), activation="relu")
     elif name == "dense_no_bias_relu6":
@@ -73,16 +76,63 @@ def _case(name: str, seed: int):
         y = b.add(b.conv(x, 4), b.conv(x, 4), activation="relu")
     elif name == "softmax_beta":
         y = b.softmax(b.conv(x, 5), beta=0.7)
+    elif name == "conv_conv_pool":
+        # Fused and row-streamed: conv -> conv -> 2x2 max pool (odd sizes floor).
+        y = b.pool(b.conv(b.conv(x, 8, activation="relu"), 8, activation="relu"), "MaxPool2D")
+    elif name == "conv_pool_relu6":
+        # Fused conv + pool with a clamp that is neither saturation nor ReLU (generic path).
+        y = b.pool(b.conv(x, 6, activation="relu6"), "MaxPool2D")
+    elif name == "conv_conv_stride2":
+        # Streamed pair without pool; the second conv has stride 2 and asymmetric padding.
+        y = b.conv(b.conv(x, 5, activation="relu"), 7, stride=(2, 2), padding=[0, 1, 1, 1])
+    elif name == "conv_c32_chunked":
+        # A 288-value window: the planner splits im2col into chunks of one window row.
+        b = GraphBuilder(name, (1, h, w, 32), seed)
+        y = b.conv(x, 6, activation="relu")
+    elif name == "depthwise_in_place":
+        # Ring path in place (stride 1, same shape), 18 channels: a group of 16 and one of 2.
+        z = b.conv(x, 18, kernel=(1, 1), padding="valid")
+        y = b.conv(b.depthwise(z, activation="relu"), 4, kernel=(1, 1), padding="valid")
+    elif name == "depthwise_relu6_in_place":
+        # ReLU6 is neither saturation nor ReLU: the C path of the ring (SMLAD on the DSP).
+        z = b.conv(x, 20, kernel=(1, 1), padding="valid")
+        y = b.conv(b.depthwise(z, activation="relu6"), 3, kernel=(1, 1), padding="valid")
+    elif name == "depthwise_5x3_in_place":
+        z = b.conv(x, 8, kernel=(1, 1), padding="valid")
+        y = b.conv(b.depthwise(z, kernel=(5, 3)), 3, kernel=(1, 1), padding="valid")
+    elif name == "depthwise_3x5_valid":
+        b = GraphBuilder(name, (1, h, w + 2, 4), seed)
+        y = b.depthwise(x, kernel=(3, 5), padding="valid", activation="relu")
+    elif name == "conv_shifts_mixed":
+        y = b.conv(x, 6, kernel=(1, 1), padding="valid", activation="relu")
     else:
         raise AssertionError(name)
-    return quantize_randomly(b.finish(y), seed)
+    graph = quantize_randomly(b.finish(y), seed)
+    if name == "conv_shifts_mixed":
+        _spread_multipliers(graph, seed)
+    return graph
+
+
+def _spread_multipliers(graph, seed: int) -> None:
+    """Weights in {-1, 0, 1}, no bias, and an output scale giving per-channel multipliers from
+    about 0.2 to 2.4: shifts of both signs, so the generic requantization is taken."""
+    rng = np.random.default_rng(seed)
+    op = graph.ops[0]
+    w = graph.tensors[op.inputs[1]]
+    w.data = rng.integers(-1, 2, w.shape).astype(np.int8)
+    graph.tensors[op.inputs[2]].data[:] = 0
+    scale = graph.tensors[op.inputs[0]].quant.scale[0] * np.median(w.quant.scale) / 1.2
+    graph.tensors[op.outputs[0]].quant.scale[:] = scale
 
 
 CASES = ["conv_same_relu", "conv_stride2_same_relu6", "conv_pad_0101", "conv_pad_1201_5x3",
          "conv_1x1_no_bias", "conv_1x1_c8", "conv_valid_stride_2x1", "depthwise_same",
          "depthwise_c8_same", "depthwise_mult2_stride2", "depthwise_mult3_pad_1201",
-         "maxpool_2x2", "maxpool_3x3_s2_same", "avgpool_3x3_s1_same", "avgpool_2x3_pad_0101_relu",
-         "dense_relu", "dense_no_bias_relu6", "add_relu", "softmax_beta"]
+         "maxpool_2x2", "maxpool_3x3_s2_same", "avgpool_3x3_s1_same",
+         "avgpool_2x3_pad_0101_relu", "avgpool_c8_global", "dense_relu", "dense_no_bias_relu6",
+         "add_relu", "softmax_beta", "conv_conv_pool", "conv_pool_relu6", "conv_conv_stride2",
+         "conv_c32_chunked", "depthwise_in_place", "depthwise_relu6_in_place",
+         "depthwise_5x3_in_place", "depthwise_3x5_valid", "conv_shifts_mixed"]
 
 
 def _random_input(graph, seed: int) -> np.ndarray:
@@ -133,11 +183,12 @@ def test_quantize_dequantize_at_the_boundary_are_exact(tmp_path):
 
 
 def test_int8_weights_bytes_count_tables(tmp_path):
-    """weights_bytes = int8 weights + int32 (folded) biases + int32 multipliers + int8 shifts."""
+    """weights_bytes = int8 weights + int32 (folded) biases + int32 multipliers + int8 shifts,
+    and the 3 zero bytes after a filter whose window (here 27 values) is not a multiple of 4."""
     b = GraphBuilder("w", (1, 6, 6, 3), 0)
     graph = quantize_randomly(b.finish(b.conv("input", 5)), 0)
     build = build_firmware(graph, "host", tmp_path)
-    assert build.weights_bytes == 5 * 3 * 3 * 3 + 5 * 4 + 5 * 4 + 5
+    assert build.weights_bytes == 5 * 3 * 3 * 3 + 3 + 5 * 4 + 5 * 4 + 5
     assert build.plan.scratch["conv1"][1] == conv_s8_buffer_bytes(3, 3, 3)
 
 

@@ -128,3 +128,159 @@ def test_overlap_limit_matches_the_kernel_write_order():
             margin = (needed - min(p + 2, oh * ow) * co) * 4
             worst = margin if worst is None else min(worst, margin)
         assert overlap_limit(g, op) == worst // ALIGNMENT * ALIGNMENT
+
+
+# -- int8: fused convolutions, tiles, in-place depthwise ------------------------------------
+
+def _int8_chain(h: int = 12, w: int = 10, seed: int = 4):
+    """conv -> conv -> 2x2 max pool (one fused, row-streamed call) -> 1x1 conv."""
+    from int8_graphs import quantize_randomly
+
+    b = GraphBuilder("chain8", (1, h, w, 3), seed=seed)
+    x = b.conv("input", 8, activation="relu")
+    x = b.conv(x, 8, activation="relu")
+    x = b.pool(x, "MaxPool2D")
+    x = b.conv(x, 6, kernel=(1, 1), padding="valid")
+    return quantize_randomly(b.finish(x), seed)
+
+
+def test_fused_chain_keeps_no_intermediate_tensor():
+    from sdk.codegen.lowering import fused_scratch_bytes, lower
+    from sdk.codegen.memory_planner import plan_lowered
+
+    g = _int8_chain()
+    assert ["+".join(op.type for op in c.ops) for c in lower(g)] == [
+        "Conv2D+Conv2D+MaxPool2D", "Conv2D"]
+    calls, plan = plan_lowered(g)
+    _assert_no_live_overlap(plan)
+    fused = calls[0]
+    # Neither conv output exists: only the input, the pooled output and the last conv's.
+    assert set(plan.offsets) == {"input", fused.output, calls[1].output}
+    assert plan.scratch[fused.name][1] == fused_scratch_bytes(g, fused)
+    assert plan.arena_bytes == max(b.offset + b.size for b in plan.buffers)
+
+
+def _ring_holds(g, call, ring: int) -> bool:
+    """Replay tp_conv_chain_s8's order independently: before each tile of the second conv, the
+    first conv's pixels are computed up to what the tile needs (whole tiles of 8 when aligned);
+    every row the tile reads must still be in its ring slot."""
+    a, b = call.convs
+    _, ah, aw, _ = g.tensors[a.outputs[0]].shape
+    _, oh, ow, _ = g.tensors[b.outputs[0]].shape
+    kh = g.tensors[b.inputs[1]].shape[1]
+    sh, pt = b.attrs["stride"][0], b.attrs["padding"][0]
+    if call.pool:
+        outs = [(2 * (q // (ow // 2)) + dy) for q in range((oh // 2) * (ow // 2)) for dy in (0, 1)]
+        tiles = [outs[i:i + 4] for i in range(0, len(outs), 4)]
+    else:
+        rows = [p // ow for p in range(oh * ow)]
+        tiles = [rows[i:i + 8] for i in range(0, len(rows), 8)]
+    slots: dict[int, int] = {}
+    done = 0
+    for tile in tiles:
+        rows_needed = {y for oy in tile for y in range(oy * sh - pt, oy * sh - pt + kh)
+                       if 0 <= y < ah}
+        need = (max(rows_needed) + 1) * aw
+        if call.align:
+            need = min(-(-need // 8) * 8, ah * aw)
+        for p in range(done, max(done, need)):
+            slots[(p // aw) % ring] = p // aw
+        done = max(done, need)
+        if any(slots.get(y % ring) != y for y in rows_needed):
+            return False
+    return True
+
+
+def test_chain_ring_is_the_smallest_that_works():
+    from sdk.codegen.lowering import chain_ring_rows, lower
+
+    for h, w, seed in ((12, 10, 4), (9, 7, 5), (15, 10, 6), (7, 5, 7)):
+        g = _int8_chain(h, w, seed)
+        call = lower(g)[0]
+        for align in (True, False):
+            call.align = align
+            ring = chain_ring_rows(g, call)
+            assert _ring_holds(g, call, ring), (h, w, align)
+            assert ring == 1 or not _ring_holds(g, call, ring - 1), (h, w, align)
+
+
+def test_int8_conv_overlap_limit_matches_its_tiles():
+    """Brute force for tiles of 8 pixels: all of a tile's input is read before its output is
+    written; later tiles need input from their first window element on."""
+    from int8_graphs import quantize_randomly
+
+    b = GraphBuilder("tiles", (1, 9, 7, 8), seed=8)
+    cases = [b.conv("input", 5, stride=(2, 2), padding=[0, 1, 0, 1]),
+             b.conv("input", 3, kernel=(5, 3), padding=[1, 2, 0, 1]),
+             b.conv("input", 8, kernel=(1, 1), padding="valid"),
+             b.conv("input", 6, kernel=(1, 1), padding="valid")]
+    g = quantize_randomly(b.finish(*cases), 8)
+    for op in g.ops:
+        _, h, w, ci = g.tensors[op.inputs[0]].shape
+        _, oh, ow, co = g.tensors[op.outputs[0]].shape
+        sh, sw = op.attrs["stride"]
+        pt, _, pl, _ = op.attrs["padding"]
+        starts = [(max(y * sh - pt, 0) * w + max(x * sw - pl, 0)) * ci
+                  for y in range(oh) for x in range(ow)]
+        margins = [min(starts[end:]) - end * co
+                   for end in range(8, oh * ow, 8)]
+        expected = (min(margins) // ALIGNMENT) * ALIGNMENT
+        assert overlap_limit(g, op, tile=8) == expected
+    # A 1x1 convolution no wider than its input may write right over it.
+    assert overlap_limit(g, g.ops[2], tile=8) == 0
+    assert overlap_limit(g, g.ops[3], tile=8) >= 0
+
+
+def test_int8_1x1_convs_and_stride1_depthwise_run_in_place():
+    """A KWS-like block: the depthwise output takes its input's bytes, the 1x1 conv writes over
+    its input; the arena is one activation plus the largest scratch."""
+    from int8_graphs import quantize_randomly
+    from sdk.codegen.memory_planner import plan_lowered
+
+    b = GraphBuilder("dsblock", (1, 10, 5, 1), seed=9)
+    x = b.conv("input", 16, kernel=(4, 4), stride=(2, 2))
+    for _ in range(2):
+        x = b.depthwise(x, activation="relu")
+        x = b.conv(x, 16, kernel=(1, 1), padding="valid", activation="relu")
+    g = quantize_randomly(b.finish(x), 9)
+    calls, plan = plan_lowered(g)
+    _assert_no_live_overlap(plan)
+    ops = g.ops
+    for dw, conv in ((ops[1], ops[2]), (ops[3], ops[4])):
+        assert plan.shared[dw.outputs[0]] == dw.inputs[0]  # in place
+        assert plan.offsets[dw.outputs[0]] == plan.offsets[dw.inputs[0]]
+        # The 1x1 conv may start at its input (D >= 0).
+        src = next(b for b in plan.buffers if conv.inputs[0] in b.tensors)
+        out = next(b for b in plan.buffers if conv.outputs[0] in b.tensors)
+        assert out.may_overlap[plan.buffers.index(src)] >= 0
+    act = g.tensors[ops[0].outputs[0]].nbytes
+    scratch = max(size for _, size in plan.scratch.values())
+    # One activation at a time (two would need at least 2 * act + scratch).
+    assert plan.arena_bytes <= g.tensors["input"].nbytes + act + scratch + 2 * ALIGNMENT
+    assert plan.arena_bytes < 2 * act + scratch
+
+
+def test_depthwise_not_in_place_over_the_graph_input():
+    from int8_graphs import quantize_randomly
+
+    b = GraphBuilder("dwin", (1, 6, 6, 4), seed=10)
+    g = quantize_randomly(b.finish(b.depthwise("input")), 10)
+    plan = plan_memory(g)
+    _assert_no_live_overlap(plan)
+    assert plan.offsets[g.ops[0].outputs[0]] != plan.offsets["input"]
+
+
+def test_int8_gesture_cnn_arena_within_12_kB():
+    """The seed's gesture CNN in int8: three fused conv -> conv -> pool calls, row-streamed; no
+    30x20x32 map (19,200 bytes) exists, and the arena is at most 12 kB (STM32Cube.AI: 22.78)."""
+    from int8_graphs import quantize_randomly
+    from sdk.codegen.memory_planner import plan_lowered
+
+    g = quantize_randomly(gesture_graph(seed=0), 0)
+    calls, plan = plan_lowered(g)
+    _assert_no_live_overlap(plan)
+    assert ["+".join(op.type for op in c.ops) for c in calls if c.fused] == [
+        "Conv2D+Conv2D+MaxPool2D"] * 3
+    assert max(b.size for b in plan.buffers) < 30 * 20 * 32
+    assert plan.arena_bytes <= 12_000
+    assert plan.arena_bytes == max(b.offset + b.size for b in plan.buffers)

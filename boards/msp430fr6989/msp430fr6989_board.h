@@ -33,9 +33,15 @@
 #endif
 #define TP_MPY TP_REG16(TP_MPY_BASE + 0x0u)   /* unsigned multiply, operand 1 */
 #define TP_MPYS TP_REG16(TP_MPY_BASE + 0x2u)  /* signed multiply, operand 1 */
+#define TP_MAC TP_REG16(TP_MPY_BASE + 0x4u)   /* unsigned multiply-accumulate, operand 1 */
+#define TP_MACS TP_REG16(TP_MPY_BASE + 0x6u)  /* signed multiply-accumulate, operand 1 */
 #define TP_OP2 TP_REG16(TP_MPY_BASE + 0x8u)   /* operand 2: writing it starts the multiply */
 #define TP_RESLO TP_REG16(TP_MPY_BASE + 0xAu) /* result, low word */
 #define TP_RESHI TP_REG16(TP_MPY_BASE + 0xCu) /* result, high word */
+/* Operand 1 stays in place: writing OP2 again repeats the operation with it. MAC/MACS add
+ * the product to RESHI:RESLO (32 bits, wrapping), which may also be written to preload it.
+ * device/dsp/tp_dsp_q15.c uses these registers directly (board.json names this header in
+ * TP_DSP_HWMULT_HEADER). */
 
 /* Simulator console: every byte written here is printed on mspdebug's stdout. */
 #define TP_SIM_CONSOLE TP_REG8(0x00FFu)

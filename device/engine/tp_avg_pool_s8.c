@@ -3,11 +3,42 @@
  * reference kernel writes it ((sum +/- count / 2) / count, C's truncating division), then
  * clamped to the fused activation's range.
  *
+ * DSP path: four channels at a time, summed in int16 lanes with SXTAB16 (exact for windows of
+ * at most 256 values: |sum| <= 256 x 128).
+ *
  * Memory contract (memory_planner.overlap_limit): output pixels are written in raster order,
  * and once pixel p is written no input before the first element of p's clipped window is read
  * again.
  */
 #include "tp_engine_s8.h"
+#include "tp_requant.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+/* Sums of four channels over the clipped window, two int16 lanes per word (SXTAB16): exact for
+ * windows of at most 256 values. */
+static void sum4(const int8_t *x, int32_t row, int32_t c, int32_t rows, int32_t cols,
+                 int32_t *sums)
+{
+    uint32_t s02 = 0;
+    uint32_t s13 = 0;
+    int32_t ky;
+    for (ky = 0; ky < rows; ky++, x += row) {
+        const int8_t *p = x;
+        int32_t kx;
+        for (kx = 0; kx < cols; kx++, p += c) {
+            const uint32_t v = tp_load_word(p);
+            s02 = __sxtab16(s02, v);
+            s13 = __sxtab16(s13, tp_ror(v, 8));
+        }
+    }
+    sums[0] = (int16_t)s02;
+    sums[1] = (int16_t)s13;
+    sums[2] = (int16_t)(s02 >> 16);
+    sums[3] = (int16_t)(s13 >> 16);
+}
+#endif
 
 tp_status tp_avg_pool_s8(const tp_pool_params_s8 *params, const tp_dims *input_dims,
                          const int8_t *input, const tp_tile *kernel, const tp_dims *output_dims,
@@ -41,7 +72,26 @@ tp_status tp_avg_pool_s8(const tp_pool_params_s8 *params, const tp_dims *input_d
                 int32_t ch;
                 tp_clip_window(ix, kernel->w, in_w, &kx_lo, &kx_hi);
                 count = (ky_hi - ky_lo) * (kx_hi - kx_lo);
-                for (ch = 0; ch < c; ch++) {
+                ch = 0;
+#if defined(__ARM_FEATURE_DSP)
+                if (count <= 256) {
+                    const int8_t *x0 = image + ((iy + ky_lo) * in_w + ix + kx_lo) * c;
+                    for (; ch + 4 <= c; ch += 4) {
+                        int32_t sums[4];
+                        int32_t j;
+                        sum4(x0 + ch, in_w * c, c, ky_hi - ky_lo, kx_hi - kx_lo, sums);
+                        for (j = 0; j < 4; j++) {
+                            const int32_t sum = sums[j];
+                            int32_t avg = sum > 0 ? (sum + count / 2) / count
+                                                  : (sum - count / 2) / count;
+                            avg = avg < params->activation.min ? params->activation.min : avg;
+                            avg = avg > params->activation.max ? params->activation.max : avg;
+                            out[ch + j] = (int8_t)avg;
+                        }
+                    }
+                }
+#endif
+                for (; ch < c; ch++) {
                     int32_t sum = 0;
                     int32_t avg;
                     int32_t ky;

@@ -1,17 +1,25 @@
 /* DepthwiseConv2D, int8, NHWC input, filter [1, kh, kw, C*M], any stride, asymmetric padding,
  * dilation 1, depth multiplier M, per-output-channel requantization.
  *
- * Output channel c*M+m reads input channel c. The window is clipped to the input once per
- * output pixel (padding contributes nothing, as in TFLite Micro), and each output channel
- * accumulates (x + input_offset) * w over the clipped window.
+ * Output channel c*M+m reads input channel c; each output accumulates (x + input_offset) * w
+ * over the window, padding contributing nothing (as in TFLite Micro).
  *
- * DSP path (__ARM_FEATURE_DSP, depth multiplier 1): four channels at a time; SXTAB16 widens
- * four input values and adds the input offset to them in two instructions, SXTB16 widens
- * four filter values, and SMLABB/SMLATT accumulate each channel separately.
+ * Ring path (depth multiplier 1, stride 1; both builds): channels are taken DW_GROUP at a time.
+ * For a group, the input rows a window needs are expanded once each into a ring of kernel_h
+ * rows of int16 (x + input_offset), channel-major, with zeros where the padding is; output
+ * rows are then computed from the ring in order. An input row enters the ring before the
+ * output row at the same place is written and stays while any output row needs it, so the
+ * output may be the input itself (in place, same shape): the memory planner relies on it.
+ * DSP path for kernel width 3: in an expanded row e, the words P_m = (e[2m], e[2m+1]) give two
+ * neighbouring outputs with four SMLAD per window row: out[2m] = P_m.(w0, w1) + P_m+1.(w2, 0),
+ * out[2m+1] = P_m.(0, w0) + P_m+1.(w1, w2); the four weight pairs of each channel and window
+ * row are built once per group. Requantization with tp_requant_fast when the code generator
+ * set fast_requant.
  *
- * Memory contract (memory_planner.overlap_limit): output pixels are written in raster order,
- * and once pixel p is written no input before the first element of p's clipped window is read
- * again.
+ * Other shapes (generic path): per output pixel, the window is clipped to the input; on the DSP
+ * path four channels at a time with SXTAB16 (input + offset) and SMLABB/SMLATT. Memory
+ * contract there (memory_planner.overlap_limit): output pixels in raster order, and once pixel
+ * p is written no input before the first element of p's clipped window is read again.
  */
 #include "tp_engine_s8.h"
 #include "tp_requant.h"
@@ -55,7 +63,7 @@ static int32_t dw_channel(const dw_window *win, int32_t in_c, int32_t out_c, int
     return acc;
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if TP_S8_ASM
 /* Channels oc .. oc + 3 (depth multiplier 1) over the clipped window. */
 static void dw_quad(const dw_window *win, int32_t c, int32_t k_w, const int8_t *filter,
                     uint32_t offset_pair, int32_t *acc)
@@ -89,10 +97,682 @@ static void dw_quad(const dw_window *win, int32_t c, int32_t k_w, const int8_t *
 }
 #endif
 
+#define DW_GROUP 16
+
+/* int16 values in one expanded row: output columns + kernel width, rounded up to even, and at
+ * least what whole blocks of 3 output pairs read (the DSP 3x3 routine): 6 per block + 2. */
+static int32_t ring_len(int32_t out_w, int32_t k_w)
+{
+    const int32_t plain = (out_w + k_w + 1) & ~(int32_t)1;
+    const int32_t blocks = 6 * ((out_w + 5) / 6) + 2;
+    return plain > blocks ? plain : blocks;
+}
+
+/* Depth multiplier 1, stride 1 and at most 16 window rows: the ring path. */
+static int32_t group_size(int32_t channels)
+{
+    return channels < DW_GROUP ? channels : DW_GROUP;
+}
+
+static int32_t uses_ring(const tp_dw_conv_params_s8 *params, const tp_dims *filter_dims)
+{
+    return params->depth_multiplier == 1 && params->stride.h == 1 && params->stride.w == 1 &&
+           filter_dims->h <= 16;
+}
+
+int32_t tp_depthwise_conv_s8_get_buffer_size(const tp_dw_conv_params_s8 *params,
+                                             const tp_dims *filter_dims,
+                                             const tp_dims *output_dims)
+{
+    if (!uses_ring(params, filter_dims)) {
+        return 0;
+    }
+    /* The ring (kh rows x group channels x ring_len int16), 4 weight pairs per channel and
+     * window row, and 4 requantization words per channel; a group is min(DW_GROUP, C). */
+    const int32_t g = group_size(output_dims->c);
+    return filter_dims->h * g * ring_len(output_dims->w, filter_dims->w) * 2 +
+           g * filter_dims->h * 16 + g * 16;
+}
+
+typedef struct {
+    const tp_dw_conv_params_s8 *params;
+    const tp_channel_quant *quant;
+    const tp_dims *in;
+    const tp_dims *filter_dims;
+    const int8_t *filter;
+    const int32_t *bias;
+    const tp_dims *out;
+    int16_t *ring;   /* [kh][gsz][len] */
+    int32_t *pairs;  /* [DW_GROUP][kh][4] weight pairs (kernel width 3, DSP) */
+    int32_t *rq;     /* [gsz][4]: bias, multiplier, -shift, rounding (DSP 3x3 routine) */
+    int32_t len;
+    int32_t gsz;     /* channels per group: min(DW_GROUP, C) */
+} dw_ring;
+
+/* Input row y of channels [c0, c0 + g) into ring slot `slot` (zeros outside the input). */
+static void ring_load(const dw_ring *r, const int8_t *image, int32_t y, int32_t c0, int32_t g,
+                      int32_t slot)
+{
+    const int32_t w = r->in->w;
+    const int32_t c = r->in->c;
+    const int32_t pl = r->params->padding.left;
+    const int32_t offset = r->params->input_offset;
+    int16_t *e = r->ring + slot * r->gsz * r->len + pl;
+    int32_t x;
+    int32_t ch;
+    if (y < 0 || y >= r->in->h) {
+        /* The whole slot (padding columns are zero anyway): one contiguous run. */
+        int16_t *all = e - pl;
+        for (x = 0; x < g * r->len; x++) {
+            all[x] = 0;
+        }
+        return;
+    }
+    {
+        const int8_t *row = image + y * w * c + c0;
+        int32_t done = 0;
+#if TP_S8_ASM
+        const uint32_t pair = ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);
+        for (; done + 4 <= g; done += 4) {
+            int16_t *e0 = e + done * r->len;
+            int16_t *e1 = e0 + r->len;
+            int16_t *e2 = e1 + r->len;
+            int16_t *e3 = e2 + r->len;
+            const int8_t *src = row + done;
+            for (x = 0; x < w; x++, src += c) {
+                const uint32_t v = tp_load_word(src);
+                const uint32_t v02 = __sxtab16(pair, v);
+                const uint32_t v13 = __sxtab16(pair, tp_ror(v, 8));
+                e0[x] = (int16_t)v02;
+                e2[x] = (int16_t)(v02 >> 16);
+                e1[x] = (int16_t)v13;
+                e3[x] = (int16_t)(v13 >> 16);
+            }
+        }
+#endif
+        for (ch = done; ch < g; ch++) {
+            const int8_t *src = row + ch;
+            for (x = 0; x < w; x++, src += c) {
+                e[ch * r->len + x] = (int16_t)(*src + offset);
+            }
+        }
+    }
+}
+
+static int8_t dw_requant(const dw_ring *r, int32_t mode, int32_t oc, int32_t acc)
+{
+    const tp_dw_conv_params_s8 *p = r->params;
+    const int32_t mult = r->quant->multiplier[oc];
+    const int32_t shift = r->quant->shift[oc];
+    int32_t v;
+    if (p->fast_requant) {
+        v = tp_requant_fast(acc, mult, -shift, (int32_t)1 << (-shift - 1));
+    } else {
+        v = tp_multiply_by_quantized_multiplier(acc, mult, shift);
+    }
+    return tp_act_apply(v, mode, p->output_offset, p->activation.min, p->activation.max);
+}
+
+#if TP_S8_ASM
+/* One output row of g channels of a 3x3 depthwise convolution from the ring (fast exact
+ * requantization). Field offsets are used by the assembly below: keep them. */
+typedef struct {
+    const int16_t *e[3];  /*  0: ring rows of window rows 0..2, channel 0 (advanced) */
+    int32_t chstride;     /* 12: bytes from one channel's ring row to the next */
+    const int32_t *pairs; /* 16: 12 weight pairs per channel (ring_pairs) */
+    const int32_t *rq;    /* 20: per channel: bias, multiplier, e = -shift, 2^(e-1) */
+    int8_t *out;          /* 24: output pixel 0, channel 0 */
+    int32_t c;            /* 28: bytes between output pixels */
+    int32_t ow;           /* 32 */
+    int32_t off;          /* 36: output offset */
+    int32_t relu;         /* 40: 1: clamp below at the offset (ReLU); 0: saturate only */
+    int32_t g;            /* 44: channels (>= 1) */
+} tp_s8_dw_job;
+
+void tp_s8_dw3x3_row(tp_s8_dw_job *job);
+
+/* Registers: r4-r9 the accumulators of 6 neighbouring outputs (3 pairs), r10/r11/r12/lr the
+ * weight pairs Wa, Wb, Wc, Wd of one window row, r2/r3 two expanded input words, r1 the ring
+ * row, r0 the weight pointer. Per window row: 2 LDRD (weights), LDRD + 2 LDR (inputs) and
+ * 12 SMLAD for 6 outputs. Requantization per output as in tp_convolve_s8.c (SMMLAR), stored
+ * from the block's last output < ow backwards (a TBH into the unrolled sequence, with or
+ * without the ReLU). The job's
+ * ring row pointers advance by one channel per channel (the job is scratch). Frame: [sp] job,
+ * [4] channels left, [8] block offset into the ring rows, [12] weights, [16] rq, [20] output
+ * of this block, [24] outputs left in the row, [28] this channel's output. */
+__asm__(".syntax unified\n"
+        ".pushsection .text.tp_s8_dw3x3_row,\"ax\",%progbits\n"
+        ".macro TP_DW_KY\n"
+        "    ldrd r10, r11, [r0], #8\n"
+        "    ldrd r12, lr, [r0], #8\n"
+        "    ldrd r2, r3, [r1]\n"
+        "    smlad r4, r2, r10, r4\n"
+        "    smlad r4, r3, r11, r4\n"
+        "    smlad r5, r2, r12, r5\n"
+        "    smlad r5, r3, lr, r5\n"
+        "    ldr r2, [r1, #8]\n"
+        "    smlad r6, r3, r10, r6\n"
+        "    smlad r6, r2, r11, r6\n"
+        "    smlad r7, r3, r12, r7\n"
+        "    smlad r7, r2, lr, r7\n"
+        "    ldr r3, [r1, #12]\n"
+        "    smlad r8, r2, r10, r8\n"
+        "    smlad r8, r3, r11, r8\n"
+        "    smlad r9, r2, r12, r9\n"
+        "    smlad r9, r3, lr, r9\n"
+        ".endm\n"
+        /* acc in \a; r10 M, r11 e, r12 rnd, lr offset, r1 out, r2 stride; relu: max(v, 0) */
+        ".macro TP_DW_REQ a, relu\n"
+        "    add.w r0, r12, \\a, asr #31\n"
+        "    add.w \\a, \\a, \\a\n"
+        "    smmlar \\a, \\a, r10, r0\n"
+        "    asr.w \\a, \\a, r11\n"
+        ".if \\relu\n"
+        "    bic.w \\a, \\a, \\a, asr #31\n"
+        ".endif\n"
+        "    add.w \\a, \\a, lr\n"
+        "    ssat \\a, #8, \\a\n"
+        "    strb.w \\a, [r1]\n"
+        "    sub.w r1, r1, r2\n"
+        ".endm\n"
+        ".balign 4\n"
+        ".global tp_s8_dw3x3_row\n"
+        ".type tp_s8_dw3x3_row, %function\n"
+        ".thumb\n"
+        ".thumb_func\n"
+        "tp_s8_dw3x3_row:\n"
+        "    push {r4-r11, lr}\n"
+        "    sub sp, sp, #32\n"
+        "    str r0, [sp]\n"
+        "    ldr r1, [r0, #44]\n"
+        "    str r1, [sp, #4]\n"
+        "    ldr r1, [r0, #16]\n"
+        "    str r1, [sp, #12]\n"
+        "    ldr r1, [r0, #20]\n"
+        "    str r1, [sp, #16]\n"
+        "    ldr r1, [r0, #24]\n"
+        "    str r1, [sp, #28]\n"
+        "1:\n" /* channel; r0 = job */
+        "    movs r1, #0\n"
+        "    str r1, [sp, #8]\n"
+        "    ldr r1, [sp, #28]\n"
+        "    str r1, [sp, #20]\n"
+        "    ldr r1, [r0, #32]\n"
+        "    str r1, [sp, #24]\n"
+        "2:\n" /* block of 3 output pairs; r0 = job */
+        "    ldr r1, [sp, #16]\n"
+        "    ldr r4, [r1]\n"
+        "    mov r5, r4\n"
+        "    mov r6, r4\n"
+        "    mov r7, r4\n"
+        "    mov r8, r4\n"
+        "    mov r9, r4\n"
+        "    ldr r2, [sp, #8]\n"
+        "    ldr r1, [r0]\n"
+        "    add r1, r1, r2\n"
+        "    ldr r0, [sp, #12]\n"
+        "    TP_DW_KY\n"
+        "    ldr r2, [sp]\n"
+        "    ldr r1, [r2, #4]\n"
+        "    ldr r2, [sp, #8]\n"
+        "    add r1, r1, r2\n"
+        "    TP_DW_KY\n"
+        "    ldr r2, [sp]\n"
+        "    ldr r1, [r2, #8]\n"
+        "    ldr r2, [sp, #8]\n"
+        "    add r1, r1, r2\n"
+        "    TP_DW_KY\n"
+        "    ldr r0, [sp, #16]\n"
+        "    ldrd r10, r11, [r0, #4]\n"
+        "    ldr r12, [r0, #12]\n"
+        "    ldr r0, [sp]\n"
+        "    ldr lr, [r0, #36]\n"
+        "    ldr r3, [r0, #40]\n"
+        "    ldr r2, [r0, #28]\n"
+        "    ldr r0, [sp, #24]\n" /* outputs left in the row */
+        "    cmp r0, #6\n"
+        "    it gt\n"
+        "    movgt r0, #6\n"
+        "    ldr r1, [sp, #20]\n"
+        "    mla r1, r2, r0, r1\n"
+        "    sub r1, r1, r2\n" /* the block's last stored output */
+        "    rsb r0, r0, #6\n"
+        "    cmp r3, #0\n"
+        "    it ne\n"
+        "    addne r0, r0, #6\n"
+        "    tbh [pc, r0, lsl #1]\n"
+        "11:\n"
+        "    .hword (20f - 11b) / 2, (21f - 11b) / 2, (22f - 11b) / 2\n"
+        "    .hword (23f - 11b) / 2, (24f - 11b) / 2, (25f - 11b) / 2\n"
+        "    .hword (30f - 11b) / 2, (31f - 11b) / 2, (32f - 11b) / 2\n"
+        "    .hword (33f - 11b) / 2, (34f - 11b) / 2, (35f - 11b) / 2\n"
+        "20:\n"
+        "    TP_DW_REQ r9, 0\n"
+        "21:\n"
+        "    TP_DW_REQ r8, 0\n"
+        "22:\n"
+        "    TP_DW_REQ r7, 0\n"
+        "23:\n"
+        "    TP_DW_REQ r6, 0\n"
+        "24:\n"
+        "    TP_DW_REQ r5, 0\n"
+        "25:\n"
+        "    TP_DW_REQ r4, 0\n"
+        "    b 26f\n"
+        "30:\n"
+        "    TP_DW_REQ r9, 1\n"
+        "31:\n"
+        "    TP_DW_REQ r8, 1\n"
+        "32:\n"
+        "    TP_DW_REQ r7, 1\n"
+        "33:\n"
+        "    TP_DW_REQ r6, 1\n"
+        "34:\n"
+        "    TP_DW_REQ r5, 1\n"
+        "35:\n"
+        "    TP_DW_REQ r4, 1\n"
+        "26:\n"
+        "    ldr r0, [sp]\n"
+        "    ldr r1, [sp, #24]\n"
+        "    subs r1, r1, #6\n"
+        "    ble 3f\n"
+        "    str r1, [sp, #24]\n"
+        "    ldr r1, [sp, #8]\n"
+        "    adds r1, r1, #12\n"
+        "    str r1, [sp, #8]\n"
+        "    ldr r1, [sp, #20]\n"
+        "    ldr r2, [r0, #28]\n"
+        "    add r2, r2, r2, lsl #1\n"
+        "    add r1, r1, r2, lsl #1\n"
+        "    str r1, [sp, #20]\n"
+        "    b 2b\n"
+        "3:\n" /* next channel; r0 = job */
+        "    ldr r1, [r0, #12]\n"
+        "    ldr r2, [r0]\n"
+        "    add r2, r2, r1\n"
+        "    str r2, [r0]\n"
+        "    ldr r2, [r0, #4]\n"
+        "    add r2, r2, r1\n"
+        "    str r2, [r0, #4]\n"
+        "    ldr r2, [r0, #8]\n"
+        "    add r2, r2, r1\n"
+        "    str r2, [r0, #8]\n"
+        "    ldr r1, [sp, #12]\n"
+        "    adds r1, r1, #48\n"
+        "    str r1, [sp, #12]\n"
+        "    ldr r1, [sp, #16]\n"
+        "    adds r1, r1, #16\n"
+        "    str r1, [sp, #16]\n"
+        "    ldr r1, [sp, #28]\n"
+        "    adds r1, r1, #1\n"
+        "    str r1, [sp, #28]\n"
+        "    ldr r1, [sp, #4]\n"
+        "    subs r1, r1, #1\n"
+        "    str r1, [sp, #4]\n"
+        "    bne 1b\n"
+        "    add sp, sp, #32\n"
+        "    pop {r4-r11, pc}\n"
+        ".size tp_s8_dw3x3_row, .-tp_s8_dw3x3_row\n"
+        ".purgem TP_DW_KY\n"
+        ".purgem TP_DW_REQ\n"
+        ".popsection\n");
+
+/* Rows of at most 6 outputs (one block): per channel a 64-byte record {bias, multiplier,
+ * -shift, 2^(-shift-1), 12 weight pairs} walked by the weight pointer r0, the store entry
+ * computed once per call, and with 5 or fewer outputs the sixth accumulator left out of the
+ * window loop. Frame: [0..8] ring rows (channel 0), [12] bytes between channels, [16] this
+ * channel's offset, [20] its output, [24] (ow - 1) * c, [28] TBH index, [32] c, [36] output
+ * offset, [40] channels left. Job fields as tp_s8_dw_job, rec in place of pairs. */
+void tp_s8_dw3x3_row6(const tp_s8_dw_job *job);
+__asm__(".syntax unified\n"
+        ".pushsection .text.tp_s8_dw3x3_row6,\"ax\",%progbits\n"
+        ".macro TP_DW6_KY six\n"
+        "    ldrd r10, r11, [r0], #8\n"
+        "    ldrd r12, lr, [r0], #8\n"
+        "    ldrd r2, r3, [r1]\n"
+        "    smlad r4, r2, r10, r4\n"
+        "    smlad r4, r3, r11, r4\n"
+        "    smlad r5, r2, r12, r5\n"
+        "    smlad r5, r3, lr, r5\n"
+        "    ldr r2, [r1, #8]\n"
+        "    smlad r6, r3, r10, r6\n"
+        "    smlad r6, r2, r11, r6\n"
+        "    smlad r7, r3, r12, r7\n"
+        "    smlad r7, r2, lr, r7\n"
+        "    ldr r3, [r1, #12]\n"
+        "    smlad r8, r2, r10, r8\n"
+        "    smlad r8, r3, r11, r8\n"
+        ".if \\six\n"
+        "    smlad r9, r2, r12, r9\n"
+        "    smlad r9, r3, lr, r9\n"
+        ".endif\n"
+        ".endm\n"
+        ".macro TP_DW6_REQ a, relu\n"
+        "    add.w r3, r12, \\a, asr #31\n"
+        "    add.w \\a, \\a, \\a\n"
+        "    smmlar \\a, \\a, r10, r3\n"
+        "    asr.w \\a, \\a, r11\n"
+        ".if \\relu\n"
+        "    bic.w \\a, \\a, \\a, asr #31\n"
+        ".endif\n"
+        "    add.w \\a, \\a, lr\n"
+        "    ssat \\a, #8, \\a\n"
+        "    strb.w \\a, [r1]\n"
+        "    sub.w r1, r1, r2\n"
+        ".endm\n"
+        ".macro TP_DW6_ROW k\n"
+        "    ldr r2, [sp, #16]\n"
+        "    ldr r1, [sp, #\\k]\n"
+        "    add r1, r1, r2\n"
+        ".endm\n"
+        ".balign 4\n"
+        ".global tp_s8_dw3x3_row6\n"
+        ".type tp_s8_dw3x3_row6, %function\n"
+        ".thumb\n"
+        ".thumb_func\n"
+        "tp_s8_dw3x3_row6:\n"
+        "    push {r4-r11, lr}\n"
+        "    sub sp, sp, #48\n"
+        "    ldr r1, [r0]\n"
+        "    str r1, [sp]\n"
+        "    ldr r1, [r0, #4]\n"
+        "    str r1, [sp, #4]\n"
+        "    ldr r1, [r0, #8]\n"
+        "    str r1, [sp, #8]\n"
+        "    ldr r1, [r0, #12]\n"
+        "    str r1, [sp, #12]\n"
+        "    movs r1, #0\n"
+        "    str r1, [sp, #16]\n"
+        "    ldr r1, [r0, #24]\n"
+        "    str r1, [sp, #20]\n"
+        "    ldr r2, [r0, #28]\n"
+        "    str r2, [sp, #32]\n"
+        "    ldr r3, [r0, #32]\n"
+        "    sub r1, r3, #1\n"
+        "    mul r1, r1, r2\n"
+        "    str r1, [sp, #24]\n"
+        "    rsb r1, r3, #6\n"
+        "    ldr r2, [r0, #40]\n"
+        "    cmp r2, #0\n"
+        "    it ne\n"
+        "    addne r1, r1, #6\n"
+        "    str r1, [sp, #28]\n"
+        "    ldr r1, [r0, #36]\n"
+        "    str r1, [sp, #36]\n"
+        "    ldr r1, [r0, #44]\n"
+        "    str r1, [sp, #40]\n"
+        "    cmp r3, #6\n"
+        "    ldr r0, [r0, #16]\n"
+        "    beq 60f\n"
+        "50:\n"
+        "    ldr r4, [r0], #16\n"
+        "    mov r5, r4\n"
+        "    mov r6, r4\n"
+        "    mov r7, r4\n"
+        "    mov r8, r4\n"
+        "    TP_DW6_ROW 0\n"
+        "    TP_DW6_KY 0\n"
+        "    TP_DW6_ROW 4\n"
+        "    TP_DW6_KY 0\n"
+        "    TP_DW6_ROW 8\n"
+        "    TP_DW6_KY 0\n"
+        "    bl 70f\n"
+        "    ldr r1, [sp, #40]\n"
+        "    subs r1, r1, #1\n"
+        "    str r1, [sp, #40]\n"
+        "    bne 50b\n"
+        "    b 80f\n"
+        "60:\n"
+        "    ldr r4, [r0], #16\n"
+        "    mov r5, r4\n"
+        "    mov r6, r4\n"
+        "    mov r7, r4\n"
+        "    mov r8, r4\n"
+        "    mov r9, r4\n"
+        "    TP_DW6_ROW 0\n"
+        "    TP_DW6_KY 1\n"
+        "    TP_DW6_ROW 4\n"
+        "    TP_DW6_KY 1\n"
+        "    TP_DW6_ROW 8\n"
+        "    TP_DW6_KY 1\n"
+        "    bl 70f\n"
+        "    ldr r1, [sp, #40]\n"
+        "    subs r1, r1, #1\n"
+        "    str r1, [sp, #40]\n"
+        "    bne 60b\n"
+        "    b 80f\n"
+        "70:\n"
+        "    push {lr}\n"
+        "    ldrd r10, r11, [r0, #-60]\n"
+        "    ldr r12, [r0, #-52]\n"
+        "    ldr lr, [sp, #40]\n"
+        "    ldr r2, [sp, #36]\n"
+        "    ldr r1, [sp, #24]\n"
+        "    ldr r3, [sp, #28]\n"
+        "    add r1, r1, r3\n"
+        "    ldr r3, [sp, #32]\n"
+        "    tbh [pc, r3, lsl #1]\n"
+        "71:\n"
+        "    .hword (20f - 71b) / 2, (21f - 71b) / 2, (22f - 71b) / 2\n"
+        "    .hword (23f - 71b) / 2, (24f - 71b) / 2, (25f - 71b) / 2\n"
+        "    .hword (30f - 71b) / 2, (31f - 71b) / 2, (32f - 71b) / 2\n"
+        "    .hword (33f - 71b) / 2, (34f - 71b) / 2, (35f - 71b) / 2\n"
+        "20:\n"
+        "    TP_DW6_REQ r9, 0\n"
+        "21:\n"
+        "    TP_DW6_REQ r8, 0\n"
+        "22:\n"
+        "    TP_DW6_REQ r7, 0\n"
+        "23:\n"
+        "    TP_DW6_REQ r6, 0\n"
+        "24:\n"
+        "    TP_DW6_REQ r5, 0\n"
+        "25:\n"
+        "    TP_DW6_REQ r4, 0\n"
+        "    b 26f\n"
+        "30:\n"
+        "    TP_DW6_REQ r9, 1\n"
+        "31:\n"
+        "    TP_DW6_REQ r8, 1\n"
+        "32:\n"
+        "    TP_DW6_REQ r7, 1\n"
+        "33:\n"
+        "    TP_DW6_REQ r6, 1\n"
+        "34:\n"
+        "    TP_DW6_REQ r5, 1\n"
+        "35:\n"
+        "    TP_DW6_REQ r4, 1\n"
+        "26:\n"
+        "    ldr r1, [sp, #20]\n"
+        "    ldr r2, [sp, #16]\n"
+        "    add r1, r1, r2\n"
+        "    str r1, [sp, #20]\n"
+        "    ldr r1, [sp, #24]\n"
+        "    adds r1, r1, #1\n"
+        "    str r1, [sp, #24]\n"
+        "    pop {pc}\n"
+        "80:\n"
+        "    add sp, sp, #48\n"
+        "    pop {r4-r11, pc}\n"
+        ".size tp_s8_dw3x3_row6, .-tp_s8_dw3x3_row6\n"
+        ".purgem TP_DW6_KY\n"
+        ".purgem TP_DW6_REQ\n"
+        ".purgem TP_DW6_ROW\n"
+        ".popsection\n");
+#endif
+
+/* Output row oy of channel c0 + ch from the ring, written at out (stride c). */
+static void ring_row(const dw_ring *r, int32_t mode, int32_t oy, int32_t c0, int32_t ch,
+                     int8_t *out)
+{
+    const int32_t kh = r->filter_dims->h;
+    const int32_t kw = r->filter_dims->w;
+    const int32_t ow = r->out->w;
+    const int32_t c = r->out->c;
+    const int32_t oc = c0 + ch;
+    const int32_t b = r->bias != NULL ? r->bias[oc] : 0;
+    const int16_t *rows[16];
+    const int16_t **row = rows;
+    int32_t ky;
+    int32_t ox;
+    for (ky = 0; ky < kh; ky++) {
+        rows[ky] = r->ring + (((oy + ky) % kh) * r->gsz + ch) * r->len;
+    }
+#if TP_S8_ASM
+    if (kw == 3) {
+        const int32_t *wp = r->pairs + ch * kh * 4;
+        int32_t m;
+        for (m = 0; 2 * m < ow; m++) {
+            int32_t a0 = b;
+            int32_t a1 = b;
+            for (ky = 0; ky < kh; ky++) {
+                const int32_t *e = (const int32_t *)(const void *)row[ky] + m;
+                const int32_t *w = wp + 4 * ky;
+                const uint32_t p0 = (uint32_t)e[0];
+                const uint32_t p1 = (uint32_t)e[1];
+                a0 = __smlad(p0, (uint32_t)w[0], a0);
+                a0 = __smlad(p1, (uint32_t)w[1], a0);
+                a1 = __smlad(p0, (uint32_t)w[2], a1);
+                a1 = __smlad(p1, (uint32_t)w[3], a1);
+            }
+            out[2 * m * c] = dw_requant(r, mode, oc, a0);
+            if (2 * m + 1 < ow) {
+                out[(2 * m + 1) * c] = dw_requant(r, mode, oc, a1);
+            }
+        }
+        return;
+    }
+#endif
+    for (ox = 0; ox < ow; ox++) {
+        int32_t acc = b;
+        for (ky = 0; ky < kh; ky++) {
+            const int16_t *e = row[ky] + ox;
+            const int8_t *f = r->filter + ky * kw * c + oc;
+            int32_t kx;
+            for (kx = 0; kx < kw; kx++) {
+                acc += (int32_t)e[kx] * f[kx * c];
+            }
+        }
+        out[ox * c] = dw_requant(r, mode, oc, acc);
+    }
+}
+
+#if TP_S8_ASM
+/* The four weight pairs of each channel and window row (kernel width 3), see above. */
+static void ring_pairs(const dw_ring *r, int32_t c0, int32_t g)
+{
+    const int32_t kh = r->filter_dims->h;
+    const int32_t c = r->out->c;
+    int32_t ch;
+    int32_t ky;
+    for (ch = 0; ch < g; ch++) {
+        for (ky = 0; ky < kh; ky++) {
+            const int8_t *f = r->filter + ky * 3 * c + c0 + ch;
+            const uint32_t w0 = (uint32_t)f[0] & 0xFFFFu;
+            const uint32_t w1 = (uint32_t)f[c] & 0xFFFFu;
+            const uint32_t w2 = (uint32_t)f[2 * c] & 0xFFFFu;
+            int32_t *out = r->pairs + (ch * kh + ky) * 4;
+            out[0] = (int32_t)(w0 | (w1 << 16));
+            out[1] = (int32_t)w2;
+            out[2] = (int32_t)(w0 << 16);
+            out[3] = (int32_t)(w1 | (w2 << 16));
+        }
+    }
+}
+#endif
+
+static void depthwise_ring(const dw_ring *r, const int8_t *image, int8_t *output)
+{
+    const tp_dw_conv_params_s8 *p = r->params;
+    const int32_t kh = r->filter_dims->h;
+    const int32_t c = r->in->c;
+    const int32_t oh = r->out->h;
+    const int32_t ow = r->out->w;
+    const int32_t pt = p->padding.top;
+    const int32_t mode = tp_act_mode(p->activation.min, p->activation.max, p->output_offset);
+    int32_t c0;
+    for (c0 = 0; c0 < c; c0 += r->gsz) {
+        const int32_t g = c - c0 < r->gsz ? c - c0 : r->gsz;
+        int32_t next = -pt; /* next input row to load */
+        int32_t oy;
+        int32_t i;
+        for (i = 0; i < kh * r->gsz * r->len; i++) {
+            r->ring[i] = 0;
+        }
+#if TP_S8_ASM
+        const int32_t fast3 = kh == 3 && r->filter_dims->w == 3 && p->fast_requant &&
+                              mode != TP_ACT_CLAMP;
+        if (fast3 && ow <= 6) {
+            /* Per channel: bias, multiplier, -shift, rounding, then the 12 weight pairs. */
+            int32_t ch;
+            ring_pairs(r, c0, g);
+            for (ch = g - 1; ch >= 0; ch--) {
+                int32_t *rec = r->pairs + 16 * ch;
+                const int32_t shift = r->quant->shift[c0 + ch];
+                int32_t k;
+                for (k = 11; k >= 0; k--) {
+                    rec[4 + k] = r->pairs[12 * ch + k];
+                }
+                rec[0] = r->bias != NULL ? r->bias[c0 + ch] : 0;
+                rec[1] = r->quant->multiplier[c0 + ch];
+                rec[2] = -shift;
+                rec[3] = (int32_t)1 << (-shift - 1);
+            }
+        } else if (r->filter_dims->w == 3) {
+            ring_pairs(r, c0, g);
+        }
+        if (fast3 && ow > 6) {
+            int32_t ch;
+            for (ch = 0; ch < g; ch++) {
+                const int32_t shift = r->quant->shift[c0 + ch];
+                r->rq[4 * ch] = r->bias != NULL ? r->bias[c0 + ch] : 0;
+                r->rq[4 * ch + 1] = r->quant->multiplier[c0 + ch];
+                r->rq[4 * ch + 2] = -shift;
+                r->rq[4 * ch + 3] = (int32_t)1 << (-shift - 1);
+            }
+        }
+#endif
+        for (oy = 0; oy < oh; oy++) {
+            int32_t ch;
+            for (; next <= oy - pt + kh - 1; next++) {
+                ring_load(r, image, next, c0, g, (next + pt) % kh);
+            }
+#if TP_S8_ASM
+            if (fast3) {
+                tp_s8_dw_job job;
+                int32_t ky;
+                for (ky = 0; ky < 3; ky++) {
+                    job.e[ky] = r->ring + ((oy + ky) % 3) * r->gsz * r->len;
+                }
+                job.chstride = r->len * 2;
+                job.pairs = r->pairs; /* records when ow <= 6 */
+                job.rq = r->rq;
+                job.out = output + oy * ow * c + c0;
+                job.c = c;
+                job.ow = ow;
+                job.off = p->output_offset;
+                job.relu = mode == TP_ACT_RELU;
+                job.g = g;
+                if (ow <= 6) {
+                    tp_s8_dw3x3_row6(&job);
+                } else {
+                    tp_s8_dw3x3_row(&job);
+                }
+                continue;
+            }
+#endif
+            for (ch = 0; ch < g; ch++) {
+                ring_row(r, mode, oy, c0, ch, output + oy * ow * c + c0 + ch);
+            }
+        }
+    }
+}
+
 tp_status tp_depthwise_conv_s8(const tp_dw_conv_params_s8 *params, const tp_channel_quant *quant,
                                const tp_dims *input_dims, const int8_t *input,
                                const tp_dims *filter_dims, const int8_t *filter,
-                               const int32_t *bias, const tp_dims *output_dims, int8_t *output)
+                               const int32_t *bias, const tp_dims *output_dims, int8_t *output,
+                               void *buffer)
 {
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
@@ -110,6 +790,29 @@ tp_status tp_depthwise_conv_s8(const tp_dw_conv_params_s8 *params, const tp_chan
         input_dims->n != output_dims->n) {
         return TP_ERR_ARGUMENT;
     }
+    if (uses_ring(params, filter_dims)) {
+        dw_ring r;
+        if (buffer == NULL) {
+            return TP_ERR_ARGUMENT;
+        }
+        r.params = params;
+        r.quant = quant;
+        r.in = input_dims;
+        r.filter_dims = filter_dims;
+        r.filter = filter;
+        r.bias = bias;
+        r.out = output_dims;
+        r.len = ring_len(out_w, k_w);
+        r.gsz = group_size(out_c);
+        r.ring = (int16_t *)buffer;
+        r.pairs = (int32_t *)(void *)(r.ring + k_h * r.gsz * r.len);
+        r.rq = r.pairs + r.gsz * k_h * 4;
+        for (b = 0; b < input_dims->n; b++) {
+            depthwise_ring(&r, input + b * in_h * in_w * in_c,
+                           output + b * out_h * out_w * out_c);
+        }
+        return TP_OK;
+    }
     for (b = 0; b < input_dims->n; b++) {
         const int8_t *image = input + b * in_h * in_w * in_c;
         int32_t oy;
@@ -125,7 +828,7 @@ tp_status tp_depthwise_conv_s8(const tp_dw_conv_params_s8 *params, const tp_chan
                 int32_t oc = 0;
                 tp_clip_window(ix, k_w, in_w, &win.kx_lo, &win.kx_hi);
                 win.x = image + (iy * in_w + ix) * in_c;
-#if defined(__ARM_FEATURE_DSP)
+#if TP_S8_ASM
                 if (mult == 1) {
                     const uint32_t offset_pair =
                         ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);

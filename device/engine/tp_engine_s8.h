@@ -15,8 +15,15 @@
  *    convolution takes the plain bias and adds the offset itself;
  *  - kernels with scratch needs have a `_get_buffer_size` twin (sdk/codegen/kernels.py holds
  *    the Python twin); the same size is reserved whether or not the DSP path uses it;
- *  - each kernel has a portable C99 path and, for conv and fully-connected, an ARMv7E-M path
- *    behind __ARM_FEATURE_DSP (SMLAD, SXTB16 from <arm_acle.h>) with the same results.
+ *  - each kernel has a portable C99 path and, for convolution (also fused with max pooling and
+ *    streamed by rows), depthwise convolution, fully-connected and average pooling, an
+ *    ARMv7E-M path behind __ARM_FEATURE_DSP with the same results: ACLE intrinsics (SMLAD,
+ *    SXTB16, SXTAB16 from <arm_acle.h>) and, for the inner loops gcc cannot keep in registers,
+ *    small GNU assembly routines in the same files (tp_s8_conv_tile, tp_s8_dw3x3_row,
+ *    tp_s8_dw3x3_row6, tp_s8_fc4);
+ *  - requantization takes TFLite's arithmetic as written, or an exact cheaper form
+ *    (tp_requant_fast in tp_requant.h) where the code generator has proved it identical
+ *    (the `fast_requant` parameter fields).
  */
 #ifndef TP_ENGINE_S8_H
 #define TP_ENGINE_S8_H
@@ -42,7 +49,39 @@ typedef struct {
     int32_t input_offset;
     int32_t output_offset;
     tp_activation_s8 activation;
+    /* 1 when every channel's shift is <= -1 and |accumulator| < 2^30 for every input (the code
+     * generator proves it from the weights and biases): the kernels then requantize with the
+     * cheaper exact form tp_requant_fast(); 0: TFLite's arithmetic as written. */
+    int32_t fast_requant;
+    /* Window rows per im2col chunk (0 or >= kernel height: the whole window). Smaller chunks
+     * need less scratch; used when kernel width x input channels is a multiple of 4. */
+    int32_t chunk_rows;
 } tp_conv_params_s8;
+
+/* One convolution of a fused chain: Conv2D (+ ReLU) with an optional 2x2 stride-2 max pool
+ * (valid padding) applied to its accumulators. output_dims are the convolution's (unpooled). */
+typedef struct {
+    const tp_conv_params_s8 *params;
+    const tp_channel_quant *quant;
+    const tp_dims *input_dims;
+    const tp_dims *filter_dims;
+    const int8_t *filter;
+    const int32_t *bias; /* effective bias */
+    const tp_dims *output_dims;
+    int32_t pool; /* 0: none; 2: 2x2 max pool, stride 2, valid */
+} tp_conv_layer_s8;
+
+/* A conv (+ pool), or two convs streamed by rows: layer[0]'s output rows are computed on
+ * demand into a ring of ring_rows rows (scratch) and consumed by layer[1] (+ pool), so
+ * layer[0]'s full output never exists. Batch 1. */
+typedef struct {
+    const tp_conv_layer_s8 *layer[2];
+    int32_t count;     /* 1 or 2 */
+    int32_t ring_rows; /* rows of layer[0]'s output kept when count == 2 */
+    /* 1: compute layer[0]'s pixels in whole tiles ahead of need (fewer partial tiles); 0: just
+     * the rows needed (sometimes a smaller ring). */
+    int32_t align;
+} tp_conv_chain_params_s8;
 
 typedef struct {
     tp_tile stride;
@@ -51,6 +90,8 @@ typedef struct {
     int32_t input_offset;
     int32_t output_offset;
     tp_activation_s8 activation;
+    /* As tp_conv_params_s8.fast_requant (the bound here: |bias| + 255 x sum |w|). */
+    int32_t fast_requant;
 } tp_dw_conv_params_s8;
 
 typedef struct {
@@ -58,6 +99,11 @@ typedef struct {
     /* 1: quant holds one multiplier and shift per output unit; 0: one for all. */
     int32_t per_channel;
     tp_activation_s8 activation;
+    /* As tp_conv_params_s8.fast_requant. */
+    int32_t fast_requant;
+    /* 1: weights interleaved in blocks of 4 outputs x 4 inputs (tp_fully_connected_s8.c);
+     * 0: row-major [outputs][inputs]. */
+    int32_t interleaved;
 } tp_fc_params_s8;
 
 typedef struct {
@@ -103,21 +149,38 @@ typedef struct {
 } tp_requantize_params_s8;
 
 /* Conv2D, any stride, dilation 1. bias: the effective bias (see above), never NULL.
- * buffer: tp_convolve_s8_get_buffer_size() bytes, 4-byte aligned. */
+ * buffer: tp_convolve_s8_get_buffer_size() bytes, 4-byte aligned. When the window holds
+ * kernel_h x kernel_w x input_channels values and that is not a multiple of 4, the filter
+ * array must be readable for 3 bytes past its end (the code generator pads it with zeros). */
 tp_status tp_convolve_s8(const tp_conv_params_s8 *params, const tp_channel_quant *quant,
                          const tp_dims *input_dims, const int8_t *input,
                          const tp_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                          const tp_dims *output_dims, int8_t *output, void *buffer);
-int32_t tp_convolve_s8_get_buffer_size(const tp_dims *input_dims, const tp_dims *filter_dims);
+int32_t tp_convolve_s8_get_buffer_size(const tp_conv_params_s8 *params,
+                                       const tp_dims *filter_dims, const tp_dims *output_dims);
 
-/* DepthwiseConv2D: output channel c*M+m reads input channel c. bias may be NULL (plain bias). */
+/* A fused conv (+ 2x2 max pool) or a row-streamed pair of convs (see tp_conv_chain_params_s8).
+ * output: the last layer's output (pooled when it pools). buffer:
+ * tp_conv_chain_s8_get_buffer_size() bytes, 4-byte aligned. */
+tp_status tp_conv_chain_s8(const tp_conv_chain_params_s8 *chain, const int8_t *input,
+                           int8_t *output, void *buffer);
+int32_t tp_conv_chain_s8_get_buffer_size(const tp_conv_chain_params_s8 *chain);
+
+/* DepthwiseConv2D: output channel c*M+m reads input channel c. bias may be NULL (plain bias).
+ * With depth multiplier 1 and stride 1 it works through a ring of expanded input rows in
+ * buffer (tp_depthwise_conv_s8_get_buffer_size() bytes, 4-byte aligned) and may run in place
+ * (output == input, same shape); otherwise buffer is unused (may be NULL). */
 tp_status tp_depthwise_conv_s8(const tp_dw_conv_params_s8 *params, const tp_channel_quant *quant,
                                const tp_dims *input_dims, const int8_t *input,
                                const tp_dims *filter_dims, const int8_t *filter,
-                               const int32_t *bias, const tp_dims *output_dims, int8_t *output);
+                               const int32_t *bias, const tp_dims *output_dims, int8_t *output,
+                               void *buffer);
+int32_t tp_depthwise_conv_s8_get_buffer_size(const tp_dw_conv_params_s8 *params,
+                                             const tp_dims *filter_dims,
+                                             const tp_dims *output_dims);
 
 /* Fully connected: input_dims n = batch, c = inputs; output_dims->c = outputs.
- * bias: the effective bias, never NULL. */
+ * bias: the effective bias, never NULL. weights: row-major or interleaved (params). */
 tp_status tp_fully_connected_s8(const tp_fc_params_s8 *params, const tp_channel_quant *quant,
                                 const tp_dims *input_dims, const int8_t *input,
                                 const int8_t *weights, const int32_t *bias,

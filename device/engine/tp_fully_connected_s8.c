@@ -3,9 +3,16 @@
  * bias is the effective bias (bias[o] + input_offset * sum_i weights[o][i], folded by the code
  * generator), so the dot products run on raw int8 values.
  *
- * DSP path (__ARM_FEATURE_DSP): four output units at a time. A word of four inputs is widened
- * once with two SXTB16 (x0,x2 | x1,x3) and feeds two SMLADs in each of the four units, whose
- * weight words are widened the same way: 23 instructions per 16 MACs in the inner loop.
+ * Weight layout (params->interleaved): 0: row-major [outputs][inputs]; 1: the code generator
+ * has interleaved them for the DSP path, in blocks of 4 outputs x 4 inputs: for output block b
+ * and input quad q, the 16 bytes are the quad of output 4b, of 4b + 1, 4b + 2, 4b + 3 (only
+ * when both counts are multiples of 4). Same bytes, another order; both paths read either.
+ *
+ * DSP path (TP_S8_ASM, interleaved, weights word-aligned): tp_s8_fc4 (assembly)
+ * computes 4 outputs at once:
+ * per quad of inputs one LDR and two SXTB16 (shared by the 4 outputs), two LDRD of weights,
+ * eight SXTB16 and eight SMLAD: 21 instructions per 16 MACs plus the loop, unrolled twice.
+ * Requantization with tp_requant_fast when params->fast_requant (see tp_requant.h).
  */
 #include "tp_engine_s8.h"
 #include "tp_requant.h"
@@ -16,30 +23,98 @@
 #include <arm_acle.h>
 #endif
 
-static int8_t requant_unit(const tp_fc_params_s8 *params, const tp_channel_quant *quant,
-                           int32_t o, int32_t acc)
+static inline int8_t requant_unit(const tp_fc_params_s8 *params, const tp_channel_quant *quant,
+                                  int32_t mode, int32_t o, int32_t acc)
 {
     const int32_t q = params->per_channel ? o : 0;
-    return tp_requant_acc_s8(acc, quant->multiplier[q], quant->shift[q], params->output_offset,
-                            params->activation.min, params->activation.max);
+    const int32_t shift = quant->shift[q];
+    int32_t v;
+    if (params->fast_requant) {
+        v = tp_requant_fast(acc, quant->multiplier[q], -shift, (int32_t)1 << (-shift - 1));
+    } else {
+        v = tp_multiply_by_quantized_multiplier(acc, quant->multiplier[q], shift);
+    }
+    return tp_act_apply(v, mode, params->output_offset, params->activation.min,
+                        params->activation.max);
 }
 
-static int32_t dot(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
+/* Weight of output o, input i. */
+static int8_t weight_at(const int8_t *weights, int32_t interleaved, int32_t n_in, int32_t o,
+                        int32_t i)
 {
-    int32_t i = 0;
-#if defined(__ARM_FEATURE_DSP)
-    for (; i + 4 <= n; i += 4) {
-        const uint32_t xv = tp_load_word(x + i);
-        const uint32_t wv = tp_load_word(w + i);
-        acc = __smlad(__sxtb16(xv), __sxtb16(wv), acc);
-        acc = __smlad(__sxtb16(tp_ror(xv, 8)), __sxtb16(tp_ror(wv, 8)), acc);
+    if (interleaved) {
+        return weights[((o / 4) * (n_in / 4) + i / 4) * 16 + (o % 4) * 4 + i % 4];
     }
-#endif
-    for (; i < n; i++) {
-        acc += x[i] * w[i];
-    }
-    return acc;
+    return weights[o * n_in + i];
 }
+
+#if TP_S8_ASM
+
+/* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
+ * of 4 outputs at w (16 bytes per quad). quads >= 1. */
+void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);
+
+/* r0 x, r1 weights, r2 end of x, r3 accumulators; r4-r7 the 4 accumulators, r8/r9 the input
+ * pairs, r10/r11 two outputs' weight words, r12 the second pair of one of them. */
+__asm__(".syntax unified\n"
+        ".pushsection .text.tp_s8_fc4,\"ax\",%progbits\n"
+        ".macro TP_FC_QUAD\n"
+        "    ldr r8, [r0], #4\n"
+        "    sxtb16 r9, r8, ror #8\n"
+        "    sxtb16 r8, r8\n"
+        "    ldrd r10, r11, [r1], #8\n"
+        "    sxtb16 r12, r10, ror #8\n"
+        "    sxtb16 r10, r10\n"
+        "    smlad r4, r8, r10, r4\n"
+        "    smlad r4, r9, r12, r4\n"
+        "    sxtb16 r12, r11, ror #8\n"
+        "    sxtb16 r11, r11\n"
+        "    smlad r5, r8, r11, r5\n"
+        "    smlad r5, r9, r12, r5\n"
+        "    ldrd r10, r11, [r1], #8\n"
+        "    sxtb16 r12, r10, ror #8\n"
+        "    sxtb16 r10, r10\n"
+        "    smlad r6, r8, r10, r6\n"
+        "    smlad r6, r9, r12, r6\n"
+        "    sxtb16 r12, r11, ror #8\n"
+        "    sxtb16 r11, r11\n"
+        "    smlad r7, r8, r11, r7\n"
+        "    smlad r7, r9, r12, r7\n"
+        ".endm\n"
+        ".balign 4\n"
+        ".global tp_s8_fc4\n"
+        ".type tp_s8_fc4, %function\n"
+        ".thumb\n"
+        ".thumb_func\n"
+        "tp_s8_fc4:\n"
+        "    push {r4-r11, lr}\n"
+        "    ldm r3, {r4-r7}\n"
+        "    add r2, r0, r2, lsl #2\n"
+        "    tst r2, #4\n" /* an odd number of quads (x is word-aligned): one first */
+        "    beq 1f\n"
+        "    tst r0, #4\n"
+        "    beq 2f\n"
+        "    b 3f\n"
+        "1:\n"
+        "    tst r0, #4\n"
+        "    beq 3f\n"
+        "2:\n"
+        "    TP_FC_QUAD\n"
+        "    cmp r0, r2\n"
+        "    beq 4f\n"
+        "3:\n"
+        "    TP_FC_QUAD\n"
+        "    TP_FC_QUAD\n"
+        "    cmp r0, r2\n"
+        "    bne 3b\n"
+        "4:\n"
+        "    stm r3, {r4-r7}\n"
+        "    pop {r4-r11, pc}\n"
+        ".size tp_s8_fc4, .-tp_s8_fc4\n"
+        ".purgem TP_FC_QUAD\n"
+        ".popsection\n");
+
+#endif
 
 tp_status tp_fully_connected_s8(const tp_fc_params_s8 *params, const tp_channel_quant *quant,
                                 const tp_dims *input_dims, const int8_t *input,
@@ -48,58 +123,42 @@ tp_status tp_fully_connected_s8(const tp_fc_params_s8 *params, const tp_channel_
 {
     const int32_t n_in = input_dims->c;
     const int32_t n_out = output_dims->c;
+    const int32_t interleaved = params->interleaved;
+    const int32_t mode = tp_act_mode(params->activation.min, params->activation.max,
+                                     params->output_offset);
     int32_t b;
 
-    if (input_dims->n != output_dims->n || bias == NULL) {
+    if (input_dims->n != output_dims->n || bias == NULL ||
+        (interleaved && (n_in % 4 != 0 || n_out % 4 != 0))) {
         return TP_ERR_ARGUMENT;
     }
     for (b = 0; b < input_dims->n; b++) {
         const int8_t *x = input + b * n_in;
         int8_t *out = output + b * n_out;
         int32_t o = 0;
-#if defined(__ARM_FEATURE_DSP)
-        for (; o + 4 <= n_out; o += 4) {
-            const int8_t *w0 = weights + o * n_in;
-            const int8_t *w1 = w0 + n_in;
-            const int8_t *w2 = w1 + n_in;
-            const int8_t *w3 = w2 + n_in;
-            int32_t a0 = bias[o];
-            int32_t a1 = bias[o + 1];
-            int32_t a2 = bias[o + 2];
-            int32_t a3 = bias[o + 3];
-            int32_t i = 0;
-            for (; i + 4 <= n_in; i += 4) {
-                const uint32_t xv = tp_load_word(x + i);
-                const uint32_t x02 = __sxtb16(xv);
-                const uint32_t x13 = __sxtb16(tp_ror(xv, 8));
-                uint32_t wv = tp_load_word(w0 + i);
-                a0 = __smlad(x02, __sxtb16(wv), a0);
-                a0 = __smlad(x13, __sxtb16(tp_ror(wv, 8)), a0);
-                wv = tp_load_word(w1 + i);
-                a1 = __smlad(x02, __sxtb16(wv), a1);
-                a1 = __smlad(x13, __sxtb16(tp_ror(wv, 8)), a1);
-                wv = tp_load_word(w2 + i);
-                a2 = __smlad(x02, __sxtb16(wv), a2);
-                a2 = __smlad(x13, __sxtb16(tp_ror(wv, 8)), a2);
-                wv = tp_load_word(w3 + i);
-                a3 = __smlad(x02, __sxtb16(wv), a3);
-                a3 = __smlad(x13, __sxtb16(tp_ror(wv, 8)), a3);
+#if TP_S8_ASM
+        /* The assembly reads the weights with LDRD: word alignment (model.c aligns them). */
+        if (interleaved && n_in > 0 && (((uintptr_t)weights) & 3u) == 0u) {
+            for (; o < n_out; o += 4) {
+                int32_t acc[4];
+                int32_t j;
+                for (j = 0; j < 4; j++) {
+                    acc[j] = bias[o + j];
+                }
+                tp_s8_fc4(x, weights + o * n_in, n_in / 4, acc);
+                for (j = 0; j < 4; j++) {
+                    out[o + j] = requant_unit(params, quant, mode, o + j, acc[j]);
+                }
             }
-            for (; i < n_in; i++) {
-                const int32_t v = x[i];
-                a0 += v * w0[i];
-                a1 += v * w1[i];
-                a2 += v * w2[i];
-                a3 += v * w3[i];
-            }
-            out[o] = requant_unit(params, quant, o, a0);
-            out[o + 1] = requant_unit(params, quant, o + 1, a1);
-            out[o + 2] = requant_unit(params, quant, o + 2, a2);
-            out[o + 3] = requant_unit(params, quant, o + 3, a3);
         }
 #endif
         for (; o < n_out; o++) {
-            out[o] = requant_unit(params, quant, o, dot(x, weights + o * n_in, n_in, bias[o]));
+            int32_t acc = bias[o];
+            int32_t i;
+            for (i = 0; i < n_in; i++) {
+                acc += x[i] * weight_at(weights, interleaved, n_in, o, i);
+            }
+            out[o] = requant_unit(params, quant, mode, o, acc);
         }
     }
     return TP_OK;

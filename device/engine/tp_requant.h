@@ -13,6 +13,19 @@
 
 #include <stdint.h>
 
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+/* The DSP paths with GNU assembly inner loops (convolution, depthwise, fully-connected): an
+ * ARMv7E-M core in Thumb-2 and a GNU-compatible compiler (gcc, clang); elsewhere those
+ * kernels take their portable C path. */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__)
+#define TP_S8_ASM 1
+#else
+#define TP_S8_ASM 0
+#endif
+
 #define TP_INT32_MIN ((int32_t)(-2147483647L - 1L))
 #define TP_INT32_MAX ((int32_t)2147483647L)
 
@@ -87,6 +100,34 @@ static inline int32_t tp_multiply_by_quantized_multiplier_lr(int32_t x, int32_t 
     return tp_rounding_divide_by_pot(tp_doubling_high_mul_no_sat(scaled, multiplier), right);
 }
 
+/* tp_multiply_by_quantized_multiplier(x, multiplier, -e) for e >= 1 and |x| < 2^30, exactly,
+ * with rnd = 2^(e - 1):
+ *  - the doubling high multiply (x * M + 2^30) >> 31 equals (2x * M + 2^31) >> 32, which is one
+ *    SMMULR on ARMv7E-M (2x does not overflow for |x| < 2^30; no saturation case since
+ *    2x != INT32_MIN);
+ *  - the rounding divide by 2^e with ties away from zero, (h >> e) + (remainder > threshold),
+ *    equals (h + 2^(e-1) - (h < 0)) >> e: for h = q 2^e + r (0 <= r < 2^e) both add 1 to q
+ *    exactly when r >= 2^(e-1) (h >= 0) or r > 2^(e-1) (h < 0). |h| < 2^30 keeps the sum in
+ *    range.
+ * The code generator sets tp_conv_params_s8.fast_requant only when it has proved |x| < 2^30
+ * (|bias| + 128 x sum |w| per channel) and e >= 1 for every channel. */
+static inline int32_t tp_high_mul_2x(int32_t x, int32_t multiplier)
+{
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+    int32_t h;
+    __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x + x), "r"(multiplier));
+    return h;
+#else
+    return tp_doubling_high_mul_no_sat(x, multiplier);
+#endif
+}
+
+static inline int32_t tp_requant_fast(int32_t x, int32_t multiplier, int32_t e, int32_t rnd)
+{
+    const int32_t h = tp_high_mul_2x(x, multiplier);
+    return (h + rnd + (h >> 31)) >> e;
+}
+
 /* Add the output offset and clamp to [act_min, act_max]. */
 static inline int8_t tp_clamp_s8(int32_t v, int32_t output_offset, int32_t act_min,
                                  int32_t act_max)
@@ -94,6 +135,42 @@ static inline int8_t tp_clamp_s8(int32_t v, int32_t output_offset, int32_t act_m
     v += output_offset;
     v = v < act_min ? act_min : v;
     v = v > act_max ? act_max : v;
+    return (int8_t)v;
+}
+
+/* How a kernel applies the output offset and the activation's clamp (chosen once per layer). */
+#define TP_ACT_SAT 0   /* [-128, 127]: saturate */
+#define TP_ACT_RELU 1  /* [output_offset, 127]: max(v, 0), then saturate */
+#define TP_ACT_CLAMP 2 /* any other range */
+
+static inline int32_t tp_act_mode(int32_t act_min, int32_t act_max, int32_t output_offset)
+{
+    if (act_max != 127) {
+        return TP_ACT_CLAMP;
+    }
+    if (act_min == -128) {
+        return TP_ACT_SAT;
+    }
+    return act_min == output_offset ? TP_ACT_RELU : TP_ACT_CLAMP;
+}
+
+/* v (a requantized value before the output offset) + offset, clamped to [lo, hi]; mode from
+ * tp_act_mode (a constant at the call site lets the compiler drop the other cases). */
+static inline int8_t tp_act_apply(int32_t v, int32_t mode, int32_t off, int32_t lo, int32_t hi)
+{
+#if defined(__ARM_FEATURE_DSP)
+    if (mode == TP_ACT_SAT) {
+        return (int8_t)__ssat(v + off, 8);
+    }
+    if (mode == TP_ACT_RELU) {
+        return (int8_t)__ssat((v & ~(v >> 31)) + off, 8);
+    }
+#else
+    (void)mode;
+#endif
+    v += off;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
     return (int8_t)v;
 }
 
@@ -119,11 +196,23 @@ static inline uint32_t tp_load_word(const int8_t *p)
     return w;
 }
 
-/* Rotate right; gcc folds it into the ROR operand of SXTB16 / SXTAB16. */
+/* Rotate right; gcc folds it into the ROR operand of SXTB16 / SXTAB16 only sometimes. */
 static inline uint32_t tp_ror(uint32_t x, uint32_t n)
 {
     return (x >> n) | (x << (32u - n));
 }
+
+#if defined(__GNUC__)
+/* SXTB16 of x rotated right by 8 bits, as one instruction: (x1, x3) sign-extended. */
+static inline uint32_t tp_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+#else
+#define tp_sxtb16_ror8(x) __sxtb16(tp_ror((x), 8))
+#endif
 #endif
 
 #endif /* TP_REQUANT_H */

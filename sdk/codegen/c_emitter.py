@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sdk.codegen.kernels import ENGINE_HEADER, INT8_HEADERS, Kernel, kernel_for
-from sdk.codegen.memory_planner import MemoryPlan, plan_memory
+from sdk.codegen.kernels import ENGINE_HEADER, INT8_HEADERS, Kernel
+from sdk.codegen.lowering import Call, lower
+from sdk.codegen.memory_planner import MemoryPlan, plan_lowered
 from sdk.errors import ShapeError, UnsupportedError
 from sdk.ir.graph import Graph, Op
 from sdk.ir.tensor import QuantParams, Tensor
@@ -154,37 +155,46 @@ class _Emitter:
             return self.constant(t)
         return f"{_ARENA_TYPES[t.dtype][1]}({self.plan.offsets[name]}u)"
 
-    def constant(self, t: Tensor) -> str:
+    def constant(self, t: Tensor, pad: int = 0) -> str:
+        """The C array of constant ``t``; ``pad`` zero elements are appended (a kernel that
+        reads a few bytes past the data, see tp_convolve_s8)."""
         if t.name not in self.const_names:
             if t.dtype not in _CONST_TYPES or t.storage != "dense":
                 raise UnsupportedError(f"constant {t.name} of dtype {t.dtype} with storage "
                                        f"{t.storage} in the C engine")
             ident = f"s_const{len(self.const_names)}"
             self.const_names[t.name] = ident
-            self.weights_bytes += t.nbytes
-            body = (_float_array(t.name, t.data) if t.dtype == "float32"
-                    else _int_array(t.data))
-            self.const_defs.append(f"/* {_c_comment(t.name)} {list(t.shape)} */\n"
-                                   f"static const {_CONST_TYPES[t.dtype]} {ident}[{t.size}] = "
-                                   f"{body};\n")
+            self.weights_bytes += t.nbytes + pad * t.itemsize
+            data = np.asarray(t.data).ravel()
+            if pad:
+                data = np.concatenate([data, np.zeros(pad, dtype=data.dtype)])
+            body = (_float_array(t.name, data) if t.dtype == "float32"
+                    else _int_array(data))
+            self.const_defs.append(f"/* {_c_comment(t.name)} {list(t.shape)}"
+                                   f"{f' + {pad} zeros' if pad else ''} */\n"
+                                   f"static const {_CONST_TYPES[t.dtype]} {ident}[{data.size}] "
+                                   f"= {body};\n")
         return self.const_names[t.name]
 
-    def table(self, ident: str, ctype: str, values: np.ndarray, what: str) -> str:
-        """A derived constant table (folded biases, multipliers, shifts), counted as weights."""
+    def table(self, ident: str, ctype: str, values: np.ndarray, what: str,
+              aligned: bool = False) -> str:
+        """A derived constant table (folded biases, multipliers, shifts, rearranged weights),
+        counted as weights; ``aligned``: on a 4-byte boundary (a kernel reads it by words)."""
         values = np.asarray(values, dtype=np.int64).ravel()
         size = {"int8_t": 1, "int32_t": 4}[ctype]
         self.weights_bytes += values.size * size
+        align = " TP_ALIGNED4" if aligned else ""
         self.const_defs.append(f"/* {_c_comment(what)} */\n"
-                               f"static const {ctype} {ident}[{values.size}] = "
+                               f"static const {ctype} {ident}[{values.size}]{align} = "
                                f"{_int_array(values)};\n")
         return ident
 
     def optional(self, op: Op, pos: int) -> str:
         return self.tensor(op.inputs[pos]) if len(op.inputs) > pos else "NULL"
 
-    def step(self, index: int, op: Op, kernel: Kernel) -> None:
+    def step(self, index: int, op: Op, kernel: Kernel, call: Call | None = None) -> None:
         if kernel.function.endswith(("_s8", "_s8_f32")):
-            self.step_s8(index, op, kernel)
+            self.step_s8(index, op, kernel, call)
             return
         g = self.graph
         s = f"s_step{index}"
@@ -299,7 +309,72 @@ class _Emitter:
             raise UnsupportedError(f"op {op.name} ({op.type}): folded bias outside int32")
         return self.table(f"{s}_bias", "int32_t", folded, f"{s} bias + input offset x weights")
 
-    def step_s8(self, index: int, op: Op, kernel: Kernel) -> None:
+    def conv_s8(self, s: str, op: Op, chunk_rows: int, defs: list[str]) -> tuple[str, str]:
+        """Definitions of int8 Conv2D ``op`` under the prefix ``s``: dims ``{s}_in``,
+        ``{s}_filter``, ``{s}_out``, ``{s}_params``, ``{s}_quant``; returns the C names of the
+        filter and of the effective bias.
+
+        ``fast_requant`` is set when every channel's shift is <= -1 and the accumulator is
+        provably below 2^30 in magnitude: |bias + input_offset * sum w| + 128 * sum |w| (an int8
+        input, padding included, is at most 128 in magnitude)."""
+        g = self.graph
+        x, y, w = (g.tensors[n] for n in (op.inputs[0], op.outputs[0], op.inputs[1]))
+        if tuple(op.attrs.get("dilation", (1, 1))) != (1, 1):
+            raise UnsupportedError(f"op {op.name} ({op.type}): dilation "
+                                   f"{list(op.attrs['dilation'])} in the C engine (1 only)")
+        if len(x.shape) != 4:
+            raise ShapeError(f"op {op.name} ({op.type}): input must be NHWC, got "
+                             f"{list(x.shape)}")
+        inq, outq = self.per_tensor(op, op.inputs[0]), self.per_tensor(op, op.outputs[0])
+        wq = self.symmetric_weights(op)
+        in_off, out_off = -int(inq.zero_point[0]), int(outq.zero_point[0])
+        m, shifts = lp.conv_multipliers(inq, wq, outq, w.shape[0])
+        self.channel_quant(s, m, shifts, defs)
+        wdata = w.data.astype(np.int64).reshape(w.shape[0], -1)
+        bias = (g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) > 2
+                else np.zeros(w.shape[0], dtype=np.int64))
+        folded = bias + in_off * wdata.sum(axis=1)
+        if folded.min() < INT32_MIN or folded.max() > INT32_MAX:
+            raise UnsupportedError(f"op {op.name} ({op.type}): folded bias outside int32")
+        bound = np.abs(folded) + 128 * np.abs(wdata).sum(axis=1)
+        fast = int(bool(np.all(np.asarray(shifts) <= -1) and np.all(bound < (1 << 30))))
+        bias_ident = self.table(f"{s}_bias", "int32_t", folded,
+                                f"{s} bias + input offset x weights")
+        filt = self.constant(w, pad=3 if wdata.shape[1] % 4 else 0)
+        sh, sw = op.attrs["stride"]
+        pt, _, pl, _ = op.attrs["padding"]
+        defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
+        defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+        defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
+        defs.append(f"static const tp_conv_params_s8 {s}_params = "
+                    f"{{{{{sh}, {sw}}}, {{{pt}, {pl}}}, {in_off}, {out_off}, {self.act_s8(op)}, "
+                    f"{fast}, {chunk_rows}}};")
+        return filt, bias_ident
+
+    def step_fused(self, index: int, call: Call) -> None:
+        """A fused convolution call: tp_conv_chain_s8 over one or two layers."""
+        s = f"s_step{index}"
+        names = " + ".join(f"{op.name} ({op.type})" for op in call.ops)
+        defs = [f"/* step {index}: {_c_comment(names)} */"]
+        convs = call.convs
+        layers = []
+        for k, op in enumerate(convs):
+            ls = f"{s}_{'ab'[k]}"
+            filt, bias = self.conv_s8(ls, op, call.chunk_rows[k], defs)
+            pool = 2 if call.pool and k == len(convs) - 1 else 0
+            defs.append(f"static const tp_conv_layer_s8 {ls} = {{&{ls}_params, &{ls}_quant, "
+                        f"&{ls}_in, &{ls}_filter, {filt}, {bias}, &{ls}_out, {pool}}};")
+            layers.append(f"&{ls}")
+        if len(layers) == 1:
+            layers.append("NULL")
+        defs.append(f"static const tp_conv_chain_params_s8 {s}_chain = {{{{{', '.join(layers)}}}, "
+                    f"{len(convs)}, {call.ring_rows}, {int(call.align)}}};")
+        scratch = self.plan.scratch[call.name]
+        args = (f"&{s}_chain, {self.tensor(call.ops[0].inputs[0])}, "
+                f"{self.tensor(call.output)}, TP_ARENA_PTR({scratch[0]}u)")
+        self.finish_step(index, call.kernel, defs, args)
+
+    def step_s8(self, index: int, op: Op, kernel: Kernel, call: Call | None = None) -> None:
         g = self.graph
         s = f"s_step{index}"
         x = g.tensors[op.inputs[0]]
@@ -326,26 +401,32 @@ class _Emitter:
             w = g.tensors[op.inputs[1]]
             in_off, out_off = -int(inq.zero_point[0]), int(outq.zero_point[0])
         if op.type == "Conv2D":
-            m, sh_ = lp.conv_multipliers(inq, wq, outq, w.shape[0])
-            self.channel_quant(s, m, sh_, defs)
-            sums = w.data.astype(np.int64).reshape(w.shape[0], -1).sum(axis=1)
-            bias = self.effective_bias(op, s, in_off, sums)
-            defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
-            defs.append(f"static const tp_conv_params_s8 {s}_params = "
-                        f"{{{geometry}, {in_off}, {out_off}, {self.act_s8(op)}}};")
+            defs = defs[:1]
+            chunk = call.chunk_rows[0] if call is not None and call.chunk_rows else 0
+            filt, bias = self.conv_s8(s, op, chunk, defs)
             scratch = self.plan.scratch.get(op.name)
             buf = f"TP_ARENA_PTR({scratch[0]}u)" if scratch else "NULL"
             args = (f"&{s}_params, &{s}_quant, &{s}_in, {xin}, &{s}_filter, "
-                    f"{self.tensor(op.inputs[1])}, {bias}, &{s}_out, {out}, {buf}")
+                    f"{filt}, {bias}, &{s}_out, {out}, {buf}")
         elif op.type == "DepthwiseConv2D":
             m, sh_ = lp.conv_multipliers(inq, wq, outq, w.shape[3])
             self.channel_quant(s, m, sh_, defs)
             mult = int(op.attrs.get("depth_multiplier", 1))
+            # |acc| <= |bias| + 255 * sum |w| (an input plus its offset is at most 255).
+            wabs = np.abs(w.data.astype(np.int64)).reshape(-1, w.shape[3]).sum(axis=0)
+            bias = (np.abs(g.tensors[op.inputs[2]].data.astype(np.int64)) if len(op.inputs) > 2
+                    else np.zeros(w.shape[3], dtype=np.int64))
+            fast = int(bool(np.all(np.asarray(sh_) <= -1)
+                            and np.all(bias + 255 * wabs < (1 << 30))))
             defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
             defs.append(f"static const tp_dw_conv_params_s8 {s}_params = "
-                        f"{{{geometry}, {mult}, {in_off}, {out_off}, {self.act_s8(op)}}};")
+                        f"{{{geometry}, {mult}, {in_off}, {out_off}, {self.act_s8(op)}, "
+                        f"{fast}}};")
+            scratch = self.plan.scratch.get(op.name)
+            buf = f"TP_ARENA_PTR({scratch[0]}u)" if scratch else "NULL"
             args = (f"&{s}_params, &{s}_quant, &{s}_in, {xin}, &{s}_filter, "
-                    f"{self.tensor(op.inputs[1])}, {self.optional(op, 2)}, &{s}_out, {out}")
+                    f"{self.tensor(op.inputs[1])}, {self.optional(op, 2)}, &{s}_out, {out}, "
+                    f"{buf}")
         elif op.type == "Dense":
             units = w.shape[0]
             m, sh_ = lp.dense_multipliers(inq, wq, outq, units)
@@ -353,12 +434,28 @@ class _Emitter:
             if not per_channel:
                 m, sh_ = m[:1], sh_[:1]
             self.channel_quant(s, m, sh_, defs)
-            bias = self.effective_bias(op, s, in_off, w.data.astype(np.int64).sum(axis=1))
+            wdata = w.data.astype(np.int64)
+            bias = self.effective_bias(op, s, in_off, wdata.sum(axis=1))
+            folded = ((g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) > 2
+                       else 0) + in_off * wdata.sum(axis=1))
+            fast = int(bool(np.all(np.asarray(sh_) <= -1) and np.all(
+                np.abs(folded) + 128 * np.abs(wdata).sum(axis=1) < (1 << 30))))
+            n_out, n_in = w.shape
+            interleaved = int(n_out % 4 == 0 and n_in % 4 == 0)
+            if interleaved:
+                # Blocks of 4 outputs x 4 inputs (the order tp_s8_fc4 reads): same bytes.
+                order = w.data.reshape(n_out // 4, 4, n_in // 4, 4).transpose(0, 2, 1, 3)
+                weights = self.table(f"{s}_weights", "int8_t", order.ravel(),
+                                     f"{s} weights {list(w.shape)}, 4x4 interleaved",
+                                     aligned=True)
+            else:
+                weights = self.tensor(op.inputs[1])
             defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
             defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
             defs.append(f"static const tp_fc_params_s8 {s}_params = "
-                        f"{{{out_off}, {per_channel}, {self.act_s8(op)}}};")
-            args = (f"&{s}_params, &{s}_quant, &{s}_in, {xin}, {self.tensor(op.inputs[1])}, "
+                        f"{{{out_off}, {per_channel}, {self.act_s8(op)}, {fast}, "
+                        f"{interleaved}}};")
+            args = (f"&{s}_params, &{s}_quant, &{s}_in, {xin}, {weights}, "
                     f"{bias}, &{s}_out, {out}")
         elif op.type in ("MaxPool2D", "AvgPool2D"):
             kh, kw = op.attrs["kernel"]
@@ -436,20 +533,29 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX,
         raise UnsupportedError(f"symbol prefix {prefix!r}: use a C identifier of at most 31 "
                                "characters")
     _check_graph(graph)
-    plan = plan if plan is not None else plan_memory(graph)
+    if plan is None:
+        calls, plan = plan_lowered(graph)
+    else:
+        calls = lower(graph)
     em = _Emitter(graph, plan, prefix)
     steps: list[Step] = []
     sources: list[str] = []
     headers: list[str] = []
-    for op in graph.ops:
-        kernel = kernel_for(graph, op)
+    for call in calls:
+        kernel = call.kernel
         if kernel is None:
             continue
         index = len(steps)
-        em.step(index, op, kernel)
-        fused = [str(n) for n in op.attrs.get("fused", []) if n != op.name]
-        steps.append(Step(index, op.name, op.type, kernel.function, [op.name] + fused,
-                          graph.macs(op), op.outputs[0]))
+        if call.fused:
+            em.step_fused(index, call)
+        else:
+            em.step(index, call.ops[0], kernel, call)
+        layers: list[str] = []
+        for op in call.ops:
+            layers += [op.name] + [str(n) for n in op.attrs.get("fused", []) if n != op.name]
+        steps.append(Step(index, call.name, "+".join(op.type for op in call.ops),
+                          kernel.function, layers, sum(graph.macs(op) for op in call.ops),
+                          call.output))
         if kernel.source not in sources:
             sources.append(kernel.source)
         if "_s8" in kernel.function and not headers:
@@ -536,6 +642,12 @@ def _model_c(graph: Graph, em: _Emitter, prefix: str, steps: list[Step],
         "#define TP_STEP_DONE(i) TP_PROFILE_HOOK(i)",
         "#else",
         "#define TP_STEP_DONE(i) ((void)0)",
+        "#endif", "",
+        "/* Word-aligned constant tables (a kernel may read them with LDRD). */",
+        "#ifdef __GNUC__",
+        "#define TP_ALIGNED4 __attribute__((aligned(4)))",
+        "#else",
+        "#define TP_ALIGNED4",
         "#endif", "",
         "static uint8_t *s_arena;",
         "#define TP_ARENA_PTR(offset) ((void *)(s_arena + (offset)))",

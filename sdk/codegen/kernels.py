@@ -3,8 +3,9 @@
 This table is the single place where the code generator, the memory planner and the export
 learn about kernels: the C function, its source file, whether its output may share an input's
 buffer (in place), and the Python twin of its ``_get_buffer_size`` function when it needs
-scratch memory. Int8 kernels have their own table (``INT8_KERNELS``, chosen by the dtype of the op's first
-input); binary kernels will join the same way.
+scratch memory. Int8 kernels have their own table (``INT8_KERNELS``, chosen by the dtype of the
+op's first input); binary kernels will join the same way. Fused int8 convolutions (one kernel
+call for several ops) are formed by :mod:`sdk.codegen.lowering`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ class Kernel:
     overlapping_output: bool = False
     # Twin of the C ``<function>_get_buffer_size``: scratch bytes for this op (None: no scratch).
     scratch_bytes: Callable[[Graph, Op], int] | None = None
+    # Output pixels are written in tiles of this many consecutive pixels, each tile only after
+    # all of its input has been read (0: pixel by pixel, up to one pixel ahead); see
+    # memory_planner.overlap_limit.
+    write_tile: int = 0
+    # When set, in_place_inputs apply only to ops for which it returns True.
+    in_place_if: Callable[[Graph, Op], bool] | None = None
 
 
 FLOAT_KERNELS: dict[str, Kernel] = {
@@ -50,27 +57,74 @@ FLOAT_KERNELS: dict[str, Kernel] = {
 }
 
 
-# Register tile of the int8 convolution's DSP path (TP_CONV_S8_TILE in tp_convolve_s8.c).
-CONV_S8_TILE = 4
+# Output pixels per tile of the int8 convolution (TILE in tp_convolve_s8.c).
+CONV_S8_TILE = 8
 
 
-def conv_s8_buffer_bytes(kernel_h: int, kernel_w: int, in_channels: int) -> int:
-    """Twin of ``tp_convolve_s8_get_buffer_size``: TILE im2col columns of int16 pairs (two
-    words per group of four values, one word per trailing value) and one byte column."""
-    k = kernel_h * kernel_w * in_channels
-    return CONV_S8_TILE * ((k // 4) * 2 + k % 4) * 4 + ((k + 3) // 4) * 4
+def conv_s8_chunk_rows(kernel_h: int, kernel_w: int, in_channels: int, chunk_rows: int) -> int:
+    """Window rows per im2col chunk (``rows_per_chunk`` in tp_convolve_s8.c)."""
+    if chunk_rows <= 0 or chunk_rows >= kernel_h or (kernel_w * in_channels) % 4:
+        return kernel_h
+    return chunk_rows
+
+
+def conv_s8_buffer_bytes(kernel_h: int, kernel_w: int, in_channels: int, out_channels: int = 0,
+                         chunk_rows: int = 0) -> int:
+    """Twin of ``core_bytes`` in tp_convolve_s8.c (``tp_convolve_s8_get_buffer_size``): TILE
+    int16 columns of one window chunk (rounded up to a multiple of 4 values), one byte column,
+    and TILE int32 partial sums per output channel when the window is split into chunks."""
+    rows = conv_s8_chunk_rows(kernel_h, kernel_w, in_channels, chunk_rows)
+    kc = -(-rows * kernel_w * in_channels // 4) * 4
+    size = CONV_S8_TILE * kc * 2 + kc
+    if rows < kernel_h:
+        size += out_channels * CONV_S8_TILE * 4
+    return size
 
 
 def _conv_s8_scratch(graph: Graph, op: Op) -> int:
-    _, kh, kw, ci = graph.tensors[op.inputs[1]].shape
-    return conv_s8_buffer_bytes(kh, kw, ci)
+    co, kh, kw, ci = graph.tensors[op.inputs[1]].shape
+    return conv_s8_buffer_bytes(kh, kw, ci, co)
+
+
+# Channels per group of the int8 depthwise ring path (DW_GROUP in tp_depthwise_conv_s8.c).
+DW_S8_GROUP = 16
+
+
+def _dw_s8_ring(graph: Graph, op: Op) -> bool:
+    """True when tp_depthwise_conv_s8 takes its ring path (``uses_ring``)."""
+    kh = graph.tensors[op.inputs[1]].shape[1]
+    return (tuple(op.attrs["stride"]) == (1, 1) and int(op.attrs.get("depth_multiplier", 1)) == 1
+            and kh <= 16)
+
+
+def dw_s8_buffer_bytes(graph: Graph, op: Op) -> int:
+    """Twin of ``tp_depthwise_conv_s8_get_buffer_size``: a ring of kernel_h expanded rows of
+    min(DW_S8_GROUP, channels) channels (int16, output width + kernel width rounded up to even) and four
+    weight pairs per channel and window row, four requantization words per channel; nothing
+    outside the ring path. A row holds the output width + kernel width (rounded up to even),
+    and at least 6 per block of 3 output pairs + 2."""
+    if not _dw_s8_ring(graph, op):
+        return 0
+    _, kh, kw, _ = graph.tensors[op.inputs[1]].shape
+    _, _, ow, oc = graph.tensors[op.outputs[0]].shape
+    group = min(DW_S8_GROUP, oc)
+    length = max((ow + kw + 1) & ~1, 6 * ((ow + 5) // 6) + 2)
+    return kh * group * length * 2 + group * kh * 16 + group * 16
+
+
+def _dw_in_place(graph: Graph, op: Op) -> bool:
+    """Depthwise convolution runs in place when it takes the ring path and its output has the
+    input's shape: the ring holds every input row still needed when an output row is written."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    return _dw_s8_ring(graph, op) and x.shape == y.shape
 
 
 INT8_KERNELS: dict[str, Kernel] = {
     "Conv2D": Kernel("tp_convolve_s8", "tp_convolve_s8.c", overlapping_output=True,
-                     scratch_bytes=_conv_s8_scratch),
+                     scratch_bytes=_conv_s8_scratch, write_tile=CONV_S8_TILE),
     "DepthwiseConv2D": Kernel("tp_depthwise_conv_s8", "tp_depthwise_conv_s8.c",
-                              overlapping_output=True),
+                              in_place_inputs=(0,), in_place_if=_dw_in_place,
+                              scratch_bytes=dw_s8_buffer_bytes),
     "MaxPool2D": Kernel("tp_max_pool_s8", "tp_max_pool_s8.c", overlapping_output=True),
     "AvgPool2D": Kernel("tp_avg_pool_s8", "tp_avg_pool_s8.c", overlapping_output=True),
     "Dense": Kernel("tp_fully_connected_s8", "tp_fully_connected_s8.c"),
@@ -79,6 +133,10 @@ INT8_KERNELS: dict[str, Kernel] = {
     "Quantize": Kernel("tp_requantize_s8", "tp_requantize_s8.c", in_place_inputs=(0,)),
     "Dequantize": Kernel("tp_dequantize_s8_f32", "tp_dequantize_s8_f32.c"),
 }
+
+# Fused int8 convolutions (a conv + 2x2 max pool, or two convs streamed by rows, + pool): one
+# call per fused group, its scratch computed by sdk.codegen.lowering.
+CONV_CHAIN_S8_KERNEL = Kernel("tp_conv_chain_s8", "tp_convolve_s8.c")
 
 # Graph-boundary conversion from float32 (a Quantize op whose input is float32).
 QUANTIZE_F32_KERNEL = Kernel("tp_quantize_f32_s8", "tp_quantize_f32_s8.c")
