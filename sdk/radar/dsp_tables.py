@@ -34,7 +34,6 @@ Q15_ACC_BITS = Q15_RING_FRAC_BITS + Q15_FFT_COEF_BITS - Q15_FFT_SHIFT
 LOG2_TABLE_BITS = 5          # q15 log2: 32-segment table of the mantissa, linearly interpolated
 LOG2_POLY_DEGREE = 5         # float log2: polynomial of the mantissa in [1, 2)
 Q15_LOG_FRAC_BITS = 12       # log2 values carried in Q12
-Q15_GAIN_SHIFT = 16          # out = (d * GAIN) >> 16: the high word of a 16 x 16 product
 
 def _c_array(ctype: str, name: str, values, fmt: str = "{}") -> str:
     body = ", ".join(fmt.format(v) for v in values)
@@ -158,6 +157,8 @@ def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_
     corr = [-w_dft[k].real / n * (1 << (Q15_ACC_BITS - Q15_RING_FRAC_BITS)) for k in (0, 1)]
     if any(abs(c - round(c)) > 1e-9 for c in corr):
         raise UnsupportedError("q15 mean removal whose correction is not an integer multiple of the sum")
+    if round(corr[0]) != -2 * round(corr[1]):
+        raise UnsupportedError("q15 mean removal: bin 0's correction is not -2 times that of bins +-1")
     pfa = _pfa_constants(w, in_map)
     one = 1 << Q15_DFT_COEF_BITS
     m = np.arange(n)
@@ -183,10 +184,12 @@ def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_
     sum_db = 20.0 * math.log10(w.sum())
     log_one = 1 << Q15_LOG_FRAC_BITS
     c0 = round(log_one * (2 * Q15_ACC_BITS + (sum_db + config.floor_db) / db_per_log2))
-    d_max = math.ceil(log_one * range_db / db_per_log2)
-    gain = round((1 << 15) * db_per_log2 / range_db * (1 << (Q15_GAIN_SHIFT - Q15_LOG_FRAC_BITS)))
-    if gain >= 1 << 15 or ((d_max - 1) * gain) >> Q15_GAIN_SHIFT > 32767:
-        raise UnsupportedError(f"q15 log scaling over {range_db} dB")
+    # out = clip(floor(d * GAIN / 4096), 0, 32767) with d = log2|X|^2 in Q12 - OFFSET and GAIN the
+    # q15 steps per unit of log2 of the power; full scale from d >= D_FULL on.
+    gain = round(32768 * db_per_log2 / range_db)
+    if not 0 < gain < 4096:
+        raise UnsupportedError(f"q15 log scaling over {range_db} dB (at least 24 dB)")
+    d_full = -(-32767 * log_one // gain)
     table = [round(log_one * math.log2(1.0 + i / (1 << LOG2_TABLE_BITS)))
              for i in range((1 << LOG2_TABLE_BITS) + 1)]
     assert max(np.diff(table)) < 256  # step * frac (8 bits) is a 16-bit product in tp_dsp_q15.c
@@ -197,9 +200,16 @@ def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_
     bl_zero = max(bl for bl in range(16) if (33 + 2 * bl) * log_one <= c0) if 33 * log_one <= c0 else None
     if bl_zero is None:
         raise UnsupportedError(f"q15 log scaling with floor_db={config.floor_db} (too low)")
-    bl_full = min(bl for bl in range(1, 17) if (30 + 2 * bl) * log_one >= c0 + d_max)
+    bl_full = min(bl for bl in range(1, 17) if (30 + 2 * bl) * log_one >= c0 + d_full)
     hi_zero, hi_full = 1 << bl_zero, min(1 << (bl_full - 1), 1 << 15)
     norm = [0] + [1 << (15 - bl) for bl in range(1, 16)]
+    # In between: kk = e + 2 s - K0 (OFFSET = K0 * 4096 + R0) and u = kk * GAIN + floor(r * GAIN /
+    # 4096) with r = mant + 4096 - R0 < 8192, so that floor(d * GAIN / 4096) = u - GAIN; u must
+    # fit 16 bits (the product r * 16 GAIN's high word is floor(r * GAIN / 4096)).
+    k0, r0 = divmod(c0, log_one)
+    kk_max = 30 + 2 * bl_full - k0
+    if (kk_max + 2) * gain >= 1 << 16:
+        raise UnsupportedError(f"q15 log scaling over {range_db} dB (internal bound)")
     return "".join([
         f"#define TP_DSP_Q15_FRAC {Q15_RING_FRAC_BITS}\n{count_log2}",
         "/* 4 x 5 FFT: constants [n1][dc, p1, p2, q1, q2][n2] in Q14 (window folded in); five-point\n"
@@ -218,10 +228,11 @@ def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_
         _c_array("uint16_t", "tp_dsp_log2_q12", table),
         _c_array("uint8_t", "tp_dsp_bitlen8", [i.bit_length() for i in range(256)]),
         _c_array("uint16_t", "tp_dsp_norm_q", norm),
-        "/* d = log2(|X|^2) in Q12 - OFFSET; out = 0 if d <= 0, 32767 if d >= DMAX, else (d * GAIN) >> 16;\n"
-        " * high words of |re| | |im| below HI_ZERO give 0, from HI_FULL on 32767 */\n",
+        "/* d = log2(|X|^2) in Q12 - OFFSET (= K0 * 4096 + 4096 - R1); out = clip(floor(d * GAIN / 4096),\n"
+        " * 0, 32767); high words of |re| | |im| below HI_ZERO give 0, from HI_FULL on 32767 */\n",
         f"#define TP_DSP_LOG_FRAC {Q15_LOG_FRAC_BITS}\n#define TP_DSP_OFFSET_Q12 {c0}L\n"
-        f"#define TP_DSP_DMAX_Q12 {d_max}L\n#define TP_DSP_GAIN_Q16 {gain}u\n"
+        f"#define TP_DSP_LOG_K0 {k0}\n#define TP_DSP_LOG_R1 {log_one - r0}u\n"
+        f"#define TP_DSP_GAIN_LOG2 {gain}u\n"
         f"#define TP_DSP_LOG_HI_ZERO {hi_zero}u\n#define TP_DSP_LOG_HI_FULL {hi_full}u\n",
     ])
 
