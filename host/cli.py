@@ -210,8 +210,8 @@ def demo(
     out: str = typer.Option("build/demo", "--out", help="Folder for the data, models and firmware."),
     board: str = BOARD_OPT,
     seed: int = typer.Option(0, "--seed", help="Seed for data, weights and training."),
-    per_class: int = typer.Option(60, "--per-class", help="Simulated recordings per class."),
-    epochs: int = typer.Option(15, "--epochs", help="Most training epochs (early stopping)."),
+    per_class: int = typer.Option(200, "--per-class", help="Simulated recordings per class."),
+    epochs: int = typer.Option(20, "--epochs", help="Most training epochs (early stopping)."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Run the whole pipeline: simulate radar gestures, train the gesture CNN, quantize it to

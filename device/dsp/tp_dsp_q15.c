@@ -3,22 +3,23 @@
  * Arithmetic (every constant comes from sdk/radar/dsp_tables.py, which also proves that no sum
  * below can overflow int32 for any int16 ring content):
  *   - the ring holds depth means in raw units * 2^TP_DSP_Q15_FRAC, rounded half away from zero;
- *   - every product is int16 ring value x int16 constant -> int32, the window folded into the
- *     transform's constants (no rounded windowed copy), summed in int32: the 16 x 16 multiply
- *     and multiply-accumulate of the MSP430's hardware multiplier;
+ *   - every product is an int16 ring value times an int16 constant into int32, with the window
+ *     folded into the transform's constants (no rounded windowed copy), summed in int32: the
+ *     16 x 16 multiply-accumulate of the MSP430's hardware multiplier;
  *   - the mean over the window is removed after the transform, exactly (bins 0 and +-1);
  *   - log2 of the power from the int32 results: leading bits by a byte table, normalization by
- *     multiplying with a power of two, a 32-segment interpolated table, all 16 x 16 products.
+ *     a product with a power of two, a 32-segment interpolated table, all 16 x 16 products.
  * No division and no shift by a variable amount (the MSP430 shifts one bit per instruction and
  * divides in software).
  *
  * With TP_DSP_HWMULT_HEADER defined (boards/msp430fr6989/board.json names its board header)
  * the products go straight to the memory-mapped multiplier (TP_MPY, TP_MPYS, TP_MAC, TP_MACS,
- * TP_OP2, TP_RESLO, TP_RESHI); otherwise they are plain C. Both compute the same integers, so
- * the host build and the MSP430 build give identical frames. The multiplier is not saved: an
- * interrupt handler that multiplies while tp_dsp_q15_push runs must save and restore it (as
- * for the compiler's multiply helpers). Right shifts of negative values are arithmetic on every
- * compiler we support (gcc, clang).
+ * TP_OP2, TP_RESLO, TP_RESHI); otherwise they are plain C. On the MSP430 the 32-bit additions
+ * and shifts of the FFT are two-instruction assembly (add/addc; clang-14 does not use the
+ * carry). All variants compute the same integers, so the host build and the MSP430 build give
+ * identical frames. The multiplier is not saved: an interrupt handler that multiplies while
+ * tp_dsp_q15_push runs must save and restore it (as for the compiler's multiply helpers).
+ * Right shifts of negative values are arithmetic on every compiler we support (gcc, clang).
  */
 #define TP_DSP_TABLES_Q15
 #include "tp_dsp.h"
@@ -27,28 +28,78 @@
 #include TP_DSP_HWMULT_HEADER
 #endif
 
+#if defined(__GNUC__)
+#define TP_INLINE static inline __attribute__((always_inline))
+#else
+#define TP_INLINE static inline
+#endif
+
+/* ---- 32-bit additions -------------------------------------------------------------------- */
+
+#if defined(__MSP430__) && TP_DSP_Q15_SHIFT == 2
+#define W_LO(v) ((uint16_t)(uint32_t)(v))
+#define W_HI(v) ((uint16_t)((uint32_t)(v) >> 16))
+#define W_JOIN(hi, lo) ((int32_t)(((uint32_t)(hi) << 16) | (lo)))
+TP_INLINE int32_t add32(int32_t a, int32_t b)
+{
+    uint16_t lo = W_LO(a), hi = W_HI(a);
+    __asm__("add %2, %0\n\taddc %3, %1" : "+r"(lo), "+r"(hi) : "r"(W_LO(b)), "r"(W_HI(b)));
+    return W_JOIN(hi, lo);
+}
+TP_INLINE int32_t sub32(int32_t a, int32_t b)
+{
+    uint16_t lo = W_LO(a), hi = W_HI(a);
+    __asm__("sub %2, %0\n\tsubc %3, %1" : "+r"(lo), "+r"(hi) : "r"(W_LO(b)), "r"(W_HI(b)));
+    return W_JOIN(hi, lo);
+}
+#ifndef TP_DSP_DIRECT_DFT
+/* a >> TP_DSP_Q15_SHIFT (= 2), arithmetic */
+TP_INLINE int32_t shift_down(int32_t a)
+{
+    uint16_t lo = W_LO(a), hi = W_HI(a);
+    __asm__("rra %1\n\trrc %0\n\trra %1\n\trrc %0" : "+r"(lo), "+r"(hi));
+    return W_JOIN(hi, lo);
+}
+#endif
+#else
+TP_INLINE int32_t add32(int32_t a, int32_t b)
+{
+    return a + b;
+}
+TP_INLINE int32_t sub32(int32_t a, int32_t b)
+{
+    return a - b;
+}
+#ifndef TP_DSP_DIRECT_DFT
+TP_INLINE int32_t shift_down(int32_t a)
+{
+    return a >> TP_DSP_Q15_SHIFT;
+}
+#endif
+#endif
+
 /* ---- 16 x 16 products ---------------------------------------------------------------- */
 
 #ifdef TP_DSP_HWMULT_HEADER
-static uint32_t result32(void)
+TP_INLINE uint32_t result32(void)
 {
     const uint16_t lo = TP_RESLO;
     return ((uint32_t)TP_RESHI << 16) | lo;
 }
-static uint16_t umul_lo(uint16_t a, uint16_t b)
+TP_INLINE uint16_t umul_lo(uint16_t a, uint16_t b)
 {
     TP_MPY = a;
     TP_OP2 = b;
     return TP_RESLO;
 }
-static uint16_t umul_hi(uint16_t a, uint16_t b)
+TP_INLINE uint16_t umul_hi(uint16_t a, uint16_t b)
 {
     TP_MPY = a;
     TP_OP2 = b;
     return TP_RESHI;
 }
 /* a*a + b*b */
-static uint32_t usquares(uint16_t a, uint16_t b)
+TP_INLINE uint32_t usquares(uint16_t a, uint16_t b)
 {
     TP_MPY = a;
     TP_OP2 = a;
@@ -56,60 +107,80 @@ static uint32_t usquares(uint16_t a, uint16_t b)
     TP_OP2 = b;
     return result32();
 }
-/* sum of k[i] * x[2 i] for i < 5 (x: one part of interleaved complex values) */
-static int32_t dot5(const int16_t *k, const int16_t *x)
+/* m times the sum of n values x[0], x[stride], ... (n >= 1): operand 1 stays m, every write
+ * of operand 2 accumulates. */
+TP_INLINE int32_t sum_times(const int16_t *x, uint16_t n, uint16_t stride, int16_t m)
 {
-    TP_MPYS = (uint16_t)x[0];
-    TP_OP2 = (uint16_t)k[0];
-    TP_MACS = (uint16_t)x[2];
-    TP_OP2 = (uint16_t)k[1];
-    TP_MACS = (uint16_t)x[4];
-    TP_OP2 = (uint16_t)k[2];
-    TP_MACS = (uint16_t)x[6];
-    TP_OP2 = (uint16_t)k[3];
-    TP_MACS = (uint16_t)x[8];
-    TP_OP2 = (uint16_t)k[4];
+    TP_MPYS = (uint16_t)m;
+    TP_OP2 = (uint16_t)x[0];
+    TP_MACS = (uint16_t)m;
+    while (--n != 0u) {
+        x += stride;
+        TP_OP2 = (uint16_t)x[0];
+    }
     return (int32_t)result32();
 }
 #ifndef TP_DSP_DIRECT_DFT
-/* the same for i = 1..4 (k[0] is 0) */
-static int32_t dot4(const int16_t *k, const int16_t *x)
+/* m times the sum of rows[i][part] over the window (i < TP_DSP_N) */
+TP_INLINE int32_t window_sum_times(const int16_t *const *rows, uint16_t part, int16_t m)
 {
-    TP_MPYS = (uint16_t)x[2];
-    TP_OP2 = (uint16_t)k[1];
-    TP_MACS = (uint16_t)x[4];
-    TP_OP2 = (uint16_t)k[2];
-    TP_MACS = (uint16_t)x[6];
-    TP_OP2 = (uint16_t)k[3];
-    TP_MACS = (uint16_t)x[8];
-    TP_OP2 = (uint16_t)k[4];
+    TP_MPYS = (uint16_t)m;
+    TP_OP2 = (uint16_t)rows[0][part];
+    TP_MACS = (uint16_t)m;
+    for (uint16_t i = 1; i < TP_DSP_N; ++i) {
+        TP_OP2 = (uint16_t)rows[i][part];
+    }
     return (int32_t)result32();
 }
 #endif
+/* sum of k[i] * x[i][part] for i < 5 */
+#define DOT5(k, x, part)                                                                      \
+    (TP_MPYS = (uint16_t)(x)[0][part], TP_OP2 = (uint16_t)(k)[0],                             \
+     TP_MACS = (uint16_t)(x)[1][part], TP_OP2 = (uint16_t)(k)[1],                             \
+     TP_MACS = (uint16_t)(x)[2][part], TP_OP2 = (uint16_t)(k)[2],                             \
+     TP_MACS = (uint16_t)(x)[3][part], TP_OP2 = (uint16_t)(k)[3],                             \
+     TP_MACS = (uint16_t)(x)[4][part], TP_OP2 = (uint16_t)(k)[4], (int32_t)result32())
+/* the same for i = 1..4 (k[0] is 0) */
+#define DOT4(k, x, part)                                                                      \
+    (TP_MPYS = (uint16_t)(x)[1][part], TP_OP2 = (uint16_t)(k)[1],                             \
+     TP_MACS = (uint16_t)(x)[2][part], TP_OP2 = (uint16_t)(k)[2],                             \
+     TP_MACS = (uint16_t)(x)[3][part], TP_OP2 = (uint16_t)(k)[3],                             \
+     TP_MACS = (uint16_t)(x)[4][part], TP_OP2 = (uint16_t)(k)[4], (int32_t)result32())
 #else
-static uint16_t umul_lo(uint16_t a, uint16_t b)
+TP_INLINE uint16_t umul_lo(uint16_t a, uint16_t b)
 {
     return (uint16_t)((uint32_t)a * b);
 }
-static uint16_t umul_hi(uint16_t a, uint16_t b)
+TP_INLINE uint16_t umul_hi(uint16_t a, uint16_t b)
 {
     return (uint16_t)(((uint32_t)a * b) >> 16);
 }
-static uint32_t usquares(uint16_t a, uint16_t b)
+TP_INLINE uint32_t usquares(uint16_t a, uint16_t b)
 {
     return (uint32_t)a * a + (uint32_t)b * b;
 }
-static int32_t dot5(const int16_t *k, const int16_t *x)
+TP_INLINE int32_t sum_times(const int16_t *x, uint16_t n, uint16_t stride, int16_t m)
 {
-    return (int32_t)x[0] * k[0] + (int32_t)x[2] * k[1] + (int32_t)x[4] * k[2] + (int32_t)x[6] * k[3]
-           + (int32_t)x[8] * k[4];
+    int32_t s = 0;
+    for (; n != 0u; --n, x += stride) {
+        s += x[0];
+    }
+    return s * m;
 }
 #ifndef TP_DSP_DIRECT_DFT
-static int32_t dot4(const int16_t *k, const int16_t *x)
+TP_INLINE int32_t window_sum_times(const int16_t *const *rows, uint16_t part, int16_t m)
 {
-    return (int32_t)x[2] * k[1] + (int32_t)x[4] * k[2] + (int32_t)x[6] * k[3] + (int32_t)x[8] * k[4];
+    int32_t s = 0;
+    for (uint16_t i = 0; i < TP_DSP_N; ++i) {
+        s += rows[i][part];
+    }
+    return s * m;
 }
 #endif
+#define DOT4(k, x, part)                                                                      \
+    ((int32_t)(x)[1][part] * (k)[1] + (int32_t)(x)[2][part] * (k)[2]                          \
+     + (int32_t)(x)[3][part] * (k)[3] + (int32_t)(x)[4][part] * (k)[4])
+#define DOT5(k, x, part) ((int32_t)(x)[0][part] * (k)[0] + DOT4(k, x, part))
 #endif
 
 /* ---- depth means ----------------------------------------------------------------------- */
@@ -133,23 +204,23 @@ static int16_t saturate16(int32_t x)
 }
 #endif
 
-/* round(sum * 2^FRAC / count), halves away from zero, saturated to int16. The sum arrives as
- * `biased`, the sum of (sample + 32768) over count samples (no sign extension needed). */
-static int16_t depth_mean(uint32_t biased, uint16_t count)
+/* round(sum * 2^FRAC / count) of count >= 1 values x[0], x[2], ..., halves away from zero,
+ * saturated to int16. */
+static int16_t depth_mean(const int16_t *x, uint16_t count)
 {
-    const int32_t s = (int32_t)(biased - ((uint32_t)count << 15));
 #if defined(TP_DSP_COUNT_LOG2) && TP_DSP_COUNT_LOG2 <= TP_DSP_Q15_FRAC
-    (void)count; /* a power of two no larger than 2^FRAC: the mean is exact */
-    return saturate16(s * (1L << (TP_DSP_Q15_FRAC - TP_DSP_COUNT_LOG2)));
+    /* a power of two no larger than 2^FRAC: the mean is exact */
+    return saturate16(sum_times(x, count, 2, 1 << (TP_DSP_Q15_FRAC - TP_DSP_COUNT_LOG2)));
 #elif defined(TP_DSP_COUNT_LOG2)
-    (void)count;
+    const int32_t s = sum_times(x, count, 2, 1);
     const uint32_t a = s < 0 ? 0u - (uint32_t)s : (uint32_t)s;
     const uint32_t q = (a + (1uL << (TP_DSP_COUNT_LOG2 - TP_DSP_Q15_FRAC - 1))) >> (TP_DSP_COUNT_LOG2 - TP_DSP_Q15_FRAC);
     return saturate16(s < 0 ? -(int32_t)q : (int32_t)q);
 #else
     /* q = (|s| * 2^FRAC + count / 2) / count by 15 steps of restoring division: quotients of
      * 2^15 and more saturate anyway. */
-    uint32_t a = ((s < 0 ? 0u - (uint32_t)s : (uint32_t)s) << TP_DSP_Q15_FRAC) + (count >> 1);
+    const int32_t s = sum_times(x, count, 2, 1 << TP_DSP_Q15_FRAC);
+    uint32_t a = (s < 0 ? 0u - (uint32_t)s : (uint32_t)s) + (count >> 1);
     uint32_t d = (uint32_t)count << 15;
     uint16_t q = 0;
     if (a >= d) {
@@ -174,7 +245,8 @@ static int16_t scale(int32_t re, int32_t im)
 {
     const uint32_t ar = re < 0 ? 0u - (uint32_t)re : (uint32_t)re;
     const uint32_t ai = im < 0 ? 0u - (uint32_t)im : (uint32_t)im;
-    const uint16_t hi = (uint16_t)((ar | ai) >> 16);
+    const uint16_t rh = (uint16_t)(ar >> 16), ih = (uint16_t)(ai >> 16);
+    const uint16_t hi = rh | ih;
     if (hi < TP_DSP_LOG_HI_ZERO) {
         return 0;
     }
@@ -186,9 +258,9 @@ static int16_t scale(int32_t re, int32_t im)
     const uint16_t top = (uint16_t)(hi >> 8);
     const uint16_t bl = top != 0u ? (uint16_t)(8u + tp_dsp_bitlen8[top]) : tp_dsp_bitlen8[hi];
     const uint16_t q = tp_dsp_norm_q[bl];
-    const uint16_t xr = (uint16_t)(umul_lo((uint16_t)(ar >> 16), q) + umul_hi((uint16_t)ar, q));
-    const uint16_t xi = (uint16_t)(umul_lo((uint16_t)(ai >> 16), q) + umul_hi((uint16_t)ai, q));
-    /* power in [2^28, 2^31): its leading bit e, then the 13 bits below it (t in [2^13, 2^14)). */
+    const uint16_t xr = (uint16_t)(umul_lo(rh, q) + umul_hi((uint16_t)ar, q));
+    const uint16_t xi = (uint16_t)(umul_lo(ih, q) + umul_hi((uint16_t)ai, q));
+    /* The power in [2^28, 2^31): its leading bit e and the 13 bits below it (t). */
     const uint32_t power = usquares(xr, xi);
     const uint16_t ph = (uint16_t)(power >> 16);
     uint16_t t;
@@ -201,42 +273,77 @@ static int16_t scale(int32_t re, int32_t im)
         t = ph;
     } else {
         e = 28;
-        t = (uint16_t)((uint16_t)(ph << 1) | (uint16_t)((uint16_t)power >> 15));
+        t = (uint16_t)((uint16_t)(ph << 1) | ((uint16_t)power >= 0x8000u ? 1u : 0u));
     }
     const uint16_t index = (uint16_t)((t >> 8) - (1u << TP_DSP_LOG2_TABLE_BITS));
     const uint16_t base = tp_dsp_log2_q12[index];
     const uint16_t step = (uint16_t)(tp_dsp_log2_q12[index + 1u] - base);
     const uint16_t mant = (uint16_t)(base + (umul_lo(step, (uint16_t)(t & 0xFFu)) >> 8));
-    /* log2(|X|^2) in Q12 = (e + 2 s) * 4096 + mant */
-    const int32_t d = (int32_t)(((uint32_t)(e + 2u * bl + 2u) << TP_DSP_LOG_FRAC) + mant) - TP_DSP_OFFSET_Q12;
-    if (d <= 0) {
+    /* log2(|X|^2) in Q12 = (e + 2 s) * 4096 + mant, so d = (kk - 1) * 4096 + mant + R1 and
+     * floor(d * GAIN / 4096) = u - GAIN (see sdk/radar/dsp_tables.py). */
+    const int16_t kk = (int16_t)(e + 2u * bl + 2u) - TP_DSP_LOG_K0;
+    if (kk < 0) {
         return 0;
     }
-    if (d >= TP_DSP_DMAX_Q12) {
-        return 32767;
+    const uint16_t u = (uint16_t)(umul_lo((uint16_t)kk, TP_DSP_GAIN_LOG2)
+                                  + umul_hi((uint16_t)(mant + TP_DSP_LOG_R1), 16u * TP_DSP_GAIN_LOG2));
+    if (u <= TP_DSP_GAIN_LOG2) {
+        return 0;
     }
-    /* (d * GAIN) >> 16 with d < 2^17 */
-    return (int16_t)(((uint32_t)d >> 16 != 0u ? TP_DSP_GAIN_Q16 : 0u) + umul_hi((uint16_t)d, TP_DSP_GAIN_Q16));
+    return (int16_t)(u - TP_DSP_GAIN_LOG2 >= 32767u ? 32767u : u - TP_DSP_GAIN_LOG2);
 }
+
+/* ---- the transform --------------------------------------------------------------------- */
+
+#ifndef TP_DSP_DIRECT_DFT
+/* Five-point DFT (one of four) of the prime-factor 4 x 5 FFT: x are its inputs (ring values),
+ * k its constants (tp_dsp_pfa_q14: rows dc, p1, p2, q1, q2 of 5), y its five outputs >> SHIFT. */
+static void five_point(const int16_t *k, const int16_t *const *x, int32_t (*y)[2])
+{
+    y[0][0] = shift_down(DOT5(k, x, 0));
+    y[0][1] = shift_down(DOT5(k, x, 1));
+    for (int j = 1; j <= 2; ++j) { /* outputs j and 5 - j */
+        const int16_t *kp = k + 5 * j, *kq = k + 5 * (j + 2);
+        const int32_t pr = DOT5(kp, x, 0);
+        const int32_t qi = DOT4(kq, x, 1);
+        y[j][0] = shift_down(add32(pr, qi));
+        y[5 - j][0] = shift_down(sub32(pr, qi));
+        const int32_t pi = DOT5(kp, x, 1);
+        const int32_t qr = DOT4(kq, x, 0);
+        y[j][1] = shift_down(sub32(pi, qr));
+        y[5 - j][1] = shift_down(add32(pi, qr));
+    }
+}
+
+/* Four-point DFT (adds only) of u0..u3 = y[n1][k2] in place: output k1 at u_k1. */
+static void four_point(int32_t *u0, int32_t *u1, int32_t *u2, int32_t *u3)
+{
+    const int32_t s02r = add32(u0[0], u2[0]), d02r = sub32(u0[0], u2[0]);
+    const int32_t s13r = add32(u1[0], u3[0]), d13r = sub32(u1[0], u3[0]);
+    u0[0] = add32(s02r, s13r);
+    u2[0] = sub32(s02r, s13r);
+    const int32_t s02i = add32(u0[1], u2[1]), d02i = sub32(u0[1], u2[1]);
+    const int32_t s13i = add32(u1[1], u3[1]), d13i = sub32(u1[1], u3[1]);
+    u0[1] = add32(s02i, s13i);
+    u2[1] = sub32(s02i, s13i);
+    u1[0] = add32(d02r, d13i);
+    u3[0] = sub32(d02r, d13i);
+    u1[1] = sub32(d02i, d13r);
+    u3[1] = add32(d02i, d13r);
+}
+#endif
 
 /* ---- the push ------------------------------------------------------------------------- */
 
 int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP_DSP_BINS][TP_DSP_N])
 {
-    int16_t (*slot)[2] = state->ring[state->head];
-    for (int b = 0; b < TP_DSP_BINS; ++b) {
+    int16_t *slot = &state->ring[0][0][0] + (uint16_t)(state->head * (2u * TP_DSP_BINS));
+    for (uint16_t b = 0; b < TP_DSP_BINS; ++b) {
         const uint16_t first = tp_dsp_edges[b];
-        const uint16_t count = (uint16_t)(tp_dsp_edges[b + 1] - first);
-        const int16_t *in = &iq[2u * first];
-        uint32_t re = 0;
-        uint32_t im = 0;
-        for (uint16_t d = 0; d < count; ++d) {
-            re += (uint16_t)((uint16_t)in[0] ^ 0x8000u);
-            im += (uint16_t)((uint16_t)in[1] ^ 0x8000u);
-            in += 2;
-        }
-        slot[b][0] = depth_mean(re, count);
-        slot[b][1] = depth_mean(im, count);
+        const uint16_t count = (uint16_t)(tp_dsp_edges[b + 1u] - first);
+        slot[0] = depth_mean(&iq[2u * first], count);
+        slot[1] = depth_mean(&iq[2u * first + 1u], count);
+        slot += 2;
     }
     state->head = (uint16_t)(state->head + 1u == TP_DSP_N ? 0u : state->head + 1u);
     if (state->count < TP_DSP_N) {
@@ -246,7 +353,8 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
         return 0;
     }
 
-    /* The window's sweeps, oldest first (direct DFT) or in the FFT's input order. */
+    /* The window's sweeps (ring rows), oldest first (direct DFT) or in the FFT's input order;
+     * advanced by one depth bin per bin below. */
     const int16_t *rows[TP_DSP_N];
     for (uint16_t i = 0; i < TP_DSP_N; ++i) {
 #ifdef TP_DSP_DIRECT_DFT
@@ -256,95 +364,61 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
 #endif
         rows[i] = &state->ring[m >= TP_DSP_N ? m - TP_DSP_N : m][0][0];
     }
-    /* Static scratch (80 + 160 B): on the stack the push would need most of the MSP430FR6989
-     * board's 512 B stack reserve. So the q15 push is not reentrant: one preprocessing instance
-     * runs at a time, as on the device. */
-    static int16_t u[TP_DSP_N][2];
+#ifndef TP_DSP_DIRECT_DFT
+    /* Static scratch (160 B): on the stack the push would need most of the MSP430FR6989
+     * board's 512 B stack reserve. So the q15 push is not reentrant: one preprocessing
+     * instance runs at a time, as on the device. */
     static int32_t x[TP_DSP_N][2];
-    for (int b = 0; b < TP_DSP_BINS; ++b) {
+#endif
+    int16_t *out = &frame[0][0];
+    for (uint16_t b = 0; b < TP_DSP_BINS; ++b) {
 #ifdef TP_DSP_DIRECT_DFT
+        int16_t v[TP_DSP_N][2];
         for (uint16_t i = 0; i < TP_DSP_N; ++i) {
-            const int16_t *y = rows[i] + 2 * b;
-            u[i][0] = y[0];
-            u[i][1] = y[1];
+            v[i][0] = rows[i][0];
+            v[i][1] = rows[i][1];
+            rows[i] += 2;
         }
-        /* x[f] = sum_m (C + i S)[f][m]... as generated: re = C y_re + S y_im, im = C y_im - S y_re;
-         * the mean removal is folded into C. */
-        for (int f = 0; f < TP_DSP_N; ++f) {
+        /* re = sum C y_re + S y_im, im = sum C y_im - S y_re (window and mean removal folded
+         * into C), in chunks of five sweeps. */
+        for (uint16_t f = 0; f < TP_DSP_N; ++f) {
             const int16_t *c = &tp_dsp_dft_cos_q12[f * TP_DSP_N];
             const int16_t *s = &tp_dsp_dft_sin_q12[f * TP_DSP_N];
             int32_t re = 0;
             int32_t im = 0;
-            for (int m = 0; m < TP_DSP_N; m += 5) {
-                re += dot5(&c[m], &u[m][0]) + dot5(&s[m], &u[m][1]);
-                im += dot5(&c[m], &u[m][1]) - dot5(&s[m], &u[m][0]);
+            for (uint16_t m = 0; m < TP_DSP_N; m += 5) {
+                re = add32(re, add32(DOT5(&c[m], &v[m], 0), DOT5(&s[m], &v[m], 1)));
+                im = add32(im, sub32(DOT5(&c[m], &v[m], 1), DOT5(&s[m], &v[m], 0)));
             }
-            x[f][0] = re;
-            x[f][1] = im;
-        }
-        for (int f = 0; f < TP_DSP_N; ++f) {
-            frame[b][tp_dsp_shift_col[f]] = scale(x[f][0], x[f][1]);
+            out[tp_dsp_shift_col[f]] = scale(re, im);
         }
 #else
-        uint32_t sum_re = 0; /* sums of (value + 32768), for the mean */
-        uint32_t sum_im = 0;
-        for (uint16_t i = 0; i < TP_DSP_N; ++i) {
-            const int16_t *y = rows[i] + 2 * b;
-            u[i][0] = y[0];
-            u[i][1] = y[1];
-            sum_re += (uint16_t)((uint16_t)y[0] ^ 0x8000u);
-            sum_im += (uint16_t)((uint16_t)y[1] ^ 0x8000u);
+        /* Prime-factor 20 = 4 x 5 FFT: four five-point DFTs, then five four-point DFTs. */
+        for (uint16_t n1 = 0; n1 < 4u; ++n1) {
+            five_point(&tp_dsp_pfa_q14[25u * n1], &rows[5u * n1], x + 5u * n1);
         }
-        const int32_t s_re = (int32_t)(sum_re - ((uint32_t)TP_DSP_N << 15));
-        const int32_t s_im = (int32_t)(sum_im - ((uint32_t)TP_DSP_N << 15));
-        /* Prime-factor 20 = 4 x 5 FFT: four five-point DFTs of Q14 products, >> SHIFT ... */
-        for (int n1 = 0; n1 < 4; ++n1) {
-            const int16_t *k = &tp_dsp_pfa_q14[25 * n1];
-            const int16_t *v = &u[5 * n1][0];
-            int32_t(*y)[2] = &x[5 * n1];
-            y[0][0] = dot5(&k[0], &v[0]) >> TP_DSP_Q15_SHIFT;
-            y[0][1] = dot5(&k[0], &v[1]) >> TP_DSP_Q15_SHIFT;
-            const int32_t p1r = dot5(&k[5], &v[0]), p1i = dot5(&k[5], &v[1]);
-            const int32_t q1r = dot4(&k[15], &v[0]), q1i = dot4(&k[15], &v[1]);
-            y[1][0] = (p1r + q1i) >> TP_DSP_Q15_SHIFT;
-            y[1][1] = (p1i - q1r) >> TP_DSP_Q15_SHIFT;
-            y[4][0] = (p1r - q1i) >> TP_DSP_Q15_SHIFT;
-            y[4][1] = (p1i + q1r) >> TP_DSP_Q15_SHIFT;
-            const int32_t p2r = dot5(&k[10], &v[0]), p2i = dot5(&k[10], &v[1]);
-            const int32_t q2r = dot4(&k[20], &v[0]), q2i = dot4(&k[20], &v[1]);
-            y[2][0] = (p2r + q2i) >> TP_DSP_Q15_SHIFT;
-            y[2][1] = (p2i - q2r) >> TP_DSP_Q15_SHIFT;
-            y[3][0] = (p2r - q2i) >> TP_DSP_Q15_SHIFT;
-            y[3][1] = (p2i + q2r) >> TP_DSP_Q15_SHIFT;
-        }
-        /* ... then five four-point DFTs (adds only), in place: output (k1, k2) at 5 k1 + k2. */
-        for (int k2 = 0; k2 < 5; ++k2) {
-            int32_t *u0 = x[k2], *u1 = x[5 + k2], *u2 = x[10 + k2], *u3 = x[15 + k2];
-            const int32_t s02r = u0[0] + u2[0], s02i = u0[1] + u2[1], d02r = u0[0] - u2[0], d02i = u0[1] - u2[1];
-            const int32_t s13r = u1[0] + u3[0], s13i = u1[1] + u3[1], d13r = u1[0] - u3[0], d13i = u1[1] - u3[1];
-            u0[0] = s02r + s13r;
-            u0[1] = s02i + s13i;
-            u1[0] = d02r + d13i;
-            u1[1] = d02i - d13r;
-            u2[0] = s02r - s13r;
-            u2[1] = s02i - s13i;
-            u3[0] = d02r - d13i;
-            u3[1] = d02i + d13r;
+        for (uint16_t k2 = 0; k2 < 5u; ++k2) {
+            four_point(x[k2], x[5u + k2], x[10u + k2], x[15u + k2]);
         }
         /* Mean removal after the transform, exactly: subtracting the mean before windowing
          * changes only the bins where the periodic Hann's own DFT is non-zero (0 and +-1), by
-         * sum * W[k] / N, an integer multiple of the sum here. Rounding the mean before the
-         * transform instead would leak its rounding error into those bins. */
-        x[0][0] += s_re * TP_DSP_MEAN_CORR0;
-        x[0][1] += s_im * TP_DSP_MEAN_CORR0;
-        x[TP_DSP_PFA_POS1][0] += s_re * TP_DSP_MEAN_CORR1;
-        x[TP_DSP_PFA_POS1][1] += s_im * TP_DSP_MEAN_CORR1;
-        x[TP_DSP_PFA_POSM1][0] += s_re * TP_DSP_MEAN_CORR1;
-        x[TP_DSP_PFA_POSM1][1] += s_im * TP_DSP_MEAN_CORR1;
-        for (int i = 0; i < TP_DSP_N; ++i) {
-            frame[b][tp_dsp_pfa_col[i]] = scale(x[i][0], x[i][1]);
+         * sum * W[k] / N, an integer multiple of the sum here (MEAN_CORR0 = -2 MEAN_CORR1).
+         * Rounding the mean before the transform instead would leak its rounding error into
+         * those bins. */
+        for (uint16_t part = 0; part < 2u; ++part) {
+            const int32_t c1 = window_sum_times(rows, part, TP_DSP_MEAN_CORR1);
+            x[0][part] = sub32(sub32(x[0][part], c1), c1);
+            x[TP_DSP_PFA_POS1][part] = add32(x[TP_DSP_PFA_POS1][part], c1);
+            x[TP_DSP_PFA_POSM1][part] = add32(x[TP_DSP_PFA_POSM1][part], c1);
+        }
+        for (uint16_t i = 0; i < TP_DSP_N; ++i) {
+            rows[i] += 2;
+        }
+        for (uint16_t i = 0; i < TP_DSP_N; ++i) {
+            out[tp_dsp_pfa_col[i]] = scale(x[i][0], x[i][1]);
         }
 #endif
+        out += TP_DSP_N;
     }
     return 1;
 }
