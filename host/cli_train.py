@@ -40,6 +40,9 @@ def train(
         False, "--c-preprocess", help="Also preprocess the test recordings with the C "
         "implementation (device/dsp float, built with the host's gcc) and compare the predicted "
         "class frame for frame."),
+    int8: bool = typer.Option(
+        False, "--int8", help="Also quantize the trained model to int8 (256 training frames "
+        "for calibration), write it beside OUT as *_int8.tpm and report its test accuracy."),
 ) -> None:
     """Train MODEL on the train split of DATA (sessions never shared between splits), keep
     the epoch with the best validation accuracy, and report test accuracy and the confusion
@@ -64,6 +67,7 @@ def train(
                                    out.with_suffix(".confusion.png"),
                                    f"{model}: test frames")
     curve_png = plot_training(report.result.history, out.with_suffix(".training.png"), model)
+    int8_report = _int8(report.graph, splits, out, seed) if int8 else None
     c_check = None
     if c_preprocess:
         from sdk.radar.c_preprocess import compare_split
@@ -74,15 +78,36 @@ def train(
                    "test_accuracy": report.test_accuracy, "confusion": report.confusion,
                    "classes": report.classes, "epochs_run": len(report.result.history),
                    "frames": report.graph.metadata["training"]["frames"],
-                   **({"c_preprocess": c_check.to_dict()} if c_check is not None else {})})
+                   **({"c_preprocess": c_check.to_dict()} if c_check is not None else {}),
+                   **(int8_report or {})})
         return
     con.print(confusion_table(report.confusion, report.classes, "test frames"))
     con.print(f"validation accuracy {report.val_accuracy:.4f}, test accuracy "
               f"{report.test_accuracy:.4f} ({len(splits.test.y)} test frames from sessions "
               f"never seen in training)")
+    if int8_report is not None:
+        con.print(f"int8 ({int8_report['int8_model']}): test accuracy "
+                  f"{int8_report['int8_test_accuracy']:.4f}, float "
+                  f"{report.test_accuracy:.4f}")
     if c_check is not None:
         con.print(f"C preprocessing ({c_check.path}): test accuracy {c_check.accuracy_c:.4f} "
                   f"(numpy {c_check.accuracy_numpy:.4f}); {c_check.differing} of "
                   f"{c_check.frames} test frames predicted differently; largest input "
                   f"difference {c_check.max_abs_diff:.2e}")
     con.print(f"wrote {out}, {confusion_png}, {curve_png}")
+
+
+def _int8(graph, splits, out: Path, seed: int) -> dict:
+    """Quantize ``graph`` with training frames, save it beside ``out``, and score it on test."""
+    import numpy as np
+
+    from sdk.compress.quantize import calibration_frames, quantize_graph
+    from sdk.compress.report import predict_int8
+    from sdk.ir import save_model
+
+    qgraph = quantize_graph(graph, calibration_frames(splits.train.x, 256, seed), progress=False)
+    qgraph.metadata.update(graph.metadata)
+    path = save_model(qgraph, out.with_name(out.stem + "_int8.tpm"))
+    scores = predict_int8(qgraph, splits.test.x[..., None].astype(np.float32), progress=False)
+    return {"int8_model": str(path),
+            "int8_test_accuracy": float(np.mean(scores.argmax(axis=1) == splits.test.y))}

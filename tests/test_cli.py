@@ -104,3 +104,18 @@ def test_demo_json_small(tmp_path):
     stream = doc["stream"]
     assert stream["classes_equal"] and stream["events_equal"]
     assert stream["crc_errors"] == 0 and stream["sequence_gaps"] == 0
+
+
+@pytest.mark.slow
+def test_train_int8_reports_both_accuracies(tmp_path):
+    pytest.importorskip("torch")
+    assert cli("data", "synth", "--per-class", "12", "--out", "g.h5", cwd=tmp_path).returncode == 0
+    proc = cli("train", "--data", "g.h5", "--out", "m.tpm", "--epochs", "1", "--int8", "--json",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    assert 0.0 <= doc["int8_test_accuracy"] <= 1.0
+    assert (tmp_path / "m_int8.tpm").is_file() and (tmp_path / "m.confusion.png").is_file()
+    # a second run must not overwrite the user's model without --force
+    again = cli("train", "--data", "g.h5", "--out", "m.tpm", "--epochs", "1", cwd=tmp_path)
+    assert_one_line_error(again, "m.tpm", "--force")

@@ -122,6 +122,16 @@ def calibrate(graph: Graph, calibration: np.ndarray, percentile: float | None = 
     return {name: (lows[name], highs[name]) for name in lows}
 
 
+def calibration_frames(x: np.ndarray, n: int = 256, seed: int = 0) -> np.ndarray:
+    """A seeded random sample of ``n`` training samples as float32 calibration data.
+
+    Samples ``[N, H, W]`` (one channel) get their channel axis, so the result is NHWC.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    pick = np.random.default_rng(seed).permutation(len(x))[:n]
+    return x[pick][..., None] if x.ndim == 3 else x[pick]
+
+
 def quantize_graph(graph: Graph, calibration: np.ndarray, percentile: float | None = None,
                    progress: bool = True) -> Graph:
     """Quantize the float ``graph`` to int8 using ``calibration`` samples ``[N, *input[1:]]``.
