@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from sdk.ir import Graph, Op, Tensor, same_padding
@@ -139,14 +141,23 @@ def gesture_graph(seed: int = 0) -> Graph:
     return b.finish(b.softmax(x))
 
 
-def float_op_case(name: str, seed: int) -> Graph:
+def float_op_case(name: str, seed: int, *, dense_batch: tuple[int, int] | None = None,
+                  dense_units: tuple[int, int] = (1, 13),
+                  extra: Callable[..., tuple[GraphBuilder, str] | None] | None = None) -> Graph:
     """One small float graph per op pattern in FLOAT_OP_CASES (stride 2, asymmetric padding,
-    depth multipliers, 1x1, relu6 ...); shapes are drawn from the case's seeded generator."""
+    depth multipliers, 1x1, relu6 ...); shapes are drawn from the case's seeded generator.
+
+    The int8 suite (tests/test_kernels_s8_host.py) builds its cases here too, before quantizing
+    them: ``dense_batch`` draws the dense input's batch from that range (None: batch 2, no
+    draw, so the float cases' draws stay as they were), ``dense_units`` is dense_relu's range of
+    units, and ``extra(name, seed, rng, builder, h, w)`` returns (builder, output) for the names
+    this table does not know (None: unknown)."""
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(5, 11)), int(rng.integers(5, 11))
     c = int(rng.integers(1, 7))
     if name.startswith("dense"):
-        b = GraphBuilder(name, (2, int(rng.integers(3, 40))), seed)
+        batch = 2 if dense_batch is None else int(rng.integers(*dense_batch))
+        b = GraphBuilder(name, (batch, int(rng.integers(3, 40))), seed)
     else:
         b = GraphBuilder(name, (1, h, w, c), seed)
     x = "input"
@@ -178,7 +189,7 @@ def float_op_case(name: str, seed: int) -> Graph:
         y = b.pool(x, "AvgPool2D", kernel=(2, 3), stride=(2, 2), padding=[0, 1, 0, 1],
                    activation="relu")
     elif name == "dense_relu":
-        y = b.dense(x, int(rng.integers(1, 13)), activation="relu")
+        y = b.dense(x, int(rng.integers(*dense_units)), activation="relu")
     elif name == "dense_no_bias_relu6":
         y = b.dense(x, 6, activation="relu6", bias=False)
     elif name == "add_relu":
@@ -186,7 +197,10 @@ def float_op_case(name: str, seed: int) -> Graph:
     elif name == "softmax_beta":
         y = b.softmax(b.conv(x, 5), beta=0.7)
     else:
-        raise AssertionError(name)
+        found = extra(name, seed, rng, b, h, w) if extra is not None else None
+        if found is None:
+            raise AssertionError(name)
+        b, y = found
     return b.finish(y)
 
 

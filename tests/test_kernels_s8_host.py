@@ -13,7 +13,7 @@ import shutil
 import numpy as np
 import pytest
 
-from graphs import GraphBuilder
+from graphs import FLOAT_OP_CASES, GraphBuilder, float_op_case
 from host.build import build_firmware
 from host.run_files import run_native
 from int8_graphs import boundary_graph, int8_residual_net, quantize_randomly
@@ -23,59 +23,20 @@ from sdk.reference.int8_executor import run_int8
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
 
 
-def _case(name: str, seed: int):
-    rng = np.random.default_rng(seed)
-    h, w = int(rng.integers(5, 11)), int(rng.integers(5, 11))
-    c = int(rng.integers(1, 7))
-    if name.startswith("dense"):
-        b = GraphBuilder(name, (int(rng.integers(1, 3)), int(rng.integers(3, 40))), seed)
-    else:
-        b = GraphBuilder(name, (1, h, w, c), seed)
+def _int8_only(name: str, seed: int, rng: np.random.Generator, b: GraphBuilder, h: int,
+               w: int) -> tuple[GraphBuilder, str] | None:
+    """The int8 cases beyond graphs.float_op_case's table (INT8_ONLY_CASES): the channel counts
+    of the DSP paths, fused and row-streamed convolutions, the depthwise ring path."""
     x = "input"
-    if name == "conv_same_relu":
-        y = b.conv(x, int(rng.integers(1, 11)), activation="relu")
-    elif name == "conv_stride2_same_relu6":
-        y = b.conv(x, 9, stride=(2, 2), activation="relu6")
-    elif name == "conv_pad_0101":
-        y = b.conv(x, 6, stride=(2, 2), padding=[0, 1, 0, 1])
-    elif name == "conv_pad_1201_5x3":
-        y = b.conv(x, 7, kernel=(5, 3), padding=[1, 2, 0, 1], activation="relu")
-    elif name == "conv_1x1_no_bias":
-        y = b.conv(x, 5, kernel=(1, 1), padding="valid", bias=False)
-    elif name == "conv_1x1_c8":
+    if name == "conv_1x1_c8":
         b = GraphBuilder(name, (1, h, w, 8), seed)
         y = b.conv(x, 6, kernel=(1, 1), padding="valid", activation="relu")
-    elif name == "conv_valid_stride_2x1":
-        y = b.conv(x, 4, kernel=(2, 3), stride=(2, 1), padding="valid", activation="relu6")
-    elif name == "depthwise_same":
-        y = b.depthwise(x, activation="relu")
     elif name == "depthwise_c8_same":
         b = GraphBuilder(name, (1, h, w, 8), seed)
         y = b.depthwise(x, activation="relu")
-    elif name == "depthwise_mult2_stride2":
-        y = b.depthwise(x, multiplier=2, stride=(2, 2), padding=[0, 1, 0, 1])
-    elif name == "depthwise_mult3_pad_1201":
-        y = b.depthwise(x, multiplier=3, padding=[1, 2, 0, 1], activation="relu6")
-    elif name == "maxpool_2x2":
-        y = b.pool(x, "MaxPool2D")
-    elif name == "maxpool_3x3_s2_same":
-        y = b.pool(x, "MaxPool2D", kernel=(3, 3), stride=(2, 2), padding="same")
-    elif name == "avgpool_3x3_s1_same":
-        y = b.pool(x, "AvgPool2D", kernel=(3, 3), stride=(1, 1), padding="same")
-    elif name == "avgpool_2x3_pad_0101_relu":
-        y = b.pool(x, "AvgPool2D", kernel=(2, 3), stride=(2, 2), padding=[0, 1, 0, 1],
-                   activation="relu")
     elif name == "avgpool_c8_global":
         b = GraphBuilder(name, (1, h, w, 8), seed)
         y = b.pool(x, "AvgPool2D", kernel=(h, w), stride=(1, 1), padding="valid")
-    elif name == "dense_relu":
-        y = b.dense(x, int(rng.integers(4, 13)), activation="relu")
-    elif name == "dense_no_bias_relu6":
-        y = b.dense(x, 6, activation="relu6", bias=False)
-    elif name == "add_relu":
-        y = b.add(b.conv(x, 4), b.conv(x, 4), activation="relu")
-    elif name == "softmax_beta":
-        y = b.softmax(b.conv(x, 5), beta=0.7)
     elif name == "conv_conv_pool":
         # Fused and row-streamed: conv -> conv -> 2x2 max pool (odd sizes floor).
         y = b.pool(b.conv(b.conv(x, 8, activation="relu"), 8, activation="relu"), "MaxPool2D")
@@ -106,8 +67,15 @@ def _case(name: str, seed: int):
     elif name == "conv_shifts_mixed":
         y = b.conv(x, 6, kernel=(1, 1), padding="valid", activation="relu")
     else:
-        raise AssertionError(name)
-    graph = quantize_randomly(b.finish(y), seed)
+        return None
+    return b, y
+
+
+def _case(name: str, seed: int):
+    """graphs.float_op_case's graph (the int8 variant: dense batch 1 or 2, dense_relu with at
+    least 4 units) or an INT8_ONLY_CASES graph, with random TFLite-style quantization."""
+    graph = quantize_randomly(float_op_case(name, seed, dense_batch=(1, 3), dense_units=(4, 13),
+                                            extra=_int8_only), seed)
     if name == "conv_shifts_mixed":
         _spread_multipliers(graph, seed)
     return graph
@@ -125,14 +93,11 @@ def _spread_multipliers(graph, seed: int) -> None:
     graph.tensors[op.outputs[0]].quant.scale[:] = scale
 
 
-CASES = ["conv_same_relu", "conv_stride2_same_relu6", "conv_pad_0101", "conv_pad_1201_5x3",
-         "conv_1x1_no_bias", "conv_1x1_c8", "conv_valid_stride_2x1", "depthwise_same",
-         "depthwise_c8_same", "depthwise_mult2_stride2", "depthwise_mult3_pad_1201",
-         "maxpool_2x2", "maxpool_3x3_s2_same", "avgpool_3x3_s1_same",
-         "avgpool_2x3_pad_0101_relu", "avgpool_c8_global", "dense_relu", "dense_no_bias_relu6",
-         "add_relu", "softmax_beta", "conv_conv_pool", "conv_pool_relu6", "conv_conv_stride2",
-         "conv_c32_chunked", "depthwise_in_place", "depthwise_relu6_in_place",
-         "depthwise_5x3_in_place", "depthwise_3x5_valid", "conv_shifts_mixed"]
+INT8_ONLY_CASES = ["conv_1x1_c8", "depthwise_c8_same", "avgpool_c8_global", "conv_conv_pool",
+                   "conv_pool_relu6", "conv_conv_stride2", "conv_c32_chunked",
+                   "depthwise_in_place", "depthwise_relu6_in_place", "depthwise_5x3_in_place",
+                   "depthwise_3x5_valid", "conv_shifts_mixed"]
+CASES = FLOAT_OP_CASES + INT8_ONLY_CASES
 
 
 def _random_input(graph, seed: int) -> np.ndarray:

@@ -26,20 +26,20 @@ tp_status tp_avg_pool_f32(const tp_pool_params_f32 *params, const tp_dims *input
         const float *in_image = input + b * in_h * in_w * c;
         int32_t oy;
         for (oy = 0; oy < out_h; oy++) {
-            const int32_t iy = oy * params->stride.h - params->padding.top;
             int32_t ky_lo;
             int32_t ky_hi;
+            const int32_t iy = tp_window_start(oy, params->stride.h, params->padding.top, kernel->h,
+                                               in_h, &ky_lo, &ky_hi);
             int32_t ox;
-            tp_clip_window(iy, kernel->h, in_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < out_w; ox++) {
-                const int32_t ix = ox * params->stride.w - params->padding.left;
-                float *out = output + ((b * out_h + oy) * out_w + ox) * c;
                 int32_t kx_lo;
                 int32_t kx_hi;
+                const int32_t ix = tp_window_start(ox, params->stride.w, params->padding.left,
+                                                   kernel->w, in_w, &kx_lo, &kx_hi);
+                float *out = output + ((b * out_h + oy) * out_w + ox) * c;
                 int32_t ky;
                 int32_t ch;
                 float count;
-                tp_clip_window(ix, kernel->w, in_w, &kx_lo, &kx_hi);
                 count = (float)((ky_hi - ky_lo) * (kx_hi - kx_lo));
                 for (ch = 0; ch < c; ch++) {
                     out[ch] = 0.0f;

@@ -58,19 +58,19 @@ tp_status tp_avg_pool_s8(const tp_pool_params_s8 *params, const tp_dims *input_d
         const int8_t *image = input + b * in_h * in_w * c;
         int32_t oy;
         for (oy = 0; oy < out_h; oy++) {
-            const int32_t iy = oy * params->stride.h - params->padding.top;
             int32_t ky_lo;
             int32_t ky_hi;
+            const int32_t iy = tp_window_start(oy, params->stride.h, params->padding.top, kernel->h,
+                                               in_h, &ky_lo, &ky_hi);
             int32_t ox;
-            tp_clip_window(iy, kernel->h, in_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < out_w; ox++) {
-                const int32_t ix = ox * params->stride.w - params->padding.left;
-                int8_t *out = output + ((b * out_h + oy) * out_w + ox) * c;
                 int32_t kx_lo;
                 int32_t kx_hi;
+                const int32_t ix = tp_window_start(ox, params->stride.w, params->padding.left,
+                                                   kernel->w, in_w, &kx_lo, &kx_hi);
+                int8_t *out = output + ((b * out_h + oy) * out_w + ox) * c;
                 int32_t count;
                 int32_t ch;
-                tp_clip_window(ix, kernel->w, in_w, &kx_lo, &kx_hi);
                 count = (ky_hi - ky_lo) * (kx_hi - kx_lo);
                 ch = 0;
 #if defined(__ARM_FEATURE_DSP)
@@ -103,9 +103,7 @@ tp_status tp_avg_pool_s8(const tp_pool_params_s8 *params, const tp_dims *input_d
                         }
                     }
                     avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-                    avg = avg < params->activation.min ? params->activation.min : avg;
-                    avg = avg > params->activation.max ? params->activation.max : avg;
-                    out[ch] = (int8_t)avg;
+                    out[ch] = tp_clamp_s8(avg, 0, params->activation.min, params->activation.max);
                 }
             }
         }

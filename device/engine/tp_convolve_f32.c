@@ -174,20 +174,20 @@ tp_status tp_convolve_f32(const tp_conv_params_f32 *params, const tp_dims *input
         float *out_image = output + b * out_h * out_w * out_c;
         int32_t oy;
         for (oy = 0; oy < out_h; oy++) {
-            const int32_t iy = oy * params->stride.h - params->padding.top;
             int32_t ky_lo;
             int32_t ky_hi;
+            const int32_t iy = tp_window_start(oy, params->stride.h, params->padding.top, k_h, in_h,
+                                               &ky_lo, &ky_hi);
             int32_t ox = 0;
             float *out_row = out_image + oy * out_w * out_c;
-            tp_clip_window(iy, k_h, in_h, &ky_lo, &ky_hi);
             win.rows = ky_hi - ky_lo;
             while (ox < out_w) {
-                const int32_t ix = ox * stride_w - params->padding.left;
-                const float *x;
-                const float *f;
                 int32_t kx_lo;
                 int32_t kx_hi;
-                tp_clip_window(ix, k_w, in_w, &kx_lo, &kx_hi);
+                const int32_t ix = tp_window_start(ox, stride_w, params->padding.left, k_w, in_w,
+                                                   &kx_lo, &kx_hi);
+                const float *x;
+                const float *f;
                 win.span = (kx_hi - kx_lo) * in_c;
                 x = in_image + ((iy + ky_lo) * in_w + ix + kx_lo) * in_c;
                 f = filter + ky_lo * win.filter_row + kx_lo * in_c;

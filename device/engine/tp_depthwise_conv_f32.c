@@ -39,19 +39,19 @@ tp_status tp_depthwise_conv_f32(const tp_dw_conv_params_f32 *params, const tp_di
         const float *in_image = input + b * in_h * in_w * in_c;
         int32_t oy;
         for (oy = 0; oy < out_h; oy++) {
-            const int32_t iy = oy * params->stride.h - params->padding.top;
             int32_t ky_lo;
             int32_t ky_hi;
+            const int32_t iy = tp_window_start(oy, params->stride.h, params->padding.top, k_h, in_h,
+                                               &ky_lo, &ky_hi);
             int32_t ox;
-            tp_clip_window(iy, k_h, in_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < out_w; ox++) {
-                const int32_t ix = ox * params->stride.w - params->padding.left;
-                float *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
                 int32_t kx_lo;
                 int32_t kx_hi;
+                const int32_t ix = tp_window_start(ox, params->stride.w, params->padding.left, k_w,
+                                                   in_w, &kx_lo, &kx_hi);
+                float *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
                 int32_t ky;
                 int32_t oc;
-                tp_clip_window(ix, k_w, in_w, &kx_lo, &kx_hi);
                 for (oc = 0; oc < out_c; oc++) {
                     out[oc] = bias != NULL ? bias[oc] : 0.0f;
                 }

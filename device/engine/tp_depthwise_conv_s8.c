@@ -817,16 +817,16 @@ tp_status tp_depthwise_conv_s8(const tp_dw_conv_params_s8 *params, const tp_chan
         const int8_t *image = input + b * in_h * in_w * in_c;
         int32_t oy;
         for (oy = 0; oy < out_h; oy++) {
-            const int32_t iy = oy * params->stride.h - params->padding.top;
-            int32_t ox;
             dw_window win;
-            tp_clip_window(iy, k_h, in_h, &win.ky_lo, &win.ky_hi);
+            const int32_t iy = tp_window_start(oy, params->stride.h, params->padding.top, k_h, in_h,
+                                               &win.ky_lo, &win.ky_hi);
+            int32_t ox;
             win.row = in_w * in_c;
             for (ox = 0; ox < out_w; ox++) {
-                const int32_t ix = ox * params->stride.w - params->padding.left;
+                const int32_t ix = tp_window_start(ox, params->stride.w, params->padding.left, k_w,
+                                                   in_w, &win.kx_lo, &win.kx_hi);
                 int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
                 int32_t oc = 0;
-                tp_clip_window(ix, k_w, in_w, &win.kx_lo, &win.kx_hi);
                 win.x = image + (iy * in_w + ix) * in_c;
 #if TP_S8_ASM
                 if (mult == 1) {

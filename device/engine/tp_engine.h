@@ -130,6 +130,19 @@ static inline void tp_clip_window(int32_t start, int32_t kernel, int32_t size, i
     *hi = start + kernel > size ? size - start : kernel;
 }
 
+/* The window of output index o along one axis: returns its first input position
+ * o * stride - pad (negative inside the padding) and clips it with tp_clip_window. Every
+ * clipping kernel (pooling, depthwise and float convolution) places its window through this
+ * one definition, which the memory planner's overlap rule (the first element of a pixel's
+ * clipped window) also assumes. */
+static inline int32_t tp_window_start(int32_t o, int32_t stride, int32_t pad, int32_t kernel,
+                                      int32_t size, int32_t *lo, int32_t *hi)
+{
+    const int32_t start = o * stride - pad;
+    tp_clip_window(start, kernel, size, lo, hi);
+    return start;
+}
+
 /* Apply a fused activation (a clamp). Written with comparisons, not fminf/fmaxf, so it needs
  * no libm and compiles to two compare-and-selects. */
 static inline float tp_clamp_f32(float value, const tp_activation_f32 *activation)

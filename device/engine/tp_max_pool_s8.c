@@ -6,6 +6,7 @@
  * again.
  */
 #include "tp_engine_s8.h"
+#include "tp_requant.h"
 
 tp_status tp_max_pool_s8(const tp_pool_params_s8 *params, const tp_dims *input_dims,
                          const int8_t *input, const tp_tile *kernel, const tp_dims *output_dims,
@@ -25,18 +26,18 @@ tp_status tp_max_pool_s8(const tp_pool_params_s8 *params, const tp_dims *input_d
         const int8_t *image = input + b * in_h * in_w * c;
         int32_t oy;
         for (oy = 0; oy < out_h; oy++) {
-            const int32_t iy = oy * params->stride.h - params->padding.top;
             int32_t ky_lo;
             int32_t ky_hi;
+            const int32_t iy = tp_window_start(oy, params->stride.h, params->padding.top, kernel->h,
+                                               in_h, &ky_lo, &ky_hi);
             int32_t ox;
-            tp_clip_window(iy, kernel->h, in_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < out_w; ox++) {
-                const int32_t ix = ox * params->stride.w - params->padding.left;
-                int8_t *out = output + ((b * out_h + oy) * out_w + ox) * c;
                 int32_t kx_lo;
                 int32_t kx_hi;
+                const int32_t ix = tp_window_start(ox, params->stride.w, params->padding.left,
+                                                   kernel->w, in_w, &kx_lo, &kx_hi);
+                int8_t *out = output + ((b * out_h + oy) * out_w + ox) * c;
                 int32_t ch;
-                tp_clip_window(ix, kernel->w, in_w, &kx_lo, &kx_hi);
                 for (ch = 0; ch < c; ch++) {
                     int32_t best = -128;
                     int32_t ky;
@@ -48,9 +49,7 @@ tp_status tp_max_pool_s8(const tp_pool_params_s8 *params, const tp_dims *input_d
                             best = v > best ? v : best;
                         }
                     }
-                    best = best < params->activation.min ? params->activation.min : best;
-                    best = best > params->activation.max ? params->activation.max : best;
-                    out[ch] = (int8_t)best;
+                    out[ch] = tp_clamp_s8(best, 0, params->activation.min, params->activation.max);
                 }
             }
         }

@@ -128,7 +128,9 @@ static inline int32_t tp_requant_fast(int32_t x, int32_t multiplier, int32_t e, 
     return (h + rnd + (h >> 31)) >> e;
 }
 
-/* Add the output offset and clamp to [act_min, act_max]. */
+/* Add the output offset and clamp to [act_min, act_max]: the one int8 output clamp that every
+ * kernel's portable path ends with (pooling passes offset 0: its output keeps the input's
+ * quantization). */
 static inline int8_t tp_clamp_s8(int32_t v, int32_t output_offset, int32_t act_min,
                                  int32_t act_max)
 {
@@ -168,10 +170,7 @@ static inline int8_t tp_act_apply(int32_t v, int32_t mode, int32_t off, int32_t 
 #else
     (void)mode;
 #endif
-    v += off;
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int8_t)v;
+    return tp_clamp_s8(v, off, lo, hi);
 }
 
 /* Requantize an int32 accumulator to int8: multiply, add the output zero point, clamp to the
@@ -179,10 +178,8 @@ static inline int8_t tp_act_apply(int32_t v, int32_t mode, int32_t off, int32_t 
 static inline int8_t tp_requant_acc_s8(int32_t acc, int32_t multiplier, int32_t shift,
                                       int32_t output_offset, int32_t act_min, int32_t act_max)
 {
-    int32_t v = tp_multiply_by_quantized_multiplier(acc, multiplier, shift) + output_offset;
-    v = v < act_min ? act_min : v;
-    v = v > act_max ? act_max : v;
-    return (int8_t)v;
+    return tp_clamp_s8(tp_multiply_by_quantized_multiplier(acc, multiplier, shift), output_offset,
+                       act_min, act_max);
 }
 
 #if defined(__ARM_FEATURE_DSP)

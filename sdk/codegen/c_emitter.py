@@ -135,6 +135,14 @@ def _activation(op: Op) -> str:
     return f"{{{lo}, {hi}}}"
 
 
+def _geometry(op: Op) -> str:
+    """Stride and padding of a windowed op as the C initializer ``{sh, sw}, {top, left}`` (the
+    padding after the data is implied by the output size, see tp_padding in tp_engine.h)."""
+    sh, sw = op.attrs["stride"]
+    pt, _, pl, _ = op.attrs["padding"]
+    return f"{{{sh}, {sw}}}, {{{pt}, {pl}}}"
+
+
 class _Emitter:
     """Builds the text of model.c for one graph and plan."""
 
@@ -192,28 +200,54 @@ class _Emitter:
     def optional(self, op: Op, pos: int) -> str:
         return self.tensor(op.inputs[pos]) if len(op.inputs) > pos else "NULL"
 
+    # -- shared by the float and int8 steps ------------------------------------------------
+
+    def check_window(self, op: Op) -> None:
+        """Refuse a windowed op (Conv2D, DepthwiseConv2D, pooling) the C engine cannot run:
+        dilation other than 1, or an input that is not NHWC."""
+        if tuple(op.attrs.get("dilation", (1, 1))) != (1, 1):
+            raise UnsupportedError(f"op {op.name} ({op.type}): dilation "
+                                   f"{list(op.attrs['dilation'])} in the C engine (1 only)")
+        x = self.graph.tensors[op.inputs[0]]
+        if len(x.shape) != 4:
+            raise ShapeError(f"op {op.name} ({op.type}): input must be NHWC, got "
+                             f"{list(x.shape)}")
+
+    def io_dims(self, s: str, op: Op, defs: list[str]) -> None:
+        """Define the step's input and output shapes ``{s}_in`` and ``{s}_out``."""
+        g = self.graph
+        defs.append(f"static const tp_dims {s}_in = {_dims(g.tensors[op.inputs[0]].shape)};")
+        defs.append(f"static const tp_dims {s}_out = {_dims(g.tensors[op.outputs[0]].shape)};")
+
+    def window(self, s: str, op: Op, defs: list[str]) -> str:
+        """check_window, io_dims, and the op's stride and padding initializer (_geometry)."""
+        self.check_window(op)
+        self.io_dims(s, op, defs)
+        return _geometry(op)
+
+    def pool_kernel(self, s: str, op: Op, defs: list[str]) -> None:
+        """Define a pooling step's window ``{s}_kernel``, refusing padding at least as large as
+        the window: such a window would hold no input, and the kernels (which skip padding,
+        as TFLite) would have nothing to take the max or the average of."""
+        kh, kw = op.attrs["kernel"]
+        pt, pb, pl, pr = op.attrs["padding"]
+        if max(pt, pb) >= kh or max(pl, pr) >= kw:
+            raise UnsupportedError(f"op {op.name} ({op.type}): padding "
+                                   f"{list(op.attrs['padding'])} leaves windows with no "
+                                   f"input for kernel {[kh, kw]}")
+        defs.append(f"static const tp_tile {s}_kernel = {{{kh}, {kw}}};")
+
     def step(self, index: int, op: Op, kernel: Kernel, call: Call | None = None) -> None:
         if kernel.function.endswith(("_s8", "_s8_f32")):
             self.step_s8(index, op, kernel, call)
             return
         g = self.graph
         s = f"s_step{index}"
-        x = g.tensors[op.inputs[0]]
         y = g.tensors[op.outputs[0]]
         out = self.tensor(op.outputs[0])
         defs = [f"/* step {index}: {_c_comment(op.name)} ({op.type}) */"]
         if op.type in ("Conv2D", "DepthwiseConv2D", "MaxPool2D", "AvgPool2D"):
-            if tuple(op.attrs.get("dilation", (1, 1))) != (1, 1):
-                raise UnsupportedError(f"op {op.name} ({op.type}): dilation "
-                                       f"{list(op.attrs['dilation'])} in the C engine (1 only)")
-            if len(x.shape) != 4:
-                raise ShapeError(f"op {op.name} ({op.type}): input must be NHWC, got "
-                                 f"{list(x.shape)}")
-            sh, sw = op.attrs["stride"]
-            pt, pb, pl, pr = op.attrs["padding"]
-            geometry = f"{{{sh}, {sw}}}, {{{pt}, {pl}}}"
-            defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
-            defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+            geometry = self.window(s, op, defs)
         if op.type == "Conv2D":
             w = g.tensors[op.inputs[1]]
             defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
@@ -230,19 +264,13 @@ class _Emitter:
             args = (f"&{s}_params, &{s}_in, {self.tensor(op.inputs[0])}, &{s}_filter, "
                     f"{self.tensor(op.inputs[1])}, {self.optional(op, 2)}, &{s}_out, {out}")
         elif op.type in ("MaxPool2D", "AvgPool2D"):
-            kh, kw = op.attrs["kernel"]
-            if max(pt, pb) >= kh or max(pl, pr) >= kw:
-                raise UnsupportedError(f"op {op.name} ({op.type}): padding "
-                                       f"{list(op.attrs['padding'])} leaves windows with no "
-                                       f"input for kernel {[kh, kw]}")
-            defs.append(f"static const tp_tile {s}_kernel = {{{kh}, {kw}}};")
+            self.pool_kernel(s, op, defs)
             defs.append(f"static const tp_pool_params_f32 {s}_params = "
                         f"{{{geometry}, {_activation(op)}}};")
             args = (f"&{s}_params, &{s}_in, {self.tensor(op.inputs[0])}, &{s}_kernel, "
                     f"&{s}_out, {out}")
         elif op.type == "Dense":
-            defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
-            defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+            self.io_dims(s, op, defs)
             defs.append(f"static const tp_fc_params_f32 {s}_params = {{{_activation(op)}}};")
             args = (f"&{s}_params, &{s}_in, {self.tensor(op.inputs[0])}, "
                     f"{self.tensor(op.inputs[1])}, {self.optional(op, 2)}, &{s}_out, {out}")
@@ -318,13 +346,8 @@ class _Emitter:
         provably below 2^30 in magnitude: |bias + input_offset * sum w| + 128 * sum |w| (an int8
         input, padding included, is at most 128 in magnitude)."""
         g = self.graph
-        x, y, w = (g.tensors[n] for n in (op.inputs[0], op.outputs[0], op.inputs[1]))
-        if tuple(op.attrs.get("dilation", (1, 1))) != (1, 1):
-            raise UnsupportedError(f"op {op.name} ({op.type}): dilation "
-                                   f"{list(op.attrs['dilation'])} in the C engine (1 only)")
-        if len(x.shape) != 4:
-            raise ShapeError(f"op {op.name} ({op.type}): input must be NHWC, got "
-                             f"{list(x.shape)}")
+        w = g.tensors[op.inputs[1]]
+        self.check_window(op)
         inq, outq = self.per_tensor(op, op.inputs[0]), self.per_tensor(op, op.outputs[0])
         wq = self.symmetric_weights(op)
         in_off, out_off = -int(inq.zero_point[0]), int(outq.zero_point[0])
@@ -341,14 +364,11 @@ class _Emitter:
         bias_ident = self.table(f"{s}_bias", "int32_t", folded,
                                 f"{s} bias + input offset x weights")
         filt = self.constant(w, pad=3 if wdata.shape[1] % 4 else 0)
-        sh, sw = op.attrs["stride"]
-        pt, _, pl, _ = op.attrs["padding"]
-        defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
-        defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+        self.io_dims(s, op, defs)
         defs.append(f"static const tp_dims {s}_filter = {_dims(w.shape)};")
         defs.append(f"static const tp_conv_params_s8 {s}_params = "
-                    f"{{{{{sh}, {sw}}}, {{{pt}, {pl}}}, {in_off}, {out_off}, {self.act_s8(op)}, "
-                    f"{fast}, {chunk_rows}}};")
+                    f"{{{_geometry(op)}, {in_off}, {out_off}, {self.act_s8(op)}, {fast}, "
+                    f"{chunk_rows}}};")
         return filt, bias_ident
 
     def step_fused(self, index: int, call: Call) -> None:
@@ -383,17 +403,7 @@ class _Emitter:
         out = self.tensor(op.outputs[0])
         defs = [f"/* step {index}: {_c_comment(op.name)} ({op.type}) */"]
         if op.type in ("Conv2D", "DepthwiseConv2D", "MaxPool2D", "AvgPool2D"):
-            if tuple(op.attrs.get("dilation", (1, 1))) != (1, 1):
-                raise UnsupportedError(f"op {op.name} ({op.type}): dilation "
-                                       f"{list(op.attrs['dilation'])} in the C engine (1 only)")
-            if len(x.shape) != 4:
-                raise ShapeError(f"op {op.name} ({op.type}): input must be NHWC, got "
-                                 f"{list(x.shape)}")
-            sh, sw = op.attrs["stride"]
-            pt, pb, pl, pr = op.attrs["padding"]
-            geometry = f"{{{sh}, {sw}}}, {{{pt}, {pl}}}"
-            defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
-            defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+            geometry = self.window(s, op, defs)
         if op.type in ("Conv2D", "DepthwiseConv2D", "Dense"):
             inq = self.per_tensor(op, op.inputs[0])
             outq = self.per_tensor(op, op.outputs[0])
@@ -450,20 +460,14 @@ class _Emitter:
                                      aligned=True)
             else:
                 weights = self.tensor(op.inputs[1])
-            defs.append(f"static const tp_dims {s}_in = {_dims(x.shape)};")
-            defs.append(f"static const tp_dims {s}_out = {_dims(y.shape)};")
+            self.io_dims(s, op, defs)
             defs.append(f"static const tp_fc_params_s8 {s}_params = "
                         f"{{{out_off}, {per_channel}, {self.act_s8(op)}, {fast}, "
                         f"{interleaved}}};")
             args = (f"&{s}_params, &{s}_quant, &{s}_in, {xin}, {weights}, "
                     f"{bias}, &{s}_out, {out}")
         elif op.type in ("MaxPool2D", "AvgPool2D"):
-            kh, kw = op.attrs["kernel"]
-            if max(pt, pb) >= kh or max(pl, pr) >= kw:
-                raise UnsupportedError(f"op {op.name} ({op.type}): padding "
-                                       f"{list(op.attrs['padding'])} leaves windows with no "
-                                       f"input for kernel {[kh, kw]}")
-            defs.append(f"static const tp_tile {s}_kernel = {{{kh}, {kw}}};")
+            self.pool_kernel(s, op, defs)
             defs.append(f"static const tp_pool_params_s8 {s}_params = "
                         f"{{{geometry}, {self.act_s8(op)}}};")
             args = f"&{s}_params, &{s}_in, {xin}, &{s}_kernel, &{s}_out, {out}"
