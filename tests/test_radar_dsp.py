@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from sdk.errors import UnsupportedError
-from sdk.paths import DEVICE_DIR, ROOT, SHARED_DIR
+from sdk.paths import DEVICE_DIR, SHARED_DIR
 from sdk.radar import preprocess as prep
+from sdk.radar.c_preprocess import build_host_preprocessor
 from sdk.radar.dataset import synthesize, load_dataset
-from sdk.radar.dsp_tables import render_header, write_header
+from sdk.radar.dsp_tables import render_header
 from sdk.radar.simulator import SimConfig
 
 DSP = DEVICE_DIR / "dsp"
-DRIVER = ROOT / "tests" / "dsp" / "dsp_driver.c"
 OBSTACLE = SHARED_DIR / "data" / "acconeer_a111" / "obstacle_detection" / "input.h5"
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
 ARM = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"]
@@ -27,16 +27,10 @@ need_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not insta
 
 
 def _driver(tmp: Path, depths: int, q15: bool, direct: bool) -> Path:
-    inc = tmp / f"inc{depths}"
-    inc.mkdir(exist_ok=True)
-    write_header(inc / "tp_dsp_tables.h", prep.PreprocessConfig(), depths)
-    exe = tmp / f"drv_{depths}_{'q15' if q15 else 'f32'}_{'direct' if direct else 'pfa'}"
-    flags = (["-DDRIVER_Q15"] if q15 else []) + (["-DTP_DSP_DIRECT_DFT"] if direct else [])
-    src = DSP / ("tp_dsp_q15.c" if q15 else "tp_dsp_f32.c")
-    header = f'-DTP_DSP_TABLES_HEADER="{inc / "tp_dsp_tables.h"}"'
-    subprocess.run(["gcc", *WARN, "-O2", *flags, header, "-I", str(DSP), str(DRIVER), str(src),
-                    "-o", str(exe)], check=True, capture_output=True, timeout=60)
-    return exe
+    """device/dsp built for the host through the one stdio driver (device/dsp/host/
+    tp_dsp_stdio.c), exactly as sdk.radar.c_preprocess builds it."""
+    return build_host_preprocessor(tmp, depths, prep.PreprocessConfig(), q15=q15,
+                                   direct_dft=direct)
 
 
 def _run(exe: Path, sweeps: np.ndarray, q15: bool) -> np.ndarray:

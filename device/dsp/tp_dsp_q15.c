@@ -28,15 +28,19 @@
 #include TP_DSP_HWMULT_HEADER
 #endif
 
+#if TP_DSP_N != 20
+#error "tp_dsp_q15.c implements N = 20 sweeps (4 x 5; sdk/radar/dsp_tables.py refuses others)"
+#endif
+
 #if defined(__GNUC__)
 #define TP_INLINE static inline __attribute__((always_inline))
 #else
 #define TP_INLINE static inline
 #endif
 
-/* ---- 32-bit additions -------------------------------------------------------------------- */
+/* ---- 32-bit additions and shifts ------------------------------------------------------- */
 
-#if defined(__MSP430__) && TP_DSP_Q15_SHIFT == 2
+#if defined(__MSP430__)
 #define W_LO(v) ((uint16_t)(uint32_t)(v))
 #define W_HI(v) ((uint16_t)((uint32_t)(v) >> 16))
 #define W_JOIN(hi, lo) ((int32_t)(((uint32_t)(hi) << 16) | (lo)))
@@ -52,7 +56,13 @@ TP_INLINE int32_t sub32(int32_t a, int32_t b)
     __asm__("sub %2, %0\n\tsubc %3, %1" : "+r"(lo), "+r"(hi) : "r"(W_LO(b)), "r"(W_HI(b)));
     return W_JOIN(hi, lo);
 }
-#ifndef TP_DSP_DIRECT_DFT
+TP_INLINE uint16_t high_byte(uint16_t v)
+{
+    __asm__("swpb %0\n\tmov.b %0, %0" : "+r"(v));
+    return v;
+}
+#if !defined(TP_DSP_DIRECT_DFT) && TP_DSP_Q15_SHIFT == 2
+#define TP_DSP_SHIFT_ASM
 /* a >> TP_DSP_Q15_SHIFT (= 2), arithmetic */
 TP_INLINE int32_t shift_down(int32_t a)
 {
@@ -70,12 +80,16 @@ TP_INLINE int32_t sub32(int32_t a, int32_t b)
 {
     return a - b;
 }
-#ifndef TP_DSP_DIRECT_DFT
+TP_INLINE uint16_t high_byte(uint16_t v)
+{
+    return (uint16_t)(v >> 8);
+}
+#endif
+#if !defined(TP_DSP_DIRECT_DFT) && !defined(TP_DSP_SHIFT_ASM)
 TP_INLINE int32_t shift_down(int32_t a)
 {
     return a >> TP_DSP_Q15_SHIFT;
 }
-#endif
 #endif
 
 /* ---- 16 x 16 products ---------------------------------------------------------------- */
@@ -86,17 +100,24 @@ TP_INLINE uint32_t result32(void)
     const uint16_t lo = TP_RESLO;
     return ((uint32_t)TP_RESHI << 16) | lo;
 }
-TP_INLINE uint16_t umul_lo(uint16_t a, uint16_t b)
-{
-    TP_MPY = a;
-    TP_OP2 = b;
-    return TP_RESLO;
-}
 TP_INLINE uint16_t umul_hi(uint16_t a, uint16_t b)
 {
     TP_MPY = a;
     TP_OP2 = b;
     return TP_RESHI;
+}
+/* *xr = ar * q >> 16, *xi = ai * q >> 16 (both < 2^16): hi * q + the high word of lo * q */
+TP_INLINE void normalize(uint32_t ar, uint32_t ai, uint16_t q, uint16_t *xr, uint16_t *xi)
+{
+    TP_MPY = q;
+    TP_OP2 = (uint16_t)(ar >> 16);
+    uint16_t r = TP_RESLO;
+    TP_OP2 = (uint16_t)ar;
+    *xr = (uint16_t)(r + TP_RESHI);
+    TP_OP2 = (uint16_t)(ai >> 16);
+    r = TP_RESLO;
+    TP_OP2 = (uint16_t)ai;
+    *xi = (uint16_t)(r + TP_RESHI);
 }
 /* a*a + b*b */
 TP_INLINE uint32_t usquares(uint16_t a, uint16_t b)
@@ -121,14 +142,18 @@ TP_INLINE int32_t sum_times(const int16_t *x, uint16_t n, uint16_t stride, int16
     return (int32_t)result32();
 }
 #ifndef TP_DSP_DIRECT_DFT
-/* m times the sum of rows[i][part] over the window (i < TP_DSP_N) */
-TP_INLINE int32_t window_sum_times(const int16_t *const *rows, uint16_t part, int16_t m)
+/* m times the sum of the window's TP_DSP_N values x[0], x[2], ... (one part of u) */
+TP_INLINE int32_t window_sum_times(const int16_t *x, int16_t m)
 {
-    TP_MPYS = (uint16_t)m;
-    TP_OP2 = (uint16_t)rows[0][part];
+    TP_RESLO = 0u;
+    TP_RESHI = 0u;
     TP_MACS = (uint16_t)m;
-    for (uint16_t i = 1; i < TP_DSP_N; ++i) {
-        TP_OP2 = (uint16_t)rows[i][part];
+    for (const int16_t *end = x + 2 * TP_DSP_N; x != end; x += 10) {
+        TP_OP2 = (uint16_t)x[0];
+        TP_OP2 = (uint16_t)x[2];
+        TP_OP2 = (uint16_t)x[4];
+        TP_OP2 = (uint16_t)x[6];
+        TP_OP2 = (uint16_t)x[8];
     }
     return (int32_t)result32();
 }
@@ -147,13 +172,14 @@ TP_INLINE int32_t window_sum_times(const int16_t *const *rows, uint16_t part, in
      TP_MACS = (uint16_t)(x)[3][part], TP_OP2 = (uint16_t)(k)[3],                             \
      TP_MACS = (uint16_t)(x)[4][part], TP_OP2 = (uint16_t)(k)[4], (int32_t)result32())
 #else
-TP_INLINE uint16_t umul_lo(uint16_t a, uint16_t b)
-{
-    return (uint16_t)((uint32_t)a * b);
-}
 TP_INLINE uint16_t umul_hi(uint16_t a, uint16_t b)
 {
     return (uint16_t)(((uint32_t)a * b) >> 16);
+}
+TP_INLINE void normalize(uint32_t ar, uint32_t ai, uint16_t q, uint16_t *xr, uint16_t *xi)
+{
+    *xr = (uint16_t)((ar >> 16) * q + (((ar & 0xFFFFu) * q) >> 16));
+    *xi = (uint16_t)((ai >> 16) * q + (((ai & 0xFFFFu) * q) >> 16));
 }
 TP_INLINE uint32_t usquares(uint16_t a, uint16_t b)
 {
@@ -168,13 +194,9 @@ TP_INLINE int32_t sum_times(const int16_t *x, uint16_t n, uint16_t stride, int16
     return s * m;
 }
 #ifndef TP_DSP_DIRECT_DFT
-TP_INLINE int32_t window_sum_times(const int16_t *const *rows, uint16_t part, int16_t m)
+TP_INLINE int32_t window_sum_times(const int16_t *x, int16_t m)
 {
-    int32_t s = 0;
-    for (uint16_t i = 0; i < TP_DSP_N; ++i) {
-        s += rows[i][part];
-    }
-    return s * m;
+    return sum_times(x, TP_DSP_N, 2, m);
 }
 #endif
 #define DOT4(k, x, part)                                                                      \
@@ -214,7 +236,8 @@ static int16_t depth_mean(const int16_t *x, uint16_t count)
 #elif defined(TP_DSP_COUNT_LOG2)
     const int32_t s = sum_times(x, count, 2, 1);
     const uint32_t a = s < 0 ? 0u - (uint32_t)s : (uint32_t)s;
-    const uint32_t q = (a + (1uL << (TP_DSP_COUNT_LOG2 - TP_DSP_Q15_FRAC - 1))) >> (TP_DSP_COUNT_LOG2 - TP_DSP_Q15_FRAC);
+    const uint32_t q = (a + (1uL << (TP_DSP_COUNT_LOG2 - TP_DSP_Q15_FRAC - 1)))
+                       >> (TP_DSP_COUNT_LOG2 - TP_DSP_Q15_FRAC);
     return saturate16(s < 0 ? -(int32_t)q : (int32_t)q);
 #else
     /* q = (|s| * 2^FRAC + count / 2) / count by 15 steps of restoring division: quotients of
@@ -245,52 +268,45 @@ static int16_t scale(int32_t re, int32_t im)
 {
     const uint32_t ar = re < 0 ? 0u - (uint32_t)re : (uint32_t)re;
     const uint32_t ai = im < 0 ? 0u - (uint32_t)im : (uint32_t)im;
-    const uint16_t rh = (uint16_t)(ar >> 16), ih = (uint16_t)(ai >> 16);
-    const uint16_t hi = rh | ih;
+    const uint16_t hi = (uint16_t)(ar >> 16) | (uint16_t)(ai >> 16);
     if (hi < TP_DSP_LOG_HI_ZERO) {
         return 0;
     }
     if (hi >= TP_DSP_LOG_HI_FULL) {
         return 32767;
     }
-    /* Shift both right by s = bitlen(hi) + 1, so the larger lies in [2^14, 2^15): x >> s is
-     * hi(x) * 2^(16-s) + the high word of lo(x) * 2^(16-s). */
-    const uint16_t top = (uint16_t)(hi >> 8);
+    /* Shift both right by s = bitlen(hi) + 1 (a product with 2^(16-s)), so the larger lies in
+     * [2^14, 2^15). */
+    const uint16_t top = high_byte(hi);
     const uint16_t bl = top != 0u ? (uint16_t)(8u + tp_dsp_bitlen8[top]) : tp_dsp_bitlen8[hi];
-    const uint16_t q = tp_dsp_norm_q[bl];
-    const uint16_t xr = (uint16_t)(umul_lo(rh, q) + umul_hi((uint16_t)ar, q));
-    const uint16_t xi = (uint16_t)(umul_lo(ih, q) + umul_hi((uint16_t)ai, q));
-    /* The power in [2^28, 2^31): its leading bit e and the 13 bits below it (t). */
+    uint16_t xr;
+    uint16_t xi;
+    normalize(ar, ai, tp_dsp_norm_q[bl], &xr, &xi);
+    /* The power in [2^28, 2^31): its leading bit e and the 13 bits below it (t). Then
+     * log2(|X|^2) in Q12 = (e + 2 s) * 4096 + mant with mant from the table, and the output is
+     * u - U0 (see sdk/radar/dsp_tables.py). */
     const uint32_t power = usquares(xr, xi);
     const uint16_t ph = (uint16_t)(power >> 16);
     uint16_t t;
-    uint16_t e;
-    if (ph >= 0x4000u) {
-        e = 30;
+    uint16_t u = tp_dsp_log_base[bl];
+    if (ph >= 0x4000u) { /* e = 30 */
         t = (uint16_t)(ph >> 1);
-    } else if (ph >= 0x2000u) {
-        e = 29;
+        u = (uint16_t)(u + 2u * TP_DSP_GAIN_LOG2);
+    } else if (ph >= 0x2000u) { /* e = 29 */
         t = ph;
-    } else {
-        e = 28;
-        t = (uint16_t)((uint16_t)(ph << 1) | ((uint16_t)power >= 0x8000u ? 1u : 0u));
+        u = (uint16_t)(u + TP_DSP_GAIN_LOG2);
+    } else { /* e = 28: power < 2^29, so doubling it stays below 2^30 */
+        t = (uint16_t)((uint32_t)add32((int32_t)power, (int32_t)power) >> 16);
     }
-    const uint16_t index = (uint16_t)((t >> 8) - (1u << TP_DSP_LOG2_TABLE_BITS));
-    const uint16_t base = tp_dsp_log2_q12[index];
-    const uint16_t step = (uint16_t)(tp_dsp_log2_q12[index + 1u] - base);
-    const uint16_t mant = (uint16_t)(base + (umul_lo(step, (uint16_t)(t & 0xFFu)) >> 8));
-    /* log2(|X|^2) in Q12 = (e + 2 s) * 4096 + mant, so d = (kk - 1) * 4096 + mant + R1 and
-     * floor(d * GAIN / 4096) = u - GAIN (see sdk/radar/dsp_tables.py). */
-    const int16_t kk = (int16_t)(e + 2u * bl + 2u) - TP_DSP_LOG_K0;
-    if (kk < 0) {
+    const uint16_t *seg = &tp_dsp_log2_q12[high_byte(t) - (1u << TP_DSP_LOG2_TABLE_BITS)];
+    /* linear interpolation: (step * frac) >> 8 is the high word of step * (frac << 8) */
+    const uint16_t mant = (uint16_t)(seg[0] + umul_hi((uint16_t)(seg[1] - seg[0]), (uint16_t)(t << 8)));
+    u = (uint16_t)(u + umul_hi((uint16_t)(mant + TP_DSP_LOG_R1), 16u * TP_DSP_GAIN_LOG2));
+    if (u <= TP_DSP_LOG_U0) {
         return 0;
     }
-    const uint16_t u = (uint16_t)(umul_lo((uint16_t)kk, TP_DSP_GAIN_LOG2)
-                                  + umul_hi((uint16_t)(mant + TP_DSP_LOG_R1), 16u * TP_DSP_GAIN_LOG2));
-    if (u <= TP_DSP_GAIN_LOG2) {
-        return 0;
-    }
-    return (int16_t)(u - TP_DSP_GAIN_LOG2 >= 32767u ? 32767u : u - TP_DSP_GAIN_LOG2);
+    u = (uint16_t)(u - TP_DSP_LOG_U0);
+    return (int16_t)(u >= 32767u ? 32767u : u);
 }
 
 /* ---- the transform --------------------------------------------------------------------- */
@@ -298,7 +314,7 @@ static int16_t scale(int32_t re, int32_t im)
 #ifndef TP_DSP_DIRECT_DFT
 /* Five-point DFT (one of four) of the prime-factor 4 x 5 FFT: x are its inputs (ring values),
  * k its constants (tp_dsp_pfa_q14: rows dc, p1, p2, q1, q2 of 5), y its five outputs >> SHIFT. */
-static void five_point(const int16_t *k, const int16_t *const *x, int32_t (*y)[2])
+static void five_point(const int16_t *k, const int16_t (*x)[2], int32_t (*y)[2])
 {
     y[0][0] = shift_down(DOT5(k, x, 0));
     y[0][1] = shift_down(DOT5(k, x, 1));
@@ -353,8 +369,8 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
         return 0;
     }
 
-    /* The window's sweeps (ring rows), oldest first (direct DFT) or in the FFT's input order;
-     * advanced by one depth bin per bin below. */
+    /* The window's sweeps (ring rows), oldest first (direct DFT) or in the FFT's input order,
+     * at the current depth bin. */
     const int16_t *rows[TP_DSP_N];
     for (uint16_t i = 0; i < TP_DSP_N; ++i) {
 #ifdef TP_DSP_DIRECT_DFT
@@ -364,41 +380,45 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
 #endif
         rows[i] = &state->ring[m >= TP_DSP_N ? m - TP_DSP_N : m][0][0];
     }
-#ifndef TP_DSP_DIRECT_DFT
-    /* Static scratch (160 B): on the stack the push would need most of the MSP430FR6989
+    /* Static scratch (80 + 160 B): on the stack the push would need most of the MSP430FR6989
      * board's 512 B stack reserve. So the q15 push is not reentrant: one preprocessing
      * instance runs at a time, as on the device. */
+    static int16_t u[TP_DSP_N][2]; /* one depth bin's window, copied from the ring (FRAM) */
+#ifndef TP_DSP_DIRECT_DFT
     static int32_t x[TP_DSP_N][2];
 #endif
     int16_t *out = &frame[0][0];
     for (uint16_t b = 0; b < TP_DSP_BINS; ++b) {
-#ifdef TP_DSP_DIRECT_DFT
-        int16_t v[TP_DSP_N][2];
-        for (uint16_t i = 0; i < TP_DSP_N; ++i) {
-            v[i][0] = rows[i][0];
-            v[i][1] = rows[i][1];
-            rows[i] += 2;
+        const int16_t **row = rows;
+        for (int16_t *to = &u[0][0]; to != &u[0][0] + 2 * TP_DSP_N; to += 2, ++row) {
+            const int16_t *from = *row;
+            to[0] = from[0];
+            to[1] = from[1];
+            *row = from + 2;
         }
+#ifdef TP_DSP_DIRECT_DFT
         /* re = sum C y_re + S y_im, im = sum C y_im - S y_re (window and mean removal folded
          * into C), in chunks of five sweeps. */
+        const int16_t *c = tp_dsp_dft_cos_q12;
+        const int16_t *s = tp_dsp_dft_sin_q12;
         for (uint16_t f = 0; f < TP_DSP_N; ++f) {
-            const int16_t *c = &tp_dsp_dft_cos_q12[f * TP_DSP_N];
-            const int16_t *s = &tp_dsp_dft_sin_q12[f * TP_DSP_N];
             int32_t re = 0;
             int32_t im = 0;
-            for (uint16_t m = 0; m < TP_DSP_N; m += 5) {
-                re = add32(re, add32(DOT5(&c[m], &v[m], 0), DOT5(&s[m], &v[m], 1)));
-                im = add32(im, sub32(DOT5(&c[m], &v[m], 1), DOT5(&s[m], &v[m], 0)));
+            for (const int16_t(*v)[2] = u; v != u + TP_DSP_N; v += 5, c += 5, s += 5) {
+                re = add32(re, add32(DOT5(c, v, 0), DOT5(s, v, 1)));
+                im = add32(im, sub32(DOT5(c, v, 1), DOT5(s, v, 0)));
             }
             out[tp_dsp_shift_col[f]] = scale(re, im);
         }
 #else
         /* Prime-factor 20 = 4 x 5 FFT: four five-point DFTs, then five four-point DFTs. */
-        for (uint16_t n1 = 0; n1 < 4u; ++n1) {
-            five_point(&tp_dsp_pfa_q14[25u * n1], &rows[5u * n1], x + 5u * n1);
+        const int16_t *k = tp_dsp_pfa_q14;
+        const int16_t(*v)[2] = u;
+        for (int32_t(*y)[2] = x; y != x + TP_DSP_N; y += 5, v += 5, k += 25) {
+            five_point(k, v, y);
         }
-        for (uint16_t k2 = 0; k2 < 5u; ++k2) {
-            four_point(x[k2], x[5u + k2], x[10u + k2], x[15u + k2]);
+        for (int32_t(*y)[2] = x; y != x + 5; ++y) {
+            four_point(y[0], y[5], y[10], y[15]);
         }
         /* Mean removal after the transform, exactly: subtracting the mean before windowing
          * changes only the bins where the periodic Hann's own DFT is non-zero (0 and +-1), by
@@ -406,13 +426,10 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
          * Rounding the mean before the transform instead would leak its rounding error into
          * those bins. */
         for (uint16_t part = 0; part < 2u; ++part) {
-            const int32_t c1 = window_sum_times(rows, part, TP_DSP_MEAN_CORR1);
+            const int32_t c1 = window_sum_times(&u[0][part], TP_DSP_MEAN_CORR1);
             x[0][part] = sub32(sub32(x[0][part], c1), c1);
             x[TP_DSP_PFA_POS1][part] = add32(x[TP_DSP_PFA_POS1][part], c1);
             x[TP_DSP_PFA_POSM1][part] = add32(x[TP_DSP_PFA_POSM1][part], c1);
-        }
-        for (uint16_t i = 0; i < TP_DSP_N; ++i) {
-            rows[i] += 2;
         }
         for (uint16_t i = 0; i < TP_DSP_N; ++i) {
             out[tp_dsp_pfa_col[i]] = scale(x[i][0], x[i][1]);

@@ -35,6 +35,7 @@ LOG2_TABLE_BITS = 5          # q15 log2: 32-segment table of the mantissa, linea
 LOG2_POLY_DEGREE = 5         # float log2: polynomial of the mantissa in [1, 2)
 Q15_LOG_FRAC_BITS = 12       # log2 values carried in Q12
 
+
 def _c_array(ctype: str, name: str, values, fmt: str = "{}") -> str:
     body = ", ".join(fmt.format(v) for v in values)
     return f"static const {ctype} {name}[{len(values)}] = {{{body}}};\n"
@@ -119,6 +120,10 @@ def _check_q15_bounds(w: np.ndarray, in_map: list[int], pfa: np.ndarray, dft_cos
                 (s02[0] - s13[0], s02[1] - s13[1]), (d02[0] - d13[1], d02[1] + d13[0])]
         for k1, (re, im) in enumerate(outs):
             got[(5 * k1 + 16 * k2) % n] = re, im
+    # tp_dsp_q15.c subtracts sum * MEAN_CORR1 twice from bin 0 (MEAN_CORR0 = -2 MEAN_CORR1)
+    for part in (0, 1):
+        check(corr[1] * total[part], "window sum")
+        check(got[0, part] - corr[1] * total[part], "mean removal")
     for f, c in ((0, corr[0]), (1, corr[1]), (n - 1, corr[1])):
         got[f] += c * np.stack(total)
     # The exact mean-removed DFT in the same units (raw * 2**ACC): X = sum_m (w_m e_fm - W_f/N) y_m
@@ -145,8 +150,7 @@ def _check_q15_bounds(w: np.ndarray, in_map: list[int], pfa: np.ndarray, dft_cos
             raise UnsupportedError("q15 direct DFT constants (internal error)")
 
 
-def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_map: list[int],
-                out_col: list[int]) -> str:
+def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_map: list[int]) -> str:
     """The TP_DSP_TABLES_Q15 part of the header (tp_dsp_q15.c)."""
     n = len(w)
     # Mean removal (docs/radar.md): bin k of the windowed DFT loses sum * W[k] / N, W being the
@@ -200,16 +204,23 @@ def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_
     bl_zero = max(bl for bl in range(16) if (33 + 2 * bl) * log_one <= c0) if 33 * log_one <= c0 else None
     if bl_zero is None:
         raise UnsupportedError(f"q15 log scaling with floor_db={config.floor_db} (too low)")
-    bl_full = min(bl for bl in range(1, 17) if (30 + 2 * bl) * log_one >= c0 + d_full)
+    bl_full = min((bl for bl in range(1, 16) if (30 + 2 * bl) * log_one >= c0 + d_full), default=16)
     hi_zero, hi_full = 1 << bl_zero, min(1 << (bl_full - 1), 1 << 15)
     norm = [0] + [1 << (15 - bl) for bl in range(1, 16)]
-    # In between: kk = e + 2 s - K0 (OFFSET = K0 * 4096 + R0) and u = kk * GAIN + floor(r * GAIN /
-    # 4096) with r = mant + 4096 - R0 < 8192, so that floor(d * GAIN / 4096) = u - GAIN; u must
-    # fit 16 bits (the product r * 16 GAIN's high word is floor(r * GAIN / 4096)).
+    # In between (bitlen(hi) = bl, s = bl + 1, the power's leading bit e in 28..30): with
+    # OFFSET = K0 * 4096 + 4096 - R1, d = (e + 2 s - K0 - 1) * 4096 + mant + R1 where
+    # mant + R1 < 8192, so floor(d * GAIN / 4096) = u - U0 with
+    # u = BASE[bl] + (e - 28) GAIN + floor((mant + R1) * 16 GAIN / 65536) (a product's high word),
+    # BASE[bl] = (2 bl + 31 - K0 + j) GAIN and U0 = (2 + j) GAIN, j >= 0 the smallest that keeps
+    # every BASE non-negative; u must stay a 16-bit number.
     k0, r0 = divmod(c0, log_one)
-    kk_max = 30 + 2 * bl_full - k0
-    if (kk_max + 2) * gain >= 1 << 16:
-        raise UnsupportedError(f"q15 log scaling over {range_db} dB (internal bound)")
+    valid = range(bl_zero + 1, bl_full)
+    j = max([0] + [-(2 * bl + 31 - k0) for bl in valid])
+    base = [0] * 16
+    for bl in valid:
+        base[bl] = (2 * bl + 31 - k0 + j) * gain
+        if base[bl] + 4 * gain >= 1 << 16:
+            raise UnsupportedError(f"q15 log scaling over {range_db} dB (internal bound)")
     return "".join([
         f"#define TP_DSP_Q15_FRAC {Q15_RING_FRAC_BITS}\n{count_log2}",
         "/* 4 x 5 FFT: constants [n1][dc, p1, p2, q1, q2][n2] in Q14 (window folded in); five-point\n"
@@ -219,8 +230,8 @@ def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_
         f"#define TP_DSP_Q15_SHIFT {Q15_FFT_SHIFT}\n#define TP_DSP_MEAN_CORR0 {round(corr[0])}L\n"
         f"#define TP_DSP_MEAN_CORR1 {round(corr[1])}L\n"
         f"#define TP_DSP_PFA_POS1 {pos1}\n#define TP_DSP_PFA_POSM1 {posm1}\n",
-        "#ifdef TP_DSP_DIRECT_DFT\n/* direct DFT: re = sum C y_re + S y_im, im = sum C y_im - S y_re; Q12, window and\n"
-        " * mean removal folded in */\n",
+        "#ifdef TP_DSP_DIRECT_DFT\n/* direct DFT: re = sum C y_re + S y_im, im = sum C y_im - S y_re;\n"
+        " * Q12, window and mean removal folded in */\n",
         _c_array("int16_t", "tp_dsp_dft_cos_q12", dft_cos.ravel().tolist()),
         _c_array("int16_t", "tp_dsp_dft_sin_q12", dft_sin.ravel().tolist()),
         "#endif\n",
@@ -228,11 +239,12 @@ def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_
         _c_array("uint16_t", "tp_dsp_log2_q12", table),
         _c_array("uint8_t", "tp_dsp_bitlen8", [i.bit_length() for i in range(256)]),
         _c_array("uint16_t", "tp_dsp_norm_q", norm),
-        "/* d = log2(|X|^2) in Q12 - OFFSET (= K0 * 4096 + 4096 - R1); out = clip(floor(d * GAIN / 4096),\n"
-        " * 0, 32767); high words of |re| | |im| below HI_ZERO give 0, from HI_FULL on 32767 */\n",
+        _c_array("uint16_t", "tp_dsp_log_base", base),
+        "/* d = log2(|X|^2) in Q12 - OFFSET; out = clip(floor(d * GAIN / 4096), 0, 32767); high words of\n"
+        " * |re| | |im| below HI_ZERO give 0, from HI_FULL on 32767; in between see tp_dsp_q15.c */\n",
         f"#define TP_DSP_LOG_FRAC {Q15_LOG_FRAC_BITS}\n#define TP_DSP_OFFSET_Q12 {c0}L\n"
-        f"#define TP_DSP_LOG_K0 {k0}\n#define TP_DSP_LOG_R1 {log_one - r0}u\n"
-        f"#define TP_DSP_GAIN_LOG2 {gain}u\n"
+        f"#define TP_DSP_LOG_R1 {log_one - r0}u\n#define TP_DSP_GAIN_LOG2 {gain}u\n"
+        f"#define TP_DSP_LOG_U0 {(2 + j) * gain}u\n"
         f"#define TP_DSP_LOG_HI_ZERO {hi_zero}u\n#define TP_DSP_LOG_HI_FULL {hi_full}u\n",
     ])
 
@@ -255,7 +267,10 @@ def render_header(config: PreprocessConfig, depths_in: int) -> str:
     in_map = [(5 * n1 + 4 * n2) % n for n1 in range(4) for n2 in range(5)]
     out_col = [((5 * k1 + 16 * k2) % n + n // 2) % n for k1 in range(4) for k2 in range(5)]
     shift_col = [(f + n // 2) % n for f in range(n)]
-    q15 = _q15_tables(config, w, counts, in_map, out_col)
+    try:
+        q15 = _q15_tables(config, w, counts, in_map)
+    except UnsupportedError as err:  # the float path stays usable; a q15 build stops here
+        q15 = f'#error "{err}"\n'
     lines = [
         "/* Generated by sdk/radar/dsp_tables.py from sdk/radar/preprocess.py. Do not edit:\n"
         f" * python -m sdk.radar.dsp_tables --depths {depths_in} --out <this file>\n"
