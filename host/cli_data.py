@@ -46,6 +46,52 @@ def synth(
         con.print(f"wrote {count} recordings ({per_class} per class, seed {seed}) to {out}")
 
 
+FRESH_SESSION = 10_000  # a session id beyond any dataset's (5 recordings per class each)
+
+
+@data_app.command("synth-stream")
+def synth_stream_cmd(
+    out: Path = typer.Option(..., "--out", help="Recording to write (Acconeer Record, HDF5)."),
+    seconds: float = typer.Option(36.0, "--seconds", help="Length of the recording."),
+    dataset: Path = typer.Option(None, "--dataset", help="Take the seed, simulator settings and "
+                                 "session from this dataset's test split (never trained on)."),
+    seed: int = typer.Option(None, "--seed", help="Seed [the dataset's, else 0]."),
+    session: int = typer.Option(None, "--session", help="Session (room, person) id [the "
+                                "dataset's first test session, else 10000, a fresh one]."),
+    index: int = typer.Option(0, "--index", help="Which recording of that session."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Simulate one continuous recording: gestures now and then (swipe, press, pick in random
+    order), the hand entering and leaving, empty stretches between; labels per sweep."""
+    from sdk.radar.simulator import SimConfig
+    from sdk.radar.stream import dataset_stream_source, synth_stream
+
+    if out.exists() and not force:
+        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    if seconds <= 0:
+        raise DataFileError(f"--seconds must be positive, got {seconds}")
+    cfg = SimConfig()
+    if dataset is not None:
+        ds_seed, ds_session, cfg = dataset_stream_source(dataset)
+        seed = ds_seed if seed is None else seed
+        session = ds_session if session is None else session
+    seed = 0 if seed is None else seed
+    session = FRESH_SESSION if session is None else session
+    rec = synth_stream(out, seed, session, seconds, index, cfg=cfg, overwrite=force)
+    summary = {"path": str(out), "seconds": seconds, "sweeps": rec.n_updates, "seed": seed,
+               "session": session, "index": index,
+               "gestures": [e["gesture"] for e in rec.meta["episodes"]],
+               "episodes": rec.meta["episodes"],
+               "labeled_sweeps": {name: int((rec.labels == i).sum())
+                                  for i, name in enumerate(rec.label_names or [])}}
+    if json_out:
+        emit_json(summary)
+    else:
+        human(False).print(f"wrote {rec.n_updates} sweeps ({seconds:g} s, session {session}, "
+                           f"seed {seed}) to {out}: {', '.join(summary['gestures']) or 'no gesture'}")
+
+
 def _summary(path: Path) -> dict:
     from sdk.radar.dataset import load_dataset
 

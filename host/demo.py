@@ -2,8 +2,9 @@
 
 Simulated radar gestures → the seed's gesture CNN trained in PyTorch → IR → int8 by
 post-training quantization → generated C → firmware for the board → every test frame run on
-the emulated board and compared with the host, float and int8 → test recordings streamed
-sweep by sweep over the serial link to the real-time gesture firmware.
+the emulated board and compared with the host, float and int8 → a continuous recording
+(gestures now and then, empty stretches between) in a test session's scene streamed sweep by
+sweep over the serial link to the real-time gesture firmware.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from sdk.ir import save_model
 ANCHORS = {"float": {"X-CUBE-AI 5.0 float": 48_368_230, "Keras2C -O3": 247_874_028},
            "int8": {"X-CUBE-AI 5.0 int8": 19_439_494}}
 CALIBRATION_FRAMES = 256
-STREAM_RECORDINGS = 8  # test recordings streamed through the real-time firmware (2 per class)
+# Step 6 streams one continuous recording of this length (gestures with empty stretches between,
+# sdk/radar/stream.py) in the scene of a test session: every classified sweep costs about
+# 9.5 M emulated instructions, so its length sets the step's run time.
+STREAM_SECONDS = 36.0
 
 
 @dataclass
@@ -45,10 +49,11 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
              progress: bool, say: Callable[[str], None]) -> DemoResult:
     """Synthesize, train, quantize, build and run on ``board``; ``say`` prints a status line."""
     from host.plots import plot_confusion, plot_training
-    from sdk.compress.quantize import quantize_graph
+    from sdk.compress.quantize import calibration_frames, quantize_graph
     from sdk.compress.report import predict_float, predict_int8, quantize_input
     from host.cli_stream import run_stream
-    from sdk.radar.dataset import copy_sessions, load_splits, synthesize
+    from sdk.radar.dataset import load_splits, synthesize
+    from sdk.radar.stream import synth_stream
     from sdk.radar.augment import doppler_mirror
     from sdk.train.zoo_fit import fit_zoo_model
 
@@ -72,9 +77,8 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
 
     say(f"3/6 quantizing to int8 (calibration: {CALIBRATION_FRAMES} training frames)")
     x_test = splits.test.x[..., None].astype(np.float32)
-    calib = splits.train.x[np.random.default_rng(seed).permutation(len(splits.train.x))
-                           [:CALIBRATION_FRAMES]][..., None].astype(np.float32)
-    qgraph = quantize_graph(graph, calib, progress=False)
+    qgraph = quantize_graph(graph, calibration_frames(splits.train.x, CALIBRATION_FRAMES, seed),
+                            progress=False)
     qgraph.metadata.update(graph.metadata)
     int8_path = save_model(qgraph, out_dir / "gesture_cnn_int8.tpm")
     host_float = float(np.mean(predict_float(graph, x_test, progress=False).argmax(1)
@@ -90,12 +94,21 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
                             out_dir / f"{board}-int8")
     device_int8 = float(np.mean(int8_run.output.argmax(axis=1) == splits.test.y))
 
+    # A new continuous recording in the room of a test session (whose recordings no training
+    # frame comes from), performed anew: its generator is (seed, session, STREAM_KEY), one the
+    # dataset never draws from.
+    stream_session = int(np.unique(splits.test.sessions)[0])
     stream_data = out_dir / "test_stream.h5"
-    n = copy_sessions(data, stream_data, np.unique(splits.test.sessions), overwrite=True,
-                      limit=STREAM_RECORDINGS)
-    say(f"6/6 real time: streaming {n} test recordings sweep by sweep over the serial link to "
-        f"the gesture firmware on {board} (int8 model)")
+    stream_rec = synth_stream(stream_data, seed, stream_session, STREAM_SECONDS, overwrite=True)
+    gestures = [e["gesture"] for e in stream_rec.meta["episodes"]]
+    say(f"6/6 real time: streaming a {STREAM_SECONDS:g} s continuous recording ({len(gestures)} "
+        f"gestures: {', '.join(gestures)}; empty stretches between) of test session "
+        f"{stream_session} sweep by sweep over the serial link to the gesture firmware on "
+        f"{board} (int8 model)")
     stream = run_stream(str(int8_path), board, str(stream_data), fast=True,
                         out=out_dir / f"{board}-gesture", json_mode=True)
+    stream["recording"] = {"path": str(stream_data), "seconds": STREAM_SECONDS,
+                           "session": stream_session, "seed": seed,
+                           "episodes": stream_rec.meta["episodes"]}
     return DemoResult(model_path, int8_path, len(x_test), report.val_accuracy, host_float,
                       host_int8, device_int8, float_run, int8_run, stream, plots)
