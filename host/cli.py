@@ -100,6 +100,9 @@ def build(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
     out: Optional[str] = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD]."),
+    app: str = typer.Option("run", "--app", help="Firmware: `run` (inferences on files, for "
+                            "tests and benchmarks) or `gesture` (the real-time radar gesture "
+                            "loop over the serial link)."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Generate C for MODEL, compile and link firmware for BOARD, and report its size.
@@ -111,7 +114,16 @@ def build(
     from host.models import load_model_arg
     from host.reports import size_json, size_table
 
-    result = build_firmware(load_model_arg(model), board, _work_dir(model, board, out))
+    graph = load_model_arg(model)
+    work = _work_dir(model, board, out)
+    if app == "gesture":
+        from host.gesture_fw import build_gesture_firmware
+
+        result = build_gesture_firmware(graph, model, board, work)
+    elif app == "run":
+        result = build_firmware(graph, board, work)
+    else:
+        raise TinypruneError(f"--app {app!r}: expected `run` or `gesture`")
     if json_out:
         emit_json({**size_json(result), "elf": str(result.elf)})
         return

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 import struct
 
+import numpy as np
+
 import pytest
 
 from graphs import residual_net
@@ -71,3 +73,25 @@ def test_it_is_not_run_here(tmp_path):
     with pytest.raises(UnsupportedError, match="flash it yourself"):
         run_on_board(g, "nucleo_f722ze", np.zeros(g.tensors["input"].shape, np.float32),
                      tmp_path)
+
+
+def test_gesture_firmware_builds_for_the_nucleo(tmp_path):
+    """The product firmware (real-time gesture loop, int8 gesture CNN) fits the real board."""
+    import json
+    import subprocess
+    import sys
+
+    from sdk.compress.quantize import quantize_graph
+    from sdk.ir import save_model
+    from graphs import gesture_graph
+
+    graph = gesture_graph(seed=1)
+    calib = np.random.default_rng(0).random((8, *graph.tensors["input"].shape[1:]), np.float32)
+    model = save_model(quantize_graph(graph, calib, progress=False), tmp_path / "g8.tpm")
+    proc = subprocess.run([sys.executable, "-m", "host", "build", str(model), "--board",
+                           "nucleo_f722ze", "--app", "gesture", "--out", str(tmp_path / "fw"),
+                           "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    assert 0 < doc["flash_bytes"] <= 512 * 1024 and 0 < doc["ram_bytes"] <= 256 * 1024
+    assert doc["arena_bytes"] <= 12_000 and doc["weights_bytes"] < 70_000
