@@ -579,7 +579,7 @@ def from_torch(module: nn.Module, input_shape: tuple[int, ...], name: str) -> Gr
         try:
             traced = fx.symbolic_trace(root)
         # fx reports untraceable code with many exception types (TraceError, TypeError,
-        # NotImplementedError, RuntimeError ...): any of them means "cannot trace".
+        # RuntimeError and others): any of them means "cannot trace".
         except Exception as exc:  # noqa: BLE001
             first = (str(exc).strip().splitlines() or [""])[0]
             raise UnsupportedError(
