@@ -243,7 +243,9 @@ def profile(
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             data = str(simulated_recording(tmp / "swipe.h5"))
         rep = run_stream(model, board, data, fast=True, out=Path(out) if out else None)
-    write_profile_chart(rep["profile"], rep["counter_unit"], Path(chart))
+    from host.plots import plot_profile
+
+    plot_profile(rep["profile"], rep["counter_unit"], Path(chart))
     if json_out:
         emit_json({"profile": rep["profile"], "deadline_budget": rep["deadline_budget"],
                    "unit": rep["counter_unit"], "chart": chart})
@@ -266,24 +268,4 @@ def simulated_recording(path: Path, gesture: str = "swipe", seed: int = 0) -> Pa
     session = new_session(cfg, rng, 0)
     times, sw = simulate(gesture, session, cfg, rng)
     save_recording(path, as_recording(gesture, times, sw, cfg, session, 0), overwrite=True)
-    return path
-
-
-def write_profile_chart(profile: dict, unit: str, path: Path) -> Path:
-    """A horizontal bar chart of preprocessing and every step (matplotlib, Agg)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = ["preprocessing", *[s["name"] for s in profile["steps"]]]
-    values = [profile["preprocess"], *[s["count"] for s in profile["steps"]]]
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(labels) + 1.2))
-    ax.barh(labels[::-1], values[::-1], color=["#4c72b0"] * len(profile["steps"]) + ["#dd8452"])
-    ax.set_xlabel(f"{unit} per sweep")
-    ax.set_title(f"gesture firmware profile ({unit})")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path

@@ -48,7 +48,7 @@ class DemoResult:
 def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
              progress: bool, say: Callable[[str], None]) -> DemoResult:
     """Synthesize, train, quantize, build and run on ``board``; ``say`` prints a status line."""
-    from host.plots import plot_confusion, plot_training
+    from host.plots import plot_confusion, plot_profile, plot_training
     from sdk.compress.quantize import calibration_frames, quantize_graph
     from sdk.compress.report import predict_float, predict_int8, quantize_input
     from host.cli_stream import run_stream
@@ -110,5 +110,6 @@ def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
     stream["recording"] = {"path": str(stream_data), "seconds": STREAM_SECONDS,
                            "session": stream_session, "seed": seed,
                            "episodes": stream_rec.meta["episodes"]}
+    plots.append(plot_profile(stream["profile"], stream["counter_unit"], out_dir / "profile.png"))
     return DemoResult(model_path, int8_path, len(x_test), report.val_accuracy, host_float,
                       host_int8, device_int8, float_run, int8_run, stream, plots)

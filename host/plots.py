@@ -53,3 +53,19 @@ def plot_training(history: list, path: str | Path, title: str) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def plot_profile(profile: dict, unit: str, path: Path) -> Path:
+    """A horizontal bar chart of the preprocessing and every step of one sweep."""
+    plt = _pyplot()
+    labels = ["preprocessing", *[s["name"] for s in profile["steps"]]]
+    values = [profile["preprocess"], *[s["count"] for s in profile["steps"]]]
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(labels) + 1.2))
+    ax.barh(labels[::-1], values[::-1], color=["#4c72b0"] * len(profile["steps"]) + ["#dd8452"])
+    ax.set_xlabel(f"{unit} per sweep")
+    ax.set_title(f"gesture firmware profile ({unit})")
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)

@@ -101,6 +101,7 @@ def test_demo_json_small(tmp_path):
     assert doc["float_instructions"] == sum(layer["instructions"] for layer in doc["float_layers"])
     assert doc["weights_bytes"] < doc["float"]["weights_bytes"]
     assert (tmp_path / "d" / "confusion.png").stat().st_size > 0
+    assert (tmp_path / "d" / "profile.png").stat().st_size > 0
     stream = doc["stream"]
     assert stream["classes_equal"] and stream["events_equal"]
     assert stream["crc_errors"] == 0 and stream["sequence_gaps"] == 0
