@@ -147,7 +147,7 @@ def float_op_case(name: str, seed: int, *, dense_batch: tuple[int, int] | None =
     """One small float graph per op pattern in FLOAT_OP_CASES (stride 2, asymmetric padding,
     depth multipliers, 1x1, relu6 ...); shapes are drawn from the case's seeded generator.
 
-    The int8 suite (tests/test_kernels_s8_host.py) builds its cases here too, before quantizing
+    The int8 suite (tests/device/test_kernels_s8_host.py) builds its cases here too, before quantizing
     them: ``dense_batch`` draws the dense input's batch from that range (None: batch 2, no
     draw, so the float cases' draws stay as they were), ``dense_units`` is dense_relu's range of
     units, and ``extra(name, seed, rng, builder, h, w)`` returns (builder, output) for the names

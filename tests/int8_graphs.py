@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphs import GraphBuilder
+from graphs import GraphBuilder, float_op_case
 from sdk.ir import Graph, Op, Tensor
 from sdk.ir.tensor import QuantParams
 
@@ -109,3 +109,87 @@ def int8_residual_net(seed: int = 0) -> Graph:
     x = b.flatten(x)
     x = b.dense(x, 6)
     return quantize_randomly(b.finish(b.softmax(x)), seed)
+
+
+def _int8_only_case(name: str, seed: int, rng: np.random.Generator, b: GraphBuilder, h: int,
+               w: int) -> tuple[GraphBuilder, str] | None:
+    """The int8 cases beyond graphs.float_op_case's table (INT8_ONLY_CASES): the channel counts
+    of the DSP paths, fused and row-streamed convolutions, the depthwise ring path."""
+    x = "input"
+    if name == "conv_1x1_c8":
+        b = GraphBuilder(name, (1, h, w, 8), seed)
+        y = b.conv(x, 6, kernel=(1, 1), padding="valid", activation="relu")
+    elif name == "depthwise_c8_same":
+        b = GraphBuilder(name, (1, h, w, 8), seed)
+        y = b.depthwise(x, activation="relu")
+    elif name == "avgpool_c8_global":
+        b = GraphBuilder(name, (1, h, w, 8), seed)
+        y = b.pool(x, "AvgPool2D", kernel=(h, w), stride=(1, 1), padding="valid")
+    elif name == "conv_conv_pool":
+        # Fused and row-streamed: conv -> conv -> 2x2 max pool (odd sizes floor).
+        y = b.pool(b.conv(b.conv(x, 8, activation="relu"), 8, activation="relu"), "MaxPool2D")
+    elif name == "conv_pool_relu6":
+        # Fused conv + pool with a clamp that is neither saturation nor ReLU (generic path).
+        y = b.pool(b.conv(x, 6, activation="relu6"), "MaxPool2D")
+    elif name == "conv_conv_stride2":
+        # Streamed pair without pool; the second conv has stride 2 and asymmetric padding.
+        y = b.conv(b.conv(x, 5, activation="relu"), 7, stride=(2, 2), padding=[0, 1, 1, 1])
+    elif name == "conv_c32_chunked":
+        # A 288-value window: the planner splits im2col into chunks of one window row.
+        b = GraphBuilder(name, (1, h, w, 32), seed)
+        y = b.conv(x, 6, activation="relu")
+    elif name == "depthwise_in_place":
+        # Ring path in place (stride 1, same shape), 18 channels: a group of 16 and one of 2.
+        z = b.conv(x, 18, kernel=(1, 1), padding="valid")
+        y = b.conv(b.depthwise(z, activation="relu"), 4, kernel=(1, 1), padding="valid")
+    elif name == "depthwise_relu6_in_place":
+        # ReLU6 is neither saturation nor ReLU: the C path of the ring (SMLAD on the DSP).
+        z = b.conv(x, 20, kernel=(1, 1), padding="valid")
+        y = b.conv(b.depthwise(z, activation="relu6"), 3, kernel=(1, 1), padding="valid")
+    elif name == "depthwise_5x3_in_place":
+        z = b.conv(x, 8, kernel=(1, 1), padding="valid")
+        y = b.conv(b.depthwise(z, kernel=(5, 3)), 3, kernel=(1, 1), padding="valid")
+    elif name == "depthwise_3x5_valid":
+        b = GraphBuilder(name, (1, h, w + 2, 4), seed)
+        y = b.depthwise(x, kernel=(3, 5), padding="valid", activation="relu")
+    elif name == "conv_shifts_mixed":
+        y = b.conv(x, 6, kernel=(1, 1), padding="valid", activation="relu")
+    else:
+        return None
+    return b, y
+
+
+def int8_case(name: str, seed: int):
+    """graphs.float_op_case's graph (the int8 variant: dense batch 1 or 2, dense_relu with at
+    least 4 units) or an INT8_ONLY_CASES graph, with random TFLite-style quantization."""
+    graph = quantize_randomly(float_op_case(name, seed, dense_batch=(1, 3), dense_units=(4, 13),
+                                            extra=_int8_only_case), seed)
+    if name == "conv_shifts_mixed":
+        _spread_multipliers(graph, seed)
+    return graph
+
+
+def _spread_multipliers(graph, seed: int) -> None:
+    """Weights in {-1, 0, 1}, no bias, and an output scale giving per-channel multipliers from
+    about 0.2 to 2.4: shifts of both signs, so the generic requantization is taken."""
+    rng = np.random.default_rng(seed)
+    op = graph.ops[0]
+    w = graph.tensors[op.inputs[1]]
+    w.data = rng.integers(-1, 2, w.shape).astype(np.int8)
+    graph.tensors[op.inputs[2]].data[:] = 0
+    scale = graph.tensors[op.inputs[0]].quant.scale[0] * np.median(w.quant.scale) / 1.2
+    graph.tensors[op.outputs[0]].quant.scale[:] = scale
+
+
+INT8_ONLY_CASES = ["conv_1x1_c8", "depthwise_c8_same", "avgpool_c8_global", "conv_conv_pool",
+                   "conv_pool_relu6", "conv_conv_stride2", "conv_c32_chunked",
+                   "depthwise_in_place", "depthwise_relu6_in_place", "depthwise_5x3_in_place",
+                   "depthwise_3x5_valid", "conv_shifts_mixed"]
+
+
+def random_input(graph, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed + 1000)
+    t = graph.tensors[graph.inputs[0]]
+    if t.dtype == "float32":
+        return rng.normal(size=t.shape).astype(np.float32)
+    return rng.integers(-128, 128, t.shape).astype(np.int8)

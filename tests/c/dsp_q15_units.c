@@ -1,4 +1,4 @@
-/* Unit driver for the q15 preprocessing's internal steps (tests/test_radar_dsp_q15.py): includes
+/* Unit driver for the q15 preprocessing's internal steps (tests/device/test_radar_dsp_q15.py): includes
  * device/dsp/tp_dsp_q15.c to reach its static functions. Commands on stdin, one per line:
  *   m <count> <v0> ... <v(count-1)>  -> the ring value (depth mean * 2^FRAC) of those samples
  *   s <re> <im>                      -> the q15 log scaling of re^2 + im^2

@@ -1,4 +1,4 @@
-/* Runs device/app/tp_gesture.c on a sequence for tests/test_gesture_app.py.
+/* Runs device/app/tp_gesture.c on a sequence for tests/system/test_gesture_app.py.
  * argv: threshold consecutive refractory background; stdin: "class p256" lines;
  * stdout: one event per line (255: none). */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Runs device/protocol against the test vectors. Reads one vector per line on stdin (written
- * by tests/test_protocol_c.py from tests/vectors/protocol_vectors.json) and prints what the C
+ * by tests/device/test_protocol_c.py from tests/vectors/protocol_vectors.json) and prints what the C
  * codec makes of it, one line per vector; the Python test compares with the expected values.
  *
  *   C <hex>          CRC-16 of the bytes               -> C <crc>

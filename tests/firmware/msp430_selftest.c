@@ -1,4 +1,4 @@
-/* MSP430 board self-test (tests/test_msp430_board.py): console text, host files in and out,
+/* MSP430 board self-test (tests/boards/test_msp430_board.py): console text, host files in and out,
  * the runtime helpers (multiply, divide, remainder and shift at 16, 32 and 64 bits, checked
  * against Python), a CRC-16/CCITT-FALSE and a dot product with counter readings around it,
  * and an exit status. */

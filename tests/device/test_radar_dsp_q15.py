@@ -1,8 +1,8 @@
 """The q15 preprocessing (device/dsp/tp_dsp_q15.c, host gcc build) step by step: the depth mean
 without a division and the log scaling with table-driven normalization against their plain
 definitions, the generator's overflow proof, and the accuracy docs/radar.md reports. Frames
-are compared with numpy at the documented tolerance in tests/test_radar_dsp.py and with the
-MSP430 build in tests/test_radar_dsp_msp430.py."""
+are compared with numpy at the documented tolerance in tests/device/test_radar_dsp.py and with the
+MSP430 build in tests/boards/test_radar_dsp_msp430.py."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_log_scaling_matches_its_definition(tmp_path: Path, floor_db: float, cei
 
 @pytest.mark.parametrize("direct", [False, True], ids=["pfa", "direct"])
 def test_frames_stay_as_accurate_as_measured(tmp_path: Path, direct: bool) -> None:
-    """docs/radar.md's figures with a margin (tests/test_radar_dsp.py keeps the wider earlier
+    """docs/radar.md's figures with a margin (tests/device/test_radar_dsp.py keeps the wider earlier
     tolerance): on these sweeps max 9 (pfa) / 17 (direct) q15 steps, median about 1, at most
     2.7 for outputs above 0.5."""
     synthesize(tmp_path / "g.h5", per_class=2, seed=11, sim=SimConfig(recordings_per_session=1))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from graphs import residual_net
-from test_cli import assert_one_line_error, cli
+from cli_helpers import assert_one_line_error, cli
 
 from sdk.frontends.load import load_any
 from sdk.ir import save_model

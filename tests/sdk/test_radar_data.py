@@ -221,7 +221,7 @@ def test_cli_info_on_shared_recordings() -> None:
 
 
 def test_cli_bad_file_is_one_line(tmp_path: Path) -> None:
-    tinyprune = shutil.which("tinyprune", path=str(Path(__file__).resolve().parents[1] / ".venv" / "bin"))
+    tinyprune = shutil.which("tinyprune", path=str(Path(__file__).resolve().parents[2] / ".venv" / "bin"))
     if tinyprune is None:
         pytest.skip("the tinyprune console script is not installed in .venv")
     import subprocess

@@ -20,7 +20,7 @@ pytestmark = [
                        reason="clang-14, ld.lld-14 or mspdebug not installed"),
 ]
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
-Q15_LSB_8BIT = 128  # as tests/test_radar_dsp.py: one step of an 8-bit quantization of [0, 1]
+Q15_LSB_8BIT = 128  # as tests/device/test_radar_dsp.py: one step of an 8-bit quantization of [0, 1]
 
 
 def expected_checks(vectors: dict) -> int:
@@ -61,7 +61,7 @@ def test_frames_equal_the_host_q15_build_and_match_numpy(built, runs, tmp_path):
     ref = st.numpy_frames_q15(built.sweeps)
     assert ref.shape == frames.shape and 0.05 < ref.mean() / 32768 < 0.9  # a non-trivial frame
     err = np.abs(frames - ref)
-    # The tolerance of tests/test_radar_dsp.py for the q15 path.
+    # The tolerance of tests/device/test_radar_dsp.py for the q15 path.
     assert err.max() <= 2 * Q15_LSB_8BIT
     assert np.median(err) <= 16
     assert np.count_nonzero(ref > 0.5 * 32768) >= 10   # the next line is not vacuous

@@ -19,7 +19,7 @@ from sdk.boards import load_board
 from sdk.errors import TinypruneError, ToolchainError
 from sdk.paths import DEVICE_DIR
 
-FIRMWARE = Path(__file__).parent / "firmware"
+FIRMWARE = Path(__file__).parents[1] / "firmware"
 CC = "arm-none-eabi-gcc"
 CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
           "-fdata-sections"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from host.device_run import run_on_board
-from test_kernels_s8_host import _case, _random_input
+from int8_graphs import int8_case, random_input
 
 pytestmark = [
     pytest.mark.qemu,
@@ -63,8 +63,8 @@ def test_mlperf_model_on_qemu_is_bit_exact(which, tmp_path):
                                   "avgpool_3x3_s1_same", "avgpool_c8_global"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_dsp_kernels_are_bit_exact(name, seed, tmp_path):
-    graph = _case(name, seed)
-    x = _random_input(graph, seed)
+    graph = int8_case(name, seed)
+    x = random_input(graph, seed)
     run = run_on_board(graph, "qemu_m7", x, tmp_path)
     assert run.bit_exact, f"{name}: device {run.output.ravel()[:8]} vs {run.reference.ravel()[:8]}"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PIO = shutil.which("pio", path=str(Path(sys.executable).parent)) or shutil.which("pio")
 
 pytestmark = pytest.mark.skipif(PIO is None, reason="platformio not installed "

@@ -16,7 +16,7 @@ from sdk.boards import load_board
 from sdk.errors import BuildError
 from sdk.paths import DEVICE_DIR
 
-FIRMWARE = Path(__file__).parent / "firmware"
+FIRMWARE = Path(__file__).parents[1] / "firmware"
 
 pytestmark = [
     pytest.mark.msp430,

@@ -1,5 +1,5 @@
 """Every float op on the emulated Cortex-M7: the same seeded cases as the host build
-(tests/test_kernels_host.py), built with the ARM toolchain and run in QEMU, against the
+(tests/device/test_kernels_host.py), built with the ARM toolchain and run in QEMU, against the
 reference executor."""
 
 from __future__ import annotations
