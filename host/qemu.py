@@ -5,7 +5,7 @@ instruction, independent of the host's speed. The firmware's counter is the mps2
 CMSDK timer0, which ticks at 25 MHz of that virtual time (40 ns). A region of N instructions
 therefore spans N * 128 ns, read as a whole number of 40 ns ticks, off by less than one tick;
 ticks * 40 / 128 is within 40/128 = 0.3125 of N, so rounding it gives N exactly
-(docs/measurement.md, checked by tests/test_qemu_board.py).
+(docs/measurement.md, checked by tests/boards/test_qemu_board.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ These are the helpers of TFLite Micro's ``quantization_util.cc``, ``common.h`` a
 ``fixedpoint.h``, vectorized over numpy ``int64`` arrays that hold int32 values. The pinned
 ``tflite-micro`` interpreter is built without ``TFLITE_SINGLE_ROUNDING``, so a quantized
 multiplier is applied with *double rounding*: a saturating rounding doubling high multiply,
-then a rounding right shift (tests/test_int8_reference.py shows the single-rounding form
+then a rounding right shift (tests/sdk/test_int8_reference.py shows the single-rounding form
 differs from it on the MLPerf models).
 
 Integer division in C truncates toward zero and ``>>`` of a negative int is arithmetic; the
