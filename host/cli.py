@@ -264,10 +264,10 @@ def demo(
                   "bit-exact" if q.bit_exact else "[red]DIFFERENT[/]")
     table.add_row("instructions per inference", f"{f.instructions or 0:,}",
                   f"{q.instructions or 0:,}")
-    for kind, col in (("float", 1), ("int8", 2)):
+    for kind, column in (("float", 0), ("int8", 1)):
         for name, cycles in ANCHORS[kind].items():
             row = ["", ""]
-            row[col - 1] = f"{cycles:,}"
+            row[column] = f"{cycles:,}"
             table.add_row(f"  {name} (cycles, seed 004)", *row)
     table.add_row("weights bytes", f"{f.build.weights_bytes:,}", f"{q.build.weights_bytes:,}")
     table.add_row("arena bytes", f"{f.build.plan.arena_bytes:,}", f"{q.build.plan.arena_bytes:,}")

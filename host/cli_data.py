@@ -83,7 +83,7 @@ def synth_stream_cmd(
                "session": session, "index": index,
                "gestures": [e["gesture"] for e in rec.meta["episodes"]],
                "episodes": rec.meta["episodes"],
-               "labeled_sweeps": {name: int((rec.labels == i).sum())
+               "labeled_sweeps": {name: int(np.count_nonzero(rec.labels == i))
                                   for i, name in enumerate(rec.label_names or [])}}
     if json_out:
         emit_json(summary)

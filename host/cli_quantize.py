@@ -108,7 +108,7 @@ def quantize(
         acc_f, acc_q = accuracy_before_after(graph, qgraph, x, y)
     _write(qgraph, out_path)
     if json_out:
-        inp = qgraph.tensors[qgraph.inputs[0]].quant
+        inp = qgraph.tensors[qgraph.inputs[0]].qparams()
         emit_json({"model": model, "out": str(out_path), "calibration_samples": len(x),
                    "input_scale": float(inp.scale[0]), "input_zero_point": int(inp.zero_point[0]),
                    "float_accuracy": acc_f, "int8_accuracy": acc_q,
@@ -116,7 +116,7 @@ def quantize(
         return
     con = human(False)
     con.print(_table(rows, f"{graph.name}: int8 vs float on {len(x)} calibration samples"))
-    if y is not None:
+    if acc_f is not None and acc_q is not None:
         con.print(f"accuracy on the {len(x)} labelled samples: float {acc_f:.4f}, int8 "
                   f"{acc_q:.4f} ({100 * (acc_q - acc_f):+.2f} points)")
     con.print(f"wrote {out_path}")

@@ -45,8 +45,8 @@ class DeviceRun:
     @property
     def instructions(self) -> int | None:
         """Whole inference: the measured region less the marks' own cost (= sum of steps)."""
-        counts = [s.instructions for s in self.steps]
-        return None if any(c is None for c in counts) else sum(counts)
+        counts = [s.instructions for s in self.steps if s.instructions is not None]
+        return sum(counts) if len(counts) == len(self.steps) else None
 
     @property
     def bit_exact(self) -> bool:
@@ -134,21 +134,21 @@ def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str 
         write_inputs(graph, run_dir, [x])
         inputs = {p.name: p.read_bytes() for p in sorted(run_dir.glob("input*.bin"))}
         # run_main calls the counter twice to calibrate, then once per step.
-        result = run_mspdebug(build.elf, inputs, max_counter_calls=len(build.steps) + 2,
-                              timeout_s=timeout_s)
-        if result.exit_code != 0:
-            meaning = EXIT_MEANINGS.get(result.exit_code, "the firmware failed")
-            raise ToolchainError(f"{board.name}: firmware exit status {result.exit_code} "
-                                 f"({meaning}): {result.console.strip()[-200:]}")
-        for name, content in result.files.items():
+        sim = run_mspdebug(build.elf, inputs, max_counter_calls=len(build.steps) + 2,
+                           timeout_s=timeout_s)
+        if sim.exit_code != 0:
+            meaning = EXIT_MEANINGS.get(sim.exit_code, "the firmware failed")
+            raise ToolchainError(f"{board.name}: firmware exit status {sim.exit_code} "
+                                 f"({meaning}): {sim.console.strip()[-200:]}")
+        for name, content in sim.files.items():
             if not name.startswith("input"):
                 (run_dir / name).write_bytes(content)
         output = read_outputs(graph, run_dir)[0]
         marks = read_marks(run_dir)
         # Counter values are call numbers here (host/mspdebug.py): marks[0] is the difference
         # of two call numbers, the rest are call numbers; all become simulated MCLK cycles.
-        cycles = substitute_counter(marks[1:], result.counter_stops)
-        before = substitute_counter([marks[1] - marks[0]], result.counter_stops)[0]
+        cycles = substitute_counter(marks[1:], sim.counter_stops)
+        before = substitute_counter([marks[1] - marks[0]], sim.counter_stops)[0]
         cost = cycles[0] - before
         counts = [b - a - cost for a, b in zip(cycles, cycles[1:])]
     elif board.runner == "native":

@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from host.link import Link, LinkError
 from host.qemu import QEMU, qemu_command
@@ -50,7 +51,7 @@ class DeviceProcess:
             self.proc.kill()
             self.proc.wait(timeout=5)
 
-    def connect(self, connect_s: float = 10.0, **link_args: object) -> Link:
+    def connect(self, connect_s: float = 10.0, **link_args: Any) -> Link:
         """Open a Link, retrying while the device's socket is not listening yet."""
         deadline = time.monotonic() + connect_s
         while True:
@@ -98,8 +99,8 @@ def start_native(elf: Path, accept_s: float = 10.0) -> DeviceProcess:
         finally:
             server.close()
         with conn:
-            dev.proc = subprocess.Popen([str(elf)], cwd=dev.cwd, stdin=conn, stdout=conn,
-                                        stderr=subprocess.PIPE)
+            dev.proc = subprocess.Popen([str(elf)], cwd=dev.cwd, stdin=conn.fileno(),
+                                        stdout=conn.fileno(), stderr=subprocess.PIPE)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

@@ -92,17 +92,18 @@ def host_reference(graph: Graph, sweeps_iq: np.ndarray, gesture: gestures.Gestur
     if len(x):
         feed = x.reshape(len(x), *inp.shape[1:])
         if inp.dtype == "int8":
-            feed = gestures.quantize_input(feed, float(inp.quant.scale[0]),
-                                           int(inp.quant.zero_point[0]))
+            q_in = inp.qparams()
+            feed = gestures.quantize_input(feed, float(q_in.scale[0]), int(q_in.zero_point[0]))
         out = reference_outputs(graph, feed).reshape(len(x), n_classes)
         first = preprocess.window_sweeps - 1
         if out_t.dtype == "int8":
             q = out.astype(np.int64)
             cls = gestures.frame_class(q)
             scores[first:] = q
+            q_out = out_t.qparams()
             p256[first:] = gestures.int8_p256(q[np.arange(len(q)), cls],
-                                              int(out_t.quant.zero_point[0]),
-                                              gestures.p256_multiplier(out_t.quant.scale[0]))
+                                              int(q_out.zero_point[0]),
+                                              gestures.p256_multiplier(q_out.scale[0]))
         else:
             out32 = out.astype(np.float32)
             cls = gestures.frame_class(out32)

@@ -61,7 +61,7 @@ class Link:
         self._decoder = StreamDecoder()
         self._tracker = SeqTracker()
         self._inbox: deque[Message] = deque()
-        self._replies: dict[int, Message] = {}
+        self._replies: dict[int, Ack | Nack] = {}
         self._reply_type: int | None = None
         self._reply_data: Message | None = None
         self._seq = 0

@@ -24,11 +24,15 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sdk.errors import ToolchainError
 from sdk.paths import DEVICE_DIR, ROOT
+
+if TYPE_CHECKING:
+    from host.size_report import SizeReport
 
 VECTORS_FILE = ROOT / "tests" / "vectors" / "protocol_vectors.json"
 SELFTEST_SOURCE = DEVICE_DIR / "app" / "selftest_main.c"
@@ -205,7 +209,7 @@ class SelftestBuild:
 
     elf: Path
     sweeps: np.ndarray
-    size: object  # host.size_report.SizeReport
+    size: SizeReport
 
 
 def build_selftest(out_dir: str | Path, sweeps: np.ndarray | None = None,

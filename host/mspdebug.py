@@ -223,7 +223,11 @@ def _parse(log: str, stop_addr: int, counter_addr: int | None, name: str) -> Msp
             raise ToolchainError(f"{name}: no tracer counts after a stop in mspdebug's output")
         pc = int(regs.group(1), 16)
         if pc == stop_addr:
-            r12 = int(_R12.search(chunk).group(1), 16) & 0xFFFF
+            r12_reg = _R12.search(chunk)
+            if r12_reg is None:
+                raise ToolchainError(f"{name}: no R12 (exit status) at the stop in mspdebug's "
+                                     "output")
+            r12 = int(r12_reg.group(1), 16) & 0xFFFF
             return MspdebugResult(exit_code=r12 - 0x10000 if r12 & 0x8000 else r12,
                                   console="".join(console), instructions=int(insns.group(1)),
                                   cycles=int(mclk.group(1)), counter_stops=stops, files={},

@@ -116,16 +116,17 @@ def map_input_sections(map_file: Path) -> list[tuple[str, str, int]]:
         start = lines.index("Linker script and memory map")
     except ValueError:
         raise TinypruneError(f"{map_file}: not a GNU ld or lld linker map") from None
-    found = []
-    pending = None
+    found: list[tuple[str, str, int]] = []
+    pending: str | None = None
     for line in lines[start + 1:]:
         name_only = _GNU_NAME_ONLY.match(line)
         if name_only:
             pending = name_only.group(1)
             continue
         m = _GNU_INPUT.match(line)
-        if m and (m.group(1) or pending):
-            found.append((m.group(1) or pending, m.group(3), int(m.group(2), 16)))
+        archive = m.group(1) or pending if m else None
+        if m and archive:
+            found.append((archive, m.group(3), int(m.group(2), 16)))
         pending = None
     return found
 

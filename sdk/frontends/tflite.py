@@ -147,9 +147,11 @@ class _Importer:
                             f"{list(x)} and {list(w)}")
         stride = [opts.strideH, opts.strideW]
         dilation = [opts.dilationHFactor, opts.dilationWFactor]
-        attrs = {"stride": stride, "dilation": dilation,
-                 "padding": self.padding(opts.padding, x, (w[1], w[2]), stride, dilation),
-                 "activation": self.activation(i, name, opts.fusedActivationFunction)}
+        attrs: dict[str, Any] = {"stride": stride, "dilation": dilation,
+                                 "padding": self.padding(opts.padding, x, (w[1], w[2]), stride,
+                                                         dilation),
+                                 "activation": self.activation(i, name,
+                                                               opts.fusedActivationFunction)}
         if name == "DEPTHWISE_CONV_2D":
             # The option is unreliable in old converters; the shapes are not.
             attrs["depth_multiplier"] = w[3] // x[3] if x[3] else 0

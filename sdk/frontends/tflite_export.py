@@ -179,7 +179,7 @@ class _Exporter:
         o = self.fb.OperatorT()
         o.opcodeIndex = self._opcode(_BUILTINS[op.type])
         o.inputs, o.outputs = inputs, [self.tensor(op.outputs[0])]
-        if options is not None:
+        if options_name is not None:
             o.builtinOptionsType = getattr(self.fb.BuiltinOptions, options_name)
             o.builtinOptions = options
         self.operators.append(o)

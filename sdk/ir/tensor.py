@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sdk.errors import UnsupportedError
+
 DTYPES: dict[str, np.dtype] = {
     "float32": np.dtype(np.float32),
     "int8": np.dtype(np.int8),
@@ -112,3 +114,10 @@ class Tensor:
     def nbytes(self) -> int:
         """Bytes this tensor occupies when stored densely."""
         return self.size * self.itemsize
+
+    def qparams(self) -> QuantParams:
+        """The quantization parameters, which a quantized tensor must have."""
+        if self.quant is None:
+            raise UnsupportedError(f"tensor {self.name} ({self.dtype}) has no quantization "
+                                   "parameters (scale and zero point)")
+        return self.quant

@@ -39,6 +39,7 @@ def _check(ok: bool, msg: type[Message], what: str) -> None:
         raise PayloadError(f"{msg.TYPE.name} payload: {what}")
 
 
+@dataclass(frozen=True)
 class Message:
     """Base of all messages: fixed fields packed with ``_FMT``, in dataclass field order."""
 
@@ -182,7 +183,8 @@ class Info(Message):
                f"{len(payload)} bytes, expected {size + name_len} for a {name_len}-byte board name")
         name = payload[size:]
         _check(all(0x20 <= c <= 0x7E for c in name), cls, "board name is not printable ASCII")
-        msg = cls(*head, name.decode("ascii"))
+        values = (*head, name.decode("ascii"))
+        msg = cls(*values)
         _check(msg.counter_unit in (UNIT_INSTRUCTIONS, UNIT_CYCLES), cls,
                f"unknown counter_unit {msg.counter_unit}")
         _check(msg.n_classes <= MAX_CLASSES, cls, f"n_classes {msg.n_classes} > {MAX_CLASSES}")
@@ -252,7 +254,8 @@ class Result(Message):
         _check(n <= MAX_CLASSES, cls, f"n_scores {n} > {MAX_CLASSES}")
         _check(len(payload) == 12 + 2 * n, cls,
                f"{len(payload)} bytes, expected {12 + 2 * n} for {n} scores")
-        msg = cls(*head, struct.unpack_from(f"<{n}h", payload, 12))
+        values = (*head, struct.unpack_from(f"<{n}h", payload, 12))
+        msg = cls(*values)
         for name in ("frame_class", "event"):
             value = getattr(msg, name)
             _check(value == NONE_CLASS or value < n, cls, f"{name} {value} with {n} scores")
@@ -287,7 +290,8 @@ class Profile(Message):
         _check(n <= MAX_PROFILE_STEPS, cls, f"n_steps {n} > {MAX_PROFILE_STEPS}")
         _check(len(payload) == 18 + 4 * n, cls,
                f"{len(payload)} bytes, expected {18 + 4 * n} for {n} steps")
-        msg = cls(*head, struct.unpack_from(f"<{n}I", payload, 18))
+        values = (*head, struct.unpack_from(f"<{n}I", payload, 18))
+        msg = cls(*values)
         _check(msg.unit in (UNIT_INSTRUCTIONS, UNIT_CYCLES), cls, f"unknown unit {msg.unit}")
         _check(msg.first_step + n <= msg.total_steps, cls,
                f"steps {msg.first_step}..{msg.first_step + n - 1} beyond total_steps {msg.total_steps}")

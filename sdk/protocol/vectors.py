@@ -98,7 +98,7 @@ def _good_messages(rng: random.Random) -> list[tuple[str, int, int, Message]]:
 
 def _frame_vector(name: str, wire: bytes) -> dict:
     verdict, frame = decode_frame(wire[:-1])
-    vec = {"name": name, "wire": wire.hex(), "verdict": verdict.name}
+    vec: dict[str, object] = {"name": name, "wire": wire.hex(), "verdict": verdict.name}
     if frame is not None:
         vec["frame"] = {"type": MsgType(frame.type).name, "type_code": frame.type,
                         "seq": frame.seq, "flags": frame.flags, "payload": frame.payload.hex()}

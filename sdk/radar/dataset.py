@@ -189,5 +189,5 @@ def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAUL
         raise DataFileError(f"{path}: {len(np.unique(s))} recording sessions are too few to "
                             f"split into train/val/test ({', '.join(empty)} would be empty); "
                             "synthesize more recordings per class")
-    return Splits(*(Split(x[m], y[m], s[m]) for m in (pick["train"], pick["val"], pick["test"])),
-                  classes=ds.classes, preprocess=ds.preprocess)
+    train, val, test = (Split(x[m], y[m], s[m]) for m in (pick["train"], pick["val"], pick["test"]))
+    return Splits(train, val, test, classes=ds.classes, preprocess=ds.preprocess)

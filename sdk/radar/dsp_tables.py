@@ -101,12 +101,12 @@ def _check_q15_bounds(w: np.ndarray, in_map: list[int], pfa: np.ndarray, dft_cos
             for part in (0, 1):
                 chain[row, part] = sum(pfa[n1, r, n2] * x[n2][part] for n2 in range(5))
                 check(chain[row, part], f"five-point sum {row}")
-        outs = {0: (chain["dc", 0], chain["dc", 1]),
+        five = {0: (chain["dc", 0], chain["dc", 1]),
                 1: (chain["p1", 0] + chain["q1", 1], chain["p1", 1] - chain["q1", 0]),
                 4: (chain["p1", 0] - chain["q1", 1], chain["p1", 1] + chain["q1", 0]),
                 2: (chain["p2", 0] + chain["q2", 1], chain["p2", 1] - chain["q2", 0]),
                 3: (chain["p2", 0] - chain["q2", 1], chain["p2", 1] + chain["q2", 0])}
-        for k2, (re, im) in outs.items():
+        for k2, (re, im) in five.items():
             check(re, "five-point output")
             check(im, "five-point output")
             y[n1, k2] = re / (1 << Q15_FFT_SHIFT), im / (1 << Q15_FFT_SHIFT)

@@ -64,17 +64,20 @@ class PreprocessConfig:
         """Build from :meth:`to_dict` output; unknown or ill-typed keys name ``source`` and the key."""
         if not isinstance(data, dict):
             raise DataFileError(f"{source}: expected a JSON object, got {type(data).__name__}")
-        known = {f.name: f.type for f in fields(cls)}
+        known = {f.name: str(f.type) for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise DataFileError(f"{source}: unknown key '{unknown[0]}' (expected {', '.join(known)})")
         kwargs: dict[str, Any] = {}
         for name, value in data.items():
-            want = {"int": int, "float": (int, float), "str": str}[known[name]]
-            if isinstance(value, bool) or not isinstance(value, want):
+            ok = not isinstance(value, bool) and isinstance(value, _JSON_TYPES[known[name]])
+            if not ok:
                 raise DataFileError(f"{source}: key '{name}' must be {known[name]}, got {value!r}")
             kwargs[name] = float(value) if known[name] == "float" else value
         return cls(**kwargs)
+
+
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str}
 
 
 def window_table(n: int, kind: str = "hann_periodic") -> np.ndarray:

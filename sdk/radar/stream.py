@@ -49,6 +49,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -331,7 +332,9 @@ def dataset_stream_source(path: str | Path) -> tuple[int, int, SimConfig]:
                                 f"session from ({exc})") from None
     fields = SimConfig.__dataclass_fields__
     sim = header.get("simulator", {})
-    cfg = SimConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in sim.items() if k in fields})
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                              for k, v in sim.items() if k in fields}
+    cfg = SimConfig(**values)
     seed = int(header.get("seed", 0))
     test = split_sessions(sessions, seed=seed)["test"]
     if not len(test):
