@@ -44,32 +44,50 @@ def sample_input(path: Path, graph) -> tuple[np.ndarray, str]:
     return rng.normal(size=t.shape).astype(np.float32), "random normal (seed 0)"
 
 
-def gesture_cnn_int8(seed: int = GESTURE_SEED):
-    """The seed's gesture CNN in int8, deterministic: the zoo model (sdk.zoo gesture_cnn) with
-    PyTorch's default initialization under ``torch.manual_seed(seed)``, imported with
-    sdk.frontends.pytorch.from_torch and quantized by sdk.compress.quantize.quantize_graph on 20
+def seeded_gesture_cnn(seed: int = GESTURE_SEED, name: str = "gesture_cnn"):
+    """The zoo's gesture CNN (sdk.zoo gesture_cnn) with PyTorch's default initialization under
+    ``torch.manual_seed(seed)``, imported with sdk.frontends.pytorch.from_torch, and 20
     simulated radar frames (sdk.radar.simulator: one session seeded (seed, 0), one 24-sweep
-    recording per class, 5 frames each). Untrained: instruction counts do not depend on the
-    weights' values. Returns (int8 graph, the first frame quantized, a description of both)."""
+    recording per class, 5 frames each, the first a swipe). Returns (float graph, frames)."""
     try:
         import torch
     except ImportError:
         raise TinypruneError("bench: the gesture CNN needs torch (pip install -e '.[train]', "
                              "or ./setup.sh)") from None
-    from sdk.compress.quantize import quantize_graph
     from sdk.frontends.pytorch import from_torch
     from sdk.radar import preprocess as prep
-    from sdk.radar.gestures import quantize_input
     from sdk.radar.simulator import CLASSES, SimConfig, new_session, simulate
     from sdk.zoo import get
 
     torch.manual_seed(seed)
     entry = get("gesture_cnn")
-    graph = from_torch(entry.factory().eval(), entry.input_shape, GESTURE)
+    graph = from_torch(entry.factory().eval(), entry.input_shape, name)
     sim = SimConfig()
     rng = np.random.default_rng([seed, 0])
     session = new_session(sim, rng, 0)
     frames = np.concatenate([prep.frames(simulate(g, session, sim, rng)[1]) for g in CLASSES])
+    return graph, frames
+
+
+def gesture_cnn_float(seed: int = GESTURE_SEED):
+    """The seed's gesture CNN in float, deterministic (:func:`seeded_gesture_cnn`), on its
+    first simulated (swipe) frame. Unlike int8, float instruction counts follow the values a
+    little (the ReLU and max-pool compares branch), so they belong to these weights and this
+    input. Returns (float graph, the frame as the model's input, a description of both)."""
+    graph, frames = seeded_gesture_cnn(seed)
+    x = frames[0].reshape(graph.tensors[graph.inputs[0]].shape).astype(np.float32)
+    return graph, x, f"simulated swipe frame; weights torch.manual_seed({seed})"
+
+
+def gesture_cnn_int8(seed: int = GESTURE_SEED):
+    """The seed's gesture CNN in int8, deterministic: :func:`seeded_gesture_cnn` quantized by
+    sdk.compress.quantize.quantize_graph on its 20 simulated frames. Untrained: instruction
+    counts follow the shapes and which requantization path each layer takes, not the weights'
+    values. Returns (int8 graph, the first frame quantized, a description of both)."""
+    from sdk.compress.quantize import quantize_graph
+    from sdk.radar.gestures import quantize_input
+
+    graph, frames = seeded_gesture_cnn(seed, GESTURE)
     q = quantize_graph(graph, frames[..., None], progress=False)
     t = q.tensors[q.inputs[0]]
     x = quantize_input(frames[0], t.quant.scale[0], t.quant.zero_point[0]).reshape(t.shape)
