@@ -27,7 +27,7 @@ MSP430_BUDGET_CYCLES = 16_000_000 / 18  # one sweep at 18 Hz on a 16 MHz MSP430
 INT8_LABELS = {"kws_ref_model": "KWS DS-CNN", "ad01_int8": "AD autoencoder",
                "gesture_cnn_int8": "gesture CNN int8"}
 _BLOCK = re.compile(r"(<!-- golden:([\w-]+) -->\n)(.*?)(<!-- /golden -->)", re.S)
-_INLINE = re.compile(r"(<!--g:([\w.\[\]-]+)-->)(.*?)(<!--/g-->)")
+_INLINE = re.compile(r"(<!--g:([a-z][\w.\[\]-]*)-->)(.*?)(<!--/g-->)")
 
 
 def _n(value: int) -> str:
