@@ -27,7 +27,7 @@ def golden(
     a figure differs; ``--update`` records the new figures instead. A change that moves a figure
     updates the golden file in the same commit."""
     from host.golden import (GOLDEN_FILE, GROUP_BY_NAME, GROUPS, UPDATE_COMMAND, compare,
-                             load_golden, measure, tool_differences, write_golden)
+                             load_golden, measure, show, tool_differences, write_golden)
     from host.golden_render import render_docs
     from sdk.errors import TinypruneError
 
@@ -73,8 +73,7 @@ def golden(
             for col in ("figure", "golden", "measured"):
                 table.add_column(col, justify="left" if col == "figure" else "right")
             for d in diffs:
-                table.add_row(d.figure, *(f"{v:,}" if isinstance(v, int) else str(v)
-                                          for v in (d.golden, d.measured)))
+                table.add_row(d.figure, show(d.golden), show(d.measured))
             console.print(table)
         for line in tools:
             console.print(f"toolchain differs from the golden file's tag: {line}")

@@ -222,11 +222,14 @@ class Difference:
     measured: Any
 
     def __str__(self) -> str:
-        def show(v: Any) -> str:
-            return "absent" if v is None else f"{v:,}" if isinstance(v, int) and not isinstance(
-                v, bool) else str(v)
-
         return f"{self.figure}: golden {show(self.golden)}, measured {show(self.measured)}"
+
+
+def show(value: Any) -> str:
+    """A figure as the diff prints it: integers with thousands separators."""
+    if value is None:
+        return "absent"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def compare(golden: dict, measured: dict) -> list[Difference]:
