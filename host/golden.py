@@ -79,19 +79,15 @@ def _float_gesture(work: Path) -> dict:
 
 
 def _radar_m7(_work: Path) -> dict:
-    from host.bench_dsp import VARIANTS, measure_m7
+    from host.bench_dsp import measure_variants_m7
 
-    return {name: {"instructions": measure_m7(defines)} for name, defines in VARIANTS.items()}
+    return measure_variants_m7()
 
 
 def _radar_msp430(_work: Path) -> dict:
-    from host.bench_dsp import MSP430_VARIANTS, measure_msp430
+    from host.bench_dsp import measure_variants_msp430
 
-    out = {}
-    for name, defines in MSP430_VARIANTS.items():
-        cost = measure_msp430(defines)
-        out[name] = {"cycles": cost.cycles, "instructions": cost.instructions}
-    return out
+    return measure_variants_msp430()
 
 
 def _msp430_selftest(work: Path) -> dict:

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from host.bench_anchors import ANCHORS, FLOAT_ANCHORS, INT8_TARGETS
+from host.bench_dsp import MSP430_CLOCK_HZ, SWEEP_RATE_HZ
 from host.golden import flatten
 from sdk.errors import TinypruneError
 from sdk.paths import ROOT
 
 RENDERED_DOCS = (ROOT / "docs" / "benchmarks.md", ROOT / "README.md")
-MSP430_BUDGET_CYCLES = 16_000_000 / 18  # one sweep at 18 Hz on a 16 MHz MSP430
+MSP430_BUDGET_CYCLES = MSP430_CLOCK_HZ / SWEEP_RATE_HZ  # one sweep's time on the MSP430
 INT8_LABELS = {"kws_ref_model": "KWS DS-CNN", "ad01_int8": "AD autoencoder",
                "gesture_cnn_int8": "gesture CNN int8"}
 _BLOCK = re.compile(r"(<!-- golden:([\w-]+) -->\n)(.*?)(<!-- /golden -->)", re.S)
@@ -167,7 +168,7 @@ def _ratio(a: str, b: str) -> Callable[[dict], str]:
 
 
 def _ms(f: dict) -> str:
-    return f"{f['radar_msp430']['q15, 4x5 FFT']['cycles'] / 16_000:.0f}"
+    return f"{f['radar_msp430']['q15, 4x5 FFT']['cycles'] / (MSP430_CLOCK_HZ / 1000):.0f}"
 
 
 def _left_k(f: dict) -> str:
