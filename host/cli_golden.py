@@ -17,8 +17,8 @@ def golden(
     render: bool = typer.Option(False, "--render", help="Only render the documents from the "
                                 "golden file as it is (no measuring)."),
     only: list[str] = typer.Option([], "--only", help="Measure only this group (repeatable): "
-                                   "int8, float, radar_m7, radar_msp430, msp430_selftest, "
-                                   "gesture_firmware."),
+                                   "int8, int8_profile, float, radar_m7, radar_msp430, "
+                                   "msp430_selftest, gesture_firmware."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object on "
                                   "stdout: the differences."),
 ) -> None:

@@ -155,11 +155,52 @@ def gesture_firmware(f: dict) -> str:
                   for board, v in f["gesture_firmware"].items()])
 
 
+# The gesture CNN's register tile: per window step one LDR of four weights, 2 SXTB16, 8 LDRD
+# and 16 SMLAD (32 MACs); the functions that gather and widen its windows (im2col).
+WINDOW_STEP_INSTRUCTIONS = 27
+SMLAD_PER_STEP = 16
+CONV_TILE = "tp_s8_conv_tile"
+IM2COL = ("process_tile", "widen", "gather_row")
+
+
+def _function(f: dict, model: str, name: str) -> dict:
+    functions = f["int8_profile"][model]["functions"]
+    if name not in functions:
+        raise TinypruneError(f"golden: no profiled function {name!r} in {model} (renamed? "
+                             "the documents name it: update them with the golden file)")
+    return functions[name]
+
+
+def _window_steps(f: dict, model: str) -> int:
+    return _function(f, model, CONV_TILE)["smlad"] // SMLAD_PER_STEP
+
+
+def int8_profile_gesture(f: dict) -> str:
+    """Where the int8 gesture CNN's instructions go, from its per-function profile."""
+    model, macs = "gesture_cnn_int8", f["int8"]["gesture_cnn_int8"]["macs"]
+    tile = _function(f, model, CONV_TILE)
+    steps = _window_steps(f, model)
+    windows = steps * WINDOW_STEP_INSTRUCTIONS
+    im2col = sum(_function(f, model, name)["instructions"] for name in IM2COL)
+    rest = f["int8_profile"][model]["whole_run"] - tile["instructions"] - im2col
+    rows = [
+        (f"convolution window steps: {_n(steps)} steps x {WINDOW_STEP_INSTRUCTIONS} (LDR, 2 "
+         "SXTB16, 8 LDRD, 16 SMLAD)", windows),
+        ("of which SMLAD (two MACs each)", tile["smlad"]),
+        (f"rest of `{CONV_TILE}`: loop end tests, per-channel bookkeeping, requantization of "
+         f"{_n(tile['smmlar'])} outputs", tile["instructions"] - windows),
+        (", ".join(f"`{name}`" for name in IM2COL) + ": im2col (4.5 instructions per 4 values "
+         "and pixel) and tile setup", im2col),
+        ("dense layers, softmax, tile lists, start-up and I/O of the run", rest)]
+    return _rows(["part", "instructions", "per MAC"],
+                 [[text, _n(n), f"{n / macs:.3f}"] for text, n in rows])
+
+
 TABLES: dict[str, Callable[[dict], str]] = {
     "int8-bench": int8_bench, "int8-anchors": int8_anchors, "int8-targets": int8_targets,
     "int8-steps": int8_steps, "float-gesture": float_gesture, "float-steps": float_steps,
     "radar-m7": radar_m7, "radar-msp430": radar_msp430, "msp430-selftest": msp430_selftest,
-    "gesture-firmware": gesture_firmware,
+    "gesture-firmware": gesture_firmware, "int8-profile-gesture": int8_profile_gesture,
 }
 
 
@@ -179,7 +220,29 @@ def _int8_per_mac(name: str) -> Callable[[dict], str]:
     return lambda f: _per_mac(f["int8"][name]["instructions"], f["int8"][name]["macs"])
 
 
+def _gesture_window_per_mac(f: dict) -> str:
+    steps = _window_steps(f, "gesture_cnn_int8")
+    return f"{steps * WINDOW_STEP_INSTRUCTIONS / f['int8']['gesture_cnn_int8']['macs']:.3f}"
+
+
+def _kws_window_per_conv_mac(f: dict) -> str:
+    conv_macs = sum(s["macs"] for s in f["int8"]["kws_ref_model"]["steps"]
+                    if s["op"] == "Conv2D")
+    return f"{_window_steps(f, 'kws_ref_model') * WINDOW_STEP_INSTRUCTIONS / conv_macs:.2f}"
+
+
 DERIVED: dict[str, Callable[[dict], str]] = {
+    "int8_profile.gesture.window_steps": lambda f: _n(_window_steps(f, "gesture_cnn_int8")),
+    "int8_profile.gesture.window_per_mac": _gesture_window_per_mac,
+    "int8_profile.gesture.multiply_slots": lambda f: _n(
+        _window_steps(f, "gesture_cnn_int8") * 2 * SMLAD_PER_STEP),
+    # int16 weights in flash: one LDRD instead of LDR + 2 SXTB16 per step, 2 fewer.
+    "int8_profile.gesture.int16_weights_saving": lambda f: _n(
+        2 * _window_steps(f, "gesture_cnn_int8")),
+    "int8_profile.kws.window_steps": lambda f: _n(_window_steps(f, "kws_ref_model")),
+    "int8_profile.kws.window_instructions": lambda f: _n(
+        _window_steps(f, "kws_ref_model") * WINDOW_STEP_INSTRUCTIONS),
+    "int8_profile.kws.window_per_conv_mac": _kws_window_per_conv_mac,
     "radar_m7.fft_gain_float": _ratio("float, direct DFT", "float, 4x5 FFT"),
     "radar_m7.fft_gain_q15": _ratio("q15, direct DFT", "q15, 4x5 FFT"),
     "radar_msp430.fft_ms": _ms,

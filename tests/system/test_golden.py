@@ -20,11 +20,13 @@ from sdk.errors import TinypruneError
 
 _NEEDS = {"qemu": ("arm-none-eabi-gcc", "qemu-system-arm"),
           "msp430": ("clang-14", "ld.lld-14", "mspdebug")}
+_PROFILER_NEEDS = ("gcc",)  # the QEMU plugin of bench --profile is built with the host gcc
 
 
 def _group_param(group):
     marks = [pytest.mark.slow, getattr(pytest.mark, group.emulator)]
-    missing = [t for t in _NEEDS[group.emulator] if shutil.which(t) is None]
+    needs = _NEEDS[group.emulator] + (_PROFILER_NEEDS if group.name == "int8_profile" else ())
+    missing = [t for t in needs if shutil.which(t) is None]
     if missing:
         marks.append(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))
     return pytest.param(group, marks=marks, id=group.name)
@@ -35,6 +37,11 @@ def test_figures_equal_the_golden_file(group, tmp_path):
     """Measure one group of figures again; every figure equals the golden file exactly."""
     if "torch" in group.tools:
         pytest.importorskip("torch")
+    if group.name.startswith("int8"):
+        from host.bench_models import DEFAULT_MODELS, MLPERF_DIR
+
+        if not all((MLPERF_DIR / n).is_file() for n in DEFAULT_MODELS):
+            pytest.skip(f"{MLPERF_DIR} not found: the MLPerf Tiny models live in ../shared")
     golden = load_golden()
     measured = group.measure(tmp_path)
     diffs = compare(golden["figures"][group.name], measured)
