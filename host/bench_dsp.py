@@ -1,8 +1,9 @@
 """Measure one frame of radar preprocessing (device/dsp) on qemu_m7 and on the MSP430 simulator.
 
 ``python -m host.bench_dsp`` builds device/dsp/bench/bench_dsp.c four ways (float / q15 x
-prime-factor FFT / direct DFT) for the emulated Cortex-M7 and prints a Markdown table
-(docs/benchmarks.md, "Radar preprocessing").  Instructions, not cycles: see docs/measurement.md.
+prime-factor FFT / direct DFT) for the emulated Cortex-M7 and prints a Markdown table (the one
+docs/benchmarks.md, "Radar preprocessing", renders from docs/golden.json). Instructions, not
+cycles: see docs/measurement.md.
 ``python -m host.bench_dsp --msp430`` builds the two q15 variants for boards/msp430fr6989 (ring
 buffer and frame in FRAM via TP_DSP_FRAM) and prints mspdebug's simulated MCLK cycles.
 """
@@ -128,20 +129,28 @@ def measure_m7(defines: list[str]) -> int:
     return ticks_to_instructions(int(found.group(1)))
 
 
+def measure_variants_m7() -> dict[str, dict[str, int]]:
+    """Instructions per frame of every variant on qemu_m7 (golden group ``radar_m7``)."""
+    return {name: {"instructions": measure_m7(defines)} for name, defines in VARIANTS.items()}
+
+
+def measure_variants_msp430() -> dict[str, dict[str, int]]:
+    """Cycles and instructions per frame of every q15 variant in mspdebug (golden group
+    ``radar_msp430``)."""
+    costs = {name: measure_msp430(defines) for name, defines in MSP430_VARIANTS.items()}
+    return {name: {"cycles": c.cycles, "instructions": c.instructions}
+            for name, c in costs.items()}
+
+
 def main() -> None:
-    """Print the Markdown table for docs/benchmarks.md (``--msp430``: the MSP430 table)."""
+    """Print the Markdown table docs/benchmarks.md renders from docs/golden.json (``--msp430``:
+    the MSP430 table)."""
+    from host.golden_render import radar_m7, radar_msp430
+
     if "--msp430" in sys.argv[1:]:
-        budget = MSP430_CLOCK_HZ / SWEEP_RATE_HZ
-        print("| variant | MCLK cycles per frame (mspdebug sim) | instructions | "
-              "of the 18 Hz budget at 16 MHz |\n|---|---|---|---|")
-        for name, defines in MSP430_VARIANTS.items():
-            cost = measure_msp430(defines)
-            print(f"| {name} | {cost.cycles:,} | {cost.instructions:,} | "
-                  f"{cost.cycles / budget:.0%} |")
-        return
-    print("| variant | instructions per frame (qemu_m7) |\n|---|---|")
-    for name, defines in VARIANTS.items():
-        print(f"| {name} | {measure_m7(defines):,} |")
+        print(radar_msp430({"radar_msp430": measure_variants_msp430()}), end="")
+    else:
+        print(radar_m7({"radar_m7": measure_variants_m7()}), end="")
 
 
 if __name__ == "__main__":

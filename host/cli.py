@@ -281,11 +281,12 @@ def demo(
 # Commands defined in their own modules (each imports its heavy dependencies lazily).
 from host.cli_bench import bench  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
+from host.cli_golden import golden  # noqa: E402
 from host.cli_quantize import convert, quantize  # noqa: E402
 from host.cli_stream import capture, profile  # noqa: E402
 from host.cli_train import train  # noqa: E402
 
-for _command in (train, quantize, convert, bench, capture, profile):
+for _command in (train, quantize, convert, bench, golden, capture, profile):
     app.command()(_command)
 app.add_typer(data_app, name="data")
 

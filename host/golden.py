@@ -1,0 +1,268 @@
+"""The golden figures: every figure docs/benchmarks.md publishes, measured by one command and
+kept in one file (docs/golden.json), tagged with the versions of the tools that produced it.
+
+QEMU instruction counts (-icount), mspdebug cycle counts, byte counts and arena sizes are exact
+and repeatable, so a figure that moves is a change to explain: the golden test
+(tests/system/test_golden.py) measures everything again and compares exactly. A change that
+moves a figure updates the golden file in the same commit (``tinyprune golden --update``).
+
+Figures come in groups, each measured by the code that publishes it (host.cli_bench,
+host.bench_dsp, host.msp430_selftest, host.gesture_fw); a group lists the tools its figures
+depend on, so a comparison under other tool versions reports instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from sdk.errors import TinypruneError
+from sdk.paths import ROOT
+
+GOLDEN_FILE = ROOT / "docs" / "golden.json"
+UPDATE_COMMAND = "tinyprune golden --update"
+ARM = ("arm-none-eabi-gcc", "qemu-system-arm")
+MSP430 = ("clang-14", "ld.lld-14", "mspdebug")
+PYTHON_PACKAGES = ("numpy", "torch")
+DSP_MNEMONICS = ("smlad", "ldrd", "sxtb16", "smmlar")
+
+
+@dataclass(frozen=True)
+class Group:
+    """Figures measured together: a name, what it is, the tools they depend on, and the
+    function that measures them in a work folder."""
+
+    name: str
+    title: str
+    tools: tuple[str, ...]
+    emulator: str  # "qemu" or "msp430": the pytest marker of its test
+    measure: Callable[[Path], dict]
+
+
+def _bench_all(work: Path, plugin: Path | None = None) -> list:
+    """host.cli_bench's default models (MLPerf Tiny KWS and AD, the seeded gesture CNN)."""
+    from host.bench_models import DEFAULT_MODELS, MLPERF_DIR
+    from host.cli_bench import bench_gesture, bench_model
+
+    missing = [n for n in DEFAULT_MODELS if not (MLPERF_DIR / n).is_file()]
+    if missing:
+        raise TinypruneError(f"golden: {MLPERF_DIR} lacks {', '.join(missing)} (../shared)")
+    return [*(bench_model(MLPERF_DIR / n, work, plugin) for n in DEFAULT_MODELS),
+            bench_gesture(work, plugin)]
+
+
+def _int8_bench(work: Path) -> dict:
+    return {r.name: {"macs": r.macs, "instructions": r.instructions,
+                     "weights_bytes": r.weights_bytes, "code_bytes": r.code_bytes,
+                     "arena_bytes": r.arena_bytes, "flash_bytes": r.flash_bytes,
+                     "ram_bytes": r.ram_bytes, "bit_exact": r.bit_exact,
+                     "steps": [{k: s[k] for k in ("name", "op", "macs", "instructions")}
+                               for s in r.steps or []]}
+            for r in _bench_all(work)}
+
+
+def _int8_profile(work: Path) -> dict:
+    """Instructions per firmware function over the whole run (``bench --profile``), for the
+    functions with at least 0.1 % of it, with their counts of the DSP instructions the
+    analysis in docs/benchmarks.md follows. Function names are part of the figures: a rename
+    shows up here, as it does in the documents that name them."""
+    from host.bench_profile import build_profiler
+
+    out = {}
+    for r in _bench_all(work, build_profiler(work / "profiler")):
+        whole = sum(f["instructions"] for f in r.profile)
+        out[r.name] = {"whole_run": whole, "functions": {
+            f["function"]: {"instructions": f["instructions"],
+                            **{m: f["mix"].get(m, 0) for m in DSP_MNEMONICS}}
+            for f in r.profile if 1000 * f["instructions"] >= whole}}
+    return out
+
+
+def _float_gesture(work: Path) -> dict:
+    from host.bench_models import gesture_cnn_float
+    from host.device_run import run_on_board
+    from sdk.ir.summary import summarize
+
+    graph, x, _source = gesture_cnn_float()
+    run = run_on_board(graph, "qemu_m7", x, work / "gesture_cnn_float")
+    size, summary = run.build.size, summarize(graph)
+    return {"gesture_cnn": {
+        "params": summary.params, "macs": summary.macs, "instructions": run.instructions,
+        "weights_bytes": run.build.weights_bytes, "code_bytes": size.code_bytes,
+        "arena_bytes": run.build.plan.arena_bytes, "flash_bytes": size.flash_bytes,
+        "ram_bytes": size.ram_bytes, "stack_bytes": size.stack_bytes,
+        "within_1e-5": run.max_rel_diff <= 1e-5,
+        "steps": [{"name": s.name, "op": s.op, "macs": s.macs, "instructions": s.instructions}
+                  for s in run.steps]}}
+
+
+def _radar_m7(_work: Path) -> dict:
+    from host.bench_dsp import measure_variants_m7
+
+    return measure_variants_m7()
+
+
+def _radar_msp430(_work: Path) -> dict:
+    from host.bench_dsp import measure_variants_msp430
+
+    return measure_variants_msp430()
+
+
+def _msp430_selftest(work: Path) -> dict:
+    from host.msp430_selftest import build_selftest, run_selftest
+
+    built = build_selftest(work / "msp430_selftest")
+    run = run_selftest(built.elf, len(built.sweeps))
+    checks = re.search(r"protocol: (\d+) checks, (\d+) failures", run.console)
+    if checks is None:
+        raise TinypruneError(f"golden: the MSP430 self-test printed no protocol summary: "
+                             f"{run.console.strip()[-200:]!r}")
+    # The 20th push completes the first frame; the pushes before it only fill the ring.
+    filling, ready = run.push_cycles[:19], run.push_cycles[19:]
+    s = built.size
+    return {"protocol_checks": int(checks.group(1)), "failures": run.exit_code,
+            "frames": len(run.frames), "protocol_cycles": run.protocol_cycles,
+            "frame_push_cycles_min": min(ready), "frame_push_cycles_max": max(ready),
+            "filling_push_cycles_min": min(filling), "filling_push_cycles_max": max(filling),
+            "counter_call_cycles": run.counter_cycles, "instructions": run.instructions,
+            "cycles": run.cycles, "fram_bytes": s.flash_bytes, "text_bytes": s.text_bytes,
+            "rodata_bytes": s.rodata_bytes, "persistent_bytes": s.fram_data_bytes,
+            "sram_bytes": s.ram_bytes, "bss_bytes": s.bss_bytes, "stack_bytes": s.stack_bytes}
+
+
+def _gesture_firmware(work: Path) -> dict:
+    from host.bench_models import gesture_cnn_int8
+    from host.gesture_fw import build_gesture_firmware
+    from sdk.ir import save_model
+
+    graph, _x, _source = gesture_cnn_int8()
+    model = save_model(graph, work / "gesture_cnn_int8.tpm")
+    build = build_gesture_firmware(graph, model, "nucleo_f722ze", work / "gesture_nucleo")
+    s = build.size
+    return {"nucleo_f722ze": {"flash_bytes": s.flash_bytes, "ram_bytes": s.ram_bytes,
+                              "text_bytes": s.text_bytes, "rodata_bytes": s.rodata_bytes,
+                              "bss_bytes": s.bss_bytes, "code_bytes": s.code_bytes,
+                              "weights_bytes": build.weights_bytes,
+                              "arena_bytes": build.plan.arena_bytes}}
+
+
+GROUPS = (
+    Group("int8", "int8 bench on qemu_m7 (tinyprune bench)", (*ARM, *PYTHON_PACKAGES), "qemu",
+          _int8_bench),
+    Group("int8_profile", "int8 bench, instructions per function (tinyprune bench --profile)",
+          (*ARM, *PYTHON_PACKAGES), "qemu", _int8_profile),
+    Group("float", "float gesture CNN, seeded, on qemu_m7", (*ARM, *PYTHON_PACKAGES), "qemu",
+          _float_gesture),
+    Group("radar_m7", "radar preprocessing per frame on qemu_m7 (host.bench_dsp)", ARM, "qemu",
+          _radar_m7),
+    Group("radar_msp430", "q15 radar preprocessing per frame in mspdebug "
+          "(host.bench_dsp --msp430)", MSP430, "msp430", _radar_msp430),
+    Group("msp430_selftest", "MSP430 self-test in mspdebug (host.msp430_selftest)",
+          (*MSP430, "numpy"), "msp430", _msp430_selftest),
+    Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
+          ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
+)
+GROUP_BY_NAME = {g.name: g for g in GROUPS}
+
+
+def tool_versions(names: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """The version line of each tool (host.doctor's check) or Python package, by name."""
+    from host.doctor import TOOLS, Tool, check
+
+    known = {t.name: t for t in TOOLS}
+    out = {}
+    for name in names:
+        tool = known.get(name, Tool(name, "", name, python=name in PYTHON_PACKAGES))
+        present, detail = check(tool)
+        out[name] = detail if present else "missing"
+    return out
+
+
+def measure(groups: tuple[Group, ...] = GROUPS,
+            on_group: Callable[[Group], None] | None = None) -> dict:
+    """Measure ``groups``; returns the golden file's content (figures and tool versions).
+    ``on_group`` is called with each group before it is measured (progress)."""
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="tinyprune-golden-") as tmp:
+        for group in groups:
+            if on_group is not None:
+                on_group(group)
+            work = Path(tmp) / group.name
+            work.mkdir()
+            figures[group.name] = group.measure(work)
+    tools = sorted({t for g in groups for t in g.tools})
+    return {"about": "Every figure docs/benchmarks.md publishes; exact (QEMU -icount, mspdebug "
+                     f"cycles, linked sizes). Regenerate with `{UPDATE_COMMAND}`; a change that "
+                     "moves a figure updates this file in the same commit.",
+            "toolchains": tool_versions(tools), "figures": figures}
+
+
+def load_golden(path: Path = GOLDEN_FILE) -> dict:
+    """The golden file's content."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise TinypruneError(f"{path}: no golden file; create it with `{UPDATE_COMMAND}`") from None
+    except json.JSONDecodeError as exc:
+        raise TinypruneError(f"{path}: not JSON ({exc})") from None
+
+
+def write_golden(content: dict, path: Path = GOLDEN_FILE) -> Path:
+    """Write ``content`` as the golden file (stable key order, one figure per line)."""
+    Path(path).write_text(json.dumps(content, indent=1) + "\n")
+    return Path(path)
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested figures as ``{"int8.kws_ref_model.steps[2].instructions": 581755, ...}``."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}[{i}]"))
+        return out
+    return {prefix: value}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One figure that differs: its name, the golden value and the measured one (None when
+    absent on that side)."""
+
+    figure: str
+    golden: Any
+    measured: Any
+
+    def __str__(self) -> str:
+        return f"{self.figure}: golden {show(self.golden)}, measured {show(self.measured)}"
+
+
+def show(value: Any) -> str:
+    """A figure as the diff prints it: integers with thousands separators."""
+    if value is None:
+        return "absent"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def compare(golden: dict, measured: dict) -> list[Difference]:
+    """Every figure that differs between two figure trees, exactly (names in golden order)."""
+    a, b = flatten(golden), flatten(measured)
+    return [Difference(k, a.get(k), b.get(k)) for k in [*a, *(k for k in b if k not in a)]
+            if a.get(k) != b.get(k)]
+
+
+def tool_differences(golden: dict, names: tuple[str, ...]) -> list[str]:
+    """``tool: golden X, here Y`` for each of ``names`` whose version here differs from the
+    golden file's tag."""
+    tagged = golden.get("toolchains", {})
+    here = tool_versions(names)
+    return [f"{n}: golden {tagged.get(n, 'untagged')!r}, here {here[n]!r}" for n in names
+            if tagged.get(n) != here[n]]

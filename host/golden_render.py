@@ -1,0 +1,291 @@
+"""Render the golden figures (host/golden.py) into the documents that publish them.
+
+A document marks what is rendered, so no current figure in it is typed by hand:
+
+- a table: ``<!-- golden:NAME -->`` and ``<!-- /golden -->`` on their own lines; everything
+  between them is replaced by the table :data:`TABLES` [NAME] renders;
+- a figure in prose: ``<!--g:PATH-->3,866,695<!--/g-->``, PATH a figure's flat name
+  (host.golden.flatten: ``int8.kws_ref_model.instructions``, printed with thousands
+  separators) or a name in :data:`DERIVED` (a ratio, a share, a rounding).
+
+Figures of other tools (the anchors) are constants of host/bench_anchors.py and host/demo.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+from host.bench_anchors import ANCHORS, FLOAT_ANCHORS, INT8_TARGETS
+from host.bench_dsp import MSP430_CLOCK_HZ, SWEEP_RATE_HZ
+from host.golden import flatten
+from sdk.errors import TinypruneError
+from sdk.paths import ROOT
+
+RENDERED_DOCS = (ROOT / "docs" / "benchmarks.md", ROOT / "README.md")
+MSP430_BUDGET_CYCLES = MSP430_CLOCK_HZ / SWEEP_RATE_HZ  # one sweep's time on the MSP430
+INT8_LABELS = {"kws_ref_model": "KWS DS-CNN", "ad01_int8": "AD autoencoder",
+               "gesture_cnn_int8": "gesture CNN int8"}
+_BLOCK = re.compile(r"(<!-- golden:([\w-]+) -->\n)(.*?)(<!-- /golden -->)", re.S)
+_INLINE = re.compile(r"(<!--g:([a-z][\w.\[\]-]*)-->)(.*?)(<!--/g-->)")
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _rows(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
+
+
+def _per_mac(instructions: int, macs: int) -> str:
+    return f"{instructions / macs:.3f}" if macs else "-"
+
+
+def int8_bench(f: dict) -> str:
+    """Our int8 figures per model."""
+    return _rows(["model", "MACs", "instructions", "instr/MAC", "weights B", "code B", "arena B",
+                  "flash B", "RAM B"],
+                 [[INT8_LABELS.get(k, k), _n(m["macs"]), _n(m["instructions"]),
+                   _per_mac(m["instructions"], m["macs"]), _n(m["weights_bytes"]),
+                   _n(m["code_bytes"]), _n(m["arena_bytes"]), _n(m["flash_bytes"]),
+                   _n(m["ram_bytes"])] for k, m in f["int8"].items()])
+
+
+def int8_anchors(f: dict) -> str:
+    """The best existing tool beside our instructions per MAC and arena."""
+    rows = []
+    for k, m in f["int8"].items():
+        a = ANCHORS[k]
+        memory = (f"arena {_n(a.memory_bytes)} B" if a.unit == "instructions" else
+                  f"RAM {a.memory_bytes / 1000:.2f} kB, weights {_n(a.weights_bytes or 0)} B")
+        rows.append([INT8_LABELS.get(k, k), a.tool.replace("+", " + "),
+                     f"{_n(a.count)} {a.unit}", f"{a.per_mac:.2f}", memory,
+                     _per_mac(m["instructions"], m["macs"]), f"{_n(m['arena_bytes'])} B"])
+    return _rows(["model", "best existing", "per inference", "per MAC", "its memory",
+                  "ours per MAC", "our arena"], rows)
+
+
+def int8_targets(f: dict) -> str:
+    """Issue 4's targets, each with the measured figure and whether it is met."""
+    rows = []
+    for t in INT8_TARGETS:
+        m = f["int8"][t.model]
+        value = (m["instructions"] / m["macs"] if t.figure == "instructions_per_mac"
+                 else m[t.figure])
+        shown = f"{value:.3f}" if isinstance(value, float) else f"{_n(value)} B"
+        rows.append([t.text, shown, "met" if value <= t.limit else "**not met**"])
+    return _rows(["target", "measured", ""], rows)
+
+
+def _steps(label: str, steps: list[dict]) -> list[list[str]]:
+    return [[label, s["name"], s["op"], _n(s["macs"]), _n(s["instructions"]),
+             f"{s['instructions'] / s['macs']:.2f}" if s["macs"] else "-"] for s in steps]
+
+
+def int8_steps(f: dict) -> str:
+    """Every kernel call of the three int8 models."""
+    rows = [r for k, m in f["int8"].items() for r in _steps(INT8_LABELS.get(k, k), m["steps"])]
+    return _rows(["model", "step", "op", "MACs", "instructions", "per MAC"], rows)
+
+
+def float_gesture(f: dict) -> str:
+    """The seeded float gesture CNN beside the seed's X-CUBE-AI and Keras2C builds."""
+    from host.demo import ANCHORS as SEED_CYCLES
+
+    m, x, k = f["float"]["gesture_cnn"], FLOAT_ANCHORS["X-CUBE-AI 5.0 float"], \
+        FLOAT_ANCHORS["Keras2C -O3"]
+    x_cycles, k_cycles = (SEED_CYCLES["float"][t] for t in ("X-CUBE-AI 5.0 float",
+                                                            "Keras2C -O3"))
+    return _rows(["figure", "tinyprune (qemu_m7)", "X-CUBE-AI 5.0 float (seed)",
+                  "Keras2C -O3 (seed)"], [
+        ["per inference", f"{_n(m['instructions'])} instructions", f"{_n(x_cycles)} cycles",
+         f"{_n(k_cycles)} cycles"],
+        ["weights", f"{_n(m['weights_bytes'])} B", x["weights"], k["weights"]],
+        ["code (engine + model)", f"{_n(m['code_bytes'])} B", "not reported", "included above"],
+        ["arena (activations)", f"{_n(m['arena_bytes'])} B", x["ram"], k["ram"]],
+        ["whole firmware", f"flash {_n(m['flash_bytes'])} B, RAM {_n(m['ram_bytes'])} B (incl. "
+         f"{m['stack_bytes'] // 1024} kB stack)", "", ""]])
+
+
+def float_steps(f: dict) -> str:
+    """Every kernel call of the seeded float gesture CNN."""
+    return _rows(["model", "step", "op", "MACs", "instructions", "per MAC"],
+                 _steps("gesture float", f["float"]["gesture_cnn"]["steps"]))
+
+
+def radar_m7(f: dict) -> str:
+    """Instructions per frame of each preprocessing variant on qemu_m7."""
+    return _rows(["variant", "instructions per frame (qemu_m7)"],
+                 [[k, _n(v["instructions"])] for k, v in f["radar_m7"].items()])
+
+
+def radar_msp430(f: dict) -> str:
+    """Cycles and instructions per q15 frame in mspdebug, and the share of the 18 Hz budget."""
+    return _rows(["variant", "MCLK cycles per frame (mspdebug sim)", "instructions",
+                  "of the 18 Hz budget at 16 MHz"],
+                 [[k, _n(v["cycles"]), _n(v["instructions"]),
+                   f"{v['cycles'] / MSP430_BUDGET_CYCLES:.0%}"]
+                  for k, v in f["radar_msp430"].items()])
+
+
+def msp430_selftest(f: dict) -> str:
+    """Cycle counts of the MSP430 self-test."""
+    s = f["msp430_selftest"]
+    return _rows(["what", "MCLK cycles (mspdebug sim)"], [
+        ["protocol self-test, all vectors", _n(s["protocol_cycles"])],
+        ["q15 push that completes a frame (30 depths in)",
+         f"{_n(s['frame_push_cycles_min'])} - {_n(s['frame_push_cycles_max'])} "
+         f"({s['frame_push_cycles_max'] / MSP430_BUDGET_CYCLES:.1%} of "
+         f"{_n(round(MSP430_BUDGET_CYCLES))}, 18 Hz at 16 MHz)"],
+        ["q15 push while the ring fills (depth means only)",
+         f"{_n(s['filling_push_cycles_min'])} - {_n(s['filling_push_cycles_max'])}"],
+        [f"whole run ({_n(s['instructions'])} instructions)", _n(s["cycles"])]])
+
+
+def gesture_firmware(f: dict) -> str:
+    """Sizes of the real-time gesture firmware with the seeded int8 CNN."""
+    return _rows(["board", "flash B", "RAM B", "text B", "rodata B", "bss B", "code B",
+                  "weights B", "arena B"],
+                 [[board, *(_n(v[k]) for k in ("flash_bytes", "ram_bytes", "text_bytes",
+                                               "rodata_bytes", "bss_bytes", "code_bytes",
+                                               "weights_bytes", "arena_bytes"))]
+                  for board, v in f["gesture_firmware"].items()])
+
+
+# The gesture CNN's register tile: per window step one LDR of four weights, 2 SXTB16, 8 LDRD
+# and 16 SMLAD (32 MACs); the functions that gather and widen its windows (im2col).
+WINDOW_STEP_INSTRUCTIONS = 27
+SMLAD_PER_STEP = 16
+CONV_TILE = "tp_s8_conv_tile"
+IM2COL = ("process_tile", "widen", "gather_row")
+
+
+def _function(f: dict, model: str, name: str) -> dict:
+    functions = f["int8_profile"][model]["functions"]
+    if name not in functions:
+        raise TinypruneError(f"golden: no profiled function {name!r} in {model} (renamed? "
+                             "the documents name it: update them with the golden file)")
+    return functions[name]
+
+
+def _window_steps(f: dict, model: str) -> int:
+    return _function(f, model, CONV_TILE)["smlad"] // SMLAD_PER_STEP
+
+
+def int8_profile_gesture(f: dict) -> str:
+    """Where the int8 gesture CNN's instructions go, from its per-function profile."""
+    model, macs = "gesture_cnn_int8", f["int8"]["gesture_cnn_int8"]["macs"]
+    tile = _function(f, model, CONV_TILE)
+    steps = _window_steps(f, model)
+    windows = steps * WINDOW_STEP_INSTRUCTIONS
+    im2col = sum(_function(f, model, name)["instructions"] for name in IM2COL)
+    rest = f["int8_profile"][model]["whole_run"] - tile["instructions"] - im2col
+    rows = [
+        (f"convolution window steps: {_n(steps)} steps x {WINDOW_STEP_INSTRUCTIONS} (LDR, 2 "
+         "SXTB16, 8 LDRD, 16 SMLAD)", windows),
+        ("of which SMLAD (two MACs each)", tile["smlad"]),
+        (f"rest of `{CONV_TILE}`: loop end tests, per-channel bookkeeping, requantization of "
+         f"{_n(tile['smmlar'])} outputs", tile["instructions"] - windows),
+        (", ".join(f"`{name}`" for name in IM2COL) + ": im2col (4.5 instructions per 4 values "
+         "and pixel) and tile setup", im2col),
+        ("dense layers, softmax, tile lists, start-up and I/O of the run", rest)]
+    return _rows(["part", "instructions", "per MAC"],
+                 [[text, _n(n), f"{n / macs:.3f}"] for text, n in rows])
+
+
+TABLES: dict[str, Callable[[dict], str]] = {
+    "int8-bench": int8_bench, "int8-anchors": int8_anchors, "int8-targets": int8_targets,
+    "int8-steps": int8_steps, "float-gesture": float_gesture, "float-steps": float_steps,
+    "radar-m7": radar_m7, "radar-msp430": radar_msp430, "msp430-selftest": msp430_selftest,
+    "gesture-firmware": gesture_firmware, "int8-profile-gesture": int8_profile_gesture,
+}
+
+
+def _ratio(a: str, b: str) -> Callable[[dict], str]:
+    return lambda f: f"{f['radar_m7'][a]['instructions'] / f['radar_m7'][b]['instructions']:.1f}"
+
+
+def _ms(f: dict) -> str:
+    return f"{f['radar_msp430']['q15, 4x5 FFT']['cycles'] / (MSP430_CLOCK_HZ / 1000):.0f}"
+
+
+def _left_k(f: dict) -> str:
+    return f"{(MSP430_BUDGET_CYCLES - f['radar_msp430']['q15, 4x5 FFT']['cycles']) / 1000:.0f}"
+
+
+def _int8_per_mac(name: str) -> Callable[[dict], str]:
+    return lambda f: _per_mac(f["int8"][name]["instructions"], f["int8"][name]["macs"])
+
+
+def _gesture_window_per_mac(f: dict) -> str:
+    steps = _window_steps(f, "gesture_cnn_int8")
+    return f"{steps * WINDOW_STEP_INSTRUCTIONS / f['int8']['gesture_cnn_int8']['macs']:.3f}"
+
+
+def _kws_window_per_conv_mac(f: dict) -> str:
+    conv_macs = sum(s["macs"] for s in f["int8"]["kws_ref_model"]["steps"]
+                    if s["op"] == "Conv2D")
+    return f"{_window_steps(f, 'kws_ref_model') * WINDOW_STEP_INSTRUCTIONS / conv_macs:.2f}"
+
+
+DERIVED: dict[str, Callable[[dict], str]] = {
+    "int8_profile.gesture.window_steps": lambda f: _n(_window_steps(f, "gesture_cnn_int8")),
+    "int8_profile.gesture.window_per_mac": _gesture_window_per_mac,
+    "int8_profile.gesture.multiply_slots": lambda f: _n(
+        _window_steps(f, "gesture_cnn_int8") * 2 * SMLAD_PER_STEP),
+    # int16 weights in flash: one LDRD instead of LDR + 2 SXTB16 per step, 2 fewer.
+    "int8_profile.gesture.int16_weights_saving": lambda f: _n(
+        2 * _window_steps(f, "gesture_cnn_int8")),
+    "int8_profile.kws.window_steps": lambda f: _n(_window_steps(f, "kws_ref_model")),
+    "int8_profile.kws.window_instructions": lambda f: _n(
+        _window_steps(f, "kws_ref_model") * WINDOW_STEP_INSTRUCTIONS),
+    "int8_profile.kws.window_per_conv_mac": _kws_window_per_conv_mac,
+    "radar_m7.fft_gain_float": _ratio("float, direct DFT", "float, 4x5 FFT"),
+    "radar_m7.fft_gain_q15": _ratio("q15, direct DFT", "q15, 4x5 FFT"),
+    "radar_msp430.fft_ms": _ms,
+    "radar_msp430.budget_left_k": _left_k,
+    "int8.gesture_cnn_int8.per_mac": _int8_per_mac("gesture_cnn_int8"),
+    "int8.kws_ref_model.per_mac": _int8_per_mac("kws_ref_model"),
+    "float.gesture_cnn.weights_beyond_anchor": lambda f: _n(
+        f["float"]["gesture_cnn"]["weights_bytes"] - 4 * f["float"]["gesture_cnn"]["params"]),
+}
+
+
+def inline_value(figures: dict, name: str) -> str:
+    """The text of the prose figure ``name``: a derived figure, or a golden figure."""
+    if name in DERIVED:
+        return DERIVED[name](figures)
+    flat = flatten(figures)
+    if name not in flat:
+        raise TinypruneError(f"golden: no figure {name!r} (in the golden file or host."
+                             "golden_render.DERIVED)")
+    value: Any = flat[name]
+    return _n(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def render_text(text: str, figures: dict, source: str = "document") -> str:
+    """``text`` with every marked table and prose figure rendered from ``figures``."""
+    def table(m: re.Match) -> str:
+        if m.group(2) not in TABLES:
+            raise TinypruneError(f"{source}: unknown golden table {m.group(2)!r}; known: "
+                                 + ", ".join(TABLES))
+        return m.group(1) + TABLES[m.group(2)](figures) + m.group(4)
+
+    text = _BLOCK.sub(table, text)
+    return _INLINE.sub(lambda m: m.group(1) + inline_value(figures, m.group(2)) + m.group(4),
+                       text)
+
+
+def render_docs(figures: dict, paths: tuple[Path, ...] = RENDERED_DOCS) -> list[Path]:
+    """Rewrite the marked figures of ``paths``; returns the documents that changed."""
+    changed = []
+    for path in paths:
+        text = path.read_text()
+        new = render_text(text, figures, str(path))
+        if new != text:
+            path.write_text(new)
+            changed.append(path)
+    return changed

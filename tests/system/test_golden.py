@@ -1,0 +1,116 @@
+"""The golden figures (docs/golden.json): every figure docs/benchmarks.md publishes, measured
+again and compared exactly; and the documents, which must be exactly what rendering the golden
+file gives.
+
+A figure that changes without the golden file changing fails with the figure's name, the golden
+value and the measured one. With other tool versions than the file's tags the comparison is
+reported (a skip whose reason lists the tools and the figures that differ) instead of failing.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from host.golden import (GOLDEN_FILE, GROUPS, Difference, compare, flatten, load_golden,
+                         tool_differences)
+from host.golden_render import RENDERED_DOCS, TABLES, render_text
+from sdk.errors import TinypruneError
+
+_NEEDS = {"qemu": ("arm-none-eabi-gcc", "qemu-system-arm"),
+          "msp430": ("clang-14", "ld.lld-14", "mspdebug")}
+_PROFILER_NEEDS = ("gcc",)  # the QEMU plugin of bench --profile is built with the host gcc
+
+
+def _group_param(group):
+    marks = [pytest.mark.slow, getattr(pytest.mark, group.emulator)]
+    needs = _NEEDS[group.emulator] + (_PROFILER_NEEDS if group.name == "int8_profile" else ())
+    missing = [t for t in needs if shutil.which(t) is None]
+    if missing:
+        marks.append(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))
+    return pytest.param(group, marks=marks, id=group.name)
+
+
+@pytest.mark.parametrize("group", [_group_param(g) for g in GROUPS])
+def test_figures_equal_the_golden_file(group, tmp_path):
+    """Measure one group of figures again; every figure equals the golden file exactly."""
+    if "torch" in group.tools:
+        pytest.importorskip("torch")
+    if group.name.startswith("int8"):
+        from host.bench_models import DEFAULT_MODELS, MLPERF_DIR
+
+        if not all((MLPERF_DIR / n).is_file() for n in DEFAULT_MODELS):
+            pytest.skip(f"{MLPERF_DIR} not found: the MLPerf Tiny models live in ../shared")
+    golden = load_golden()
+    measured = group.measure(tmp_path)
+    diffs = compare(golden["figures"][group.name], measured)
+    tools = tool_differences(golden, group.tools)
+    report = "\n".join(f"{group.name}.{d}" for d in diffs)
+    if tools:
+        pytest.skip("toolchain differs from the golden file's tags ("
+                    + "; ".join(tools) + "), so figures are reported, not compared: "
+                    + (report or "every figure equal anyway"))
+    assert not diffs, (f"{len(diffs)} figures differ from {GOLDEN_FILE.name} (if intended, "
+                       f"run `tinyprune golden --update` and commit the file):\n{report}")
+
+
+def test_compare_names_every_changed_figure():
+    """The diff names the figure, the golden value and the measured one, nested or listed."""
+    golden = {"int8": {"kws": {"instructions": 3_866_695, "steps": [{"instructions": 5}]}}}
+    measured = {"int8": {"kws": {"instructions": 3_866_704, "steps": [{"instructions": 5}],
+                                 "code_bytes": 12}}}
+    diffs = compare(golden, measured)
+    assert diffs == [Difference("int8.kws.instructions", 3_866_695, 3_866_704),
+                     Difference("int8.kws.code_bytes", None, 12)]
+    assert str(diffs[0]) == "int8.kws.instructions: golden 3,866,695, measured 3,866,704"
+    assert str(diffs[1]) == "int8.kws.code_bytes: golden absent, measured 12"
+    assert compare(golden, golden) == []
+
+
+def test_golden_file_covers_every_group_and_is_tagged():
+    """Every group has figures, every figure is exact (an integer or a yes/no check), and
+    every tool a group depends on has a version tag."""
+    golden = load_golden()
+    assert set(golden["figures"]) == {g.name for g in GROUPS}
+    for name, value in flatten(golden["figures"]).items():
+        if not name.endswith((".name", ".op")):
+            assert isinstance(value, (int, bool)), name
+    for group in GROUPS:
+        for tool in group.tools:
+            assert golden["toolchains"].get(tool) not in (None, "missing"), tool
+
+
+@pytest.mark.parametrize("path", RENDERED_DOCS, ids=lambda p: p.name)
+def test_documents_are_rendered_from_the_golden_file(path):
+    """A hand edit of a rendered figure fails here: the document must equal its rendering."""
+    text = path.read_text()
+    rendered = render_text(text, load_golden()["figures"], str(path))
+    if rendered != text:
+        changed = [f"  {a!r} -> {b!r}" for a, b in zip(text.splitlines(), rendered.splitlines())
+                   if a != b]
+        pytest.fail(f"{path.name} differs from rendering {GOLDEN_FILE.name} (run `tinyprune "
+                    "golden --render`, or `--update` if the figures changed):\n"
+                    + "\n".join(changed[:20]))
+
+
+def test_benchmarks_page_renders_every_table():
+    """docs/benchmarks.md holds every golden table once."""
+    text = RENDERED_DOCS[0].read_text()
+    for name in TABLES:
+        assert text.count(f"<!-- golden:{name} -->\n") == 1, name
+
+
+def test_a_hand_edited_figure_is_caught():
+    """Editing a rendered figure (in a table or in prose) changes what rendering gives."""
+    figures = load_golden()["figures"]
+    text = RENDERED_DOCS[0].read_text()
+    kws = f"{figures['int8']['kws_ref_model']['instructions']:,}"
+    assert kws in text
+    edited = text.replace(kws, "1,234,567", 1)
+    assert render_text(edited, figures) == text
+    prose = "<!--g:float.gesture_cnn.params-->66,264<!--/g-->"
+    assert prose in text
+    assert render_text(text.replace(prose, prose.replace("66,264", "66,000")), figures) == text
+    with pytest.raises(TinypruneError, match="no figure 'float.nothing'"):
+        render_text("<!--g:float.nothing-->1<!--/g-->", figures)
