@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sdk.boards import Board, load_board
-from sdk.codegen.c_emitter import GeneratedModel, Step, generate_model
+from sdk.codegen.generate import GeneratedModel, Step, generate_model
 from sdk.codegen.export import engine_sources, write_generated
 from sdk.codegen.memory_planner import MemoryPlan
 from sdk.errors import BuildError, ToolchainError, UnsupportedError
