@@ -29,9 +29,10 @@ def write_generated(gen: GeneratedModel, out_dir: str | Path) -> list[Path]:
 
 
 def engine_sources(gen: GeneratedModel) -> list[Path]:
-    """The engine files a build of ``gen`` needs: the header and the kernels it calls."""
+    """The files a build of ``gen`` needs: the engine header, the kernels it calls, and the
+    files of kernels registered from outside the engine (``gen.extra_sources``)."""
     return ([ENGINE_DIR / ENGINE_HEADER] + [ENGINE_DIR / h for h in gen.engine_headers]
-            + [ENGINE_DIR / s for s in gen.kernel_sources])
+            + [ENGINE_DIR / s for s in gen.kernel_sources] + list(gen.extra_sources))
 
 
 def _readme(gen: GeneratedModel, graph: Graph) -> str:

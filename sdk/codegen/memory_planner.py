@@ -90,12 +90,14 @@ class MemoryPlan:
 
 @dataclass(frozen=True)
 class Region:
-    """A memory region of a board: its size and the linker section that places data in it
-    (None: where the toolchain puts that kind of data by default)."""
+    """A memory region of a board: its size and the linker sections that place writable data
+    (``data_section``) and constants (``const_section``) in it; None: the toolchain's default
+    place for that kind of data is this region."""
 
     name: str
     bytes: int
-    section: str | None = None
+    data_section: str | None = None
+    const_section: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,10 @@ class MemoryLayout:
 
     @classmethod
     def from_json(cls, doc: dict) -> MemoryLayout:
-        """From board.json ``memory``: ``{"regions": {name: {"bytes", "section"}}, "arena",
-        "scratch", "weights"}``; every placement must name a region."""
-        regions = {name: Region(name, int(r["bytes"]), r.get("section"))
+        """From board.json ``memory``: ``{"regions": {name: {"bytes", "data_section",
+        "const_section"}}, "arena", "scratch", "weights"}``; every placement names a region."""
+        regions = {name: Region(name, int(r["bytes"]), r.get("data_section"),
+                                r.get("const_section"))
                    for name, r in doc["regions"].items()}
         for kind in ("arena", "scratch", "weights"):
             if doc[kind] not in regions:
@@ -121,7 +124,8 @@ class MemoryLayout:
 
     def section(self, kind: str) -> str | None:
         """The linker section of ``kind`` ("arena", "scratch", "weights"), None: default."""
-        return self.regions[getattr(self, kind)].section
+        region = self.regions[getattr(self, kind)]
+        return region.const_section if kind == "weights" else region.data_section
 
 
 def _align(n: int) -> int:
