@@ -317,3 +317,33 @@ def test_planning_does_not_mutate_the_program():
     assert plan_program(chosen).to_json() == plan.to_json()
     changed = [i for i, (a, b) in enumerate(zip(calls, chosen.calls)) if a is not b]
     assert changed and plan.arena_bytes < first["arena_bytes"]
+
+
+def test_scratch_in_its_own_region_leaves_the_arena():
+    """A board that puts scratch in another region than the activations: the scratch buffers
+    share their own arena (one call at a time: the largest scratch), the activation arena
+    holds no scratch, and a placement in an unknown region is refused."""
+    import pytest
+
+    from int8_graphs import quantize_randomly
+    from sdk.codegen.memory_planner import MemoryLayout
+    from sdk.errors import UnsupportedError
+
+    g = quantize_randomly(gesture_graph(seed=0), 0)
+    regions = {"SRAM": {"bytes": 1 << 18}, "FRAM": {"bytes": 1 << 16,
+                                                     "data_section": ".persistent"}}
+    layout = MemoryLayout.from_json({"regions": regions, "arena": "SRAM", "scratch": "FRAM",
+                                     "weights": "FRAM"})
+    program = lower(g)
+    split = plan_program(program, layout)
+    together = plan_program(program)
+    assert split.scratch_arena_bytes == max(size for _, size in split.scratch.values())
+    scratch = [b for b in split.buffers if b.kind == "scratch"]
+    assert scratch and all(b.offset + b.size <= split.scratch_arena_bytes for b in scratch)
+    assert split.arena_bytes == max(b.offset + b.size for b in split.buffers
+                                    if b.kind == "tensor")
+    assert split.arena_bytes < together.arena_bytes
+    assert layout.section("scratch") == ".persistent" and layout.section("weights") is None
+    with pytest.raises(UnsupportedError, match="arena in unknown region 'DRAM'"):
+        MemoryLayout.from_json({"regions": regions, "arena": "DRAM", "scratch": "SRAM",
+                                "weights": "FRAM"})
