@@ -50,7 +50,8 @@ class _Steps:
         return f"{macro}({offset}u)"
 
     def step(self, index: int, call: KernelCall) -> None:
-        s, p = f"s_step{index}", self.printer
+        s, p, kernel = f"s_step{index}", self.printer, call.kernel
+        assert kernel is not None
         for table in call_tables(call):
             if table.key is not None and table.key in p.const_names:
                 continue
@@ -67,13 +68,13 @@ class _Steps:
                   for d in call.defs if isinstance(d, Struct) and d.name]
         self.statics.append("\n".join(lines) + "\n")
         args = ", ".join(p.value(a, s, self.scratch(call)) for a in call.args)
-        self.calls.append(f"    if ({call.kernel.function}({args}) != TP_OK) {{\n"
+        self.calls.append(f"    if ({kernel.function}({args}) != TP_OK) {{\n"
                           f"        return {self.up}_ERR_KERNEL;\n    }}\n"
                           f"    TP_STEP_DONE({index});\n")
-        if call.kernel.size_function is not None:
+        if kernel.size_function is not None:
             size_args = ", ".join(p.value(a, s) for a in call.size_args)
             planned = self.plan.scratch.get(call.name, (0, 0))[1]
-            self.checks.append(f"    if ({call.kernel.size_function}({size_args}) != "
+            self.checks.append(f"    if ({kernel.size_function}({size_args}) != "
                                f"{planned}) {{\n        return {index};\n    }}\n")
 
 
@@ -128,7 +129,7 @@ def print_model_c(program: Program, plan: MemoryPlan, prefix: str, step_names: l
         "/* Word-aligned constant tables (a kernel may read them with LDRD). */",
         "#ifdef __GNUC__", "#define TP_ALIGNED4 __attribute__((aligned(4)))", "#else",
         "#define TP_ALIGNED4", "#endif", "",
-        *([f"/* Weights in the board's {plan.layout.weights} region. */",
+        *([f"/* Weights in the board's {plan.layout.weights if plan.layout else ''} region. */",
            f'#define TP_WEIGHTS __attribute__((section("{weights}")))', ""] if weights else []),
         "static uint8_t *s_arena;",
         "#define TP_ARENA_PTR(offset) ((void *)(s_arena + (offset)))",

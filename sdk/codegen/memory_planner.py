@@ -1,9 +1,10 @@
-"""Place a lowered program's activations and scratch: one static arena (or one per memory region).
+"""Place a lowered program's activations and scratch: one static arena (or one per region).
 
 The planner reads a :class:`~sdk.kernels.program.Program` (one call per op, except fused int8
-convolutions, whose intermediate tensors never exist) and never changes it. Lifetimes are measured in positions of those calls: a tensor is live from the call
-that writes it (position 0 for graph inputs) to the last call that reads it (the end for graph
-outputs). Tensors that share memory form one buffer:
+convolutions, whose intermediate tensors never exist) and never changes it. Lifetimes are
+measured in positions of those calls: a tensor is live from the call that writes it (position
+0 for graph inputs) to the last call that reads it (the end for graph outputs). Tensors that
+share memory form one buffer:
 
 - an alias op (Reshape) gives its output the input's bytes: no copy, no step;
 - a call whose kernel allows it writes its output over an input whose buffer dies at that op
@@ -34,7 +35,7 @@ the activations; the printer places each arena and the weights by the layout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -291,10 +292,9 @@ def choose_variants(program: Program, layout: MemoryLayout | None = None
         before = _footprint(plan)
         for i in order:
             current = program.calls[i]
-            base = program.calls[i] if not current.variants else current
             best = (_footprint(plan), 0, program, plan)
-            for slow, variant in base.variants:
-                trial_program = program.with_call(i, _with_variants(variant, base))
+            for slow, variant in current.variants:
+                trial_program = program.with_call(i, replace(variant, variants=current.variants))
                 trial = plan_program(trial_program, layout)
                 if (_footprint(trial), slow) < best[:2]:
                     best = (_footprint(trial), slow, trial_program, trial)
@@ -302,13 +302,6 @@ def choose_variants(program: Program, layout: MemoryLayout | None = None
         if _footprint(plan) == before:
             break
     return program, plan
-
-
-def _with_variants(variant, base):
-    """``variant`` keeping the variants of the call it replaces (a later pass tries them)."""
-    from dataclasses import replace
-
-    return replace(variant, variants=base.variants)
 
 
 def plan_memory(graph: Graph, layout: MemoryLayout | None = None) -> MemoryPlan:

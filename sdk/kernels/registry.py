@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
+
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Graph, Op
 from sdk.kernels.storage import storage_of
@@ -66,7 +68,7 @@ class Family:
     activation: str
     weight: str | None
     storage: str | None
-    reference: Callable[[RefContext, list], object]
+    reference: Callable[[RefContext, list], np.ndarray]
     lower: Callable[[LowerContext, Op], KernelCall] | None
     kernel: CKernel | None
 

@@ -27,7 +27,8 @@ def _as_stored(graph: Graph, name: str, value: np.ndarray) -> np.ndarray:
     return np.asarray(value).astype(DTYPES[graph.tensors[name].dtype])
 
 
-def _prepare_inputs(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
+def _prepare_inputs(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray
+                    ) -> dict[str, np.ndarray]:
     values: dict[str, np.ndarray] = {}
     for name, arr in bind_inputs(graph, inputs).items():
         t = graph.tensors[name]
@@ -70,7 +71,8 @@ def run_int8(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray,
     return {k: _as_stored(graph, k, values[k]) for k in keep}
 
 
-def trace_int8(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+def trace_int8(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray
+               ) -> list[tuple[str, str, np.ndarray]]:
     """Every op's output in execution order, as ``(op name, output tensor, array)``.
 
     Meant for locating the first layer where a C kernel departs from the reference.

@@ -15,7 +15,7 @@ from sdk.ir.graph import Op
 from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
 from sdk.kernels.requant import requantization
-from sdk.kernels.values import SCRATCH, Float, Struct, struct
+from sdk.kernels.values import SCRATCH, Float, Struct, Value, struct
 from sdk.quant import layer_params as lp
 from sdk.reference.common import pad_nhwc, sliding_windows
 from sdk.reference.context import RefContext, activate, with_bias
@@ -92,12 +92,12 @@ def conv_s8_buffer_bytes(kernel_h: int, kernel_w: int, in_channels: int, out_cha
     return size
 
 
-S8_KERNEL = CKernel("tp_convolve_s8", "tp_convolve_s8.c", S8_HEADERS, S8_DEPENDS, conv_s8_buffer_bytes,
-                    overlapping_output=True, write_tile=CONV_S8_TILE)
+S8_KERNEL = CKernel("tp_convolve_s8", "tp_convolve_s8.c", S8_HEADERS, S8_DEPENDS,
+                    conv_s8_buffer_bytes, overlapping_output=True, write_tile=CONV_S8_TILE)
 
 
 def conv_s8_layer(ctx: LowerContext, op: Op, chunk_rows: int, prefix: str = ""
-                  ) -> tuple[list, dict[str, object]]:
+                  ) -> tuple[list[Value], dict[str, Value]]:
     """The statics of int8 Conv2D ``op`` (names under ``prefix``): returns the definitions in
     order and the values ``params``, ``quant``, ``in``, ``filter_dims``, ``filter``, ``bias``,
     ``out``. The filter is padded with 3 zeros when a window is not a multiple of 4 values
@@ -114,6 +114,7 @@ def conv_s8_layer(ctx: LowerContext, op: Op, chunk_rows: int, prefix: str = ""
             else np.zeros(w.shape[0], dtype=np.int64))
     rq = requantization(op, prefix, m, shifts, wdata, bias, input_offset=in_off,
                         input_magnitude=128)
+    assert rq.bias is not None  # folded: input_offset is given
     filt = ctx.const(op.inputs[1], pad=3 if wdata.shape[1] % 4 else 0)
     din, dout = ctx.io_dims(op)
     din, dout = (Struct(d.ctype, d.fields, prefix + d.name) for d in (din, dout))
@@ -121,7 +122,7 @@ def conv_s8_layer(ctx: LowerContext, op: Op, chunk_rows: int, prefix: str = ""
     params = struct("tp_conv_params_s8", f"{prefix}params", **geometry(op), input_offset=in_off,
                     output_offset=out_off, activation=ctx.act_s8(op), fast_requant=rq.fast,
                     chunk_rows=chunk_rows)
-    defs = [*rq.tables, rq.quant, rq.bias, filt, din, dout, dfilt, params]
+    defs: list[Value] = [*rq.tables, rq.quant, rq.bias, filt, din, dout, dfilt, params]
     return defs, {"params": params, "quant": rq.quant, "in": din, "filter_dims": dfilt,
                   "filter": filt, "bias": rq.bias, "out": dout}
 

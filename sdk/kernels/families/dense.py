@@ -62,6 +62,7 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
             else np.zeros(n_out, dtype=np.int64))
     rq = requantization(op, "", m, shifts, wdata, bias, input_offset=-int(inq.zero_point[0]),
                         input_magnitude=128)
+    assert rq.bias is not None  # folded: input_offset is given
     interleaved = int(n_out % 4 == 0 and n_in % 4 == 0)
     if interleaved:
         order = w.data.reshape(n_out // 4, 4, n_in // 4, 4).transpose(0, 2, 1, 3)
