@@ -20,7 +20,7 @@ from sdk.ir.graph import Graph, Op
 from sdk.ir.tensor import QuantParams
 from sdk.kernels.registry import CKernel, family_for, patterns
 from sdk.kernels.storage import storage_of
-from sdk.kernels.values import CTYPES, ConstTable, Struct, TensorRef, Value, struct
+from sdk.kernels.values import NULL, CTYPES, ConstTable, Struct, TensorRef, Value, struct
 from sdk.quant import layer_params as lp
 
 
@@ -123,8 +123,6 @@ class LowerContext:
 
     def optional(self, op: Op, pos: int) -> Value:
         """Input ``pos`` of ``op``, or NULL when the op has fewer inputs."""
-        from sdk.kernels.values import NULL
-
         return self.tensor(op.inputs[pos]) if len(op.inputs) > pos else NULL
 
     def const(self, name: str, pad: int = 0) -> ConstTable:
