@@ -10,12 +10,12 @@ reference, lowering, C kernel), and the lowered program the code generator print
 """
 
 from sdk.kernels.program import KernelCall, LowerContext, Program, lower
-from sdk.kernels.registry import (CKernel, Family, Pattern, families, family_for, family_key,
-                                  patterns, register_family, register_pattern,
-                                  unregister_family)
+from sdk.kernels.registry import (CKernel, Family, Pattern, family_for, family_key,
+                                  register_family, register_pattern, registered_families,
+                                  registered_patterns, unregister_family)
 from sdk.kernels.storage import WeightStorage, register_storage, storage_of
 
 __all__ = ["CKernel", "Family", "KernelCall", "LowerContext", "Pattern", "Program",
-           "WeightStorage", "families", "family_for", "family_key", "lower", "patterns",
-           "register_family", "register_pattern", "register_storage", "storage_of",
-           "unregister_family"]
+           "WeightStorage", "family_for", "family_key", "lower", "register_family",
+           "register_pattern", "register_storage", "registered_families",
+           "registered_patterns", "storage_of", "unregister_family"]

@@ -18,7 +18,7 @@ import numpy as np
 from sdk.errors import ShapeError, UnsupportedError
 from sdk.ir.graph import Graph, Op
 from sdk.ir.tensor import QuantParams
-from sdk.kernels.registry import CKernel, family_for, patterns
+from sdk.kernels.registry import CKernel, family_for, registered_patterns
 from sdk.kernels.storage import storage_of
 from sdk.kernels.values import NULL, CTYPES, ConstTable, Struct, TensorRef, Value, struct
 from sdk.quant import layer_params as lp
@@ -235,7 +235,7 @@ def lower(graph: Graph) -> Program:
     calls: list[KernelCall] = []
     i = 0
     while i < len(graph.ops):
-        for pattern in patterns():
+        for pattern in registered_patterns():
             ops = pattern.match(graph, i)
             if ops:
                 calls.append(pattern.lower(ctx, ops))

@@ -110,13 +110,13 @@ def register_pattern(pattern: Pattern) -> Pattern:
     return pattern
 
 
-def families() -> list[Family]:
+def registered_families() -> list[Family]:
     """Every registered family."""
     _load()
     return list(_FAMILIES.values())
 
 
-def patterns() -> list[Pattern]:
+def registered_patterns() -> list[Pattern]:
     """Every registered fusion pattern, in the order lowering tries them."""
     _load()
     return list(_PATTERNS.values())

@@ -20,7 +20,7 @@ from graphs import GraphBuilder
 from int8_graphs import quantize_randomly
 from sdk.codegen import generate_model
 from sdk.codegen.export import engine_sources, write_generated
-from sdk.kernels import families, patterns
+from sdk.kernels import registered_families, registered_patterns
 from sdk.paths import ENGINE_DIR
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
@@ -61,9 +61,9 @@ def _graph(function: str, seed: int):
 
 
 def test_every_kernel_with_scratch_is_covered():
-    with_scratch = {f.kernel.function for f in families()
+    with_scratch = {f.kernel.function for f in registered_families()
                     if f.kernel is not None and f.kernel.scratch is not None}
-    with_scratch |= {p.kernel.function for p in patterns() if p.kernel.scratch is not None}
+    with_scratch |= {p.kernel.function for p in registered_patterns() if p.kernel.scratch is not None}
     assert with_scratch == set(BUILDERS)
 
 
