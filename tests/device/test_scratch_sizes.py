@@ -63,7 +63,8 @@ def _graph(function: str, seed: int):
 def test_every_kernel_with_scratch_is_covered():
     with_scratch = {f.kernel.function for f in registered_families()
                     if f.kernel is not None and f.kernel.scratch is not None}
-    with_scratch |= {p.kernel.function for p in registered_patterns() if p.kernel.scratch is not None}
+    with_scratch |= {p.kernel.function for p in registered_patterns()
+                     if p.kernel.scratch is not None}
     assert with_scratch == set(BUILDERS)
 
 
