@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from sdk.boards import Board, load_board
-from sdk.codegen.c_emitter import GeneratedModel, Step, generate_model
+from sdk.codegen.generate import GeneratedModel, Step, generate_model
 from sdk.codegen.export import engine_sources, write_generated
-from sdk.codegen.memory_planner import MemoryPlan
+from sdk.codegen.memory_planner import MemoryLayout, MemoryPlan
 from sdk.errors import BuildError, ToolchainError, UnsupportedError
 from sdk.ir.graph import Graph
 from sdk.paths import DEVICE_DIR, ENGINE_DIR
@@ -184,7 +184,8 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
         raise UnsupportedError(f"app {app!r} (known: {', '.join(APPS)})")
     app_source, hook = APPS[app]
     out = Path(out_dir).resolve()
-    gen = generate_model(graph)
+    layout = MemoryLayout.from_json(board.extra["memory"]) if "memory" in board.extra else None
+    gen = generate_model(graph, layout=layout)
     write_generated(gen, out)
     sources = [out / "model.c",
                *[p for p in engine_sources(gen) if p.suffix == ".c"],
@@ -193,6 +194,8 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
                *[board.dir / s for s in board.sources]]
     elf, map_file, link_cmd = build_sources(board, sources, out,
                                             [out, ENGINE_DIR, DEVICE_DIR / "app",
+                                             # kernels registered from outside the engine
+                                             *dict.fromkeys(p.parent for p in gen.extra_sources),
                                              *[DEVICE_DIR / d
                                                for d in APP_EXTRA.get(app, ([], []))[1]]],
                                             [f"-DTP_PROFILE_HOOK={hook}"])

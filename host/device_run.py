@@ -133,8 +133,9 @@ def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str 
 
         write_inputs(graph, run_dir, [x])
         inputs = {p.name: p.read_bytes() for p in sorted(run_dir.glob("input*.bin"))}
-        # run_main calls the counter twice to calibrate, then once per step.
-        sim = run_mspdebug(build.elf, inputs, max_counter_calls=len(build.steps) + 2,
+        # run_main calls the counter twice to calibrate, then invoke once before step 0 and
+        # once after each step.
+        sim = run_mspdebug(build.elf, inputs, max_counter_calls=len(build.steps) + 3,
                            timeout_s=timeout_s)
         if sim.exit_code != 0:
             meaning = EXIT_MEANINGS.get(sim.exit_code, "the firmware failed")

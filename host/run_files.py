@@ -1,7 +1,7 @@
 """The file exchange of device/app/run_main.c, and running a native (host board) build.
 
 The app reads ``input.bin`` (input 0; ``input1.bin``... for further inputs) as the raw
-little-endian bytes of the tensor's dtype (float32, int8 or int32) and writes ``output.bin``
+little-endian bytes of the tensor's dtype (float32, int8, int16 or int32) and writes ``output.bin``
 (``output1.bin``...) the same way, and ``marks.bin``: uint32 counter readings, the
 first being the cost of one mark (see run_main.c).
 """
@@ -18,7 +18,7 @@ from sdk.ir.graph import Graph
 from sdk.ir.tensor import DTYPES
 
 # File dtypes (raw little-endian bytes) of the tensor dtypes the engine exchanges.
-FILE_DTYPES = {"float32": "<f4", "int8": "i1", "int32": "<i4"}
+FILE_DTYPES = {"float32": "<f4", "int8": "i1", "int16": "<i2", "int32": "<i4"}
 
 
 def file_dtype(graph: Graph, name: str) -> np.dtype:

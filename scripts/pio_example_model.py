@@ -17,7 +17,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sdk.codegen.c_emitter import generate_model  # noqa: E402
+from sdk.codegen.generate import generate_model  # noqa: E402
 from sdk.codegen.export import engine_sources, write_generated  # noqa: E402
 from sdk.ir import Graph, Op, Tensor  # noqa: E402
 

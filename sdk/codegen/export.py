@@ -1,7 +1,7 @@
 """Export a model as C sources a product's own firmware build compiles as they are.
 
 ``export_model`` writes into one flat directory: ``model.c`` and ``model.h`` (the API described
-in :mod:`sdk.codegen.c_emitter`), the engine header and the kernels this model calls,
+in :mod:`sdk.codegen.generate`), the engine header and the kernels this model calls,
 ``steps.json`` (what each step executes) and a ``README.md`` with a minimal ``main.c``.
 """
 
@@ -11,8 +11,8 @@ import json
 import shutil
 from pathlib import Path
 
-from sdk.codegen.c_emitter import DEFAULT_PREFIX, GeneratedModel, generate_model
-from sdk.codegen.kernels import ENGINE_HEADER
+from sdk.codegen.generate import DEFAULT_PREFIX, GeneratedModel, generate_model
+from sdk.codegen.c_model import ENGINE_HEADER
 from sdk.ir.graph import Graph
 from sdk.paths import ENGINE_DIR
 
@@ -29,9 +29,10 @@ def write_generated(gen: GeneratedModel, out_dir: str | Path) -> list[Path]:
 
 
 def engine_sources(gen: GeneratedModel) -> list[Path]:
-    """The engine files a build of ``gen`` needs: the header and the kernels it calls."""
+    """The files a build of ``gen`` needs: the engine header, the kernels it calls, and the
+    files of kernels registered from outside the engine (``gen.extra_sources``)."""
     return ([ENGINE_DIR / ENGINE_HEADER] + [ENGINE_DIR / h for h in gen.engine_headers]
-            + [ENGINE_DIR / s for s in gen.kernel_sources])
+            + [ENGINE_DIR / s for s in gen.kernel_sources] + list(gen.extra_sources))
 
 
 def _readme(gen: GeneratedModel, graph: Graph) -> str:

@@ -1,13 +1,13 @@
-"""Plan one static arena for every activation tensor and kernel scratch buffer of a graph.
+"""Place a lowered program's activations and scratch: one static arena (or one per region).
 
-The graph is first lowered to kernel calls (:mod:`sdk.codegen.lowering`): one per op, except
-fused int8 convolutions, whose intermediate tensors never exist (they stream through the call's
-scratch). Lifetimes are measured in positions of those calls: a tensor is live from the call
-that writes it (position 0 for graph inputs) to the last call that reads it (the end for graph
-outputs). Tensors that share memory form one buffer:
+The planner reads a :class:`~sdk.kernels.program.Program` (one call per op, except fused int8
+convolutions, whose intermediate tensors never exist) and never changes it. Lifetimes are
+measured in positions of those calls: a tensor is live from the call that writes it (position
+0 for graph inputs) to the last call that reads it (the end for graph outputs). Tensors that
+share memory form one buffer:
 
 - an alias op (Reshape) gives its output the input's bytes: no copy, no step;
-- an op whose kernel allows it writes its output over an input whose buffer dies at that op
+- a call whose kernel allows it writes its output over an input whose buffer dies at that op
   (Add, Softmax, int8 depthwise convolution of stride 1), unless that buffer holds a graph
   input (the caller's data survives invoke).
 
@@ -24,21 +24,24 @@ Two orders are tried and the smaller arena kept: largest first (TFLite Micro's g
 and latest first (which lets each windowed op's output sit just below its input).
 ``arena_bytes`` is the exact end of the highest buffer: what the firmware's arena must hold.
 
-:func:`plan_lowered` also chooses the fused calls' memory/speed options (im2col chunks of one
-window row, a ring filled just in time) where they make the arena smaller.
+:func:`choose_variants` picks, among the variants lowering proposes (im2col chunks of one window
+row, a ring filled just in time), those that make the arena smaller: each is planned by the pure
+:func:`plan_program` and the smaller arena's program kept.
+
+Where a board has several memory regions (:class:`MemoryLayout`, from board.json ``memory``),
+the scratch buffers form their own arena when the board puts scratch in another region than
+the activations; the printer places each arena and the weights by the layout.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from sdk.codegen.kernels import ALIAS_OPS, scratch_bytes
-from sdk.codegen.lowering import Call, call_scratch_bytes, chain_ring_rows, lower
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Graph, Op
+from sdk.kernels.program import Program, lower
 
 ALIGNMENT = 8
 
@@ -71,6 +74,9 @@ class MemoryPlan:
     offsets: dict[str, int] = field(default_factory=dict)  # tensor name -> byte offset
     scratch: dict[str, tuple[int, int]] = field(default_factory=dict)  # op -> (offset, bytes)
     shared: dict[str, str] = field(default_factory=dict)  # tensor -> tensor whose bytes it reuses
+    layout: MemoryLayout | None = None  # None: everything in one arena (no board description)
+    # Bytes of the separate scratch arena (0: scratch lives in the activation arena).
+    scratch_arena_bytes: int = 0
 
     def to_json(self) -> dict:
         """Figures for reports: arena size, offsets, shared tensors, scratch."""
@@ -79,7 +85,48 @@ class MemoryPlan:
             "tensors": {name: off for name, off in self.offsets.items()},
             "shared": dict(self.shared),
             "scratch": {op: {"offset": o, "bytes": b} for op, (o, b) in self.scratch.items()},
+            "scratch_arena_bytes": self.scratch_arena_bytes,
         }
+
+
+@dataclass(frozen=True)
+class Region:
+    """A memory region of a board: its size and the linker sections that place writable data
+    (``data_section``) and constants (``const_section``) in it; None: the toolchain's default
+    place for that kind of data is this region."""
+
+    name: str
+    bytes: int
+    data_section: str | None = None
+    const_section: str | None = None
+
+
+@dataclass(frozen=True)
+class MemoryLayout:
+    """A board's memory regions and where the arena, the scratch and the weights go."""
+
+    regions: dict[str, Region]
+    arena: str
+    scratch: str
+    weights: str
+
+    @classmethod
+    def from_json(cls, doc: dict) -> MemoryLayout:
+        """From board.json ``memory``: ``{"regions": {name: {"bytes", "data_section",
+        "const_section"}}, "arena", "scratch", "weights"}``; every placement names a region."""
+        regions = {name: Region(name, int(r["bytes"]), r.get("data_section"),
+                                r.get("const_section"))
+                   for name, r in doc["regions"].items()}
+        for kind in ("arena", "scratch", "weights"):
+            if doc[kind] not in regions:
+                raise UnsupportedError(f"memory description: {kind} in unknown region "
+                                       f"{doc[kind]!r} (regions: {', '.join(regions)})")
+        return cls(regions, doc["arena"], doc["scratch"], doc["weights"])
+
+    def section(self, kind: str) -> str | None:
+        """The linker section of ``kind`` ("arena", "scratch", "weights"), None: default."""
+        region = self.regions[getattr(self, kind)]
+        return region.const_section if kind == "weights" else region.data_section
 
 
 def _align(n: int) -> int:
@@ -135,14 +182,12 @@ class _Groups:
         self.parent[self.root(other)] = self.root(owner)
 
 
-def plan_memory(graph: Graph, scratch_fn: Callable[[Graph, Op], int] = scratch_bytes,
-                calls: list[Call] | None = None) -> MemoryPlan:
-    """Plan the arena for ``graph`` executed as ``calls`` (default: :func:`lowering.lower`);
-    ``scratch_fn`` gives the scratch bytes of each plain (unfused) op.
+def plan_program(program: Program, layout: MemoryLayout | None = None) -> MemoryPlan:
+    """Place the activations and scratch of ``program`` as it is (a pure function).
 
     Raises :class:`UnsupportedError` for an alias op whose input is a constant.
     """
-    calls = lower(graph) if calls is None else calls
+    graph, calls = program.graph, program.calls
     end = len(calls)
     arena_tensors = list(graph.inputs) + [c.output for c in calls]
     first = {name: 0 for name in graph.inputs}
@@ -150,7 +195,7 @@ def plan_memory(graph: Graph, scratch_fn: Callable[[Graph, Op], int] = scratch_b
     for i, call in enumerate(calls):
         first[call.output] = i
         last[call.output] = i
-        for name in call.inputs(graph):
+        for name in call.inputs:
             if name in last:
                 last[name] = max(last[name], i)
     for name in graph.outputs:
@@ -160,7 +205,7 @@ def plan_memory(graph: Graph, scratch_fn: Callable[[Graph, Op], int] = scratch_b
     shared: dict[str, str] = {}
     for call in calls:
         op = call.ops[0]
-        if call.kernel is None and op.type in ALIAS_OPS:
+        if call.kernel is None:
             src = op.inputs[0]
             if src not in first:
                 raise UnsupportedError(f"op {op.name} ({op.type}) of the constant {src!r}; "
@@ -168,26 +213,21 @@ def plan_memory(graph: Graph, scratch_fn: Callable[[Graph, Op], int] = scratch_b
             groups.join(src, op.outputs[0])
             shared[op.outputs[0]] = src
 
+    def members(root: str) -> list[str]:
+        return [n for n in arena_tensors if groups.root(n) == root]
+
     def span(root: str) -> tuple[int, int]:
-        members = [n for n in arena_tensors if groups.root(n) == root]
-        return min(first[n] for n in members), max(last[n] for n in members)
+        names = members(root)
+        return min(first[n] for n in names), max(last[n] for n in names)
 
     inputs = set(graph.inputs)
     for i, call in enumerate(calls):
-        kernel = call.kernel
-        if kernel is None or call.fused:
-            continue
-        op = call.ops[0]
-        if kernel.in_place_if is not None and not kernel.in_place_if(graph, op):
-            continue
-        out = op.outputs[0]
-        for pos in kernel.in_place_inputs:
-            src = op.inputs[pos]
+        out = call.output
+        for src in call.in_place:
             if src not in first:
                 continue
             root = groups.root(src)
-            members = [n for n in arena_tensors if groups.root(n) == root]
-            if inputs.intersection(members) or span(root)[1] != i:
+            if inputs.intersection(members(root)) or span(root)[1] != i:
                 continue
             if graph.tensors[src].nbytes != graph.tensors[out].nbytes:
                 continue
@@ -205,74 +245,69 @@ def plan_memory(graph: Graph, scratch_fn: Callable[[Graph, Op], int] = scratch_b
     planned = list(buffers.values())
     index = {root: k for k, root in enumerate(buffers)}
     for i, call in enumerate(calls):
-        kernel = call.kernel
-        if kernel is None or call.fused or not kernel.overlapping_output:
+        if call.kernel is None or call.overlap_tile is None:
             continue
         op = call.ops[0]
         src, out = groups.root(op.inputs[0]), groups.root(op.outputs[0])
-        members = [n for n in arena_tensors if groups.root(n) == src]
-        if src != out and not inputs.intersection(members) and span(src)[1] == i:
+        if src != out and not inputs.intersection(members(src)) and span(src)[1] == i:
             planned[index[out]].may_overlap[index[src]] = overlap_limit(graph, op,
-                                                                        kernel.write_tile)
-    scratch_of: dict[str, Buffer] = {}
-    for i, call in enumerate(calls):
-        size = call_scratch_bytes(graph, call, scratch_fn)
-        if size > 0:
-            scratch_of[call.name] = Buffer([], size, i, i, kind="scratch")
-            planned.append(scratch_of[call.name])
-
+                                                                        call.overlap_tile)
+    scratch_of = {call.name: Buffer([], call.scratch_bytes, i, i, kind="scratch")
+                  for i, call in enumerate(calls) if call.scratch_bytes > 0}
+    separate = layout is not None and layout.scratch != layout.arena
+    scratch_arena = 0
+    if separate:
+        scratch_list = list(scratch_of.values())
+        _place_best(scratch_list)
+        scratch_arena = max((b.offset + b.size for b in scratch_list), default=0)
+        buffers_all = planned + scratch_list
+    else:
+        planned += scratch_of.values()
     _place_best(planned)
+    if not separate:
+        buffers_all = planned
     offsets = {name: b.offset for b in planned for name in b.tensors}
     arena = max((b.offset + b.size for b in planned), default=0)
-    return MemoryPlan(arena, planned, offsets,
-                      {op: (b.offset, b.size) for op, b in scratch_of.items()}, shared)
+    return MemoryPlan(arena, buffers_all, offsets,
+                      {op: (b.offset, b.size) for op, b in scratch_of.items()}, shared, layout,
+                      scratch_arena)
 
 
-def plan_lowered(graph: Graph) -> tuple[list[Call], MemoryPlan]:
-    """Lower ``graph`` and plan its arena, choosing the convolution calls' options.
+def _footprint(plan: MemoryPlan) -> int:
+    return plan.arena_bytes + plan.scratch_arena_bytes
 
-    im2col chunks of one window row (``chunk_rows``) and a ring filled just in time
-    (``align=False``) cost a little speed, so a call takes them only where they make the arena
-    smaller: for each call (largest scratch first), every combination is planned and the
-    smallest arena kept, ties going to the faster combination (fewer slow options)."""
-    calls = lower(graph)
-    plan = plan_memory(graph, calls=calls)
-    tunable = [c for c in calls if c.chunk_rows]
-    tunable.sort(key=lambda c: -call_scratch_bytes(graph, c, scratch_bytes))
-    # A call's options only help once it is the peak: repeat the passes until nothing changes.
+
+def choose_variants(program: Program, layout: MemoryLayout | None = None
+                    ) -> tuple[Program, MemoryPlan]:
+    """The program with the variants that make its memory smallest, and its plan.
+
+    Variants cost a little speed, so a call takes one only where it makes the memory smaller:
+    for each call (largest scratch first), every variant is planned and the smallest kept, ties
+    going to the faster one (fewer slow options); a call's options only help once it is the
+    peak, so the passes repeat (at most 3) until nothing changes."""
+    plan = plan_program(program, layout)
+    order = sorted((i for i, c in enumerate(program.calls) if c.variants),
+                   key=lambda i: -program.calls[i].scratch_bytes)
     for _ in range(3):
-        before = plan.arena_bytes
-        plan = _tune_pass(graph, calls, tunable, plan)
-        if plan.arena_bytes == before:
+        before = _footprint(plan)
+        for i in order:
+            current = program.calls[i]
+            best = (_footprint(plan), 0, program, plan)
+            for slow, variant in current.variants:
+                trial_program = program.with_call(i, replace(variant, variants=current.variants))
+                trial = plan_program(trial_program, layout)
+                if (_footprint(trial), slow) < best[:2]:
+                    best = (_footprint(trial), slow, trial_program, trial)
+            program, plan = best[2], best[3]
+        if _footprint(plan) == before:
             break
-    return calls, plan_memory(graph, calls=calls)
+    return program, plan
 
 
-def _tune_pass(graph: Graph, calls: list[Call], tunable: list[Call],
-               plan: MemoryPlan) -> MemoryPlan:
-    for call in tunable:
-        chunkable = [k for k, op in enumerate(call.convs)
-                     if graph.tensors[op.inputs[1]].shape[1] > 1]
-        aligns = [True, False] if len(call.convs) == 2 else [call.align]
-        best = (plan.arena_bytes, 0, list(call.chunk_rows), call.align, call.ring_rows)
-        for mask in range(1 << len(chunkable)):
-            for align in aligns:
-                chunks = [0] * len(call.convs)
-                for bit, k in enumerate(chunkable):
-                    if mask >> bit & 1:
-                        chunks[k] = 1
-                slow = bin(mask).count("1") + (not align)
-                if slow == 0:
-                    continue  # the starting point
-                call.chunk_rows, call.align = chunks, align
-                call.ring_rows = chain_ring_rows(graph, call) if len(call.convs) == 2 else 0
-                trial = plan_memory(graph, calls=calls)
-                if (trial.arena_bytes, slow) < best[:2]:
-                    best = (trial.arena_bytes, slow, chunks, align, call.ring_rows)
-                    plan = trial
-        _, _, call.chunk_rows, call.align, call.ring_rows = best
-        plan = plan_memory(graph, calls=calls)
-    return plan
+def plan_memory(graph: Graph, layout: MemoryLayout | None = None) -> MemoryPlan:
+    """Lower ``graph`` and plan its memory with the smallest variants (see
+    :func:`choose_variants`)."""
+    return choose_variants(lower(graph), layout)[1]
 
 
 def _fits(buf: Buffer, offset: int, other: Buffer, ids: dict[int, int]) -> bool:

@@ -1,7 +1,9 @@
 """The IR's operators: their attributes, shape inference and cost.
 
 Each op type has an :class:`OpSpec` that knows which inputs it takes, which attributes it
-requires, how to infer the output shape, and how many multiply-accumulates it performs.
+requires, how to infer the output shape, and how many multiply-accumulates it performs. The
+built-in types are below; :func:`register_op` adds one (a kernel family for a new op brings
+its spec along, so no table here is edited).
 Padding is stored per side ``[top, bottom, left, right]`` because TFLite's stride-2 SAME
 padding is asymmetric.
 """
@@ -102,7 +104,8 @@ def _pool_shape(ins: list[tuple[int, ...]], attrs: dict) -> tuple[int, ...]:
     return _spatial_out(ins[0], kh, kw, attrs, "Pool2D", ins[0][3] if len(ins[0]) == 4 else 0)
 
 
-def _no_macs(ins: list[tuple[int, ...]], out: tuple[int, ...], attrs: dict) -> int:
+def no_macs(ins: list[tuple[int, ...]], out: tuple[int, ...], attrs: dict) -> int:
+    """Cost of ops without multiply-accumulates."""
     return 0
 
 
@@ -132,15 +135,12 @@ def _reshape_shape(ins: list[tuple[int, ...]], attrs: dict) -> tuple[int, ...]:
     return new
 
 
-def _same_shape(ins: list[tuple[int, ...]], attrs: dict) -> tuple[int, ...]:
+def same_shape(ins: list[tuple[int, ...]], attrs: dict) -> tuple[int, ...]:
+    """Shape inference of elementwise ops: every input has the output's shape."""
     for s in ins[1:]:
         if s != ins[0]:
             raise ShapeError(f"elementwise op: input shapes differ: {list(ins[0])} vs {list(s)}")
     return ins[0]
-
-
-def _add_macs(ins: list[tuple[int, ...]], out: tuple[int, ...], attrs: dict) -> int:
-    return 0
 
 
 OP_SPECS: dict[str, OpSpec] = {
@@ -150,15 +150,26 @@ OP_SPECS: dict[str, OpSpec] = {
         OpSpec("DepthwiseConv2D", 2, 3, ("stride", "padding", "activation"), _dw_shape,
                _dw_macs),
         OpSpec("MaxPool2D", 1, 1, ("kernel", "stride", "padding", "activation"), _pool_shape,
-               _no_macs),
+               no_macs),
         OpSpec("AvgPool2D", 1, 1, ("kernel", "stride", "padding", "activation"), _pool_shape,
-               _no_macs),
+               no_macs),
         OpSpec("Dense", 2, 3, ("activation",), _dense_shape, _dense_macs),
-        OpSpec("Reshape", 1, 1, ("shape",), _reshape_shape, _no_macs),
-        OpSpec("Add", 2, 2, ("activation",), _same_shape, _add_macs),
-        OpSpec("Softmax", 1, 1, ("beta",), _same_shape, _no_macs),
+        OpSpec("Reshape", 1, 1, ("shape",), _reshape_shape, no_macs),
+        OpSpec("Add", 2, 2, ("activation",), same_shape, no_macs),
+        OpSpec("Softmax", 1, 1, ("beta",), same_shape, no_macs),
         # Boundary ops of quantized graphs: float <-> int8 (and int8 -> int8 requantize).
-        OpSpec("Quantize", 1, 1, (), _same_shape, _no_macs),
-        OpSpec("Dequantize", 1, 1, (), _same_shape, _no_macs),
+        OpSpec("Quantize", 1, 1, (), same_shape, no_macs),
+        OpSpec("Dequantize", 1, 1, (), same_shape, no_macs),
     )
 }
+
+
+def register_op(spec: OpSpec) -> OpSpec:
+    """Add (or replace) the op type ``spec.name``; returns the spec."""
+    OP_SPECS[spec.name] = spec
+    return spec
+
+
+def unregister_op(name: str) -> None:
+    """Remove op type ``name`` (for tests that register temporary op types)."""
+    OP_SPECS.pop(name, None)

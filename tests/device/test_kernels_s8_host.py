@@ -18,7 +18,7 @@ from host.build import build_firmware
 from host.run_files import run_native
 from int8_graphs import (INT8_ONLY_CASES, boundary_graph, int8_case, int8_residual_net,
                          quantize_randomly, random_input)
-from sdk.codegen.kernels import conv_s8_buffer_bytes
+from sdk.kernels.families.conv2d import conv_s8_buffer_bytes
 from sdk.reference.int8_executor import run_int8
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")

@@ -12,7 +12,7 @@ runtime = pytest.importorskip(
 from mlperf_tiny import AD, KWS, ad_windows, kws_sample, model_path  # noqa: E402
 from tflite_builder import TinyModel, fb  # noqa: E402
 
-import sdk.reference.int8_executor as int8_executor  # noqa: E402
+import sdk.reference.context as reference_context  # noqa: E402
 from sdk.frontends.tflite import load_tflite  # noqa: E402
 from sdk.quant.arith import _i64  # noqa: E402
 from sdk.quant.layer_params import quantize_float  # noqa: E402
@@ -97,7 +97,7 @@ def test_multiplier_rounding_is_tflm_double_rounding(monkeypatch):
     x = quantize_float(ad_windows()[:1], q.scale[0], q.zero_point[0]).astype(np.int8)
     ref = _tflm_output(_tflm(path.read_bytes()), x)
     np.testing.assert_array_equal(run_int8(g, x)[g.outputs[0]], ref)
-    monkeypatch.setattr(int8_executor, "multiply_by_quantized_multiplier", _single_rounding)
+    monkeypatch.setattr(reference_context, "multiply_by_quantized_multiplier", _single_rounding)
     single = run_int8(g, x)[g.outputs[0]]
     assert 0 < np.abs(single.astype(int) - ref).max() <= 2
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from graphs import GraphBuilder, gesture_graph, residual_net
-from sdk.codegen.memory_planner import ALIGNMENT, overlap_limit, plan_memory
+from sdk.codegen.memory_planner import (ALIGNMENT, choose_variants, overlap_limit, plan_memory,
+                                        plan_program)
+from sdk.kernels import lower
+
+CHAIN = "tp_conv_chain_s8"
 
 
 def _assert_no_live_overlap(plan) -> None:
@@ -88,7 +94,10 @@ def test_add_not_in_place_when_the_input_lives_on():
 def test_scratch_buffers_are_planned_for_their_step_only():
     g = _chain()
     sizes = {op.name: 100 * (i + 1) for i, op in enumerate(g.ops)}
-    plan = plan_memory(g, scratch_fn=lambda graph, op: sizes[op.name])
+    program = lower(g)
+    program = replace(program, calls=tuple(replace(c, scratch_bytes=sizes[c.name])
+                                           for c in program.calls))
+    plan = plan_program(program)
     _assert_no_live_overlap(plan)
     assert {op: b for op, (_, b) in plan.scratch.items()} == sizes
     no_scratch = plan_memory(g).arena_bytes
@@ -145,31 +154,36 @@ def _int8_chain(h: int = 12, w: int = 10, seed: int = 4):
 
 
 def test_fused_chain_keeps_no_intermediate_tensor():
-    from sdk.codegen.lowering import fused_scratch_bytes, lower
-    from sdk.codegen.memory_planner import plan_lowered
+    from sdk.kernels.families.conv_chain_s8 import chain_buffer_bytes
 
     g = _int8_chain()
-    assert ["+".join(op.type for op in c.ops) for c in lower(g)] == [
+    assert ["+".join(op.type for op in c.ops) for c in lower(g).calls] == [
         "Conv2D+Conv2D+MaxPool2D", "Conv2D"]
-    calls, plan = plan_lowered(g)
+    program, plan = choose_variants(lower(g))
+    calls = program.calls
     _assert_no_live_overlap(plan)
     fused = calls[0]
     # Neither conv output exists: only the input, the pooled output and the last conv's.
     assert set(plan.offsets) == {"input", fused.output, calls[1].output}
-    assert plan.scratch[fused.name][1] == fused_scratch_bytes(g, fused)
+    chain = fused.args[0]
+    chunks = [dict(dict(layer.fields)["params"].fields)["chunk_rows"].value
+              for layer in dict(chain.fields)["layer"].items]
+    ring = dict(chain.fields)["ring_rows"].value
+    assert plan.scratch[fused.name][1] == fused.scratch_bytes == chain_buffer_bytes(
+        g, list(fused.ops[:2]), chunks, ring)
     assert plan.arena_bytes == max(b.offset + b.size for b in plan.buffers)
 
 
-def _ring_holds(g, call, ring: int) -> bool:
+def _ring_holds(g, convs, pool: bool, align: bool, ring: int) -> bool:
     """Replay tp_conv_chain_s8's order independently: before each tile of the second conv, the
     first conv's pixels are computed up to what the tile needs (whole tiles of 8 when aligned);
     every row the tile reads must still be in its ring slot."""
-    a, b = call.convs
+    a, b = convs
     _, ah, aw, _ = g.tensors[a.outputs[0]].shape
     _, oh, ow, _ = g.tensors[b.outputs[0]].shape
     kh = g.tensors[b.inputs[1]].shape[1]
     sh, pt = b.attrs["stride"][0], b.attrs["padding"][0]
-    if call.pool:
+    if pool:
         outs = [(2 * (q // (ow // 2)) + dy) for q in range((oh // 2) * (ow // 2)) for dy in (0, 1)]
         tiles = [outs[i:i + 4] for i in range(0, len(outs), 4)]
     else:
@@ -181,7 +195,7 @@ def _ring_holds(g, call, ring: int) -> bool:
         rows_needed = {y for oy in tile for y in range(oy * sh - pt, oy * sh - pt + kh)
                        if 0 <= y < ah}
         need = (max(rows_needed) + 1) * aw
-        if call.align:
+        if align:
             need = min(-(-need // 8) * 8, ah * aw)
         for p in range(done, max(done, need)):
             slots[(p // aw) % ring] = p // aw
@@ -192,16 +206,15 @@ def _ring_holds(g, call, ring: int) -> bool:
 
 
 def test_chain_ring_is_the_smallest_that_works():
-    from sdk.codegen.lowering import chain_ring_rows, lower
+    from sdk.kernels.families.conv_chain_s8 import chain_ring_rows
 
     for h, w, seed in ((12, 10, 4), (9, 7, 5), (15, 10, 6), (7, 5, 7)):
         g = _int8_chain(h, w, seed)
-        call = lower(g)[0]
+        convs = g.ops[:2]
         for align in (True, False):
-            call.align = align
-            ring = chain_ring_rows(g, call)
-            assert _ring_holds(g, call, ring), (h, w, align)
-            assert ring == 1 or not _ring_holds(g, call, ring - 1), (h, w, align)
+            ring = chain_ring_rows(g, convs, True, align)
+            assert _ring_holds(g, convs, True, align, ring), (h, w, align)
+            assert ring == 1 or not _ring_holds(g, convs, True, align, ring - 1), (h, w, align)
 
 
 def test_int8_conv_overlap_limit_matches_its_tiles():
@@ -235,7 +248,6 @@ def test_int8_1x1_convs_and_stride1_depthwise_run_in_place():
     """A KWS-like block: the depthwise output takes its input's bytes, the 1x1 conv writes over
     its input; the arena is one activation plus the largest scratch."""
     from int8_graphs import quantize_randomly
-    from sdk.codegen.memory_planner import plan_lowered
 
     b = GraphBuilder("dsblock", (1, 10, 5, 1), seed=9)
     x = b.conv("input", 16, kernel=(4, 4), stride=(2, 2))
@@ -243,7 +255,7 @@ def test_int8_1x1_convs_and_stride1_depthwise_run_in_place():
         x = b.depthwise(x, activation="relu")
         x = b.conv(x, 16, kernel=(1, 1), padding="valid", activation="relu")
     g = quantize_randomly(b.finish(x), 9)
-    calls, plan = plan_lowered(g)
+    plan = plan_memory(g)
     _assert_no_live_overlap(plan)
     ops = g.ops
     for dw, conv in ((ops[1], ops[2]), (ops[3], ops[4])):
@@ -274,13 +286,64 @@ def test_int8_gesture_cnn_arena_within_12_kB():
     """The seed's gesture CNN in int8: three fused conv -> conv -> pool calls, row-streamed; no
     30x20x32 map (19,200 bytes) exists, and the arena is at most 12 kB (STM32Cube.AI: 22.78)."""
     from int8_graphs import quantize_randomly
-    from sdk.codegen.memory_planner import plan_lowered
 
     g = quantize_randomly(gesture_graph(seed=0), 0)
-    calls, plan = plan_lowered(g)
+    program, plan = choose_variants(lower(g))
     _assert_no_live_overlap(plan)
-    assert ["+".join(op.type for op in c.ops) for c in calls if c.fused] == [
+    assert ["+".join(op.type for op in c.ops) for c in program.calls
+            if c.kernel is not None and c.kernel.function == CHAIN] == [
         "Conv2D+Conv2D+MaxPool2D"] * 3
     assert max(b.size for b in plan.buffers) < 30 * 20 * 32
     assert plan.arena_bytes <= 12_000
     assert plan.arena_bytes == max(b.offset + b.size for b in plan.buffers)
+
+
+def test_planning_does_not_mutate_the_program():
+    """Planning is a pure function of the program; choosing variants returns a new program
+    (the int8 gesture CNN takes slower, smaller variants to fit 12 kB) and leaves its input as
+    lowering made it."""
+    from int8_graphs import quantize_randomly
+
+    program = lower(quantize_randomly(gesture_graph(seed=0), 0))
+    calls = program.calls
+    before = [(c.kernel, c.args, c.defs, c.scratch_bytes, c.variants, c.in_place,
+               c.overlap_tile) for c in calls]
+    first = plan_program(program).to_json()
+    chosen, plan = choose_variants(program)
+    assert program.calls is calls
+    assert [(c.kernel, c.args, c.defs, c.scratch_bytes, c.variants, c.in_place,
+             c.overlap_tile) for c in calls] == before
+    assert plan_program(program).to_json() == first
+    assert plan_program(chosen).to_json() == plan.to_json()
+    changed = [i for i, (a, b) in enumerate(zip(calls, chosen.calls)) if a is not b]
+    assert changed and plan.arena_bytes < first["arena_bytes"]
+
+
+def test_scratch_in_its_own_region_leaves_the_arena():
+    """A board that puts scratch in another region than the activations: the scratch buffers
+    share their own arena (one call at a time: the largest scratch), the activation arena
+    holds no scratch, and a placement in an unknown region is refused."""
+    import pytest
+
+    from int8_graphs import quantize_randomly
+    from sdk.codegen.memory_planner import MemoryLayout
+    from sdk.errors import UnsupportedError
+
+    g = quantize_randomly(gesture_graph(seed=0), 0)
+    regions = {"SRAM": {"bytes": 1 << 18}, "FRAM": {"bytes": 1 << 16,
+                                                     "data_section": ".persistent"}}
+    layout = MemoryLayout.from_json({"regions": regions, "arena": "SRAM", "scratch": "FRAM",
+                                     "weights": "FRAM"})
+    program = lower(g)
+    split = plan_program(program, layout)
+    together = plan_program(program)
+    assert split.scratch_arena_bytes == max(size for _, size in split.scratch.values())
+    scratch = [b for b in split.buffers if b.kind == "scratch"]
+    assert scratch and all(b.offset + b.size <= split.scratch_arena_bytes for b in scratch)
+    assert split.arena_bytes == max(b.offset + b.size for b in split.buffers
+                                    if b.kind == "tensor")
+    assert split.arena_bytes < together.arena_bytes
+    assert layout.section("scratch") == ".persistent" and layout.section("weights") is None
+    with pytest.raises(UnsupportedError, match="arena in unknown region 'DRAM'"):
+        MemoryLayout.from_json({"regions": regions, "arena": "DRAM", "scratch": "SRAM",
+                                "weights": "FRAM"})

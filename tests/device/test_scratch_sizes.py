@@ -1,0 +1,99 @@
+"""Every kernel with scratch: its C ``_get_buffer_size`` (compiled for the host) equals the
+Python figure the program was planned with, on seeded random shapes.
+
+Each family or fusion pattern whose C kernel has scratch gets several random graphs; every graph
+is generated under its own prefix and the C check (``PREFIX_check_scratch``, which calls the
+kernel's ``_get_buffer_size`` with the step's own parameters and compares it with the planned
+scratch) runs for all of them in one host program. A family with scratch that this file does
+not know fails the first test, so a new one cannot go unchecked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from graphs import GraphBuilder
+from int8_graphs import quantize_randomly
+from sdk.codegen import generate_model
+from sdk.codegen.export import engine_sources, write_generated
+from sdk.kernels import registered_families, registered_patterns
+from sdk.paths import ENGINE_DIR
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+
+GRAPHS_PER_KERNEL = 6
+
+
+def _conv(rng, b: GraphBuilder) -> str:
+    kh, kw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    return b.conv("input", int(rng.integers(1, 20)), kernel=(kh, kw),
+                  stride=tuple(int(s) for s in rng.integers(1, 3, 2)), padding="same")
+
+
+def _depthwise(rng, b: GraphBuilder) -> str:
+    stride = (1, 1) if rng.random() < 0.7 else (2, 2)
+    return b.depthwise("input", kernel=(int(rng.integers(1, 6)), int(rng.integers(1, 6))),
+                       multiplier=int(rng.choice([1, 1, 2])), stride=stride)
+
+
+def _chain(rng, b: GraphBuilder) -> str:
+    x = b.conv("input", int(rng.integers(2, 12)), kernel=(3, 3), activation="relu")
+    if rng.random() < 0.7:
+        x = b.conv(x, int(rng.integers(2, 12)), kernel=(int(rng.integers(1, 4)), 3),
+                   stride=(int(rng.integers(1, 3)),) * 2)
+    return b.pool(x, "MaxPool2D") if rng.random() < 0.7 else b.conv(x, 3)
+
+
+# Graph builders by the C function of the kernel whose scratch they exercise.
+BUILDERS = {"tp_convolve_s8": _conv, "tp_depthwise_conv_s8": _depthwise,
+            "tp_conv_chain_s8": _chain}
+
+
+def _graph(function: str, seed: int):
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(6, 20)), int(rng.integers(6, 20))
+    b = GraphBuilder(f"{function}_{seed}", (1, h, w, int(rng.integers(1, 40))), seed)
+    return quantize_randomly(b.finish(BUILDERS[function](rng, b)), seed)
+
+
+def test_every_kernel_with_scratch_is_covered():
+    with_scratch = {f.kernel.function for f in registered_families()
+                    if f.kernel is not None and f.kernel.scratch is not None}
+    with_scratch |= {p.kernel.function for p in registered_patterns()
+                     if p.kernel.scratch is not None}
+    assert with_scratch == set(BUILDERS)
+
+
+def test_c_buffer_sizes_equal_the_planned_scratch(tmp_path):
+    objects, mains, sources, checked = [], [], set(), {name: 0 for name in BUILDERS}
+    cc = ["gcc", "-std=c99", "-O1", "-Wall", "-Werror", f"-I{ENGINE_DIR}"]
+    for function in BUILDERS:
+        for seed in range(GRAPHS_PER_KERNEL):
+            prefix = f"m_{function}_{seed}"
+            gen = generate_model(_graph(function, seed), prefix=prefix)
+            steps = [s for s in gen.steps if s.kernel == function]
+            checked[function] += len(steps)
+            out = tmp_path / prefix
+            write_generated(gen, out)
+            subprocess.run([*cc, f"-I{out}", "-c", str(out / "model.c"), "-o",
+                            str(out / "model.o")], check=True)
+            objects.append(str(out / "model.o"))
+            sources.update(str(p) for p in engine_sources(gen) if p.suffix == ".c")
+            mains.append((prefix, gen.plan.scratch))
+    assert all(n >= GRAPHS_PER_KERNEL for n in checked.values()), checked
+    decls = "".join(f"int32_t {p}_check_scratch(void);\n" for p, _ in mains)
+    calls = "".join(f'    printf("%d\\n", (int){p}_check_scratch());\n' for p, _ in mains)
+    main = tmp_path / "main.c"
+    main.write_text(f"#include <stdint.h>\n#include <stdio.h>\n{decls}"
+                    f"int main(void)\n{{\n{calls}    return 0;\n}}\n")
+    exe = tmp_path / "check"
+    subprocess.run([*cc, str(main), *objects, *sorted(sources), "-lm", "-o", str(exe)],
+                   check=True)
+    results = subprocess.run([str(exe)], capture_output=True, text=True,
+                             check=True).stdout.split()
+    failed = {p: (int(r), plan) for (p, plan), r in zip(mains, results) if int(r) != -1}
+    assert len(results) == len(mains) and not failed, failed
