@@ -55,7 +55,8 @@ import numpy as np
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
 from sdk.radar.recording import Recording, open_h5, save_recording
-from sdk.radar.simulator import CLASSES, WAVELENGTH_M, Session, SimConfig, _beam, new_session
+from sdk.radar.simulator import (CLASSES, Session, SimConfig, echo, hand_scatterers,
+                                 new_session)
 
 STREAM_GESTURES = ("swipe", "press", "pick")
 STREAM_KEY = 1  # third seed word of a stream's episode generator (datasets use two words)
@@ -188,27 +189,9 @@ def _hand_echo(path: HandPath, tau: np.ndarray, session: Session, cfg: SimConfig
     """Hand scatterers plus forearm over the episode's sweeps (tau from the episode start)."""
     x, z, micro = path(tau)
     rho = rng.rayleigh(1.0 / np.sqrt(2.0), session.n_hand) * cfg.hand_amplitude / np.sqrt(session.n_hand)
-    ranges, amps = [], []
-    for i in range(session.n_hand):
-        xi = x + session.hand_offsets[i, 0]
-        zi = z + session.hand_offsets[i, 1] - (micro if i < 2 else 0.0)  # two fingertips
-        r = np.sqrt(xi ** 2 + zi ** 2)
-        ranges.append(r)
-        amps.append(rho[i] * (cfg.r_ref_m / r) ** 2 * _beam(np.arctan2(xi, zi), cfg.hpbw_deg))
-    r_arm = np.sqrt(x ** 2 + z ** 2) + session.forearm_m
-    ranges.append(r_arm)
-    amps.append(0.3 * cfg.hand_amplitude * (cfg.r_ref_m / r_arm) ** 2
-                * _beam(np.arctan2(x, z), cfg.hpbw_deg))
-    return _echo(np.stack(ranges, axis=1), np.stack(amps, axis=1),
-                 rng.uniform(0, 2 * np.pi, len(ranges)), cfg)
-
-
-def _echo(r: np.ndarray, a: np.ndarray, phi: np.ndarray, cfg: SimConfig) -> np.ndarray:
-    """Sum over scatterers (columns of ``r``, ``a``) of the pulse-shaped complex echo."""
-    d = cfg.depths_m[None, None, :]
-    r3, a3 = r[:, :, None], a[:, :, None]
-    pulse = np.exp(-(((d - r3) / cfg.sigma_p_m) ** 2))
-    return (a3 * pulse * np.exp(1j * (phi[None, :, None] - 4.0 * np.pi * r3 / WAVELENGTH_M))).sum(axis=1)
+    ranges, amps = hand_scatterers(x, z, micro, rho, session, cfg)
+    return echo(np.stack(ranges, axis=1), np.stack(amps, axis=1),
+                rng.uniform(0, 2 * np.pi, len(ranges)), cfg)
 
 
 def plan_episodes(seconds: float, rng: np.random.Generator, st: StreamConfig = StreamConfig()
@@ -258,8 +241,8 @@ def simulate_continuous(session: Session, seconds: float, rng: np.random.Generat
              for a0 in session.clutter_amp]
     if walks:
         clutter_r = np.repeat(np.asarray(session.clutter_r)[None, :], n, axis=0)
-        sweeps += _echo(clutter_r, np.stack(walks, axis=1),
-                        rng.uniform(0, 2 * np.pi, len(walks)), cfg)
+        sweeps += echo(clutter_r, np.stack(walks, axis=1),
+                       rng.uniform(0, 2 * np.pi, len(walks)), cfg)
     sigma = cfg.hand_amplitude * 10.0 ** (-session.snr_db / 20.0) / np.sqrt(2.0)
     noise = rng.normal(0.0, sigma, (n, cfg.depth_bins, 2))
     return ContinuousRecording(t, sweeps + noise[..., 0] + 1j * noise[..., 1], labels,
