@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from sdk.radar.preprocess import PreprocessConfig
 from sdk.radar.recording import Recording
 
 CLASSES = ("swipe", "press", "pick", "empty")
@@ -158,11 +159,12 @@ def simulate(gesture: str, session: Session, cfg: SimConfig, rng: np.random.Gene
     return t, sweeps + noise[..., 0] + 1j * noise[..., 1]
 
 
-def as_recording(gesture: str, times: np.ndarray, sweeps: np.ndarray, cfg: SimConfig,
-                 session: Session, index: int) -> Recording:
-    """Wrap simulated sweeps in the Acconeer Record model with our labels and metadata."""
+def simulated_recording(times: np.ndarray, sweeps: np.ndarray, labels: np.ndarray,
+                        cfg: SimConfig, meta: dict, note: str,
+                        preprocess: PreprocessConfig | None = None) -> Recording:
+    """Simulated complex sweeps ``(T, depth_bins)`` in the Acconeer Record model, with the
+    sensor configuration ``cfg`` describes, per-sweep ``labels`` and our metadata."""
     step = (cfg.range_end_m - cfg.range_start_m) / cfg.depth_bins
-    label = CLASSES.index(gesture)
     return Recording(
         mode="iq",
         data=sweeps.astype(np.complex64)[:, None, :],
@@ -173,9 +175,20 @@ def as_recording(gesture: str, times: np.ndarray, sweeps: np.ndarray, cfg: SimCo
         session_info={"range_start_m": cfg.range_start_m, "range_length_m": cfg.range_end_m - cfg.range_start_m,
                       "data_length": cfg.depth_bins, "step_length_m": step},
         data_info=[],
-        labels=np.full(times.size, label, dtype=np.int64),
+        labels=labels,
         label_names=list(CLASSES),
-        meta={"source": "tinyprune simulator", "session": session.session_id, "recording": index,
-              "gesture": gesture, "snr_db": round(session.snr_db, 3)},
-        extras={"note": f"simulated {gesture}"},
+        preprocess=preprocess,
+        meta=meta,
+        extras={"note": note},
     )
+
+
+def as_recording(gesture: str, times: np.ndarray, sweeps: np.ndarray, cfg: SimConfig,
+                 session: Session, index: int) -> Recording:
+    """Wrap simulated sweeps in the Acconeer Record model with our labels and metadata."""
+    labels = np.full(times.size, CLASSES.index(gesture), dtype=np.int64)
+    return simulated_recording(
+        times, sweeps, labels, cfg,
+        {"source": "tinyprune simulator", "session": session.session_id, "recording": index,
+         "gesture": gesture, "snr_db": round(session.snr_db, 3)},
+        f"simulated {gesture}")

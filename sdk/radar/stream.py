@@ -56,7 +56,7 @@ from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
 from sdk.radar.recording import Recording, open_h5, save_recording
 from sdk.radar.simulator import (CLASSES, Session, SimConfig, echo, hand_scatterers,
-                                 new_session)
+                                 new_session, simulated_recording)
 
 STREAM_GESTURES = ("swipe", "press", "pick")
 STREAM_KEY = 1  # third seed word of a stream's episode generator (datasets use two words)
@@ -263,28 +263,15 @@ def continuous_recording(seed: int, session_id: int, seconds: float, index: int 
     session = session_scene(seed, session_id, cfg)
     rng = np.random.default_rng([seed, session_id, STREAM_KEY, index])
     sim = simulate_continuous(session, seconds, rng, cfg, st)
-    step = (cfg.range_end_m - cfg.range_start_m) / cfg.depth_bins
     names = ", ".join(ep.gesture for ep in sim.episodes)
-    return Recording(
-        mode="iq",
-        data=sim.sweeps.astype(np.complex64)[:, None, :],
-        sample_times=sim.times,
-        sensor_config={"mode": "IQ", "sensor": [1], "range_interval": [cfg.range_start_m, cfg.range_end_m],
-                       "profile": "PROFILE_2", "update_rate": cfg.sweep_rate_hz,
-                       "repetition_mode": "SENSOR_DRIVEN"},
-        session_info={"range_start_m": cfg.range_start_m, "range_length_m": cfg.range_end_m - cfg.range_start_m,
-                      "data_length": cfg.depth_bins, "step_length_m": step},
-        data_info=[],
-        labels=sim.labels,
-        label_names=list(CLASSES),
-        preprocess=preprocess,
-        meta={"source": "tinyprune continuous simulator", "kind": "continuous", "seed": seed,
-              "session": session_id, "recording": index, "seconds": seconds,
-              "snr_db": round(session.snr_db, 3), "stream": st.to_dict(),
-              "episodes": [{k: (round(v, 4) if isinstance(v, float) else v)
-                            for k, v in asdict(ep).items()} for ep in sim.episodes]},
-        extras={"note": f"simulated continuous recording, {seconds:g} s: {names}"},
-    )
+    return simulated_recording(
+        sim.times, sim.sweeps, sim.labels, cfg,
+        {"source": "tinyprune continuous simulator", "kind": "continuous", "seed": seed,
+         "session": session_id, "recording": index, "seconds": seconds,
+         "snr_db": round(session.snr_db, 3), "stream": st.to_dict(),
+         "episodes": [{k: (round(v, 4) if isinstance(v, float) else v)
+                       for k, v in asdict(ep).items()} for ep in sim.episodes]},
+        f"simulated continuous recording, {seconds:g} s: {names}", preprocess)
 
 
 def synth_stream(path: str | Path, seed: int, session_id: int, seconds: float, index: int = 0,
