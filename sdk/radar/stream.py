@@ -55,8 +55,15 @@ import numpy as np
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
 from sdk.radar.recording import Recording, open_h5, save_recording
-from sdk.radar.simulator import (CLASSES, Session, SimConfig, echo, hand_scatterers,
-                                 new_session, simulated_recording)
+from sdk.radar.simulator import (
+    CLASSES,
+    Session,
+    SimConfig,
+    echo,
+    hand_scatterers,
+    new_session,
+    simulated_recording,
+)
 
 STREAM_GESTURES = ("swipe", "press", "pick")
 STREAM_KEY = 1  # third seed word of a stream's episode generator (datasets use two words)

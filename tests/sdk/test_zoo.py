@@ -7,6 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
+from toy_gestures import toy_gestures  # noqa: E402
 
 from sdk.errors import TinypruneError  # noqa: E402
 from sdk.frontends.pytorch import from_torch  # noqa: E402
@@ -15,7 +16,6 @@ from sdk.reference import run_float  # noqa: E402
 from sdk.train.loop import evaluate, train_classifier  # noqa: E402
 from sdk.zoo import get as zoo_get  # noqa: E402
 from sdk.zoo import names  # noqa: E402
-from toy_gestures import toy_gestures  # noqa: E402
 
 torch.set_num_threads(1)
 

@@ -7,7 +7,7 @@ from typing import Any
 import torch.fx as fx
 
 from sdk.errors import UnsupportedError
-from sdk.frontends.pytorch.context import Context, arg
+from sdk.frontends.pytorch.context import Context, arg, source
 from sdk.ir import OP_SPECS
 
 
@@ -16,22 +16,26 @@ def _compose(first: str, second: str) -> str:
     return "relu6" if "relu6" in (first, second) else "relu"
 
 
+def _cannot_fuse(cx: Context, node: fx.Node, act: str, why: str) -> UnsupportedError:
+    return UnsupportedError(f"{cx.where(node)}: cannot fuse {act}: {why}; the IR has "
+                            "no standalone activation op")
+
+
 def fuse(cx: Context, node: fx.Node, act: str) -> None:
     """Fuse ReLU/ReLU6 into the producer's ``activation``."""
-    src = node.args[0]
+    src = source(node)
     x = cx.value(node, src, allow_flat=True)
     op = cx.graph.producer(x.tensor)
     if op is None:
-        why = "its input is the graph input"
-    elif "activation" not in OP_SPECS[op.type].required_attrs:
+        raise _cannot_fuse(cx, node, act, "its input is the graph input")
+    if "activation" not in OP_SPECS[op.type].required_attrs:
         why = f"its input comes from {op.type} '{op.name}', which takes no activation"
     elif cx.real_users(src) != [node]:
         why = f"the output of '{op.name}' is also read elsewhere"
     else:
         why = ""
     if why:
-        raise UnsupportedError(f"{cx.where(node)}: cannot fuse {act}: {why}; the IR has "
-                               "no standalone activation op")
+        raise _cannot_fuse(cx, node, act, why)
     prev = op.attrs["activation"]
     op.attrs["activation"] = act if prev == "none" else _compose(prev, act)
     op.attrs["fused"].append(cx.source_name(node))

@@ -8,11 +8,10 @@ for ``node`` (:meth:`Context.emit`), folds it into the op that produced its inpu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 import torch.fx as fx
-from torch import nn
 
 from sdk.errors import ShapeError, UnsupportedError
 from sdk.ir import Graph, Op, Tensor
@@ -31,9 +30,14 @@ class Value:
     chw: tuple[int, int, int] | None = None
 
 
-def pair(v: int | tuple | list) -> tuple[int, int]:
+def pair(v: Any) -> tuple[int, int]:
     """``k`` or ``(kh, kw)`` as ``(kh, kw)``."""
     return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def source(node: fx.Node) -> fx.Node:
+    """The node whose result ``node`` takes as its first argument (its tensor input)."""
+    return cast(fx.Node, node.args[0])
 
 
 def arg(node: fx.Node, index: int, key: str, default: Any = None) -> Any:
@@ -79,8 +83,8 @@ class Context:
         self._is_passthrough = is_passthrough
 
     # ----------------------------------------------------------------- naming and lookups
-    def module(self, node: fx.Node) -> nn.Module:
-        """The leaf module a ``call_module`` node calls."""
+    def module(self, node: fx.Node) -> Any:
+        """The leaf module a ``call_module`` node calls (its class chose the converter)."""
         return self.modules[node.target]
 
     def where(self, node: fx.Node) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import torch.fx as fx
 
 from sdk.errors import UnsupportedError
-from sdk.frontends.pytorch.context import Context, Value, arg
+from sdk.frontends.pytorch.context import Context, Value, arg, source
 
 
 def add(cx: Context, node: fx.Node) -> None:
@@ -36,7 +36,7 @@ def _softmax(cx: Context, node: fx.Node, dim: Any) -> None:
     if dim is None or dim % rank != 1:
         raise UnsupportedError(f"{cx.where(node)} over dim={dim} (only the "
                                "channel/feature dim 1, the last axis in NHWC)")
-    x = cx.value(node, node.args[0])
+    x = cx.value(node, source(node))
     cx.emit(node, "Softmax", [x.tensor], {"beta": 1.0})
 
 

@@ -7,7 +7,7 @@ import torch.fx as fx
 from torch import nn
 
 from sdk.errors import UnsupportedError
-from sdk.frontends.pytorch.context import Context, numpy_f64, pair
+from sdk.frontends.pytorch.context import Context, numpy_f64, pair, source
 from sdk.ir import Tensor, same_padding
 
 # The IR ops a BatchNorm folds into, and the output-channel axis of the weight layout this
@@ -23,7 +23,7 @@ def conv2d(cx: Context, node: fx.Node) -> None:
         raise UnsupportedError(f"{where} with dilation {tuple(conv.dilation)} (only 1)")
     if conv.padding_mode != "zeros":
         raise UnsupportedError(f"{where} with padding_mode={conv.padding_mode!r}")
-    x = cx.value(node, node.args[0])
+    x = cx.value(node, source(node))
     w = numpy_f64(conv.weight)
     attrs: dict = {"stride": list(conv.stride),
                    "padding": _conv_padding(cx, node, conv), "activation": "none"}
@@ -47,7 +47,7 @@ def _conv_padding(cx: Context, node: fx.Node, conv: nn.Conv2d) -> list[int]:
     if conv.padding == "same":
         # PyTorch allows "same" only at stride 1, where its split of the total padding
         # (extra row/column after) equals TensorFlow's.
-        _, _, h, w = cx.shape(node.args[0])
+        _, _, h, w = cx.shape(source(node))
         kh, kw = conv.kernel_size
         return [*same_padding(h, kh, 1), *same_padding(w, kw, 1)]
     ph, pw = pair(conv.padding)
@@ -57,16 +57,21 @@ def _conv_padding(cx: Context, node: fx.Node, conv: nn.Conv2d) -> list[int]:
 def linear(cx: Context, node: fx.Node) -> None:
     """Linear -> Dense; columns permuted when the input is a flattened feature map."""
     lin = cx.module(node)
-    x = cx.value(node, node.args[0], allow_flat=True)
-    if len(cx.shape(node.args[0])) != 2:
+    x = cx.value(node, source(node), allow_flat=True)
+    if len(cx.shape(source(node))) != 2:
         raise UnsupportedError(f"{cx.where(node)} on a tensor of shape "
-                               f"{list(cx.shape(node.args[0]))} (only [N, features])")
+                               f"{list(cx.shape(source(node)))} (only [N, features])")
     w = numpy_f64(lin.weight)
     if x.chw is not None:
         c, h, wd = x.chw
         w = w.reshape(-1, c, h, wd).transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
     bias = None if lin.bias is None else numpy_f64(lin.bias)
     cx.emit(node, "Dense", [x.tensor], {"activation": "none"}, w, bias)
+
+
+def _no_foldable_producer(where: str, why: str) -> UnsupportedError:
+    return UnsupportedError(f"{where} has no foldable producer: {why} (BatchNorm must "
+                            "directly follow a Conv2d or Linear that only it reads)")
 
 
 def batchnorm(cx: Context, node: fx.Node) -> None:
@@ -80,12 +85,12 @@ def batchnorm(cx: Context, node: fx.Node) -> None:
     if bn.running_mean is None or bn.running_var is None:
         raise UnsupportedError(f"{where} without running statistics "
                                "(track_running_stats=False)")
-    src = node.args[0]
+    src = source(node)
     x = cx.value(node, src)
     op = cx.graph.producer(x.tensor)
     if op is None:
-        why = "its input is the graph input"
-    elif op.type not in _FOLD_AXIS:
+        raise _no_foldable_producer(where, "its input is the graph input")
+    if op.type not in _FOLD_AXIS:
         why = f"its input comes from {op.type} '{op.name}'"
     elif op.attrs["activation"] != "none":
         why = f"'{op.name}' already applies {op.attrs['activation']} before it"
@@ -94,19 +99,20 @@ def batchnorm(cx: Context, node: fx.Node) -> None:
     else:
         why = ""
     if why:
-        raise UnsupportedError(f"{where} has no foldable producer: {why} (BatchNorm must "
-                               "directly follow a Conv2d or Linear that only it reads)")
+        raise _no_foldable_producer(where, why)
     mean, var = numpy_f64(bn.running_mean), numpy_f64(bn.running_var)
     gamma = numpy_f64(bn.weight) if bn.affine else np.ones_like(mean)
     beta = numpy_f64(bn.bias) if bn.affine else np.zeros_like(mean)
     scale = gamma / np.sqrt(var + bn.eps)
     w = cx.graph.tensors[op.inputs[1]]
-    bshape = [1] * w.data.ndim
+    weights = np.asarray(w.data)
+    bshape = [1] * weights.ndim
     bshape[_FOLD_AXIS[op.type]] = -1
-    w.data = np.ascontiguousarray(w.data * scale.reshape(bshape), dtype=np.float32)
+    w.data = np.ascontiguousarray(weights * scale.reshape(bshape), dtype=np.float32)
     if len(op.inputs) > 2:
         b = cx.graph.tensors[op.inputs[2]]
-        b.data = np.ascontiguousarray((b.data - mean) * scale + beta, dtype=np.float32)
+        b.data = np.ascontiguousarray((np.asarray(b.data) - mean) * scale + beta,
+                                      dtype=np.float32)
     else:
         b = cx.graph.add_tensor(Tensor(f"{op.name}_bias", mean.shape,
                                        data=(beta - mean * scale).astype(np.float32)))

@@ -7,7 +7,7 @@ from typing import Any
 import torch.fx as fx
 
 from sdk.errors import UnsupportedError
-from sdk.frontends.pytorch.context import Context, arg, pair
+from sdk.frontends.pytorch.context import Context, arg, pair, source
 
 
 def _pool(cx: Context, node: fx.Node, op_type: str, kernel: Any, stride: Any, padding: Any,
@@ -28,7 +28,7 @@ def _pool(cx: Context, node: fx.Node, op_type: str, kernel: Any, stride: Any, pa
             f"{where} with padding and count_include_pad=True (the IR, like TFLite, "
             "divides by the number of elements inside the input; pass "
             "count_include_pad=False)")
-    x = cx.value(node, node.args[0])
+    x = cx.value(node, source(node))
     ph, pw = padding
     cx.emit(node, op_type, [x.tensor], {
         "kernel": list(kernel), "stride": list(stride), "padding": [ph, ph, pw, pw],
@@ -37,7 +37,7 @@ def _pool(cx: Context, node: fx.Node, op_type: str, kernel: Any, stride: Any, pa
 
 def _adaptive_pool(cx: Context, node: fx.Node, op_type: str, output_size: Any) -> None:
     """Adaptive pooling whose windows tile the input exactly is an ordinary pool."""
-    _, _, h, w = cx.shape(node.args[0])
+    _, _, h, w = cx.shape(source(node))
     oh, ow = pair(cx.const(node, output_size))
     oh, ow = oh or h, ow or w
     if h % oh or w % ow:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch.fx as fx
 
 from sdk.errors import UnsupportedError
-from sdk.frontends.pytorch.context import Context, arg
+from sdk.frontends.pytorch.context import Context, arg, source
 
 
 def reshape(cx: Context, node: fx.Node) -> None:
     """Flatten/view/reshape: only [N, C, H, W] -> [N, C*H*W] (or a no-op)."""
-    src = node.args[0]
+    src = source(node)
     shape_in, shape_out = cx.shape(src), cx.shape(node)
     if shape_in == shape_out:
         cx.env[node] = cx.env[src]
@@ -28,7 +28,7 @@ def reshape(cx: Context, node: fx.Node) -> None:
 
 def passthrough(cx: Context, node: fx.Node) -> None:
     """Nodes that compute nothing at inference (Dropout in eval mode, Identity)."""
-    cx.env[node] = cx.env[node.args[0]]
+    cx.env[node] = cx.env[source(node)]
 
 
 def dropout_call(cx: Context, node: fx.Node) -> None:
