@@ -7,16 +7,18 @@ builders write ``.tflite`` files in :mod:`sdk.frontends.tflite_export`. Every op
 checked before anything is built: an unsupported op fails here, naming the op, its index and
 the supported ops, never later in a backend.
 
-Mapping: SAME/VALID padding becomes explicit per-side padding; fused RELU/RELU6 become the op's
-``activation``; a FULLY_CONNECTED whose input is not ``[batch, features]`` gets a Reshape in
-front; RESHAPE's shape operand becomes the ``shape`` attribute. Each IR tensor keeps its index
+Each supported builtin operator is one entry of ``_OPERATORS`` (its converter and the operands
+it reads). Mapping: SAME/VALID padding becomes explicit per-side padding; fused RELU/RELU6
+become the op's ``activation``; a FULLY_CONNECTED whose input is not ``[batch, features]`` gets
+a Reshape in front; RESHAPE's shape operand becomes the ``shape`` attribute. Each IR tensor keeps its index
 in the file as ``meta["tflite_index"]``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -140,24 +142,27 @@ class _Importer:
         left, right = same_padding(x_shape[2], kernel[1], stride[1], dilation[1])
         return [top, bottom, left, right]
 
-    def convolution(self, i: int, name: str, ins: list[int], opts: Any) -> tuple[str, dict]:
+    def convolution(self, call: _Call) -> tuple[str, dict]:
+        i, name, ins, opts = call.index, call.name, call.ins, call.opts
         x, w = self.shape(ins[0]), self.shape(ins[1])
         if len(x) != 4 or len(w) != 4:
             raise self.fail(f"operator {i} ({name}): expected NHWC input and 4-D weights, got "
                             f"{list(x)} and {list(w)}")
         stride = [opts.strideH, opts.strideW]
         dilation = [opts.dilationHFactor, opts.dilationWFactor]
-        attrs = {"stride": stride, "dilation": dilation,
-                 "padding": self.padding(opts.padding, x, (w[1], w[2]), stride, dilation),
-                 "activation": self.activation(i, name, opts.fusedActivationFunction)}
+        attrs: dict[str, Any] = {
+            "stride": stride, "dilation": dilation,
+            "padding": self.padding(opts.padding, x, (w[1], w[2]), stride, dilation),
+            "activation": self.activation(i, name, opts.fusedActivationFunction)}
         if name == "DEPTHWISE_CONV_2D":
             # The option is unreliable in old converters; the shapes are not.
             attrs["depth_multiplier"] = w[3] // x[3] if x[3] else 0
             return "DepthwiseConv2D", attrs
         return "Conv2D", attrs
 
-    def pool(self, i: int, name: str, ins: list[int], opts: Any) -> tuple[str, dict]:
-        x = self.shape(ins[0])
+    def pool(self, call: _Call) -> tuple[str, dict]:
+        i, name, opts = call.index, call.name, call.opts
+        x = self.shape(call.ins[0])
         kernel = [opts.filterHeight, opts.filterWidth]
         stride = [opts.strideH, opts.strideW]
         attrs = {"kernel": kernel, "stride": stride,
@@ -174,49 +179,95 @@ class _Importer:
         self.graph.tensors[flat].quant = self.graph.tensors[x].quant
         return flat
 
+    def dense(self, call: _Call) -> tuple[str, dict]:
+        """FULLY_CONNECTED; an input that is not ``[batch, features]`` is flattened first."""
+        if call.opts is not None and call.opts.weightsFormat != 0:
+            raise UnsupportedError(f"{self.path}: operator {call.index} (FULLY_CONNECTED): "
+                                   "shuffled weights format")
+        attrs = {"activation": self.activation(call.index, call.name, call.fused_activation)}
+        w = self.shape(call.ins[1])
+        if len(self.shape(call.ins[0])) != 2 and len(w) == 2:
+            call.inputs[0] = self.flatten(call.index, call.inputs[0], w[1])
+        return "Dense", attrs
+
+    def add(self, call: _Call) -> tuple[str, dict]:
+        attrs = {"activation": self.activation(call.index, call.name, call.fused_activation)}
+        a, b = self.shape(call.ins[0]), self.shape(call.ins[1])
+        if a != b:
+            raise UnsupportedError(f"{self.path}: operator {call.index} (ADD): broadcasting "
+                                   f"{list(a)} + {list(b)}")
+        return "Add", attrs
+
+    def reshape(self, call: _Call) -> tuple[str, dict]:
+        """RESHAPE: the target shape is the output tensor's."""
+        return "Reshape", {"shape": list(self.shape(call.output))}
+
+    def softmax(self, call: _Call) -> tuple[str, dict]:
+        beta = call.opts.beta if call.opts is not None else 1.0
+        return "Softmax", {"beta": float(np.float32(beta))}
+
+    def boundary(self, call: _Call) -> tuple[str, dict]:
+        """QUANTIZE and DEQUANTIZE keep their names."""
+        return call.name.capitalize(), {}
+
     def convert(self, i: int, name: str, op: Any) -> None:
         """Append the IR op(s) for operator ``i`` (already known to be supported)."""
         ins = [int(k) for k in (op.inputs if op.inputs is not None else [])]
         outs = [int(k) for k in (op.outputs if op.outputs is not None else [])]
         if len(outs) != 1 or not ins or ins[0] < 0:
             raise self.fail(f"operator {i} ({name}): expected one output and a first input")
-        opts = op.builtinOptions
-        act_code = getattr(opts, "fusedActivationFunction", 0)
-        if name == "RESHAPE":
-            # The target shape is the output tensor's; the optional shape operand is dropped.
-            ins = ins[:1]
+        rule = _OPERATORS[name]
+        ins = ins[:rule.operands]
         # -1 marks an omitted optional input (a missing bias).
-        inputs = [self.tensor(k) for k in ins if k >= 0]
-        attrs: dict = {}
-        if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-            ir_type, attrs = self.convolution(i, name, ins, opts)
-        elif name in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
-            ir_type, attrs = self.pool(i, name, ins, opts)
-        elif name == "FULLY_CONNECTED":
-            ir_type = "Dense"
-            if opts is not None and opts.weightsFormat != 0:
-                raise UnsupportedError(f"{self.path}: operator {i} (FULLY_CONNECTED): shuffled "
-                                       "weights format")
-            attrs = {"activation": self.activation(i, name, act_code)}
-            w = self.shape(ins[1])
-            if len(self.shape(ins[0])) != 2 and len(w) == 2:
-                inputs[0] = self.flatten(i, inputs[0], w[1])
-        elif name == "ADD":
-            ir_type = "Add"
-            attrs = {"activation": self.activation(i, name, act_code)}
-            if self.shape(ins[0]) != self.shape(ins[1]):
-                raise UnsupportedError(f"{self.path}: operator {i} (ADD): broadcasting "
-                                       f"{list(self.shape(ins[0]))} + {list(self.shape(ins[1]))}")
-        elif name == "RESHAPE":
-            ir_type = "Reshape"
-            attrs = {"shape": list(self.shape(outs[0]))}
-        elif name == "SOFTMAX":
-            ir_type = "Softmax"
-            attrs = {"beta": float(np.float32(opts.beta if opts is not None else 1.0))}
-        else:  # QUANTIZE, DEQUANTIZE
-            ir_type = name.capitalize()
+        call = _Call(i, name, ins, [self.tensor(k) for k in ins if k >= 0], outs[0],
+                     op.builtinOptions)
+        ir_type, attrs = rule.convert(self, call)
         output = self.tensor(outs[0])
-        self.graph.ops.append(Op(f"{name.lower()}_{i}", ir_type, inputs, [output], attrs))
+        self.graph.ops.append(Op(f"{name.lower()}_{i}", ir_type, call.inputs, [output], attrs))
+
+
+@dataclass
+class _Call:
+    """One operator being converted: its index and builtin name, its operand tensor indices
+    (``ins``), the IR names of the present ones (``inputs``, a converter may rewrite them), its
+    output tensor index and its builtin options."""
+
+    index: int
+    name: str
+    ins: list[int]
+    inputs: list[str]
+    output: int
+    opts: Any
+
+    @property
+    def fused_activation(self) -> int:
+        """The options' fused activation code (0, NONE, when the options have none)."""
+        return getattr(self.opts, "fusedActivationFunction", 0)
+
+
+@dataclass(frozen=True)
+class _Operator:
+    """How one TFLite builtin operator becomes an IR op: a converter returning the IR type and
+    attributes (it may rewrite the IR inputs), and how many leading operands it reads."""
+
+    convert: Callable[[_Importer, _Call], tuple[str, dict]]
+    operands: int | None = None
+
+
+# One entry per supported builtin operator (the order is the one error messages list).
+_OPERATORS: dict[str, _Operator] = {
+    "CONV_2D": _Operator(_Importer.convolution),
+    "DEPTHWISE_CONV_2D": _Operator(_Importer.convolution),
+    "FULLY_CONNECTED": _Operator(_Importer.dense),
+    "MAX_POOL_2D": _Operator(_Importer.pool),
+    "AVERAGE_POOL_2D": _Operator(_Importer.pool),
+    "ADD": _Operator(_Importer.add),
+    # RESHAPE's optional shape operand is dropped: the output tensor's shape is the target.
+    "RESHAPE": _Operator(_Importer.reshape, operands=1),
+    "SOFTMAX": _Operator(_Importer.softmax),
+    "QUANTIZE": _Operator(_Importer.boundary),
+    "DEQUANTIZE": _Operator(_Importer.boundary),
+}
 
 
 def _decode(path: Path, raw: bytes, schema: Any) -> Any:
@@ -237,10 +288,7 @@ def _decode(path: Path, raw: bytes, schema: Any) -> Any:
     return model
 
 
-SUPPORTED_OPS: tuple[str, ...] = (
-    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "AVERAGE_POOL_2D", "ADD",
-    "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE",
-)
+SUPPORTED_OPS: tuple[str, ...] = tuple(_OPERATORS)
 
 
 def _op_names(path: Path, model: Any, schema: Any) -> list[str]:
