@@ -73,7 +73,6 @@ class Context:
     def __init__(self, traced: fx.GraphModule, results: dict[fx.Node, Any], name: str,
                  shape: tuple[int, ...],
                  is_passthrough: Callable[[Context, fx.Node], bool]) -> None:
-        self.traced = traced
         self.modules = dict(traced.named_modules())
         self.results = results
         self.input_shape = shape
