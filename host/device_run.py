@@ -104,6 +104,14 @@ def reference_outputs(graph: Graph, x: np.ndarray) -> np.ndarray:
                            for frame in x]).astype(np.float64)
 
 
+def _check_exit(board: str, exit_code: int, console: str) -> None:
+    """A firmware that exits non-zero is an error naming what its status means."""
+    if exit_code != 0:
+        meaning = EXIT_MEANINGS.get(exit_code, "the firmware failed")
+        raise ToolchainError(f"{board}: firmware exit status {exit_code} ({meaning}): "
+                             f"{console.strip()[-200:]}")
+
+
 def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str | Path,
                  timeout_s: float = 120.0) -> DeviceRun:
     """Build ``graph`` for ``board`` in ``work_dir``, run it on ``x`` and profile it.
@@ -122,10 +130,7 @@ def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str 
 
         write_inputs(graph, run_dir, [x])
         result = run_qemu(build.elf, run_dir, timeout_s=timeout_s)
-        if result.exit_code != 0:
-            meaning = EXIT_MEANINGS.get(result.exit_code, "the firmware failed")
-            raise ToolchainError(f"{board.name}: firmware exit status {result.exit_code} "
-                                 f"({meaning}): {result.stdout.strip()[-200:]}")
+        _check_exit(board.name, result.exit_code, result.stdout)
         output = read_outputs(graph, run_dir)[0]
         counts: list[int | None] = list(step_instructions(read_marks(run_dir)))
     elif board.runner == "mspdebug":
@@ -137,10 +142,7 @@ def run_on_board(graph: Graph, board: Board | str, x: np.ndarray, work_dir: str 
         # once after each step.
         sim = run_mspdebug(build.elf, inputs, max_counter_calls=len(build.steps) + 3,
                            timeout_s=timeout_s)
-        if sim.exit_code != 0:
-            meaning = EXIT_MEANINGS.get(sim.exit_code, "the firmware failed")
-            raise ToolchainError(f"{board.name}: firmware exit status {sim.exit_code} "
-                                 f"({meaning}): {sim.console.strip()[-200:]}")
+        _check_exit(board.name, sim.exit_code, sim.console)
         for name, content in sim.files.items():
             if not name.startswith("input"):
                 (run_dir / name).write_bytes(content)

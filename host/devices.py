@@ -11,7 +11,6 @@ retried for at most ``connect_s`` seconds.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import threading
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from host.doctor import require
 from host.link import Link, LinkError
 from host.qemu import QEMU, qemu_command
 from sdk.errors import ToolchainError
@@ -69,9 +69,7 @@ class DeviceProcess:
 
 def start_qemu(elf: Path, port: int | None = None) -> DeviceProcess:
     """Start ``elf`` in QEMU with UART0 listening on 127.0.0.1:``port`` (a free one if None)."""
-    if shutil.which(QEMU) is None:
-        raise ToolchainError(f"{QEMU} not found; install it with: sudo apt-get install -y "
-                             "--no-install-recommends qemu-system-arm  (or ./setup.sh)")
+    require(QEMU)
     port = port or _free_port()
     argv = qemu_command(Path(elf).resolve())
     # qemu_command routes UART0 to null; the first -serial is UART0, so replace that one.

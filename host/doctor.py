@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from sdk.errors import ToolchainError
+
 APT_HINT = "sudo apt-get install -y --no-install-recommends {pkg}  (or ./setup.sh)"
 
 
@@ -33,6 +35,16 @@ TOOLS = (
     Tool("tflite-micro", "int8 reference interpreter", "'.[interop]'", python=True),
     Tool("ai-edge-litert", "LiteRT interpreter", "'.[interop]'", python=True),
 )
+
+
+def require(name: str) -> str:
+    """The path of the external program ``name``; a one-line :class:`ToolchainError` saying how
+    to install it when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        package = next((t.package for t in TOOLS if t.name == name), name)
+        raise ToolchainError(f"{name} not found; install it with: {APT_HINT.format(pkg=package)}")
+    return path
 
 
 def check(tool: Tool) -> tuple[bool, str]:

@@ -22,7 +22,6 @@ figures (docs/measurement.md; boards keep a 30 % margin for deadlines).
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 import time
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from host.doctor import require
 from sdk.errors import TinypruneError, ToolchainError
 
 MSPDEBUG = "mspdebug"
@@ -170,9 +170,7 @@ def run_mspdebug(elf: Path, files: Mapping[str, bytes] | None = None,
     stop in time; the firmware's exit status is returned, not raised on.
     """
     elf = Path(elf).resolve()
-    if shutil.which(MSPDEBUG) is None:
-        raise ToolchainError(f"{MSPDEBUG} not found; install it with: sudo apt-get install -y "
-                             "mspdebug  (or ./setup.sh)")
+    require(MSPDEBUG)
     if not elf.is_file():
         raise TinypruneError(f"{elf}: firmware ELF not found")
     symbols = elf_symbols(elf)

@@ -16,6 +16,14 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path: str | Path, dpi: int) -> Path:
+    """Lay out, write and close ``fig``; returns ``path``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    _pyplot().close(fig)
+    return Path(path)
+
+
 def plot_confusion(matrix: np.ndarray, classes: list[str], path: str | Path,
                    title: str) -> Path:
     """A confusion matrix (rows: true class, columns: predicted) with counts in the cells."""
@@ -30,10 +38,7 @@ def plot_confusion(matrix: np.ndarray, classes: list[str], path: str | Path,
     for (i, j), n in np.ndenumerate(matrix):
         ax.text(j, i, str(n), ha="center", va="center",
                 color="white" if n > matrix.max() / 2 else "black")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path, dpi=120)
 
 
 def plot_training(history: list, path: str | Path, title: str) -> Path:
@@ -49,10 +54,7 @@ def plot_training(history: list, path: str | Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path, dpi=120)
 
 
 def plot_profile(profile: dict, unit: str, path: Path) -> Path:
@@ -64,8 +66,5 @@ def plot_profile(profile: dict, unit: str, path: Path) -> Path:
     ax.barh(labels[::-1], values[::-1], color=["#4c72b0"] * len(profile["steps"]) + ["#dd8452"])
     ax.set_xlabel(f"{unit} per sweep")
     ax.set_title(f"gesture firmware profile ({unit})")
-    fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path, dpi=100)

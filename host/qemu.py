@@ -10,13 +10,13 @@ ticks * 40 / 128 is within 40/128 = 0.3125 of N, so rounding it gives N exactly
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from host.doctor import require
 from sdk.errors import TinypruneError, ToolchainError
 
 QEMU = "qemu-system-arm"
@@ -55,9 +55,7 @@ def run_qemu(elf: Path, workdir: Path, timeout_s: float = 60.0,
     """
     elf = Path(elf).resolve()
     workdir = Path(workdir)
-    if shutil.which(QEMU) is None:
-        raise ToolchainError(f"{QEMU} not found; install it with: sudo apt-get install -y "
-                             "--no-install-recommends qemu-system-arm  (or ./setup.sh)")
+    require(QEMU)
     if not elf.is_file():
         raise TinypruneError(f"{elf}: firmware ELF not found")
     if not workdir.is_dir():

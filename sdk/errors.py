@@ -14,7 +14,7 @@ class DataFileError(TinypruneError):
 
 
 class UnsupportedError(TinypruneError):
-    """A feature, module, op or option that tinyprune does not support (yet)."""
+    """A feature, module, op or option that tinyprune does not support."""
 
     def __init__(self, what: str) -> None:
         super().__init__(f"not supported: {what}")

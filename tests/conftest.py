@@ -1,5 +1,5 @@
 """Shared test set-up: the helper modules beside this file (graphs, int8_graphs, mlperf_tiny,
-protocol_peer, tflite_builder) import by name from every test folder.
+protocol_peer, tflite_builder, toy_gestures) import by name from every test folder.
 
 Folders by layer: ``sdk/`` (Python library, numpy references), ``device/`` (the C engine, DSP
 and protocol built for the host), ``boards/`` (firmware on QEMU, mspdebug, board builds) and

@@ -6,14 +6,14 @@ int8 reference executor, the C backend and the .tflite exporter all take it as i
 * activations: int8, per-tensor asymmetric, range from calibration (min/max, or a percentile
   to ignore outliers) widened to include 0 so that zero padding is exact; the graph's input
   and output are int8 too (the device quantizes its float input itself);
-* weights: int8, per-channel symmetric in [-127, 127] along the output-channel axis (0 for
-  Conv2D OHWI and Dense [out, in], 3 for DepthwiseConv2D [1, kh, kw, C*M]);
-* biases: int32 with scale ``input_scale * weight_scale[c]`` and zero point 0; an op without
-  a bias gets a zero one, as the TFLite converter writes (LiteRT's int8 CONV_2D needs it);
-* fused ReLU/ReLU6 need nothing special: the calibrated range is already the activated one;
-* MaxPool2D, AvgPool2D and Reshape outputs share their input's parameters (TFLite's kernels
-  do not rescale); Softmax's output is fixed at scale 1/256, zero point -128; Add gets its
-  own calibrated output range.
+* the rest is per op type, one entry of :data:`RULES` each: which input holds weights and
+  along which axis they are per-channel (int8, symmetric in [-127, 127], along the output
+  channels), which input is the bias (int32 with scale ``input_scale * weight_scale[c]`` and
+  zero point 0; an op without one gets a zero bias, as the TFLite converter writes, because
+  LiteRT's int8 CONV_2D needs it), and where the output's parameters come from: calibrated
+  (Conv2D, Dense, Add ...), the input's (MaxPool2D, AvgPool2D, Reshape: TFLite's kernels do
+  not rescale) or fixed (Softmax: scale 1/256, zero point -128);
+* fused ReLU/ReLU6 need nothing special: the calibrated range is already the activated one.
 
 Scales are rounded to float32 when chosen, because a .tflite file stores float32 and the
 integer multipliers are derived from those exact values.
@@ -22,21 +22,46 @@ integer multipliers are derived from those exact values.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 
 from sdk.compress.batched import check_samples, run_in_chunks
 from sdk.errors import UnsupportedError
-from sdk.ir import Graph, QuantParams, Tensor
+from sdk.ir import Graph, Op, QuantParams, Tensor
 from sdk.quant.arith import INT32_MAX, INT32_MIN, tflite_round
 from sdk.quant.layer_params import INT8_MAX, INT8_MIN
 from sdk.reference import run_float
 
 WEIGHT_MAX = 127  # symmetric int8 weights never use -128 (TFLite's per-channel convention)
-WEIGHT_AXIS = {"Conv2D": 0, "Dense": 0, "DepthwiseConv2D": 3}
-SHARES_INPUT_PARAMS = ("MaxPool2D", "AvgPool2D", "Reshape")
-SOFTMAX_PARAMS = (1.0 / 256.0, -128)
-SUPPORTED = (*WEIGHT_AXIS, *SHARES_INPUT_PARAMS, "Add", "Softmax")
+
+
+@dataclass(frozen=True)
+class QuantRule:
+    """How post-training quantization treats one op type.
+
+    ``weight`` is ``(input index, axis)`` of a weight tensor quantized per channel along
+    ``axis``; ``bias`` the input index of its int32 bias, added as zeros when the op has none.
+    The output's parameters are the input's when ``shares_input_params``, ``fixed_output``
+    ``(scale, zero point)`` when given, and calibrated otherwise.
+    """
+
+    weight: tuple[int, int] | None = None
+    bias: int | None = None
+    shares_input_params: bool = False
+    fixed_output: tuple[float, int] | None = None
+
+
+RULES: dict[str, QuantRule] = {
+    "Conv2D": QuantRule(weight=(1, 0), bias=2),            # OHWI
+    "Dense": QuantRule(weight=(1, 0), bias=2),             # [out, in]
+    "DepthwiseConv2D": QuantRule(weight=(1, 3), bias=2),   # [1, kh, kw, C*M]
+    "MaxPool2D": QuantRule(shares_input_params=True),
+    "AvgPool2D": QuantRule(shares_input_params=True),
+    "Reshape": QuantRule(shares_input_params=True),
+    "Add": QuantRule(),
+    "Softmax": QuantRule(fixed_output=(1.0 / 256.0, -128)),
+}
 
 
 def _f32(value: float) -> float:
@@ -86,9 +111,9 @@ def _check_float_graph(graph: Graph) -> None:
                                    f"already {t.dtype}{' (quantized)' if t.quant else ''}; "
                                    "post-training quantization takes a float graph")
     for op in graph.ops:
-        if op.type not in SUPPORTED:
+        if op.type not in RULES:
             raise UnsupportedError(f"quantizing op {op.name} of type {op.type} (supported: "
-                                   f"{', '.join(SUPPORTED)})")
+                                   f"{', '.join(RULES)})")
 
 
 def calibrate(graph: Graph, calibration: np.ndarray, percentile: float | None = None,
@@ -132,6 +157,29 @@ def calibration_frames(x: np.ndarray, n: int = 256, seed: int = 0) -> np.ndarray
     return x[pick][..., None] if x.ndim == 3 else x[pick]
 
 
+def _quantize_weight_and_bias(graph: Graph, q: Graph, op: Op, weight: tuple[int, int],
+                              bias: int | None, input_scale: float) -> None:
+    """Replace ``op``'s weight (and bias) tensors in ``q`` by their int8 (int32) forms."""
+    index, axis = weight
+    w = graph.tensors[op.inputs[index]]
+    wq, wparams = quantize_weights(w.data, axis)
+    q.tensors[w.name] = Tensor(w.name, w.shape, "int8", wq, wparams, w.mask, w.storage,
+                               dict(w.meta))
+    if bias is None:
+        return
+    if len(op.inputs) > bias:
+        b = graph.tensors[op.inputs[bias]]
+    else:
+        # LiteRT's int8 CONV_2D refuses a missing bias; the TFLite converter always writes one.
+        b = Tensor(f"{op.name}/bias", (wparams.scale.size,), "float32",
+                   np.zeros(wparams.scale.size, np.float32))
+        q.add_tensor(b)
+        q.ops[graph.ops.index(op)].inputs.append(b.name)
+    bq, bparams = quantize_bias(b.data, input_scale, wparams)
+    q.tensors[b.name] = Tensor(b.name, b.shape, "int32", bq, bparams, b.mask, b.storage,
+                               dict(b.meta))
+
+
 def quantize_graph(graph: Graph, calibration: np.ndarray, percentile: float | None = None,
                    progress: bool = True) -> Graph:
     """Quantize the float ``graph`` to int8 using ``calibration`` samples ``[N, *input[1:]]``.
@@ -146,30 +194,18 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, percentile: float | No
     q = copy.deepcopy(graph)
     params: dict[str, QuantParams] = {n: activation_params(*ranges[n]) for n in graph.inputs}
     for op in graph.ops:
+        rule = RULES[op.type]
         out = op.outputs[0]
-        if op.type in SHARES_INPUT_PARAMS:
+        if rule.shares_input_params:
             params[out] = params[op.inputs[0]]
-        elif op.type == "Softmax":
-            params[out] = QuantParams([SOFTMAX_PARAMS[0]], [SOFTMAX_PARAMS[1]])
+        elif rule.fixed_output is not None:
+            scale, zero_point = rule.fixed_output
+            params[out] = QuantParams([scale], [zero_point])
         else:
             params[out] = activation_params(*ranges[out])
-        if op.type in WEIGHT_AXIS:
-            w = graph.tensors[op.inputs[1]]
-            wq, wparams = quantize_weights(w.data, WEIGHT_AXIS[op.type])
-            q.tensors[w.name] = Tensor(w.name, w.shape, "int8", wq, wparams, w.mask, w.storage,
-                                       dict(w.meta))
-            if len(op.inputs) > 2:
-                b = graph.tensors[op.inputs[2]]
-            else:
-                # LiteRT's int8 CONV_2D refuses a missing bias; the TFLite converter always
-                # writes one, so a zero bias is added here too.
-                b = Tensor(f"{op.name}/bias", (wparams.scale.size,), "float32",
-                           np.zeros(wparams.scale.size, np.float32))
-                q.add_tensor(b)
-                q.ops[graph.ops.index(op)].inputs.append(b.name)
-            bq, bparams = quantize_bias(b.data, float(params[op.inputs[0]].scale[0]), wparams)
-            q.tensors[b.name] = Tensor(b.name, b.shape, "int32", bq, bparams, b.mask,
-                                       b.storage, dict(b.meta))
+        if rule.weight is not None:
+            _quantize_weight_and_bias(graph, q, op, rule.weight, rule.bias,
+                                      float(params[op.inputs[0]].scale[0]))
     for name, p in params.items():
         t = q.tensors[name]
         t.dtype, t.quant = "int8", p

@@ -9,13 +9,15 @@ Mapping (the inverse of the importer): per-side padding becomes SAME or VALID (T
 other padding; anything else raises :class:`UnsupportedError` naming the op); ``activation``
 becomes the fused activation; Dense becomes FULLY_CONNECTED on its ``[batch, features]``
 input; Reshape gets its target shape both as an int32 shape operand and in ReshapeOptions
-(LiteRT reads the first, TFLite Micro the output tensor's shape).
+(LiteRT reads the first, TFLite Micro the output tensor's shape). Each exportable op type is
+one entry of ``_BUILTINS`` (builtin operator, int8 kernel version, options writer).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,16 +31,6 @@ SCHEMA_VERSION = 3
 _TYPE_NAMES = {"float32": "FLOAT32", "int32": "INT32", "uint8": "UINT8", "int16": "INT16",
                "int8": "INT8"}
 _ACTIVATION_NAMES = {"none": "NONE", "relu": "RELU", "relu6": "RELU6"}
-_BUILTINS = {"Conv2D": "CONV_2D", "DepthwiseConv2D": "DEPTHWISE_CONV_2D",
-             "Dense": "FULLY_CONNECTED", "MaxPool2D": "MAX_POOL_2D",
-             "AvgPool2D": "AVERAGE_POOL_2D", "Add": "ADD", "Reshape": "RESHAPE",
-             "Softmax": "SOFTMAX", "Quantize": "QUANTIZE", "Dequantize": "DEQUANTIZE"}
-# Operator versions of the int8 kernels (what a runtime needs at least to run them); float
-# and other kernels are version 1. Runtimes register every version from 1 up, so these only
-# tell version-checking tools which kernel features the model relies on.
-_INT8_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "MAX_POOL_2D": 2,
-                  "AVERAGE_POOL_2D": 2, "ADD": 2, "SOFTMAX": 2, "QUANTIZE": 2,
-                  "DEQUANTIZE": 2}
 
 
 class _Exporter:
@@ -89,19 +81,19 @@ class _Exporter:
 
     # -- operators -----------------------------------------------------------------------
 
-    def _opcode(self, builtin: str) -> int:
+    def _opcode(self, builtin: _Builtin) -> int:
         version = 1
         if any(t.dtype == "int8" for t in self.graph.tensors.values()):
-            version = _INT8_VERSIONS.get(builtin, 1)
-        if builtin not in self.code_index:
+            version = builtin.int8_version
+        if builtin.name not in self.code_index:
             code = self.fb.OperatorCodeT()
-            code.builtinCode = getattr(self.fb.BuiltinOperator, builtin)
+            code.builtinCode = getattr(self.fb.BuiltinOperator, builtin.name)
             # Old readers look only at the deprecated 8-bit field (127 = "see builtinCode").
             code.deprecatedBuiltinCode = min(code.builtinCode, 127)
             code.version = version
-            self.code_index[builtin] = len(self.codes)
+            self.code_index[builtin.name] = len(self.codes)
             self.codes.append(code)
-        return self.code_index[builtin]
+        return self.code_index[builtin.name]
 
     def _padding(self, op: Op, kernel: tuple[int, int]) -> int:
         pads = [int(p) for p in op.attrs["padding"]]
@@ -124,64 +116,69 @@ class _Exporter:
         return getattr(self.fb.ActivationFunctionType,
                        _ACTIVATION_NAMES[op.attrs.get("activation", "none")])
 
-    def _options(self, op: Op) -> tuple[str | None, Any]:
-        """``(BuiltinOptions member name, options object)`` of ``op``."""
+    # Options writers: ``(BuiltinOptions member name, options object)`` of an op.
+
+    def conv_options(self, op: Op) -> tuple[str, Any]:
         fb = self.fb
-        if op.type in ("Conv2D", "DepthwiseConv2D"):
-            w = self.graph.tensors[op.inputs[1]].shape
-            depthwise = op.type == "DepthwiseConv2D"
-            o = fb.DepthwiseConv2DOptionsT() if depthwise else fb.Conv2DOptionsT()
-            o.strideH, o.strideW = (int(s) for s in op.attrs["stride"])
-            o.dilationHFactor, o.dilationWFactor = (int(d) for d in
-                                                    op.attrs.get("dilation", (1, 1)))
-            o.padding = self._padding(op, (w[1], w[2]))
-            o.fusedActivationFunction = self._activation(op)
-            if depthwise:
-                o.depthMultiplier = int(op.attrs.get("depth_multiplier", 1))
-                return "DepthwiseConv2DOptions", o
-            return "Conv2DOptions", o
-        if op.type in ("MaxPool2D", "AvgPool2D"):
-            o = fb.Pool2DOptionsT()
-            o.filterHeight, o.filterWidth = (int(k) for k in op.attrs["kernel"])
-            o.strideH, o.strideW = (int(s) for s in op.attrs["stride"])
-            o.padding = self._padding(op, (o.filterHeight, o.filterWidth))
-            o.fusedActivationFunction = self._activation(op)
-            return "Pool2DOptions", o
-        if op.type == "Dense":
-            o = fb.FullyConnectedOptionsT()
-            o.fusedActivationFunction = self._activation(op)
-            return "FullyConnectedOptions", o
-        if op.type == "Add":
-            o = fb.AddOptionsT()
-            o.fusedActivationFunction = self._activation(op)
-            return "AddOptions", o
-        if op.type == "Reshape":
-            o = fb.ReshapeOptionsT()
-            o.newShape = [int(d) for d in op.attrs["shape"]]
-            return "ReshapeOptions", o
-        if op.type == "Softmax":
-            o = fb.SoftmaxOptionsT()
-            o.beta = float(op.attrs.get("beta", 1.0))
-            return "SoftmaxOptions", o
-        return None, None  # QUANTIZE and DEQUANTIZE have no options worth writing
+        w = self.graph.tensors[op.inputs[1]].shape
+        depthwise = op.type == "DepthwiseConv2D"
+        o = fb.DepthwiseConv2DOptionsT() if depthwise else fb.Conv2DOptionsT()
+        o.strideH, o.strideW = (int(s) for s in op.attrs["stride"])
+        o.dilationHFactor, o.dilationWFactor = (int(d) for d in
+                                                op.attrs.get("dilation", (1, 1)))
+        o.padding = self._padding(op, (w[1], w[2]))
+        o.fusedActivationFunction = self._activation(op)
+        if depthwise:
+            o.depthMultiplier = int(op.attrs.get("depth_multiplier", 1))
+            return "DepthwiseConv2DOptions", o
+        return "Conv2DOptions", o
+
+    def pool_options(self, op: Op) -> tuple[str, Any]:
+        o = self.fb.Pool2DOptionsT()
+        o.filterHeight, o.filterWidth = (int(k) for k in op.attrs["kernel"])
+        o.strideH, o.strideW = (int(s) for s in op.attrs["stride"])
+        o.padding = self._padding(op, (o.filterHeight, o.filterWidth))
+        o.fusedActivationFunction = self._activation(op)
+        return "Pool2DOptions", o
+
+    def dense_options(self, op: Op) -> tuple[str, Any]:
+        o = self.fb.FullyConnectedOptionsT()
+        o.fusedActivationFunction = self._activation(op)
+        return "FullyConnectedOptions", o
+
+    def add_options(self, op: Op) -> tuple[str, Any]:
+        o = self.fb.AddOptionsT()
+        o.fusedActivationFunction = self._activation(op)
+        return "AddOptions", o
+
+    def reshape_options(self, op: Op) -> tuple[str, Any]:
+        o = self.fb.ReshapeOptionsT()
+        o.newShape = [int(d) for d in op.attrs["shape"]]
+        return "ReshapeOptions", o
+
+    def softmax_options(self, op: Op) -> tuple[str, Any]:
+        o = self.fb.SoftmaxOptionsT()
+        o.beta = float(op.attrs.get("beta", 1.0))
+        return "SoftmaxOptions", o
 
     def operator(self, op: Op) -> None:
         """Append the flatbuffer operator for ``op``."""
-        if op.type not in _BUILTINS:
+        builtin = _BUILTINS.get(op.type)
+        if builtin is None:
             raise UnsupportedError(f"exporting op {op.name} of type {op.type} to .tflite "
                                    f"(supported: {', '.join(_BUILTINS)})")
         inputs = [self.tensor(name) for name in op.inputs]
-        if op.type == "Reshape":
+        if builtin.shape_operand:
             shape = np.asarray(op.attrs["shape"], dtype=np.int32)
             inputs.append(self._add_tensor(f"{op.name}/shape", shape.shape, "int32", shape,
                                            None))
-        options_name, options = self._options(op)
+        options = builtin.options(self, op) if builtin.options is not None else None
         o = self.fb.OperatorT()
-        o.opcodeIndex = self._opcode(_BUILTINS[op.type])
+        o.opcodeIndex = self._opcode(builtin)
         o.inputs, o.outputs = inputs, [self.tensor(op.outputs[0])]
-        if options_name is not None:
-            o.builtinOptionsType = getattr(self.fb.BuiltinOptions, options_name)
-            o.builtinOptions = options
+        if options is not None:
+            o.builtinOptionsType = getattr(self.fb.BuiltinOptions, options[0])
+            o.builtinOptions = options[1]
         self.operators.append(o)
 
     def model(self) -> bytes:
@@ -203,6 +200,38 @@ class _Exporter:
         builder = flatbuffers.Builder(1024)
         builder.Finish(m.Pack(builder), file_identifier=FILE_IDENTIFIER)
         return bytes(builder.Output())
+
+
+@dataclass(frozen=True)
+class _Builtin:
+    """The TFLite builtin operator an IR op type becomes.
+
+    ``int8_version`` is the operator version of its int8 kernel (what a runtime needs at least
+    to run it; float kernels are version 1). Runtimes register every version from 1 up, so it
+    only tells version-checking tools which kernel features the model relies on. ``options``
+    writes its BuiltinOptions (None: none worth writing); ``shape_operand`` adds the target
+    shape as an int32 operand.
+    """
+
+    name: str
+    int8_version: int
+    options: Callable[[_Exporter, Op], tuple[str, Any]] | None = None
+    shape_operand: bool = False
+
+
+# One entry per IR op type that can be exported.
+_BUILTINS: dict[str, _Builtin] = {
+    "Conv2D": _Builtin("CONV_2D", 3, _Exporter.conv_options),
+    "DepthwiseConv2D": _Builtin("DEPTHWISE_CONV_2D", 3, _Exporter.conv_options),
+    "Dense": _Builtin("FULLY_CONNECTED", 4, _Exporter.dense_options),
+    "MaxPool2D": _Builtin("MAX_POOL_2D", 2, _Exporter.pool_options),
+    "AvgPool2D": _Builtin("AVERAGE_POOL_2D", 2, _Exporter.pool_options),
+    "Add": _Builtin("ADD", 2, _Exporter.add_options),
+    "Reshape": _Builtin("RESHAPE", 1, _Exporter.reshape_options, shape_operand=True),
+    "Softmax": _Builtin("SOFTMAX", 2, _Exporter.softmax_options),
+    "Quantize": _Builtin("QUANTIZE", 2),
+    "Dequantize": _Builtin("DEQUANTIZE", 2),
+}
 
 
 def tflite_bytes(graph: Graph) -> bytes:

@@ -1,7 +1,8 @@
 """The device preprocessing (device/dsp, C) run on the host, to check a model frame for frame.
 
-Issue 3's acceptance: a model trained on numpy-preprocessed frames must give the same
-predicted class for every test frame when the frames come from the C implementation instead.
+The preprocessing has one definition and two implementations (numpy, C): a model trained on
+numpy-preprocessed frames must give the same predicted class for every test frame when the
+frames come from the C implementation instead.
 This module builds ``device/dsp`` natively with the host's gcc (``device/dsp/host/tp_dsp_stdio.c``:
 sweeps on stdin, frames on stdout), preprocesses the recordings of one split of a dataset file
 with it, and compares a model's predictions on both versions of the frames.

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from sdk.radar.preprocess import PreprocessConfig
 from sdk.radar.recording import Recording
 
 CLASSES = ("swipe", "press", "pick", "empty")
@@ -108,47 +109,62 @@ def _hand_path(gesture: str, t: np.ndarray, rng: np.random.Generator) -> tuple[n
     return x, z, micro
 
 
+def hand_scatterers(x: np.ndarray, z: np.ndarray, micro: np.ndarray, rho: np.ndarray,
+                    session: Session, cfg: SimConfig) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Ranges and amplitudes over time of the hand's scatterers (Rayleigh amplitudes ``rho``)
+    and of the forearm behind them, for the hand centre at lateral ``x``, height ``z``."""
+    ranges, amps = [], []
+    for i in range(session.n_hand):
+        xi = x + session.hand_offsets[i, 0]
+        zi = z + session.hand_offsets[i, 1] - (micro if i < 2 else 0.0)  # two fingertips
+        r = np.sqrt(xi ** 2 + zi ** 2)
+        ranges.append(r)
+        amps.append(rho[i] * (cfg.r_ref_m / r) ** 2 * _beam(np.arctan2(xi, zi), cfg.hpbw_deg))
+    r_arm = np.sqrt(x ** 2 + z ** 2) + session.forearm_m
+    ranges.append(r_arm)
+    amps.append(0.3 * cfg.hand_amplitude * (cfg.r_ref_m / r_arm) ** 2
+                * _beam(np.arctan2(x, z), cfg.hpbw_deg))
+    return ranges, amps
+
+
+def echo(r: np.ndarray, a: np.ndarray, phi: np.ndarray, cfg: SimConfig) -> np.ndarray:
+    """Sum over scatterers (columns of ranges ``r`` and amplitudes ``a``, phases ``phi``) of
+    the pulse-shaped complex echo: sweeps ``(T, depth_bins)``."""
+    d = cfg.depths_m[None, None, :]
+    r3, a3 = r[:, :, None], a[:, :, None]
+    pulse = np.exp(-(((d - r3) / cfg.sigma_p_m) ** 2))
+    return (a3 * pulse * np.exp(1j * (phi[None, :, None] - 4.0 * np.pi * r3 / WAVELENGTH_M))).sum(axis=1)
+
+
 def simulate(gesture: str, session: Session, cfg: SimConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """One recording of ``gesture``: (times (T,), complex sweeps (T, depth_bins))."""
     t = np.arange(cfg.sweeps) / cfg.sweep_rate_hz + rng.normal(0.0, cfg.timing_jitter_s, cfg.sweeps)
     t = np.maximum.accumulate(t - t[0])
-    d = cfg.depths_m[None, :]
     ranges, amps = [], []
     if gesture != "empty":
         x, z, micro = _hand_path(gesture, t, rng)
         rho = rng.rayleigh(1.0 / np.sqrt(2.0), session.n_hand)
         rho *= cfg.hand_amplitude / np.sqrt(session.n_hand)
-        for i in range(session.n_hand):
-            xi = x + session.hand_offsets[i, 0]
-            zi = z + session.hand_offsets[i, 1] - (micro if i < 2 else 0.0)  # two fingertips
-            r = np.sqrt(xi ** 2 + zi ** 2)
-            ranges.append(r)
-            amps.append(rho[i] * (cfg.r_ref_m / r) ** 2 * _beam(np.arctan2(xi, zi), cfg.hpbw_deg))
-        r_arm = np.sqrt(x ** 2 + z ** 2) + session.forearm_m
-        ranges.append(r_arm)
-        amps.append(0.3 * cfg.hand_amplitude * (cfg.r_ref_m / r_arm) ** 2
-                    * _beam(np.arctan2(x, z), cfg.hpbw_deg))
+        ranges, amps = hand_scatterers(x, z, micro, rho, session, cfg)
     for r0, a0 in zip(session.clutter_r, session.clutter_amp):
         ranges.append(np.full_like(t, r0))
         walk = 1.0 + cfg.clutter_drift * np.cumsum(rng.normal(0.0, 1.0, t.size))
         amps.append(a0 * walk)
     sweeps = np.zeros((t.size, cfg.depth_bins), dtype=np.complex128)
     if ranges:
-        r = np.stack(ranges, axis=1)[:, :, None]                    # (T, scatterers, 1)
-        a = np.stack(amps, axis=1)[:, :, None]
-        phi = rng.uniform(0, 2 * np.pi, r.shape[1])[None, :, None]
-        pulse = np.exp(-(((d[:, None, :] - r) / cfg.sigma_p_m) ** 2))
-        sweeps = (a * pulse * np.exp(1j * (phi - 4.0 * np.pi * r / WAVELENGTH_M))).sum(axis=1)
+        sweeps = echo(np.stack(ranges, axis=1), np.stack(amps, axis=1),
+                      rng.uniform(0, 2 * np.pi, len(ranges)), cfg)
     sigma = cfg.hand_amplitude * 10.0 ** (-session.snr_db / 20.0) / np.sqrt(2.0)
     noise = rng.normal(0.0, sigma, (t.size, cfg.depth_bins, 2))
     return t, sweeps + noise[..., 0] + 1j * noise[..., 1]
 
 
-def as_recording(gesture: str, times: np.ndarray, sweeps: np.ndarray, cfg: SimConfig,
-                 session: Session, index: int) -> Recording:
-    """Wrap simulated sweeps in the Acconeer Record model with our labels and metadata."""
+def simulated_recording(times: np.ndarray, sweeps: np.ndarray, labels: np.ndarray,
+                        cfg: SimConfig, meta: dict, note: str,
+                        preprocess: PreprocessConfig | None = None) -> Recording:
+    """Simulated complex sweeps ``(T, depth_bins)`` in the Acconeer Record model, with the
+    sensor configuration ``cfg`` describes, per-sweep ``labels`` and our metadata."""
     step = (cfg.range_end_m - cfg.range_start_m) / cfg.depth_bins
-    label = CLASSES.index(gesture)
     return Recording(
         mode="iq",
         data=sweeps.astype(np.complex64)[:, None, :],
@@ -159,9 +175,20 @@ def as_recording(gesture: str, times: np.ndarray, sweeps: np.ndarray, cfg: SimCo
         session_info={"range_start_m": cfg.range_start_m, "range_length_m": cfg.range_end_m - cfg.range_start_m,
                       "data_length": cfg.depth_bins, "step_length_m": step},
         data_info=[],
-        labels=np.full(times.size, label, dtype=np.int64),
+        labels=labels,
         label_names=list(CLASSES),
-        meta={"source": "tinyprune simulator", "session": session.session_id, "recording": index,
-              "gesture": gesture, "snr_db": round(session.snr_db, 3)},
-        extras={"note": f"simulated {gesture}"},
+        preprocess=preprocess,
+        meta=meta,
+        extras={"note": note},
     )
+
+
+def as_recording(gesture: str, times: np.ndarray, sweeps: np.ndarray, cfg: SimConfig,
+                 session: Session, index: int) -> Recording:
+    """Wrap simulated sweeps in the Acconeer Record model with our labels and metadata."""
+    labels = np.full(times.size, CLASSES.index(gesture), dtype=np.int64)
+    return simulated_recording(
+        times, sweeps, labels, cfg,
+        {"source": "tinyprune simulator", "session": session.session_id, "recording": index,
+         "gesture": gesture, "snr_db": round(session.snr_db, 3)},
+        f"simulated {gesture}")

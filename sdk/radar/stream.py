@@ -56,7 +56,15 @@ import numpy as np
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
 from sdk.radar.recording import Recording, open_h5, save_recording
-from sdk.radar.simulator import CLASSES, WAVELENGTH_M, Session, SimConfig, _beam, new_session
+from sdk.radar.simulator import (
+    CLASSES,
+    Session,
+    SimConfig,
+    echo,
+    hand_scatterers,
+    new_session,
+    simulated_recording,
+)
 
 STREAM_GESTURES = ("swipe", "press", "pick")
 STREAM_KEY = 1  # third seed word of a stream's episode generator (datasets use two words)
@@ -189,27 +197,9 @@ def _hand_echo(path: HandPath, tau: np.ndarray, session: Session, cfg: SimConfig
     """Hand scatterers plus forearm over the episode's sweeps (tau from the episode start)."""
     x, z, micro = path(tau)
     rho = rng.rayleigh(1.0 / np.sqrt(2.0), session.n_hand) * cfg.hand_amplitude / np.sqrt(session.n_hand)
-    ranges, amps = [], []
-    for i in range(session.n_hand):
-        xi = x + session.hand_offsets[i, 0]
-        zi = z + session.hand_offsets[i, 1] - (micro if i < 2 else 0.0)  # two fingertips
-        r = np.sqrt(xi ** 2 + zi ** 2)
-        ranges.append(r)
-        amps.append(rho[i] * (cfg.r_ref_m / r) ** 2 * _beam(np.arctan2(xi, zi), cfg.hpbw_deg))
-    r_arm = np.sqrt(x ** 2 + z ** 2) + session.forearm_m
-    ranges.append(r_arm)
-    amps.append(0.3 * cfg.hand_amplitude * (cfg.r_ref_m / r_arm) ** 2
-                * _beam(np.arctan2(x, z), cfg.hpbw_deg))
-    return _echo(np.stack(ranges, axis=1), np.stack(amps, axis=1),
-                 rng.uniform(0, 2 * np.pi, len(ranges)), cfg)
-
-
-def _echo(r: np.ndarray, a: np.ndarray, phi: np.ndarray, cfg: SimConfig) -> np.ndarray:
-    """Sum over scatterers (columns of ``r``, ``a``) of the pulse-shaped complex echo."""
-    d = cfg.depths_m[None, None, :]
-    r3, a3 = r[:, :, None], a[:, :, None]
-    pulse = np.exp(-(((d - r3) / cfg.sigma_p_m) ** 2))
-    return (a3 * pulse * np.exp(1j * (phi[None, :, None] - 4.0 * np.pi * r3 / WAVELENGTH_M))).sum(axis=1)
+    ranges, amps = hand_scatterers(x, z, micro, rho, session, cfg)
+    return echo(np.stack(ranges, axis=1), np.stack(amps, axis=1),
+                rng.uniform(0, 2 * np.pi, len(ranges)), cfg)
 
 
 def plan_episodes(seconds: float, rng: np.random.Generator, st: StreamConfig = StreamConfig()
@@ -259,8 +249,8 @@ def simulate_continuous(session: Session, seconds: float, rng: np.random.Generat
              for a0 in session.clutter_amp]
     if walks:
         clutter_r = np.repeat(np.asarray(session.clutter_r)[None, :], n, axis=0)
-        sweeps += _echo(clutter_r, np.stack(walks, axis=1),
-                        rng.uniform(0, 2 * np.pi, len(walks)), cfg)
+        sweeps += echo(clutter_r, np.stack(walks, axis=1),
+                       rng.uniform(0, 2 * np.pi, len(walks)), cfg)
     sigma = cfg.hand_amplitude * 10.0 ** (-session.snr_db / 20.0) / np.sqrt(2.0)
     noise = rng.normal(0.0, sigma, (n, cfg.depth_bins, 2))
     return ContinuousRecording(t, sweeps + noise[..., 0] + 1j * noise[..., 1], labels,
@@ -281,28 +271,15 @@ def continuous_recording(seed: int, session_id: int, seconds: float, index: int 
     session = session_scene(seed, session_id, cfg)
     rng = np.random.default_rng([seed, session_id, STREAM_KEY, index])
     sim = simulate_continuous(session, seconds, rng, cfg, st)
-    step = (cfg.range_end_m - cfg.range_start_m) / cfg.depth_bins
     names = ", ".join(ep.gesture for ep in sim.episodes)
-    return Recording(
-        mode="iq",
-        data=sim.sweeps.astype(np.complex64)[:, None, :],
-        sample_times=sim.times,
-        sensor_config={"mode": "IQ", "sensor": [1], "range_interval": [cfg.range_start_m, cfg.range_end_m],
-                       "profile": "PROFILE_2", "update_rate": cfg.sweep_rate_hz,
-                       "repetition_mode": "SENSOR_DRIVEN"},
-        session_info={"range_start_m": cfg.range_start_m, "range_length_m": cfg.range_end_m - cfg.range_start_m,
-                      "data_length": cfg.depth_bins, "step_length_m": step},
-        data_info=[],
-        labels=sim.labels,
-        label_names=list(CLASSES),
-        preprocess=preprocess,
-        meta={"source": "tinyprune continuous simulator", "kind": "continuous", "seed": seed,
-              "session": session_id, "recording": index, "seconds": seconds,
-              "snr_db": round(session.snr_db, 3), "stream": st.to_dict(),
-              "episodes": [{k: (round(v, 4) if isinstance(v, float) else v)
-                            for k, v in asdict(ep).items()} for ep in sim.episodes]},
-        extras={"note": f"simulated continuous recording, {seconds:g} s: {names}"},
-    )
+    return simulated_recording(
+        sim.times, sim.sweeps, sim.labels, cfg,
+        {"source": "tinyprune continuous simulator", "kind": "continuous", "seed": seed,
+         "session": session_id, "recording": index, "seconds": seconds,
+         "snr_db": round(session.snr_db, 3), "stream": st.to_dict(),
+         "episodes": [{k: (round(v, 4) if isinstance(v, float) else v)
+                       for k, v in asdict(ep).items()} for ep in sim.episodes]},
+        f"simulated continuous recording, {seconds:g} s: {names}", preprocess)
 
 
 def synth_stream(path: str | Path, seed: int, session_id: int, seconds: float, index: int = 0,

@@ -13,8 +13,9 @@ does).
 
 from __future__ import annotations
 
-import torch
 from torch import nn
+
+from sdk.zoo.classifier import SoftmaxClassifier
 
 CLASS_NAMES = ("swipe", "press", "pick", "empty")
 INPUT_SHAPE = (1, 1, 30, 20)
@@ -25,24 +26,15 @@ def _conv_block(c_in: int, filters: int) -> list[nn.Module]:
             nn.Conv2d(filters, filters, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2)]
 
 
-class GestureCNN(nn.Module):
+class GestureCNN(SoftmaxClassifier):
     """Conv(3x3, 32, same)+ReLU x2 + MaxPool(2), three times; Dense 100 + ReLU; Dense 4; Softmax."""
 
     def __init__(self, filters: int = 32, hidden: int = 100, dropout: float = 0.5,
                  num_classes: int = len(CLASS_NAMES)) -> None:
-        super().__init__()
-        self.features = nn.Sequential(*_conv_block(1, filters), *_conv_block(filters, filters),
-                                      *_conv_block(filters, filters))
+        features = nn.Sequential(*_conv_block(1, filters), *_conv_block(filters, filters),
+                                 *_conv_block(filters, filters))
         # 30x20 -> 15x10 -> 7x5 -> 3x2 (floor pooling, as Keras "valid").
-        self.classifier = nn.Sequential(
+        classifier = nn.Sequential(
             nn.Flatten(), nn.Linear(filters * 3 * 2, hidden), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(hidden, num_classes))
-        self.softmax = nn.Softmax(dim=1)
-
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Pre-softmax class scores ``[N, num_classes]`` (what a training loss wants)."""
-        return self.classifier(self.features(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class probabilities ``[N, num_classes]``."""
-        return self.softmax(self.logits(x))
+        super().__init__(features, classifier)

@@ -7,8 +7,9 @@ Flatten (288), Dense 64 + ReLU, Dense 10, Softmax.
 
 from __future__ import annotations
 
-import torch
 from torch import nn
+
+from sdk.zoo.classifier import SoftmaxClassifier
 
 CLASS_NAMES = tuple(str(d) for d in range(10))
 INPUT_SHAPE = (1, 1, 28, 28)
@@ -19,20 +20,11 @@ def _block(c_in: int, c_out: int) -> list[nn.Module]:
             nn.ReLU(), nn.MaxPool2d(2)]
 
 
-class MnistCNN(nn.Module):
+class MnistCNN(SoftmaxClassifier):
     """Conv-BN-ReLU-MaxPool x3 (8, 16, 32 filters); Dense 64 + ReLU; Dense 10; Softmax."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.features = nn.Sequential(*_block(1, 8), *_block(8, 16), *_block(16, 32))
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(32 * 3 * 3, 64), nn.ReLU(),
-                                        nn.Linear(64, len(CLASS_NAMES)))
-        self.softmax = nn.Softmax(dim=1)
-
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Pre-softmax class scores ``[N, 10]``."""
-        return self.classifier(self.features(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class probabilities ``[N, 10]``."""
-        return self.softmax(self.logits(x))
+        super().__init__(
+            nn.Sequential(*_block(1, 8), *_block(8, 16), *_block(16, 32)),
+            nn.Sequential(nn.Flatten(), nn.Linear(32 * 3 * 3, 64), nn.ReLU(),
+                          nn.Linear(64, len(CLASS_NAMES))))

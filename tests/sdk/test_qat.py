@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
+from toy_gestures import toy_gestures  # noqa: E402
 
 from sdk.compress.qat import finish_qat, prepare_qat, qat_finetune  # noqa: E402
 from sdk.compress.quantize import quantize_graph  # noqa: E402
@@ -17,7 +18,6 @@ from sdk.compress.report import accuracy_before_after, predict_int8  # noqa: E40
 from sdk.frontends.pytorch import from_torch  # noqa: E402
 from sdk.train.loop import train_classifier  # noqa: E402
 from sdk.train.mnist import to_nhwc  # noqa: E402
-from sdk.train.placeholder import placeholder_gestures  # noqa: E402
 
 SHAPE = (1, 1, 30, 20)
 
@@ -39,7 +39,7 @@ class SmallNet(nn.Module):
 @pytest.fixture(scope="module")
 def trained():
     torch.set_num_threads(2)
-    x, y = placeholder_gestures(125, seed=0)
+    x, y = toy_gestures(125, seed=0)
     data = {"train": (x[:350], y[:350]), "val": (x[350:425], y[350:425]),
             "test": (x[425:], y[425:])}
     torch.manual_seed(0)

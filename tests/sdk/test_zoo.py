@@ -1,4 +1,4 @@
-"""The model zoo (the seed's gesture CNN), placeholder data and the training loop."""
+"""The model zoo (the seed's gesture CNN) and the training loop."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
+from toy_gestures import toy_gestures  # noqa: E402
 
 from sdk.errors import TinypruneError  # noqa: E402
 from sdk.frontends.pytorch import from_torch  # noqa: E402
 from sdk.ir import load_model, save_model  # noqa: E402
 from sdk.reference import run_float  # noqa: E402
 from sdk.train.loop import evaluate, train_classifier  # noqa: E402
-from sdk.train.placeholder import PLACEHOLDER_CLASSES, placeholder_gestures  # noqa: E402
 from sdk.zoo import get as zoo_get  # noqa: E402
 from sdk.zoo import names  # noqa: E402
 
@@ -41,7 +41,7 @@ def test_gesture_cnn_has_the_seeds_parameters_and_shapes():
     assert [graph.tensors[op.outputs[0]].shape for op in graph.ops] == SEED_SHAPES
     assert graph.tensors[graph.inputs[0]].shape == (1, 30, 20, 1)
     assert graph.ops[-1].type == "Softmax"
-    assert entry.class_names == ("swipe", "press", "pick", "empty") == PLACEHOLDER_CLASSES
+    assert entry.class_names == ("swipe", "press", "pick", "empty")
     assert sum(graph.macs(op) for op in graph.ops) == pytest.approx(9.1e6, rel=0.02)
 
 
@@ -65,29 +65,13 @@ def test_mnist_cnn_size_and_registry():
         zoo_get("resnet")
 
 
-def test_placeholder_data_is_seeded_balanced_and_class_dependent():
-    x, y = placeholder_gestures(30, seed=4)
-    assert x.shape == (120, 1, 30, 20) and x.dtype == np.float32 and y.dtype == np.int64
-    assert np.bincount(y).tolist() == [30, 30, 30, 30]
-    x2, y2 = placeholder_gestures(30, seed=4)
-    np.testing.assert_array_equal(x, x2)
-    np.testing.assert_array_equal(y, y2)
-    assert not np.array_equal(x, placeholder_gestures(30, seed=5)[0])
-    # The invented patterns: "swipe" puts energy beside zero Doppler (bin 10), "press" on it,
-    # and "empty" has only clutter, so the least mean signal.
-    doppler_profile = [x[y == k, 0].mean(axis=(0, 1)) for k in range(4)]
-    assert abs(int(np.argmax(doppler_profile[0])) - 10) >= 3
-    assert abs(int(np.argmax(doppler_profile[1])) - 10) <= 1
-    assert int(np.argmin([x[y == k].mean() for k in range(4)])) == 3
-
-
 def _tiny() -> nn.Module:
     return nn.Sequential(nn.Conv2d(1, 4, 3, stride=2), nn.ReLU(), nn.Flatten(),
                          nn.Dropout(0.2), nn.Linear(4 * 14 * 9, 4))
 
 
 def test_training_is_deterministic_restores_best_and_keeps_global_rng():
-    train, val = placeholder_gestures(10, seed=0), placeholder_gestures(5, seed=1)
+    train, val = toy_gestures(10, seed=0), toy_gestures(5, seed=1)
     runs = []
     before = torch.random.get_rng_state()
     for _ in range(2):
@@ -119,7 +103,7 @@ def _reload(weights: list[torch.Tensor]) -> nn.Module:
 
 
 def test_early_stopping_stops_after_patience():
-    train, val = placeholder_gestures(8, seed=0), placeholder_gestures(4, seed=1)
+    train, val = toy_gestures(8, seed=0), toy_gestures(4, seed=1)
     torch.manual_seed(0)
     # lr 0 never improves on epoch 1, so patience 2 stops after epoch 3.
     result = train_classifier(_tiny(), train, val, epochs=10, lr=0.0, batch_size=8, seed=0,
@@ -128,26 +112,11 @@ def test_early_stopping_stops_after_patience():
 
 
 def test_gesture_cnn_short_training_beats_chance():
-    train = placeholder_gestures(40, seed=10)
-    val = placeholder_gestures(10, seed=11)
-    x_test, y_test = placeholder_gestures(25, seed=12)
+    train = toy_gestures(40, seed=10)
+    val = toy_gestures(10, seed=11)
+    x_test, y_test = toy_gestures(25, seed=12)
     model = _gesture(2)
     result = train_classifier(model, train, val, epochs=6, lr=2e-3, batch_size=16, seed=0,
                               progress=False)
     accuracy = evaluate(model, x_test, y_test).accuracy
     assert accuracy > 0.6, (accuracy, [h.val.accuracy for h in result.history])
-
-
-def test_gesture_demo_helper_plumbing(tmp_path):
-    from sdk.train.gesture_demo import train_gesture_demo
-
-    demo = train_gesture_demo(seed=1, n_per_class=8, epochs=1, progress=False)
-    assert demo.x_test_nhwc.shape == (8, 30, 20, 1) and demo.y_test.shape == (8,)
-    assert demo.graph.metadata["class_names"] == ["swipe", "press", "pick", "empty"]
-    assert demo.graph.metadata["training"]["data"].startswith("placeholder")
-    graph = load_model(save_model(demo.graph, tmp_path / "demo.tpm"))
-    x = demo.x_test_nhwc[:3]
-    got = np.concatenate([run_float(graph, x[i:i + 1])[graph.outputs[0]] for i in range(3)])
-    with torch.no_grad():
-        want = demo.module(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

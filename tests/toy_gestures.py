@@ -1,10 +1,9 @@
-"""PLACEHOLDER gesture data: invented range-Doppler images, not radar measurements.
+"""Toy gesture images for fast training tests: invented 30 x 20 images, not radar frames.
 
-The demo needs labelled 30 x 20 images before the radar simulator (``sdk.radar``) exists.
-These images only imitate the look of the real input (energy blobs over depth x Doppler on
-top of static clutter and noise) with one invented pattern per class, so that a short
-training run has something learnable. Accuracy on them says nothing about real gestures;
-replace them with simulator or recorded frames as soon as those exist.
+Each class has one invented pattern (energy blobs over depth x Doppler on top of static clutter
+and noise) that a small network learns in a few epochs, so tests of the training loop and of
+quantization-aware training run in seconds. Real gesture data comes from the radar simulator
+(``sdk.radar``); accuracy on these images says nothing about real gestures.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import numpy as np
 
 DEPTHS, BINS = 30, 20
 ZERO_DOPPLER = BINS // 2  # after fftshift the zero-velocity bin sits in the middle
-PLACEHOLDER_CLASSES = ("swipe", "press", "pick", "empty")
+CLASSES = ("swipe", "press", "pick", "empty")
 
 
 def _blob(depth: float, doppler: float, sd_depth: float, sd_doppler: float) -> np.ndarray:
@@ -41,18 +40,18 @@ def _pattern(label: int, rng: np.random.Generator) -> np.ndarray:
     return np.zeros((DEPTHS, BINS))
 
 
-def placeholder_gestures(n_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """PLACEHOLDER data: ``n_per_class`` invented images per class, shuffled, reproducible.
+def toy_gestures(n_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n_per_class`` invented images per class, shuffled, reproducible.
 
     Returns ``x`` float32 ``[N, 1, 30, 20]`` (NCHW, roughly 0..2) and ``y`` int64 labels
-    indexing :data:`PLACEHOLDER_CLASSES`. Each image is its class pattern at a random depth and
+    indexing :data:`CLASSES`. Each image is its class pattern at a random depth and
     amplitude, plus 1-3 static clutter reflectors at zero Doppler (present in every class,
     so clutter alone does not identify "empty") and Gaussian noise (sigma 0.1-0.25).
     """
     if n_per_class < 1:
         raise ValueError(f"n_per_class must be at least 1, got {n_per_class}")
     rng = np.random.default_rng(seed)
-    labels = np.repeat(np.arange(len(PLACEHOLDER_CLASSES)), n_per_class)
+    labels = np.repeat(np.arange(len(CLASSES)), n_per_class)
     rng.shuffle(labels)
     images = np.empty((labels.size, 1, DEPTHS, BINS), dtype=np.float32)
     for i, label in enumerate(labels):
