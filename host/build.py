@@ -3,7 +3,9 @@ the board's sources using the board's toolchain, link, and report what was built
 
 The toolchain comes from board.json (``toolchain``): ``host-gcc`` (native build for tests),
 ``arm-none-eabi`` (Cortex-M, GNU toolchain and newlib) or ``msp430-clang`` (clang-14 and
-ld.lld-14, as in the toolchains note). A model that does not fit fails here with the linker
+ld.lld-14, as in the toolchains note). The engine files come from
+:mod:`sdk.codegen.c_library` for the board's ``arch``: on ``armv7em`` they include the
+assembly routines (``.S``, which gcc preprocesses and assembles with the same flags). A model that does not fit fails here with the linker
 region, the board's limit and the overshoot in bytes.
 """
 
@@ -19,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from sdk.boards import Board, load_board
+from sdk.codegen import c_library
 from sdk.codegen.c_emitter import GeneratedModel, Step, generate_model
-from sdk.codegen.export import engine_sources, write_generated
+from sdk.codegen.export import write_generated
 from sdk.codegen.memory_planner import MemoryPlan
 from sdk.errors import BuildError, ToolchainError, UnsupportedError
 from sdk.ir.graph import Graph
@@ -186,8 +189,8 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     out = Path(out_dir).resolve()
     gen = generate_model(graph)
     write_generated(gen, out)
-    sources = [out / "model.c",
-               *[p for p in engine_sources(gen) if p.suffix == ".c"],
+    engine = c_library.sources_for([s.kernel for s in gen.steps], c_library.board_arch(board))
+    sources = [out / "model.c", *engine,
                DEVICE_DIR / "app" / app_source,
                *[DEVICE_DIR / src for src in APP_EXTRA.get(app, ([], []))[0]],
                *[board.dir / s for s in board.sources]]
