@@ -6,8 +6,8 @@ variants and shared helpers in their own files (``tp_depthwise_conv_ring_s8.c``,
 ``tp_conv_tiles_s8.c``: a function ``<stem>_...`` lives in ``<stem>.c``), and architecture
 fast paths under ``arch/<arch>/``: assembly routines one per ``.S`` file, named after the
 routine. Rather than a table that could drift from the sources, the files a kernel needs are
-found by following the sources themselves: the ``#include "..."`` lines of every file and the
-engine functions each ``.c`` file calls (comments left out; headers only declare). A call to an assembly routine is kept only
+found by following the sources themselves: the ``#include "..."`` lines and the engine
+functions each file calls (comments and prototypes left out). A call to an assembly routine is kept only
 for the architecture whose folder has its ``.S`` file; the C side gates those calls behind
 the same feature macros (``__ARM_FEATURE_DSP``), so every other architecture links the
 portable path.
@@ -33,6 +33,8 @@ ENGINE_HEADER = "tp_engine.h"
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 _CALL = re.compile(r"\b(tp_\w+)\s*\(")
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
+# A prototype at file scope (a declaration, not a call): type, name, arguments, semicolon.
+_PROTOTYPE = re.compile(r"^[A-Za-z_][\w \t*]*\btp_\w+\s*\([^;{]*\)\s*;", re.MULTILINE)
 
 
 def board_arch(board) -> str:
@@ -99,9 +101,7 @@ def _closure(functions: Iterable[str], arch: str) -> set[Path]:
             # Headers of another architecture's folder stay behind their feature macros.
             if target.is_file() and _arch_of(target) in (None, arch):
                 todo.append(target)
-        if path.suffix != ".c":
-            continue  # headers declare; the sources that call are what pull files in
-        for call in set(_CALL.findall(text)):
+        for call in set(_CALL.findall(_PROTOTYPE.sub(" ", text))):
             routine = _routine(call, arch)
             if routine is not None:
                 todo.append(routine)
