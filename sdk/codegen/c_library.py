@@ -143,3 +143,13 @@ def headers_for(functions: Iterable[str], arch: str) -> list[Path]:
 def relative(path: Path) -> Path:
     """A file's path inside device/engine (``arch/armv7em/tp_s8_fc4.S``)."""
     return path.resolve().relative_to(ENGINE_DIR.resolve())
+
+
+def files_to_ship(functions: Iterable[str]) -> list[Path]:
+    """Every engine file a copy of the engine for these kernels needs on any architecture:
+    sources and headers of the portable path and of every ``arch/`` fast path (outside their
+    architecture, the fast paths compile to nothing: they sit behind feature macros)."""
+    files: set[Path] = set()
+    for arch in ARCHES:
+        files |= _closure(functions, arch)
+    return sorted(files, key=lambda p: (p.suffix == ".S", str(relative(p))))
