@@ -19,8 +19,8 @@
  *    streamed by rows), depthwise convolution, fully-connected and average pooling, an
  *    ARMv7E-M path behind __ARM_FEATURE_DSP with the same results: ACLE intrinsics (SMLAD,
  *    SXTB16, SXTAB16 from <arm_acle.h>) and, for the inner loops gcc cannot keep in registers,
- *    small GNU assembly routines in the same files (tp_s8_conv_tile, tp_s8_dw3x3_row,
- *    tp_s8_dw3x3_row6, tp_s8_fc4);
+ *    assembly routines in arch/armv7em/ (tp_s8_conv_tile.S, tp_s8_widen.S, tp_s8_dw3x3_row.S,
+ *    tp_s8_dw3x3_row6.S, tp_s8_fc4.S; declared in arch/armv7em/tp_armv7em_s8.h);
  *  - requantization takes TFLite's arithmetic as written, or an exact cheaper form
  *    (tp_requant_fast in tp_requant.h) where the code generator has proved it identical
  *    (the `fast_requant` parameter fields).
