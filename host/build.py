@@ -5,8 +5,9 @@ The toolchain comes from board.json (``toolchain``): ``host-gcc`` (native build 
 ``arm-none-eabi`` (Cortex-M, GNU toolchain and newlib) or ``msp430-clang`` (clang-14 and
 ld.lld-14, as in the toolchains note). The engine files come from
 :mod:`sdk.codegen.c_library` for the board's ``arch``: on ``armv7em`` they include the
-assembly routines (``.S``, which gcc preprocesses and assembles with the same flags). A model that does not fit fails here with the linker
-region, the board's limit and the overshoot in bytes.
+assembly routines (``.S``, which gcc preprocesses and assembles with the same flags). A model
+that does not fit fails here with the linker region, the board's limit and the overshoot in
+bytes.
 """
 
 from __future__ import annotations

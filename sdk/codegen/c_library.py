@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 
+from sdk.boards import Board
 from sdk.errors import UnsupportedError
 from sdk.paths import ENGINE_DIR
 
@@ -37,7 +37,7 @@ _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
 _PROTOTYPE = re.compile(r"^[A-Za-z_][\w \t*]*\btp_\w+\s*\([^;{]*\)\s*;", re.MULTILINE)
 
 
-def board_arch(board) -> str:
+def board_arch(board: Board) -> str:
     """The engine architecture of a board (its board.json ``arch`` field)."""
     arch = board.extra.get("arch")
     if arch not in ARCHES:
@@ -46,12 +46,10 @@ def board_arch(board) -> str:
     return arch
 
 
-@lru_cache(maxsize=None)
 def _text(path: Path) -> str:
     return _COMMENT.sub(" ", path.read_text())
 
 
-@lru_cache(maxsize=None)
 def _stems() -> dict[str, Path]:
     """Every portable C source of the engine by stem (``tp_convolve_s8`` -> its path)."""
     return {p.stem: p for p in ENGINE_DIR.glob("*.c")}
@@ -111,8 +109,8 @@ def _closure(functions: Iterable[str], arch: str) -> set[Path]:
 
 
 def _arch_of(path: Path) -> str | None:
-    rel = path.relative_to(ENGINE_DIR.resolve()) if path.is_absolute() else path
-    parts = rel.parts
+    """``armv7em`` for a file under arch/armv7em/, None for the portable files."""
+    parts = relative(path).parts
     return parts[1] if len(parts) > 2 and parts[0] == "arch" else None
 
 

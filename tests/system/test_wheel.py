@@ -60,15 +60,15 @@ def _site_packages_of_dependencies() -> str:
 def test_a_wheel_installed_elsewhere_builds_and_runs_a_model(tmp_path):
     wheels = tmp_path / "wheels"
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                           str(wheels), str(ROOT)], capture_output=True, text=True)
+                           str(wheels), str(ROOT)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (wheel,) = wheels.glob("tinyprune-*.whl")
     venv = tmp_path / "venv"
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; "
-                              "print(sysconfig.get_paths()['purelib'])"],
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    purelib = subprocess.run([str(python), "-c", code],
                              capture_output=True, text=True, check=True).stdout.strip()
     Path(purelib, "dependencies.pth").write_text(_site_packages_of_dependencies() + "\n")
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
@@ -76,7 +76,7 @@ def test_a_wheel_installed_elsewhere_builds_and_runs_a_model(tmp_path):
     work = tmp_path / "outside"
     work.mkdir()
     run = subprocess.run([str(python), "-c", SCRIPT, str(work / "run")], cwd=work,
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.startswith("ok ['tp_fully_connected_s8'"), run.stdout
 
@@ -84,7 +84,6 @@ def test_a_wheel_installed_elsewhere_builds_and_runs_a_model(tmp_path):
 def test_the_wheel_lists_every_package_and_ships_every_device_and_board_file():
     """pyproject.toml names the packages and package data: nothing on disk is left out."""
     import tomllib
-
     from setuptools import find_packages
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
