@@ -58,9 +58,17 @@ def _site_packages_of_dependencies() -> str:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
 def test_a_wheel_installed_elsewhere_builds_and_runs_a_model(tmp_path):
+    # Built from a copy: pip builds in the source tree, and the checkout stays clean.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("sdk", "host", "device", "boards"):
+        shutil.copytree(ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     wheels = tmp_path / "wheels"
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                           str(wheels), str(ROOT)], capture_output=True, text=True, check=False)
+                           str(wheels), str(source)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (wheel,) = wheels.glob("tinyprune-*.whl")
     venv = tmp_path / "venv"
