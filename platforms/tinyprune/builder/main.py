@@ -51,6 +51,9 @@ elif toolchain == "arm-none-eabi":
                                                      "-fdata-sections"],
                LINKFLAGS=board["cflags"] + board["ldflags"] + ["-Wl,--gc-sections"],
                LIBS=["m"])
+    # The assembly routines (.S, preprocessed) need the same -mcpu/-mfpu as the C: they are
+    # gated by __ARM_FEATURE_DSP.
+    env.Append(ASPPFLAGS=board["cflags"])
 elif toolchain == "msp430-clang":
     # clang's MSP430 driver links with "msp430-elf-ld": point that name at ld.lld-14.
     tool_dir = os.path.join(env.subst("$BUILD_DIR"), "toolbin")
