@@ -197,27 +197,8 @@ static void ring_row(const dw_ring *r, int32_t mode, int32_t oy, int32_t c0, int
 }
 
 #if TP_S8_ASM
-/* The four weight pairs of each channel and window row (kernel width 3), see above. */
-static void ring_pairs(const dw_ring *r, int32_t c0, int32_t g)
-{
-    const int32_t kh = r->filter_dims->h;
-    const int32_t c = r->out->c;
-    int32_t ch;
-    int32_t ky;
-    for (ch = 0; ch < g; ch++) {
-        for (ky = 0; ky < kh; ky++) {
-            const int8_t *f = r->filter + ky * 3 * c + c0 + ch;
-            const uint32_t w0 = (uint32_t)f[0] & 0xFFFFu;
-            const uint32_t w1 = (uint32_t)f[c] & 0xFFFFu;
-            const uint32_t w2 = (uint32_t)f[2 * c] & 0xFFFFu;
-            int32_t *out = r->pairs + (ch * kh + ky) * 4;
-            out[0] = (int32_t)(w0 | (w1 << 16));
-            out[1] = (int32_t)w2;
-            out[2] = (int32_t)(w0 << 16);
-            out[3] = (int32_t)(w1 | (w2 << 16));
-        }
-    }
-}
+/* ring_pairs: the weight pairs of the SMLAD path (ARMv7E-M). */
+#include "arch/armv7em/tp_depthwise_conv_ring_s8_dsp.h"
 #endif
 
 static void depthwise_ring(const dw_ring *r, const int8_t *image, int8_t *output)
