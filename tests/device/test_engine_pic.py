@@ -4,8 +4,9 @@ MicroPython's native modules (py/dynruntime.mk, tools/mpy_ld.py of MicroPython 1
 with ``-fpic -fno-common`` and link the objects themselves: mpy_ld refuses a non-empty
 ``.data``, fixed relocations into ``.bss`` and any relocation kind it does not know. Here every
 engine source (the portable C and the ARMv7E-M assembly) is compiled the way a native module
-for the Cortex-M7 (``ARCH=armv7emdp``) compiles it, and with our firmware flags plus ``-fpic``,
-and each object is checked with arm-none-eabi-readelf.
+for the Cortex-M7 or M4 (``ARCH=armv7emdp``, ``armv7emsp``) compiles it, and with our firmware
+flags plus ``-fpic``, and each object is checked with arm-none-eabi-readelf: no writable data at
+all (the engine keeps no static state), only relocations mpy_ld handles.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from sdk.paths import ENGINE_DIR
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
                                 reason="arm-none-eabi-gcc not installed")
 
-# dynruntime.mk for ARCH=armv7emdp, then ours (boards/qemu_m7) with -fpic added.
+# dynruntime.mk for ARCH=armv7emdp (Cortex-M7) and armv7emsp (Cortex-M4), then ours
+# (boards/qemu_m7) with -fpic added.
+_DYNRUNTIME = ["-std=c99", "-Os", "-Wall", "-Werror", "-fpic", "-fno-common", "-U_FORTIFY_SOURCE"]
 FLAGS = {
     "micropython-armv7emdp": ["-mthumb", "-mcpu=cortex-m7", "-mfpu=fpv5-d16",
-                              "-mfloat-abi=hard", "-std=c99", "-Os", "-Wall", "-Werror",
-                              "-fpic", "-fno-common", "-U_FORTIFY_SOURCE"],
+                              "-mfloat-abi=hard", *_DYNRUNTIME],
+    "micropython-armv7emsp": ["-mthumb", "-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16",
+                              "-mfloat-abi=hard", *_DYNRUNTIME],
     "firmware-fpic": ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard",
                       "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-ffunction-sections",
                       "-fdata-sections", "-fpic", "-fno-common"],
