@@ -3,8 +3,11 @@ the board's sources using the board's toolchain, link, and report what was built
 
 The toolchain comes from board.json (``toolchain``): ``host-gcc`` (native build for tests),
 ``arm-none-eabi`` (Cortex-M, GNU toolchain and newlib) or ``msp430-clang`` (clang-14 and
-ld.lld-14, as in the toolchains note). A model that does not fit fails here with the linker
-region, the board's limit and the overshoot in bytes.
+ld.lld-14, as in the toolchains note). The engine files come from
+:mod:`sdk.codegen.c_library` for the board's ``arch``: on ``armv7em`` they include the
+assembly routines (``.S``, which gcc preprocesses and assembles with the same flags). A model
+that does not fit fails here with the linker region, the board's limit and the overshoot in
+bytes.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from sdk.boards import Board, load_board
+from sdk.codegen import c_library
+from sdk.codegen.export import write_generated
 from sdk.codegen.generate import GeneratedModel, Step, generate_model
-from sdk.codegen.export import engine_sources, write_generated
 from sdk.codegen.memory_planner import MemoryLayout, MemoryPlan
 from sdk.errors import BuildError, ToolchainError, UnsupportedError
 from sdk.ir.graph import Graph
@@ -187,15 +191,16 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     layout = MemoryLayout.from_json(board.extra["memory"]) if "memory" in board.extra else None
     gen = generate_model(graph, layout=layout)
     write_generated(gen, out)
-    sources = [out / "model.c",
-               *[p for p in engine_sources(gen) if p.suffix == ".c"],
+    engine = c_library.sources_for(gen.engine_kernels, c_library.board_arch(board))
+    outside = [f for f in gen.outside_files if f.suffix == ".c"]
+    sources = [out / "model.c", *engine, *outside,
                DEVICE_DIR / "app" / app_source,
                *[DEVICE_DIR / src for src in APP_EXTRA.get(app, ([], []))[0]],
                *[board.dir / s for s in board.sources]]
     elf, map_file, link_cmd = build_sources(board, sources, out,
                                             [out, ENGINE_DIR, DEVICE_DIR / "app",
                                              # kernels registered from outside the engine
-                                             *dict.fromkeys(p.parent for p in gen.extra_sources),
+                                             *dict.fromkeys(p.parent for p in gen.outside_files),
                                              *[DEVICE_DIR / d
                                                for d in APP_EXTRA.get(app, ([], []))[1]]],
                                             [f"-DTP_PROFILE_HOOK={hook}"])

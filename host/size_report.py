@@ -132,12 +132,13 @@ def map_input_sections(map_file: Path) -> list[tuple[str, str, int]]:
 
 
 def engine_or_model_objects() -> Callable[[str], bool]:
-    """A test for the generated model's object and the objects of device/engine sources.
+    """A test for the generated model's object and the objects of device/engine sources
+    (C and assembly).
 
     Objects are matched by file name (``conv2d.o``, ``conv2d.c.o``, ``libx.a(conv2d.o)``), so
     the rule does not depend on where a build puts its objects.
     """
-    stems = frozenset(p.stem for p in ENGINE_DIR.rglob("*.c")) | {"model"}
+    stems = frozenset(p.stem for p in ENGINE_DIR.rglob("*") if p.suffix in (".c", ".S")) | {"model"}
 
     def accept(obj: str) -> bool:
         member = re.search(r"\(([^()]+)\)$", obj)

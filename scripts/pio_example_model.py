@@ -3,8 +3,9 @@
     .venv/bin/python scripts/pio_example_model.py
 
 A seeded two-layer dense network (8 -> 16 relu -> 4), exported with the same code generator
-as `tinyprune build`; engine_sources.txt lists the engine files it calls, for the builder in
-platforms/tinyprune. The output is checked in, so `pio run` needs no Python step.
+as `tinyprune build`; engine_sources.txt lists the engine sources it needs on every
+architecture (sdk.codegen.c_library; files under device/engine/arch/<arch>/ are compiled only
+for boards of that arch), for the builder in platforms/tinyprune. The output is checked in, so `pio run` needs no Python step.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sdk.codegen.export import engine_files, write_generated  # noqa: E402
 from sdk.codegen.generate import generate_model  # noqa: E402
-from sdk.codegen.export import engine_sources, write_generated  # noqa: E402
 from sdk.ir import Graph, Op, Tensor  # noqa: E402
 
 
@@ -45,7 +46,8 @@ def main() -> None:
     out = ROOT / "examples" / "pio" / "model"
     gen = generate_model(example_graph())
     write_generated(gen, out)
-    names = [p.relative_to(ROOT).as_posix() for p in engine_sources(gen) if p.suffix == ".c"]
+    names = [p.relative_to(ROOT).as_posix() for p in engine_files(gen)
+             if p.suffix in (".c", ".S")]
     (out / "engine_sources.txt").write_text("\n".join(names) + "\n")
     print(f"wrote {out}")
 

@@ -1,13 +1,20 @@
 /* tinyprune inference engine: shared types and kernel prototypes.
  *
+ * Layout (CMSIS-NN's): one public kernel per file, named after it, tp_<operation>_<type>.c
+ * (f32, s8; tp_conv_chain_s8 is the fused convolution chain), with its _get_buffer_size twin;
+ * variants and shared helpers in private files (tp_conv_tiles_s8.c/.h,
+ * tp_depthwise_conv_ring_s8.h, ...); architecture fast paths under arch/<arch>/ (ARMv7E-M
+ * assembly routines, one per .S file, used behind __ARM_FEATURE_DSP beside a portable C
+ * path). No kernel keeps writable static data, and every file builds position-independent.
+ * sdk/codegen/c_library.py finds the files a kernel needs.
+ *
  * Conventions (the same as the IR and TFLite):
  *  - activations are NHWC; Conv2D filters are OHWI; depthwise filters are [1, kh, kw, C*M];
  *    fully-connected weights are [out, in];
  *  - every size and index is int32_t, so the same code is correct where int is 16 bits (MSP430);
  *  - kernels never allocate: a kernel that needs scratch memory has a twin
  *    `<kernel>_get_buffer_size()` and receives the buffer from the caller (the memory planner
- *    reserves it in the arena);
- *  - one kernel per file, named tp_<operation>_<type>: f32 today, s8 and binary later.
+ *    reserves it in the arena).
  *
  * Activations are a clamp range rather than an enum: relu is [0, +max], relu6 is [0, 6],
  * none is the whole float range. The int8 kernels will take the same kind of range in the

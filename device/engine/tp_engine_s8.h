@@ -13,14 +13,14 @@
  *    int8 products, and a padded position counts as the raw value -input_offset (the input
  *    zero point), which contributes exactly zero, as TFLite Micro skips padding. Depthwise
  *    convolution takes the plain bias and adds the offset itself;
- *  - kernels with scratch needs have a `_get_buffer_size` twin (sdk/codegen/kernels.py holds
- *    the Python twin); the same size is reserved whether or not the DSP path uses it;
+ *  - kernels with scratch needs have a `_get_buffer_size` twin (its kernel family
+ *    in sdk/kernels/families holds the Python twin); the same size is reserved whether or not the DSP path uses it;
  *  - each kernel has a portable C99 path and, for convolution (also fused with max pooling and
  *    streamed by rows), depthwise convolution, fully-connected and average pooling, an
  *    ARMv7E-M path behind __ARM_FEATURE_DSP with the same results: ACLE intrinsics (SMLAD,
  *    SXTB16, SXTAB16 from <arm_acle.h>) and, for the inner loops gcc cannot keep in registers,
- *    small GNU assembly routines in the same files (tp_s8_conv_tile, tp_s8_dw3x3_row,
- *    tp_s8_dw3x3_row6, tp_s8_fc4);
+ *    assembly routines in arch/armv7em/ (tp_s8_conv_tile.S, tp_s8_widen.S, tp_s8_dw3x3_row.S,
+ *    tp_s8_dw3x3_row6.S, tp_s8_fc4.S; declared in arch/armv7em/tp_armv7em_s8.h);
  *  - requantization takes TFLite's arithmetic as written, or an exact cheaper form
  *    (tp_requant_fast in tp_requant.h) where the code generator has proved it identical
  *    (the `fast_requant` parameter fields).

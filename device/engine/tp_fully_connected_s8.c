@@ -8,9 +8,8 @@
  * and input quad q, the 16 bytes are the quad of output 4b, of 4b + 1, 4b + 2, 4b + 3 (only
  * when both counts are multiples of 4). Same bytes, another order; both paths read either.
  *
- * DSP path (TP_S8_ASM, interleaved, weights word-aligned): tp_s8_fc4 (assembly)
- * computes 4 outputs at once:
- * per quad of inputs one LDR and two SXTB16 (shared by the 4 outputs), two LDRD of weights,
+ * DSP path (TP_S8_ASM, interleaved, weights word-aligned): tp_s8_fc4
+ * (arch/armv7em/tp_s8_fc4.S) computes 4 outputs at once: per quad of inputs one LDR and two SXTB16 (shared by the 4 outputs), two LDRD of weights,
  * eight SXTB16 and eight SMLAD: 21 instructions per 16 MACs plus the loop, unrolled twice.
  * Requantization with tp_requant_fast when params->fast_requant (see tp_requant.h).
  */
@@ -19,8 +18,8 @@
 
 #include <stddef.h>
 
-#if defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
+#if TP_S8_ASM
+#include "arch/armv7em/tp_armv7em_s8.h"
 #endif
 
 static inline int8_t requant_unit(const tp_fc_params_s8 *params, const tp_channel_quant *quant,
@@ -48,73 +47,6 @@ static int8_t weight_at(const int8_t *weights, int32_t interleaved, int32_t n_in
     return weights[o * n_in + i];
 }
 
-#if TP_S8_ASM
-
-/* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
- * of 4 outputs at w (16 bytes per quad). quads >= 1. */
-void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);
-
-/* r0 x, r1 weights, r2 end of x, r3 accumulators; r4-r7 the 4 accumulators, r8/r9 the input
- * pairs, r10/r11 two outputs' weight words, r12 the second pair of one of them. */
-__asm__(".syntax unified\n"
-        ".pushsection .text.tp_s8_fc4,\"ax\",%progbits\n"
-        ".macro TP_FC_QUAD\n"
-        "    ldr r8, [r0], #4\n"
-        "    sxtb16 r9, r8, ror #8\n"
-        "    sxtb16 r8, r8\n"
-        "    ldrd r10, r11, [r1], #8\n"
-        "    sxtb16 r12, r10, ror #8\n"
-        "    sxtb16 r10, r10\n"
-        "    smlad r4, r8, r10, r4\n"
-        "    smlad r4, r9, r12, r4\n"
-        "    sxtb16 r12, r11, ror #8\n"
-        "    sxtb16 r11, r11\n"
-        "    smlad r5, r8, r11, r5\n"
-        "    smlad r5, r9, r12, r5\n"
-        "    ldrd r10, r11, [r1], #8\n"
-        "    sxtb16 r12, r10, ror #8\n"
-        "    sxtb16 r10, r10\n"
-        "    smlad r6, r8, r10, r6\n"
-        "    smlad r6, r9, r12, r6\n"
-        "    sxtb16 r12, r11, ror #8\n"
-        "    sxtb16 r11, r11\n"
-        "    smlad r7, r8, r11, r7\n"
-        "    smlad r7, r9, r12, r7\n"
-        ".endm\n"
-        ".balign 4\n"
-        ".global tp_s8_fc4\n"
-        ".type tp_s8_fc4, %function\n"
-        ".thumb\n"
-        ".thumb_func\n"
-        "tp_s8_fc4:\n"
-        "    push {r4-r11, lr}\n"
-        "    ldm r3, {r4-r7}\n"
-        "    add r2, r0, r2, lsl #2\n"
-        "    tst r2, #4\n" /* an odd number of quads (x is word-aligned): one first */
-        "    beq 1f\n"
-        "    tst r0, #4\n"
-        "    beq 2f\n"
-        "    b 3f\n"
-        "1:\n"
-        "    tst r0, #4\n"
-        "    beq 3f\n"
-        "2:\n"
-        "    TP_FC_QUAD\n"
-        "    cmp r0, r2\n"
-        "    beq 4f\n"
-        "3:\n"
-        "    TP_FC_QUAD\n"
-        "    TP_FC_QUAD\n"
-        "    cmp r0, r2\n"
-        "    bne 3b\n"
-        "4:\n"
-        "    stm r3, {r4-r7}\n"
-        "    pop {r4-r11, pc}\n"
-        ".size tp_s8_fc4, .-tp_s8_fc4\n"
-        ".purgem TP_FC_QUAD\n"
-        ".popsection\n");
-
-#endif
 
 tp_status tp_fully_connected_s8(const tp_fc_params_s8 *params, const tp_channel_quant *quant,
                                 const tp_dims *input_dims, const int8_t *input,

@@ -15,6 +15,8 @@
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
+
+#include "arch/armv7em/tp_armv7em_acle.h"
 #endif
 
 /* The DSP paths with GNU assembly inner loops (convolution, depthwise, fully-connected): an
@@ -114,9 +116,7 @@ static inline int32_t tp_multiply_by_quantized_multiplier_lr(int32_t x, int32_t 
 static inline int32_t tp_high_mul_2x(int32_t x, int32_t multiplier)
 {
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
-    int32_t h;
-    __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"(x + x), "r"(multiplier));
-    return h;
+    return tp_smmulr(x + x, multiplier);
 #else
     return tp_doubling_high_mul_no_sat(x, multiplier);
 #endif
@@ -181,35 +181,5 @@ static inline int8_t tp_requant_acc_s8(int32_t acc, int32_t multiplier, int32_t 
     return tp_clamp_s8(tp_multiply_by_quantized_multiplier(acc, multiplier, shift), output_offset,
                        act_min, act_max);
 }
-
-#if defined(__ARM_FEATURE_DSP)
-#include <string.h>
-
-/* Four bytes from any address (the Cortex-M7 loads unaligned words): one LDR. */
-static inline uint32_t tp_load_word(const int8_t *p)
-{
-    uint32_t w;
-    memcpy(&w, p, sizeof(w));
-    return w;
-}
-
-/* Rotate right; gcc folds it into the ROR operand of SXTB16 / SXTAB16 only sometimes. */
-static inline uint32_t tp_ror(uint32_t x, uint32_t n)
-{
-    return (x >> n) | (x << (32u - n));
-}
-
-#if defined(__GNUC__)
-/* SXTB16 of x rotated right by 8 bits, as one instruction: (x1, x3) sign-extended. */
-static inline uint32_t tp_sxtb16_ror8(uint32_t x)
-{
-    uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
-#else
-#define tp_sxtb16_ror8(x) __sxtb16(tp_ror((x), 8))
-#endif
-#endif
 
 #endif /* TP_REQUANT_H */

@@ -63,21 +63,20 @@ class Step:
 class GeneratedModel:
     """The generated sources, the steps they execute, and the memory plan they use.
 
-    ``kernel_sources`` and ``engine_headers`` are file names in device/engine;
-    ``extra_sources`` are the files of kernels registered from outside the engine (paths)."""
+    ``engine_kernels``: the engine functions the steps call (``sdk.codegen.c_library`` finds
+    their files); ``outside_files``: sources and headers of kernels registered from outside
+    the engine."""
 
     prefix: str
     model_c: str
     model_h: str
     steps: list[Step]
     plan: MemoryPlan
-    kernel_sources: list[str] = field(default_factory=list)
     # Bytes of model constants in flash: weights, biases and, for int8 graphs, the per-channel
     # requantization tables (int32 multipliers and int8 shifts) and folded int32 biases.
     weights_bytes: int = 0
-    # Engine headers the kernels need besides tp_engine.h.
-    engine_headers: list[str] = field(default_factory=list)
-    extra_sources: list[Path] = field(default_factory=list)
+    engine_kernels: list[str] = field(default_factory=list)
+    outside_files: list[Path] = field(default_factory=list)
     program: Program | None = None
 
     def steps_json(self) -> dict:
@@ -117,10 +116,9 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan 
     if plan is None:
         program, plan = choose_variants(program, layout)
     steps: list[Step] = []
-    sources: list[str] = []
-    extra: list[Path] = []
+    engine: list[str] = []
+    outside: list[Path] = []
     includes: list[str] = []
-    headers: list[str] = []
     for call in program.calls:
         kernel = call.kernel
         if kernel is None:
@@ -131,20 +129,16 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan 
         steps.append(Step(len(steps), call.name, "+".join(op.type for op in call.ops),
                           kernel.function, layers, sum(graph.macs(op) for op in call.ops),
                           call.output))
-        for f in (kernel.source, *kernel.headers, *kernel.depends):
-            if isinstance(f, Path):
-                _add(extra, f)
-        if not isinstance(kernel.source, Path):
-            _add(sources, kernel.source)
+        if kernel.source is None:
+            _add(engine, kernel.function)
+        for f in kernel.outside_files:
+            _add(outside, f)
         for h in kernel.headers:
             _add(includes, h.name if isinstance(h, Path) else h)
-        for h in (*kernel.headers, *kernel.depends):
-            if not isinstance(h, Path):
-                _add(headers, h)
     model_h = print_model_h(graph, plan, prefix, len(steps))
     model_c, weights = print_model_c(program, plan, prefix, [s.name for s in steps], includes)
-    return GeneratedModel(prefix, model_c, model_h, steps, plan, sources, weights, headers,
-                          extra, program)
+    return GeneratedModel(prefix, model_c, model_h, steps, plan, weights, engine, outside,
+                          program)
 
 
 __all__ = ["DEFAULT_PREFIX", "GeneratedModel", "Step", "generate_model", "plan_program"]

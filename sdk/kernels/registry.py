@@ -34,10 +34,12 @@ FamilyKey = tuple[str, str, "str | None", "str | None"]
 
 @dataclass(frozen=True)
 class CKernel:
-    """A C kernel of the engine (or, with an absolute ``source``, a kernel kept elsewhere).
+    """A C kernel of the engine, found by its function name (``sdk.codegen.c_library`` follows
+    the engine's sources to the files it needs), or, with a ``source`` path, a kernel kept
+    outside the engine.
 
-    ``headers``: headers model.c includes for it besides tp_engine.h; ``depends``: further
-    files its source needs. Names are engine files; a path is a file outside the engine.
+    ``headers``: headers model.c includes for it besides tp_engine.h (an engine header by name,
+    or the path of a header kept outside the engine beside ``source``).
     ``scratch``: Python twin of ``<function>_get_buffer_size`` (None: no scratch); its arguments
     are the family's (the lowering calls it and records the result in the call).
     ``in_place_inputs``: input positions whose buffer the output may take over (the kernel reads
@@ -46,13 +48,19 @@ class CKernel:
     a dying input (see sdk.codegen.memory_planner.overlap_limit)."""
 
     function: str
-    source: str | Path
     headers: tuple[str | Path, ...] = ()
-    depends: tuple[str | Path, ...] = ()
     scratch: Callable[..., int] | None = None
     in_place_inputs: tuple[int, ...] = ()
     overlapping_output: bool = False
     write_tile: int = 0
+    source: Path | None = None
+
+    @property
+    def outside_files(self) -> list[Path]:
+        """The files of a kernel kept outside the engine (its source and headers)."""
+        if self.source is None:
+            return []
+        return [self.source, *(h for h in self.headers if isinstance(h, Path))]
 
     @property
     def size_function(self) -> str | None:

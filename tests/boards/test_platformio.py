@@ -82,3 +82,36 @@ def test_pio_run_qemu_m7(pio_env):
 def test_pio_msp430_sim(pio_env):
     pio(pio_env, "run", "-e", "msp430_sim")
     assert "4 succeeded" in pio(pio_env, "test", "-e", "msp430_sim").stdout
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                    reason="arm-none-eabi-gcc not installed")
+def test_pio_builds_an_int8_model_with_the_assembly_on_cortex_m_only(pio_env, tmp_path):
+    """engine_sources.txt of an int8 model lists the arch/armv7em .S files: the builder
+    assembles them (with the board's -mcpu) for qemu_m7 and leaves them out on host."""
+    from int8_graphs import int8_residual_net
+
+    from sdk.codegen.generate import generate_model
+    from sdk.codegen.export import engine_files, write_generated
+
+    model = tmp_path / "model"
+    gen = generate_model(int8_residual_net())
+    write_generated(gen, model)
+    names = [p.relative_to(ROOT).as_posix() for p in engine_files(gen)
+             if p.suffix in (".c", ".S")]
+    assert "device/engine/arch/armv7em/tp_s8_fc4.S" in names
+    (model / "engine_sources.txt").write_text("\n".join(names) + "\n")
+    envs = "".join(f"[env:{board}]\nplatform = symlink://${{PROJECT_DIR}}/platforms/tinyprune\n"
+                   f"test_framework = custom\ncustom_tp_board = {board}\n"
+                   f"custom_tp_model = {model}\ncustom_tp_app = device/app/run_main.c\n"
+                   for board in ("qemu_m7", "host"))
+    conf = tmp_path / "platformio.ini"
+    conf.write_text("[platformio]\nsrc_dir = examples/pio/src\n" + envs)
+    pio(pio_env, "run", "-c", str(conf))
+    build = Path(pio_env["PLATFORMIO_BUILD_DIR"])
+    fc4 = build / "qemu_m7" / "tp" / "device_engine_arch_armv7em_tp_s8_fc4.o"
+    symbols = subprocess.run(["arm-none-eabi-nm", str(fc4)], capture_output=True, text=True,
+                             check=True).stdout
+    assert " T tp_s8_fc4" in symbols
+    assert not list((build / "host" / "tp").glob("*arch_armv7em*"))

@@ -72,8 +72,10 @@ def test_two_exported_models_link_into_one_program(tmp_path):
     export_model(ga, tmp_path / "a", prefix="net_a")
     export_model(gb, tmp_path / "b", prefix="net_b")
     assert (tmp_path / "a" / "README.md").read_text().count("net_a_init") >= 2
-    # The engine copies both exports carry are the same files: compile one copy of each.
-    engine = {p.name: p for d in ("a", "b") for p in (tmp_path / d).glob("tp_*.c")}
+    # The engine copies both exports carry are the same files: compile one copy of each (the
+    # ARMv7E-M assembly too: it assembles to nothing here).
+    engine = {p.relative_to(tmp_path / d): p for d in ("a", "b") for p in (tmp_path / d).rglob("*")
+              if p.suffix in (".c", ".S") and p.name != "model.c"}
     (tmp_path / "main.c").write_text(MAIN_C)
     sources = ["main.c", "a/model.c", "b/model.c", *[str(p) for p in engine.values()]]
     cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Ia",
@@ -117,3 +119,36 @@ def test_bad_prefix_and_dilation_are_refused(tmp_path):
     b.graph.tensors[y].shape = (1, 3, 3, 2)
     with pytest.raises(UnsupportedError, match="conv1 .*dilation"):
         export_model(b.finish(y), tmp_path, prefix="net")
+
+
+def _readme_sources(out) -> list[str]:
+    """The source files of the README's build line (the `cc ... -lm` line)."""
+    line = next(s for s in (out / "README.md").read_text().splitlines()
+                if s.strip().startswith("cc "))
+    return [w for w in line.split() if w.endswith((".c", ".S")) and w != "main.c"]
+
+
+def test_an_int8_export_ships_the_assembly_and_its_build_line_compiles(tmp_path):
+    from int8_graphs import int8_residual_net
+
+    export_model(int8_residual_net(), tmp_path, prefix="net")
+    sources = _readme_sources(tmp_path)
+    assert "arch/armv7em/tp_s8_conv_tile.S" in sources and "tp_conv_tiles_s8.c" in sources
+    assert all((tmp_path / s).is_file() for s in sources)
+    assert (tmp_path / "arch" / "armv7em" / "tp_armv7em_s8.h").is_file()
+    compilers = [(["gcc"], False),
+                 (["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16",
+                   "-mfloat-abi=hard"], True)]
+    for cc, dsp in compilers:
+        if shutil.which(cc[0]) is None:
+            continue
+        for src in sources:
+            obj = tmp_path / (src.replace("/", "_") + ".o")
+            subprocess.run([*cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "-c",
+                            src, "-o", str(obj)], cwd=tmp_path, check=True)
+            if src.endswith(".S"):
+                # The routines are there for the Cortex-M7 and assemble to nothing elsewhere.
+                size = subprocess.run(["size" if not dsp else "arm-none-eabi-size", str(obj)],
+                                      capture_output=True, text=True, check=True).stdout
+                text = int(size.splitlines()[1].split()[0])
+                assert (text > 0) == dsp, (src, cc[0], text)

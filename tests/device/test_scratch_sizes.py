@@ -19,7 +19,8 @@ import pytest
 from graphs import GraphBuilder
 from int8_graphs import quantize_randomly
 from sdk.codegen import generate_model
-from sdk.codegen.export import engine_sources, write_generated
+from sdk.codegen import c_library
+from sdk.codegen.export import write_generated
 from sdk.kernels import registered_families, registered_patterns
 from sdk.paths import ENGINE_DIR
 
@@ -82,7 +83,7 @@ def test_c_buffer_sizes_equal_the_planned_scratch(tmp_path):
             subprocess.run([*cc, f"-I{out}", "-c", str(out / "model.c"), "-o",
                             str(out / "model.o")], check=True)
             objects.append(str(out / "model.o"))
-            sources.update(str(p) for p in engine_sources(gen) if p.suffix == ".c")
+            sources.update(str(p) for p in c_library.sources_for(gen.engine_kernels, "host"))
             mains.append((prefix, gen.plan.scratch))
     assert all(n >= GRAPHS_PER_KERNEL for n in checked.values()), checked
     decls = "".join(f"int32_t {p}_check_scratch(void);\n" for p, _ in mains)

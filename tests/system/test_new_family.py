@@ -21,8 +21,8 @@ from sdk.kernels.values import Int, struct
 from sdk.reference import run_int8
 
 TOY_C = Path(__file__).resolve().parents[1] / "c" / "toy_mul_shift_s16.c"
-KERNEL = CKernel("toy_mul_shift_s16", TOY_C, headers=(TOY_C.with_suffix(".h"),),
-                 in_place_inputs=(0,))
+KERNEL = CKernel("toy_mul_shift_s16", headers=(TOY_C.with_suffix(".h"),), in_place_inputs=(0,),
+                 source=TOY_C)
 
 
 def reference(ctx, args):

@@ -3,7 +3,9 @@
 The environment names a board with ``custom_tp_board``; its boards/<name>/board.json gives the
 toolchain, flags, board sources and linker script, exactly as host/build.py uses them. What is
 compiled:
-  - always: the board's sources and the engine files in ``custom_tp_model``/engine_sources.txt;
+  - always: the board's sources and the engine files in ``custom_tp_model``/engine_sources.txt
+    (those under device/engine/arch/<arch>/ only when the board's ``arch`` is <arch>: the
+    ARMv7E-M assembly routines on Cortex-M boards);
   - `pio run`: the generated model in ``custom_tp_model`` and the app ``custom_tp_app``
     (files relative to the project), or, when ``custom_tp_app`` is empty, only the
     ``custom_tp_sources``;
@@ -49,6 +51,9 @@ elif toolchain == "arm-none-eabi":
                                                      "-fdata-sections"],
                LINKFLAGS=board["cflags"] + board["ldflags"] + ["-Wl,--gc-sections"],
                LIBS=["m"])
+    # The assembly routines (.S, preprocessed) need the same -mcpu/-mfpu as the C: they are
+    # gated by __ARM_FEATURE_DSP.
+    env.Append(ASPPFLAGS=board["cflags"])
 elif toolchain == "msp430-clang":
     # clang's MSP430 driver links with "msp430-elf-ld": point that name at ld.lld-14.
     tool_dir = os.path.join(env.subst("$BUILD_DIR"), "toolbin")
@@ -82,8 +87,11 @@ app = option("custom_tp_app")
 sources = [os.path.join(board_dir, s) for s in board["sources"]]
 sources += [os.path.join(project, s) for s in paths(option("custom_tp_sources"))]
 if model_dir:
+    arch_dir = "device/engine/arch/"
     with open(os.path.join(project, model_dir, "engine_sources.txt")) as f:
-        sources += [os.path.join(project, s) for s in paths(f.read())]
+        sources += [os.path.join(project, s) for s in paths(f.read())
+                    if not s.startswith(arch_dir)
+                    or s.startswith(arch_dir + board.get("arch", "") + "/")]
     if not testing:
         sources.append(os.path.join(project, model_dir, "model.c"))
 if app and not testing:

@@ -20,11 +20,9 @@ from sdk.quant import layer_params as lp
 from sdk.reference.common import pad_nhwc, sliding_windows
 from sdk.reference.context import RefContext, activate, with_bias
 
-# Output pixels per tile of the int8 convolution (TILE in tp_convolve_s8.c).
+# Output pixels per tile of the int8 convolution (TILE in tp_conv_tiles_s8.h).
 CONV_S8_TILE = 8
 S8_HEADERS = ("tp_engine_s8.h",)
-# Engine files the int8 kernels' sources need besides their headers.
-S8_DEPENDS = ("tp_requant.h",)
 
 
 def f32_activation(op: Op) -> Struct:
@@ -58,7 +56,7 @@ def reference_s8(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
     return ctx.requantize(acc, m, s)
 
 
-F32_KERNEL = CKernel("tp_convolve_f32", "tp_convolve_f32.c", overlapping_output=True)
+F32_KERNEL = CKernel("tp_convolve_f32", overlapping_output=True)
 
 
 def lower_f32(ctx: LowerContext, op: Op) -> KernelCall:
@@ -73,7 +71,7 @@ def lower_f32(ctx: LowerContext, op: Op) -> KernelCall:
 
 
 def conv_s8_chunk_rows(kernel_h: int, kernel_w: int, in_channels: int, chunk_rows: int) -> int:
-    """Window rows per im2col chunk (``rows_per_chunk`` in tp_convolve_s8.c)."""
+    """Window rows per im2col chunk (``rows_per_chunk`` in tp_conv_tiles_s8.c)."""
     if chunk_rows <= 0 or chunk_rows >= kernel_h or (kernel_w * in_channels) % 4:
         return kernel_h
     return chunk_rows
@@ -92,7 +90,7 @@ def conv_s8_buffer_bytes(kernel_h: int, kernel_w: int, in_channels: int, out_cha
     return size
 
 
-S8_KERNEL = CKernel("tp_convolve_s8", "tp_convolve_s8.c", S8_HEADERS, S8_DEPENDS,
+S8_KERNEL = CKernel("tp_convolve_s8", S8_HEADERS,
                     conv_s8_buffer_bytes, overlapping_output=True, write_tile=CONV_S8_TILE)
 
 

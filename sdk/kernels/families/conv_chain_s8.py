@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from sdk.ir.graph import Graph, Op
-from sdk.kernels.families.conv2d import (CONV_S8_TILE, S8_DEPENDS, S8_HEADERS,
+from sdk.kernels.families.conv2d import (CONV_S8_TILE, S8_HEADERS,
                                          conv_s8_buffer_bytes, conv_s8_layer)
 from sdk.kernels.program import KernelCall, LowerContext
 from sdk.kernels.registry import CKernel, Pattern, family_key, register_pattern
@@ -74,7 +74,7 @@ def chain_buffer_bytes(graph: Graph, convs: list[Op], chunk_rows: list[int],
     return ring + max(cores)
 
 
-KERNEL = CKernel("tp_conv_chain_s8", "tp_convolve_s8.c", S8_HEADERS, S8_DEPENDS,
+KERNEL = CKernel("tp_conv_chain_s8", S8_HEADERS,
                  chain_buffer_bytes)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from sdk.ir.graph import Op
-from sdk.kernels.families.conv2d import S8_DEPENDS, S8_HEADERS
+from sdk.kernels.families.conv2d import S8_HEADERS
 from sdk.kernels.program import KernelCall, LowerContext, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
 from sdk.kernels.values import Float, Int, struct
@@ -15,10 +15,10 @@ from sdk.quant import layer_params as lp
 from sdk.quant.arith import multiply_by_quantized_multiplier
 from sdk.reference.context import RefContext
 
-QUANTIZE = CKernel("tp_quantize_f32_s8", "tp_quantize_f32_s8.c", S8_HEADERS, S8_DEPENDS)
-REQUANTIZE = CKernel("tp_requantize_s8", "tp_requantize_s8.c", S8_HEADERS, S8_DEPENDS,
+QUANTIZE = CKernel("tp_quantize_f32_s8", S8_HEADERS)
+REQUANTIZE = CKernel("tp_requantize_s8", S8_HEADERS,
                      in_place_inputs=(0,))
-DEQUANTIZE = CKernel("tp_dequantize_s8_f32", "tp_dequantize_s8_f32.c", S8_HEADERS, S8_DEPENDS)
+DEQUANTIZE = CKernel("tp_dequantize_s8_f32", S8_HEADERS)
 
 
 def quantize_f32(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:

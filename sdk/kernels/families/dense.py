@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from sdk.ir.graph import Op
-from sdk.kernels.families.conv2d import S8_DEPENDS, S8_HEADERS, f32_activation
+from sdk.kernels.families.conv2d import S8_HEADERS, f32_activation
 from sdk.kernels.program import KernelCall, LowerContext, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
 from sdk.kernels.requant import requantization
@@ -30,8 +30,8 @@ def reference_s8(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
     return ctx.requantize(acc, m, s)
 
 
-F32_KERNEL = CKernel("tp_fully_connected_f32", "tp_fully_connected_f32.c")
-S8_KERNEL = CKernel("tp_fully_connected_s8", "tp_fully_connected_s8.c", S8_HEADERS, S8_DEPENDS)
+F32_KERNEL = CKernel("tp_fully_connected_f32")
+S8_KERNEL = CKernel("tp_fully_connected_s8", S8_HEADERS)
 
 
 def lower_f32(ctx: LowerContext, op: Op) -> KernelCall:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sdk.ir.graph import Graph, Op
-from sdk.kernels.families.conv2d import S8_DEPENDS, S8_HEADERS, f32_activation
+from sdk.kernels.families.conv2d import S8_HEADERS, f32_activation
 from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
 from sdk.kernels.requant import requantization
@@ -19,7 +19,7 @@ from sdk.quant import layer_params as lp
 from sdk.reference.common import pad_nhwc, sliding_windows
 from sdk.reference.context import RefContext, activate, with_bias
 
-# Channels per group of the int8 ring path (DW_GROUP in tp_depthwise_conv_s8.c).
+# Channels per group of the int8 ring path (DW_GROUP in tp_depthwise_conv_ring_s8.h).
 DW_S8_GROUP = 16
 
 
@@ -48,8 +48,7 @@ def reference_s8(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
     return ctx.requantize(acc, m, s)
 
 
-F32_KERNEL = CKernel("tp_depthwise_conv_f32", "tp_depthwise_conv_f32.c",
-                     overlapping_output=True)
+F32_KERNEL = CKernel("tp_depthwise_conv_f32", overlapping_output=True)
 
 
 def lower_f32(ctx: LowerContext, op: Op) -> KernelCall:
@@ -83,7 +82,7 @@ def dw_s8_buffer_bytes(stride: tuple[int, int], depth_multiplier: int, kernel_h:
     return kernel_h * group * length * 2 + group * kernel_h * 16 + group * 16
 
 
-S8_KERNEL = CKernel("tp_depthwise_conv_s8", "tp_depthwise_conv_s8.c", S8_HEADERS, S8_DEPENDS,
+S8_KERNEL = CKernel("tp_depthwise_conv_s8", S8_HEADERS,
                     dw_s8_buffer_bytes, in_place_inputs=(0,))
 
 

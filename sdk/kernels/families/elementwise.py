@@ -7,7 +7,7 @@ import numpy as np
 
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Op
-from sdk.kernels.families.conv2d import S8_DEPENDS, S8_HEADERS, f32_activation
+from sdk.kernels.families.conv2d import S8_HEADERS, f32_activation
 from sdk.kernels.program import KernelCall, LowerContext, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
 from sdk.kernels.values import Int, struct
@@ -15,8 +15,8 @@ from sdk.quant import layer_params as lp
 from sdk.quant.arith import multiply_by_quantized_multiplier
 from sdk.reference.context import RefContext, activate
 
-ADD_F32 = CKernel("tp_add_f32", "tp_add_f32.c", in_place_inputs=(0, 1))
-ADD_S8 = CKernel("tp_add_s8", "tp_add_s8.c", S8_HEADERS, S8_DEPENDS, in_place_inputs=(0, 1))
+ADD_F32 = CKernel("tp_add_f32", in_place_inputs=(0, 1))
+ADD_S8 = CKernel("tp_add_s8", S8_HEADERS, in_place_inputs=(0, 1))
 
 
 def add_f32(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:

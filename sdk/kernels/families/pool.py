@@ -8,7 +8,7 @@ import numpy as np
 
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Op
-from sdk.kernels.families.conv2d import S8_DEPENDS, S8_HEADERS, f32_activation
+from sdk.kernels.families.conv2d import S8_HEADERS, f32_activation
 from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
 from sdk.kernels.values import struct
@@ -85,8 +85,8 @@ def _s8_act(ctx: LowerContext, op: Op):
 
 for _op, _name, _f32, _s8 in (("MaxPool2D", "max_pool", max_f32, max_s8),
                               ("AvgPool2D", "avg_pool", avg_f32, avg_s8)):
-    _kf = CKernel(f"tp_{_name}_f32", f"tp_{_name}_f32.c", overlapping_output=True)
-    _ks = CKernel(f"tp_{_name}_s8", f"tp_{_name}_s8.c", S8_HEADERS, S8_DEPENDS,
+    _kf = CKernel(f"tp_{_name}_f32", overlapping_output=True)
+    _ks = CKernel(f"tp_{_name}_s8", S8_HEADERS,
                   overlapping_output=True)
     register_family(Family(_op, "float32", None, None, _f32,
                            _lower(_kf, "tp_pool_params_f32", _f32_act), _kf))

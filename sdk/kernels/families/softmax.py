@@ -7,7 +7,7 @@ import numpy as np
 
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Op
-from sdk.kernels.families.conv2d import S8_DEPENDS, S8_HEADERS
+from sdk.kernels.families.conv2d import S8_HEADERS
 from sdk.kernels.program import KernelCall, LowerContext, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
 from sdk.kernels.values import Float, Int, struct
@@ -17,8 +17,8 @@ from sdk.quant.arith import saturating_rounding_doubling_high_mul as fixed_mul
 from sdk.quant.fixed_point import exp_on_negative_values, get_reciprocal, rescale
 from sdk.reference.context import RefContext, activate
 
-F32_KERNEL = CKernel("tp_softmax_f32", "tp_softmax_f32.c", in_place_inputs=(0,))
-S8_KERNEL = CKernel("tp_softmax_s8", "tp_softmax_s8.c", S8_HEADERS, S8_DEPENDS,
+F32_KERNEL = CKernel("tp_softmax_f32", in_place_inputs=(0,))
+S8_KERNEL = CKernel("tp_softmax_s8", S8_HEADERS,
                     in_place_inputs=(0,))
 
 

@@ -1,0 +1,79 @@
+/* Private: the ARMv7E-M assembly routines of the int8 kernels (the .S files in this folder)
+ * and the jobs they read. Included by the kernels only when TP_S8_ASM (tp_requant.h) is set:
+ * a Thumb-2 core with the DSP extension and a GNU-compatible compiler.
+ *
+ * The routines read the jobs by byte offset: the offsets in the comments are part of the
+ * interface, and TP_S8_CHECK_OFFSET below makes a changed layout a compile error.
+ */
+#ifndef TP_ARMV7EM_S8_H
+#define TP_ARMV7EM_S8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A compile-time check that field f of job type t sits at byte offset off. */
+#define TP_S8_CHECK_OFFSET(t, f, off) \
+    typedef char tp_s8_check_##t##_##f[offsetof(t, f) == (off) ? 1 : -1]
+
+/* One call of tp_s8_conv_tile.S: every output channel of a convolution tile of up to 8 pixels
+ * (or of one chunk of their windows). */
+typedef struct {
+    const int8_t *w;       /*  0: channel 0's weights for this chunk */
+    const int32_t *cols;   /*  4: gathered columns, 64 bytes per step */
+    int32_t steps;         /*  8: groups of four window values (>= 1) */
+    int32_t channels;      /* 12 */
+    int32_t wstride;       /* 16: bytes from one channel's weights to the next */
+    const int32_t *bias;   /* 20: start from bias[c]; NULL: from accs[8c..8c+7] */
+    int32_t *accs;         /* 24: partial sums, 8 per channel */
+    const int32_t *mult;   /* 28 */
+    const int8_t *shift;   /* 32: every shift <= -1 (fast requantization) */
+    int8_t *const *dst;    /* 36: output pointers (channel 0) */
+    int32_t out_offset;    /* 40 */
+    int32_t flags;         /* 44: TP_JOB_* */
+    int32_t outs;          /* 48: outputs to store: pixels, or pooled outputs */
+} tp_s8_tile_job;
+
+TP_S8_CHECK_OFFSET(tp_s8_tile_job, w, 0);
+TP_S8_CHECK_OFFSET(tp_s8_tile_job, wstride, 16);
+TP_S8_CHECK_OFFSET(tp_s8_tile_job, dst, 36);
+TP_S8_CHECK_OFFSET(tp_s8_tile_job, outs, 48);
+
+#define TP_JOB_RELU 1  /* clamp to [out_offset, 127] (else [-128, 127]) */
+#define TP_JOB_POOL 2  /* output j is the maximum of accumulators 4j .. 4j + 3 */
+#define TP_JOB_STORE 4 /* store the partial sums to accs instead of requantizing */
+
+void tp_s8_conv_tile(const tp_s8_tile_job *job);
+
+/* quads groups of four int8 at src -> one pixel's int16 words (x0,x2 | x1,x3 per group, the
+ * order SXTB16 produces), one step (64 bytes) apart from dst on; returns the end
+ * (tp_s8_widen.S). */
+int32_t *tp_s8_widen(const int8_t *src, int32_t quads, int32_t *dst);
+
+/* One output row of g channels of a 3x3 depthwise convolution from the ring of expanded input
+ * rows (tp_s8_dw3x3_row.S; tp_s8_dw3x3_row6.S for rows of at most 6 outputs, which reads
+ * per-channel records from `pairs`). */
+typedef struct {
+    const int16_t *e[3];  /*  0: ring rows of window rows 0..2, channel 0 (advanced) */
+    int32_t chstride;     /* 12: bytes from one channel's ring row to the next */
+    const int32_t *pairs; /* 16: 12 weight pairs per channel (ring_pairs) */
+    const int32_t *rq;    /* 20: per channel: bias, multiplier, e = -shift, 2^(e-1) */
+    int8_t *out;          /* 24: output pixel 0, channel 0 */
+    int32_t c;            /* 28: bytes between output pixels */
+    int32_t ow;           /* 32 */
+    int32_t off;          /* 36: output offset */
+    int32_t relu;         /* 40: 1: clamp below at the offset (ReLU); 0: saturate only */
+    int32_t g;            /* 44: channels (>= 1) */
+} tp_s8_dw_job;
+
+TP_S8_CHECK_OFFSET(tp_s8_dw_job, chstride, 12);
+TP_S8_CHECK_OFFSET(tp_s8_dw_job, out, 24);
+TP_S8_CHECK_OFFSET(tp_s8_dw_job, g, 44);
+
+void tp_s8_dw3x3_row(tp_s8_dw_job *job);
+void tp_s8_dw3x3_row6(const tp_s8_dw_job *job);
+
+/* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
+ * of 4 outputs at w (16 bytes per quad); quads >= 1, w word-aligned (tp_s8_fc4.S). */
+void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);
+
+#endif /* TP_ARMV7EM_S8_H */
