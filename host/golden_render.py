@@ -160,7 +160,7 @@ def gesture_firmware(f: dict) -> str:
 WINDOW_STEP_INSTRUCTIONS = 27
 SMLAD_PER_STEP = 16
 CONV_TILE = "tp_s8_conv_tile"
-IM2COL = ("process_tile", "widen", "gather_row")
+IM2COL = ("tp_conv_tiles_s8_process", "tp_s8_widen", "gather_row")
 
 
 def _function(f: dict, model: str, name: str) -> dict:
