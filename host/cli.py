@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -99,7 +98,7 @@ def _work_dir(model: str, board: str, out: str | None) -> Path:
 def build(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
-    out: Optional[str] = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD]."),
+    out: str | None = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD]."),
     app: str = typer.Option("run", "--app", help="Firmware: `run` (inferences on files, for "
                             "tests and benchmarks) or `gesture` (the real-time radar gesture "
                             "loop over the serial link)."),
@@ -135,15 +134,15 @@ def build(
 def run(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
-    input_file: Optional[str] = typer.Option(
+    input_file: str | None = typer.Option(
         None, "--input", "-i", help="Input tensor as .npy (NHWC, batch 1 optional; float "
         "input to an int8 model is quantized); default: a seeded random normal input."),
-    out: Optional[str] = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD]."),
-    data: Optional[str] = typer.Option(None, "--data", help="Stream this radar recording "
+    out: str | None = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD]."),
+    data: str | None = typer.Option(None, "--data", help="Stream this radar recording "
                                        "through the real-time gesture firmware instead."),
     fast: bool = typer.Option(False, "--fast", help="With --data: as fast as the link allows "
                               "(default: real time, 18 sweeps/s)."),
-    port: Optional[str] = typer.Option(None, "--port", help="With --data: a device already "
+    port: str | None = typer.Option(None, "--port", help="With --data: a device already "
                                        "running the gesture firmware (serial port or URL)."),
     json_out: bool = JSON_OPT,
 ) -> None:

@@ -18,14 +18,19 @@ from __future__ import annotations
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
 
 from host.bench_anchors import ANCHORS, TFLM_CMSIS_NN
-from host.bench_models import (DEFAULT_MODELS, GESTURE, GESTURE_SEED, MLPERF_DIR,
-                               gesture_cnn_int8, sample_input)
+from host.bench_models import (
+    DEFAULT_MODELS,
+    GESTURE,
+    GESTURE_SEED,
+    MLPERF_DIR,
+    gesture_cnn_int8,
+    sample_input,
+)
 from host.bench_profile import build_profiler, profile_firmware
 from host.console import emit_json, human
 from sdk.errors import TinypruneError
@@ -103,14 +108,14 @@ def bench_gesture(work_dir: Path, plugin: Path | None = None) -> BenchResult:
 
 
 def bench(
-    tflite: Optional[list[str]] = typer.Option(
+    tflite: list[str] | None = typer.Option(
         None, "--tflite", help="A .tflite (or .tpm) model to benchmark; repeat for several. "
         "Default: the MLPerf Tiny KWS and AD models in ../shared/models/mlperf_tiny and the "
         "int8 gesture CNN."),
     gesture: bool = typer.Option(
         True, "--gesture/--no-gesture", help="Include the int8 gesture CNN (zoo model, seeded; "
         "needs torch) when no --tflite is given."),
-    out: Optional[str] = typer.Option(None, "--out", help="Work folder [a temporary one]."),
+    out: str | None = typer.Option(None, "--out", help="Work folder [a temporary one]."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
     profile: bool = typer.Option(
         False, "--profile", help="Also count the instructions executed per firmware function "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -83,7 +82,7 @@ def quantize(
     calib: str = typer.Option(..., "--calib", help="Calibration inputs: .npy [N, H, W, C] "
                               "float32, or .npz with 'x' and optional integer labels 'y'."),
     out: str = typer.Option(..., "--out", help="Output: .tpm (tinyprune) or .tflite."),
-    percentile: Optional[float] = typer.Option(
+    percentile: float | None = typer.Option(
         None, "--percentile", help="Activation ranges from this percentile (e.g. 99.99) of "
         "the calibration values instead of min/max."),
     force: bool = FORCE_OPT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import typer
@@ -64,8 +64,15 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
     compare with the host. Returns the report dict ``--json`` prints."""
     from host.devices import start_device
     from host.gesture_fw import build_gesture_firmware
-    from host.gesture_stream import (check_device, fetch_profile, fetch_stats, hello,
-                                     host_reference, reset_stats, stream_sweeps)
+    from host.gesture_stream import (
+        check_device,
+        fetch_profile,
+        fetch_stats,
+        hello,
+        host_reference,
+        reset_stats,
+        stream_sweeps,
+    )
     from host.models import load_model_arg
     from sdk.boards import load_board
     from sdk.radar import gestures
@@ -227,10 +234,10 @@ def capture(
 def profile(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = typer.Option("qemu_m7", "--board", "-b", help="Board (qemu_m7, host)."),
-    data: Optional[str] = typer.Option(None, "--data", help="Recording to stream "
+    data: str | None = typer.Option(None, "--data", help="Recording to stream "
                                        "[a simulated swipe]."),
     chart: str = typer.Option("profile.png", "--chart", help="Bar chart to write (PNG)."),
-    out: Optional[str] = typer.Option(None, "--out", help="Build folder."),
+    out: str | None = typer.Option(None, "--out", help="Build folder."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Per-step instructions (or cycles) of the gesture firmware on BOARD, plus preprocessing,

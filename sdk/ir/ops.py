@@ -10,8 +10,8 @@ padding is asymmetric.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sdk.errors import ShapeError
 

@@ -15,11 +15,38 @@ from pathlib import Path
 
 from sdk.protocol.cobs import cobs_encode
 from sdk.protocol.crc import crc16_ccitt_false
-from sdk.protocol.frame import (FLAG_SYNC, MAX_PAYLOAD, MAX_RAW, VERSION, Frame, MsgType,
-                                StreamDecoder, Verdict, decode_frame, encode_frame)
-from sdk.protocol.messages import (Ack, CaptureStart, CaptureStop, Error, GetProfile, GetStats,
-                                   Hello, Info, Log, Message, Nack, Profile, ResetStats, Result,
-                                   Stats, Sweep, PayloadError, unpack_message)
+from sdk.protocol.frame import (
+    FLAG_SYNC,
+    MAX_PAYLOAD,
+    MAX_RAW,
+    VERSION,
+    Frame,
+    MsgType,
+    StreamDecoder,
+    Verdict,
+    decode_frame,
+    encode_frame,
+)
+from sdk.protocol.messages import (
+    Ack,
+    CaptureStart,
+    CaptureStop,
+    Error,
+    GetProfile,
+    GetStats,
+    Hello,
+    Info,
+    Log,
+    Message,
+    Nack,
+    PayloadError,
+    Profile,
+    ResetStats,
+    Result,
+    Stats,
+    Sweep,
+    unpack_message,
+)
 from sdk.protocol.sequence import SeqTracker
 
 SEED = 20261121

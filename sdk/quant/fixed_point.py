@@ -13,9 +13,11 @@ import numpy as np
 from sdk.quant.arith import (
     INT32_MAX,
     count_leading_zeros32,
-    saturating_rounding_doubling_high_mul as fixed_mul,
     saturating_rounding_multiply_by_pot,
     truncating_divide,
+)
+from sdk.quant.arith import (
+    saturating_rounding_doubling_high_mul as fixed_mul,
 )
 
 # exp(-2**k) as Q0.31, for k = -2 .. 4: the barrel shifter of exp_on_negative_values.

@@ -60,7 +60,7 @@ class PreprocessConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "preprocess config") -> "PreprocessConfig":
+    def from_dict(cls, data: dict[str, Any], source: str = "preprocess config") -> PreprocessConfig:
         """Build from :meth:`to_dict` output; unknown or ill-typed keys name ``source`` and the key."""
         if not isinstance(data, dict):
             raise DataFileError(f"{source}: expected a JSON object, got {type(data).__name__}")

@@ -10,7 +10,7 @@ dtypes (registered elsewhere) run the same way, on int64 values of their integer
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -12,7 +12,6 @@ runtime = pytest.importorskip(
 litert = pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT ('interop' extra)")
 
 from graphs import GraphBuilder, residual_net  # noqa: E402
-
 from sdk.compress.quantize import quantize_graph  # noqa: E402
 from sdk.compress.report import quantize_input  # noqa: E402
 from sdk.errors import UnsupportedError  # noqa: E402

@@ -9,12 +9,11 @@ pytest.importorskip("tflite_micro", reason="the .tflite reader needs the 'intero
                     "(tflite-micro's schema bindings)")
 
 from mlperf_tiny import AD, KWS, model_path  # noqa: E402
-from tflite_builder import TinyModel, fb  # noqa: E402
-
 from sdk.errors import ModelFileError, UnsupportedError  # noqa: E402
 from sdk.frontends.load import load_any  # noqa: E402
 from sdk.frontends.tflite import SUPPORTED_OPS, load_tflite  # noqa: E402
 from sdk.ir import save_model  # noqa: E402
+from tflite_builder import TinyModel, fb  # noqa: E402
 
 
 def _macs(g) -> int:
