@@ -73,7 +73,8 @@ def gesture_cnn_float(seed: int = GESTURE_SEED):
     """The seed's gesture CNN in float, deterministic (:func:`seeded_gesture_cnn`), on its
     first simulated (swipe) frame. Unlike int8, float instruction counts follow the values a
     little (the activation clamp, max pool and softmax compare and branch), so they belong to
-    these weights and this input. Returns (float graph, the frame as the model's input, a description of both)."""
+    these weights and this input. Returns (float graph, the frame as the model's input, a
+    description of both)."""
     graph, frames = seeded_gesture_cnn(seed)
     x = frames[0].reshape(graph.tensors[graph.inputs[0]].shape).astype(np.float32)
     return graph, x, f"simulated swipe frame; weights torch.manual_seed({seed})"

@@ -34,7 +34,8 @@ def doctor(
     quiet: bool = typer.Option(False, "--quiet", help="Print only what is missing."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Check the external tools (compilers, emulators, Python extras) and how to install any that are missing."""
+    """Check the external tools (compilers, emulators, Python extras) and how to install any
+    that are missing."""
     from host.doctor import TOOLS, check
 
     results = [(tool, *check(tool)) for tool in TOOLS]

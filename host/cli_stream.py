@@ -169,16 +169,19 @@ def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any
     }
 
 
+def _figure_text(v: Any) -> str:
+    return "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+
+
 def print_stream_report(rep: dict, con: Any) -> None:
     """The human summary of :func:`run_stream`."""
     t = Table(title=f"gesture stream on {rep['board']} (model {rep['model_hash']})")
     t.add_column("figure")
     t.add_column("value", justify="right")
-    fmt = lambda v: "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
     for key in ("sweeps", "frames", "accuracy", "host_accuracy", "agreement", "classes_equal",
                 "events_equal", "gestures", "detected", "false_triggers", "latency_s",
                 "deadline_misses", "max_work", "deadline_budget", "crc_errors", "sequence_gaps"):
-        t.add_row(key, fmt(rep[key]))
+        t.add_row(key, _figure_text(rep[key]))
     con.print(t)
     con.print(profile_table(rep["profile"], rep["counter_unit"]))
     for err in rep["device_errors"]:

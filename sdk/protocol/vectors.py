@@ -274,7 +274,8 @@ def build() -> dict:
             unpack_message(msg_type, payload)
         except PayloadError as exc:
             if why not in str(exc):
-                raise AssertionError(f"payload vector {name!r} refused for another reason: {exc}")
+                raise AssertionError(
+                    f"payload vector {name!r} refused for another reason: {exc}") from exc
             payload_errors.append({"name": name, "type": MsgType(msg_type).name,
                                    "type_code": int(msg_type), "payload": payload.hex(),
                                    "error": str(exc)})

@@ -253,7 +253,8 @@ def render_header(config: PreprocessConfig, depths_in: int) -> str:
     """The C header for sweeps of ``depths_in`` depths preprocessed as ``config`` says."""
     n, bins = config.window_sweeps, config.depth_bins
     if n != 20:
-        raise UnsupportedError(f"C preprocessing with window_sweeps={n} (device/dsp implements N = 20 = 4 x 5)")
+        raise UnsupportedError(f"C preprocessing with window_sweeps={n} "
+                               "(device/dsp implements N = 20 = 4 x 5)")
     if config.window != "hann_periodic":
         raise UnsupportedError(f"C preprocessing with window '{config.window}' (device/dsp implements "
                                "hann_periodic)")

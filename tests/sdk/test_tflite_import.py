@@ -123,7 +123,8 @@ def test_unsupported_op_patched_into_a_real_model(tmp_path):
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     path = tmp_path / "kws_mean.tflite"
     path.write_bytes(bytes(builder.Output()))
-    with pytest.raises(UnsupportedError, match=r"kws_mean\.tflite: operator 9 is MEAN; supported ops: CONV_2D"):
+    with pytest.raises(UnsupportedError,
+                       match=r"kws_mean\.tflite: operator 9 is MEAN; supported ops: CONV_2D"):
         load_tflite(path)
 
 
