@@ -34,7 +34,7 @@ def rescale(raw: np.ndarray, src_integer_bits: int, dst_integer_bits: int) -> np
     return saturating_rounding_multiply_by_pot(raw, src_integer_bits - dst_integer_bits)
 
 
-def rounding_half_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def rounding_half_sum(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     """``(a + b) / 2`` rounded away from zero (ARM's ``VRHADD``)."""
     total = np.asarray(a, np.int64) + np.asarray(b, np.int64)
     return truncating_divide(total + np.where(total >= 0, 1, -1), 2)

@@ -142,7 +142,8 @@ def simulate(gesture: str, session: Session, cfg: SimConfig,
     """One recording of ``gesture``: (times (T,), complex sweeps (T, depth_bins))."""
     t = np.arange(cfg.sweeps) / cfg.sweep_rate_hz + rng.normal(0.0, cfg.timing_jitter_s, cfg.sweeps)
     t = np.maximum.accumulate(t - t[0])
-    ranges, amps = [], []
+    ranges: list[np.ndarray] = []
+    amps: list[np.ndarray] = []
     if gesture != "empty":
         x, z, micro = _hand_path(gesture, t, rng)
         rho = rng.rayleigh(1.0 / np.sqrt(2.0), session.n_hand)
