@@ -91,7 +91,8 @@ def gesture_cnn_int8(seed: int = GESTURE_SEED):
     graph, frames = seeded_gesture_cnn(seed, GESTURE)
     q = quantize_graph(graph, frames[..., None], progress=False)
     t = q.tensors[q.inputs[0]]
-    x = quantize_input(frames[0], t.quant.scale[0], t.quant.zero_point[0]).reshape(t.shape)
+    p = t.qparams()
+    x = quantize_input(frames[0], p.scale[0], p.zero_point[0]).reshape(t.shape)
     source = (f"simulated swipe frame; weights torch.manual_seed({seed}), PTQ on "
               f"{len(frames)} simulated frames")
     return q, x, source

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from host.console import console, emit_json
@@ -74,9 +75,10 @@ def inspect(
         return
     table = Table(title=f"{summary.name}  (inputs: "
                   + ", ".join(f"{k} {list(v)}" for k, v in summary.input_shapes.items()) + ")")
-    for col, just in (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "right"),
-                      ("MACs", "right"), ("weight B", "right"), ("activation B", "right"),
-                      ("covers", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("layer", "left"), ("op", "left"), ("output", "left"), ("params", "right"),
+        ("MACs", "right"), ("weight B", "right"), ("activation B", "right"), ("covers", "left"))
+    for col, just in columns:
         table.add_column(col, justify=just)
     for r in summary.layers:
         table.add_row(r.name, r.op, "x".join(map(str, r.output_shape)), f"{r.params:,}",

@@ -78,17 +78,21 @@ def bench_graph(name: str, path: str, graph, x: np.ndarray, source: str,
     macs = sum(s.macs for s in run.steps)
     instructions = run.instructions or 0
     size = run.build.size
-    tflm = TFLM_CMSIS_NN.get(name, (None, None, None))
+    tflm_count, tflm_per_mac, tflm_arena = TFLM_CMSIS_NN.get(name, (None, None, None))
     a = ANCHORS.get(name)
-    anchor = ((a.tool, a.count, a.unit, a.per_mac, a.memory_bytes, a.weights_bytes) if a
-              else (None,) * 6)
     steps = [{"name": st.name, "op": st.op, "macs": st.macs, "instructions": st.instructions}
              for st in run.steps]
     return BenchResult(name, path, source, macs, instructions,
                        round(instructions / macs, 3) if macs else 0.0,
                        run.build.weights_bytes, size.code_bytes, run.build.plan.arena_bytes,
-                       size.flash_bytes, size.ram_bytes, run.bit_exact, *tflm, *anchor, steps,
-                       profile)
+                       size.flash_bytes, size.ram_bytes, run.bit_exact,
+                       tflm_instructions=tflm_count, tflm_instructions_per_mac=tflm_per_mac,
+                       tflm_arena_bytes=tflm_arena,
+                       anchor=a.tool if a else None, anchor_count=a.count if a else None,
+                       anchor_unit=a.unit if a else None, anchor_per_mac=a.per_mac if a else None,
+                       anchor_memory_bytes=a.memory_bytes if a else None,
+                       anchor_weights_bytes=a.weights_bytes if a else None,
+                       steps=steps, profile=profile)
 
 
 def bench_model(path: Path, work_dir: Path, plugin: Path | None = None) -> BenchResult:

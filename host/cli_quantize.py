@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from host.console import emit_json, human
@@ -64,9 +65,10 @@ def _write(graph, out: Path) -> None:
 
 def _table(rows, title: str) -> Table:
     table = Table(title=title)
-    for col, just in (("layer", "left"), ("op", "left"), ("scale", "right"),
-                      ("zero pt", "right"), ("weight scales", "right"),
-                      ("SQNR dB", "right"), ("max |err|", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("layer", "left"), ("op", "left"), ("scale", "right"), ("zero pt", "right"),
+        ("weight scales", "right"), ("SQNR dB", "right"), ("max |err|", "right"))
+    for col, just in columns:
         table.add_column(col, justify=just)
     for r in rows:
         weights = ("" if r.weight_scale_min is None
