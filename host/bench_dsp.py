@@ -11,9 +11,9 @@ buffer and frame in FRAM via TP_DSP_FRAM) and prints mspdebug's simulated MCLK c
 from __future__ import annotations
 
 import re
-import sys
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path

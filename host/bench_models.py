@@ -73,7 +73,8 @@ def gesture_cnn_float(seed: int = GESTURE_SEED):
     """The seed's gesture CNN in float, deterministic (:func:`seeded_gesture_cnn`), on its
     first simulated (swipe) frame. Unlike int8, float instruction counts follow the values a
     little (the activation clamp, max pool and softmax compare and branch), so they belong to
-    these weights and this input. Returns (float graph, the frame as the model's input, a description of both)."""
+    these weights and this input. Returns (float graph, the frame as the model's input, a
+    description of both)."""
     graph, frames = seeded_gesture_cnn(seed)
     x = frames[0].reshape(graph.tensors[graph.inputs[0]].shape).astype(np.float32)
     return graph, x, f"simulated swipe frame; weights torch.manual_seed({seed})"
@@ -90,7 +91,8 @@ def gesture_cnn_int8(seed: int = GESTURE_SEED):
     graph, frames = seeded_gesture_cnn(seed, GESTURE)
     q = quantize_graph(graph, frames[..., None], progress=False)
     t = q.tensors[q.inputs[0]]
-    x = quantize_input(frames[0], t.quant.scale[0], t.quant.zero_point[0]).reshape(t.shape)
+    p = t.qparams()
+    x = quantize_input(frames[0], p.scale[0], p.zero_point[0]).reshape(t.shape)
     source = (f"simulated swipe frame; weights torch.manual_seed({seed}), PTQ on "
               f"{len(frames)} simulated frames")
     return q, x, source

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ def _size_report(elf: Path, map_file: Path, board: Board) -> Any:
 
 
 def build_sources(board: Board, sources: list[Path], out_dir: Path,
-                  include_dirs: list[Path] = (), defines: list[str] = (),
+                  include_dirs: Sequence[Path] = (), defines: Sequence[str] = (),
                   name: str = "firmware") -> tuple[Path, Path, list[str]]:
     """Compile ``sources`` with the board's toolchain, flags and sources' folder on the include
     path, and link them with its linker script into ``out_dir/<name>.elf`` (map beside it).

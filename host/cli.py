@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from host.console import console, emit_json
@@ -35,7 +35,8 @@ def doctor(
     quiet: bool = typer.Option(False, "--quiet", help="Print only what is missing."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Check the external tools (compilers, emulators, Python extras) and how to install any that are missing."""
+    """Check the external tools (compilers, emulators, Python extras) and how to install any
+    that are missing."""
     from host.doctor import TOOLS, check
 
     results = [(tool, *check(tool)) for tool in TOOLS]
@@ -74,9 +75,10 @@ def inspect(
         return
     table = Table(title=f"{summary.name}  (inputs: "
                   + ", ".join(f"{k} {list(v)}" for k, v in summary.input_shapes.items()) + ")")
-    for col, just in (("layer", "left"), ("op", "left"), ("output", "left"), ("params", "right"),
-                      ("MACs", "right"), ("weight B", "right"), ("activation B", "right"),
-                      ("covers", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("layer", "left"), ("op", "left"), ("output", "left"), ("params", "right"),
+        ("MACs", "right"), ("weight B", "right"), ("activation B", "right"), ("covers", "left"))
+    for col, just in columns:
         table.add_column(col, justify=just)
     for r in summary.layers:
         table.add_row(r.name, r.op, "x".join(map(str, r.output_shape)), f"{r.params:,}",
@@ -99,7 +101,7 @@ def _work_dir(model: str, board: str, out: str | None) -> Path:
 def build(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
-    out: Optional[str] = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD]."),
+    out: str | None = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD]."),
     app: str = typer.Option("run", "--app", help="Firmware: `run` (inferences on files, for "
                             "tests and benchmarks) or `gesture` (the real-time radar gesture "
                             "loop over the serial link)."),
@@ -135,15 +137,15 @@ def build(
 def run(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
-    input_file: Optional[str] = typer.Option(
+    input_file: str | None = typer.Option(
         None, "--input", "-i", help="Input tensor as .npy (NHWC, batch 1 optional; float "
         "input to an int8 model is quantized); default: a seeded random normal input."),
-    out: Optional[str] = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD]."),
-    data: Optional[str] = typer.Option(None, "--data", help="Stream this radar recording "
+    out: str | None = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD]."),
+    data: str | None = typer.Option(None, "--data", help="Stream this radar recording "
                                        "through the real-time gesture firmware instead."),
     fast: bool = typer.Option(False, "--fast", help="With --data: as fast as the link allows "
                               "(default: real time, 18 sweeps/s)."),
-    port: Optional[str] = typer.Option(None, "--port", help="With --data: a device already "
+    port: str | None = typer.Option(None, "--port", help="With --data: a device already "
                                        "running the gesture firmware (serial port or URL)."),
     json_out: bool = JSON_OPT,
 ) -> None:

@@ -18,14 +18,19 @@ from __future__ import annotations
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
 
 from host.bench_anchors import ANCHORS, TFLM_CMSIS_NN
-from host.bench_models import (DEFAULT_MODELS, GESTURE, GESTURE_SEED, MLPERF_DIR,
-                               gesture_cnn_int8, sample_input)
+from host.bench_models import (
+    DEFAULT_MODELS,
+    GESTURE,
+    GESTURE_SEED,
+    MLPERF_DIR,
+    gesture_cnn_int8,
+    sample_input,
+)
 from host.bench_profile import build_profiler, profile_firmware
 from host.console import emit_json, human
 from sdk.errors import TinypruneError
@@ -73,17 +78,21 @@ def bench_graph(name: str, path: str, graph, x: np.ndarray, source: str,
     macs = sum(s.macs for s in run.steps)
     instructions = run.instructions or 0
     size = run.build.size
-    tflm = TFLM_CMSIS_NN.get(name, (None, None, None))
+    tflm_count, tflm_per_mac, tflm_arena = TFLM_CMSIS_NN.get(name, (None, None, None))
     a = ANCHORS.get(name)
-    anchor = ((a.tool, a.count, a.unit, a.per_mac, a.memory_bytes, a.weights_bytes) if a
-              else (None,) * 6)
     steps = [{"name": st.name, "op": st.op, "macs": st.macs, "instructions": st.instructions}
              for st in run.steps]
     return BenchResult(name, path, source, macs, instructions,
                        round(instructions / macs, 3) if macs else 0.0,
                        run.build.weights_bytes, size.code_bytes, run.build.plan.arena_bytes,
-                       size.flash_bytes, size.ram_bytes, run.bit_exact, *tflm, *anchor, steps,
-                       profile)
+                       size.flash_bytes, size.ram_bytes, run.bit_exact,
+                       tflm_instructions=tflm_count, tflm_instructions_per_mac=tflm_per_mac,
+                       tflm_arena_bytes=tflm_arena,
+                       anchor=a.tool if a else None, anchor_count=a.count if a else None,
+                       anchor_unit=a.unit if a else None, anchor_per_mac=a.per_mac if a else None,
+                       anchor_memory_bytes=a.memory_bytes if a else None,
+                       anchor_weights_bytes=a.weights_bytes if a else None,
+                       steps=steps, profile=profile)
 
 
 def bench_model(path: Path, work_dir: Path, plugin: Path | None = None) -> BenchResult:
@@ -103,14 +112,14 @@ def bench_gesture(work_dir: Path, plugin: Path | None = None) -> BenchResult:
 
 
 def bench(
-    tflite: Optional[list[str]] = typer.Option(
+    tflite: list[str] | None = typer.Option(
         None, "--tflite", help="A .tflite (or .tpm) model to benchmark; repeat for several. "
         "Default: the MLPerf Tiny KWS and AD models in ../shared/models/mlperf_tiny and the "
         "int8 gesture CNN."),
     gesture: bool = typer.Option(
         True, "--gesture/--no-gesture", help="Include the int8 gesture CNN (zoo model, seeded; "
         "needs torch) when no --tflite is given."),
-    out: Optional[str] = typer.Option(None, "--out", help="Work folder [a temporary one]."),
+    out: str | None = typer.Option(None, "--out", help="Work folder [a temporary one]."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
     profile: bool = typer.Option(
         False, "--profile", help="Also count the instructions executed per firmware function "

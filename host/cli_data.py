@@ -164,7 +164,8 @@ def show(
         if rec.labels is None:
             name = rec.meta.get("gesture", Path(rec.source).parent.name or "recording")
             frames = prep.frames(rec.iq_sweeps(), ds.preprocess)
-            picks = np.linspace(0, len(frames) - 1, per_class).astype(int) if len(frames) else []
+            picks = (np.linspace(0, len(frames) - 1, per_class).astype(int) if len(frames)
+                     else np.zeros(0, dtype=int))
             rows.setdefault(name, []).extend(frames[i] for i in picks)
             continue
         frames, labels = recording_frames(rec, ds.preprocess)
@@ -178,13 +179,13 @@ def show(
     n = max(len(v) for v in rows.values())
     fig, axes = plt.subplots(len(rows), n, figsize=(1.6 * n + 1, 2.2 * len(rows)), squeeze=False)
     half = ds.preprocess.window_sweeps // 2
-    for r, (name, frames) in enumerate(rows.items()):
+    for r, (name, row) in enumerate(rows.items()):
         for c in range(n):
             ax = axes[r][c]
             ax.set_xticks([])
             ax.set_yticks([])
-            if c < len(frames):
-                image = ax.imshow(frames[c], vmin=0, vmax=1, aspect="auto", origin="lower",
+            if c < len(row):
+                image = ax.imshow(row[c], vmin=0, vmax=1, aspect="auto", origin="lower",
                                   extent=(-half - 0.5, half - 0.5, -0.5, ds.preprocess.depth_bins - 0.5))
             if c == 0:
                 ax.set_ylabel(f"{name}\ndepth bin")

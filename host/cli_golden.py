@@ -27,8 +27,18 @@ def golden(
     figure differs (with other tool versions than the file's tags the differences are only
     reported); ``--update`` records the new figures instead. A change that moves a figure
     updates the golden file in the same commit."""
-    from host.golden import (GOLDEN_FILE, GROUP_BY_NAME, GROUPS, UPDATE_COMMAND, compare,
-                             load_golden, measure, show, tool_differences, write_golden)
+    from host.golden import (
+        GOLDEN_FILE,
+        GROUP_BY_NAME,
+        GROUPS,
+        UPDATE_COMMAND,
+        compare,
+        load_golden,
+        measure,
+        show,
+        tool_differences,
+        write_golden,
+    )
     from host.golden_render import render_docs
     from sdk.errors import TinypruneError
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from host.console import emit_json, human
@@ -65,9 +65,10 @@ def _write(graph, out: Path) -> None:
 
 def _table(rows, title: str) -> Table:
     table = Table(title=title)
-    for col, just in (("layer", "left"), ("op", "left"), ("scale", "right"),
-                      ("zero pt", "right"), ("weight scales", "right"),
-                      ("SQNR dB", "right"), ("max |err|", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("layer", "left"), ("op", "left"), ("scale", "right"), ("zero pt", "right"),
+        ("weight scales", "right"), ("SQNR dB", "right"), ("max |err|", "right"))
+    for col, just in columns:
         table.add_column(col, justify=just)
     for r in rows:
         weights = ("" if r.weight_scale_min is None
@@ -83,7 +84,7 @@ def quantize(
     calib: str = typer.Option(..., "--calib", help="Calibration inputs: .npy [N, H, W, C] "
                               "float32, or .npz with 'x' and optional integer labels 'y'."),
     out: str = typer.Option(..., "--out", help="Output: .tpm (tinyprune) or .tflite."),
-    percentile: Optional[float] = typer.Option(
+    percentile: float | None = typer.Option(
         None, "--percentile", help="Activation ranges from this percentile (e.g. 99.99) of "
         "the calibration values instead of min/max."),
     force: bool = FORCE_OPT,

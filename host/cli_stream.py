@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import typer
@@ -64,8 +64,15 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
     compare with the host. Returns the report dict ``--json`` prints."""
     from host.devices import start_device
     from host.gesture_fw import build_gesture_firmware
-    from host.gesture_stream import (check_device, fetch_profile, fetch_stats, hello,
-                                     host_reference, reset_stats, stream_sweeps)
+    from host.gesture_stream import (
+        check_device,
+        fetch_profile,
+        fetch_stats,
+        hello,
+        host_reference,
+        reset_stats,
+        stream_sweeps,
+    )
     from host.models import load_model_arg
     from sdk.boards import load_board
     from sdk.radar import gestures
@@ -162,16 +169,19 @@ def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any
     }
 
 
+def _figure_text(v: Any) -> str:
+    return "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
+
+
 def print_stream_report(rep: dict, con: Any) -> None:
     """The human summary of :func:`run_stream`."""
     t = Table(title=f"gesture stream on {rep['board']} (model {rep['model_hash']})")
     t.add_column("figure")
     t.add_column("value", justify="right")
-    fmt = lambda v: "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
     for key in ("sweeps", "frames", "accuracy", "host_accuracy", "agreement", "classes_equal",
                 "events_equal", "gestures", "detected", "false_triggers", "latency_s",
                 "deadline_misses", "max_work", "deadline_budget", "crc_errors", "sequence_gaps"):
-        t.add_row(key, fmt(rep[key]))
+        t.add_row(key, _figure_text(rep[key]))
     con.print(t)
     con.print(profile_table(rep["profile"], rep["counter_unit"]))
     for err in rep["device_errors"]:
@@ -227,10 +237,10 @@ def capture(
 def profile(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = typer.Option("qemu_m7", "--board", "-b", help="Board (qemu_m7, host)."),
-    data: Optional[str] = typer.Option(None, "--data", help="Recording to stream "
+    data: str | None = typer.Option(None, "--data", help="Recording to stream "
                                        "[a simulated swipe]."),
     chart: str = typer.Option("profile.png", "--chart", help="Bar chart to write (PNG)."),
-    out: Optional[str] = typer.Option(None, "--out", help="Build folder."),
+    out: str | None = typer.Option(None, "--out", help="Build folder."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Per-step instructions (or cycles) of the gesture firmware on BOARD, plus preprocessing,

@@ -9,9 +9,9 @@ sweep over the serial link to the real-time gesture firmware.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -48,13 +48,13 @@ class DemoResult:
 def run_demo(out_dir: Path, seed: int, per_class: int, epochs: int, board: str,
              progress: bool, say: Callable[[str], None]) -> DemoResult:
     """Synthesize, train, quantize, build and run on ``board``; ``say`` prints a status line."""
+    from host.cli_stream import run_stream
     from host.plots import plot_confusion, plot_profile, plot_training
     from sdk.compress.quantize import calibration_frames, quantize_graph
     from sdk.compress.report import predict_float, predict_int8, quantize_input
-    from host.cli_stream import run_stream
+    from sdk.radar.augment import doppler_mirror
     from sdk.radar.dataset import load_splits, synthesize
     from sdk.radar.stream import synth_stream
-    from sdk.radar.augment import doppler_mirror
     from sdk.train.zoo_fit import fit_zoo_model
 
     out_dir.mkdir(parents=True, exist_ok=True)

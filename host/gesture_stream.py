@@ -9,9 +9,9 @@ computed from exactly the int16 sweeps sent, so agreement can be exact.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -20,8 +20,21 @@ from host.link import Link, LinkError
 from sdk.errors import TinypruneError
 from sdk.ir import Graph
 from sdk.protocol.frame import MsgType
-from sdk.protocol.messages import (CaptureStart, CaptureStop, Error, GetProfile, GetStats,
-                                   Hello, Info, Log, Profile, ResetStats, Result, Stats, Sweep)
+from sdk.protocol.messages import (
+    CaptureStart,
+    CaptureStop,
+    Error,
+    GetProfile,
+    GetStats,
+    Hello,
+    Info,
+    Log,
+    Profile,
+    ResetStats,
+    Result,
+    Stats,
+    Sweep,
+)
 from sdk.radar import gestures
 from sdk.radar.preprocess import PreprocessConfig, frames
 from sdk.radar.recording import Recording

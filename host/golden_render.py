@@ -14,8 +14,9 @@ Figures of other tools (the anchors) are constants of host/bench_anchors.py and 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from host.bench_anchors import ANCHORS, FLOAT_ANCHORS, INT8_TARGETS
 from host.bench_dsp import MSP430_CLOCK_HZ, SWEEP_RATE_HZ

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 import serial
 
 from sdk.errors import TinypruneError
-from sdk.protocol.frame import (FLAG_SYNC, Frame, MsgType, StreamDecoder, Verdict, encode_frame,
-                                is_command)
-from sdk.protocol.messages import (Ack, Message, Nack, PayloadError, pack_message,
-                                   unpack_message)
+from sdk.protocol.frame import FLAG_SYNC, Frame, MsgType, StreamDecoder, Verdict, encode_frame, is_command
+from sdk.protocol.messages import Ack, Message, Nack, PayloadError, pack_message, unpack_message
 from sdk.protocol.sequence import SeqClass, SeqTracker
 
 NACK_REASONS = {1: "bad payload", 2: "unsupported command", 3: "busy",

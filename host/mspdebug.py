@@ -25,9 +25,9 @@ import re
 import struct
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from host.doctor import require
 from sdk.errors import TinypruneError, ToolchainError

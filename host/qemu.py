@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from host.doctor import require
 from sdk.errors import TinypruneError, ToolchainError

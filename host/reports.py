@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from host.build import BuildResult
@@ -51,9 +52,10 @@ def size_table(build: BuildResult) -> Table:
 def profile_table(steps: list[StepProfile], title: str) -> Table:
     """Per-step instructions; the total row is the whole inference (the steps' sum)."""
     table = Table(title=title, caption=INSTRUCTIONS_NOTE)
-    for col, just in (("#", "right"), ("step", "left"), ("op", "left"), ("covers", "left"),
-                      ("MACs", "right"), ("instructions", "right"), ("instr/MAC", "right"),
-                      ("share", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("#", "right"), ("step", "left"), ("op", "left"), ("covers", "left"), ("MACs", "right"),
+        ("instructions", "right"), ("instr/MAC", "right"), ("share", "right"))
+    for col, just in columns:
         table.add_column(col, justify=just)
     total = sum(s.instructions or 0 for s in steps)
     for i, s in enumerate(steps):

@@ -12,9 +12,9 @@ allocated, writable, without contents; the stack reserve is the section named ``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from host.elf import read_sections
 from sdk.boards import Board

@@ -5,7 +5,8 @@
 A seeded two-layer dense network (8 -> 16 relu -> 4), exported with the same code generator
 as `tinyprune build`; engine_sources.txt lists the engine sources it needs on every
 architecture (sdk.codegen.c_library; files under device/engine/arch/<arch>/ are compiled only
-for boards of that arch), for the builder in platforms/tinyprune. The output is checked in, so `pio run` needs no Python step.
+for boards of that arch), for the builder in platforms/tinyprune. The output is checked in, so
+`pio run` needs no Python step.
 """
 
 from __future__ import annotations

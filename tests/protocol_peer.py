@@ -13,9 +13,22 @@ import time
 from collections import Counter
 
 from sdk.protocol.frame import FLAG_SYNC, Frame, MsgType, StreamDecoder, encode_frame, is_command
-from sdk.protocol.messages import (Ack, CaptureStart, GetProfile, Info, Message, Nack,
-                                   NackReason, PayloadError, Profile, Result, Stats, Sweep,
-                                   pack_message, unpack_message)
+from sdk.protocol.messages import (
+    Ack,
+    CaptureStart,
+    GetProfile,
+    Info,
+    Message,
+    Nack,
+    NackReason,
+    PayloadError,
+    Profile,
+    Result,
+    Stats,
+    Sweep,
+    pack_message,
+    unpack_message,
+)
 from sdk.protocol.sequence import CommandFilter, SeqClass, SeqTracker
 
 N_CLASSES = 4

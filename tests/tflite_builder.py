@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import flatbuffers
 import numpy as np
-
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 _TYPES = {"float32": fb.TensorType.FLOAT32, "int8": fb.TensorType.INT8,

@@ -13,8 +13,7 @@ import numpy as np
 from sdk.codegen.memory_planner import MemoryPlan
 from sdk.errors import ShapeError
 from sdk.ir.graph import Graph
-from sdk.kernels.values import (CTYPES, NULL, SCRATCH, Array, ConstTable, Float, Int, Struct,
-                                TensorRef, Value)
+from sdk.kernels.values import CTYPES, NULL, SCRATCH, Array, ConstTable, Float, Int, Struct, TensorRef, Value
 
 # Arena accessors of model.c by activation dtype (others: a cast of TP_ARENA_PTR).
 ARENA_MACROS = {"float32": "TP_ARENA_F32", "int8": "TP_ARENA_S8"}

@@ -9,7 +9,7 @@ chunk by chunk with a Rich progress bar on stderr.
 from __future__ import annotations
 
 import copy
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from rich.console import Console

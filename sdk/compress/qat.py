@@ -25,6 +25,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from sdk.compress.quantize import WEIGHT_MAX
+from sdk.errors import UnsupportedError
 from sdk.train.loop import TrainResult, train_classifier
 
 _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.Hardtanh)
@@ -45,6 +46,11 @@ class FakeQuantWeight(nn.Module):
 
 class FakeQuantActivation(nn.Module):
     """Per-tensor asymmetric int8 fake quantization with an EMA of the observed range."""
+
+    # Buffers (registered in __init__), declared for the type checker.
+    low: torch.Tensor
+    high: torch.Tensor
+    seen: torch.Tensor
 
     def __init__(self, momentum: float = 0.01) -> None:
         super().__init__()
@@ -82,11 +88,15 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
             conv, bn = seq[i - 1], seq[i]
             if not (isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)):
                 continue
+            mean, var = bn.running_mean, bn.running_var
+            if mean is None or var is None:
+                raise UnsupportedError(f"folding BatchNorm2d {i} of a Sequential without running "
+                                       "statistics (track_running_stats=False)")
             with torch.no_grad():
-                gain = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-                bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+                gain = bn.weight / torch.sqrt(var + bn.eps)
+                bias = conv.bias if conv.bias is not None else torch.zeros_like(mean)
                 conv.weight.mul_(gain.reshape(-1, 1, 1, 1))
-                conv.bias = nn.Parameter((bias - bn.running_mean) * gain + bn.bias)
+                conv.bias = nn.Parameter((bias - mean) * gain + bn.bias)
             seq[i] = nn.Identity()
     return model
 

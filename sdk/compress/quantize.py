@@ -74,10 +74,10 @@ def activation_params(rmin: float, rmax: float) -> QuantParams:
     rmin, rmax = min(float(rmin), 0.0), max(float(rmax), 0.0)
     if rmax - rmin <= 0.0:
         # A tensor that is always 0: any scale represents it exactly.
-        return QuantParams([_f32(1.0 / 255.0)], [INT8_MIN])
+        return QuantParams(np.array([_f32(1.0 / 255.0)]), np.array([INT8_MIN]))
     scale = _f32((rmax - rmin) / (INT8_MAX - INT8_MIN))
     zero_point = int(np.clip(tflite_round(INT8_MIN - rmin / scale), INT8_MIN, INT8_MAX))
-    return QuantParams([scale], [zero_point])
+    return QuantParams(np.array([scale]), np.array([zero_point]))
 
 
 def quantize_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, QuantParams]:
@@ -162,7 +162,7 @@ def _quantize_weight_and_bias(graph: Graph, q: Graph, op: Op, weight: tuple[int,
     """Replace ``op``'s weight (and bias) tensors in ``q`` by their int8 (int32) forms."""
     index, axis = weight
     w = graph.tensors[op.inputs[index]]
-    wq, wparams = quantize_weights(w.data, axis)
+    wq, wparams = quantize_weights(w.const_data(), axis)
     q.tensors[w.name] = Tensor(w.name, w.shape, "int8", wq, wparams, w.mask, w.storage,
                                dict(w.meta))
     if bias is None:
@@ -175,7 +175,7 @@ def _quantize_weight_and_bias(graph: Graph, q: Graph, op: Op, weight: tuple[int,
                    np.zeros(wparams.scale.size, np.float32))
         q.add_tensor(b)
         q.ops[graph.ops.index(op)].inputs.append(b.name)
-    bq, bparams = quantize_bias(b.data, input_scale, wparams)
+    bq, bparams = quantize_bias(b.const_data(), input_scale, wparams)
     q.tensors[b.name] = Tensor(b.name, b.shape, "int32", bq, bparams, b.mask, b.storage,
                                dict(b.meta))
 
@@ -200,7 +200,7 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, percentile: float | No
             params[out] = params[op.inputs[0]]
         elif rule.fixed_output is not None:
             scale, zero_point = rule.fixed_output
-            params[out] = QuantParams([scale], [zero_point])
+            params[out] = QuantParams(np.array([scale]), np.array([zero_point]))
         else:
             params[out] = activation_params(*ranges[out])
         if rule.weight is not None:

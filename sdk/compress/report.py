@@ -40,12 +40,12 @@ class LayerQuant:
 
 def quantize_input(qgraph: Graph, x: np.ndarray) -> np.ndarray:
     """Float samples quantized with the int8 graph's input parameters, as the device does."""
-    p = qgraph.tensors[qgraph.inputs[0]].quant
+    p = qgraph.tensors[qgraph.inputs[0]].qparams()
     return quantize_float(x, p.scale[0], p.zero_point[0]).astype(np.int8)
 
 
 def _dequantize(qgraph: Graph, name: str, v: np.ndarray) -> np.ndarray:
-    p = qgraph.tensors[name].quant
+    p = qgraph.tensors[name].qparams()
     return (v.astype(np.float64) - float(p.zero_point[0])) * float(p.scale[0])
 
 
@@ -70,9 +70,9 @@ def layer_report(graph: Graph, qgraph: Graph, x: np.ndarray,
     rows = []
     for op in qgraph.ops:
         out = op.outputs[0]
-        p = qgraph.tensors[out].quant
+        p = qgraph.tensors[out].qparams()
         w = qgraph.tensors[op.inputs[1]] if len(op.inputs) > 1 else None
-        wscale = w.quant.scale if w is not None and w.is_constant else None
+        wscale = w.qparams().scale if w is not None and w.is_constant else None
         sqnr = (float("inf") if noise[out] == 0.0
                 else 10.0 * np.log10(max(signal[out], 1e-300) / noise[out]))
         rows.append(LayerQuant(op.name, op.type, out, float(p.scale[0]), int(p.zero_point[0]),

@@ -15,9 +15,10 @@ one entry of ``_BUILTINS`` (builtin operator, int8 kernel version, options write
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

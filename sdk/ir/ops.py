@@ -10,8 +10,8 @@ padding is asymmetric.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sdk.errors import ShapeError
 
@@ -52,7 +52,7 @@ class OpSpec:
 def _nhwc(shape: tuple[int, ...], what: str) -> tuple[int, int, int, int]:
     if len(shape) != 4:
         raise ShapeError(f"{what}: expected an NHWC input of rank 4, got shape {list(shape)}")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def _spatial_out(shape: tuple[int, ...], kh: int, kw: int, attrs: dict, what: str,

@@ -43,7 +43,7 @@ def save_model(graph: Graph, path: str | Path) -> Path:
         entry = {"name": t.name, "shape": list(t.shape), "dtype": t.dtype, "storage": t.storage,
                  "constant": t.is_constant, "has_mask": t.mask is not None,
                  "quant": t.quant.to_json() if t.quant else None, "meta": _jsonable(t.meta)}
-        if t.is_constant:
+        if t.data is not None:
             arrays[f"data/{t.name}"] = t.data
         if t.mask is not None:
             arrays[f"mask/{t.name}"] = np.asarray(t.mask, dtype=bool)
@@ -61,7 +61,9 @@ def save_model(graph: Graph, path: str | Path) -> Path:
     }
     arrays["graph.json"] = np.frombuffer(json.dumps(doc).encode(), dtype=np.uint8)
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    # numpy's stub types a **dict against the keyword-only allow_pickle: bool; the keys here are
+    # all "data/...", "mask/..." or "graph.json".
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(buf.getvalue())
     tmp.replace(path)

@@ -115,6 +115,13 @@ class Tensor:
         """Bytes this tensor occupies when stored densely."""
         return self.size * self.itemsize
 
+    def const_data(self) -> np.ndarray:
+        """The data of a constant, which a weight or bias must be."""
+        if self.data is None:
+            raise UnsupportedError(f"tensor {self.name} has no data (an activation where a constant "
+                                   "weight or bias is expected)")
+        return self.data
+
     def qparams(self) -> QuantParams:
         """The quantization parameters, which a quantized tensor must have."""
         if self.quant is None:

@@ -10,9 +10,18 @@ reference, lowering, C kernel), and the lowered program the code generator print
 """
 
 from sdk.kernels.program import KernelCall, LowerContext, Program, lower
-from sdk.kernels.registry import (CKernel, Family, Pattern, family_for, family_key,
-                                  register_family, register_pattern, registered_families,
-                                  registered_patterns, unregister_family)
+from sdk.kernels.registry import (
+                                  CKernel,
+                                  Family,
+                                  Pattern,
+                                  family_for,
+                                  family_key,
+                                  register_family,
+                                  register_pattern,
+                                  registered_families,
+                                  registered_patterns,
+                                  unregister_family,
+)
 from sdk.kernels.storage import WeightStorage, register_storage, storage_of
 
 __all__ = ["CKernel", "Family", "KernelCall", "LowerContext", "Pattern", "Program",

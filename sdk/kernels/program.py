@@ -20,7 +20,7 @@ from sdk.ir.graph import Graph, Op
 from sdk.ir.tensor import QuantParams
 from sdk.kernels.registry import CKernel, family_for, registered_patterns
 from sdk.kernels.storage import storage_of
-from sdk.kernels.values import NULL, CTYPES, ConstTable, Struct, TensorRef, Value, struct
+from sdk.kernels.values import CTYPES, NULL, ConstTable, Struct, TensorRef, Value, struct
 from sdk.quant import layer_params as lp
 
 

@@ -15,9 +15,10 @@ their own modules (:mod:`sdk.kernels.families`); adding one needs no edit anywhe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 

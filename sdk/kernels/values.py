@@ -18,7 +18,6 @@ knowing any kernel:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -92,7 +91,7 @@ class _Marker:
 SCRATCH = _Marker("scratch")
 NULL = _Marker("null")
 
-Value = Union[TensorRef, ConstTable, Int, Float, Struct, Array, _Marker]
+Value = TensorRef | ConstTable | Int | Float | Struct | Array | _Marker
 
 
 def struct(ctype: str, name: str = "", **fields: Value | int) -> Struct:

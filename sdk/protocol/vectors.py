@@ -15,11 +15,38 @@ from pathlib import Path
 
 from sdk.protocol.cobs import cobs_encode
 from sdk.protocol.crc import crc16_ccitt_false
-from sdk.protocol.frame import (FLAG_SYNC, MAX_PAYLOAD, MAX_RAW, VERSION, Frame, MsgType,
-                                StreamDecoder, Verdict, decode_frame, encode_frame)
-from sdk.protocol.messages import (Ack, CaptureStart, CaptureStop, Error, GetProfile, GetStats,
-                                   Hello, Info, Log, Message, Nack, Profile, ResetStats, Result,
-                                   Stats, Sweep, PayloadError, unpack_message)
+from sdk.protocol.frame import (
+    FLAG_SYNC,
+    MAX_PAYLOAD,
+    MAX_RAW,
+    VERSION,
+    Frame,
+    MsgType,
+    StreamDecoder,
+    Verdict,
+    decode_frame,
+    encode_frame,
+)
+from sdk.protocol.messages import (
+    Ack,
+    CaptureStart,
+    CaptureStop,
+    Error,
+    GetProfile,
+    GetStats,
+    Hello,
+    Info,
+    Log,
+    Message,
+    Nack,
+    PayloadError,
+    Profile,
+    ResetStats,
+    Result,
+    Stats,
+    Sweep,
+    unpack_message,
+)
 from sdk.protocol.sequence import SeqTracker
 
 SEED = 20261121
@@ -247,7 +274,8 @@ def build() -> dict:
             unpack_message(msg_type, payload)
         except PayloadError as exc:
             if why not in str(exc):
-                raise AssertionError(f"payload vector {name!r} refused for another reason: {exc}")
+                raise AssertionError(
+                    f"payload vector {name!r} refused for another reason: {exc}") from exc
             payload_errors.append({"name": name, "type": MsgType(msg_type).name,
                                    "type_code": int(msg_type), "payload": payload.hex(),
                                    "error": str(exc)})

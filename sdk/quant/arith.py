@@ -71,7 +71,7 @@ def truncating_divide(x: np.ndarray, divisor: np.ndarray | int) -> np.ndarray:
     return np.where(x >= 0, x // divisor, -((-x) // divisor))
 
 
-def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def saturating_rounding_doubling_high_mul(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     """``round(a * b / 2**31)``, ties rounded up; ``INT32_MIN * INT32_MIN`` saturates.
 
     This is gemmlowp's SaturatingRoundingDoublingHighMul (ARM's ``VQRDMULH``).

@@ -13,9 +13,11 @@ import numpy as np
 from sdk.quant.arith import (
     INT32_MAX,
     count_leading_zeros32,
-    saturating_rounding_doubling_high_mul as fixed_mul,
     saturating_rounding_multiply_by_pot,
     truncating_divide,
+)
+from sdk.quant.arith import (
+    saturating_rounding_doubling_high_mul as fixed_mul,
 )
 
 # exp(-2**k) as Q0.31, for k = -2 .. 4: the barrel shifter of exp_on_negative_values.
@@ -32,7 +34,7 @@ def rescale(raw: np.ndarray, src_integer_bits: int, dst_integer_bits: int) -> np
     return saturating_rounding_multiply_by_pot(raw, src_integer_bits - dst_integer_bits)
 
 
-def rounding_half_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def rounding_half_sum(a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
     """``(a + b) / 2`` rounded away from zero (ARM's ``VRHADD``)."""
     total = np.asarray(a, np.int64) + np.asarray(b, np.int64)
     return truncating_divide(total + np.where(total >= 0, 1, -1), 2)

@@ -32,7 +32,7 @@ def _f32(value: np.ndarray | float) -> np.ndarray:
     return np.asarray(value, dtype=np.float32)
 
 
-def quantize_float(x: np.ndarray, scale: float, zero_point: int,
+def quantize_float(x: np.ndarray | float, scale: float, zero_point: int,
                    qmin: int = INT8_MIN, qmax: int = INT8_MAX) -> np.ndarray:
     """``round(x / scale) + zero_point`` clamped, in float32 as TFLite's AffineQuantize."""
     q = tflite_round(_f32(x) / _f32(scale)).astype(np.int64) + int(zero_point)

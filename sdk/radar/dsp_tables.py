@@ -92,7 +92,7 @@ def _check_q15_bounds(w: np.ndarray, in_map: list[int], pfa: np.ndarray, dft_cos
         v[2 * m + part] = 1.0
         return v
 
-    total = [sum(ring(m, part) for m in range(n)) for part in (0, 1)]  # the window sums S
+    total = [sum((ring(m, part) for m in range(n)), np.zeros(2 * n)) for part in (0, 1)]  # window sums S
     y = np.zeros((4, 5, 2, 2 * n))  # five-point outputs after the shift: [n1][k2][part]
     for n1 in range(4):
         x = [[ring(in_map[5 * n1 + n2], part) for part in (0, 1)] for n2 in range(5)]
@@ -253,7 +253,8 @@ def render_header(config: PreprocessConfig, depths_in: int) -> str:
     """The C header for sweeps of ``depths_in`` depths preprocessed as ``config`` says."""
     n, bins = config.window_sweeps, config.depth_bins
     if n != 20:
-        raise UnsupportedError(f"C preprocessing with window_sweeps={n} (device/dsp implements N = 20 = 4 x 5)")
+        raise UnsupportedError(f"C preprocessing with window_sweeps={n} "
+                               "(device/dsp implements N = 20 = 4 x 5)")
     if config.window != "hann_periodic":
         raise UnsupportedError(f"C preprocessing with window '{config.window}' (device/dsp implements "
                                "hann_periodic)")

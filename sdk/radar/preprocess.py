@@ -48,7 +48,8 @@ class PreprocessConfig:
         if self.window not in WINDOW_KINDS:
             raise UnsupportedError(f"window '{self.window}' (expected one of {', '.join(WINDOW_KINDS)})")
         if not self.ceil_db > self.floor_db:
-            raise ShapeError(f"preprocess config: ceil_db ({self.ceil_db}) must exceed floor_db ({self.floor_db})")
+            raise ShapeError(f"preprocess config: ceil_db ({self.ceil_db}) must exceed "
+                             f"floor_db ({self.floor_db})")
 
     @property
     def frame_shape(self) -> tuple[int, int]:
@@ -60,7 +61,7 @@ class PreprocessConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "preprocess config") -> "PreprocessConfig":
+    def from_dict(cls, data: dict[str, Any], source: str = "preprocess config") -> PreprocessConfig:
         """Build from :meth:`to_dict` output; unknown or ill-typed keys name ``source`` and the key."""
         if not isinstance(data, dict):
             raise DataFileError(f"{source}: expected a JSON object, got {type(data).__name__}")

@@ -134,8 +134,9 @@ def read_record(group: h5py.File | h5py.Group, where: str) -> Recording:
     ds = group["data"]
     want_ndim = 4 if mode == "sparse" else 3
     if ds.ndim != want_ndim or 0 in ds.shape[1:]:
+        sweeps = "sweeps, " if mode == "sparse" else ""
         raise DataFileError(f"{where}: key 'data' has shape {ds.shape}; '{mode}' data needs "
-                            f"{want_ndim} axes (updates, sensors, {'sweeps, ' if mode == 'sparse' else ''}depths)")
+                            f"{want_ndim} axes (updates, sensors, {sweeps}depths)")
     if mode == "iq":
         if ds.dtype.kind != "c":
             raise DataFileError(f"{where}: key 'data' has dtype {ds.dtype}; iq data must be complex")
@@ -220,7 +221,8 @@ def load_recording(path: str | Path) -> Recording:
     """Read an Acconeer "Record" HDF5 file (ours included) into a :class:`Recording`."""
     with open_h5(path) as h5:
         if "tinyprune_dataset" in h5:
-            raise DataFileError(f"{path}: is a dataset of many recordings; use sdk.radar.dataset.load_dataset")
+            raise DataFileError(f"{path}: is a dataset of many recordings; "
+                                "use sdk.radar.dataset.load_dataset")
         try:
             return read_record(h5, str(path))
         except OSError as exc:

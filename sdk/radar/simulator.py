@@ -84,7 +84,8 @@ def new_session(cfg: SimConfig, rng: np.random.Generator, session_id: int) -> Se
                    forearm_m=float(rng.uniform(0.12, 0.30)), clutter_r=clutter_r, clutter_amp=clutter_amp)
 
 
-def _hand_path(gesture: str, t: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _hand_path(gesture: str, t: np.ndarray,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hand centre (lateral x, height z) over time, plus the finger micro-motion along range."""
     duration = t[-1] - t[0]
     centre = t[0] + duration * (0.5 + rng.uniform(-0.1, 0.1))
@@ -136,11 +137,13 @@ def echo(r: np.ndarray, a: np.ndarray, phi: np.ndarray, cfg: SimConfig) -> np.nd
     return (a3 * pulse * np.exp(1j * (phi[None, :, None] - 4.0 * np.pi * r3 / WAVELENGTH_M))).sum(axis=1)
 
 
-def simulate(gesture: str, session: Session, cfg: SimConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def simulate(gesture: str, session: Session, cfg: SimConfig,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """One recording of ``gesture``: (times (T,), complex sweeps (T, depth_bins))."""
     t = np.arange(cfg.sweeps) / cfg.sweep_rate_hz + rng.normal(0.0, cfg.timing_jitter_s, cfg.sweeps)
     t = np.maximum.accumulate(t - t[0])
-    ranges, amps = [], []
+    ranges: list[np.ndarray] = []
+    amps: list[np.ndarray] = []
     if gesture != "empty":
         x, z, micro = _hand_path(gesture, t, rng)
         rho = rng.rayleigh(1.0 / np.sqrt(2.0), session.n_hand)
@@ -172,7 +175,8 @@ def simulated_recording(times: np.ndarray, sweeps: np.ndarray, labels: np.ndarra
         sensor_config={"mode": "IQ", "sensor": [1], "range_interval": [cfg.range_start_m, cfg.range_end_m],
                        "profile": "PROFILE_2", "update_rate": cfg.sweep_rate_hz,
                        "repetition_mode": "SENSOR_DRIVEN"},
-        session_info={"range_start_m": cfg.range_start_m, "range_length_m": cfg.range_end_m - cfg.range_start_m,
+        session_info={"range_start_m": cfg.range_start_m,
+                      "range_length_m": cfg.range_end_m - cfg.range_start_m,
                       "data_length": cfg.depth_bins, "step_length_m": step},
         data_info=[],
         labels=labels,

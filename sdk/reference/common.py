@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sdk.errors import ShapeError
@@ -14,8 +16,8 @@ def pad_nhwc(x: np.ndarray, padding: list[int], value: float = 0.0) -> np.ndarra
     return np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=value)
 
 
-def sliding_windows(x: np.ndarray, kh: int, kw: int, stride: list[int], out_hw: tuple[int, int],
-                    dilation: list[int] = (1, 1)) -> np.ndarray:
+def sliding_windows(x: np.ndarray, kh: int, kw: int, stride: Sequence[int], out_hw: Sequence[int],
+                    dilation: Sequence[int] = (1, 1)) -> np.ndarray:
     """Read-only view of shape [N, OH, OW, KH, KW, C] over the (already padded) input."""
     sh, sw = stride
     dh, dw = dilation

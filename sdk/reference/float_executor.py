@@ -24,7 +24,7 @@ def run_float(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray,
     """
     values = {name: arr.astype(np.float64) for name, arr in bind_inputs(graph, inputs).items()}
     for t in graph.tensors.values():
-        if t.is_constant:
+        if t.data is not None:
             if t.dtype != "float32":
                 raise UnsupportedError(f"tensor {t.name} of dtype {t.dtype} in the float executor")
             values[t.name] = t.data.astype(np.float64)

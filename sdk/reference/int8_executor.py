@@ -10,7 +10,7 @@ dtypes (registered elsewhere) run the same way, on int64 values of their integer
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def _execute(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray,
              on_op: Callable[[Op, np.ndarray], None] | None = None) -> dict[str, np.ndarray]:
     values = _prepare_inputs(graph, inputs)
     for t in graph.tensors.values():
-        if t.is_constant:
+        if t.data is not None:
             values[t.name] = t.data.astype(np.int64) if t.dtype != "float32" else t.data
     for op in graph.ops:
         family = family_for(graph, op, "the int8 reference executor")

@@ -7,8 +7,9 @@ method returns the pre-softmax scores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from sdk.errors import TinypruneError
 

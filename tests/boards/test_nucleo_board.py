@@ -7,7 +7,6 @@ import shutil
 import struct
 
 import numpy as np
-
 import pytest
 
 from graphs import residual_net
@@ -81,9 +80,9 @@ def test_gesture_firmware_builds_for_the_nucleo(tmp_path):
     import subprocess
     import sys
 
+    from graphs import gesture_graph
     from sdk.compress.quantize import quantize_graph
     from sdk.ir import save_model
-    from graphs import gesture_graph
 
     graph = gesture_graph(seed=1)
     calib = np.random.default_rng(0).random((8, *graph.tensors["input"].shape[1:]), np.float32)

@@ -91,9 +91,8 @@ def test_pio_builds_an_int8_model_with_the_assembly_on_cortex_m_only(pio_env, tm
     """engine_sources.txt of an int8 model lists the arch/armv7em .S files: the builder
     assembles them (with the board's -mcpu) for qemu_m7 and leaves them out on host."""
     from int8_graphs import int8_residual_net
-
-    from sdk.codegen.generate import generate_model
     from sdk.codegen.export import engine_files, write_generated
+    from sdk.codegen.generate import generate_model
 
     model = tmp_path / "model"
     gen = generate_model(int8_residual_net())

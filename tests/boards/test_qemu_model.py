@@ -9,12 +9,12 @@ import shutil
 import numpy as np
 import pytest
 
+from graphs import residual_net
 from host.build import build_firmware
 from host.elf import read_sections
 from host.qemu import run_qemu, step_instructions, ticks_to_instructions
 from host.run_files import read_marks, read_outputs, write_inputs
 from sdk.reference.float_executor import run_float
-from graphs import residual_net
 
 pytestmark = [
     pytest.mark.qemu,

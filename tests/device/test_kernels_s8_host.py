@@ -16,8 +16,14 @@ import pytest
 from graphs import FLOAT_OP_CASES, GraphBuilder
 from host.build import build_firmware
 from host.run_files import run_native
-from int8_graphs import (INT8_ONLY_CASES, boundary_graph, int8_case, int8_residual_net,
-                         quantize_randomly, random_input)
+from int8_graphs import (
+    INT8_ONLY_CASES,
+    boundary_graph,
+    int8_case,
+    int8_residual_net,
+    quantize_randomly,
+    random_input,
+)
 from sdk.kernels.families.conv2d import conv_s8_buffer_bytes
 from sdk.reference.int8_executor import run_int8
 

@@ -13,7 +13,7 @@ from sdk.errors import UnsupportedError
 from sdk.paths import DEVICE_DIR, SHARED_DIR
 from sdk.radar import preprocess as prep
 from sdk.radar.c_preprocess import build_host_preprocessor
-from sdk.radar.dataset import synthesize, load_dataset
+from sdk.radar.dataset import load_dataset, synthesize
 from sdk.radar.dsp_tables import render_header
 from sdk.radar.simulator import SimConfig
 

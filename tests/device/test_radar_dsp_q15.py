@@ -156,7 +156,7 @@ def test_log_scalings_the_q15_path_cannot_do_stop_only_q15_builds(
         tmp_path: Path, floor_db: float, ceil_db: float, message: str) -> None:
     config = prep.PreprocessConfig(floor_db=floor_db, ceil_db=ceil_db)
     header = write_header(tmp_path / "t.h", config, 120)
-    assert f'#error "not supported: q15 log scaling' in _q15_part(header.read_text())
+    assert '#error "not supported: q15 log scaling' in _q15_part(header.read_text())
     assert message in header.read_text()
     for src, ok in (("tp_dsp_f32.c", True), ("tp_dsp_q15.c", False)):
         proc = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c",

@@ -18,8 +18,7 @@ import pytest
 
 from graphs import GraphBuilder
 from int8_graphs import quantize_randomly
-from sdk.codegen import generate_model
-from sdk.codegen import c_library
+from sdk.codegen import c_library, generate_model
 from sdk.codegen.export import write_generated
 from sdk.kernels import registered_families, registered_patterns
 from sdk.paths import ENGINE_DIR

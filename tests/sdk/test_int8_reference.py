@@ -9,14 +9,13 @@ runtime = pytest.importorskip(
     "tflite_micro.python.tflite_micro.runtime",
     reason="bit-exactness is checked against the pip tflite-micro interpreter ('interop' extra)")
 
-from mlperf_tiny import AD, KWS, ad_windows, kws_sample, model_path  # noqa: E402
-from tflite_builder import TinyModel, fb  # noqa: E402
-
 import sdk.reference.context as reference_context  # noqa: E402
+from mlperf_tiny import AD, KWS, ad_windows, kws_sample, model_path  # noqa: E402
 from sdk.frontends.tflite import load_tflite  # noqa: E402
 from sdk.quant.arith import _i64  # noqa: E402
 from sdk.quant.layer_params import quantize_float  # noqa: E402
 from sdk.reference.int8_executor import run_int8, trace_int8  # noqa: E402
+from tflite_builder import TinyModel, fb  # noqa: E402
 
 
 def _tflm(model: bytes, preserve: bool = False):

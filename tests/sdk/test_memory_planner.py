@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from graphs import GraphBuilder, gesture_graph, residual_net
-from sdk.codegen.memory_planner import (ALIGNMENT, choose_variants, overlap_limit, plan_memory,
-                                        plan_program)
+from sdk.codegen.memory_planner import ALIGNMENT, choose_variants, overlap_limit, plan_memory, plan_program
 from sdk.kernels import lower
 
 CHAIN = "tp_conv_chain_s8"

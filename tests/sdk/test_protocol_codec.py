@@ -7,15 +7,22 @@ import random
 
 import pytest
 
+from sdk.paths import ROOT
 from sdk.protocol.cobs import CobsError, cobs_decode, cobs_encode
 from sdk.protocol.crc import crc16_ccitt_false
-from sdk.protocol.frame import (MAX_PAYLOAD, MAX_RAW, Frame, MsgType, StreamDecoder, Verdict,
-                                decode_frame, encode_frame)
-from sdk.protocol.messages import (Ack, Hello, PayloadError, Sweep, pack_message,
-                                   unpack_message)
+from sdk.protocol.frame import (
+    MAX_PAYLOAD,
+    MAX_RAW,
+    Frame,
+    MsgType,
+    StreamDecoder,
+    Verdict,
+    decode_frame,
+    encode_frame,
+)
+from sdk.protocol.messages import Ack, Hello, PayloadError, Sweep, pack_message, unpack_message
 from sdk.protocol.sequence import CommandFilter, SeqTracker
 from sdk.protocol.vectors import build, message_fields
-from sdk.paths import ROOT
 
 VECTORS_PATH = ROOT / "tests" / "vectors" / "protocol_vectors.json"
 VECTORS = json.loads(VECTORS_PATH.read_text())

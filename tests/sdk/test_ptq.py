@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from graphs import GraphBuilder, residual_net
-
 from sdk.compress.quantize import activation_params, calibrate, quantize_graph
 from sdk.compress.report import accuracy, layer_report, predict_float, predict_int8
 from sdk.errors import ShapeError, UnsupportedError

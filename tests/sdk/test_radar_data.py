@@ -119,7 +119,8 @@ def test_truncated_and_garbage_files(small_dataset: Path, tmp_path: Path) -> Non
 
 def test_streaming_equals_batch() -> None:
     rng = np.random.default_rng(1)
-    for depths, config in [(120, prep.PreprocessConfig()), (97, prep.PreprocessConfig(window="hann_symmetric")),
+    for depths, config in [(120, prep.PreprocessConfig()),
+                           (97, prep.PreprocessConfig(window="hann_symmetric")),
                            (40, prep.PreprocessConfig(window_sweeps=12, depth_bins=8))]:
         sweeps = (rng.normal(size=(50, depths)) + 1j * rng.normal(size=(50, depths))) * 80
         batch = prep.frames(sweeps, config)

@@ -16,9 +16,16 @@ from sdk.radar import preprocess as prep
 from sdk.radar.dataset import load_dataset, load_splits, synthesize
 from sdk.radar.recording import load_recording
 from sdk.radar.simulator import CLASSES, SimConfig
-from sdk.radar.stream import (StreamConfig, _enter_perform_leave, _hand_echo, _swipe,
-                              continuous_recording, dataset_stream_source, session_scene,
-                              synth_stream)
+from sdk.radar.stream import (
+    StreamConfig,
+    _enter_perform_leave,
+    _hand_echo,
+    _swipe,
+    continuous_recording,
+    dataset_stream_source,
+    session_scene,
+    synth_stream,
+)
 
 pytestmark = pytest.mark.timeout(60)
 EMPTY = CLASSES.index("empty")

@@ -12,7 +12,6 @@ runtime = pytest.importorskip(
 litert = pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT ('interop' extra)")
 
 from graphs import GraphBuilder, residual_net  # noqa: E402
-
 from sdk.compress.quantize import quantize_graph  # noqa: E402
 from sdk.compress.report import quantize_input  # noqa: E402
 from sdk.errors import UnsupportedError  # noqa: E402
@@ -103,8 +102,8 @@ def test_exported_model_runs_bit_exact_on_tflm_and_on_litert(make, seed, tmp_pat
         np.testing.assert_array_equal(o, t, err_msg=f"sample {k}: run_int8 vs TFLite Micro")
     # LiteRT's kernels round some steps differently (anchors.md: up to 2 LSB on AD); TFLite
     # Micro is the reference, LiteRT must run the file and agree closely.
-    diffs = [np.abs(o.astype(int) - l.astype(int)).max()
-             for o, l in zip(ours, _litert_outputs(path, xq))]
+    diffs = [np.abs(o.astype(int) - lit.astype(int)).max()
+             for o, lit in zip(ours, _litert_outputs(path, xq))]
     assert max(diffs) <= 2
 
 

@@ -9,12 +9,11 @@ pytest.importorskip("tflite_micro", reason="the .tflite reader needs the 'intero
                     "(tflite-micro's schema bindings)")
 
 from mlperf_tiny import AD, KWS, model_path  # noqa: E402
-from tflite_builder import TinyModel, fb  # noqa: E402
-
 from sdk.errors import ModelFileError, UnsupportedError  # noqa: E402
 from sdk.frontends.load import load_any  # noqa: E402
 from sdk.frontends.tflite import SUPPORTED_OPS, load_tflite  # noqa: E402
 from sdk.ir import save_model  # noqa: E402
+from tflite_builder import TinyModel, fb  # noqa: E402
 
 
 def _macs(g) -> int:
@@ -124,7 +123,8 @@ def test_unsupported_op_patched_into_a_real_model(tmp_path):
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     path = tmp_path / "kws_mean.tflite"
     path.write_bytes(bytes(builder.Output()))
-    with pytest.raises(UnsupportedError, match=r"kws_mean\.tflite: operator 9 is MEAN; supported ops: CONV_2D"):
+    with pytest.raises(UnsupportedError,
+                       match=r"kws_mean\.tflite: operator 9 is MEAN; supported ops: CONV_2D"):
         load_tflite(path)
 
 

@@ -13,6 +13,7 @@ from cli_helpers import assert_one_line_error, cli
 from graphs import residual_net
 from sdk.ir import save_model
 
+
 @pytest.fixture()
 def model_file(tmp_path) -> Path:
     return save_model(residual_net(seed=1), tmp_path / "net.tpm")

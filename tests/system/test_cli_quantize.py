@@ -7,9 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from graphs import residual_net
 from cli_helpers import assert_one_line_error, cli
-
+from graphs import residual_net
 from sdk.frontends.load import load_any
 from sdk.ir import save_model
 

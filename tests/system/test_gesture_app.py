@@ -13,21 +13,27 @@ import time
 import numpy as np
 import pytest
 
+from graphs import GraphBuilder
 from host.cli_stream import run_stream, simulated_recording
 from host.devices import start_device, start_qemu
 from host.faulty_pipe import Faults, FaultyPipe
 from host.gesture_fw import RadarConfig, build_gesture_firmware, radar_config, wire_sweeps
-from host.gesture_stream import (MismatchError, capture, check_device, fetch_stats, hello,
-                                 host_reference, reset_stats, stream_sweeps)
+from host.gesture_stream import (
+    MismatchError,
+    capture,
+    check_device,
+    fetch_stats,
+    hello,
+    host_reference,
+    reset_stats,
+    stream_sweeps,
+)
 from host.link import Link, LinkError
 from sdk.ir.serialize import load_model, save_model
 from sdk.paths import DEVICE_DIR, ROOT
-from sdk.protocol.messages import Result
 from sdk.radar import gestures
 from sdk.radar.dataset import synthesize
 from sdk.radar.recording import load_recording
-
-from graphs import GraphBuilder
 
 pytestmark = pytest.mark.timeout(60)
 

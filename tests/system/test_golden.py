@@ -13,8 +13,7 @@ import shutil
 
 import pytest
 
-from host.golden import (GOLDEN_FILE, GROUPS, Difference, compare, flatten, load_golden,
-                         tool_differences)
+from host.golden import GOLDEN_FILE, GROUPS, Difference, compare, flatten, load_golden, tool_differences
 from host.golden_render import RENDERED_DOCS, TABLES, render_text
 from sdk.errors import TinypruneError
 

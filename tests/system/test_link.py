@@ -7,13 +7,23 @@ import socket
 import time
 
 import pytest
-from protocol_peer import ProtocolPeer, captured_sweep, expected_result
 
 from host.faulty_pipe import Faults, FaultyPipe
 from host.link import Link, LinkError
+from protocol_peer import ProtocolPeer, captured_sweep, expected_result
 from sdk.protocol.frame import MsgType
-from sdk.protocol.messages import (CaptureStart, CaptureStop, GetProfile, GetStats, Hello, Info,
-                                   ResetStats, Result, Stats, Sweep)
+from sdk.protocol.messages import (
+    CaptureStart,
+    CaptureStop,
+    GetProfile,
+    GetStats,
+    Hello,
+    Info,
+    ResetStats,
+    Result,
+    Stats,
+    Sweep,
+)
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -68,7 +68,7 @@ elif toolchain == "msp430-clang":
                LINKFLAGS=["--target=msp430", "-B", tool_dir, "-nostdlib", "-Wl,--gc-sections",
                           "-Wl,--nmagic"] + board["ldflags"])
 else:
-    env.Exit("error: toolchain %r of board %s is not supported offline" % (toolchain, board_name))
+    env.Exit(f"error: toolchain {toolchain!r} of board {board_name} is not supported offline")
 
 if board.get("linker_script"):
     env.Append(LINKFLAGS=["-T", os.path.join(board_dir, board["linker_script"]),

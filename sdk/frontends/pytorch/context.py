@@ -7,8 +7,9 @@ for ``node`` (:meth:`Context.emit`), folds it into the op that produced its inpu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 import numpy as np
 import torch.fx as fx

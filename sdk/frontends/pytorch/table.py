@@ -8,7 +8,7 @@ so a subclass of a listed layer converts like it.
 from __future__ import annotations
 
 import operator
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.fx as fx

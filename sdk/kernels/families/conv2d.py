@@ -107,8 +107,8 @@ def conv_s8_layer(ctx: LowerContext, op: Op, chunk_rows: int, prefix: str = ""
     wq = ctx.symmetric_weights(op)
     in_off, out_off = -int(inq.zero_point[0]), int(outq.zero_point[0])
     m, shifts = lp.conv_multipliers(inq, wq, outq, w.shape[0])
-    wdata = w.data.astype(np.int64).reshape(w.shape[0], -1)
-    bias = (g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) > 2
+    wdata = w.const_data().astype(np.int64).reshape(w.shape[0], -1)
+    bias = (g.tensors[op.inputs[2]].const_data().astype(np.int64) if len(op.inputs) > 2
             else np.zeros(w.shape[0], dtype=np.int64))
     rq = requantization(op, prefix, m, shifts, wdata, bias, input_offset=in_off,
                         input_magnitude=128)

@@ -21,8 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from sdk.ir.graph import Graph, Op
-from sdk.kernels.families.conv2d import (CONV_S8_TILE, S8_HEADERS,
-                                         conv_s8_buffer_bytes, conv_s8_layer)
+from sdk.kernels.families.conv2d import CONV_S8_TILE, S8_HEADERS, conv_s8_buffer_bytes, conv_s8_layer
 from sdk.kernels.program import KernelCall, LowerContext
 from sdk.kernels.registry import CKernel, Pattern, family_key, register_pattern
 from sdk.kernels.values import NULL, SCRATCH, Array, TensorRef, struct

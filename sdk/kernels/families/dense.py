@@ -57,15 +57,15 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     per_channel = int(bool(np.any(m != m[0]) or np.any(shifts != shifts[0])))
     if not per_channel:
         m, shifts = m[:1], shifts[:1]
-    wdata = w.data.astype(np.int64)
-    bias = (g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) > 2
+    wdata = w.const_data().astype(np.int64)
+    bias = (g.tensors[op.inputs[2]].const_data().astype(np.int64) if len(op.inputs) > 2
             else np.zeros(n_out, dtype=np.int64))
     rq = requantization(op, "", m, shifts, wdata, bias, input_offset=-int(inq.zero_point[0]),
                         input_magnitude=128)
     assert rq.bias is not None  # folded: input_offset is given
     interleaved = int(n_out % 4 == 0 and n_in % 4 == 0)
     if interleaved:
-        order = w.data.reshape(n_out // 4, 4, n_in // 4, 4).transpose(0, 2, 1, 3)
+        order = w.const_data().reshape(n_out // 4, 4, n_in // 4, 4).transpose(0, 2, 1, 3)
         weights = ConstTable("int8", order.ravel(), f"weights {list(w.shape)}, 4x4 interleaved",
                              "weights", aligned=True)
     else:

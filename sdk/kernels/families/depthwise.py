@@ -105,9 +105,9 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     w = g.tensors[op.inputs[1]]
     m, shifts = lp.conv_multipliers(inq, wq, outq, w.shape[3])
     mult = int(op.attrs.get("depth_multiplier", 1))
-    bias = (g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) > 2
+    bias = (g.tensors[op.inputs[2]].const_data().astype(np.int64) if len(op.inputs) > 2
             else np.zeros(w.shape[3], dtype=np.int64))
-    rq = requantization(op, "", m, shifts, w.data.astype(np.int64).reshape(-1, w.shape[3]).T,
+    rq = requantization(op, "", m, shifts, w.const_data().astype(np.int64).reshape(-1, w.shape[3]).T,
                         bias, input_offset=None, input_magnitude=255)
     dfilt = ctx.dims("filter", w.shape)
     params = struct("tp_dw_conv_params_s8", "params", **geometry(op), depth_multiplier=mult,
