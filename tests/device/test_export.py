@@ -186,3 +186,20 @@ def test_the_readme_example_compiles_without_warnings_and_prints_the_reference(t
     else:
         want = run_int8(graph, np.zeros(x.shape, np.int8))[graph.outputs[0]].ravel()
         assert x.dtype == "int8" and got.tolist() == want.astype(float).tolist()
+
+
+def test_an_ir_graph_with_float_activations_and_int8_weights_is_refused_naming_the_layer(
+        tmp_path):
+    from sdk.ir import QuantParams
+
+    b = GraphBuilder("hybrid", (1, 6, 6, 2), seed=1)
+    y = b.conv("input", 4)
+    g = b.finish(b.dense(b.flatten(y), 3))
+    w = g.tensors[g.ops[0].inputs[1]]
+    w.data, w.dtype = np.round(w.data * 100).astype(np.int8), "int8"
+    w.quant = QuantParams(np.full(1, 0.01), np.zeros(1, np.int64))
+    with pytest.raises(UnsupportedError) as err:
+        export_model(g, tmp_path, prefix="net")
+    msg = str(err.value)
+    assert msg.count("not supported") == 1 and msg.startswith("not supported: op conv1 (Conv2D) "
+                                                              "on float32 activations, int8 ")
