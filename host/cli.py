@@ -9,6 +9,7 @@ import typer
 from rich.console import JustifyMethod
 from rich.table import Table
 
+from host.cli_options import BOARD_OPT
 from host.console import console, emit_json
 from sdk.errors import TinypruneError
 
@@ -88,9 +89,6 @@ def inspect(
     table.add_row("total", "", "", f"{summary.params:,}", f"{summary.macs:,}",
                   f"{summary.weights_bytes:,}", f"{summary.activation_bytes:,}", "")
     console.print(table)
-
-
-BOARD_OPT = typer.Option("qemu_m7", "--board", "-b", help="Board from boards/ (qemu_m7, host).")
 
 
 def _work_dir(model: str, board: str, out: str | None) -> Path:
