@@ -107,8 +107,8 @@ def build(
 ) -> None:
     """Generate C for MODEL, compile and link firmware for BOARD, and report its size.
 
-    Fails (exit 1) when the firmware does not fit the board, naming the memory region and
-    the overshoot in bytes.
+    Fails (exit 1) when the firmware does not fit the board, naming every memory region it
+    overflows with its limit, its use and the overshoot in bytes.
     """
     from host.build import build_firmware
     from host.models import load_model_arg
