@@ -6,22 +6,24 @@ The toolchain comes from board.json (``toolchain``): ``host-gcc`` (native build 
 ld.lld-14, as in the toolchains note). The engine files come from
 :mod:`sdk.codegen.c_library` for the board's ``arch``: on ``armv7em`` they include the
 assembly routines (``.S``, which gcc preprocesses and assembles with the same flags). A model
-that does not fit fails here with the linker region, the board's limit and the overshoot in
-bytes.
+that does not fit fails here naming every region it overflows, with the region's limit, its
+real use and the overshoot in bytes: the linker stops at its first overflowed section, so the
+build links once more with the regions enlarged and measures that ELF
+(:func:`host.size_report.measuring_script`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from host.size_report import Overflow, SizeReport, measuring_script, overflows, size_report
 from sdk.boards import Board, load_board
 from sdk.codegen import c_library
 from sdk.codegen.export import write_generated
@@ -111,26 +113,45 @@ def _toolchain_flags(board: Board, out_dir: Path) -> tuple[list[str], list[str]]
     raise UnsupportedError(f"toolchain {board.toolchain!r} of board {board.name}")
 
 
-def _run(cmd: list[str], board: Board, cwd: Path) -> None:
+def _call(cmd: list[str], board: Board, cwd: Path) -> subprocess.CompletedProcess:
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S,
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S,
                               cwd=cwd, env={**os.environ, "LC_ALL": "C"})
     except subprocess.TimeoutExpired:
         raise BuildError(f"build for board {board.name} timed out after "
                          f"{COMPILE_TIMEOUT_S} s: {' '.join(cmd[:2])}") from None
+
+
+def _run(cmd: list[str], board: Board, cwd: Path,
+         measure: Callable[[], list[Overflow]] | None = None) -> None:
+    """Run a compile or link step; ``measure`` finds every overflowed region of a link."""
+    proc = _call(cmd, board, cwd)
     if proc.returncode != 0:
-        _raise_for(board, proc.stderr + proc.stdout)
+        _raise_for(board, proc.stderr + proc.stdout, measure)
 
 
-def _raise_for(board: Board, output: str) -> None:
+def _region_text(region: str, limit: int, over: int, used: int | None = None) -> str:
+    is_ram = "RAM" in region.upper() and "FRAM" not in region.upper()
+    uses = f" (uses {used} bytes)" if used is not None else ""
+    return (f"region {region} ({'RAM' if is_ram else 'flash'}, limit {limit} bytes) "
+            f"overflowed by {over} bytes{uses}")
+
+
+def _raise_for(board: Board, output: str,
+               measure: Callable[[], list[Overflow]] | None = None) -> None:
     overflow = _OVERFLOW.search(output)
     if overflow:
-        region, over = overflow.group(1), int(overflow.group(2))
-        is_ram = "RAM" in region.upper() and "FRAM" not in region.upper()
-        limit = board.ram_bytes if is_ram else board.flash_bytes
-        kind = "RAM" if is_ram else "flash"
-        raise BuildError(f"model does not fit board {board.name}: region {region} ({kind}, "
-                         f"limit {limit} bytes) overflowed by {over} bytes")
+        # The linker stops at its first overflowed section: measure every region instead.
+        found = measure() if measure is not None else []
+        if found:
+            parts = [_region_text(o.region, o.limit_bytes, o.over_bytes, o.used_bytes)
+                     for o in found]
+        else:
+            region = overflow.group(1)
+            is_ram = "RAM" in region.upper() and "FRAM" not in region.upper()
+            parts = [_region_text(region, board.ram_bytes if is_ram else board.flash_bytes,
+                                  int(overflow.group(2)))]
+        raise BuildError(f"model does not fit board {board.name}: {'; '.join(parts)}")
     if board.toolchain == "msp430-clang" and _MSP430_FLOAT.search(output):
         raise UnsupportedError("not supported: float models on msp430; quantize to int8 first")
     first = next((line.strip() for line in output.splitlines() if _ERROR.search(line)),
@@ -138,12 +159,10 @@ def _raise_for(board: Board, output: str) -> None:
     raise BuildError(f"build for board {board.name} failed: {first}")
 
 
-def _size_report(elf: Path, map_file: Path, board: Board) -> Any:
+def _size_report(elf: Path, map_file: Path, board: Board) -> SizeReport | None:
     # The host build has no memory limits to report against.
-    if board.toolchain == "host-gcc" or importlib.util.find_spec("host.size_report") is None:
+    if board.toolchain == "host-gcc":
         return None
-    from host.size_report import size_report
-
     return size_report(elf, map_file if map_file.exists() else None, board)
 
 
@@ -173,8 +192,27 @@ def build_sources(board: Board, sources: list[Path], out_dir: Path,
                 *board.ldflags, "-lm", "-o", str(elf)]
     if board.toolchain == "msp430-clang":
         link_cmd.remove("-lm")  # no C library for MSP430: the board supplies its runtime
-    _run(link_cmd, board, out)
+    _run(link_cmd, board, out, lambda: _measure_overflows(link_cmd, board, out))
     return elf, map_file, link_cmd
+
+
+def _measure_overflows(link_cmd: list[str], board: Board, out: Path) -> list[Overflow]:
+    """Link ``link_cmd`` again with the board's regions enlarged and return every region the
+    firmware overflows, with its real use; empty when that link fails too."""
+    if board.linker_script is None:
+        return []
+    script = (board.dir / board.linker_script).read_text()
+    measure_ld = out / "measure.ld"
+    measure_ld.write_text(measuring_script(script))
+    elf = out / "measure.elf"
+    cmd = [str(measure_ld) if a == str(board.dir / board.linker_script) else a
+           for a in link_cmd if not a.startswith("-Wl,-Map=")]
+    cmd[cmd.index("-o") + 1] = str(elf)
+    # The enlarged addresses overflow the MSP430's 16-bit relocations: keep the ELF anyway,
+    # it is only measured.
+    if _call([*cmd, "-Wl,--noinhibit-exec"], board, out).returncode != 0 or not elf.is_file():
+        return []
+    return overflows(script, elf)
 
 
 def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,

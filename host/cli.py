@@ -9,6 +9,7 @@ import typer
 from rich.console import JustifyMethod
 from rich.table import Table
 
+from host.cli_options import BOARD_OPT
 from host.console import console, emit_json
 from sdk.errors import TinypruneError
 
@@ -90,9 +91,6 @@ def inspect(
     console.print(table)
 
 
-BOARD_OPT = typer.Option("qemu_m7", "--board", "-b", help="Board from boards/ (qemu_m7, host).")
-
-
 def _work_dir(model: str, board: str, out: str | None) -> Path:
     return Path(out) if out else Path("build") / f"{Path(model).stem}-{board}"
 
@@ -109,8 +107,8 @@ def build(
 ) -> None:
     """Generate C for MODEL, compile and link firmware for BOARD, and report its size.
 
-    Fails (exit 1) when the firmware does not fit the board, naming the memory region and
-    the overshoot in bytes.
+    Fails (exit 1) when the firmware does not fit the board, naming every memory region it
+    overflows with its limit, its use and the overshoot in bytes.
     """
     from host.build import build_firmware
     from host.models import load_model_arg

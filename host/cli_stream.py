@@ -12,6 +12,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
+from host.cli_options import BOARD_OPT
 from host.console import emit_json, human
 from sdk.errors import TinypruneError
 
@@ -236,7 +237,7 @@ def capture(
 
 def profile(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
-    board: str = typer.Option("qemu_m7", "--board", "-b", help="Board (qemu_m7, host)."),
+    board: str = BOARD_OPT,
     data: str | None = typer.Option(None, "--data", help="Recording to stream "
                                        "[a simulated swipe]."),
     chart: str = typer.Option("profile.png", "--chart", help="Bar chart to write (PNG)."),

@@ -7,6 +7,12 @@ allocated, writable, without contents; the stack reserve is the section named ``
 (every board's linker script reserves its stack that way, so the linker counts it);
 ``.persistent`` is writable data kept in FRAM (MSP430): flash only, no RAM.
 ``code_bytes`` counts only the engine's and the model's instructions, read from the map.
+
+A firmware that does not fit is measured too: linked once more with every MEMORY region of the
+board's linker script moved to a window of its own and made large enough
+(:func:`measuring_script`), each region's real use is read from that ELF (:func:`region_use`),
+so every region over its limit is reported with its true overshoot, not only the linker's
+first error.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from host.elf import read_sections
+from host.elf import Segment, read_load_segments, read_sections
 from sdk.boards import Board
 from sdk.errors import TinypruneError
 from sdk.paths import ENGINE_DIR
@@ -145,3 +151,89 @@ def engine_or_model_objects() -> Callable[[str], bool]:
         return Path(member.group(1) if member else obj).name.split(".", 1)[0] in stems
 
     return accept
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    """One region of a linker script's MEMORY block, in bytes."""
+
+    name: str
+    origin: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Overflow:
+    """A memory region the firmware uses more of than the board has."""
+
+    region: str
+    used_bytes: int
+    limit_bytes: int
+
+    @property
+    def over_bytes(self) -> int:
+        """The overshoot: bytes that do not fit."""
+        return self.used_bytes - self.limit_bytes
+
+
+_REGION = re.compile(r"^(\s*(\w+)\s*(?:\([^)]*\))?\s*:\s*ORIGIN\s*=\s*)(\w+)(\s*,\s*LENGTH\s*=\s*)"
+                     r"(\w+)", re.MULTILINE)
+# Each region of the measuring script gets a window this large, at a multiple of it: the
+# regions can no longer overlap or overflow, whatever the firmware's size.
+_WINDOW = 0x10000000
+
+
+def _number(text: str) -> int:
+    """A linker script number: decimal or 0x hex, optionally with a K or M suffix."""
+    scale = {"K": 1024, "M": 1024 * 1024}.get(text[-1].upper(), 1)
+    return int(text[:-1] if scale > 1 else text, 0) * scale
+
+
+def linker_regions(script: str) -> list[MemoryRegion]:
+    """The MEMORY regions of a linker script's text (``NAME (attr) : ORIGIN = o, LENGTH = l``)."""
+    return [MemoryRegion(m.group(2), _number(m.group(3)), _number(m.group(5)))
+            for m in _REGION.finditer(script)]
+
+
+def measuring_script(script: str) -> str:
+    """``script`` with region k moved to ``(k + 1) * 256 MB`` and 256 MB long.
+
+    Only a measurement: addresses no longer fit the board (16-bit relocations overflow on the
+    MSP430), so link it with ``--noinhibit-exec`` and read the sizes, never run it.
+    """
+    count = iter(range(1, 16))
+    return _REGION.sub(lambda m: f"{m.group(1)}{next(count) * _WINDOW:#x}{m.group(4)}"
+                                 f"{_WINDOW:#x}", script)
+
+
+def _load_address(addr: int, segments: list[Segment]) -> int:
+    """Where the bytes a section has at run-time address ``addr`` are stored in the image."""
+    for seg in segments:
+        if seg.vaddr <= addr < seg.vaddr + max(seg.memsz, 1):
+            return seg.paddr + addr - seg.vaddr
+    return addr
+
+
+def region_use(elf: Path, regions: list[MemoryRegion]) -> dict[str, int]:
+    """Bytes each region holds in ``elf``: from its origin to the end of the last section that
+    runs there or is stored there (an initialized-data image in flash counts in both)."""
+    segments = read_load_segments(Path(elf))
+    ends = {r.name: r.origin for r in regions}
+    for sec in read_sections(Path(elf)):
+        if not sec.alloc or sec.size == 0:
+            continue
+        starts = {sec.addr} if sec.nobits else {sec.addr, _load_address(sec.addr, segments)}
+        for start in starts:
+            for r in regions:
+                if r.origin <= start < r.origin + r.length:
+                    ends[r.name] = max(ends[r.name], start + sec.size)
+    return {r.name: ends[r.name] - r.origin for r in regions}
+
+
+def overflows(board_script: str, measured_elf: Path) -> list[Overflow]:
+    """Every region of ``board_script`` that the firmware linked with its
+    :func:`measuring_script` (``measured_elf``) uses beyond the region's length."""
+    limits = linker_regions(board_script)
+    moved = linker_regions(measuring_script(board_script))
+    used = region_use(measured_elf, moved)
+    return [Overflow(r.name, used[r.name], r.length) for r in limits if used[r.name] > r.length]

@@ -43,13 +43,18 @@ def example_graph() -> Graph:
     return g
 
 
-def main() -> None:
-    out = ROOT / "examples" / "pio" / "model"
+def write_example(out: Path) -> None:
+    """Write the example's model.c, model.h, steps.json and engine_sources.txt into ``out``."""
     gen = generate_model(example_graph())
     write_generated(gen, out)
     names = [p.relative_to(ROOT).as_posix() for p in engine_files(gen)
              if p.suffix in (".c", ".S")]
     (out / "engine_sources.txt").write_text("\n".join(names) + "\n")
+
+
+def main() -> None:
+    out = ROOT / "examples" / "pio" / "model"
+    write_example(out)
     print(f"wrote {out}")
 
 

@@ -9,7 +9,8 @@ from sdk.ir.tensor import Tensor
 from sdk.kernels.values import CTYPES
 
 
-def _io_ctype(graph: Graph, names: list[str]) -> str:
+def io_ctype(graph: Graph, names: list[str]) -> str:
+    """The element type model.h gives the input (or output) pointers: void when they differ."""
     types = {CTYPES[graph.tensors[n].dtype] for n in names}
     return types.pop() if len(types) == 1 else "void"
 
@@ -48,8 +49,8 @@ def print_model_h(graph: Graph, plan: MemoryPlan, prefix: str, num_steps: int) -
               " * inside model.c (absent when compiled with -DTP_NO_STATIC_ARENA). */",
               f"int32_t {prefix}_init(void *arena, uint32_t arena_size);",
               "/* Where to write input i / read output i (NULL before init or out of range). */",
-              f"{_io_ctype(graph, graph.inputs)} *{prefix}_input(int32_t i);",
-              f"const {_io_ctype(graph, graph.outputs)} *{prefix}_output(int32_t i);",
+              f"{io_ctype(graph, graph.inputs)} *{prefix}_input(int32_t i);",
+              f"const {io_ctype(graph, graph.outputs)} *{prefix}_output(int32_t i);",
               f"uint32_t {prefix}_input_bytes(int32_t i);",
               f"uint32_t {prefix}_output_bytes(int32_t i);",
               "/* Run every step once; OK or an error code. */",

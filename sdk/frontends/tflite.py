@@ -211,6 +211,22 @@ class _Importer:
         """QUANTIZE and DEQUANTIZE keep their names."""
         return call.name.capitalize(), {}
 
+    def refuse_hybrid(self, call: _Call) -> None:
+        """Refuse hybrid (dynamic-range) quantization: float activations with integer weights.
+
+        The engine has no kernel that dequantizes weights on the fly; such a layer would only
+        fail later, in code generation.
+        """
+        if len(call.inputs) < 2:
+            return
+        x, w = (self.graph.tensors[n] for n in call.inputs[:2])
+        if x.dtype == "float32" and w.is_constant and w.dtype != "float32":
+            layer = self.tensor(call.output)
+            raise UnsupportedError(
+                f"{self.path}: operator {call.index} ({call.name}, layer {layer!r}): float32 "
+                f"activations with {w.dtype} weights (hybrid quantization); quantize the "
+                "activations too (full-integer int8) or keep the weights float32")
+
     def convert(self, i: int, name: str, op: Any) -> None:
         """Append the IR op(s) for operator ``i`` (already known to be supported)."""
         ins = [int(k) for k in (op.inputs if op.inputs is not None else [])]
@@ -222,6 +238,7 @@ class _Importer:
         # -1 marks an omitted optional input (a missing bias).
         call = _Call(i, name, ins, [self.tensor(k) for k in ins if k >= 0], outs[0],
                      op.builtinOptions)
+        self.refuse_hybrid(call)
         ir_type, attrs = rule.convert(self, call)
         output = self.tensor(outs[0])
         self.graph.ops.append(Op(f"{name.lower()}_{i}", ir_type, call.inputs, [output], attrs))

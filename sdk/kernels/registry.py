@@ -148,7 +148,7 @@ def family_for(graph: Graph, op: Op, what: str = "the C engine") -> Family:
     found = _FAMILIES.get(key)
     if found is None:
         weights = f", {key[2]} {key[3]} weights" if key[2] else ""
-        raise UnsupportedError(f"not supported: op {op.name} ({op.type}) on {key[1]} "
+        raise UnsupportedError(f"op {op.name} ({op.type}) on {key[1]} "
                                f"activations{weights} in {what}")
     return found
 

@@ -59,3 +59,25 @@ def test_arena_in_fram_runs_bit_exact(scratch, tmp_path):
     assert (plan.scratch_arena_bytes > 0) == (scratch == "SRAM")
     assert run.bit_exact, (run.output, run.reference)
     assert np.unique(run.reference).size > 2
+
+
+def test_every_overflowed_region_is_reported_with_its_true_overshoot(tmp_path):
+    """lld stops at its first overflowed section (a fraction of the truth): the build links
+    once more with the regions enlarged and reports each region's real use."""
+    from test_build import overshoots
+
+    from host.build import build_firmware
+
+    b = GraphBuilder("too_big", (1, 3000), seed=0)
+    graph = quantize_randomly(b.finish(b.dense("input", 20)), 0)  # 60 kB of int8 weights
+    with pytest.raises(BuildError) as err:
+        build_firmware(graph, "msp430fr6989", tmp_path)
+    found = overshoots(str(err.value))
+    assert set(found) == {"RAM", "FRAM"}, str(err.value)
+    fram_limit, fram_over, fram_used = found["FRAM"]
+    ram_limit, ram_over, ram_used = found["RAM"]
+    assert (fram_limit, ram_limit) == (48000, 2048)
+    assert fram_used - fram_limit == fram_over and ram_used - ram_limit == ram_over
+    weights, arena, stack = 3000 * 20 + 4 * 20, 3000 + 20, 512
+    assert weights < fram_used < weights + 8192  # plus code and the runtime
+    assert arena + stack <= ram_used < arena + stack + 512

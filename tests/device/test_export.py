@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 
@@ -11,7 +12,7 @@ import pytest
 from graphs import GraphBuilder, residual_net
 from sdk.codegen import export_model
 from sdk.errors import UnsupportedError
-from sdk.reference import run_float
+from sdk.reference import run_float, run_int8
 
 MAIN_C = r"""
 #include <stdio.h>
@@ -152,3 +153,53 @@ def test_an_int8_export_ships_the_assembly_and_its_build_line_compiles(tmp_path)
                                       capture_output=True, text=True, check=True).stdout
                 text = int(size.splitlines()[1].split()[0])
                 assert (text > 0) == dsp, (src, cc[0], text)
+
+
+def _readme_program(out) -> tuple[str, list[str]]:
+    """The README's minimal main.c and its compile line (split into words)."""
+    text = (out / "README.md").read_text()
+    main_c = text.split("```c\n", 1)[1].split("```", 1)[0]
+    line = next(s for s in text.splitlines() if s.strip().startswith("cc "))
+    return main_c, shlex.split(line)
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc)")
+@pytest.mark.parametrize("kind", ["float", "int8"])
+def test_the_readme_example_compiles_without_warnings_and_prints_the_reference(tmp_path, kind):
+    from int8_graphs import int8_residual_net
+
+    graph = residual_net(seed=3) if kind == "float" else int8_residual_net(seed=3)
+    export_model(graph, tmp_path, prefix="net")
+    main_c, cmd = _readme_program(tmp_path)
+    (tmp_path / "main.c").write_text(main_c)
+    build = subprocess.run([*cmd, "-Werror", "-o", "app"], cwd=tmp_path, capture_output=True,
+                           text=True)
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run(["./app"], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    x = graph.tensors[graph.inputs[0]]
+    got = np.array([float(v) for v in run.stdout.split()])
+    if kind == "float":
+        want = run_float(graph, np.zeros(x.shape, np.float32))[graph.outputs[0]].ravel()
+        assert got.size == want.size
+        assert np.max(np.abs(got - want)) <= 1e-5 * np.max(np.abs(want))
+    else:
+        want = run_int8(graph, np.zeros(x.shape, np.int8))[graph.outputs[0]].ravel()
+        assert x.dtype == "int8" and got.tolist() == want.astype(float).tolist()
+
+
+def test_an_ir_graph_with_float_activations_and_int8_weights_is_refused_naming_the_layer(
+        tmp_path):
+    from sdk.ir import QuantParams
+
+    b = GraphBuilder("hybrid", (1, 6, 6, 2), seed=1)
+    y = b.conv("input", 4)
+    g = b.finish(b.dense(b.flatten(y), 3))
+    w = g.tensors[g.ops[0].inputs[1]]
+    w.data, w.dtype = np.round(w.data * 100).astype(np.int8), "int8"
+    w.quant = QuantParams(np.full(1, 0.01), np.zeros(1, np.int64))
+    with pytest.raises(UnsupportedError) as err:
+        export_model(g, tmp_path, prefix="net")
+    msg = str(err.value)
+    assert msg.count("not supported") == 1 and msg.startswith("not supported: op conv1 (Conv2D) "
+                                                              "on float32 activations, int8 ")

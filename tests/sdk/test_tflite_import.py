@@ -186,3 +186,32 @@ def test_corrupt_offsets_are_a_model_file_error(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(ModelFileError, match=r"bad_root\.tflite: corrupt or truncated"):
         load_tflite(path)
+
+
+@pytest.mark.parametrize("op", ["FULLY_CONNECTED", "CONV_2D"])
+def test_hybrid_quantization_is_refused_naming_the_layer(tmp_path, op):
+    """Float activations with int8 weights (dynamic-range quantization) stop at import."""
+    rng = np.random.default_rng(2)
+    m = TinyModel()
+    m.tensor((1, 1), "float32", name="unused")  # the layer is not operator 0's tensor 0
+    if op == "FULLY_CONNECTED":
+        x = m.tensor((1, 8), "float32", name="in")
+        w = m.tensor((3, 8), scale=0.02, data=rng.integers(-127, 128, (3, 8)))
+        b = m.tensor((3,), "float32", data=np.zeros(3, np.float32))
+        y = m.tensor((1, 3), "float32", name="dense_out")
+        m.op(fb.BuiltinOperator.FULLY_CONNECTED, [x, w, b], [y],
+             fb.BuiltinOptions.FullyConnectedOptions, m.act_options(fb.FullyConnectedOptionsT))
+    else:
+        x = m.tensor((1, 6, 6, 2), "float32", name="in")
+        w = m.tensor((4, 3, 3, 2), scale=[0.01] * 4, data=rng.integers(-127, 128, (4, 3, 3, 2)))
+        y = m.tensor((1, 6, 6, 4), "float32", name="conv_out")
+        m.op(fb.BuiltinOperator.CONV_2D, [x, w, -1], [y], fb.BuiltinOptions.Conv2DOptions,
+             m.conv_options(1, "same"))
+    m.inputs, m.outputs = [x], [y]
+    with pytest.raises(UnsupportedError) as err:
+        load_tflite(_write(tmp_path, m))
+    msg = str(err.value)
+    layer = "dense_out" if op == "FULLY_CONNECTED" else "conv_out"
+    assert msg.startswith("not supported: ") and "\n" not in msg
+    assert f"tiny.tflite: operator 0 ({op}, layer '{layer}'): float32 activations with int8 " \
+           "weights (hybrid quantization)" in msg

@@ -103,3 +103,27 @@ def test_train_int8_reports_both_accuracies(tmp_path):
     # a second run must not overwrite the user's model without --force
     again = cli("train", "--data", "g.h5", "--out", "m.tpm", "--epochs", "1", cwd=tmp_path)
     assert_one_line_error(again, "m.tpm", "--force")
+
+
+def _commands(group, path=()):
+    """Every (command path, click command) of the CLI, subcommand groups included."""
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, (*path, name))
+        else:
+            yield (*path, name), cmd
+
+
+def test_every_board_option_lists_every_board():
+    import typer.main
+
+    from host.cli import app
+
+    boards = sorted(p.parent.name for p in (Path(__file__).parents[2] / "boards")
+                    .glob("*/board.json"))
+    assert {"host", "msp430fr6989", "nucleo_f722ze", "qemu_m7"} <= set(boards)
+    with_board = {path: p for path, cmd in _commands(typer.main.get_command(app))
+                  for p in cmd.params if "--board" in getattr(p, "opts", ())}
+    assert {("build",), ("run",), ("profile",)} <= set(with_board)
+    for path, param in with_board.items():
+        assert all(b in param.help for b in boards), (path, param.help)

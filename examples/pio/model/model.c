@@ -13,6 +13,13 @@ void TP_PROFILE_HOOK(int32_t step);
 #define TP_STEP_DONE(i) ((void)0)
 #endif
 
+/* Word-aligned constant tables (a kernel may read them with LDRD). */
+#ifdef __GNUC__
+#define TP_ALIGNED4 __attribute__((aligned(4)))
+#else
+#define TP_ALIGNED4
+#endif
+
 static uint8_t *s_arena;
 #define TP_ARENA_PTR(offset) ((void *)(s_arena + (offset)))
 #define TP_ARENA_F32(offset) ((float *)TP_ARENA_PTR(offset))
@@ -153,4 +160,9 @@ int32_t tp_model_invoke(void)
     }
     TP_STEP_DONE(1);
     return TP_MODEL_OK;
+}
+
+int32_t tp_model_check_scratch(void)
+{
+    return -1;
 }

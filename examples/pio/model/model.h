@@ -42,6 +42,9 @@ uint32_t tp_model_output_bytes(int32_t i);
 int32_t tp_model_invoke(void);
 /* Name of step i (the IR op it executes), NULL out of range. */
 const char *tp_model_step_name(int32_t i);
+/* The first step whose planned scratch differs from its kernel's
+ * _get_buffer_size(), -1 when all agree (for tests; invoke never calls it). */
+int32_t tp_model_check_scratch(void);
 
 #ifdef __cplusplus
 }
