@@ -13,7 +13,6 @@ from __future__ import annotations
 from sdk.codegen.c_header import io_ctype
 from sdk.codegen.c_text import ValuePrinter, array_body, c_comment, c_string
 from sdk.codegen.memory_planner import MemoryPlan
-from sdk.ir.graph import Graph
 from sdk.kernels.program import KernelCall, Program, call_tables
 from sdk.kernels.values import CTYPES, Struct
 
