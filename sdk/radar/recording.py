@@ -107,7 +107,10 @@ def _text(h5: h5py.File | h5py.Group, key: str, where: str, required: bool = Tru
     if not isinstance(ds, h5py.Dataset) or ds.shape != () or ds.dtype.kind not in "OSU":
         raise DataFileError(f"{where}: key '{key}' must be a scalar string")
     value = ds[()]
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    try:
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    except UnicodeDecodeError:
+        raise DataFileError(f"{where}: key '{key}' is not UTF-8 text") from None
 
 
 def _json(h5: h5py.File | h5py.Group, key: str, where: str, required: bool = True,
