@@ -137,6 +137,8 @@ class _Importer:
 
     def padding(self, code: int, x_shape: tuple[int, ...], kernel: tuple[int, int],
                 stride: list[int], dilation: list[int]) -> list[int]:
+        if min(stride) < 1 or min(dilation) < 1:
+            raise self.fail(f"stride {stride} and dilation {dilation} must be at least 1")
         if code == self.schema.Padding.VALID:
             return [0, 0, 0, 0]
         top, bottom = same_padding(x_shape[1], kernel[0], stride[0], dilation[0])
@@ -174,6 +176,8 @@ class _Importer:
     def flatten(self, i: int, x: str, features: int) -> str:
         """Reshape ``x`` to ``[batch, features]`` as FULLY_CONNECTED implicitly does."""
         flat = f"{x}/flatten"
+        if features < 1:
+            raise self.fail(f"operator {i} (FULLY_CONNECTED): weights with {features} features")
         batch = self.graph.tensors[x].size // features
         self.graph.add_op(Op(f"flatten_before_{i}", "Reshape", [x], [flat],
                              {"shape": [batch, features]}))

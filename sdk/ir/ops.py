@@ -61,6 +61,8 @@ def _spatial_out(shape: tuple[int, ...], kh: int, kw: int, attrs: dict, what: st
     sh, sw = attrs["stride"]
     pt, pb, pl, pr = attrs["padding"]
     dh, dw = attrs.get("dilation", (1, 1))
+    if min(sh, sw, dh, dw) < 1:
+        raise ShapeError(f"{what}: stride {[sh, sw]} and dilation {[dh, dw]} must be at least 1")
     oh = window_output(h, kh, sh, pt, pb, dh)
     ow = window_output(w, kw, sw, pl, pr, dw)
     if oh <= 0 or ow <= 0:

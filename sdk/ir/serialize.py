@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -77,13 +78,15 @@ def load_model(path: str | Path) -> Graph:
         raise ModelFileError(f"{path}: no such model file")
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path}: not a tinyprune model file (.tpm archive); is it truncated?")
+    # zlib.error, NotImplementedError, RuntimeError: corrupt, unknown-method or encrypted members.
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError,
+            RuntimeError) as exc:
         raise ModelFileError(f"{path}: not a tinyprune model file (.tpm): {exc}") from None
-    if "graph.json" not in arrays:
-        raise ModelFileError(f"{path}: not a tinyprune model file: graph.json is missing")
+    if not isinstance(arrays.get("graph.json"), np.ndarray):
+        raise ModelFileError(f"{path}: not a tinyprune model file: graph.json is missing or not an array")
     try:
         doc = json.loads(arrays["graph.json"].tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +58,11 @@ class FrameComparison:
 
 def build_host_preprocessor(out_dir: str | Path, depths_in: int,
                             config: prep.PreprocessConfig = prep.PreprocessConfig(),
-                            q15: bool = False, direct_dft: bool = False) -> Path:
+                            q15: bool = False, direct_dft: bool = False,
+                            cflags: Sequence[str] = ()) -> Path:
     """Compile device/dsp for the host (gcc) for sweeps of ``depths_in`` depths; returns the
-    executable. Tables come from :func:`sdk.radar.dsp_tables.write_header` for ``config``."""
+    executable. Tables come from :func:`sdk.radar.dsp_tables.write_header` for ``config``;
+    ``cflags`` are added to the compiler's (the tests' sanitizer flags)."""
     gcc = shutil.which("gcc")
     if gcc is None:
         raise ToolchainError("gcc not found; the host build of device/dsp needs it "
@@ -69,7 +72,7 @@ def build_host_preprocessor(out_dir: str | Path, depths_in: int,
     name = f"tp_dsp_{depths_in}_{'q15' if q15 else 'f32'}{'_direct' if direct_dft else ''}"
     header = write_header(out / f"{name}_tables.h", config, depths_in)
     exe = out / name
-    cmd = [gcc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+    cmd = [gcc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", *cflags,
            *(["-DTP_DSP_Q15"] if q15 else []), *(["-DTP_DSP_DIRECT_DFT"] if direct_dft else []),
            f'-DTP_DSP_TABLES_HEADER="{header.resolve()}"', "-I", str(DSP_DIR), str(STDIO_DRIVER),
            str(DSP_DIR / ("tp_dsp_q15.c" if q15 else "tp_dsp_f32.c")), "-o", str(exe)]

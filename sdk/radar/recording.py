@@ -107,7 +107,10 @@ def _text(h5: h5py.File | h5py.Group, key: str, where: str, required: bool = Tru
     if not isinstance(ds, h5py.Dataset) or ds.shape != () or ds.dtype.kind not in "OSU":
         raise DataFileError(f"{where}: key '{key}' must be a scalar string")
     value = ds[()]
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    try:
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    except UnicodeDecodeError:
+        raise DataFileError(f"{where}: key '{key}' is not UTF-8 text") from None
 
 
 def _json(h5: h5py.File | h5py.Group, key: str, where: str, required: bool = True,
@@ -219,14 +222,15 @@ def open_h5(path: str | Path, mode: str = "r") -> h5py.File:
 
 def load_recording(path: str | Path) -> Recording:
     """Read an Acconeer "Record" HDF5 file (ours included) into a :class:`Recording`."""
-    with open_h5(path) as h5:
-        if "tinyprune_dataset" in h5:
-            raise DataFileError(f"{path}: is a dataset of many recordings; "
-                                "use sdk.radar.dataset.load_dataset")
-        try:
+    # h5py reports a corrupt object header or link table as KeyError or RuntimeError.
+    try:
+        with open_h5(path) as h5:
+            if "tinyprune_dataset" in h5:
+                raise DataFileError(f"{path}: is a dataset of many recordings; "
+                                    "use sdk.radar.dataset.load_dataset")
             return read_record(h5, str(path))
-        except OSError as exc:
-            raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
+    except (OSError, KeyError, RuntimeError) as exc:
+        raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
 
 
 def save_recording(path: str | Path, rec: Recording, overwrite: bool = False) -> None:

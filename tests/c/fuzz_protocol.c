@@ -2,7 +2,7 @@
  * and two properties that must hold for any input:
  *   - a payload that unpacks packs back to the same bytes;
  *   - any payload of at most 256 bytes, encoded as a frame, decodes to itself.
- * Built by tests/device/test_protocol_fuzz.py with clang-14 -fsanitize=fuzzer,address,undefined. */
+ * Built by tests/device/test_fuzz_c.py with clang-14 -fsanitize=fuzzer,address,undefined. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -64,8 +64,8 @@ def test_unknown_kernels_arches_and_boards_are_refused():
 
 def test_every_board_names_its_arch():
     arches = {name: c_library.board_arch(load_board(name)) for name in board_names()}
-    assert arches == {"host": "host", "msp430fr6989": "msp430", "nucleo_f722ze": "armv7em",
-                      "qemu_m7": "armv7em"}
+    assert arches == {"host": "host", "host_asan": "host", "msp430fr6989": "msp430",
+                      "nucleo_f722ze": "armv7em", "qemu_m7": "armv7em"}
 
 
 @pytest.mark.parametrize("arch", sorted(COMPILERS))

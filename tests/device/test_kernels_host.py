@@ -14,6 +14,7 @@ import pytest
 from graphs import FLOAT_OP_CASES, GraphBuilder, float_op_case, gesture_graph, residual_net
 from host.build import build_firmware
 from host.run_files import read_marks, run_native
+from sanitizers import SANITIZED_BOARD, sanitizer_reports
 from sdk.reference import run_float
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not ins
 TOLERANCE = 1e-5
 
 
-def _check(graph, tmp_path, seed: int) -> None:
-    build = build_firmware(graph, "host", tmp_path)
+def _check(graph, tmp_path, seed: int, board: str = "host") -> None:
+    build = build_firmware(graph, board, tmp_path)
     _check_outputs(build, graph, seed)
     # run_main writes a calibration mark and one mark per step plus the one before step 0.
     assert len(read_marks(tmp_path)) == len(build.steps) + 2
@@ -43,6 +44,16 @@ def _check_outputs(build, graph, seed: int) -> None:
 @pytest.mark.parametrize("name", FLOAT_OP_CASES)
 def test_kernel_matches_reference(name, seed, tmp_path):
     _check(float_op_case(name, seed), tmp_path, seed)
+
+
+@pytest.mark.parametrize("name", FLOAT_OP_CASES)
+def test_kernel_sanitized(name, tmp_path, monkeypatch):
+    """Every case once more on the ASan + UBSan build (tests/sanitizers.py)."""
+    reports = sanitizer_reports(tmp_path, monkeypatch)
+    try:
+        _check(float_op_case(name, 0), tmp_path, 0, SANITIZED_BOARD)
+    finally:
+        assert reports() == ""
 
 
 def test_residual_net_matches_reference(tmp_path):

@@ -24,6 +24,7 @@ from int8_graphs import (
     quantize_randomly,
     random_input,
 )
+from sanitizers import SANITIZED_BOARD, sanitizer_reports
 from sdk.kernels.families.conv2d import conv_s8_buffer_bytes
 from sdk.reference.int8_executor import run_int8
 
@@ -33,8 +34,8 @@ pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not ins
 CASES = FLOAT_OP_CASES + INT8_ONLY_CASES
 
 
-def _check(graph, tmp_path, seed: int) -> None:
-    build = build_firmware(graph, "host", tmp_path)
+def _check(graph, tmp_path, seed: int, board: str = "host") -> None:
+    build = build_firmware(graph, board, tmp_path)
     x = random_input(graph, seed)
     got = run_native(build.elf, graph, [x])[0]
     want = run_int8(graph, x)[graph.outputs[0]]
@@ -55,6 +56,16 @@ def test_s8_kernel_is_bit_exact(name, seed, tmp_path):
 
 def test_s8_residual_dag_is_bit_exact(tmp_path):
     _check(int8_residual_net(seed=5), tmp_path, 5)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_s8_kernel_sanitized(name, tmp_path, monkeypatch):
+    """Every case once more on the ASan + UBSan build (tests/sanitizers.py)."""
+    reports = sanitizer_reports(tmp_path, monkeypatch)
+    try:
+        _check(int8_case(name, 0), tmp_path, 0, SANITIZED_BOARD)
+    finally:
+        assert reports() == ""
 
 
 def test_quantize_dequantize_at_the_boundary_are_exact(tmp_path):

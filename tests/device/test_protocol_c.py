@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from sanitizers import SANITIZE
 from sdk.paths import DEVICE_DIR, ROOT
 
 PROTO_DIR = DEVICE_DIR / "protocol"
@@ -35,12 +36,14 @@ def _canonical(fields: dict) -> str:
     return " ".join(parts) if parts else "-"
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
+@pytest.fixture(scope="module", params=["plain", "sanitized"])
+def driver(request, tmp_path_factory):
+    """The driver as is, and with ASan and UBSan (tests/sanitizers.py)."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc not installed: cannot build the C protocol test driver")
     exe = tmp_path_factory.mktemp("proto") / "protocol_driver"
-    cmd = ["gcc", "-std=c99", "-O1", *WARNINGS[:4], f"-I{PROTO_DIR}",
+    flags = SANITIZE if request.param == "sanitized" else []
+    cmd = ["gcc", "-std=c99", "-O1", *WARNINGS[:4], *flags, f"-I{PROTO_DIR}",
            str(ROOT / "tests" / "c" / "protocol_driver.c"), *map(str, SOURCES), "-o", str(exe)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

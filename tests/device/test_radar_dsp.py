@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sanitizers import SANITIZE
 from sdk.errors import UnsupportedError
 from sdk.paths import DEVICE_DIR, SHARED_DIR
 from sdk.radar import preprocess as prep
@@ -26,11 +27,12 @@ Q15_LSB_8BIT = 128  # one step of an 8-bit quantization of [0, 1], in q15 units
 need_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
 
 
-def _driver(tmp: Path, depths: int, q15: bool, direct: bool) -> Path:
+def _driver(tmp: Path, depths: int, q15: bool, direct: bool, sanitize: bool = False) -> Path:
     """device/dsp built for the host through the one stdio driver (device/dsp/host/
-    tp_dsp_stdio.c), exactly as sdk.radar.c_preprocess builds it."""
+    tp_dsp_stdio.c), exactly as sdk.radar.c_preprocess builds it (plus ASan and UBSan in the
+    sanitized lane)."""
     return build_host_preprocessor(tmp, depths, prep.PreprocessConfig(), q15=q15,
-                                   direct_dft=direct)
+                                   direct_dft=direct, cflags=SANITIZE if sanitize else ())
 
 
 def _run(exe: Path, sweeps: np.ndarray, q15: bool) -> np.ndarray:
@@ -63,9 +65,10 @@ def cases(tmp_path_factory) -> dict[str, np.ndarray]:
 
 
 @need_gcc
+@pytest.mark.parametrize("sanitize", [False, True], ids=["plain", "sanitized"])
 @pytest.mark.parametrize("direct", [False, True], ids=["pfa", "direct"])
-def test_float_matches_numpy(tmp_path: Path, cases, direct: bool) -> None:
-    exe = _driver(tmp_path, 120, q15=False, direct=direct)
+def test_float_matches_numpy(tmp_path: Path, cases, direct: bool, sanitize: bool) -> None:
+    exe = _driver(tmp_path, 120, q15=False, direct=direct, sanitize=sanitize)
     for name, sweeps in cases.items():
         ref = prep.frames(sweeps)
         got = _run(exe, sweeps, q15=False)
@@ -75,9 +78,10 @@ def test_float_matches_numpy(tmp_path: Path, cases, direct: bool) -> None:
 
 
 @need_gcc
+@pytest.mark.parametrize("sanitize", [False, True], ids=["plain", "sanitized"])
 @pytest.mark.parametrize("direct", [False, True], ids=["pfa", "direct"])
-def test_q15_matches_numpy(tmp_path: Path, cases, direct: bool) -> None:
-    exe = _driver(tmp_path, 120, q15=True, direct=direct)
+def test_q15_matches_numpy(tmp_path: Path, cases, direct: bool, sanitize: bool) -> None:
+    exe = _driver(tmp_path, 120, q15=True, direct=direct, sanitize=sanitize)
     for name, sweeps in cases.items():
         sweeps = np.round(sweeps)  # the q15 path takes int16 I,Q as the sensor sends them
         ref = prep.frames(sweeps).astype(np.float64) * 32768

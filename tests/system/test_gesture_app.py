@@ -29,6 +29,7 @@ from host.gesture_stream import (
     stream_sweeps,
 )
 from host.link import Link, LinkError
+from sanitizers import SANITIZE
 from sdk.ir.serialize import load_model, save_model
 from sdk.paths import DEVICE_DIR, ROOT
 from sdk.radar import gestures
@@ -87,11 +88,13 @@ def qemu_fw(files):
 
 # ---- the detector: C and numpy, the same events ----
 
-def test_detector_in_c_equals_numpy(tmp_path):
+@pytest.mark.parametrize("sanitize", [False, True], ids=["plain", "sanitized"])
+def test_detector_in_c_equals_numpy(tmp_path, sanitize):
     if shutil.which("gcc") is None:
         pytest.skip("gcc missing")
     exe = tmp_path / "gesture_driver"
     subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1",
+                    *(SANITIZE if sanitize else []),
                     f"-I{DEVICE_DIR / 'app'}", str(ROOT / "tests" / "c" / "gesture_driver.c"),
                     str(DEVICE_DIR / "app" / "tp_gesture.c"), "-o", str(exe)], check=True)
     rng = np.random.default_rng(7)
