@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from host.console import emit_json, human
+from sdk.atomic import atomic_path
 from sdk.errors import DataFileError
 
 data_app = typer.Typer(help="Radar gesture data: simulate, inspect, plot.", no_args_is_help=True)
@@ -191,6 +192,9 @@ def show(
                 ax.set_ylabel(f"{name}\ndepth bin")
     fig.colorbar(image, ax=axes, shrink=0.6, label="scaled log amplitude")
     fig.suptitle(f"{file.name}: range-Doppler frames (columns: Doppler bin -{half}..{half - 1})")
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    finally:
+        plt.close(fig)
     human(False).print(f"wrote {out} ({sum(len(v) for v in rows.values())} frames)")

@@ -139,6 +139,11 @@ class _Importer:
                 stride: list[int], dilation: list[int]) -> list[int]:
         if code == self.schema.Padding.VALID:
             return [0, 0, 0, 0]
+        if code != self.schema.Padding.SAME:
+            raise self.fail(f"padding code {code}; expected SAME ({self.schema.Padding.SAME}) or "
+                            f"VALID ({self.schema.Padding.VALID})")
+        if min(stride + dilation) < 1:
+            raise self.fail(f"stride {stride} dilation {dilation}; expected values >= 1")
         top, bottom = same_padding(x_shape[1], kernel[0], stride[0], dilation[0])
         left, right = same_padding(x_shape[2], kernel[1], stride[1], dilation[1])
         return [top, bottom, left, right]

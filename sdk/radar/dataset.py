@@ -9,7 +9,6 @@ dataset of one recording.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from sdk.atomic import atomic_path
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
 from sdk.radar.recording import Recording, open_h5, read_record, write_record
@@ -73,9 +73,8 @@ def synthesize(path: str | Path, per_class: int, seed: int, sim: SimConfig = Sim
         raise DataFileError(f"{path}: exists (pass --force to replace it)")
     header = {"format": FORMAT_VERSION, "classes": list(CLASSES), "seed": seed, "per_class": per_class,
               "simulator": sim.to_dict(), "preprocess": preprocess.to_dict()}
-    partial = path.with_name(path.name + ".partial")
     count = 0
-    with open_h5(partial, "w") as h5:
+    with atomic_path(path) as partial, open_h5(partial, "w") as h5:
         h5.create_dataset("tinyprune_dataset", data=json.dumps(header), dtype=h5py.string_dtype("utf-8"))
         group = h5.create_group("recordings")
         per_session = max(1, sim.recordings_per_session)
@@ -92,7 +91,6 @@ def synthesize(path: str | Path, per_class: int, seed: int, sim: SimConfig = Sim
                     count += 1
                     if on_recording is not None:
                         on_recording()
-    os.replace(partial, path)
     return count
 
 
@@ -107,7 +105,7 @@ def copy_sessions(src: str | Path, dst: str | Path, sessions: np.ndarray,
     wanted = {int(s) for s in np.asarray(sessions).ravel()}
     ds = load_dataset(src)
     count = 0
-    with open_h5(src) as h5_in, open_h5(dst, "w") as h5_out:
+    with open_h5(src) as h5_in, atomic_path(dst) as tmp, open_h5(tmp, "w") as h5_out:
         h5_out.create_dataset("tinyprune_dataset", data=json.dumps(ds.info),
                               dtype=h5py.string_dtype("utf-8"))
         group = h5_out.create_group("recordings")

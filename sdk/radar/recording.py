@@ -22,6 +22,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from sdk.atomic import atomic_path
 from sdk.errors import DataFileError, UnsupportedError
 from sdk.radar.preprocess import PreprocessConfig
 
@@ -234,5 +235,5 @@ def save_recording(path: str | Path, rec: Recording, overwrite: bool = False) ->
     path = Path(path)
     if path.exists() and not overwrite:
         raise DataFileError(f"{path}: exists (pass overwrite=True / --force to replace it)")
-    with open_h5(path, "w") as h5:
+    with atomic_path(path) as tmp, open_h5(tmp, "w") as h5:
         write_record(h5, rec)
