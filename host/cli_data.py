@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from host.cli_checks import non_negative_int, out_file, positive_float, positive_int
 from host.console import emit_json, human
 from sdk.atomic import atomic_path
 from sdk.errors import DataFileError
@@ -20,8 +21,9 @@ JSON_OPT = typer.Option(False, "--json", help="Print exactly one JSON object on 
 
 @data_app.command()
 def synth(
-    out: Path = typer.Option(..., "--out", help="Dataset file to write (HDF5)."),
-    per_class: int = typer.Option(100, "--per-class", help="Recordings per class."),
+    out: Path = typer.Option(..., "--out", help="Dataset file to write (HDF5).", callback=out_file),
+    per_class: int = typer.Option(100, "--per-class", help="Recordings per class.",
+                                   callback=positive_int),
     seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same file."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
@@ -52,14 +54,18 @@ FRESH_SESSION = 10_000  # a session id beyond any dataset's (5 recordings per cl
 
 @data_app.command("synth-stream")
 def synth_stream_cmd(
-    out: Path = typer.Option(..., "--out", help="Recording to write (Acconeer Record, HDF5)."),
-    seconds: float = typer.Option(36.0, "--seconds", help="Length of the recording."),
+    out: Path = typer.Option(..., "--out", help="Recording to write (Acconeer Record, HDF5).",
+                              callback=out_file),
+    seconds: float = typer.Option(36.0, "--seconds", help="Length of the recording.",
+                                   callback=positive_float),
     dataset: Path = typer.Option(None, "--dataset", help="Take the seed, simulator settings and "
                                  "session from this dataset's test split (never trained on)."),
     seed: int = typer.Option(None, "--seed", help="Seed [the dataset's, else 0]."),
     session: int = typer.Option(None, "--session", help="Session (room, person) id [the "
-                                "dataset's first test session, else 10000, a fresh one]."),
-    index: int = typer.Option(0, "--index", help="Which recording of that session."),
+                                "dataset's first test session, else 10000, a fresh one].",
+                                callback=non_negative_int),
+    index: int = typer.Option(0, "--index", help="Which recording of that session.",
+                               callback=non_negative_int),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -144,8 +150,9 @@ def info(file: Path = typer.Argument(..., help="Dataset or Acconeer Record file 
 @data_app.command()
 def show(
     file: Path = typer.Argument(..., help="Dataset or IQ recording (.h5)."),
-    out: Path = typer.Option(..., "--out", help="PNG to write."),
-    per_class: int = typer.Option(4, "--per-class", help="Example frames per class."),
+    out: Path = typer.Option(..., "--out", help="PNG to write.", callback=out_file),
+    per_class: int = typer.Option(4, "--per-class", help="Example frames per class.",
+                                   callback=positive_int),
     force: bool = typer.Option(False, "--force", help="Replace an existing image."),
 ) -> None:
     """Draw example range-Doppler frames (what the network sees), a row per class."""

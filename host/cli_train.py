@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from host.cli_checks import existing_file, out_file, positive_int
 from host.console import emit_json, human
 from sdk.errors import TinypruneError
 
@@ -24,12 +25,13 @@ def confusion_table(matrix, classes: list[str], title: str) -> Table:
 
 def train(
     model: str = typer.Option("gesture_cnn", "--model", help="Zoo model to train."),
-    data: Path = typer.Option(..., "--data", help="Dataset file from `tinyprune data synth`."),
-    out: Path = typer.Option(..., "--out", help="Model file to write (.tpm)."),
+    data: Path = typer.Option(..., "--data", help="Dataset file from `tinyprune data synth`.",
+                              callback=existing_file),
+    out: Path = typer.Option(..., "--out", help="Model file to write (.tpm).", callback=out_file),
     epochs: int = typer.Option(20, "--epochs", help="Epochs (the cosine schedule spans them; "
-                               "early stopping on validation)."),
+                               "early stopping on validation).", callback=positive_int),
     patience: int = typer.Option(8, "--patience", help="Stop after this many epochs without a "
-                                 "better validation accuracy."),
+                                 "better validation accuracy.", callback=positive_int),
     augment: bool = typer.Option(True, "--augment/--no-augment", help="Doppler-mirror half of "
                                  "every training batch (exactly the frames of I/Q-swapped "
                                  "sweeps; docs/radar.md)."),

@@ -135,12 +135,25 @@ def load_dataset(path: str | Path) -> Dataset:
                     raise DataFileError(f"{path}: key 'tinyprune_dataset' lacks '{key}'")
             if "recordings" not in h5:
                 raise DataFileError(f"{path}: missing key 'recordings'")
-            recs = [read_record(h5["recordings"][name], f"{path}:recordings/{name}")
-                    for name in sorted(h5["recordings"])]
-        except OSError as exc:
-            raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
+            group = h5["recordings"]
+            if not isinstance(group, h5py.Group) or not len(group):
+                raise DataFileError(f"{path}: key 'recordings' holds no recording; expected at "
+                                    "least one")
+            recs = [read_record(group[name], f"{path}:recordings/{name}") for name in sorted(group)]
+            classes = header["classes"]
+            if not isinstance(classes, list) or not classes or \
+                    not all(isinstance(c, str) for c in classes):
+                raise DataFileError(f"{path}: tinyprune_dataset.classes is {classes!r}; expected "
+                                    "a list of class names")
+            for rec in recs:
+                if rec.labels is not None and len(rec.labels) and \
+                        (rec.labels.min() < 0 or rec.labels.max() >= len(classes)):
+                    raise DataFileError(f"{rec.source}: key 'tinyprune_labels' holds a class index "
+                                        f"outside 0..{len(classes) - 1}")
         except json.JSONDecodeError as exc:
             raise DataFileError(f"{path}: key 'tinyprune_dataset' is not valid JSON ({exc.msg})") from None
+        except (OSError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
     config = prep.PreprocessConfig.from_dict(header["preprocess"], f"{path}: tinyprune_dataset.preprocess")
     return Dataset(recs, list(header["classes"]), config, header, str(path))
 

@@ -146,6 +146,12 @@ def read_record(group: h5py.File | h5py.Group, where: str) -> Recording:
                             "uint16, int16 or float")
     data = ds[()]
     n = data.shape[0]
+    if n == 0:
+        raise DataFileError(f"{where}: key 'data' holds no sweep; expected at least one update")
+    if data.dtype.kind in "fc" and not np.all(np.isfinite(data)):
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        raise DataFileError(f"{where}: key 'data' holds {bad} non-finite values (NaN or "
+                            "infinity); expected finite sweeps")
     sensor_config = _json(group, "sensor_config_dump", where)
     session_info = _json(group, "session_info", where)
     data_info = _json(group, "data_info", where, required=False, kind=list) or []
@@ -155,9 +161,11 @@ def read_record(group: h5py.File | h5py.Group, where: str) -> Recording:
             raise DataFileError(f"{where}: key 'sample_times' has {times.dtype} {times.shape}; "
                                 f"expected float ({n},)")
         sample_times = times[()].astype(np.float64)
+        if not np.all(np.isfinite(sample_times)) or np.any(np.diff(sample_times) <= 0):
+            raise DataFileError(f"{where}: key 'sample_times' must be finite and increasing")
     else:
         rate = sensor_config.get("update_rate")
-        if not isinstance(rate, (int, float)) or rate <= 0:
+        if not isinstance(rate, (int, float)) or not np.isfinite(rate) or rate <= 0:
             raise DataFileError(f"{where}: no 'sample_times' and sensor_config_dump has no "
                                 "positive 'update_rate' to derive them from")
         sample_times = np.arange(n, dtype=np.float64) / float(rate)

@@ -231,7 +231,8 @@ def simulate_continuous(session: Session, seconds: float, rng: np.random.Generat
     """One continuous recording of ``seconds`` in ``session``'s scene (module docstring)."""
     n = int(round(seconds * cfg.sweep_rate_hz))
     if n < 1:
-        raise ValueError(f"a recording of {seconds} s has no sweep")
+        raise DataFileError(f"--seconds {seconds}: a recording shorter than one sweep "
+                            f"(1/{cfg.sweep_rate_hz:g} s); expected a longer one")
     unknown = [g for g in st.gestures if g not in STREAM_GESTURES]
     if unknown or not st.gestures:
         raise ValueError(f"stream gestures must be among {STREAM_GESTURES}, got {st.gestures}")
