@@ -200,11 +200,19 @@ def _load_npy(path: str):
     import numpy as np
 
     try:
-        return np.load(path, allow_pickle=False)
+        x = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise TinypruneError(f"{path}: no such input file") from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         raise TinypruneError(f"{path}: not a .npy array: {exc}") from None
+    if not isinstance(x, np.ndarray):
+        raise TinypruneError(f"{path}: an .npz archive; expected one .npy array")
+    with np.errstate(over="ignore"):
+        finite = x.dtype.kind != "f" or bool(np.all(np.isfinite(x.astype(np.float32))))
+    if not finite:
+        raise TinypruneError(f"{path}: non-finite input values (NaN, infinity or beyond float32); "
+                             "expected finite numbers")
+    return x
 
 
 @app.command()

@@ -41,7 +41,8 @@ def load_calibration(path: str) -> tuple[np.ndarray, np.ndarray | None]:
         if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
             raise DataFileError(f"{path}: field 'y' must hold {len(x)} integer labels, got "
                                 f"{y.dtype} of shape {list(y.shape)}")
-    x = x.astype(np.float32)
+    with np.errstate(over="ignore"):
+        x = x.astype(np.float32)
     if not np.all(np.isfinite(x)):
         raise DataFileError(f"{path}: {int(np.count_nonzero(~np.isfinite(x)))} non-finite input "
                             "values (NaN or infinity, or beyond float32); expected finite samples")

@@ -87,7 +87,13 @@ class _Importer:
         if not 0 <= index < len(tensors):
             raise self.fail(f"tensor index {index} out of range (subgraph has {len(tensors)})")
         t = tensors[index]
-        name = (t.name or b"").decode("utf-8", "replace") or f"tensor_{index}"
+        try:
+            name = (t.name or b"").decode("utf-8") or f"tensor_{index}"
+        except UnicodeDecodeError:
+            raise self.fail(f"tensor {index}: name is not UTF-8 text") from None
+        if not name.isprintable():
+            raise self.fail(f"tensor {index}: name {name[:40]!r} holds control characters; "
+                            "expected printable text")
         if name in self.graph.tensors:
             name = f"{name}#{index}"
         dtype = _DTYPES.get(t.type)

@@ -53,6 +53,22 @@ def check_op_attrs(op: Op) -> None:
                                   "finite number")
 
 
+def check_dtypes(graph: Graph, op: Op) -> None:
+    """A float op reads float weights and biases, a quantized one integer ones; Add's inputs
+    share their dtype."""
+    x = graph.tensors[op.inputs[0]].dtype
+    if op.type in _WEIGHTED:
+        for name in op.inputs[1:]:
+            t = graph.tensors[name]
+            if (x == "float32") != (t.dtype == "float32"):
+                raise GraphValueError(f"op {op.name} ({op.type}): input {op.inputs[0]!r} is {x} "
+                                      f"but {name!r} is {t.dtype}; expected "
+                                      f"{'float32' if x == 'float32' else 'integer'} parameters")
+    elif op.type == "Add" and graph.tensors[op.inputs[1]].dtype != x:
+        raise GraphValueError(f"op {op.name} (Add): inputs are {x} and "
+                              f"{graph.tensors[op.inputs[1]].dtype}; expected one dtype")
+
+
 def check_multipliers(graph: Graph) -> None:
     """Check every quantized op's requantization multiplier."""
     for op in graph.ops:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sdk.errors import ShapeError, TinypruneError
-from sdk.ir.checks import check_multipliers, check_op_attrs, check_tensors
+from sdk.ir.checks import check_dtypes, check_multipliers, check_op_attrs, check_tensors
 from sdk.ir.ops import ACTIVATIONS, OP_SPECS
 from sdk.ir.tensor import Tensor
 
@@ -144,6 +144,7 @@ class Graph:
                     f"op {op.name} ({op.type}): output {out!r} declared {list(self.tensors[out].shape)}"
                     f", inferred {list(expected)}"
                 )
+            check_dtypes(self, op)
             available.add(out)
         for name in self.outputs:
             if name not in available:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,7 @@ def load_model(path: str | Path) -> Graph:
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
         raise ModelFileError(f"{path}: not a tinyprune model file (.tpm): {exc}") from None
     if "graph.json" not in arrays:
         raise ModelFileError(f"{path}: not a tinyprune model file: graph.json is missing")
