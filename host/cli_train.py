@@ -55,8 +55,12 @@ def train(
     from sdk.radar.dataset import load_splits
     from sdk.train.zoo_fit import fit_zoo_model
 
-    if out.exists() and not force:
-        raise TinypruneError(f"{out}: exists (pass --force to replace it)")
+    siblings = [out, out.with_suffix(".confusion.png"), out.with_suffix(".training.png")]
+    if int8:
+        siblings.append(out.with_name(out.stem + "_int8.tpm"))
+    for path in siblings:
+        if path.exists() and not force:
+            raise TinypruneError(f"{path}: exists (pass --force to replace it)")
     con = human(json_out)
     splits = load_splits(data)
     report = fit_zoo_model(

@@ -25,7 +25,7 @@ def emit_json(obj: dict) -> None:
     """Print exactly one strict JSON object on stdout.
 
     JSON has no NaN or infinity: a non-finite number (an SQNR of an exact layer, a figure that
-    could not be measured) is printed as ``null``, as docs/cli.md documents.
+    could not be measured) is printed as ``null``, as the README documents.
     """
     text = json.dumps(_finite(obj), allow_nan=False)
     sys.stdout.write(text + "\n")

@@ -131,7 +131,7 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
                 logits = _logits(model, batch)
                 loss = F.cross_entropy(logits, y[idx])
                 if not torch.isfinite(loss):
-                    raise TinypruneError(f"training: the loss is {float(loss)} in epoch {epoch}; "
+                    raise TinypruneError(f"training: the loss is {loss.item()} in epoch {epoch}; "
                                          "expected a finite loss (check the data for NaN or "
                                          "infinity, or lower the learning rate)")
                 optimizer.zero_grad()
