@@ -77,7 +77,7 @@ def load_model(path: str | Path) -> Graph:
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path}: not a tinyprune model file (.tpm archive); is it truncated?")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
         raise ModelFileError(f"{path}: not a tinyprune model file (.tpm): {exc}") from None
