@@ -9,7 +9,7 @@ import typer
 from rich.console import JustifyMethod
 from rich.table import Table
 
-from host.cli_checks import existing_file, out_folder, positive_int
+from host.cli_checks import existing_file, non_negative_int, out_folder, positive_int
 from host.console import console, emit_json
 from sdk.errors import TinypruneError
 
@@ -238,7 +238,8 @@ def demo(
     out: str = typer.Option("build/demo", "--out",
                              help="Folder for the data, models and firmware.", callback=out_folder),
     board: str = BOARD_OPT,
-    seed: int = typer.Option(0, "--seed", help="Seed for data, weights and training."),
+    seed: int = typer.Option(0, "--seed", help="Seed for data, weights and training.",
+                             callback=non_negative_int),
     per_class: int = typer.Option(200, "--per-class", help="Simulated recordings per class.",
                                    callback=positive_int),
     epochs: int = typer.Option(20, "--epochs", help="Most training epochs (early stopping).",

@@ -24,7 +24,8 @@ def synth(
     out: Path = typer.Option(..., "--out", help="Dataset file to write (HDF5).", callback=out_file),
     per_class: int = typer.Option(100, "--per-class", help="Recordings per class.",
                                    callback=positive_int),
-    seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same file."),
+    seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same file.",
+                             callback=non_negative_int),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -60,7 +61,8 @@ def synth_stream_cmd(
                                    callback=positive_float),
     dataset: Path = typer.Option(None, "--dataset", help="Take the seed, simulator settings and "
                                  "session from this dataset's test split (never trained on)."),
-    seed: int = typer.Option(None, "--seed", help="Seed [the dataset's, else 0]."),
+    seed: int = typer.Option(None, "--seed", help="Seed [the dataset's, else 0].",
+                             callback=non_negative_int),
     session: int = typer.Option(None, "--session", help="Session (room, person) id [the "
                                 "dataset's first test session, else 10000, a fresh one].",
                                 callback=non_negative_int),

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from host.cli_checks import existing_file, out_file, positive_int
+from host.cli_checks import existing_file, non_negative_int, out_file, positive_int
 from host.console import emit_json, human
 from sdk.errors import TinypruneError
 
@@ -35,7 +35,8 @@ def train(
     augment: bool = typer.Option(True, "--augment/--no-augment", help="Doppler-mirror half of "
                                  "every training batch (exactly the frames of I/Q-swapped "
                                  "sweeps; docs/radar.md)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for weights, shuffling and dropout."),
+    seed: int = typer.Option(0, "--seed", help="Seed for weights, shuffling and dropout.",
+                             callback=non_negative_int),
     force: bool = typer.Option(False, "--force", help="Replace an existing model file."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
     c_preprocess: bool = typer.Option(

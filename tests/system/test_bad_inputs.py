@@ -245,7 +245,12 @@ OPTION_CASES: list[tuple[str, ...]] = [
     *[("data", "synth", "--out", "{o}.h5", "--per-class", v) for v in ("0", "-1", "-100")],
     *[("data", "synth-stream", "--out", "{o}.h5", "--seconds", v)
       for v in ("0", "-1", "0.01", "1e-9", "nan", "inf", "-inf")],
-    *[("data", "synth-stream", "--out", "{o}.h5", opt, "-1") for opt in ("--index", "--session")],
+    *[("data", "synth-stream", "--out", "{o}.h5", opt, "-1")
+      for opt in ("--index", "--session", "--seed")],
+    ("data", "synth", "--out", "{o}.h5", "--seed", "-1"),
+    ("train", "--data", "{s}/data.h5", "--out", "{o}.tpm", "--seed", "-3"),
+    ("demo", "--out", "{o}", "--seed", "-1"),
+    *[("export", "{s}/float.tpm", "--out", "{o}", "--prefix", v) for v in ("", "1 bad", "a-b")],
     *[("quantize", "{s}/float.tpm", "--calib", "{s}/calib.npy", "--out", "{o}.tpm",
        "--percentile", v) for v in ("0", "-1", "100.5", "nan", "inf", "-inf", "1e9")],
     *[("train", "--data", "{s}/data.h5", "--out", "{o}.tpm", opt, v)
