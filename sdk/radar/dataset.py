@@ -20,7 +20,7 @@ import numpy as np
 from sdk.atomic import atomic_path
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
-from sdk.radar.recording import Recording, open_h5, read_record, write_record
+from sdk.radar.recording import Recording, open_h5, read_record, reading_h5, write_record
 from sdk.radar.simulator import CLASSES, SimConfig, as_recording, new_session, simulate
 
 FORMAT_VERSION = 1
@@ -121,7 +121,7 @@ def copy_sessions(src: str | Path, dst: str | Path, sessions: np.ndarray,
 def load_dataset(path: str | Path) -> Dataset:
     """Read a dataset file, or a single Record file as a one-recording dataset."""
     path = Path(path)
-    with open_h5(path) as h5:
+    with reading_h5(path) as h5:
         try:
             if "tinyprune_dataset" not in h5:
                 rec = read_record(h5, str(path))
@@ -152,8 +152,6 @@ def load_dataset(path: str | Path) -> Dataset:
                                         f"outside 0..{len(classes) - 1}")
         except json.JSONDecodeError as exc:
             raise DataFileError(f"{path}: key 'tinyprune_dataset' is not valid JSON ({exc.msg})") from None
-        except (OSError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
     config = prep.PreprocessConfig.from_dict(header["preprocess"], f"{path}: tinyprune_dataset.preprocess")
     return Dataset(recs, list(header["classes"]), config, header, str(path))
 

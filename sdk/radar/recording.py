@@ -15,6 +15,8 @@ A dataset file (written by the simulator) is a group ``recordings/`` of such Rec
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,16 +228,33 @@ def open_h5(path: str | Path, mode: str = "r") -> h5py.File:
         raise DataFileError(f"{path}: not a readable HDF5 file (truncated or corrupt?): {reason}") from None
 
 
+# What h5py raises for a corrupt file, besides OSError: RuntimeError for a damaged heap or
+# B-tree, KeyError/ValueError/TypeError for objects that are not what their header says.
+_H5_READ_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError)
+
+
+@contextmanager
+def reading_h5(path: str | Path) -> Iterator[h5py.File]:
+    """:func:`open_h5` for reading: any error the HDF5 library raises while the block reads the
+    file (a flipped byte in a heap or B-tree, an object of the wrong kind) becomes one
+    DataFileError line naming the file."""
+    try:
+        with open_h5(path) as h5:
+            yield h5
+    except DataFileError:
+        raise
+    except _H5_READ_ERRORS as exc:
+        raise DataFileError(f"{path}: read failed, the file is truncated or corrupt "
+                            f"({type(exc).__name__}: {exc})") from None
+
+
 def load_recording(path: str | Path) -> Recording:
     """Read an Acconeer "Record" HDF5 file (ours included) into a :class:`Recording`."""
-    with open_h5(path) as h5:
+    with reading_h5(path) as h5:
         if "tinyprune_dataset" in h5:
             raise DataFileError(f"{path}: is a dataset of many recordings; "
                                 "use sdk.radar.dataset.load_dataset")
-        try:
-            return read_record(h5, str(path))
-        except OSError as exc:
-            raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
+        return read_record(h5, str(path))
 
 
 def save_recording(path: str | Path, rec: Recording, overwrite: bool = False) -> None:

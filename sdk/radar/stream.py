@@ -55,7 +55,7 @@ import numpy as np
 
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
-from sdk.radar.recording import Recording, open_h5, save_recording
+from sdk.radar.recording import Recording, reading_h5, save_recording
 from sdk.radar.simulator import (
     CLASSES,
     Session,
@@ -298,7 +298,7 @@ def dataset_stream_source(path: str | Path) -> tuple[int, int, SimConfig]:
     recording from these is in the room of a session that no training frame comes from."""
     from sdk.radar.dataset import split_sessions
 
-    with open_h5(path) as h5:
+    with reading_h5(path) as h5:
         if "tinyprune_dataset" not in h5:
             raise DataFileError(f"{path}: not a dataset file (no key 'tinyprune_dataset')")
         try:

@@ -97,6 +97,8 @@ def _cases() -> list[Case]:
         cases.append(Case("cut", "rec.h5", f"{i}/24", "info"))
     for i in range(40):
         cases.append(Case("flip", "data.h5", f"{i}/40", "info-json"))
+    for offset in range(0, 1024, 32):  # the HDF5 superblock and the root group's header
+        cases += [Case("flip", seed, f"@{offset}", "info-json") for seed in ("data.h5", "rec.h5")]
     for name in ARRAY_FAULTS:
         cases.append(Case("npy", "calib", name, "calib"))
         if not name.startswith("labels"):
@@ -173,13 +175,17 @@ def _make_input(case: Case, seed_dir: Path, folder: Path) -> Path:
     if case.family == "npy":
         return _write_array(case, folder)
     data = (seed_dir / case.seed).read_bytes()
-    i, n = map(int, case.fault.split("/"))
     out = folder / f"bad{Path(case.seed).suffix}"
+    if case.fault.startswith("@"):
+        at = int(case.fault[1:])
+    else:
+        i, n = map(int, case.fault.split("/"))
+        at = int(len(data) * (i if case.family == "cut" else i + 0.5) / n)
     if case.family == "cut":
-        out.write_bytes(data[:int(len(data) * i / n)])
+        out.write_bytes(data[:at])
     else:
         spoilt = bytearray(data)
-        spoilt[int(len(data) * (i + 0.5) / n)] ^= 0x5A
+        spoilt[at] ^= 0x5A
         out.write_bytes(bytes(spoilt))
     return out
 
