@@ -299,6 +299,15 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("data", "info", "{s}/x.npy"),
     ("data", "show", "{s}/float.tpm", "--out", "{o}.png"),
     ("data", "synth-stream", "--dataset", "{s}/rec.h5", "--out", "{o}.h5"),
+    # capture and profile: checked before any device or emulator is touched
+    *[("capture", "--port", "socket://127.0.0.1:9", "--label", "swipe", "--out", "{o}.h5", opt, v)
+      for opt, v in (("--sweeps", "0"), ("--sweeps", "-1"), ("--timeout", "0"),
+                     ("--timeout", "nan"), ("--timeout", "-inf"))],
+    ("capture", "--port", "socket://127.0.0.1:9", "--label", "swipe", "--out", "{t}"),
+    ("profile", "{s}/float.tpm", "--data", "{t}/none.h5", "--chart", "{o}.png"),
+    ("profile", "{s}/float.tpm", "--chart", "{t}", "--out", "{o}"),
+    ("profile", "{s}/float.tpm", "--chart", "{t}/missing/c.png", "--out", "{o}"),
+    ("profile", "{s}/float.tpm", "--chart", "{o}.png", "--out", "{s}/x.npy"),
 ]
 
 
