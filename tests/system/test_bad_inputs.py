@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "train": ("train", "--data", "{f}", "--out", "{o}.tpm", "--epochs", "1"),
     "synth-stream": ("data", "synth-stream", "--dataset", "{f}", "--out", "{o}.h5",
                      "--seconds", "2"),
+    "stream": ("run", "{s}/float.tpm", "--board", "host", "--data", "{f}", "--out", "{o}"),
     "calib": ("quantize", "{s}/float.tpm", "--calib", "{f}", "--out", "{o}.tpm"),
     "input": ("run", "{s}/float.tpm", "--board", "host", "--out", "{o}", "--input", "{f}"),
 }
@@ -80,7 +81,7 @@ def _cases() -> list[Case]:
     for fault, (seed, _) in seeds.TFLITE_FAULTS.items():
         cases += [Case("tflite", seed, fault, c) for c in _model_commands(seed)]
     for fault, (seed, _) in seeds.H5_FAULTS.items():
-        commands = DATA_COMMANDS if seed == "data.h5" else ("info", "show")
+        commands = DATA_COMMANDS if seed == "data.h5" else ("info", "show", "stream")
         cases += [Case("h5", seed, fault, c) for c in commands]
     for seed in MODEL_SEEDS:
         for i in range(24):
@@ -94,7 +95,7 @@ def _cases() -> list[Case]:
     for i in range(24):
         for command in ("info", "show") if i % 4 else DATA_COMMANDS:
             cases.append(Case("cut", "data.h5", f"{i}/24", command))
-        cases.append(Case("cut", "rec.h5", f"{i}/24", "info"))
+        cases += [Case("cut", "rec.h5", f"{i}/24", c) for c in ("info", "stream")]
     for i in range(40):
         cases.append(Case("flip", "data.h5", f"{i}/40", "info-json"))
     for offset in range(0, 1024, 32):  # the HDF5 superblock and the root group's header
