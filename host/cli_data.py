@@ -11,7 +11,7 @@ from rich.table import Table
 
 from host.cli_checks import non_negative_int, out_file, positive_float, positive_int
 from host.console import emit_json, human
-from sdk.atomic import atomic_path
+from sdk.atomic import atomic_path, check_target
 from sdk.errors import DataFileError
 
 data_app = typer.Typer(help="Radar gesture data: simulate, inspect, plot.", no_args_is_help=True)
@@ -33,8 +33,7 @@ def synth(
     from sdk.radar.dataset import synthesize
     from sdk.radar.simulator import CLASSES, SimConfig
 
-    if out.exists() and not force:
-        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    check_target(out, force)
     con = human(json_out)
     total = per_class * len(CLASSES)
     with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -76,8 +75,7 @@ def synth_stream_cmd(
     from sdk.radar.simulator import SimConfig
     from sdk.radar.stream import dataset_stream_source, synth_stream
 
-    if out.exists() and not force:
-        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    check_target(out, force)
     if seconds <= 0:
         raise DataFileError(f"--seconds must be positive, got {seconds}")
     cfg = SimConfig()
@@ -166,8 +164,7 @@ def show(
     from sdk.radar import preprocess as prep
     from sdk.radar.dataset import load_dataset, recording_frames
 
-    if out.exists() and not force:
-        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    check_target(out, force)
     ds = load_dataset(file)
     rows: dict[str, list[np.ndarray]] = {}
     for rec in ds.recordings:

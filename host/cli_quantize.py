@@ -12,6 +12,7 @@ from rich.table import Table
 
 from host.cli_checks import out_file, percentile_range
 from host.console import emit_json, human
+from sdk.atomic import check_target
 from sdk.errors import DataFileError, TinypruneError
 
 JSON_OPT = typer.Option(False, "--json", help="Print exactly one JSON object on stdout.")
@@ -61,9 +62,7 @@ def _check_out(out: str, force: bool, suffixes: tuple[str, ...]) -> Path:
     p = Path(out)
     if p.suffix.lower() not in suffixes:
         raise TinypruneError(f"--out {out}: the file name must end in {' or '.join(suffixes)}")
-    if p.exists() and not force:
-        raise TinypruneError(f"{out} already exists; pass --force to overwrite it")
-    return p
+    return check_target(p, force)
 
 
 def _write(graph, out: Path) -> None:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from host.cli_checks import existing_file, non_negative_int, out_file, positive_int
 from host.console import emit_json, human
-from sdk.errors import TinypruneError
+from sdk.atomic import check_target
 
 
 def confusion_table(matrix, classes: list[str], title: str) -> Table:
@@ -60,8 +60,7 @@ def train(
     if int8:
         siblings.append(out.with_name(out.stem + "_int8.tpm"))
     for path in siblings:
-        if path.exists() and not force:
-            raise TinypruneError(f"{path}: exists (pass --force to replace it)")
+        check_target(path, force)
     con = human(json_out)
     splits = load_splits(data)
     report = fit_zoo_model(
