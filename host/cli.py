@@ -9,6 +9,7 @@ import typer
 from rich.console import JustifyMethod
 from rich.table import Table
 
+from host.cli_checks import existing_file, non_negative_int, out_folder, positive_int
 from host.cli_options import BOARD_OPT
 from host.console import console, emit_json
 from sdk.errors import TinypruneError
@@ -99,7 +100,8 @@ def _work_dir(model: str, board: str, out: str | None) -> Path:
 def build(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
-    out: str | None = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD]."),
+    out: str | None = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD].",
+                                     callback=out_folder),
     app: str = typer.Option("run", "--app", help="Firmware: `run` (inferences on files, for "
                             "tests and benchmarks) or `gesture` (the real-time radar gesture "
                             "loop over the serial link)."),
@@ -137,10 +139,13 @@ def run(
     board: str = BOARD_OPT,
     input_file: str | None = typer.Option(
         None, "--input", "-i", help="Input tensor as .npy (NHWC, batch 1 optional; float "
-        "input to an int8 model is quantized); default: a seeded random normal input."),
-    out: str | None = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD]."),
+        "input to an int8 model is quantized); default: a seeded random normal input.",
+        callback=existing_file),
+    out: str | None = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD].",
+                                     callback=out_folder),
     data: str | None = typer.Option(None, "--data", help="Stream this radar recording "
-                                       "through the real-time gesture firmware instead."),
+                                       "through the real-time gesture firmware instead.",
+                                       callback=existing_file),
     fast: bool = typer.Option(False, "--fast", help="With --data: as fast as the link allows "
                               "(default: real time, 18 sweeps/s)."),
     port: str | None = typer.Option(None, "--port", help="With --data: a device already "
@@ -193,17 +198,26 @@ def _load_npy(path: str):
     import numpy as np
 
     try:
-        return np.load(path, allow_pickle=False)
+        x = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise TinypruneError(f"{path}: no such input file") from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         raise TinypruneError(f"{path}: not a .npy array: {exc}") from None
+    if not isinstance(x, np.ndarray):
+        raise TinypruneError(f"{path}: an .npz archive; expected one .npy array")
+    with np.errstate(over="ignore"):
+        finite = x.dtype.kind != "f" or bool(np.all(np.isfinite(x.astype(np.float32))))
+    if not finite:
+        raise TinypruneError(f"{path}: non-finite input values (NaN, infinity or beyond float32); "
+                             "expected finite numbers")
+    return x
 
 
 @app.command()
 def export(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
-    out: str = typer.Option(..., "--out", help="Folder for model.c/model.h and engine sources."),
+    out: str = typer.Option(..., "--out", help="Folder for model.c/model.h and engine sources.",
+                             callback=out_folder),
     prefix: str = typer.Option("tp_model", "--prefix",
                                help="C symbol prefix, so several models link together."),
 ) -> None:
@@ -219,11 +233,15 @@ def export(
 
 @app.command()
 def demo(
-    out: str = typer.Option("build/demo", "--out", help="Folder for the data, models and firmware."),
+    out: str = typer.Option("build/demo", "--out",
+                             help="Folder for the data, models and firmware.", callback=out_folder),
     board: str = BOARD_OPT,
-    seed: int = typer.Option(0, "--seed", help="Seed for data, weights and training."),
-    per_class: int = typer.Option(200, "--per-class", help="Simulated recordings per class."),
-    epochs: int = typer.Option(20, "--epochs", help="Most training epochs (early stopping)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for data, weights and training.",
+                             callback=non_negative_int),
+    per_class: int = typer.Option(200, "--per-class", help="Simulated recordings per class.",
+                                   callback=positive_int),
+    epochs: int = typer.Option(20, "--epochs", help="Most training epochs (early stopping).",
+                                callback=positive_int),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Run the whole pipeline: simulate radar gestures, train the gesture CNN, quantize it to

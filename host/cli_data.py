@@ -9,7 +9,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from host.cli_checks import non_negative_int, out_file, positive_float, positive_int
 from host.console import emit_json, human
+from sdk.atomic import atomic_path, check_target
 from sdk.errors import DataFileError
 
 data_app = typer.Typer(help="Radar gesture data: simulate, inspect, plot.", no_args_is_help=True)
@@ -19,9 +21,11 @@ JSON_OPT = typer.Option(False, "--json", help="Print exactly one JSON object on 
 
 @data_app.command()
 def synth(
-    out: Path = typer.Option(..., "--out", help="Dataset file to write (HDF5)."),
-    per_class: int = typer.Option(100, "--per-class", help="Recordings per class."),
-    seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same file."),
+    out: Path = typer.Option(..., "--out", help="Dataset file to write (HDF5).", callback=out_file),
+    per_class: int = typer.Option(100, "--per-class", help="Recordings per class.",
+                                   callback=positive_int),
+    seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same file.",
+                             callback=non_negative_int),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -29,8 +33,7 @@ def synth(
     from sdk.radar.dataset import synthesize
     from sdk.radar.simulator import CLASSES, SimConfig
 
-    if out.exists() and not force:
-        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    check_target(out, force)
     con = human(json_out)
     total = per_class * len(CLASSES)
     with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -51,14 +54,19 @@ FRESH_SESSION = 10_000  # a session id beyond any dataset's (5 recordings per cl
 
 @data_app.command("synth-stream")
 def synth_stream_cmd(
-    out: Path = typer.Option(..., "--out", help="Recording to write (Acconeer Record, HDF5)."),
-    seconds: float = typer.Option(36.0, "--seconds", help="Length of the recording."),
+    out: Path = typer.Option(..., "--out", help="Recording to write (Acconeer Record, HDF5).",
+                              callback=out_file),
+    seconds: float = typer.Option(36.0, "--seconds", help="Length of the recording.",
+                                   callback=positive_float),
     dataset: Path = typer.Option(None, "--dataset", help="Take the seed, simulator settings and "
                                  "session from this dataset's test split (never trained on)."),
-    seed: int = typer.Option(None, "--seed", help="Seed [the dataset's, else 0]."),
+    seed: int = typer.Option(None, "--seed", help="Seed [the dataset's, else 0].",
+                             callback=non_negative_int),
     session: int = typer.Option(None, "--session", help="Session (room, person) id [the "
-                                "dataset's first test session, else 10000, a fresh one]."),
-    index: int = typer.Option(0, "--index", help="Which recording of that session."),
+                                "dataset's first test session, else 10000, a fresh one].",
+                                callback=non_negative_int),
+    index: int = typer.Option(0, "--index", help="Which recording of that session.",
+                               callback=non_negative_int),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -67,8 +75,7 @@ def synth_stream_cmd(
     from sdk.radar.simulator import SimConfig
     from sdk.radar.stream import dataset_stream_source, synth_stream
 
-    if out.exists() and not force:
-        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    check_target(out, force)
     if seconds <= 0:
         raise DataFileError(f"--seconds must be positive, got {seconds}")
     cfg = SimConfig()
@@ -143,8 +150,9 @@ def info(file: Path = typer.Argument(..., help="Dataset or Acconeer Record file 
 @data_app.command()
 def show(
     file: Path = typer.Argument(..., help="Dataset or IQ recording (.h5)."),
-    out: Path = typer.Option(..., "--out", help="PNG to write."),
-    per_class: int = typer.Option(4, "--per-class", help="Example frames per class."),
+    out: Path = typer.Option(..., "--out", help="PNG to write.", callback=out_file),
+    per_class: int = typer.Option(4, "--per-class", help="Example frames per class.",
+                                   callback=positive_int),
     force: bool = typer.Option(False, "--force", help="Replace an existing image."),
 ) -> None:
     """Draw example range-Doppler frames (what the network sees), a row per class."""
@@ -156,8 +164,7 @@ def show(
     from sdk.radar import preprocess as prep
     from sdk.radar.dataset import load_dataset, recording_frames
 
-    if out.exists() and not force:
-        raise DataFileError(f"{out}: exists (pass --force to replace it)")
+    check_target(out, force)
     ds = load_dataset(file)
     rows: dict[str, list[np.ndarray]] = {}
     for rec in ds.recordings:
@@ -191,6 +198,9 @@ def show(
                 ax.set_ylabel(f"{name}\ndepth bin")
     fig.colorbar(image, ax=axes, shrink=0.6, label="scaled log amplitude")
     fig.suptitle(f"{file.name}: range-Doppler frames (columns: Doppler bin -{half}..{half - 1})")
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, dpi=100, format="png")
+    finally:
+        plt.close(fig)
     human(False).print(f"wrote {out} ({sum(len(v) for v in rows.values())} frames)")

@@ -10,7 +10,9 @@ import typer
 from rich.console import JustifyMethod
 from rich.table import Table
 
+from host.cli_checks import out_file, percentile_range
 from host.console import emit_json, human
+from sdk.atomic import check_target
 from sdk.errors import DataFileError, TinypruneError
 
 JSON_OPT = typer.Option(False, "--json", help="Print exactly one JSON object on stdout.")
@@ -40,16 +42,27 @@ def load_calibration(path: str) -> tuple[np.ndarray, np.ndarray | None]:
         if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
             raise DataFileError(f"{path}: field 'y' must hold {len(x)} integer labels, got "
                                 f"{y.dtype} of shape {list(y.shape)}")
-    return x.astype(np.float32), y
+    with np.errstate(over="ignore"):
+        x = x.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise DataFileError(f"{path}: {int(np.count_nonzero(~np.isfinite(x)))} non-finite input "
+                            "values (NaN or infinity, or beyond float32); expected finite samples")
+    return x, y
+
+
+def check_labels(path: str, y: np.ndarray, classes: int) -> None:
+    """Refuse labels outside the model's ``classes`` output units."""
+    if len(y) and (y.min() < 0 or y.max() >= classes):
+        bad = int(y[(y < 0) | (y >= classes)][0])
+        raise DataFileError(f"{path}: field 'y' holds label {bad}; the model has classes "
+                            f"0..{classes - 1}")
 
 
 def _check_out(out: str, force: bool, suffixes: tuple[str, ...]) -> Path:
     p = Path(out)
     if p.suffix.lower() not in suffixes:
         raise TinypruneError(f"--out {out}: the file name must end in {' or '.join(suffixes)}")
-    if p.exists() and not force:
-        raise TinypruneError(f"{out} already exists; pass --force to overwrite it")
-    return p
+    return check_target(p, force)
 
 
 def _write(graph, out: Path) -> None:
@@ -83,10 +96,11 @@ def quantize(
     model: str = typer.Argument(..., help="Float model file (.tpm or .tflite)."),
     calib: str = typer.Option(..., "--calib", help="Calibration inputs: .npy [N, H, W, C] "
                               "float32, or .npz with 'x' and optional integer labels 'y'."),
-    out: str = typer.Option(..., "--out", help="Output: .tpm (tinyprune) or .tflite."),
+    out: str = typer.Option(..., "--out", help="Output: .tpm (tinyprune) or .tflite.",
+                             callback=out_file),
     percentile: float | None = typer.Option(
         None, "--percentile", help="Activation ranges from this percentile (e.g. 99.99) of "
-        "the calibration values instead of min/max."),
+        "the calibration values instead of min/max.", callback=percentile_range),
     force: bool = FORCE_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -102,6 +116,8 @@ def quantize(
     graph = load_model_arg(model)
     x, y = load_calibration(calib)
     check_samples(graph, x, calib)
+    if y is not None:
+        check_labels(calib, y, graph.tensors[graph.outputs[0]].size)
     qgraph = quantize_graph(graph, x, percentile=percentile)
     rows = layer_report(graph, qgraph, x)
     acc_f = acc_q = None
@@ -125,7 +141,7 @@ def quantize(
 
 def convert(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
-    out: str = typer.Option(..., "--out", help="Output .tflite file."),
+    out: str = typer.Option(..., "--out", help="Output .tflite file.", callback=out_file),
     force: bool = FORCE_OPT,
 ) -> None:
     """Write MODEL as a .tflite flatbuffer (runs on TFLite Micro and LiteRT)."""

@@ -12,6 +12,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
+from host.cli_checks import existing_file, out_file, out_folder, positive_float, positive_int
 from host.cli_options import BOARD_OPT
 from host.console import emit_json, human
 from sdk.errors import TinypruneError
@@ -206,9 +207,11 @@ def profile_table(profile: dict, unit: str) -> Table:
 def capture(
     port: str = typer.Option(..., "--port", help="Serial port or URL (socket://HOST:PORT)."),
     label: str = typer.Option(..., "--label", help="Gesture label of the recording."),
-    out: str = typer.Option(..., "--out", help="Recording to write (.h5)."),
-    sweeps: int = typer.Option(72, "--sweeps", help="Sweeps to capture (18 per second)."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for them."),
+    out: str = typer.Option(..., "--out", help="Recording to write (.h5).", callback=out_file),
+    sweeps: int = typer.Option(72, "--sweeps", help="Sweeps to capture (18 per second).",
+                               callback=positive_int),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for them.",
+                                  callback=positive_float),
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
@@ -239,9 +242,10 @@ def profile(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
     data: str | None = typer.Option(None, "--data", help="Recording to stream "
-                                       "[a simulated swipe]."),
-    chart: str = typer.Option("profile.png", "--chart", help="Bar chart to write (PNG)."),
-    out: str | None = typer.Option(None, "--out", help="Build folder."),
+                                       "[a simulated swipe].", callback=existing_file),
+    chart: str = typer.Option("profile.png", "--chart", help="Bar chart to write (PNG).",
+                              callback=out_file),
+    out: str | None = typer.Option(None, "--out", help="Build folder.", callback=out_folder),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Per-step instructions (or cycles) of the gesture firmware on BOARD, plus preprocessing,

@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from host.cli_checks import existing_file, non_negative_int, out_file, positive_int
 from host.console import emit_json, human
-from sdk.errors import TinypruneError
+from sdk.atomic import check_target
 
 
 def confusion_table(matrix, classes: list[str], title: str) -> Table:
@@ -24,16 +25,18 @@ def confusion_table(matrix, classes: list[str], title: str) -> Table:
 
 def train(
     model: str = typer.Option("gesture_cnn", "--model", help="Zoo model to train."),
-    data: Path = typer.Option(..., "--data", help="Dataset file from `tinyprune data synth`."),
-    out: Path = typer.Option(..., "--out", help="Model file to write (.tpm)."),
+    data: Path = typer.Option(..., "--data", help="Dataset file from `tinyprune data synth`.",
+                              callback=existing_file),
+    out: Path = typer.Option(..., "--out", help="Model file to write (.tpm).", callback=out_file),
     epochs: int = typer.Option(20, "--epochs", help="Epochs (the cosine schedule spans them; "
-                               "early stopping on validation)."),
+                               "early stopping on validation).", callback=positive_int),
     patience: int = typer.Option(8, "--patience", help="Stop after this many epochs without a "
-                                 "better validation accuracy."),
+                                 "better validation accuracy.", callback=positive_int),
     augment: bool = typer.Option(True, "--augment/--no-augment", help="Doppler-mirror half of "
                                  "every training batch (exactly the frames of I/Q-swapped "
                                  "sweeps; docs/radar.md)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for weights, shuffling and dropout."),
+    seed: int = typer.Option(0, "--seed", help="Seed for weights, shuffling and dropout.",
+                             callback=non_negative_int),
     force: bool = typer.Option(False, "--force", help="Replace an existing model file."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout."),
     c_preprocess: bool = typer.Option(
@@ -53,8 +56,11 @@ def train(
     from sdk.radar.dataset import load_splits
     from sdk.train.zoo_fit import fit_zoo_model
 
-    if out.exists() and not force:
-        raise TinypruneError(f"{out}: exists (pass --force to replace it)")
+    siblings = [out, out.with_suffix(".confusion.png"), out.with_suffix(".training.png")]
+    if int8:
+        siblings.append(out.with_name(out.stem + "_int8.tpm"))
+    for path in siblings:
+        check_target(path, force)
     con = human(json_out)
     splits = load_splits(data)
     report = fit_zoo_model(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 from rich.console import Console
@@ -21,16 +22,30 @@ def human(json_mode: bool) -> Console:
 
 
 def emit_json(obj: dict) -> None:
-    """Print exactly one JSON object on stdout."""
-    sys.stdout.write(json.dumps(obj, default=_default) + "\n")
+    """Print exactly one strict JSON object on stdout.
+
+    JSON has no NaN or infinity: a non-finite number (an SQNR of an exact layer, a figure that
+    could not be measured) is printed as ``null``, as the README documents.
+    """
+    text = json.dumps(_finite(obj), allow_nan=False)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
-def _default(value):
+def _finite(value):
+    """``value`` with numpy types made plain and non-finite floats replaced by None."""
     import numpy as np
 
-    if isinstance(value, np.generic):
-        return value.item()
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        value = value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
     raise TypeError(f"not JSON serializable: {type(value).__name__}")

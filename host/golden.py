@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sdk.atomic import write_bytes_atomic
 from sdk.errors import TinypruneError
 from sdk.paths import ROOT
 
@@ -214,7 +215,7 @@ def load_golden(path: Path = GOLDEN_FILE) -> dict:
 
 def write_golden(content: dict, path: Path = GOLDEN_FILE) -> Path:
     """Write ``content`` as the golden file (stable key order, one figure per line)."""
-    Path(path).write_text(json.dumps(content, indent=1) + "\n")
+    write_bytes_atomic(path, (json.dumps(content, indent=1) + "\n").encode())
     return Path(path)
 
 

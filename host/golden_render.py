@@ -21,6 +21,7 @@ from typing import Any
 from host.bench_anchors import ANCHORS, FLOAT_ANCHORS, INT8_TARGETS
 from host.bench_dsp import MSP430_CLOCK_HZ, SWEEP_RATE_HZ
 from host.golden import flatten
+from sdk.atomic import write_bytes_atomic
 from sdk.errors import TinypruneError
 from sdk.paths import ROOT
 
@@ -287,6 +288,6 @@ def render_docs(figures: dict, paths: tuple[Path, ...] = RENDERED_DOCS) -> list[
         text = path.read_text()
         new = render_text(text, figures, str(path))
         if new != text:
-            path.write_text(new)
+            write_bytes_atomic(path, new.encode())
             changed.append(path)
     return changed

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sdk.atomic import atomic_path
+
 
 def _pyplot():
     import matplotlib
@@ -19,8 +21,11 @@ def _pyplot():
 def _save(fig, path: str | Path, dpi: int) -> Path:
     """Lay out, write and close ``fig``; returns ``path``."""
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    _pyplot().close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=Path(path).suffix.lstrip(".") or "png")
+    finally:
+        _pyplot().close(fig)
     return Path(path)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sdk.compress.batched import check_samples, run_in_chunks
-from sdk.errors import UnsupportedError
+from sdk.errors import ShapeError, UnsupportedError
 from sdk.ir import Graph, Op, QuantParams, Tensor
 from sdk.quant.arith import INT32_MAX, INT32_MIN, tflite_round
 from sdk.quant.layer_params import INT8_MAX, INT8_MIN
@@ -190,6 +190,10 @@ def quantize_graph(graph: Graph, calibration: np.ndarray, percentile: float | No
     """
     _check_float_graph(graph)
     calibration = check_samples(graph, calibration, "calibration data")
+    if not np.all(np.isfinite(calibration)):
+        bad = int(np.count_nonzero(~np.isfinite(calibration)))
+        raise ShapeError(f"calibration data: {bad} non-finite values (NaN or infinity); "
+                         "expected finite samples")
     ranges = calibrate(graph, calibration, percentile, progress)
     q = copy.deepcopy(graph)
     params: dict[str, QuantParams] = {n: activation_params(*ranges[n]) for n in graph.inputs}

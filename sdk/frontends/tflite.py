@@ -87,7 +87,13 @@ class _Importer:
         if not 0 <= index < len(tensors):
             raise self.fail(f"tensor index {index} out of range (subgraph has {len(tensors)})")
         t = tensors[index]
-        name = (t.name or b"").decode("utf-8", "replace") or f"tensor_{index}"
+        try:
+            name = (t.name or b"").decode("utf-8") or f"tensor_{index}"
+        except UnicodeDecodeError:
+            raise self.fail(f"tensor {index}: name is not UTF-8 text") from None
+        if not name.isprintable():
+            raise self.fail(f"tensor {index}: name {name[:40]!r} holds control characters; "
+                            "expected printable text")
         if name in self.graph.tensors:
             name = f"{name}#{index}"
         dtype = _DTYPES.get(t.type)
@@ -141,6 +147,11 @@ class _Importer:
             raise self.fail(f"stride {stride} and dilation {dilation} must be at least 1")
         if code == self.schema.Padding.VALID:
             return [0, 0, 0, 0]
+        if code != self.schema.Padding.SAME:
+            raise self.fail(f"padding code {code}; expected SAME ({self.schema.Padding.SAME}) or "
+                            f"VALID ({self.schema.Padding.VALID})")
+        if min(stride + dilation) < 1:
+            raise self.fail(f"stride {stride} dilation {dilation}; expected values >= 1")
         top, bottom = same_padding(x_shape[1], kernel[0], stride[0], dilation[0])
         left, right = same_padding(x_shape[2], kernel[1], stride[1], dilation[1])
         return [top, bottom, left, right]

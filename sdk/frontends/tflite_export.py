@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from sdk.atomic import write_bytes_atomic
 from sdk.errors import UnsupportedError
 from sdk.frontends.tflite import _schema
 from sdk.ir import Graph, Op, same_padding
@@ -249,7 +250,4 @@ def export_tflite(graph: Graph, path: str | Path) -> Path:
     """
     path = Path(path)
     data = tflite_bytes(graph)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
+    return write_bytes_atomic(path, data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sdk.errors import ShapeError, TinypruneError
+from sdk.ir.checks import check_dtypes, check_multipliers, check_op_attrs, check_tensors
 from sdk.ir.ops import ACTIVATIONS, OP_SPECS
 from sdk.ir.tensor import Tensor
 
@@ -92,12 +93,15 @@ class Graph:
     def validate(self) -> None:
         """Check the graph: known ops, arity, attributes, tensors, topological order, shapes.
 
-        Raises :class:`GraphError` or :class:`ShapeError` naming the op and the problem.
+        The checks of :mod:`sdk.ir.checks` cover the values (quantization parameters,
+        strides, constants). Raises :class:`GraphError`, :class:`ShapeError` or
+        :class:`GraphValueError` naming the op or tensor and the problem.
         """
         available = {n for n, t in self.tensors.items() if t.is_constant} | set(self.inputs)
         for name in self.inputs + self.outputs:
             if name not in self.tensors:
                 raise GraphError(f"graph input/output {name!r} is not a tensor")
+        check_tensors(self)
         for op in self.ops:
             spec = OP_SPECS.get(op.type)
             if spec is None:
@@ -112,6 +116,7 @@ class Graph:
             for attr in spec.required_attrs:
                 if attr not in op.attrs:
                     raise GraphError(f"op {op.name} ({op.type}): missing attribute {attr!r}")
+            check_op_attrs(op)
             act = op.attrs.get("activation", "none")
             if act not in ACTIVATIONS:
                 raise GraphError(f"op {op.name}: activation {act!r} not in {list(ACTIVATIONS)}")
@@ -139,7 +144,9 @@ class Graph:
                     f"op {op.name} ({op.type}): output {out!r} declared {list(self.tensors[out].shape)}"
                     f", inferred {list(expected)}"
                 )
+            check_dtypes(self, op)
             available.add(out)
         for name in self.outputs:
             if name not in available:
                 raise GraphError(f"graph output {name!r} is never produced")
+        check_multipliers(self)

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sdk.atomic import write_bytes_atomic
 from sdk.errors import ModelFileError, TinypruneError
 from sdk.ir.graph import Graph, Op
-from sdk.ir.tensor import QuantParams, Tensor
+from sdk.ir.tensor import DTYPES, QuantParams, Tensor
 
 FORMAT = "tinyprune-model"
 SCHEMA_VERSION = 1
@@ -65,10 +66,7 @@ def save_model(graph: Graph, path: str | Path) -> Path:
     # numpy's stub types a **dict against the keyword-only allow_pickle: bool; the keys here are
     # all "data/...", "mask/..." or "graph.json".
     np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(buf.getvalue())
-    tmp.replace(path)
-    return path
+    return write_bytes_atomic(path, buf.getvalue())
 
 
 def load_model(path: str | Path) -> Graph:
@@ -80,7 +78,7 @@ def load_model(path: str | Path) -> Graph:
         raise ModelFileError(f"{path}: not a tinyprune model file (.tpm archive); is it truncated?")
     # zlib.error, NotImplementedError, RuntimeError: corrupt, unknown-method or encrypted members.
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError,
             RuntimeError) as exc:
@@ -106,6 +104,9 @@ def load_model(path: str | Path) -> Graph:
             data = arrays.get(f"data/{name}") if t["constant"] else None
             if t["constant"] and data is None:
                 raise ModelFileError(f"{path}: tensor {name!r}: constant data is missing")
+            if data is not None and data.dtype != DTYPES[t["dtype"]]:
+                raise ModelFileError(f"{path}: tensor {name!r}: stored data is {data.dtype}, "
+                                     f"declared dtype {t['dtype']}")
             mask = arrays.get(f"mask/{name}") if t.get("has_mask") else None
             quant = QuantParams.from_json(t["quant"]) if t.get("quant") else None
             graph.add_tensor(Tensor(name, tuple(t["shape"]), t["dtype"], data, quant, mask,
@@ -118,6 +119,6 @@ def load_model(path: str | Path) -> Graph:
         raise
     except TinypruneError as exc:
         raise ModelFileError(f"{path}: invalid graph: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         raise ModelFileError(f"{path}: graph.json: bad or missing field: {exc}") from None
     return graph

@@ -9,7 +9,6 @@ dataset of one recording.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +17,10 @@ from typing import Any
 import h5py
 import numpy as np
 
+from sdk.atomic import atomic_path
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
-from sdk.radar.recording import Recording, open_h5, read_record, write_record
+from sdk.radar.recording import Recording, open_h5, read_record, reading_h5, write_record
 from sdk.radar.simulator import CLASSES, SimConfig, as_recording, new_session, simulate
 
 FORMAT_VERSION = 1
@@ -73,9 +73,8 @@ def synthesize(path: str | Path, per_class: int, seed: int, sim: SimConfig = Sim
         raise DataFileError(f"{path}: exists (pass --force to replace it)")
     header = {"format": FORMAT_VERSION, "classes": list(CLASSES), "seed": seed, "per_class": per_class,
               "simulator": sim.to_dict(), "preprocess": preprocess.to_dict()}
-    partial = path.with_name(path.name + ".partial")
     count = 0
-    with open_h5(partial, "w") as h5:
+    with atomic_path(path) as partial, open_h5(partial, "w") as h5:
         h5.create_dataset("tinyprune_dataset", data=json.dumps(header), dtype=h5py.string_dtype("utf-8"))
         group = h5.create_group("recordings")
         per_session = max(1, sim.recordings_per_session)
@@ -92,7 +91,6 @@ def synthesize(path: str | Path, per_class: int, seed: int, sim: SimConfig = Sim
                     count += 1
                     if on_recording is not None:
                         on_recording()
-    os.replace(partial, path)
     return count
 
 
@@ -107,7 +105,7 @@ def copy_sessions(src: str | Path, dst: str | Path, sessions: np.ndarray,
     wanted = {int(s) for s in np.asarray(sessions).ravel()}
     ds = load_dataset(src)
     count = 0
-    with open_h5(src) as h5_in, open_h5(dst, "w") as h5_out:
+    with open_h5(src) as h5_in, atomic_path(dst) as tmp, open_h5(tmp, "w") as h5_out:
         h5_out.create_dataset("tinyprune_dataset", data=json.dumps(ds.info),
                               dtype=h5py.string_dtype("utf-8"))
         group = h5_out.create_group("recordings")
@@ -123,7 +121,7 @@ def copy_sessions(src: str | Path, dst: str | Path, sessions: np.ndarray,
 def load_dataset(path: str | Path) -> Dataset:
     """Read a dataset file, or a single Record file as a one-recording dataset."""
     path = Path(path)
-    with open_h5(path) as h5:
+    with reading_h5(path) as h5:
         try:
             if "tinyprune_dataset" not in h5:
                 rec = read_record(h5, str(path))
@@ -137,10 +135,21 @@ def load_dataset(path: str | Path) -> Dataset:
                     raise DataFileError(f"{path}: key 'tinyprune_dataset' lacks '{key}'")
             if "recordings" not in h5:
                 raise DataFileError(f"{path}: missing key 'recordings'")
-            recs = [read_record(h5["recordings"][name], f"{path}:recordings/{name}")
-                    for name in sorted(h5["recordings"])]
-        except OSError as exc:
-            raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
+            group = h5["recordings"]
+            if not isinstance(group, h5py.Group) or not len(group):
+                raise DataFileError(f"{path}: key 'recordings' holds no recording; expected at "
+                                    "least one")
+            recs = [read_record(group[name], f"{path}:recordings/{name}") for name in sorted(group)]
+            classes = header["classes"]
+            if not isinstance(classes, list) or not classes or \
+                    not all(isinstance(c, str) for c in classes):
+                raise DataFileError(f"{path}: tinyprune_dataset.classes is {classes!r}; expected "
+                                    "a list of class names")
+            for rec in recs:
+                if rec.labels is not None and len(rec.labels) and \
+                        (rec.labels.min() < 0 or rec.labels.max() >= len(classes)):
+                    raise DataFileError(f"{rec.source}: key 'tinyprune_labels' holds a class index "
+                                        f"outside 0..{len(classes) - 1}")
         except json.JSONDecodeError as exc:
             raise DataFileError(f"{path}: key 'tinyprune_dataset' is not valid JSON ({exc.msg})") from None
     config = prep.PreprocessConfig.from_dict(header["preprocess"], f"{path}: tinyprune_dataset.preprocess")

@@ -15,6 +15,8 @@ A dataset file (written by the simulator) is a group ``recordings/`` of such Rec
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from sdk.atomic import atomic_path
 from sdk.errors import DataFileError, UnsupportedError
 from sdk.radar.preprocess import PreprocessConfig
 
@@ -148,6 +151,12 @@ def read_record(group: h5py.File | h5py.Group, where: str) -> Recording:
                             "uint16, int16 or float")
     data = ds[()]
     n = data.shape[0]
+    if n == 0:
+        raise DataFileError(f"{where}: key 'data' holds no sweep; expected at least one update")
+    if data.dtype.kind in "fc" and not np.all(np.isfinite(data)):
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        raise DataFileError(f"{where}: key 'data' holds {bad} non-finite values (NaN or "
+                            "infinity); expected finite sweeps")
     sensor_config = _json(group, "sensor_config_dump", where)
     session_info = _json(group, "session_info", where)
     data_info = _json(group, "data_info", where, required=False, kind=list) or []
@@ -157,9 +166,11 @@ def read_record(group: h5py.File | h5py.Group, where: str) -> Recording:
             raise DataFileError(f"{where}: key 'sample_times' has {times.dtype} {times.shape}; "
                                 f"expected float ({n},)")
         sample_times = times[()].astype(np.float64)
+        if not np.all(np.isfinite(sample_times)) or np.any(np.diff(sample_times) <= 0):
+            raise DataFileError(f"{where}: key 'sample_times' must be finite and increasing")
     else:
         rate = sensor_config.get("update_rate")
-        if not isinstance(rate, (int, float)) or rate <= 0:
+        if not isinstance(rate, (int, float)) or not np.isfinite(rate) or rate <= 0:
             raise DataFileError(f"{where}: no 'sample_times' and sensor_config_dump has no "
                                 "positive 'update_rate' to derive them from")
         sample_times = np.arange(n, dtype=np.float64) / float(rate)
@@ -220,17 +231,33 @@ def open_h5(path: str | Path, mode: str = "r") -> h5py.File:
         raise DataFileError(f"{path}: not a readable HDF5 file (truncated or corrupt?): {reason}") from None
 
 
-def load_recording(path: str | Path) -> Recording:
-    """Read an Acconeer "Record" HDF5 file (ours included) into a :class:`Recording`."""
-    # h5py reports a corrupt object header or link table as KeyError or RuntimeError.
+# What h5py raises for a corrupt file, besides OSError: RuntimeError for a damaged heap or
+# B-tree, KeyError/ValueError/TypeError for objects that are not what their header says.
+_H5_READ_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError)
+
+
+@contextmanager
+def reading_h5(path: str | Path) -> Iterator[h5py.File]:
+    """:func:`open_h5` for reading: any error the HDF5 library raises while the block reads the
+    file (a flipped byte in a heap or B-tree, an object of the wrong kind) becomes one
+    DataFileError line naming the file."""
     try:
         with open_h5(path) as h5:
-            if "tinyprune_dataset" in h5:
-                raise DataFileError(f"{path}: is a dataset of many recordings; "
-                                    "use sdk.radar.dataset.load_dataset")
-            return read_record(h5, str(path))
-    except (OSError, KeyError, RuntimeError) as exc:
-        raise DataFileError(f"{path}: read failed, the file is truncated or corrupt ({exc})") from None
+            yield h5
+    except DataFileError:
+        raise
+    except _H5_READ_ERRORS as exc:
+        raise DataFileError(f"{path}: read failed, the file is truncated or corrupt "
+                            f"({type(exc).__name__}: {exc})") from None
+
+
+def load_recording(path: str | Path) -> Recording:
+    """Read an Acconeer "Record" HDF5 file (ours included) into a :class:`Recording`."""
+    with reading_h5(path) as h5:
+        if "tinyprune_dataset" in h5:
+            raise DataFileError(f"{path}: is a dataset of many recordings; "
+                                "use sdk.radar.dataset.load_dataset")
+        return read_record(h5, str(path))
 
 
 def save_recording(path: str | Path, rec: Recording, overwrite: bool = False) -> None:
@@ -238,5 +265,5 @@ def save_recording(path: str | Path, rec: Recording, overwrite: bool = False) ->
     path = Path(path)
     if path.exists() and not overwrite:
         raise DataFileError(f"{path}: exists (pass overwrite=True / --force to replace it)")
-    with open_h5(path, "w") as h5:
+    with atomic_path(path) as tmp, open_h5(tmp, "w") as h5:
         write_record(h5, rec)

@@ -55,7 +55,7 @@ import numpy as np
 
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
-from sdk.radar.recording import Recording, open_h5, save_recording
+from sdk.radar.recording import Recording, reading_h5, save_recording
 from sdk.radar.simulator import (
     CLASSES,
     Session,
@@ -231,7 +231,8 @@ def simulate_continuous(session: Session, seconds: float, rng: np.random.Generat
     """One continuous recording of ``seconds`` in ``session``'s scene (module docstring)."""
     n = int(round(seconds * cfg.sweep_rate_hz))
     if n < 1:
-        raise ValueError(f"a recording of {seconds} s has no sweep")
+        raise DataFileError(f"--seconds {seconds}: a recording shorter than one sweep "
+                            f"(1/{cfg.sweep_rate_hz:g} s); expected a longer one")
     unknown = [g for g in st.gestures if g not in STREAM_GESTURES]
     if unknown or not st.gestures:
         raise ValueError(f"stream gestures must be among {STREAM_GESTURES}, got {st.gestures}")
@@ -297,7 +298,7 @@ def dataset_stream_source(path: str | Path) -> tuple[int, int, SimConfig]:
     recording from these is in the room of a session that no training frame comes from."""
     from sdk.radar.dataset import split_sessions
 
-    with open_h5(path) as h5:
+    with reading_h5(path) as h5:
         if "tinyprune_dataset" not in h5:
             raise DataFileError(f"{path}: not a dataset file (no key 'tinyprune_dataset')")
         try:

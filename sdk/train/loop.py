@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
 
-from sdk.errors import ShapeError
+from sdk.errors import ShapeError, TinypruneError
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,10 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
                 batch = x[idx] if augment is None else augment(x[idx], augment_gen)
                 logits = _logits(model, batch)
                 loss = F.cross_entropy(logits, y[idx])
+                if not torch.isfinite(loss):
+                    raise TinypruneError(f"training: the loss is {loss.item()} in epoch {epoch}; "
+                                         "expected a finite loss (check the data for NaN or "
+                                         "infinity, or lower the learning rate)")
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

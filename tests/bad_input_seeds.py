@@ -1,0 +1,419 @@
+"""Seed files for the bad-input corpus and the mutations that spoil them.
+
+Every seed is small and valid (the corpus test checks that first); every mutation writes a new
+file in a case folder. .tpm faults rewrite graph.json or the arrays inside the archive, .tflite
+faults go through the schema's object API, HDF5 faults through h5py, so each fault is exactly
+the one named.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import flatbuffers
+import h5py
+import numpy as np
+
+from graphs import residual_net
+from int8_graphs import int8_residual_net
+from sdk.frontends.tflite import _schema
+from sdk.frontends.tflite_export import export_tflite
+from sdk.ir import save_model
+from sdk.radar.dataset import synthesize
+from sdk.radar.stream import synth_stream
+
+INPUT_SHAPE = (12, 10, 3)
+
+
+def make_seeds(folder: Path) -> dict[str, Path]:
+    """Write every seed file into ``folder``; returns them by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    f, q = residual_net(seed=1), int8_residual_net(seed=2)
+    rng = np.random.default_rng(0)
+    seeds = {
+        "float.tpm": save_model(f, folder / "float.tpm"),
+        "int8.tpm": save_model(q, folder / "int8.tpm"),
+        "float.tflite": export_tflite(f, folder / "float.tflite"),
+        "int8.tflite": export_tflite(q, folder / "int8.tflite"),
+    }
+    np.save(folder / "x.npy", rng.normal(size=INPUT_SHAPE).astype(np.float32))
+    np.save(folder / "calib.npy", rng.normal(size=(8, *INPUT_SHAPE)).astype(np.float32))
+    np.savez(folder / "calib.npz", x=rng.normal(size=(8, *INPUT_SHAPE)).astype(np.float32),
+             y=rng.integers(0, 5, size=8))
+    synthesize(folder / "data.h5", per_class=1, seed=0)
+    synth_stream(folder / "rec.h5", seed=0, session_id=10_000, seconds=3.0)
+    for name in ("x.npy", "calib.npy", "calib.npz", "data.h5", "rec.h5"):
+        seeds[name] = folder / name
+    return seeds
+
+
+# -- .tpm -------------------------------------------------------------------------------
+
+def _read_tpm(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return json.loads(arrays.pop("graph.json").tobytes().decode()), arrays
+
+
+def write_tpm(path: Path, doc: dict, arrays: dict[str, np.ndarray]) -> Path:
+    """Write a .tpm archive as save_model does, without validating it."""
+    buf = io.BytesIO()
+    blob = np.frombuffer(json.dumps(doc).encode(), dtype=np.uint8)
+    np.savez_compressed(buf, **{**arrays, "graph.json": blob})  # type: ignore[arg-type]
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def _tensor(doc: dict, pick: Callable[[dict], bool]) -> dict:
+    return next(t for t in doc["tensors"] if pick(t))
+
+
+def _op(doc: dict, kind: str) -> dict:
+    return next(o for o in doc["ops"] if o["type"] == kind)
+
+
+def _quant(kind: str) -> Callable[[dict], bool]:
+    def pick(t: dict) -> bool:
+        return bool(t.get("quant")) and (t["constant"] == (kind == "weight")) and \
+            (kind != "weight" or t["dtype"] == "int8")
+    return pick
+
+
+def _set(target: dict, key: str, value) -> None:
+    target[key] = value
+
+
+TpmFault = Callable[[dict, dict[str, np.ndarray]], None]
+
+
+def _scale(kind: str, value: float) -> TpmFault:
+    return lambda d, a: _set(_tensor(d, _quant(kind))["quant"], "scale",
+                             [value] * len(_tensor(d, _quant(kind))["quant"]["scale"]))
+
+
+def _zero_point(kind: str, value: int) -> TpmFault:
+    return lambda d, a: _set(_tensor(d, _quant(kind))["quant"], "zero_point",
+                             [value] * len(_tensor(d, _quant(kind))["quant"]["zero_point"]))
+
+
+def _weights(fill: float) -> TpmFault:
+    def fault(doc: dict, arrays: dict[str, np.ndarray]) -> None:
+        name = next(k for k in arrays if k.startswith("data/"))
+        arr = arrays[name].copy()
+        arr.flat[len(arr.flat) // 2] = fill
+        arrays[name] = arr
+    return fault
+
+
+def _wrong_dtype(doc: dict, arrays: dict[str, np.ndarray]) -> None:
+    name = next(k for k, v in arrays.items() if k.startswith("data/") and v.dtype == np.int8)
+    arrays[name] = arrays[name].astype(np.int32) * 300
+
+
+def _attr(kind: str, key: str, value) -> TpmFault:
+    return lambda d, a: _set(_op(d, kind)["attrs"], key, value)
+
+
+def _doc(key: str, value) -> TpmFault:
+    return lambda d, a: _set(d, key, value)
+
+
+def _shape(doc: dict, arrays: dict[str, np.ndarray]) -> None:
+    t = _tensor(doc, lambda t: not t["constant"] and t["name"] not in doc["inputs"])
+    t["shape"] = [1, 99, 99, 99]
+
+
+def _zero_dim(doc: dict, arrays: dict[str, np.ndarray]) -> None:
+    _tensor(doc, lambda t: t["name"] in doc["inputs"])["shape"][1] = 0
+
+
+def _drop_data(doc: dict, arrays: dict[str, np.ndarray]) -> None:
+    del arrays[next(k for k in arrays if k.startswith("data/"))]
+
+
+def _axis(doc: dict, arrays: dict[str, np.ndarray]) -> None:
+    _tensor(doc, _quant("weight"))["quant"]["axis"] = 7
+
+
+# name -> (seed, fault); every one must be refused by every command that reads models.
+TPM_FAULTS: dict[str, tuple[str, TpmFault]] = {
+    "stride-zero": ("float.tpm", _attr("Conv2D", "stride", [0, 1])),
+    "stride-negative": ("float.tpm", _attr("Conv2D", "stride", [1, -2])),
+    "stride-float": ("float.tpm", _attr("Conv2D", "stride", [1.5, 1])),
+    "stride-short": ("float.tpm", _attr("Conv2D", "stride", [1])),
+    "dilation-zero": ("float.tpm", _attr("Conv2D", "dilation", [0, 0])),
+    "padding-negative": ("float.tpm", _attr("Conv2D", "padding", [-1, 0, 0, 0])),
+    "padding-code": ("float.tpm", _attr("Conv2D", "padding", "SAME")),
+    "pool-kernel-zero": ("float.tpm", _attr("MaxPool2D", "kernel", [0, 2])),
+    "activation-unknown": ("float.tpm", _attr("Conv2D", "activation", "gelu")),
+    "softmax-beta-zero": ("float.tpm", _attr("Softmax", "beta", 0.0)),
+    "softmax-beta-nan": ("float.tpm", _attr("Softmax", "beta", float("nan"))),
+    "no-outputs": ("float.tpm", _doc("outputs", [])),
+    "no-inputs": ("float.tpm", _doc("inputs", [])),
+    "unknown-output": ("float.tpm", _doc("outputs", ["ghost"])),
+    "schema-future": ("float.tpm", _doc("schema_version", 99)),
+    "format-wrong": ("float.tpm", _doc("format", "onnx")),
+    "tensors-not-list": ("float.tpm", _doc("tensors", 7)),
+    "ops-not-list": ("float.tpm", _doc("ops", {"a": 1})),
+    "weight-nan": ("float.tpm", _weights(float("nan"))),
+    "weight-inf": ("float.tpm", _weights(float("inf"))),
+    "shape-mismatch": ("float.tpm", _shape),
+    "shape-zero": ("float.tpm", _zero_dim),
+    "data-missing": ("float.tpm", _drop_data),
+    "dtype-unknown": ("float.tpm", lambda d, a: _set(d["tensors"][0], "dtype", "float8")),
+    "op-unknown": ("float.tpm", lambda d, a: _set(d["ops"][0], "type", "Conv3D")),
+    "attr-missing": ("float.tpm", lambda d, a: d["ops"][0]["attrs"].pop("stride")),
+    "op-order": ("float.tpm", lambda d, a: d["ops"].reverse()),
+    "scale-zero": ("int8.tpm", _scale("activation", 0.0)),
+    "scale-negative": ("int8.tpm", _scale("activation", -0.5)),
+    "scale-nan": ("int8.tpm", _scale("activation", float("nan"))),
+    "scale-inf": ("int8.tpm", _scale("activation", float("inf"))),
+    "scale-huge": ("int8.tpm", _scale("activation", 1e39)),
+    "weight-scale-zero": ("int8.tpm", _scale("weight", 0.0)),
+    "weight-scale-negative": ("int8.tpm", _scale("weight", -1.0)),
+    "weight-scale-huge": ("int8.tpm", _scale("weight", 1e30)),
+    "zero-point-high": ("int8.tpm", _zero_point("activation", 200)),
+    "zero-point-low": ("int8.tpm", _zero_point("activation", -129)),
+    "zero-point-huge": ("int8.tpm", _zero_point("activation", 2**40)),
+    "quant-axis": ("int8.tpm", _axis),
+    "int32-as-int8": ("int8.tpm", _wrong_dtype),
+}
+
+
+def tpm_fault(seed: Path, fault: TpmFault, out: Path) -> Path:
+    """Write ``seed`` with ``fault`` applied to ``out``."""
+    doc, arrays = _read_tpm(seed)
+    fault(doc, arrays)
+    return write_tpm(out, doc, arrays)
+
+
+# -- .tflite ----------------------------------------------------------------------------
+
+def _model(path: Path):
+    fb = _schema()
+    return fb, fb.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
+
+
+def _pack(model) -> bytes:
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _first_conv(model):
+    sub = model.subgraphs[0]
+    return next(op for op in sub.operators
+                if op.builtinOptions is not None and hasattr(op.builtinOptions, "strideH"))
+
+
+def _tfl_stride(value: int):
+    return lambda m: setattr(_first_conv(m).builtinOptions, "strideW", value)
+
+
+def _tfl_dilation(m) -> None:
+    _first_conv(m).builtinOptions.dilationHFactor = 0
+
+
+def _tfl_padding(m) -> None:
+    _first_conv(m).builtinOptions.padding = 7
+
+
+def _tfl_quant(field: str, value):
+    def fault(m) -> None:
+        def activation(t) -> bool:
+            data = m.buffers[t.buffer].data
+            return data is None or len(data) == 0
+        t = next(t for t in m.subgraphs[0].tensors if t.quantization is not None
+                 and t.quantization.scale is not None and activation(t))
+        setattr(t.quantization, field, [value] * len(t.quantization.scale))
+    return fault
+
+
+def _tfl_outputs(m) -> None:
+    m.subgraphs[0].outputs = []
+
+
+def _tfl_type(code: int):
+    """Declare the first weights as type ``code``: int8 (9) leaves the buffer the wrong size,
+    int32 (2) the right size under the wrong type for a float op."""
+    def fault(m) -> None:
+        t = next(t for t in m.subgraphs[0].tensors if m.buffers[t.buffer].data is not None
+                 and len(m.buffers[t.buffer].data))
+        t.type = code
+    return fault
+
+
+def _tfl_buffer(m) -> None:
+    m.subgraphs[0].tensors[1].buffer = 9999
+
+
+def _tfl_opcode(m) -> None:
+    m.subgraphs[0].operators[0].opcodeIndex = 99
+
+
+def _tfl_tensor_index(m) -> None:
+    op = m.subgraphs[0].operators[0]
+    op.inputs = [9999, *list(op.inputs)[1:]]
+
+
+def _tfl_weight_nan(m) -> None:
+    t = next(t for t in m.subgraphs[0].tensors if t.type == 0 and m.buffers[t.buffer].data
+             is not None and len(m.buffers[t.buffer].data) >= 4)
+    data = np.array(m.buffers[t.buffer].data, dtype=np.uint8)
+    data[:4] = np.frombuffer(np.float32(np.nan).tobytes(), np.uint8)
+    m.buffers[t.buffer].data = data
+
+
+def _tfl_activation(m) -> None:
+    _first_conv(m).builtinOptions.fusedActivationFunction = 4  # TANH
+
+
+def _tfl_no_subgraph(m) -> None:
+    m.subgraphs = []
+
+
+TFLITE_FAULTS: dict[str, tuple[str, Callable]] = {
+    "stride-zero": ("float.tflite", _tfl_stride(0)),
+    "stride-negative": ("float.tflite", _tfl_stride(-1)),
+    "dilation-zero": ("float.tflite", _tfl_dilation),
+    "padding-code": ("float.tflite", _tfl_padding),
+    "no-outputs": ("float.tflite", _tfl_outputs),
+    "type-int8": ("float.tflite", _tfl_type(9)),
+    "type-int32": ("float.tflite", _tfl_type(2)),
+    "buffer-index": ("float.tflite", _tfl_buffer),
+    "opcode-index": ("float.tflite", _tfl_opcode),
+    "tensor-index": ("float.tflite", _tfl_tensor_index),
+    "weight-nan": ("float.tflite", _tfl_weight_nan),
+    "activation-tanh": ("float.tflite", _tfl_activation),
+    "no-subgraph": ("float.tflite", _tfl_no_subgraph),
+    "scale-zero": ("int8.tflite", _tfl_quant("scale", 0.0)),
+    "scale-negative": ("int8.tflite", _tfl_quant("scale", -0.25)),
+    "scale-nan": ("int8.tflite", _tfl_quant("scale", float("nan"))),
+    "scale-inf": ("int8.tflite", _tfl_quant("scale", float("inf"))),
+    "zero-point-high": ("int8.tflite", _tfl_quant("zeroPoint", 300)),
+    "zero-point-low": ("int8.tflite", _tfl_quant("zeroPoint", -1000)),
+}
+
+
+def tflite_fault(seed: Path, fault: Callable, out: Path) -> Path:
+    """Write ``seed`` with ``fault`` applied (object API, repacked) to ``out``."""
+    _, model = _model(seed)
+    fault(model)
+    out.write_bytes(_pack(model))
+    return out
+
+
+# -- HDF5 -------------------------------------------------------------------------------
+
+def _first_rec(h5: h5py.File) -> h5py.Group:
+    return h5["recordings"][sorted(h5["recordings"])[0]] if "recordings" in h5 else h5
+
+
+def _replace(h5: h5py.File, key: str, value) -> None:
+    group = _first_rec(h5)
+    del group[key]
+    group.create_dataset(key, data=value)
+
+
+def _h5_nan(h5: h5py.File) -> None:
+    data = _first_rec(h5)["data"]
+    arr = data[()]
+    arr.flat[len(arr.flat) // 3] = np.nan
+    _replace(h5, "data", arr)
+
+
+def _h5_inf(h5: h5py.File) -> None:
+    arr = _first_rec(h5)["data"][()]
+    arr.flat[0] = complex(np.inf, 0)
+    _replace(h5, "data", arr)
+
+
+def _h5_empty(h5: h5py.File) -> None:
+    arr = _first_rec(h5)["data"][()]
+    _replace(h5, "data", arr[:0])
+    for key in ("sample_times", "tinyprune_labels"):
+        if key in _first_rec(h5):
+            _replace(h5, key, _first_rec(h5)[key][()][:0])
+
+
+def _h5_no_recordings(h5: h5py.File) -> None:
+    for name in list(h5["recordings"]):
+        del h5["recordings"][name]
+
+
+def _h5_labels(value: int):
+    def fault(h5: h5py.File) -> None:
+        lab = _first_rec(h5)["tinyprune_labels"][()]
+        lab[len(lab) // 2] = value
+        _replace(h5, "tinyprune_labels", lab)
+    return fault
+
+
+def _h5_dtype(h5: h5py.File) -> None:
+    _replace(h5, "data", np.abs(_first_rec(h5)["data"][()]).astype(np.int32))
+
+
+def _h5_shape(h5: h5py.File) -> None:
+    _replace(h5, "data", _first_rec(h5)["data"][()][:, 0])
+
+
+def _h5_times(h5: h5py.File) -> None:
+    t = _first_rec(h5)["sample_times"][()]
+    t[3] = np.nan
+    _replace(h5, "sample_times", t)
+
+
+def _h5_drop(key: str):
+    return lambda h5: _first_rec(h5).__delitem__(key)
+
+
+def _h5_header(value: str):
+    def fault(h5: h5py.File) -> None:
+        del h5["tinyprune_dataset"]
+        h5.create_dataset("tinyprune_dataset", data=value, dtype=h5py.string_dtype("utf-8"))
+    return fault
+
+
+H5_FAULTS: dict[str, tuple[str, Callable[[h5py.File], None]]] = {
+    "nan-sweep": ("data.h5", _h5_nan),
+    "inf-sweep": ("data.h5", _h5_inf),
+    "no-sweeps": ("data.h5", _h5_empty),
+    "no-recordings": ("data.h5", _h5_no_recordings),
+    "label-high": ("data.h5", _h5_labels(9)),
+    "label-negative": ("data.h5", _h5_labels(-1)),
+    "data-int32": ("data.h5", _h5_dtype),
+    "data-rank": ("data.h5", _h5_shape),
+    "times-nan": ("data.h5", _h5_times),
+    "no-data": ("data.h5", _h5_drop("data")),
+    "no-mode": ("data.h5", _h5_drop("mode")),
+    "header-json": ("data.h5", _h5_header("{not json")),
+    "header-format": ("data.h5", _h5_header('{"format": 99}')),
+    "header-classes": ("data.h5", _h5_header(
+        '{"format": 1, "classes": [], "preprocess": {}}')),
+    "rec-nan-sweep": ("rec.h5", _h5_nan),
+    "rec-no-sweeps": ("rec.h5", _h5_empty),
+    "rec-data-int32": ("rec.h5", _h5_dtype),
+    "rec-no-data": ("rec.h5", _h5_drop("data")),
+}
+
+
+def h5_fault(seed: Path, fault: Callable[[h5py.File], None], out: Path) -> Path:
+    """Copy ``seed`` to ``out`` and apply ``fault`` with h5py."""
+    out.write_bytes(seed.read_bytes())
+    with h5py.File(out, "r+") as h5:
+        fault(h5)
+    return out
+
+
+def truncations(data: bytes, count: int) -> list[int]:
+    """``count`` cut points spread over ``data`` (never 0 bytes kept twice, never the whole)."""
+    return sorted({int(round(i * len(data) / (count + 1))) for i in range(count + 1)})
+
+
+def flip_offsets(size: int, count: int, start: int = 0, end: int | None = None) -> list[int]:
+    """``count`` distinct byte offsets spread over ``[start, end)``."""
+    end = size if end is None else end
+    return sorted({start + int(i * (end - start) / count) for i in range(count)})
