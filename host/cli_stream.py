@@ -74,6 +74,7 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
         stream_sweeps,
     )
     from host.models import load_model_arg
+    from host.workdir import work_folder
     from sdk.boards import load_board
     from sdk.radar import gestures
 
@@ -87,7 +88,7 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
     with ExitStack() as stack:
         if port is None:
             b = load_board(board)
-            work = out or Path("build") / f"{Path(model).stem}-{board}-gesture"
+            work = stack.enter_context(work_folder(out, f"{Path(model).stem}-{board}-gesture"))
             build = build_gesture_firmware(graph, model, b, work, radar=radar, gesture=gesture)
             step_names = [s.name for s in build.steps]
             dev = stack.enter_context(start_device(build.elf, b.runner))

@@ -46,6 +46,10 @@ IN_FLIGHT = 4  # sweeps sent ahead of the last RESULT in --fast mode
 # device's work) only slows a lossy link down.
 STALL_WAIT_S = 0.3
 RESULT_WAIT_S = 2.0  # after the last sweep: how long to wait for the outstanding RESULTs
+# A device that sends nothing at all for this long while sweeps await their RESULT has
+# stopped (it answers every sweep within milliseconds, and a lossy line still passes some
+# bytes): the stream ends with an error then, not after the whole recording.
+SILENCE_S = 2.0
 
 
 class MismatchError(TinypruneError):
@@ -166,17 +170,32 @@ def stream_sweeps(link: Link, sweeps_iq: np.ndarray, fast: bool = True,
     def newest() -> int:
         return max(out.results, default=-1)
 
+    def check_alive(sent: int) -> None:
+        silent = time.monotonic() - max(link.last_rx, unanswered_since)
+        if sent > newest() + 1 and silent > SILENCE_S:
+            raise LinkError(f"{link.url}: the device stopped answering: nothing received for "
+                            f"{silent:.1f} s with {sent - newest() - 1} sweeps unanswered "
+                            f"(last RESULT for sweep {newest()})")
+
+    # Silence counts from the later of the last byte received and the first send after an
+    # answered state, so a pause of the host's own (before the first sweep) is not silence.
+    unanswered_since = time.monotonic()
     for i in range(n):
+        if i == newest() + 1:
+            unanswered_since = time.monotonic()
         if fast:
             waited = time.monotonic()
             while i - newest() > IN_FLIGHT and time.monotonic() - waited < STALL_WAIT_S:
                 _collect(link, out, 0.02, on_result)
+                check_alive(i)
             if i - newest() > IN_FLIGHT:
                 out.late_waits += 1
         else:
             while time.monotonic() < start + i / rate_hz:
                 _collect(link, out, max(0.0, min(0.01, start + i / rate_hz - time.monotonic())),
                          on_result)
+                check_alive(i)
+        check_alive(i)
         link.send(Sweep(i, tuple(int(v) for v in flat[i])))
         _collect(link, out, 0.0, on_result)
     last_new = time.monotonic()

@@ -65,6 +65,7 @@ class Link:
         self._seq = 0
         self._sync_next = True
         self._tx = self._rx = self._payload_errors = self._retries = self._dropped = 0
+        self.last_rx = time.monotonic()  # when the last byte arrived (or the port opened)
         # A lone delimiter ends whatever partial frame the device's receiver holds.
         self._write(b"\x00")
 
@@ -173,6 +174,8 @@ class Link:
             data = self._port.read(max(1, self._port.in_waiting))
         except (serial.SerialException, OSError) as exc:
             raise LinkError(f"{self.url}: read failed: {exc}") from None
+        if data:
+            self.last_rx = time.monotonic()
         for frame in self._decoder.feed(data):
             if self._tracker.classify(frame.seq, frame.sync) is not SeqClass.NEW:
                 continue
