@@ -34,7 +34,7 @@ NACK_REASONS = {1: "bad payload", 2: "unsupported command", 3: "busy",
                 4: "model or radar configuration mismatch"}
 INBOX_LIMIT = 10_000
 MAX_ANSWER_PAYLOAD = 80  # the longest answer to a command (STATS, 64 B) and its ACK's payload
-ROUND_TRIP_MARGIN_S = 0.03  # the device's turnaround and the host's scheduling
+ROUND_TRIP_MARGIN_S = 0.02  # the device's turnaround and the host's scheduling
 QUIET_RETRIES = 6  # silent attempts retried at the short wait before backing off
 
 
@@ -86,7 +86,7 @@ class Link:
         self._seq = 0
         self._last_command: MsgType | None = None
         self._silent_left = self._sent_attempts = 0
-        self._first = timeout
+        self._short = timeout
         self._quiet = 0  # consecutive attempts that heard nothing
         self._sync_next = True
         self._tx = self._rx = self._payload_errors = self._retries = self._dropped = 0
@@ -177,8 +177,9 @@ class Link:
         """Send ``msg`` as ``seq`` until its ACK/NACK (or its own reply) arrives; None when
         the silent attempts or the time budget are used up. A late answer to an earlier
         attempt counts: every attempt carries the same number."""
-        wait = self._first = self._first_wait(msg)
+        self._short = self._round_trip(msg)
         self._quiet = 0
+        wait = self._short if self._noisy() else self.timeout
         while self._silent_left > 0 and time.monotonic() < give_up:
             self._send_frame(msg, seq)
             self._sent_attempts += 1
@@ -195,27 +196,37 @@ class Link:
             wait = self._wait_after(wait, heard=self.last_rx > sent_at)
         return None
 
-    def _first_wait(self, msg: Message) -> float:
-        """The wait for the first attempt: one round trip of the command and the longest
-        answer at the line's baud rate, plus a margin for the device's own latency."""
+    def _noisy(self) -> bool:
+        """True once the link has received a damaged frame: the line corrupts bytes."""
+        c = self._decoder.counts
+        return self._payload_errors > 0 or any(c[v] for v in Verdict if v is not Verdict.OK)
+
+    def _round_trip(self, msg: Message) -> float:
+        """One round trip of the command and the longest answer at the line's baud rate,
+        plus a margin for the device's own latency."""
         frame_bits = 10 * (HEADER_LEN + CRC_LEN + 3) * 2
         bits = frame_bits + 10 * (len(pack_message(msg)) + MAX_ANSWER_PAYLOAD)
         return min(self.timeout, ROUND_TRIP_MARGIN_S + bits / self.baudrate)
 
     def _wait_after(self, wait: float, heard: bool) -> float:
-        """The wait for the next attempt. Bytes arrived but no answer: the line corrupts
-        frames and the device is alive, so retry soon (the first, shortest wait). Nothing at
-        all: a corrupted command goes unanswered too (at 5 % byte errors, 46 in 100 HELLOs), so
-        the first QUIET_RETRIES silent attempts keep the short wait; after them the device
-        may be busy or gone, so back off (double, up to ``timeout``). Only silent attempts
-        that waited the whole ``timeout`` spend one of the ``attempts``."""
+        """The wait for the next attempt. On a line that has shown no damage every attempt
+        waits ``timeout`` and spends one of the ``attempts``. On a damaged line: bytes arrived
+        but no answer means the device is alive and its answer was corrupted, so retry soon
+        (one round trip); nothing at all may be a corrupted command (at 5 % byte errors, 46
+        in 100 HELLOs), so the first QUIET_RETRIES silent attempts keep the short wait, then
+        the device may be busy or gone: back off (double, up to ``timeout``). Only silent
+        attempts that waited the whole ``timeout`` spend one of the ``attempts``."""
+        if not self._noisy():
+            self._silent_left -= 1
+            return self.timeout
         if heard:
             self._silent_left, self._quiet = self.attempts, 0
-            return self._first
+            return self._short
         self._quiet += 1
         if wait >= self.timeout:
             self._silent_left -= 1
-        return wait if self._quiet < QUIET_RETRIES else min(2 * wait, self.timeout)
+        return max(wait, self._short) if self._quiet < QUIET_RETRIES \
+            else min(2 * wait, self.timeout)
 
     def _next_seq(self) -> int:
         self._seq = (self._seq + 1) & 0xFFFF
