@@ -141,8 +141,8 @@ def run(
         None, "--input", "-i", help="Input tensor as .npy (NHWC, batch 1 optional; float "
         "input to an int8 model is quantized); default: a seeded random normal input.",
         callback=existing_file),
-    out: str | None = typer.Option(None, "--out", help="Work folder [build/MODEL-BOARD].",
-                                     callback=out_folder),
+    out: str | None = typer.Option(None, "--out", help="Work folder, kept [a private folder "
+                                   "under build/runs/, removed at the end].", callback=out_folder),
     data: str | None = typer.Option(None, "--data", help="Stream this radar recording "
                                        "through the real-time gesture firmware instead.",
                                        callback=existing_file),
@@ -181,7 +181,10 @@ def run(
     else:
         x = coerce_input(graph, _load_npy(input_file), input_file)
         source = input_file
-    result = run_on_board(graph, board, x, _work_dir(model, board, out))
+    from host.workdir import work_folder
+
+    with work_folder(out, f"{Path(model).stem}-{board}") as work:
+        result = run_on_board(graph, board, x, work)
     if json_out:
         emit_json({**size_json(result.build), "max_rel_diff": result.max_rel_diff,
                    "bit_exact": result.bit_exact, "instructions": result.instructions,
@@ -310,9 +313,18 @@ app.add_typer(data_app, name="data")
 
 
 def main() -> None:
-    """Console-script entry point: user errors become one line on stderr and exit code 1."""
+    """Console-script entry point: user errors become one line on stderr and exit code 1;
+    SIGINT, SIGTERM and SIGHUP stop every child process and exit 130, 143, 129."""
+    from host.shutdown import Interrupted, install, kill_descendants
+
+    install()
     try:
         app()
     except TinypruneError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
+    except Interrupted as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_status)
+    finally:
+        kill_descendants()  # nothing outlives the command, whatever ended it

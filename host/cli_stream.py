@@ -76,6 +76,7 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
         stream_sweeps,
     )
     from host.models import load_model_arg
+    from host.workdir import work_folder
     from sdk.boards import load_board
     from sdk.radar import gestures
 
@@ -89,7 +90,7 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
     with ExitStack() as stack:
         if port is None:
             b = load_board(board)
-            work = out or Path("build") / f"{Path(model).stem}-{board}-gesture"
+            work = stack.enter_context(work_folder(out, f"{Path(model).stem}-{board}-gesture"))
             build = build_gesture_firmware(graph, model, b, work, radar=radar, gesture=gesture)
             step_names = [s.name for s in build.steps]
             dev = stack.enter_context(start_device(build.elf, b.runner))
@@ -160,6 +161,9 @@ def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any
         "max_work": int(max((r.work for r in outcome.results.values()), default=0)),
         "counter_unit": "instructions" if info.counter_unit == 0 else "cycles",
         "crc_errors": int(link_stats.crc_errors + stats.crc_errors),
+        "framing_errors": int(link_stats.framing_errors + stats.cobs_errors
+                              + stats.short_errors + stats.oversize_errors),
+        "retries": int(link_stats.retries),
         "sequence_gaps": int(link_stats.sequence_gaps + stats.seq_gaps),
         "link": {"host": link_stats.__dict__, "device": stats.__dict__},
         "device_errors": outcome.errors,
@@ -182,7 +186,8 @@ def print_stream_report(rep: dict, con: Any) -> None:
     t.add_column("value", justify="right")
     for key in ("sweeps", "frames", "accuracy", "host_accuracy", "agreement", "classes_equal",
                 "events_equal", "gestures", "detected", "false_triggers", "latency_s",
-                "deadline_misses", "max_work", "deadline_budget", "crc_errors", "sequence_gaps"):
+                "deadline_misses", "max_work", "deadline_budget", "crc_errors", "framing_errors",
+                "sequence_gaps", "retries"):
         t.add_row(key, _figure_text(rep[key]))
     con.print(t)
     con.print(profile_table(rep["profile"], rep["counter_unit"]))

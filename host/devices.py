@@ -5,8 +5,8 @@
 - ``host``: the native build, its stdin and stdout joined to one accepted TCP connection, so
   the host side is the same ``socket://`` code.
 
-Every launch is bounded: the device process is killed when the context ends, and the link is
-retried for at most ``connect_s`` seconds.
+Every launch is bounded: the device process is killed when the context ends (or, on a
+signal, by host/shutdown.py), and the link is retried for at most ``connect_s`` seconds.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,13 @@ class DeviceProcess:
         self.url = url
         self.cwd = cwd
         self.proc: subprocess.Popen | None = None
+        # Guards proc against a launch in start_native's thread racing stop().
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        # Starts the device again on another port: set by start_qemu, whose port may be
+        # taken by another process between choosing it and QEMU binding it.
+        self._relaunch: Callable[[], None] | None = None
 
     def __enter__(self) -> DeviceProcess:
         return self
@@ -46,10 +54,22 @@ class DeviceProcess:
         self.stop()
 
     def stop(self) -> None:
-        """Kill the device process (only the one this object started)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+        """Kill the device process (only the one this object started) and wait for it."""
+        with self._lock:
+            self._stopped = True
+            proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        if proc is not None:
+            proc.wait(timeout=5)
+            if proc.stderr is not None:
+                proc.stderr.close()
+
+    def launch(self, **popen_args: Any) -> None:
+        """Start ``argv`` unless stop() came first (then nothing is started)."""
+        with self._lock:
+            if not self._stopped:
+                self.proc = subprocess.Popen(self.argv, cwd=self.cwd, **popen_args)
 
     def connect(self, connect_s: float = 10.0, **link_args: Any) -> Link:
         """Open a Link, retrying while the device's socket is not listening yet."""
@@ -57,6 +77,9 @@ class DeviceProcess:
         while True:
             if self.proc is not None and self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                if "Address already in use" in err and self._relaunch is not None:
+                    self._relaunch()
+                    continue
                 raise LinkError(f"{self.argv[0]} exited with status {self.proc.returncode} "
                                 f"before its link opened: {err.strip()[:200]}")
             try:
@@ -68,15 +91,24 @@ class DeviceProcess:
 
 
 def start_qemu(elf: Path, port: int | None = None) -> DeviceProcess:
-    """Start ``elf`` in QEMU with UART0 listening on 127.0.0.1:``port`` (a free one if None)."""
+    """Start ``elf`` in QEMU with UART0 listening on 127.0.0.1:``port`` (a free one if None;
+    should another process take that one first, QEMU is started again on a new one when the
+    link connects)."""
     require(QEMU)
-    port = port or _free_port()
-    argv = qemu_command(Path(elf).resolve())
-    # qemu_command routes UART0 to null; the first -serial is UART0, so replace that one.
-    argv[argv.index("-serial") + 1] = f"tcp:127.0.0.1:{port},server=on,wait=off"
-    dev = DeviceProcess(argv, f"socket://127.0.0.1:{port}", Path(elf).parent)
-    dev.proc = subprocess.Popen(argv, cwd=dev.cwd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = qemu_command(Path(elf).resolve())
+    dev = DeviceProcess(base, "", Path(elf).parent)
+
+    def launch(chosen: int | None) -> None:
+        chosen = chosen or _free_port()
+        argv = list(base)
+        # qemu_command routes UART0 to null; the first -serial is UART0, so replace that one.
+        argv[argv.index("-serial") + 1] = f"tcp:127.0.0.1:{chosen},server=on,wait=off"
+        dev.argv, dev.url = argv, f"socket://127.0.0.1:{chosen}"
+        dev.launch(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    launch(port)
+    if port is None:
+        dev._relaunch = lambda: launch(None)
     return dev
 
 
@@ -97,12 +129,10 @@ def start_native(elf: Path, accept_s: float = 10.0) -> DeviceProcess:
         finally:
             server.close()
         with conn:
-            dev.proc = subprocess.Popen([str(elf)], cwd=dev.cwd, stdin=conn.fileno(),
-                                        stdout=conn.fileno(), stderr=subprocess.PIPE)
+            dev.launch(stdin=conn.fileno(), stdout=conn.fileno(), stderr=subprocess.PIPE)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    dev._thread = thread  # type: ignore[attr-defined]
+    dev._thread = threading.Thread(target=serve, daemon=True)
+    dev._thread.start()
     return dev
 
 

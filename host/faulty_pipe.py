@@ -125,6 +125,9 @@ class FaultyPipe:
         except OSError:
             client.close()
             return
+        for sock in (client, device):
+            # A UART sends each byte at once: no Nagle delay (40 ms) on small frames.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socks += [client, device]
         pumps = [threading.Thread(target=self._pump, args=(client, device, self.up, deadline),
                                   daemon=True),

@@ -46,6 +46,11 @@ IN_FLIGHT = 4  # sweeps sent ahead of the last RESULT in --fast mode
 # device's work) only slows a lossy link down.
 STALL_WAIT_S = 0.3
 RESULT_WAIT_S = 2.0  # after the last sweep: how long to wait for the outstanding RESULTs
+# A device that sends nothing at all for SILENCE_S while sweeps await their RESULT is asked
+# (GET_STATS, a short frame that gets through a line that loses long SWEEPs) for PROBE_S; no
+# answer ends the stream with an error then, 2 s after the last byte, not at its end.
+SILENCE_S = 1.4
+PROBE_S = 0.6
 
 
 class MismatchError(TinypruneError):
@@ -166,17 +171,40 @@ def stream_sweeps(link: Link, sweeps_iq: np.ndarray, fast: bool = True,
     def newest() -> int:
         return max(out.results, default=-1)
 
+    # Silence counts from the later of the last byte received and the first send after an
+    # answered state, so a pause of the host's own (before the first sweep) is not silence.
+    unanswered_since = time.monotonic()
+
+    def check_alive(sent: int) -> None:
+        nonlocal unanswered_since
+        silent = time.monotonic() - max(link.last_rx, unanswered_since)
+        if sent <= newest() + 1 or silent <= SILENCE_S:
+            return
+        try:
+            link.command(GetStats(), budget_s=PROBE_S)
+        except LinkError:
+            raise LinkError(f"{link.url}: the device stopped answering: nothing received for "
+                            f"{time.monotonic() - max(link.last_rx, unanswered_since):.1f} s "
+                            f"with {sent - newest() - 1} sweeps unanswered (last RESULT for "
+                            f"sweep {newest()})") from None
+        unanswered_since = time.monotonic()  # alive: its SWEEPs were lost on the line
+
     for i in range(n):
+        if i == newest() + 1:
+            unanswered_since = time.monotonic()
         if fast:
             waited = time.monotonic()
             while i - newest() > IN_FLIGHT and time.monotonic() - waited < STALL_WAIT_S:
                 _collect(link, out, 0.02, on_result)
+                check_alive(i)
             if i - newest() > IN_FLIGHT:
                 out.late_waits += 1
         else:
             while time.monotonic() < start + i / rate_hz:
                 _collect(link, out, max(0.0, min(0.01, start + i / rate_hz - time.monotonic())),
                          on_result)
+                check_alive(i)
+        check_alive(i)
         link.send(Sweep(i, tuple(int(v) for v in flat[i])))
         _collect(link, out, 0.0, on_result)
     last_new = time.monotonic()

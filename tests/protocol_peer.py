@@ -80,6 +80,11 @@ class ProtocolPeer:
         self._thread.join(timeout=3.0)
         self._server.close()
 
+    @property
+    def capturing(self) -> bool:
+        """True while a capture has sweeps left to send."""
+        return self._capturing
+
     def _serve(self) -> None:
         deadline = time.monotonic() + self.max_seconds
         conn = None

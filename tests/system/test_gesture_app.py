@@ -6,7 +6,10 @@ model or radar configuration, and the profile command."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import signal
 import subprocess
 import time
 
@@ -299,3 +302,24 @@ def test_profile_command_prints_steps_and_writes_a_chart(files, tmp_path):
     assert doc["unit"] == "instructions" and doc["profile"]["preprocess"] > 0
     assert [s["name"] for s in doc["profile"]["steps"]][0] == "conv1"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_device_that_stops_answering_is_reported_during_the_stream(files, native_fw):
+    rec = load_recording(files / "swipe.h5")
+    sweeps = np.concatenate([wire_sweeps(rec)] * 12)  # 288 sweeps: 16 s in real time
+    with start_device(native_fw.elf, "native") as dev, dev.connect() as link:
+        hello(link)
+        reset_stats(link)
+
+        def freeze(result):
+            if result.sweep_index == 5:
+                os.kill(dev.proc.pid, signal.SIGSTOP)  # alive but silent, like a hung board
+
+        try:
+            with pytest.raises(LinkError, match="stopped answering") as info:
+                stream_sweeps(link, sweeps, fast=False, on_result=freeze)
+        finally:
+            os.kill(dev.proc.pid, signal.SIGCONT)
+    # Reported after SILENCE_S + PROBE_S (2 s, 36 sweeps at 18/s), long before the end.
+    unanswered = int(re.search(r"with (\d+) sweeps unanswered", str(info.value)).group(1))
+    assert unanswered < 100 < len(sweeps)

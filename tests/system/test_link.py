@@ -117,10 +117,10 @@ def test_link_through_a_bad_line():
                 link.command(ResetStats())
         link.command(CaptureStart(n_sweeps=60))
         captured: list[Sweep] = []
-        # 60 sweeps at 40 Hz take 1.5 s; collect until well after, so that none of them comes
-        # after the final command's ACK (which must be the peer's last frame).
-        deadline = time.monotonic() + 2.3
-        while time.monotonic() < deadline:
+        # Collect until the peer has sent all 60 (its own count, not a clock, so a loaded
+        # machine only makes it slower), so that none of them comes after the final
+        # command's ACK (which must be the peer's last frame); the pipe's max_seconds bounds it.
+        while peer.capturing:
             msg = link.receive(timeout=0.1)
             if msg is not None:
                 (captured if isinstance(msg, Sweep) else results).append(msg)
