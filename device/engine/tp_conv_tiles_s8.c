@@ -17,7 +17,8 @@
  * sums then wait in accs.
  *
  * Portable path: the windows are gathered as int8 columns and each output is a plain dot
- * product.
+ * product; on the MSP430 (TP_S8_MSP430) a dot product on the hardware multiplier and the fast
+ * requantization through its 16 x 16 products (arch/msp430/tp_msp430_s8.h).
  *
  * Requantization: params->fast_requant selects tp_requant_fast (exact, see tp_requant.h).
  * A fused max pool takes the maximum of the four accumulators and requantizes once, which is
@@ -28,6 +29,13 @@
 #include "tp_requant.h"
 
 #include <stddef.h>
+
+#if TP_S8_MSP430
+#include "arch/msp430/tp_msp430_s8.h"
+#define TP_REQUANT_LR tp_msp430_requant_lr
+#else
+#define TP_REQUANT_LR tp_multiply_by_quantized_multiplier_lr
+#endif
 
 static int32_t rows_per_chunk(const tp_conv_params_s8 *p, const tp_dims *f)
 {
@@ -194,6 +202,15 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
     if (p->fast_requant) {
         const int32_t e = -shift;
         const int32_t rnd = (int32_t)1 << (e - 1);
+#if TP_S8_MSP430
+        /* Without SSAT the three modes compile to the same clamp: one loop, for FRAM. */
+        (void)mode;
+        for (j = 0; j < outs; j++) {
+            dst[j][c] = tp_act_apply(tp_msp430_requant_fast(pool ? max4(acc + 4 * j) : acc[j],
+                                                            mult, e, rnd),
+                                     TP_ACT_CLAMP, off, lo, hi);
+        }
+#else
         if (mode == TP_ACT_RELU) {
             TP_STORE_FAST(TP_ACT_RELU);
         } else if (mode == TP_ACT_SAT) {
@@ -201,6 +218,7 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
         } else {
             TP_STORE_FAST(TP_ACT_CLAMP);
         }
+#endif
     } else {
 #endif
         const int32_t left = shift > 0 ? shift : 0;
@@ -211,8 +229,7 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
                 int32_t i;
                 for (i = 0; i < 4; i++) {
                     const int32_t v = tp_act_apply(
-                        tp_multiply_by_quantized_multiplier_lr(acc[4 * j + i], mult, left,
-                                                               right),
+                        TP_REQUANT_LR(acc[4 * j + i], mult, left, right),
                         TP_ACT_CLAMP, off, lo, hi);
                     best = v > best ? v : best;
                 }
@@ -221,7 +238,7 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
         } else {
             for (j = 0; j < outs; j++) {
                 dst[j][c] = tp_act_apply(
-                    tp_multiply_by_quantized_multiplier_lr(acc[j], mult, left, right),
+                    TP_REQUANT_LR(acc[j], mult, left, right),
                     TP_ACT_CLAMP, off, lo, hi);
             }
         }
@@ -231,7 +248,7 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
 #if TP_S8_ASM
 /* The DSP gather: static functions on top of in_row, gather_row and gather_bytes. */
 #include "arch/armv7em/tp_conv_gather_s8.h"
-#else
+#elif !TP_S8_MSP430
 
 static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n)
 {
@@ -313,8 +330,13 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
             int32_t local[TILE];
             int32_t *acc = whole ? local : cc->accs + c * TILE;
             for (j = 0; j < n; j++) {
+#if TP_S8_MSP430
+                acc[j] = tp_msp430_dot_s8((const int8_t *)cols + j * cc->kc, w, (int16_t)values,
+                                          ky0 == 0 ? layer->bias[c] : acc[j]);
+#else
                 const int32_t sum = dot_s8((const int8_t *)cols + j * cc->kc, w, values);
                 acc[j] = (ky0 == 0 ? layer->bias[c] : acc[j]) + sum;
+#endif
             }
             if (ky1 == kh) {
                 finish(layer, mode, t->dst, t->outs, c, acc);
