@@ -281,6 +281,13 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         int32_t c;
 #if TP_S8_ASM
         gather_tile_dsp(cc, t, ky0, ky1);
+#elif TP_S8_MSP430
+        const int32_t n = t->n;
+        int32_t j;
+        for (j = 0; j < n; j++) {
+            gather_bytes(cc, t->oy[j], t->ox[j], ky0, ky1, cc->bytes);
+            tp_msp430_widen_s8(cc->bytes, (int16_t *)(void *)cols + j * cc->kc, (int16_t)values);
+        }
 #else
         const int32_t n = t->n;
         int32_t j;
@@ -329,15 +336,16 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         for (c = 0; c < out_c; c++, w += k) {
             int32_t local[TILE];
             int32_t *acc = whole ? local : cc->accs + c * TILE;
-            for (j = 0; j < n; j++) {
 #if TP_S8_MSP430
-                acc[j] = tp_msp430_dot_s8((const int8_t *)cols + j * cc->kc, w, (int16_t)values,
-                                          ky0 == 0 ? layer->bias[c] : acc[j]);
+            tp_msp430_dot_tile_s16((const int16_t *)(const void *)cols, (int16_t)cc->kc, w,
+                                   (int16_t)values, (int16_t)n,
+                                   ky0 == 0 ? layer->bias + c : NULL, acc);
 #else
+            for (j = 0; j < n; j++) {
                 const int32_t sum = dot_s8((const int8_t *)cols + j * cc->kc, w, values);
                 acc[j] = (ky0 == 0 ? layer->bias[c] : acc[j]) + sum;
-#endif
             }
+#endif
             if (ky1 == kh) {
                 finish(layer, mode, t->dst, t->outs, c, acc);
             }

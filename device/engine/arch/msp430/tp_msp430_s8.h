@@ -13,6 +13,7 @@
 #ifndef TP_MSP430_S8_H
 #define TP_MSP430_S8_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tp_requant.h"
@@ -73,6 +74,53 @@ tp_msp430_dot_s8_quads(const int8_t *x, const int8_t *w, int16_t quads, int32_t 
         w += 12;
     }
     return tp_msp430_acc_read();
+}
+
+/* One MAC of an int16 input *x++ (the gather widened it) and an int8 weight *w++: the input
+ * goes from memory to MACS in one instruction (mov @R13+,0(R15): 5 cycles), 12 cycles a MAC.
+ * clang-14's assembler has no @Rn+ source with a memory destination, so that instruction is
+ * written as its encoding (0x4DBF: mov, source R13 autoincrement, destination 0(R15)) with x
+ * pinned to R13 and MACS's address to R15. */
+#define TP_MSP430_MAC16_ASM ".word 0x4dbf, 0\n\tmov.b @%1+, %2\n\tsxt %2\n\tmov %2, 0(%4)\n\t"
+#define TP_MSP430_MAC16_OPERANDS "+r"(x), "+r"(w), "=&r"(t) : "r"(macs), "r"(&TP_OP2)
+
+/* n <= TILE accumulators of one output channel at once: acc[j] = (bias ? *bias : acc[j]) +
+ * sum of cols[j kc + i] * w[i] for i < values, cols the int16 windows of the tile's pixels
+ * (kc values apart). One call per channel keeps the call overhead off every pixel. */
+static inline __attribute__((noinline)) void
+tp_msp430_dot_tile_s16(const int16_t *cols, int16_t kc, const int8_t *weights, int16_t values,
+                       int16_t n, const int32_t *bias, int32_t *acc)
+{
+    int16_t j;
+    for (j = 0; j < n; j++, cols += kc) {
+        register const int16_t *x __asm__("r13") = cols;
+        register volatile uint16_t *macs __asm__("r15") = &TP_MACS;
+        const int8_t *w = weights;
+        uint16_t t;
+        int16_t q;
+        tp_msp430_acc_load(bias != NULL ? *bias : acc[j]);
+        for (q = values >> 2; q > 0; q--) {
+            __asm__ volatile(TP_MSP430_MAC16_ASM TP_MSP430_MAC16_ASM TP_MSP430_MAC16_ASM
+                                 TP_MSP430_MAC16_ASM
+                             : TP_MSP430_MAC16_OPERANDS : "memory");
+        }
+        for (q = values & 3; q > 0; q--) {
+            __asm__ volatile(TP_MSP430_MAC16_ASM : TP_MSP430_MAC16_OPERANDS : "memory");
+        }
+        acc[j] = tp_msp430_acc_read();
+    }
+}
+
+/* dst[i] = src[i] for i < n, int8 to int16 (the gather's widening, once per pixel for every
+ * output channel). */
+static inline __attribute__((noinline)) void tp_msp430_widen_s8(const int8_t *src, int16_t *dst,
+                                                                int16_t n)
+{
+    uint16_t t;
+    for (; n > 0; n--) {
+        __asm__ volatile("mov.b @%0+, %2\n\tsxt %2\n\tmov %2, 0(%1)\n\tadd #2, %1"
+                         : "+r"(src), "+r"(dst), "=&r"(t) : : "memory");
+    }
 }
 
 /* tp_requant_fast(x, multiplier, e, rnd) (tp_requant.h) for |x| < 2^30, multiplier in
