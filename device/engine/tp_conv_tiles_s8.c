@@ -31,6 +31,7 @@
 #include <stddef.h>
 
 #if TP_S8_MSP430
+#include "arch/msp430/tp_msp430_conv_gather_s8.h"
 #include "arch/msp430/tp_msp430_s8.h"
 #define TP_REQUANT_LR tp_msp430_requant_lr
 #else
@@ -79,6 +80,8 @@ const conv_core *tp_conv_tiles_s8_init(conv_core *cc, const tp_conv_layer_s8 *la
     return cc;
 }
 
+#if !TP_S8_MSP430
+/* The portable gather (the MSP430 has its own: arch/msp430/tp_msp430_conv_gather_s8.h). */
 static const int8_t *in_row(const conv_core *cc, int32_t y)
 {
     return cc->in_base + (cc->in_ring > 0 ? y % cc->in_ring : y) * cc->in_row;
@@ -156,6 +159,7 @@ static void gather_bytes(const conv_core *cc, int32_t oy, int32_t ox, int32_t ky
         gather_row(cc, iy + ky, ix, dst + (ky - ky0) * span);
     }
 }
+#endif
 
 #if !TP_S8_ASM
 static int32_t max4(const int32_t *a)
@@ -285,8 +289,8 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         const int32_t n = t->n;
         int32_t j;
         for (j = 0; j < n; j++) {
-            gather_bytes(cc, t->oy[j], t->ox[j], ky0, ky1, cc->bytes);
-            tp_msp430_widen_s8(cc->bytes, (int16_t *)(void *)cols + j * cc->kc, (int16_t)values);
+            tp_msp430_gather_s16(cc, (int16_t)t->oy[j], (int16_t)t->ox[j], (int16_t)ky0,
+                                 (int16_t)ky1, (int16_t *)(void *)cols + j * cc->kc);
         }
 #else
         const int32_t n = t->n;

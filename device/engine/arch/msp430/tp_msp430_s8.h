@@ -111,18 +111,6 @@ tp_msp430_dot_tile_s16(const int16_t *cols, int16_t kc, const int8_t *weights, i
     }
 }
 
-/* dst[i] = src[i] for i < n, int8 to int16 (the gather's widening, once per pixel for every
- * output channel). */
-static inline __attribute__((noinline)) void tp_msp430_widen_s8(const int8_t *src, int16_t *dst,
-                                                                int16_t n)
-{
-    uint16_t t;
-    for (; n > 0; n--) {
-        __asm__ volatile("mov.b @%0+, %2\n\tsxt %2\n\tmov %2, 0(%1)\n\tadd #2, %1"
-                         : "+r"(src), "+r"(dst), "=&r"(t) : : "memory");
-    }
-}
-
 /* tp_requant_fast(x, multiplier, e, rnd) (tp_requant.h) for |x| < 2^30, multiplier in
  * [2^30, 2^31), e >= 1: the 32 x 32 high multiply as four 16 x 16 products on the multiplier
  * instead of the 64-bit helper, once per output.
