@@ -31,9 +31,9 @@ def _graph():
     return quantize_randomly(b.finish(b.dense(b.flatten(x), 6)), 3)
 
 
-def _board(arena: str, scratch: str):
+def _board(arena: str, scratch: str, overflow: str | None = None):
     board = load_board("msp430fr6989")
-    memory = {**board.extra["memory"], "arena": arena, "scratch": scratch}
+    memory = {**board.extra["memory"], "arena": arena, "scratch": scratch, "overflow": overflow}
     return dataclasses.replace(board, extra={**board.extra, "memory": memory})
 
 
@@ -59,3 +59,14 @@ def test_arena_in_fram_runs_bit_exact(scratch, tmp_path):
     assert (plan.scratch_arena_bytes > 0) == (scratch == "SRAM")
     assert run.bit_exact, (run.output, run.reference)
     assert np.unique(run.reference).size > 2
+
+
+def test_board_moves_an_arena_too_big_for_sram_to_fram():
+    from sdk.codegen.memory_planner import MemoryLayout, plan_memory
+
+    layout = MemoryLayout.from_json(load_board("msp430fr6989").extra["memory"])
+    plan = plan_memory(_graph(), layout)
+    assert plan.layout is not None and (plan.layout.arena, plan.layout.scratch) == ("FRAM", "FRAM")
+    b = GraphBuilder("small", (1, 4, 4, 2), seed=3)
+    small = quantize_randomly(b.finish(b.dense(b.flatten("input"), 3)), 3)
+    assert plan_memory(small, layout).layout == layout  # fits the SRAM: stays there
