@@ -148,7 +148,8 @@ def _int8_msp430(work: Path) -> dict:
         "macs": sum(st.macs for st in run.steps), "cycles": run.instructions,
         "bit_exact": run.bit_exact, "fram_bytes": s.flash_bytes, "text_bytes": s.text_bytes,
         "weights_bytes": run.build.weights_bytes, "arena_bytes": plan.arena_bytes,
-        "arena_region": plan.layout.arena if plan.layout else None, "sram_bytes": s.ram_bytes,
+        "arena_in_fram": plan.layout is not None and plan.layout.arena == "FRAM",
+        "sram_bytes": s.ram_bytes,
         "stack_bytes": s.stack_bytes,
         "steps": [{"name": st.name, "op": st.op, "macs": st.macs, "cycles": st.instructions}
                   for st in run.steps]}}

@@ -153,7 +153,7 @@ def int8_msp430(f: dict) -> str:
                   "weights B", "arena B", "SRAM B (stack reserve)", "bit-exact"],
                  [["MNIST CNN int8", _n(m["macs"]), _n(m["cycles"]),
                    f"{m['cycles'] / m['macs']:.2f}", _n(m["fram_bytes"]), _n(m["weights_bytes"]),
-                   f"{_n(m['arena_bytes'])} ({m['arena_region']})",
+                   f"{_n(m['arena_bytes'])} ({'FRAM' if m['arena_in_fram'] else 'SRAM'})",
                    f"{_n(m['sram_bytes'])} ({_n(m['stack_bytes'])})",
                    "yes" if m["bit_exact"] else "NO"]])
     steps = _rows(["step", "op", "MACs", "MCLK cycles", "per MAC"],
