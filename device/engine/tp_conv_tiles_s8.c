@@ -205,16 +205,16 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
 #else
     if (p->fast_requant) {
         const int32_t e = -shift;
-        const int32_t rnd = (int32_t)1 << (e - 1);
 #if TP_S8_MSP430
         /* Without SSAT the three modes compile to the same clamp: one loop, for FRAM. */
         (void)mode;
         for (j = 0; j < outs; j++) {
             dst[j][c] = tp_act_apply(tp_msp430_requant_fast(pool ? max4(acc + 4 * j) : acc[j],
-                                                            mult, e, rnd),
+                                                            mult, (int16_t)e),
                                      TP_ACT_CLAMP, off, lo, hi);
         }
 #else
+        const int32_t rnd = (int32_t)1 << (e - 1);
         if (mode == TP_ACT_RELU) {
             TP_STORE_FAST(TP_ACT_RELU);
         } else if (mode == TP_ACT_SAT) {

@@ -32,7 +32,7 @@ static inline int8_t requant_unit(const tp_fc_params_s8 *params, const tp_channe
     int32_t v;
     if (params->fast_requant) {
 #if TP_S8_MSP430
-        v = tp_msp430_requant_fast(acc, quant->multiplier[q], -shift, (int32_t)1 << (-shift - 1));
+        v = tp_msp430_requant_fast(acc, quant->multiplier[q], (int16_t)-shift);
 #else
         v = tp_requant_fast(acc, quant->multiplier[q], -shift, (int32_t)1 << (-shift - 1));
 #endif

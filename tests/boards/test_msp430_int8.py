@@ -49,6 +49,51 @@ def test_int8_kernels_bit_exact(seed, c_in, c_out, kernel, stride, padding, pool
     assert np.unique(run.reference).size > 1
 
 
+_REQUANT_CHECK = r"""
+#include "tp_requant.h"
+#include "arch/msp430/tp_msp430_s8.h"
+static uint32_t s = 12345;
+static uint32_t rnd32(void) { s = s * 1103515245u + 12345u; return s; }
+static int32_t clamp8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
+int main(void) {
+    int32_t i, bad = 0;
+    for (i = 0; i < 3000; i++) {
+        const uint32_t r1 = rnd32(), r2 = rnd32(), r3 = rnd32();
+        int32_t x = (int32_t)((r1 << 16) ^ r2) >> (2 + (r3 & 31) % 28);
+        int32_t m = (int32_t)((1uL << 30) | (((r2 << 16) ^ r1) & 0x3FFFFFFFuL));
+        const int16_t e = (int16_t)(1 + (r3 >> 8) % 31);
+        int32_t ref, got;
+        if (i < 4) {
+            x = (i & 1) ? (1L << 30) - 1 : -(1L << 30) + 1;
+            m = (i & 2) ? 0x7FFFFFFFL : (1L << 30);
+        }
+        ref = tp_requant_fast(x, m, e, (int32_t)1 << (e - 1));
+        got = tp_msp430_requant_fast(x, m, e);
+        bad += ref >= -16384 && ref <= 16384 && got != ref;
+        bad += clamp8(got - 128) != clamp8(ref - 128) || clamp8(got + 127) != clamp8(ref + 127);
+    }
+    return bad > 100 ? 100 : (int)bad;
+}
+"""
+
+
+def test_multiplier_requantization_matches_the_portable_one(tmp_path):
+    """tp_msp430_requant_fast against tp_requant_fast on 3,000 random accumulators,
+    multipliers and shifts (and the extremes): equal where the result is small, the same byte
+    after any int8 clamp elsewhere."""
+    from host.build import build_sources
+    from host.mspdebug import run_mspdebug
+    from sdk.boards import load_board
+    from sdk.paths import DEVICE_DIR, ENGINE_DIR
+
+    board = load_board("msp430fr6989")
+    src = tmp_path / "requant_check.c"
+    src.write_text(_REQUANT_CHECK)
+    elf, _map, _cmd = build_sources(board, [src, *[board.dir / s for s in board.sources]],
+                                    tmp_path, [ENGINE_DIR, DEVICE_DIR / "app"])
+    assert run_mspdebug(elf, {}, timeout_s=120).exit_code == 0
+
+
 @pytest.mark.slow
 def test_mnist_cnn_run_reports_cycles(tmp_path):
     pytest.importorskip("torch")

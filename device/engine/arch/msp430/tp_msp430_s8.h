@@ -111,25 +111,38 @@ tp_msp430_dot_tile_s16(const int16_t *cols, int16_t kc, const int8_t *weights, i
     }
 }
 
-/* tp_requant_fast(x, multiplier, e, rnd) (tp_requant.h) for |x| < 2^30, multiplier in
- * [2^30, 2^31), e >= 1: the 32 x 32 high multiply as four 16 x 16 products on the multiplier
- * instead of the 64-bit helper, once per output.
+/* tp_requant_fast(x, multiplier, e, 2^(e-1)) (tp_requant.h) for |x| < 2^30, multiplier in
+ * [2^30, 2^31), 1 <= e <= 31, where it lies in [-2^14, 2^14]; outside, a value of the same
+ * sign at least 2^14 in magnitude, which every caller's int8 clamp (after an output offset
+ * of at most 2^8) turns into the same byte. Once per output, in 16-bit steps: the MSP430 has
+ * no barrel shifter, and 32-bit shifts and 64-bit products are helper calls.
  *
- * With x = xh 2^16 + xl and M = mh 2^16 + ml (xl, ml unsigned), x M + 2^30 = xh mh 2^32 +
+ * The high multiply h = floor((x M + 2^30) / 2^31) as four 16 x 16 products: with
+ * x = xh 2^16 + xl and M = mh 2^16 + ml (xl, ml unsigned), x M + 2^30 = xh mh 2^32 +
  * 2^16 mid + r (0 <= r < 2^16) where mid = (xl ml >> 16) + xl mh + xh ml + 2^14, so
- * h = floor((x M + 2^30) / 2^31) = 2 xh mh + floor(mid / 2^15). |xh| <= 2^14 and mh < 2^15
- * bound mid to [-2^30 + 2^15, 2^31 + 2^30 - 2^16), so mid + 2^30 - 2^15 fits an unsigned
- * 32-bit accumulator exactly, and the multiplier's wrapping sums give it: xh ml is a signed
- * product with ml read as int16, plus xh 2^16 when ml >= 2^15. */
-static inline __attribute__((noinline)) int32_t
-tp_msp430_requant_fast(int32_t x, int32_t multiplier, int32_t e, int32_t rnd)
+ * h = 2 xh mh + floor(mid / 2^15). |xh| <= 2^14 and mh < 2^15 bound mid to
+ * [-2^30 + 2^15, 2^31 + 2^30 - 2^16), so mid + 2^30 - 2^15 fits an unsigned 32-bit
+ * accumulator exactly, and the multiplier's wrapping sums give it: xh ml is a signed product
+ * with ml read as int16, plus xh 2^16 when ml >= 2^15.
+ *
+ * The rounding shift (h + 2^(e-1) - (h < 0)) >> e equals (g + 1) >> 1 with
+ * g = (h - (h < 0)) >> (e - 1), and g is taken from the 16-bit halves of a = h - (h < 0):
+ * a >> s = ah 2^(16-s) + (al >> s) for s < 16, which fits 16 bits exactly when
+ * -2^(s-1) <= ah < 2^(s-1) (else it saturates). */
+static inline __attribute__((noinline)) int32_t tp_msp430_requant_fast(int32_t x,
+                                                                        int32_t multiplier,
+                                                                        int16_t e)
 {
     const uint16_t xl = (uint16_t)x;
     const uint16_t xh = (uint16_t)((uint32_t)x >> 16);
     const uint16_t ml = (uint16_t)multiplier;
     const uint16_t mh = (uint16_t)((uint32_t)multiplier >> 16);
     uint32_t mid;
-    int32_t h;
+    int32_t a;
+    int16_t ah;
+    uint16_t al;
+    int16_t s = (int16_t)(e - 1);
+    int16_t g;
     TP_MPY = xl;
     TP_OP2 = ml;
     mid = (uint32_t)TP_RESHI + ((uint32_t)1 << 30) - ((uint32_t)1 << 14);
@@ -142,9 +155,32 @@ tp_msp430_requant_fast(int32_t x, int32_t multiplier, int32_t e, int32_t rnd)
     mid = ((uint32_t)TP_RESHI << 1) | (TP_RESLO >> 15);
     TP_MPYS = xh;
     TP_OP2 = mh;
-    h = (int32_t)(((uint32_t)TP_RESHI << 16) | TP_RESLO);
-    h = h + h + (int32_t)mid - (int32_t)0x7FFF;
-    return (h + rnd + (h < 0 ? -1 : 0)) >> e;
+    a = (int32_t)(((uint32_t)TP_RESHI << 16) | TP_RESLO);
+    a = a + a + (int32_t)mid - (int32_t)0x7FFF;
+    a += a < 0 ? -1 : 0;
+    ah = (int16_t)((uint32_t)a >> 16);
+    al = (uint16_t)a;
+    if (s >= 16) {
+        g = ah;
+        for (s = (int16_t)(s - 16); s > 0; s--) {
+            g >>= 1;
+        }
+    } else if (s > 0 && ah >= -(int16_t)(1 << (s - 1)) && ah < (int16_t)(1 << (s - 1))) {
+        uint16_t hi = (uint16_t)ah;
+        int16_t k;
+        for (k = (int16_t)(16 - s); k > 0; k--) {
+            hi <<= 1;
+        }
+        for (k = s; k > 0; k--) {
+            al >>= 1;
+        }
+        g = (int16_t)(hi + al);
+    } else if (s == 0 && a >= -32768 && a <= 32767) {
+        g = (int16_t)a;
+    } else {
+        g = ah < 0 ? (int16_t)-32768 : (int16_t)32767;
+    }
+    return ((int32_t)g + 1) >> 1;
 }
 
 /* tp_multiply_by_quantized_multiplier_lr (the generic requantization) as one out-of-line copy:
