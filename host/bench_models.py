@@ -96,3 +96,38 @@ def gesture_cnn_int8(seed: int = GESTURE_SEED):
     source = (f"simulated swipe frame; weights torch.manual_seed({seed}), PTQ on "
               f"{len(frames)} simulated frames")
     return q, x, source
+
+
+MNIST = "mnist_cnn_int8"
+MNIST_SEED = 0
+
+
+def mnist_cnn_int8(seed: int = MNIST_SEED):
+    """The zoo's MNIST CNN (sdk.zoo mnist_cnn) in int8, deterministic: PyTorch's default
+    initialization under ``torch.manual_seed(seed)``, quantized by quantize_graph on 16 images
+    of uniform noise in [0, 1) (numpy seed ``seed``), on one more such image. Untrained, like
+    the gesture CNN: cycle counts follow the shapes and the requantization paths. The model
+    the MSP430 int8 figures use (its activations need the FRAM). Returns (int8 graph, input,
+    a description of both)."""
+    try:
+        import torch
+    except ImportError:
+        raise TinypruneError("bench: the MNIST CNN needs torch (pip install -e '.[train]', "
+                             "or ./setup.sh)") from None
+    from sdk.compress.quantize import quantize_graph
+    from sdk.frontends.pytorch import from_torch
+    from sdk.zoo import get
+
+    torch.manual_seed(seed)
+    entry = get("mnist_cnn")
+    graph = from_torch(entry.factory().eval(), entry.input_shape, MNIST)
+    rng = np.random.default_rng(seed)
+    shape = (17, *graph.tensors[graph.inputs[0]].shape[1:])
+    images = rng.random(shape).astype(np.float32)
+    q = quantize_graph(graph, images[:16], progress=False)
+    t = q.tensors[q.inputs[0]]
+    p = t.qparams()
+    x = np.clip(np.round(images[16] / p.scale[0]) + p.zero_point[0], -128, 127)
+    source = (f"uniform noise image (numpy seed {seed}); weights torch.manual_seed({seed}), "
+              "PTQ on 16 noise images")
+    return q, x.astype(np.int8).reshape(t.shape), source

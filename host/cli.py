@@ -153,8 +153,9 @@ def run(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Build MODEL for BOARD, run one inference on it, compare with the host reference, and
-    print the output and per-step instruction counts. With --data: stream a recording through
-    the gesture firmware and compare frame classes and gesture events with the host."""
+    print the output and per-step counts (instructions on QEMU, cycles on the MSP430). With
+    --data: stream a recording through the gesture firmware and compare frame classes and
+    gesture events with the host."""
     if data is not None:
         from host.cli_stream import print_stream_report, run_stream
         from host.console import human
@@ -194,7 +195,12 @@ def run(
     console.print(f"device output: {np.array2string(result.output, precision=6)}")
     console.print(f"host reference: {np.array2string(result.reference, precision=6)}")
     console.print(f"largest relative difference, device vs host: {result.max_rel_diff:.3g}")
-    console.print(profile_table(result.steps, f"{graph.name} on {board}"))
+    unit = result.build.board.counter_unit
+    console.print(profile_table(result.steps, f"{graph.name} on {board}", unit))
+    if unit == "cycles" and result.instructions:
+        macs = sum(s.macs for s in result.steps)
+        console.print(f"cycles per inference: {result.instructions:,}"
+                      + (f", per MAC: {result.instructions / macs:.2f}" if macs else ""))
 
 
 def _load_npy(path: str):

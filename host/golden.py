@@ -7,7 +7,7 @@ and repeatable, so a figure that moves is a change to explain: the golden test
 moves a figure updates the golden file in the same commit (``tinyprune golden --update``).
 
 Figures come in groups, each measured by the code that publishes it (host.cli_bench,
-host.bench_dsp, host.msp430_selftest, host.gesture_fw); a group lists the tools its figures
+host.bench_dsp, host.msp430_selftest, host.device_run, host.gesture_fw); a group lists the tools its figures
 depend on, so a comparison under other tool versions reports instead of failing.
 """
 
@@ -136,6 +136,26 @@ def _msp430_selftest(work: Path) -> dict:
             "sram_bytes": s.ram_bytes, "bss_bytes": s.bss_bytes, "stack_bytes": s.stack_bytes}
 
 
+def _int8_msp430(work: Path) -> dict:
+    """The int8 MNIST CNN (host.bench_models.mnist_cnn_int8) on msp430fr6989 in mspdebug:
+    simulated MCLK cycles per step, bytes, where the arena went."""
+    from host.bench_models import mnist_cnn_int8
+    from host.device_run import run_on_board
+
+    graph, x, _source = mnist_cnn_int8()
+    run = run_on_board(graph, "msp430fr6989", x, work / "mnist_cnn_int8", timeout_s=600)
+    s, plan = run.build.size, run.build.plan
+    return {"mnist_cnn_int8": {
+        "macs": sum(st.macs for st in run.steps), "cycles": run.instructions,
+        "bit_exact": run.bit_exact, "fram_bytes": s.flash_bytes, "text_bytes": s.text_bytes,
+        "weights_bytes": run.build.weights_bytes, "arena_bytes": plan.arena_bytes,
+        "arena_in_fram": plan.layout is not None and plan.layout.arena == "FRAM",
+        "sram_bytes": s.ram_bytes,
+        "stack_bytes": s.stack_bytes,
+        "steps": [{"name": st.name, "op": st.op, "macs": st.macs, "cycles": st.instructions}
+                  for st in run.steps]}}
+
+
 def _gesture_firmware(work: Path) -> dict:
     from host.bench_models import gesture_cnn_int8
     from host.gesture_fw import build_gesture_firmware
@@ -165,6 +185,8 @@ GROUPS = (
           "(host.bench_dsp --msp430)", MSP430, "msp430", _radar_msp430),
     Group("msp430_selftest", "MSP430 self-test in mspdebug (host.msp430_selftest)",
           (*MSP430, "numpy"), "msp430", _msp430_selftest),
+    Group("msp430_int8", "int8 MNIST CNN on msp430fr6989 in mspdebug (MCLK cycles)",
+          (*MSP430, *PYTHON_PACKAGES), "msp430", _int8_msp430),
     Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
 )

@@ -147,6 +147,22 @@ def msp430_selftest(f: dict) -> str:
         [f"whole run ({_n(s['instructions'])} instructions)", _n(s["cycles"])]])
 
 
+def int8_msp430(f: dict) -> str:
+    """The int8 MNIST CNN on the MSP430: cycles, bytes, and every step."""
+    m = f["msp430_int8"]["mnist_cnn_int8"]
+    head = _rows(["model", "MACs", "MCLK cycles", "cycles/MAC", "FRAM B (code, weights, arena)",
+                  "weights B", "arena B", "SRAM B (stack reserve)", "bit-exact"],
+                 [["MNIST CNN int8", _n(m["macs"]), _n(m["cycles"]),
+                   f"{m['cycles'] / m['macs']:.2f}", _n(m["fram_bytes"]), _n(m["weights_bytes"]),
+                   f"{_n(m['arena_bytes'])} ({'FRAM' if m['arena_in_fram'] else 'SRAM'})",
+                   f"{_n(m['sram_bytes'])} ({_n(m['stack_bytes'])})",
+                   "yes" if m["bit_exact"] else "NO"]])
+    steps = _rows(["step", "op", "MACs", "MCLK cycles", "per MAC"],
+                  [[s["name"], s["op"], _n(s["macs"]), _n(s["cycles"]),
+                    f"{s['cycles'] / s['macs']:.1f}" if s["macs"] else "-"] for s in m["steps"]])
+    return head + "\n" + steps
+
+
 def gesture_firmware(f: dict) -> str:
     """Sizes of the real-time gesture firmware with the seeded int8 CNN."""
     return _rows(["board", "flash B", "RAM B", "text B", "rodata B", "bss B", "code B",
@@ -203,6 +219,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "int8-steps": int8_steps, "float-gesture": float_gesture, "float-steps": float_steps,
     "radar-m7": radar_m7, "radar-msp430": radar_msp430, "msp430-selftest": msp430_selftest,
     "gesture-firmware": gesture_firmware, "int8-profile-gesture": int8_profile_gesture,
+    "msp430-int8": int8_msp430,
 }
 
 

@@ -49,26 +49,42 @@ def size_table(build: BuildResult) -> Table:
     return table
 
 
-def profile_table(steps: list[StepProfile], title: str) -> Table:
-    """Per-step instructions; the total row is the whole inference (the steps' sum)."""
-    table = Table(title=title, caption=INSTRUCTIONS_NOTE)
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("#", "right"), ("step", "left"), ("op", "left"), ("covers", "left"), ("MACs", "right"),
-        ("instructions", "right"), ("instr/MAC", "right"), ("share", "right"))
+COUNTER_NOTES = {
+    "instructions": INSTRUCTIONS_NOTE,
+    "cycles": "simulated MCLK cycles (mspdebug's timing model: relative, no FRAM wait states)",
+    "none": "this board has no counter: no per-step figures",
+}
+
+
+def profile_table(steps: list[StepProfile], title: str, unit: str = "instructions") -> Table:
+    """Per-step counts in the board's counter ``unit`` (board.json ``counter_unit``:
+    instructions on QEMU, cycles on the MSP430, none on the host board: MACs only); the total
+    row is the whole inference (the steps' sum)."""
+    table = Table(title=title, caption=COUNTER_NOTES.get(unit, unit))
+    counted = unit != "none"
+    short = "instr" if unit == "instructions" else unit
+    columns: list[tuple[str, JustifyMethod]] = [
+        ("#", "right"), ("step", "left"), ("op", "left"), ("covers", "left"), ("MACs", "right")]
+    if counted:
+        columns += [(unit, "right"), (f"{short}/MAC", "right"), ("share", "right")]
     for col, just in columns:
         table.add_column(col, justify=just)
     total = sum(s.instructions or 0 for s in steps)
     for i, s in enumerate(steps):
         n = s.instructions
         covers = [layer for layer in s.covers if layer != s.name]
-        table.add_row(str(i), s.name, s.op, " + ".join(covers), f"{s.macs:,}",
-                      "-" if n is None else f"{n:,}",
-                      f"{n / s.macs:.2f}" if n is not None and s.macs else "",
-                      f"{n / total:.1%}" if n is not None and total else "")
+        row = [str(i), s.name, s.op, " + ".join(covers), f"{s.macs:,}"]
+        if counted:
+            row += ["-" if n is None else f"{n:,}",
+                    f"{n / s.macs:.2f}" if n is not None and s.macs else "",
+                    f"{n / total:.1%}" if n is not None and total else ""]
+        table.add_row(*row)
     table.add_section()
     macs = sum(s.macs for s in steps)
-    table.add_row("", "whole inference", "", "", f"{macs:,}", f"{total:,}",
-                  f"{total / macs:.2f}" if macs else "", "")
+    last = ["", "whole inference", "", "", f"{macs:,}"]
+    if counted:
+        last += [f"{total:,}", f"{total / macs:.2f}" if macs else "", ""]
+    table.add_row(*last)
     return table
 
 

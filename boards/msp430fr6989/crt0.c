@@ -3,8 +3,9 @@
  * Written as file-scope assembly because nothing here may run before the stack exists. After
  * main returns (or tp_board_exit is called) the CPU spins at the function __stop with the
  * exit status in R12: the simulator runner sets a breakpoint there (host/mspdebug.py). The
- * lowest words of the stack reserve hold a canary that tp_board_exit checks, so a stack that
- * outgrew its reserve is reported instead of silently corrupting memory below SRAM.
+ * lowest words of the stack reserve (just above .bss; linker.ld) hold a canary that
+ * tp_board_exit checks, so a stack that outgrew the SRAM left to it is reported instead of
+ * silently corrupting .bss.
  */
 #include "msp430fr6989_board.h"
 

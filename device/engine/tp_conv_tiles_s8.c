@@ -17,7 +17,8 @@
  * sums then wait in accs.
  *
  * Portable path: the windows are gathered as int8 columns and each output is a plain dot
- * product.
+ * product; on the MSP430 (TP_S8_MSP430) a dot product on the hardware multiplier and the fast
+ * requantization through its 16 x 16 products (arch/msp430/tp_msp430_s8.h).
  *
  * Requantization: params->fast_requant selects tp_requant_fast (exact, see tp_requant.h).
  * A fused max pool takes the maximum of the four accumulators and requantizes once, which is
@@ -28,6 +29,14 @@
 #include "tp_requant.h"
 
 #include <stddef.h>
+
+#if TP_S8_MSP430
+#include "arch/msp430/tp_msp430_conv_gather_s8.h"
+#include "arch/msp430/tp_msp430_s8.h"
+#define TP_REQUANT_LR tp_msp430_requant_lr
+#else
+#define TP_REQUANT_LR tp_multiply_by_quantized_multiplier_lr
+#endif
 
 static int32_t rows_per_chunk(const tp_conv_params_s8 *p, const tp_dims *f)
 {
@@ -71,6 +80,8 @@ const conv_core *tp_conv_tiles_s8_init(conv_core *cc, const tp_conv_layer_s8 *la
     return cc;
 }
 
+#if !TP_S8_MSP430
+/* The portable gather (the MSP430 has its own: arch/msp430/tp_msp430_conv_gather_s8.h). */
 static const int8_t *in_row(const conv_core *cc, int32_t y)
 {
     return cc->in_base + (cc->in_ring > 0 ? y % cc->in_ring : y) * cc->in_row;
@@ -148,6 +159,7 @@ static void gather_bytes(const conv_core *cc, int32_t oy, int32_t ox, int32_t ky
         gather_row(cc, iy + ky, ix, dst + (ky - ky0) * span);
     }
 }
+#endif
 
 #if !TP_S8_ASM
 static int32_t max4(const int32_t *a)
@@ -193,6 +205,15 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
 #else
     if (p->fast_requant) {
         const int32_t e = -shift;
+#if TP_S8_MSP430
+        /* Without SSAT the three modes compile to the same clamp: one loop, for FRAM. */
+        (void)mode;
+        for (j = 0; j < outs; j++) {
+            dst[j][c] = tp_act_apply(tp_msp430_requant_fast(pool ? max4(acc + 4 * j) : acc[j],
+                                                            mult, (int16_t)e),
+                                     TP_ACT_CLAMP, off, lo, hi);
+        }
+#else
         const int32_t rnd = (int32_t)1 << (e - 1);
         if (mode == TP_ACT_RELU) {
             TP_STORE_FAST(TP_ACT_RELU);
@@ -201,6 +222,7 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
         } else {
             TP_STORE_FAST(TP_ACT_CLAMP);
         }
+#endif
     } else {
 #endif
         const int32_t left = shift > 0 ? shift : 0;
@@ -211,8 +233,7 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
                 int32_t i;
                 for (i = 0; i < 4; i++) {
                     const int32_t v = tp_act_apply(
-                        tp_multiply_by_quantized_multiplier_lr(acc[4 * j + i], mult, left,
-                                                               right),
+                        TP_REQUANT_LR(acc[4 * j + i], mult, left, right),
                         TP_ACT_CLAMP, off, lo, hi);
                     best = v > best ? v : best;
                 }
@@ -221,7 +242,7 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
         } else {
             for (j = 0; j < outs; j++) {
                 dst[j][c] = tp_act_apply(
-                    tp_multiply_by_quantized_multiplier_lr(acc[j], mult, left, right),
+                    TP_REQUANT_LR(acc[j], mult, left, right),
                     TP_ACT_CLAMP, off, lo, hi);
             }
         }
@@ -231,7 +252,7 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
 #if TP_S8_ASM
 /* The DSP gather: static functions on top of in_row, gather_row and gather_bytes. */
 #include "arch/armv7em/tp_conv_gather_s8.h"
-#else
+#elif !TP_S8_MSP430
 
 static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n)
 {
@@ -264,6 +285,13 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         int32_t c;
 #if TP_S8_ASM
         gather_tile_dsp(cc, t, ky0, ky1);
+#elif TP_S8_MSP430
+        const int32_t n = t->n;
+        int32_t j;
+        for (j = 0; j < n; j++) {
+            tp_msp430_gather_s16(cc, (int16_t)t->oy[j], (int16_t)t->ox[j], (int16_t)ky0,
+                                 (int16_t)ky1, (int16_t *)(void *)cols + j * cc->kc);
+        }
 #else
         const int32_t n = t->n;
         int32_t j;
@@ -312,10 +340,16 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         for (c = 0; c < out_c; c++, w += k) {
             int32_t local[TILE];
             int32_t *acc = whole ? local : cc->accs + c * TILE;
+#if TP_S8_MSP430
+            tp_msp430_dot_tile_s16((const int16_t *)(const void *)cols, (int16_t)cc->kc, w,
+                                   (int16_t)values, (int16_t)n,
+                                   ky0 == 0 ? layer->bias + c : NULL, acc);
+#else
             for (j = 0; j < n; j++) {
                 const int32_t sum = dot_s8((const int8_t *)cols + j * cc->kc, w, values);
                 acc[j] = (ky0 == 0 ? layer->bias[c] : acc[j]) + sum;
             }
+#endif
             if (ky1 == kh) {
                 finish(layer, mode, t->dst, t->outs, c, acc);
             }
@@ -333,8 +367,14 @@ void tp_conv_tiles_s8_pooled(const tp_dims *o, int8_t *out, int32_t q, int32_t e
     t->outs = end - q < TILE / 4 ? end - q : TILE / 4;
     t->n = 4 * t->outs;
     for (g = 0; g < t->outs; g++) {
+#if TP_S8_MSP430
+        /* Outputs fit 16 bits; a 32-bit division is a helper call of about 3,900 cycles. */
+        const int32_t py = (int16_t)(q + g) / (int16_t)pw;
+        const int32_t px = (int16_t)(q + g) % (int16_t)pw;
+#else
         const int32_t py = (q + g) / pw;
         const int32_t px = (q + g) % pw;
+#endif
         int32_t i;
         for (i = 0; i < 4; i++) {
             t->oy[4 * g + i] = 2 * py + i / 2;

@@ -20,6 +20,8 @@
 
 #if TP_S8_ASM
 #include "arch/armv7em/tp_armv7em_s8.h"
+#elif TP_S8_MSP430
+#include "arch/msp430/tp_msp430_s8.h"
 #endif
 
 static inline int8_t requant_unit(const tp_fc_params_s8 *params, const tp_channel_quant *quant,
@@ -29,7 +31,11 @@ static inline int8_t requant_unit(const tp_fc_params_s8 *params, const tp_channe
     const int32_t shift = quant->shift[q];
     int32_t v;
     if (params->fast_requant) {
+#if TP_S8_MSP430
+        v = tp_msp430_requant_fast(acc, quant->multiplier[q], (int16_t)-shift);
+#else
         v = tp_requant_fast(acc, quant->multiplier[q], -shift, (int32_t)1 << (-shift - 1));
+#endif
     } else {
         v = tp_multiply_by_quantized_multiplier(acc, quant->multiplier[q], shift);
     }
@@ -82,6 +88,15 @@ tp_status tp_fully_connected_s8(const tp_fc_params_s8 *params, const tp_channel_
                     out[o + j] = requant_unit(params, quant, mode, o + j, acc[j]);
                 }
             }
+        }
+#elif TP_S8_MSP430
+        for (; o < n_out; o++) {
+            const int32_t acc =
+                interleaved
+                    ? tp_msp430_dot_s8_quads(x, weights + (o / 4) * n_in * 4 + (o % 4) * 4,
+                                             (int16_t)(n_in / 4), bias[o])
+                    : tp_msp430_dot_s8(x, weights + o * n_in, (int16_t)n_in, bias[o]);
+            out[o] = requant_unit(params, quant, mode, o, acc);
         }
 #endif
         for (; o < n_out; o++) {

@@ -28,6 +28,15 @@
 #define TP_S8_ASM 0
 #endif
 
+/* The MSP430 path: int8 dot products on the memory-mapped hardware multiplier
+ * (arch/msp430/tp_msp430_s8.h), for boards whose cflags name the multiplier's header in
+ * TP_DSP_HWMULT_HEADER. */
+#if defined(__MSP430__) && defined(TP_DSP_HWMULT_HEADER)
+#define TP_S8_MSP430 1
+#else
+#define TP_S8_MSP430 0
+#endif
+
 #define TP_INT32_MIN ((int32_t)(-2147483647L - 1L))
 #define TP_INT32_MAX ((int32_t)2147483647L)
 

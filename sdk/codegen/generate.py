@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sdk.codegen.c_header import print_model_h
 from sdk.codegen.c_model import print_model_c
-from sdk.codegen.memory_planner import MemoryLayout, MemoryPlan, choose_variants, plan_program
+from sdk.codegen.memory_planner import MemoryLayout, MemoryPlan, place_program, plan_program
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Graph
 from sdk.kernels.program import Program, lower
@@ -114,7 +114,7 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan 
     _check_graph(graph)
     program = lower(graph)
     if plan is None:
-        program, plan = choose_variants(program, layout)
+        program, plan = place_program(program, layout)
     steps: list[Step] = []
     engine: list[str] = []
     outside: list[Path] = []

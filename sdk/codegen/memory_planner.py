@@ -99,29 +99,49 @@ class Region:
     bytes: int
     data_section: str | None = None
     const_section: str | None = None
+    # What of it the arena and scratch may use (the rest: stack, the firmware's statics);
+    # None: all of it.
+    arena_bytes: int | None = None
 
 
 @dataclass(frozen=True)
 class MemoryLayout:
-    """A board's memory regions and where the arena, the scratch and the weights go."""
+    """A board's memory regions and where the arena, the scratch and the weights go;
+    ``overflow``: where the arena and the scratch go instead when they do not fit their own
+    region's ``arena_bytes`` (None: they stay, and the link reports the overflow)."""
 
     regions: dict[str, Region]
     arena: str
     scratch: str
     weights: str
+    overflow: str | None = None
 
     @classmethod
     def from_json(cls, doc: dict) -> MemoryLayout:
         """From board.json ``memory``: ``{"regions": {name: {"bytes", "data_section",
-        "const_section"}}, "arena", "scratch", "weights"}``; every placement names a region."""
+        "const_section", "arena_bytes"}}, "arena", "scratch", "weights", "overflow"}``; every
+        placement names a region."""
         regions = {name: Region(name, int(r["bytes"]), r.get("data_section"),
-                                r.get("const_section"))
+                                r.get("const_section"), r.get("arena_bytes"))
                    for name, r in doc["regions"].items()}
-        for kind in ("arena", "scratch", "weights"):
-            if doc[kind] not in regions:
+        for kind in ("arena", "scratch", "weights", "overflow"):
+            if doc.get(kind) is not None and doc[kind] not in regions:
                 raise UnsupportedError(f"memory description: {kind} in unknown region "
                                        f"{doc[kind]!r} (regions: {', '.join(regions)})")
-        return cls(regions, doc["arena"], doc["scratch"], doc["weights"])
+        return cls(regions, doc["arena"], doc["scratch"], doc["weights"], doc.get("overflow"))
+
+    def fits(self, plan: MemoryPlan) -> bool:
+        """Whether the plan's arena and scratch fit the ``arena_bytes`` of their regions."""
+        used: dict[str, int] = {}
+        used[self.arena] = plan.arena_bytes
+        used[self.scratch] = used.get(self.scratch, 0) + plan.scratch_arena_bytes
+        return all(self.regions[r].arena_bytes is None or n <= (self.regions[r].arena_bytes or 0)
+                   for r, n in used.items())
+
+    def overflowed(self) -> MemoryLayout:
+        """The layout with the arena and the scratch in the overflow region."""
+        assert self.overflow is not None
+        return replace(self, arena=self.overflow, scratch=self.overflow, overflow=None)
 
     def section(self, kind: str) -> str | None:
         """The linker section of ``kind`` ("arena", "scratch", "weights"), None: default."""
@@ -304,10 +324,21 @@ def choose_variants(program: Program, layout: MemoryLayout | None = None
     return program, plan
 
 
+def place_program(program: Program, layout: MemoryLayout | None = None
+                  ) -> tuple[Program, MemoryPlan]:
+    """:func:`choose_variants`, then, where the board names an overflow region and the arena
+    and scratch do not fit theirs (an MSP430 model whose activations outgrow the 2 kB SRAM),
+    the same in the overflow region (the plan's ``layout`` says which was taken)."""
+    program_v, plan = choose_variants(program, layout)
+    if layout is None or layout.overflow is None or layout.fits(plan):
+        return program_v, plan
+    return choose_variants(program, layout.overflowed())
+
+
 def plan_memory(graph: Graph, layout: MemoryLayout | None = None) -> MemoryPlan:
-    """Lower ``graph`` and plan its memory with the smallest variants (see
-    :func:`choose_variants`)."""
-    return choose_variants(lower(graph), layout)[1]
+    """Lower ``graph`` and plan its memory with the smallest variants, in the overflow region
+    when its own is too small (see :func:`place_program`)."""
+    return place_program(lower(graph), layout)[1]
 
 
 def _fits(buf: Buffer, offset: int, other: Buffer, ids: dict[int, int]) -> bool:

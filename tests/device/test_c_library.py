@@ -45,14 +45,17 @@ def test_a_kernel_brings_its_helpers_and_its_assembly_only_on_armv7em():
                        "arch/armv7em/tp_conv_gather_s8.h", "tp_conv_tiles_s8.h", "tp_engine.h",
                        "tp_engine_s8.h", "tp_requant.h"]
     assert _names(c_library.headers_for(["tp_conv_chain_s8"], "msp430")) == [
+        "arch/msp430/tp_msp430_conv_gather_s8.h", "arch/msp430/tp_msp430_s8.h",
         "tp_conv_tiles_s8.h", "tp_engine.h", "tp_engine_s8.h", "tp_requant.h"]
+    assert "arch/msp430/tp_msp430_s8.h" not in _names(
+        c_library.headers_for(["tp_conv_chain_s8"], "host"))
 
 
 def test_an_export_ships_every_architecture():
     files = _names(c_library.files_to_ship(["tp_fully_connected_s8"]))
     assert files == ["arch/armv7em/tp_armv7em_acle.h", "arch/armv7em/tp_armv7em_s8.h",
-                     "tp_engine.h", "tp_engine_s8.h", "tp_fully_connected_s8.c", "tp_requant.h",
-                     "arch/armv7em/tp_s8_fc4.S"]
+                     "arch/msp430/tp_msp430_s8.h", "tp_engine.h", "tp_engine_s8.h",
+                     "tp_fully_connected_s8.c", "tp_requant.h", "arch/armv7em/tp_s8_fc4.S"]
 
 
 def test_unknown_kernels_arches_and_boards_are_refused():
