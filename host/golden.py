@@ -151,6 +151,12 @@ def _gesture_firmware(work: Path) -> dict:
                               "arena_bytes": build.plan.arena_bytes}}
 
 
+def _kernels(work: Path) -> dict:
+    from host.bench_kernels import measure_kernels
+
+    return measure_kernels(work)
+
+
 GROUPS = (
     Group("int8", "int8 bench on qemu_m7 (tinyprune bench)", (*ARM, *PYTHON_PACKAGES), "qemu",
           _int8_bench),
@@ -164,6 +170,9 @@ GROUPS = (
           "(host.bench_dsp --msp430)", MSP430, "msp430", _radar_msp430),
     Group("msp430_selftest", "MSP430 self-test in mspdebug (host.msp430_selftest)",
           (*MSP430, "numpy"), "msp430", _msp430_selftest),
+    Group("kernels", "int8 kernel variants alone on synthetic graphs, qemu_m7 "
+          "(host.bench_kernels)", ("arm-none-eabi-gcc", "qemu-system-arm", "numpy"), "qemu",
+          _kernels),
     Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
 )
