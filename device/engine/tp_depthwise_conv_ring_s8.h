@@ -140,6 +140,11 @@ static int8_t dw_requant(const dw_ring *r, int32_t mode, int32_t oc, int32_t acc
 }
 
 
+#if TP_S8_ASM
+/* ring_pairs, ring_row_kx1: the SMLAD weight pairs and the K x 1 rows (ARMv7E-M). */
+#include "arch/armv7em/tp_depthwise_conv_ring_s8_dsp.h"
+#endif
+
 /* Output row oy of channel c0 + ch from the ring, written at out (stride c). */
 static void ring_row(const dw_ring *r, int32_t mode, int32_t oy, int32_t c0, int32_t ch,
                      int8_t *out)
@@ -181,8 +186,15 @@ static void ring_row(const dw_ring *r, int32_t mode, int32_t oy, int32_t c0, int
         }
         return;
     }
+    if (kw == 1) {
+        ox = ring_row_kx1(r, mode, row, oc, out);
+    } else {
+        ox = 0;
+    }
+#else
+    ox = 0;
 #endif
-    for (ox = 0; ox < ow; ox++) {
+    for (; ox < ow; ox++) {
         int32_t acc = b;
         for (ky = 0; ky < kh; ky++) {
             const int16_t *e = row[ky] + ox;
@@ -196,10 +208,6 @@ static void ring_row(const dw_ring *r, int32_t mode, int32_t oy, int32_t c0, int
     }
 }
 
-#if TP_S8_ASM
-/* ring_pairs: the weight pairs of the SMLAD path (ARMv7E-M). */
-#include "arch/armv7em/tp_depthwise_conv_ring_s8_dsp.h"
-#endif
 
 static void depthwise_ring(const dw_ring *r, const int8_t *image, int8_t *output)
 {
