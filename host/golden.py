@@ -172,6 +172,12 @@ def _gesture_firmware(work: Path) -> dict:
                               "arena_bytes": build.plan.arena_bytes}}
 
 
+def _kernels(work: Path) -> dict:
+    from host.bench_kernels import measure_kernels
+
+    return measure_kernels(work)
+
+
 GROUPS = (
     Group("int8", "int8 bench on qemu_m7 (tinyprune bench)", (*ARM, *PYTHON_PACKAGES), "qemu",
           _int8_bench),
@@ -187,6 +193,9 @@ GROUPS = (
           (*MSP430, "numpy"), "msp430", _msp430_selftest),
     Group("msp430_int8", "int8 MNIST CNN on msp430fr6989 in mspdebug (MCLK cycles)",
           (*MSP430, *PYTHON_PACKAGES), "msp430", _int8_msp430),
+    Group("kernels", "int8 kernel variants alone on synthetic graphs, qemu_m7 "
+          "(host.bench_kernels)", ("arm-none-eabi-gcc", "qemu-system-arm", "numpy"), "qemu",
+          _kernels),
     Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
 )

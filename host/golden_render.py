@@ -214,12 +214,30 @@ def int8_profile_gesture(f: dict) -> str:
                  [[text, _n(n), f"{n / macs:.3f}"] for text, n in rows])
 
 
+def kernel_variants(f: dict) -> str:
+    """Each kernel variant alone (host.bench_kernels): instructions per MAC and per output
+    beside issue 9's target and the instruction-level floor."""
+    from host.bench_kernels import CASE_BY_NAME, floor_of, target_of
+
+    rows = []
+    for name, m in f["kernels"].items():
+        case, macs, outs, n = CASE_BY_NAME[name], m["macs"], m["outputs"], m["instructions"]
+        target, floor = target_of(name).of(macs, outs), floor_of(name).of(macs, outs)
+        rows.append([case.variant, f"`{case.kernel}`", case.shape, _n(macs), _n(outs), _n(n),
+                     _per_mac(n, macs), f"{n / outs:.2f}", f"{_n(round(floor))}",
+                     f"{n / floor:.2f}", _n(round(target)),
+                     "met" if n <= target else "**not met**"])
+    return _rows(["variant", "kernel", "shape", "MACs", "outputs", "instructions", "per MAC",
+                  "per output", "floor", "x floor", "target", "target met"], rows)
+
+
 TABLES: dict[str, Callable[[dict], str]] = {
     "int8-bench": int8_bench, "int8-anchors": int8_anchors, "int8-targets": int8_targets,
     "int8-steps": int8_steps, "float-gesture": float_gesture, "float-steps": float_steps,
     "radar-m7": radar_m7, "radar-msp430": radar_msp430, "msp430-selftest": msp430_selftest,
     "gesture-firmware": gesture_firmware, "int8-profile-gesture": int8_profile_gesture,
     "msp430-int8": int8_msp430,
+    "kernel-variants": kernel_variants,
 }
 
 

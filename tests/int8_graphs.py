@@ -154,6 +154,22 @@ def _int8_only_case(name: str, seed: int, rng: np.random.Generator, b: GraphBuil
         y = b.depthwise(x, kernel=(3, 5), padding="valid", activation="relu")
     elif name == "conv_shifts_mixed":
         y = b.conv(x, 6, kernel=(1, 1), padding="valid", activation="relu")
+    elif name == "depthwise_7x1_c5":
+        # K x 1 windows (ring path, one weight per window row), odd channels, SAME padding.
+        b = GraphBuilder(name, (1, h + 3, w + 3, 5), seed)
+        y = b.depthwise(x, kernel=(7, 1), activation="relu")
+    elif name == "depthwise_15x1_c3_pad":
+        b = GraphBuilder(name, (1, 17, 6, 3), seed)
+        y = b.depthwise(x, kernel=(15, 1), padding=[6, 8, 0, 0])
+    elif name == "depthwise_3x1_c20":
+        # Two channel groups (16 + 4), 9 columns: passes of four and a tail.
+        b = GraphBuilder(name, (1, 5, 9, 20), seed)
+        y = b.depthwise(x, kernel=(3, 1), activation="relu6")
+    elif name in ("add_table_1001", "add_generic_forced"):
+        # 13 x 11 x 7 = 1,001 elements (odd: the table kernel's tail), inputs of two scales.
+        b = GraphBuilder(name, (1, 13, 11, 7), seed)
+        y = b.add(b.conv(x, 7, kernel=(1, 1), padding="valid"), x,
+                  activation="none" if name == "add_generic_forced" else "relu6")
     else:
         return None
     return b, y
@@ -166,7 +182,19 @@ def int8_case(name: str, seed: int):
                                             extra=_int8_only_case), seed)
     if name == "conv_shifts_mixed":
         _spread_multipliers(graph, seed)
+    if name == "add_generic_forced":
+        _untabulable_add(graph)
     return graph
+
+
+def _untabulable_add(graph) -> None:
+    """Scales and zero points of the Add for which no exact tables exist (found by search):
+    the lowering keeps tp_add_s8."""
+    add = graph.ops[-1]
+    for tensor, scale, zero in zip((*add.inputs, add.outputs[0]),
+                                   (0.0598660446703434, 0.5048637390136719, 0.10461306571960449),
+                                   (-29, -113, 89)):
+        graph.tensors[tensor].quant = QuantParams(np.float32(scale), zero)
 
 
 def _spread_multipliers(graph, seed: int) -> None:
@@ -184,7 +212,9 @@ def _spread_multipliers(graph, seed: int) -> None:
 INT8_ONLY_CASES = ["conv_1x1_c8", "depthwise_c8_same", "avgpool_c8_global", "conv_conv_pool",
                    "conv_pool_relu6", "conv_conv_stride2", "conv_c32_chunked",
                    "depthwise_in_place", "depthwise_relu6_in_place", "depthwise_5x3_in_place",
-                   "depthwise_3x5_valid", "conv_shifts_mixed"]
+                   "depthwise_3x5_valid", "conv_shifts_mixed", "add_table_1001",
+                   "add_generic_forced", "depthwise_7x1_c5", "depthwise_15x1_c3_pad",
+                   "depthwise_3x1_c20"]
 
 
 def random_input(graph, seed: int) -> np.ndarray:

@@ -12,8 +12,10 @@
  * neighbouring outputs with four SMLAD per window row: out[2m] = P_m.(w0, w1) + P_m+1.(w2, 0),
  * out[2m+1] = P_m.(0, w0) + P_m+1.(w1, w2); the four weight pairs of each channel and window
  * row are built once per group; a 3x3 window with fast requantization runs whole rows in the
- * assembly routines tp_s8_dw3x3_row / tp_s8_dw3x3_row6 (arch/armv7em). Requantization with
- * tp_requant_fast when the code generator set fast_requant.
+ * assembly routines tp_s8_dw3x3_row / tp_s8_dw3x3_row6 (arch/armv7em); a K x 1 window (kernel
+ * width 1) with fast requantization and no clamp runs whole output rows in ring_rows_kx1
+ * (SMLABB / SMLATB, four outputs per pass). Requantization with tp_requant_fast when the code
+ * generator set fast_requant.
  */
 #ifndef TP_DEPTHWISE_CONV_RING_S8_H
 #define TP_DEPTHWISE_CONV_RING_S8_H
@@ -140,6 +142,11 @@ static int8_t dw_requant(const dw_ring *r, int32_t mode, int32_t oc, int32_t acc
 }
 
 
+#if TP_S8_ASM
+/* ring_pairs, ring_rows_kx1: the SMLAD weight pairs and the K x 1 rows (ARMv7E-M). */
+#include "arch/armv7em/tp_depthwise_conv_ring_s8_dsp.h"
+#endif
+
 /* Output row oy of channel c0 + ch from the ring, written at out (stride c). */
 static void ring_row(const dw_ring *r, int32_t mode, int32_t oy, int32_t c0, int32_t ch,
                      int8_t *out)
@@ -196,10 +203,6 @@ static void ring_row(const dw_ring *r, int32_t mode, int32_t oy, int32_t c0, int
     }
 }
 
-#if TP_S8_ASM
-/* ring_pairs: the weight pairs of the SMLAD path (ARMv7E-M). */
-#include "arch/armv7em/tp_depthwise_conv_ring_s8_dsp.h"
-#endif
 
 static void depthwise_ring(const dw_ring *r, const int8_t *image, int8_t *output)
 {
@@ -278,6 +281,10 @@ static void depthwise_ring(const dw_ring *r, const int8_t *image, int8_t *output
                 } else {
                     tp_s8_dw3x3_row(&job);
                 }
+                continue;
+            }
+            if (r->filter_dims->w == 1 && p->fast_requant && mode != TP_ACT_CLAMP) {
+                ring_rows_kx1(r, mode, oy, c0, g, output + oy * ow * c + c0);
                 continue;
             }
 #endif

@@ -128,6 +128,16 @@ typedef struct {
     tp_activation_s8 activation;
 } tp_add_params_s8;
 
+/* An int8 ADD as per-layer tables (sdk/kernels/add_tables.py builds them and proves them
+ * equal to tp_add_s8 for all 65,536 input pairs): the output of inputs (a, b) is
+ * output_table[(a_table[a + 128] + b_table[b + 128]) >> shift], every index in the table. */
+typedef struct tp_add_tables_s8 {
+    const int32_t *a_table;
+    const int32_t *b_table;
+    const int8_t *output_table;
+    int32_t shift;
+} tp_add_tables_s8;
+
 /* TFLite's SoftmaxParams: input differences scaled into Q5.26; differences below diff_min
  * give an output of -128. Output scale 1/256, zero point -128. */
 typedef struct {
@@ -198,6 +208,10 @@ tp_status tp_avg_pool_s8(const tp_pool_params_s8 *params, const tp_dims *input_d
 /* Elementwise a + b of size elements (same shapes). output may alias a or b. */
 tp_status tp_add_s8(const tp_add_params_s8 *params, const int8_t *a, const int8_t *b,
                     int32_t size, int8_t *output);
+
+/* The same through per-layer tables (tp_add_tables_s8). output may alias a or b. */
+tp_status tp_add_table_s8(const tp_add_tables_s8 *tables, const int8_t *a, const int8_t *b,
+                          int32_t size, int8_t *output);
 
 /* Softmax over the last dimension of rows x depth values. output may alias input. */
 tp_status tp_softmax_s8(const tp_softmax_params_s8 *params, const int8_t *input, int32_t rows,

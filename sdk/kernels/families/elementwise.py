@@ -1,5 +1,8 @@
 """Elementwise families: Add (float32, int8; may run in place over either input) and Reshape
-(any dtype: an alias, the output is a new view of the input's bytes, no call)."""
+(any dtype: an alias, the output is a new view of the input's bytes, no call).
+
+The int8 Add lowers to tp_add_table_s8 (per-layer tables, :mod:`sdk.kernels.add_tables`) when
+tables exact for every input pair exist, else to tp_add_s8 (the three requantizations)."""
 
 from __future__ import annotations
 
@@ -7,16 +10,17 @@ import numpy as np
 
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Op
+from sdk.kernels.add_tables import add_s8_exact, add_tables
 from sdk.kernels.families.conv2d import S8_HEADERS, f32_activation
 from sdk.kernels.program import KernelCall, LowerContext, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
-from sdk.kernels.values import Int, struct
+from sdk.kernels.values import ConstTable, Int, struct
 from sdk.quant import layer_params as lp
-from sdk.quant.arith import multiply_by_quantized_multiplier
 from sdk.reference.context import RefContext, activate
 
 ADD_F32 = CKernel("tp_add_f32", in_place_inputs=(0, 1))
 ADD_S8 = CKernel("tp_add_s8", S8_HEADERS, in_place_inputs=(0, 1))
+ADD_TABLE_S8 = CKernel("tp_add_table_s8", S8_HEADERS, in_place_inputs=(0, 1))
 
 
 def add_f32(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
@@ -29,12 +33,7 @@ def add_s8(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
     added, and the sum scaled to the output."""
     p = lp.add_params(ctx.per_tensor(ctx.op.inputs[0]), ctx.per_tensor(ctx.op.inputs[1]),
                       ctx.per_tensor(ctx.out), ctx.attrs.get("activation", "none"))
-    scaled1 = multiply_by_quantized_multiplier((args[0] + p.input1_offset) << p.left_shift,
-                                               p.input1_multiplier, p.input1_shift)
-    scaled2 = multiply_by_quantized_multiplier((args[1] + p.input2_offset) << p.left_shift,
-                                               p.input2_multiplier, p.input2_shift)
-    raw = multiply_by_quantized_multiplier(scaled1 + scaled2, p.output_multiplier, p.output_shift)
-    return np.clip(raw + p.output_offset, p.activation_min, p.activation_max)
+    return add_s8_exact(p, args[0].astype(np.int64), args[1].astype(np.int64))
 
 
 def lower_add_f32(ctx: LowerContext, op: Op) -> KernelCall:
@@ -48,7 +47,8 @@ def lower_add_f32(ctx: LowerContext, op: Op) -> KernelCall:
 
 
 def lower_add_s8(ctx: LowerContext, op: Op) -> KernelCall:
-    """tp_add_s8(params, a, b, elements, output); same shapes only."""
+    """tp_add_table_s8(tables, a, b, elements, output) when exact tables exist, else
+    tp_add_s8(params, a, b, elements, output); same shapes only."""
     g = ctx.graph
     a, b, y = (g.tensors[n] for n in (*op.inputs[:2], op.outputs[0]))
     if not (a.shape == b.shape == y.shape):
@@ -56,6 +56,18 @@ def lower_add_s8(ctx: LowerContext, op: Op) -> KernelCall:
                                f"{list(b.shape)} in the int8 C engine")
     p = lp.add_params(ctx.per_tensor(op, a.name), ctx.per_tensor(op, b.name),
                       ctx.per_tensor(op, y.name), op.attrs.get("activation", "none"))
+    io = (ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), Int(y.size),
+          ctx.tensor(op.outputs[0]))
+    tables = add_tables(p)
+    if tables is not None:
+        consts = (ConstTable("int32", tables.a, "first input's term per value + 128", "a_table",
+                             aligned=True),
+                  ConstTable("int32", tables.b, "second input's term per value + 128", "b_table",
+                             aligned=True),
+                  ConstTable("int8", tables.output, "output per sum >> shift", "output_table"))
+        lut = struct("tp_add_tables_s8", "tables", a_table=consts[0], b_table=consts[1],
+                     output_table=consts[2], shift=tables.shift)
+        return simple_call(ctx, op, ADD_TABLE_S8, (lut, *io), (*consts, lut))
     params = struct("tp_add_params_s8", "params", input1_offset=p.input1_offset,
                     input2_offset=p.input2_offset, output_offset=p.output_offset,
                     left_shift=p.left_shift, input1_multiplier=p.input1_multiplier,
@@ -64,9 +76,7 @@ def lower_add_s8(ctx: LowerContext, op: Op) -> KernelCall:
                     output_shift=p.output_shift,
                     activation=struct("tp_activation_s8", min=p.activation_min,
                                       max=p.activation_max))
-    args = (params, ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1]), Int(y.size),
-            ctx.tensor(op.outputs[0]))
-    return simple_call(ctx, op, ADD_S8, args, (params,))
+    return simple_call(ctx, op, ADD_S8, (params, *io), (params,))
 
 
 def reshape(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:

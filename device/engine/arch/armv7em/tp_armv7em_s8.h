@@ -76,4 +76,11 @@ void tp_s8_dw3x3_row6(const tp_s8_dw_job *job);
  * of 4 outputs at w (16 bytes per quad); quads >= 1, w word-aligned (tp_s8_fc4.S). */
 void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);
 
+struct tp_add_tables_s8;
+
+/* The first 4 * quads elements of tp_add_table_s8 (tp_s8_add_table.S); tables by byte offset:
+ * a_table 0, b_table 4, output_table 8, shift 12. */
+void tp_s8_add_table(const int8_t *a, const int8_t *b, int32_t quads, int8_t *out,
+                     const struct tp_add_tables_s8 *tables);
+
 #endif /* TP_ARMV7EM_S8_H */
