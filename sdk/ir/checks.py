@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sdk.errors import TinypruneError
+from sdk.errors import TinypruneError, UnsupportedError
 from sdk.ir.tensor import DTYPES, Tensor
 
 if TYPE_CHECKING:
@@ -60,10 +60,13 @@ def check_dtypes(graph: Graph, op: Op) -> None:
     if op.type in _WEIGHTED:
         for name in op.inputs[1:]:
             t = graph.tensors[name]
-            if (x == "float32") != (t.dtype == "float32"):
+            if x == "float32" and t.dtype != "float32":
+                raise UnsupportedError(f"op {op.name} ({op.type}) on float32 activations with "
+                                       f"{t.dtype} parameter {name!r} (hybrid quantization); "
+                                       "quantize the activations too, or keep float weights")
+            if x != "float32" and t.dtype == "float32":
                 raise GraphValueError(f"op {op.name} ({op.type}): input {op.inputs[0]!r} is {x} "
-                                      f"but {name!r} is {t.dtype}; expected "
-                                      f"{'float32' if x == 'float32' else 'integer'} parameters")
+                                      f"but {name!r} is {t.dtype}; expected integer parameters")
     elif op.type == "Add" and graph.tensors[op.inputs[1]].dtype != x:
         raise GraphValueError(f"op {op.name} (Add): inputs are {x} and "
                               f"{graph.tensors[op.inputs[1]].dtype}; expected one dtype")

@@ -202,4 +202,4 @@ def test_an_ir_graph_with_float_activations_and_int8_weights_is_refused_naming_t
         export_model(g, tmp_path, prefix="net")
     msg = str(err.value)
     assert msg.count("not supported") == 1 and msg.startswith("not supported: op conv1 (Conv2D) "
-                                                              "on float32 activations, int8 ")
+                                                              "on float32 activations with int8 ")
