@@ -21,6 +21,7 @@ FUZZ_SECONDS = 30
 MIN_RUNS = {"protocol": 10_000, "seq": 10_000, "gesture_app": 1_000}
 
 
+@pytest.mark.slow  # 30 s of fuzzing per target: CI runs it, the fast lane does not
 @pytest.mark.parametrize("target", C_TARGETS)
 def test_fuzz_c_target(target, tmp_path):
     if shutil.which("clang-14") is None:

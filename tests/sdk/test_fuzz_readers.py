@@ -20,6 +20,7 @@ FUZZ_SECONDS = 30
 HARNESS = ROOT / "tests" / "fuzz_readers.py"
 
 
+@pytest.mark.slow  # 30 s of fuzzing per reader: CI runs it, the fast lane does not
 @pytest.mark.parametrize("reader", READERS)
 def test_fuzz_reader(reader, tmp_path):
     pytest.importorskip("atheris", reason="atheris not installed (pip install -e '.[dev]')")
