@@ -115,8 +115,9 @@ def _toolchain_flags(board: Board, out_dir: Path) -> tuple[list[str], list[str]]
 
 def _call(cmd: list[str], board: Board, cwd: Path) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S,
-                              cwd=cwd, env={**os.environ, "LC_ALL": "C"})
+        # errors="replace": a linker's warnings can quote raw bytes of a section.
+        return subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=COMPILE_TIMEOUT_S, cwd=cwd, env={**os.environ, "LC_ALL": "C"})
     except subprocess.TimeoutExpired:
         raise BuildError(f"build for board {board.name} timed out after "
                          f"{COMPILE_TIMEOUT_S} s: {' '.join(cmd[:2])}") from None
