@@ -8,6 +8,7 @@ exist, and kernel families are keyed by the storage name.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,18 +18,18 @@ from sdk.ir.tensor import Tensor
 
 
 @dataclass(frozen=True)
-class WeightStorage:
+class WeightStorage(ABC):
     """A storage format: ``packed_bytes(t)`` bytes in flash, laid out as ``pack(t)``."""
 
     name: str
 
+    @abstractmethod
     def packed_bytes(self, tensor: Tensor) -> int:
         """Bytes the packed constant occupies."""
-        raise NotImplementedError
 
+    @abstractmethod
     def pack(self, tensor: Tensor) -> np.ndarray:
         """The flat array of stored elements (its dtype is the stored element type)."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
