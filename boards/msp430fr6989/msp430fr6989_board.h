@@ -15,10 +15,14 @@
 #ifndef MSP430FR6989_BOARD_H
 #define MSP430FR6989_BOARD_H
 
+/* The addresses are also read by the engine's assembly (device/engine/arch/msp430, .S files
+ * preprocessed with the same flags): everything C-only sits behind __ASSEMBLER__. */
+#ifndef __ASSEMBLER__
 #include <stdint.h>
 
 #define TP_REG8(addr) (*(volatile uint8_t *)(uintptr_t)(addr))
 #define TP_REG16(addr) (*(volatile uint16_t *)(uintptr_t)(addr))
+#endif
 
 /* Watchdog (same address on the chip and in the simulator). */
 #define TP_WDTCTL TP_REG16(0x015Cu)
@@ -27,22 +31,33 @@
 
 /* Hardware multiplier, 16x16 part. */
 #if defined(TP_MSP430_REAL_CHIP)
-#define TP_MPY_BASE 0x04C0u /* MPY32 on the MSP430FR6989 */
+#define TP_MPY_BASE 0x04C0 /* MPY32 on the MSP430FR6989 */
 #else
-#define TP_MPY_BASE 0x0130u /* mspdebug sim "hwmult" device */
+#define TP_MPY_BASE 0x0130 /* mspdebug sim "hwmult" device */
 #endif
-#define TP_MPY TP_REG16(TP_MPY_BASE + 0x0u)   /* unsigned multiply, operand 1 */
-#define TP_MPYS TP_REG16(TP_MPY_BASE + 0x2u)  /* signed multiply, operand 1 */
-#define TP_MAC TP_REG16(TP_MPY_BASE + 0x4u)   /* unsigned multiply-accumulate, operand 1 */
-#define TP_MACS TP_REG16(TP_MPY_BASE + 0x6u)  /* signed multiply-accumulate, operand 1 */
-#define TP_OP2 TP_REG16(TP_MPY_BASE + 0x8u)   /* operand 2: writing it starts the multiply */
-#define TP_RESLO TP_REG16(TP_MPY_BASE + 0xAu) /* result, low word */
-#define TP_RESHI TP_REG16(TP_MPY_BASE + 0xCu) /* result, high word */
+/* Register addresses, plain numbers: the engine's assembly reads them too. */
+#define TP_MPY_ADDR (TP_MPY_BASE + 0x0)   /* unsigned multiply, operand 1 */
+#define TP_MPYS_ADDR (TP_MPY_BASE + 0x2)  /* signed multiply, operand 1 */
+#define TP_MAC_ADDR (TP_MPY_BASE + 0x4)   /* unsigned multiply-accumulate, operand 1 */
+#define TP_MACS_ADDR (TP_MPY_BASE + 0x6)  /* signed multiply-accumulate, operand 1 */
+#define TP_OP2_ADDR (TP_MPY_BASE + 0x8)   /* operand 2: writing it starts the multiply */
+#define TP_RESLO_ADDR (TP_MPY_BASE + 0xA) /* result, low word */
+#define TP_RESHI_ADDR (TP_MPY_BASE + 0xC) /* result, high word */
+#ifndef __ASSEMBLER__
+#define TP_MPY TP_REG16(TP_MPY_ADDR)
+#define TP_MPYS TP_REG16(TP_MPYS_ADDR)
+#define TP_MAC TP_REG16(TP_MAC_ADDR)
+#define TP_MACS TP_REG16(TP_MACS_ADDR)
+#define TP_OP2 TP_REG16(TP_OP2_ADDR)
+#define TP_RESLO TP_REG16(TP_RESLO_ADDR)
+#define TP_RESHI TP_REG16(TP_RESHI_ADDR)
+#endif
 /* Operand 1 stays in place: writing OP2 again repeats the operation with it. MAC/MACS add
  * the product to RESHI:RESLO (32 bits, wrapping), which may also be written to preload it.
  * device/dsp/tp_dsp_q15.c uses these registers directly (board.json names this header in
  * TP_DSP_HWMULT_HEADER). */
 
+#ifndef __ASSEMBLER__
 /* Simulator console: every byte written here is printed on mspdebug's stdout. */
 #define TP_SIM_CONSOLE TP_REG8(0x00FFu)
 
@@ -74,5 +89,6 @@ typedef struct {
  * The linker script places .persistent in FRAM; it is initialized when the firmware is
  * loaded, not at reset, like TI's .persistent. */
 #define TP_FRAM __attribute__((section(".persistent")))
+#endif /* __ASSEMBLER__ */
 
 #endif /* MSP430FR6989_BOARD_H */

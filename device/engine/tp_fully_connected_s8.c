@@ -94,8 +94,8 @@ tp_status tp_fully_connected_s8(const tp_fc_params_s8 *params, const tp_channel_
             const int32_t acc =
                 interleaved
                     ? tp_msp430_dot_s8_quads(x, weights + (o / 4) * n_in * 4 + (o % 4) * 4,
-                                             (int16_t)(n_in / 4), bias[o])
-                    : tp_msp430_dot_s8(x, weights + o * n_in, (int16_t)n_in, bias[o]);
+                                             (int16_t)(n_in / 4), bias + o)
+                    : tp_msp430_dot_s8(x, weights + o * n_in, (int16_t)n_in, bias + o);
             out[o] = requant_unit(params, quant, mode, o, acc);
         }
 #endif

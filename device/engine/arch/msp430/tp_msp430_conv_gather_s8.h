@@ -1,14 +1,26 @@
 /* Private: the MSP430 gather of tp_conv_tiles_s8.c (the twin of arch/armv7em's
- * tp_conv_gather_s8.h): window rows [ky0, ky1) of one output pixel as int16 values, the
- * portable gather_bytes widened in the same pass. Index arithmetic in 16 bits: the portable
- * gather's int32 products and the ring's int32 modulo are helper calls on this CPU (a
- * software division per window row), several times the cost of the pixel's MACs. */
+ * tp_conv_gather_s8.h): window rows [ky0, ky1) of one output pixel as int16 values. Each
+ * window row is at most three runs: padding on the left, the input bytes widened by
+ * tp_msp430_widen_s8 (9 cycles a value), padding on the right. Index arithmetic in 16 bits:
+ * the portable gather's int32 products and the ring's int32 modulo are helper calls on this
+ * CPU (a software division per window row), several times the cost of the pixel's MACs. */
 #ifndef TP_MSP430_CONV_GATHER_S8_H
 #define TP_MSP430_CONV_GATHER_S8_H
 
 #include "tp_conv_tiles_s8.h"
 
 #include <stdint.h>
+
+/* dst[i] = src[i] for i < n, int8 to int16 (arch/msp430/tp_msp430_widen_s8.S). */
+void tp_msp430_widen_s8(int16_t *dst, const int8_t *src, int16_t n);
+
+static inline int16_t *tp_msp430_fill_s16(int16_t *dst, int16_t v, int16_t n)
+{
+    for (; n > 0; n--) {
+        *dst++ = v;
+    }
+    return dst;
+}
 
 static inline __attribute__((noinline)) void
 tp_msp430_gather_s16(const conv_core *cc, int16_t oy, int16_t ox, int16_t ky0, int16_t ky1,
@@ -25,41 +37,29 @@ tp_msp430_gather_s16(const conv_core *cc, int16_t oy, int16_t ox, int16_t ky0, i
     const int16_t pad = (int16_t)(-p->input_offset);
     const int16_t iy = (int16_t)(oy * (int16_t)p->stride.h - (int16_t)p->padding.top);
     const int16_t ix = (int16_t)(ox * (int16_t)p->stride.w - (int16_t)p->padding.left);
+    /* Columns [lo, hi) of the window are inside the input; the same for every row. */
+    const int16_t lo = ix >= 0 ? 0 : -ix < fw ? (int16_t)-ix : fw;
+    const int16_t end = ix + fw > w ? (int16_t)(w - ix) : fw;
+    const int16_t hi = end > lo ? end : lo;
+    const int16_t left = (int16_t)(lo * c);
+    const int16_t inside = (int16_t)((hi - lo) * c);
+    const int16_t right = (int16_t)((fw - hi) * c);
+    const int16_t offset = (int16_t)((ix + lo) * c);
     int16_t ky;
     for (ky = ky0; ky < ky1; ky++) {
-        const int16_t y = (int16_t)(iy + ky);
-        int16_t kx;
-        if (y < 0 || y >= h) {
-            int16_t i;
-            for (i = (int16_t)(fw * c); i > 0; i--) {
-                *dst++ = pad;
-            }
+        int16_t r = (int16_t)(iy + ky);
+        if (r < 0 || r >= h) {
+            dst = tp_msp430_fill_s16(dst, pad, (int16_t)(fw * c));
             continue;
         }
-        {
-            int16_t r = y;
-            const int8_t *src;
-            if (ring > 0) {
-                while (r >= ring) {
-                    r = (int16_t)(r - ring);
-                }
-            }
-            src = cc->in_base + (uint16_t)r * row_bytes + ix * c;
-            for (kx = 0; kx < fw; kx++) {
-                const int16_t x = (int16_t)(ix + kx);
-                int16_t i;
-                if (x < 0 || x >= w) {
-                    for (i = c; i > 0; i--) {
-                        *dst++ = pad;
-                    }
-                    src += c;
-                } else {
-                    for (i = c; i > 0; i--) {
-                        *dst++ = *src++;
-                    }
-                }
+        if (ring > 0) {
+            while (r >= ring) {
+                r = (int16_t)(r - ring);
             }
         }
+        dst = tp_msp430_fill_s16(dst, pad, left);
+        tp_msp430_widen_s8(dst, cc->in_base + (uint16_t)r * row_bytes + offset, inside);
+        dst = tp_msp430_fill_s16(dst + inside, pad, right);
     }
 }
 
