@@ -161,7 +161,7 @@ static void gather_bytes(const conv_core *cc, int32_t oy, int32_t ox, int32_t ky
 }
 #endif
 
-#if !TP_S8_ASM
+#if !TP_S8_ASM && !TP_S8_MSP430
 static int32_t max4(const int32_t *a)
 {
     const int32_t m0 = a[0] > a[1] ? a[0] : a[1];
@@ -206,13 +206,20 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
     if (p->fast_requant) {
         const int32_t e = -shift;
 #if TP_S8_MSP430
-        /* Without SSAT the three modes compile to the same clamp: one loop, for FRAM. */
+        /* Without SSAT the three modes are one clamp (arch/msp430/tp_msp430_store_fast_s8.S). */
+        tp_msp430_store_job job;
         (void)mode;
-        for (j = 0; j < outs; j++) {
-            dst[j][c] = tp_act_apply(tp_msp430_requant_fast(pool ? max4(acc + 4 * j) : acc[j],
-                                                            mult, (int16_t)e),
-                                     TP_ACT_CLAMP, off, lo, hi);
-        }
+        job.acc = acc;
+        job.dst = dst;
+        job.outs = (int16_t)outs;
+        job.pool = (int16_t)(pool != 0);
+        job.c = (int16_t)c;
+        job.e = (int16_t)e;
+        job.mult = mult;
+        job.off = (int16_t)off;
+        job.lo = (int16_t)lo;
+        job.hi = (int16_t)hi;
+        tp_msp430_store_fast_s8(&job);
 #else
         const int32_t rnd = (int32_t)1 << (e - 1);
         if (mode == TP_ACT_RELU) {
@@ -288,9 +295,10 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
 #elif TP_S8_MSP430
         const int32_t n = t->n;
         int32_t j;
-        for (j = 0; j < n; j++) {
+        int16_t *col = (int16_t *)(void *)cols;
+        for (j = 0; j < n; j++, col += (int16_t)cc->kc) {
             tp_msp430_gather_s16(cc, (int16_t)t->oy[j], (int16_t)t->ox[j], (int16_t)ky0,
-                                 (int16_t)ky1, (int16_t *)(void *)cols + j * cc->kc);
+                                 (int16_t)ky1, col);
         }
 #else
         const int32_t n = t->n;

@@ -32,6 +32,8 @@ ENGINE_HEADER = "tp_engine.h"
 
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 _CALL = re.compile(r"\b(tp_\w+)\s*\(")
+# A call from an assembly routine to another (MSP430: ``call #tp_...``).
+_ASM_CALL = re.compile(r"\bcall\s+#(tp_\w+)")
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
 # A prototype at file scope (a declaration, not a call): type, name, arguments, semicolon.
 _PROTOTYPE = re.compile(r"^[A-Za-z_][\w \t*]*\btp_\w+\s*\([^;{]*\)\s*;", re.MULTILINE)
@@ -90,6 +92,8 @@ def _closure(functions: Iterable[str], arch: str) -> set[Path]:
             continue
         seen.add(path)
         if path.suffix == ".S":
+            todo.extend(r for c in _ASM_CALL.findall(_text(path))
+                        if (r := _routine(c, arch)) is not None)
             continue
         text = _text(path)
         for inc in _INCLUDE.findall(text):

@@ -33,6 +33,29 @@ void tp_msp430_dot_tile_s16(const int16_t *cols, int16_t kc, const int8_t *weigh
  * at most 2^8) turns into the same byte. */
 int32_t tp_msp430_requant_fast(int32_t x, int32_t multiplier, int16_t e);
 
+/* One output channel of a convolution tile to requantize with tp_msp430_requant_fast and
+ * store (tp_msp430_store_fast_s8.S reads the fields at the offsets checked below). */
+typedef struct {
+    const int32_t *acc;  /* outs accumulators, or 4 per output with pool */
+    int8_t *const *dst;  /* channel 0 of each output */
+    int16_t outs;
+    int16_t pool;        /* 1: the maximum of 4 accumulators per output */
+    int16_t c;           /* the channel */
+    int16_t e;           /* -shift */
+    int32_t mult;
+    int16_t off;
+    int16_t lo;
+    int16_t hi;
+} tp_msp430_store_job;
+
+typedef char tp_msp430_store_job_layout[offsetof(tp_msp430_store_job, mult) == 12 &&
+                                                offsetof(tp_msp430_store_job, hi) == 20
+                                            ? 1
+                                            : -1];
+
+/* dst[j][c] = clamp(requant(acc[j] or the maximum of its 4) + off, lo, hi) for j < outs. */
+void tp_msp430_store_fast_s8(const tp_msp430_store_job *job);
+
 /* tp_multiply_by_quantized_multiplier_lr (the generic requantization) as one out-of-line copy:
  * inlined, its 64-bit arithmetic costs about a kilobyte of FRAM per call site. */
 static inline __attribute__((noinline)) int32_t
