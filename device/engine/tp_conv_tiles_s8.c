@@ -31,7 +31,6 @@
 #include <stddef.h>
 
 #if TP_S8_MSP430
-#include "arch/msp430/tp_msp430_conv_gather_s8.h"
 #include "arch/msp430/tp_msp430_s8.h"
 #define TP_REQUANT_LR tp_msp430_requant_lr
 #else
@@ -197,30 +196,14 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
     const int32_t hi = p->activation.max;
     const int32_t pool = layer->pool;
     int32_t j;
-#if TP_S8_ASM
-    /* The tile routine requantizes the fast cases itself; what comes here takes the generic
-     * form (exact in every case). */
+#if TP_S8_ASM || TP_S8_MSP430
+    /* The tile routine (DSP) or tp_msp430_conv_process (MSP430) requantizes the fast cases
+     * itself; what comes here takes the generic form (exact in every case). */
     (void)mode;
     {
 #else
     if (p->fast_requant) {
         const int32_t e = -shift;
-#if TP_S8_MSP430
-        /* Without SSAT the three modes are one clamp (arch/msp430/tp_msp430_store_fast_s8.S). */
-        tp_msp430_store_job job;
-        (void)mode;
-        job.acc = acc;
-        job.dst = dst;
-        job.outs = (int16_t)outs;
-        job.pool = (int16_t)(pool != 0);
-        job.c = (int16_t)c;
-        job.e = (int16_t)e;
-        job.mult = mult;
-        job.off = (int16_t)off;
-        job.lo = (int16_t)lo;
-        job.hi = (int16_t)hi;
-        tp_msp430_store_fast_s8(&job);
-#else
         const int32_t rnd = (int32_t)1 << (e - 1);
         if (mode == TP_ACT_RELU) {
             TP_STORE_FAST(TP_ACT_RELU);
@@ -229,7 +212,6 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
         } else {
             TP_STORE_FAST(TP_ACT_CLAMP);
         }
-#endif
     } else {
 #endif
         const int32_t left = shift > 0 ? shift : 0;
@@ -259,7 +241,10 @@ static void finish(const tp_conv_layer_s8 *layer, int32_t mode, int8_t *const *d
 #if TP_S8_ASM
 /* The DSP gather: static functions on top of in_row, gather_row and gather_bytes. */
 #include "arch/armv7em/tp_conv_gather_s8.h"
-#elif !TP_S8_MSP430
+#elif TP_S8_MSP430
+/* The MSP430 tile: tp_msp430_conv_process, on top of finish. */
+#include "arch/msp430/tp_msp430_conv_tile_s8.h"
+#else
 
 static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n)
 {
@@ -275,6 +260,9 @@ static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n)
 
 void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
 {
+#if TP_S8_MSP430
+    tp_msp430_conv_process(cc, t);
+#else
     const tp_conv_layer_s8 *layer = cc->layer;
     const int32_t out_c = layer->output_dims->c;
     const int32_t kh = layer->filter_dims->h;
@@ -292,14 +280,6 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         int32_t c;
 #if TP_S8_ASM
         gather_tile_dsp(cc, t, ky0, ky1);
-#elif TP_S8_MSP430
-        const int32_t n = t->n;
-        int32_t j;
-        int16_t *col = (int16_t *)(void *)cols;
-        for (j = 0; j < n; j++, col += (int16_t)cc->kc) {
-            tp_msp430_gather_s16(cc, (int16_t)t->oy[j], (int16_t)t->ox[j], (int16_t)ky0,
-                                 (int16_t)ky1, col);
-        }
 #else
         const int32_t n = t->n;
         int32_t j;
@@ -348,22 +328,17 @@ void tp_conv_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         for (c = 0; c < out_c; c++, w += k) {
             int32_t local[TILE];
             int32_t *acc = whole ? local : cc->accs + c * TILE;
-#if TP_S8_MSP430
-            tp_msp430_dot_tile_s16((const int16_t *)(const void *)cols, (int16_t)cc->kc, w,
-                                   (int16_t)values, (int16_t)n,
-                                   ky0 == 0 ? layer->bias + c : NULL, acc);
-#else
             for (j = 0; j < n; j++) {
                 const int32_t sum = dot_s8((const int8_t *)cols + j * cc->kc, w, values);
                 acc[j] = (ky0 == 0 ? layer->bias[c] : acc[j]) + sum;
             }
-#endif
             if (ky1 == kh) {
                 finish(layer, mode, t->dst, t->outs, c, acc);
             }
         }
 #endif
     }
+#endif
 }
 
 void tp_conv_tiles_s8_pooled(const tp_dims *o, int8_t *out, int32_t q, int32_t end,
