@@ -5,18 +5,24 @@
  *
  * The accumulator is the multiplier's RESHI:RESLO in signed multiply-accumulate mode (32 bits,
  * wrapping, as the int32 accumulator of the portable path), preloaded with the bias or the
- * partial sum. A MAC is `mov @x+, &MACS` (5 cycles), `mov.b @w+, r4` (2), `sxt r4` (1),
- * `mov r4, &OP2` (4): 12 cycles, unrolled four times (+3 cycles of loop per 4 MACs). On the
- * chip, MPY32's byte writes to OP2 sign-extend (`mov.b @w+, &OP2`, 5 cycles); mspdebug's
- * multiplier has no byte mode, hence the SXT.
+ * partial sum. With values <= WIDE_MAX the channel's weights are first widened to int16 on the
+ * stack (about 10 cycles a weight, once for the n pixels), and a MAC is two memory-to-memory
+ * moves, `mov @x+, &MACS` and `mov @w+, &OP2`: 10 cycles. Longer windows read the int8 weights
+ * directly: `mov @x+, &MACS` (5), `mov.b @w+, r4` (2), `sxt r4` (1), `mov r4, &OP2` (4),
+ * 12 cycles (on the chip, MPY32's byte writes to OP2 sign-extend; mspdebug's multiplier has no
+ * byte mode, hence the SXT). Both unrolled eight times (+3 cycles of loop per 8 MACs).
  *
- * r12 cols, r13 kc in bytes, r14 weights, r15 values % 4; r11 pixels left, r10 bias (0: none),
- * r9 acc, r8 values / 4, r7 x, r6 w, r5 quads left, r4 the sign-extended weight.
- * Arguments 5-7 on the stack: 2(r1), 4(r1), 6(r1) at entry, 16 bytes further after the
- * pushes. Nothing saves the multiplier for interrupt handlers (like the compiler's helpers).
+ * r12 cols, r13 kc in bytes, r14 weights, r15 values % 8; r11 pixels left, r10 bias (0: none),
+ * r9 acc, r8 values / 8, r7 x, r6 w, r5 blocks of 8 left, r4 the sign-extended weight (int8
+ * path) or the stack bytes of the widened weights. Arguments 5-7 on the stack: 2(r1), 4(r1),
+ * 6(r1) at entry, 14 bytes further after the pushes. Nothing saves the multiplier for
+ * interrupt handlers (like the compiler's helpers).
  */
 #if defined(__MSP430__) && defined(TP_DSP_HWMULT_HEADER)
 #include TP_DSP_HWMULT_HEADER
+
+/* Longest window whose weights are widened on the stack (2 bytes each). */
+#define WIDE_MAX 64
 
     .section .text.tp_msp430_dot_tile_s16,"ax",@progbits
     .global tp_msp430_dot_tile_s16
@@ -31,11 +37,56 @@
     .word 0x40B2 | (\src << 8), \addr
 .endm
 
-.macro MAC16
+/* One MAC, int16 weights (10 cycles). */
+.macro MAC_W16
+    MOV_INC_ABS 7, TP_MACS_ADDR
+    MOV_INC_ABS 6, TP_OP2_ADDR
+.endm
+
+/* One MAC, int8 weights (12 cycles). */
+.macro MAC_W8
     MOV_INC_ABS 7, TP_MACS_ADDR
     mov.b @r6+, r4
     sxt r4
     mov r4, &TP_OP2_ADDR
+.endm
+
+/* Every pixel of the tile with MAC macro \mac; weights at r14. */
+.macro PIXELS mac
+1:  tst r10
+    jz 2f
+    mov @r10, &TP_RESLO_ADDR
+    mov 2(r10), &TP_RESHI_ADDR
+    jmp 3f
+2:  mov @r9, &TP_RESLO_ADDR
+    mov 2(r9), &TP_RESHI_ADDR
+3:  mov r12, r7
+    mov r14, r6
+    mov r8, r5
+    tst r5
+    jz 5f
+4:  \mac
+    \mac
+    \mac
+    \mac
+    \mac
+    \mac
+    \mac
+    \mac
+    dec r5
+    jnz 4b
+5:  mov r15, r5
+    tst r5
+    jz 7f
+6:  \mac
+    dec r5
+    jnz 6b
+7:  mov &TP_RESLO_ADDR, 0(r9)
+    mov &TP_RESHI_ADDR, 2(r9)
+    add #4, r9
+    add r13, r12
+    dec r11
+    jnz 1b
 .endm
 
 tp_msp430_dot_tile_s16:
@@ -55,37 +106,39 @@ tp_msp430_dot_tile_s16:
     mov r15, r8
     rra r8
     rra r8
-    and #3, r15
-1:  tst r10
-    jz 2f
-    mov @r10, &TP_RESLO_ADDR
-    mov 2(r10), &TP_RESHI_ADDR
-    jmp 3f
-2:  mov @r9, &TP_RESLO_ADDR
-    mov 2(r9), &TP_RESHI_ADDR
-3:  mov r12, r7
-    mov r14, r6
-    mov r8, r5
-    tst r5
-    jz 5f
-4:  MAC16
-    MAC16
-    MAC16
-    MAC16
+    rra r8
+    cmp #WIDE_MAX + 1, r15
+    jhs 8f
+    /* the weights as int16 on the stack */
+    mov r15, r4
+    rla r4
+    sub r4, r1
+    mov r1, r6
+    mov r15, r5
+    bit #1, r5
+    jz 10f
+    mov.b @r14+, r7
+    sxt r7
+    mov r7, 0(r6)
+    incd r6
+10: rra r5
+    jz 12f
+11: mov.b @r14+, r7
+    sxt r7
+    mov r7, 0(r6)
+    mov.b @r14+, r7
+    sxt r7
+    mov r7, 2(r6)
+    add #4, r6
     dec r5
-    jnz 4b
-5:  mov r15, r5
-    tst r5
-    jz 7f
-6:  MAC16
-    dec r5
-    jnz 6b
-7:  mov &TP_RESLO_ADDR, 0(r9)
-    mov &TP_RESHI_ADDR, 2(r9)
-    add #4, r9
-    add r13, r12
-    dec r11
-    jnz 1b
+    jnz 11b
+12: mov r1, r14
+    and #7, r15
+    PIXELS MAC_W16
+    add r4, r1
+    jmp 9f
+8:  and #7, r15
+    PIXELS MAC_W8
 9:  pop r4
     pop r5
     pop r6
