@@ -51,16 +51,12 @@
     mov r4, &TP_OP2_ADDR
 .endm
 
-/* Every pixel of the tile with MAC macro \mac; weights at r14. */
-.macro PIXELS mac
-1:  tst r10
-    jz 2f
-    mov @r10, &TP_RESLO_ADDR
-    mov 2(r10), &TP_RESHI_ADDR
-    jmp 3f
-2:  mov @r9, &TP_RESLO_ADDR
-    mov 2(r9), &TP_RESHI_ADDR
-3:  mov r12, r7
+/* Every pixel of the tile with MAC macro \mac, weights at r14, the accumulator preloaded from
+ * \init (r10: the bias, the same for every pixel; r9: the pixel's own partial sum). */
+.macro PIXELS mac, init
+1:  mov @\init, &TP_RESLO_ADDR
+    mov 2(\init), &TP_RESHI_ADDR
+    mov r12, r7
     mov r14, r6
     mov r8, r5
     tst r5
@@ -89,6 +85,16 @@
     jnz 1b
 .endm
 
+/* PIXELS from the bias when r10 is not NULL, else from acc. */
+.macro TILE mac
+    tst r10
+    jz 8f
+    PIXELS \mac, r10
+    jmp 9f
+8:  PIXELS \mac, r9
+9:
+.endm
+
 tp_msp430_dot_tile_s16:
     push r10
     push r9
@@ -101,14 +107,14 @@ tp_msp430_dot_tile_s16:
     mov 18(r1), r10
     mov 20(r1), r9
     tst r11
-    jz 9f
+    jz 20f
     rla r13
     mov r15, r8
     rra r8
     rra r8
     rra r8
     cmp #WIDE_MAX + 1, r15
-    jhs 8f
+    jhs 13f
     /* the weights as int16 on the stack */
     mov r15, r4
     rla r4
@@ -134,12 +140,12 @@ tp_msp430_dot_tile_s16:
     jnz 11b
 12: mov r1, r14
     and #7, r15
-    PIXELS MAC_W16
+    TILE MAC_W16
     add r4, r1
-    jmp 9f
-8:  and #7, r15
-    PIXELS MAC_W8
-9:  pop r4
+    jmp 20f
+13: and #7, r15
+    TILE MAC_W8
+20: pop r4
     pop r5
     pop r6
     pop r7
