@@ -41,9 +41,11 @@ static inline int16_t *tp_msp430_fill_s16(int16_t *dst, int16_t v, int16_t n)
     return dst;
 }
 
-static inline __attribute__((noinline)) void
-tp_msp430_gather_s16(const conv_core *cc, int16_t oy, int16_t ox, int16_t ky0, int16_t ky1,
-                     int16_t *dst)
+/* Window rows [ky0, ky1) of every pixel of tile t, int16, kc values apart in cc->cols. The
+ * layer's constants are read once per tile; a pixel whose window lies inside the input
+ * horizontally (most of them) takes no padding arithmetic. */
+static void tp_msp430_gather_tile_s16(const conv_core *cc, const conv_tile *t, int16_t ky0,
+                                      int16_t ky1)
 {
     const tp_conv_layer_s8 *layer = cc->layer;
     const tp_conv_params_s8 *p = layer->params;
@@ -51,34 +53,54 @@ tp_msp430_gather_s16(const conv_core *cc, int16_t oy, int16_t ox, int16_t ky0, i
     const int16_t h = (int16_t)layer->input_dims->h;
     const int16_t w = (int16_t)layer->input_dims->w;
     const int16_t fw = (int16_t)layer->filter_dims->w;
+    const int16_t span = (int16_t)cc->span;
+    const int16_t kc = (int16_t)cc->kc;
     const int16_t ring = (int16_t)cc->in_ring;
-    const uint16_t row_bytes = (uint16_t)cc->in_row;
+    const int16_t row_bytes = (int16_t)cc->in_row;
     const int16_t pad = (int16_t)(-p->input_offset);
-    const int16_t iy = (int16_t)(tp_msp430_mul16(oy, (int16_t)p->stride.h) - (int16_t)p->padding.top);
-    const int16_t ix = (int16_t)(tp_msp430_mul16(ox, (int16_t)p->stride.w) - (int16_t)p->padding.left);
-    /* Columns [lo, hi) of the window are inside the input; the same for every row. */
-    const int16_t lo = ix >= 0 ? 0 : -ix < fw ? (int16_t)-ix : fw;
-    const int16_t end = ix + fw > w ? (int16_t)(w - ix) : fw;
-    const int16_t hi = end > lo ? end : lo;
-    const int16_t left = tp_msp430_mul16(lo, c);
-    const int16_t inside = tp_msp430_mul16((int16_t)(hi - lo), c);
-    const int16_t right = tp_msp430_mul16((int16_t)(fw - hi), c);
-    const int16_t offset = tp_msp430_mul16((int16_t)(ix + lo), c);
-    int16_t ky;
-    for (ky = ky0; ky < ky1; ky++) {
-        int16_t r = (int16_t)(iy + ky);
-        if (r < 0 || r >= h) {
-            dst = tp_msp430_fill_s16(dst, pad, (int16_t)(left + inside + right));
-            continue;
+    const int16_t sh = (int16_t)p->stride.h;
+    const int16_t sw = (int16_t)p->stride.w;
+    const int16_t top = (int16_t)p->padding.top;
+    const int16_t left_pad = (int16_t)p->padding.left;
+    const int16_t n = (int16_t)t->n;
+    int16_t *col = (int16_t *)(void *)cc->cols;
+    int16_t j;
+    for (j = 0; j < n; j++, col += kc) {
+        const int16_t iy = (int16_t)(tp_msp430_mul16((int16_t)t->oy[j], sh) - top);
+        const int16_t ix = (int16_t)(tp_msp430_mul16((int16_t)t->ox[j], sw) - left_pad);
+        int16_t left = 0;
+        int16_t inside = span;
+        int16_t right = 0;
+        int16_t offset;
+        int16_t *dst = col;
+        int16_t y;
+        if (ix < 0 || ix + fw > w) {
+            /* Columns [lo, hi) of the window are inside the input, the same in every row. */
+            const int16_t lo = ix >= 0 ? 0 : -ix < fw ? (int16_t)-ix : fw;
+            const int16_t end = ix + fw > w ? (int16_t)(w - ix) : fw;
+            const int16_t hi = end > lo ? end : lo;
+            left = tp_msp430_mul16(lo, c);
+            inside = tp_msp430_mul16((int16_t)(hi - lo), c);
+            right = (int16_t)(span - left - inside);
+            offset = tp_msp430_mul16((int16_t)(ix + lo), c);
+        } else {
+            offset = tp_msp430_mul16(ix, c);
         }
-        if (ring > 0) {
-            while (r >= ring) {
-                r = (int16_t)(r - ring);
+        for (y = (int16_t)(iy + ky0); y < iy + ky1; y++) {
+            int16_t r = y;
+            if (r < 0 || r >= h) {
+                dst = tp_msp430_fill_s16(dst, pad, span);
+                continue;
             }
+            if (ring > 0) {
+                while (r >= ring) {
+                    r = (int16_t)(r - ring);
+                }
+            }
+            dst = tp_msp430_fill_s16(dst, pad, left);
+            tp_msp430_widen_s8(dst, cc->in_base + tp_msp430_mul16(r, row_bytes) + offset, inside);
+            dst = tp_msp430_fill_s16(dst + inside, pad, right);
         }
-        dst = tp_msp430_fill_s16(dst, pad, left);
-        tp_msp430_widen_s8(dst, cc->in_base + (uint16_t)tp_msp430_mul16(r, (int16_t)row_bytes) + offset, inside);
-        dst = tp_msp430_fill_s16(dst + inside, pad, right);
     }
 }
 
@@ -108,14 +130,10 @@ static void tp_msp430_conv_process(const conv_core *cc, const conv_tile *t)
         const int16_t whole = ky0 == 0 && ky1 == kh;
         const int16_t values = whole ? k : tp_msp430_mul16((int16_t)(ky1 - ky0), span);
         const int8_t *w = layer->filter + tp_msp430_mul16(ky0, span);
-        int16_t *col = (int16_t *)(void *)cc->cols;
         int32_t local[TILE];
         int32_t *acc = whole ? local : cc->accs;
-        int16_t j;
         int16_t c;
-        for (j = 0; j < n; j++, col += kc) {
-            tp_msp430_gather_s16(cc, (int16_t)t->oy[j], (int16_t)t->ox[j], ky0, ky1, col);
-        }
+        tp_msp430_gather_tile_s16(cc, t, ky0, ky1);
         for (c = 0; c < out_c; c++, w += k) {
             tp_msp430_dot_tile_s16((const int16_t *)(const void *)cc->cols, kc, w, values, n,
                                    ky0 == 0 ? layer->bias + c : NULL, acc);
