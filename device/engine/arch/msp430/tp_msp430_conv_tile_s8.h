@@ -33,6 +33,11 @@ static inline int16_t tp_msp430_mul16(int16_t a, int16_t b)
 /* dst[i] = src[i] for i < n, int8 to int16 (arch/msp430/tp_msp430_widen_s8.S). */
 void tp_msp430_widen_s8(int16_t *dst, const int8_t *src, int16_t n);
 
+/* rows >= 1 rows of n values stride bytes apart as rows * n int16 values at dst
+ * (arch/msp430/tp_msp430_widen_rows_s8.S). */
+void tp_msp430_widen_rows_s8(int16_t *dst, const int8_t *src, int16_t n, int16_t rows,
+                             int16_t stride);
+
 static inline int16_t *tp_msp430_fill_s16(int16_t *dst, int16_t v, int16_t n)
 {
     for (; n > 0; n--) {
@@ -43,7 +48,8 @@ static inline int16_t *tp_msp430_fill_s16(int16_t *dst, int16_t v, int16_t n)
 
 /* Window rows [ky0, ky1) of every pixel of tile t, int16, kc values apart in cc->cols. The
  * layer's constants are read once per tile; a pixel whose window lies inside the input
- * horizontally (most of them) takes no padding arithmetic. */
+ * horizontally (most of them) takes no padding arithmetic, and one inside it entirely is one
+ * call of tp_msp430_widen_rows_s8. */
 static void tp_msp430_gather_tile_s16(const conv_core *cc, const conv_tile *t, int16_t ky0,
                                       int16_t ky1)
 {
@@ -85,6 +91,12 @@ static void tp_msp430_gather_tile_s16(const conv_core *cc, const conv_tile *t, i
             offset = tp_msp430_mul16((int16_t)(ix + lo), c);
         } else {
             offset = tp_msp430_mul16(ix, c);
+            if (ring == 0 && iy + ky0 >= 0 && iy + ky1 <= h) {
+                tp_msp430_widen_rows_s8(
+                    dst, cc->in_base + tp_msp430_mul16((int16_t)(iy + ky0), row_bytes) + offset,
+                    span, (int16_t)(ky1 - ky0), row_bytes);
+                continue;
+            }
         }
         for (y = (int16_t)(iy + ky0); y < iy + ky1; y++) {
             int16_t r = y;
