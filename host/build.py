@@ -131,6 +131,10 @@ def _run(cmd: list[str], board: Board, cwd: Path,
         _raise_for(board, proc.stderr + proc.stdout, measure)
 
 
+class _DoesNotFit(BuildError):
+    """The link overflowed a memory region."""
+
+
 def _region_text(region: str, limit: int, over: int, used: int | None = None) -> str:
     is_ram = "RAM" in region.upper() and "FRAM" not in region.upper()
     uses = f" (uses {used} bytes)" if used is not None else ""
@@ -152,7 +156,7 @@ def _raise_for(board: Board, output: str,
             is_ram = "RAM" in region.upper() and "FRAM" not in region.upper()
             parts = [_region_text(region, board.ram_bytes if is_ram else board.flash_bytes,
                                   int(overflow.group(2)))]
-        raise BuildError(f"model does not fit board {board.name}: {'; '.join(parts)}")
+        raise _DoesNotFit(f"model does not fit board {board.name}: {'; '.join(parts)}")
     if board.toolchain == "msp430-clang" and _MSP430_FLOAT.search(output):
         raise UnsupportedError("not supported: float models on msp430; quantize to int8 first")
     first = next((line.strip() for line in output.splitlines() if _ERROR.search(line)),
@@ -226,10 +230,21 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     board = load_board(board) if isinstance(board, str) else board
     if app not in APPS:
         raise UnsupportedError(f"app {app!r} (known: {', '.join(APPS)})")
-    app_source, hook = APPS[app]
-    out = Path(out_dir).resolve()
     layout = MemoryLayout.from_json(board.extra["memory"]) if "memory" in board.extra else None
-    gen = generate_model(graph, layout=layout)
+    if layout is None or layout.overflow is None:
+        return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, False)
+    # A board with an overflow region (MSP430: SRAM, then FRAM): the faster program where it
+    # fits, else the smallest memory.
+    try:
+        return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, True)
+    except _DoesNotFit:
+        return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, False)
+
+
+def _build_firmware(graph: Graph, board: Board, out: Path, app: str,
+                    layout: MemoryLayout | None, prefer_speed: bool) -> BuildResult:
+    app_source, hook = APPS[app]
+    gen = generate_model(graph, layout=layout, prefer_speed=prefer_speed)
     write_generated(gen, out)
     engine = c_library.sources_for(gen.engine_kernels, c_library.board_arch(board))
     outside = [f for f in gen.outside_files if f.suffix == ".c"]

@@ -101,9 +101,11 @@ def _add(items: list, item) -> None:
 
 
 def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan | None = None,
-                   layout: MemoryLayout | None = None) -> GeneratedModel:
+                   layout: MemoryLayout | None = None,
+                   prefer_speed: bool = False) -> GeneratedModel:
     """Lower, plan (unless ``plan`` is given, for the program as lowered) and print model.c
-    and model.h for ``graph``; ``layout``: the board's memory regions (None: one arena).
+    and model.h for ``graph``; ``layout``: the board's memory regions (None: one arena);
+    ``prefer_speed``: see :func:`sdk.codegen.memory_planner.place_program`.
 
     ``prefix`` is the C symbol prefix (an identifier of at most 31 characters), so that several
     generated models link into one program.
@@ -114,7 +116,7 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan 
     _check_graph(graph)
     program = lower(graph)
     if plan is None:
-        program, plan = place_program(program, layout)
+        program, plan = place_program(program, layout, prefer_speed)
     steps: list[Step] = []
     engine: list[str] = []
     outside: list[Path] = []

@@ -324,11 +324,24 @@ def choose_variants(program: Program, layout: MemoryLayout | None = None
     return program, plan
 
 
-def place_program(program: Program, layout: MemoryLayout | None = None
-                  ) -> tuple[Program, MemoryPlan]:
+def place_program(program: Program, layout: MemoryLayout | None = None,
+                  prefer_speed: bool = False) -> tuple[Program, MemoryPlan]:
     """:func:`choose_variants`, then, where the board names an overflow region and the arena
     and scratch do not fit theirs (an MSP430 model whose activations outgrow the 2 kB SRAM),
-    the same in the overflow region (the plan's ``layout`` says which was taken)."""
+    the same in the overflow region (the plan's ``layout`` says which was taken).
+
+    ``prefer_speed``: the program as lowered wherever it fits its region's ``arena_bytes``,
+    the variants only where they make it fit, and in the overflow region (which has no bound:
+    the link decides) the program as lowered. A build tries this first and falls back to the
+    smallest memory when the firmware does not fit (host.build)."""
+    if prefer_speed and layout is not None:
+        plan = plan_program(program, layout)
+        if layout.fits(plan):
+            return program, plan
+        program_v, plan = choose_variants(program, layout)
+        if layout.overflow is None or layout.fits(plan):
+            return program_v, plan
+        return program, plan_program(program, layout.overflowed())
     program_v, plan = choose_variants(program, layout)
     if layout is None or layout.overflow is None or layout.fits(plan):
         return program_v, plan

@@ -22,7 +22,7 @@
 #include TP_DSP_HWMULT_HEADER
 
 /* Longest window whose weights are widened on the stack (2 bytes each). */
-#define WIDE_MAX 64
+#define WIDE_MAX 144
 
     .section .text.tp_msp430_dot_tile_s16,"ax",@progbits
     .global tp_msp430_dot_tile_s16
