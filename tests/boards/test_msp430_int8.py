@@ -1,11 +1,14 @@
-"""The int8 MSP430 path (device/engine/arch/msp430: dot products on the hardware multiplier,
-the 16-bit gather, the multiplier's fast requantization) in mspdebug, bit-exact with the int8
-reference: convolutions with odd window sizes (the dot product's remainder), padding, stride,
-pooled and unpooled tiles, chunked windows; dense row-major and 4x4-interleaved; and the MNIST
-CNN through `tinyprune run`, arena moved to FRAM by the planner."""
+"""The int8 MSP430 path (device/engine/arch/msp430: dot products on the hardware multiplier
+with int16 weights on the stack or int8 weights, the 16-bit gather, the multiplier's fast
+requantization and store) in mspdebug, bit-exact with the int8 reference: convolutions with
+odd window sizes (the dot product's remainders), padding, stride, pooled and unpooled tiles,
+chunked windows, row rings; dense row-major and 4x4-interleaved; and the MNIST CNN through
+`tinyprune run`, arena moved to FRAM by the planner."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +40,10 @@ def _conv_net(seed: int, c_in: int, c_out: int, kernel: tuple[int, int], stride:
     (1, 1, 8, (3, 3), (1, 1), "same", True, 8),     # 9-value windows, pooled, interleaved dense
     (2, 3, 7, (2, 3), (1, 1), "valid", False, 5),   # 18 values, odd channels, row-major dense
     (3, 5, 4, (3, 2), (2, 1), "same", False, 12),   # 30 values, stride, padding
-    (4, 8, 6, (3, 3), (1, 1), "same", True, 3),     # 72 values (chunked rows possible)
+    (4, 8, 6, (3, 3), (1, 1), "same", True, 3),     # 72 values
+    (5, 16, 3, (3, 3), (1, 1), "same", False, 4),   # 144: the longest with int16 weights
+    (6, 20, 3, (3, 3), (1, 1), [0, 2, 1, 0], True, 4),  # 180: int8 weights; explicit padding
+    (7, 2, 5, (1, 5), (1, 2), "same", False, 6),    # rows of 5 pixels, stride 2
 ])
 def test_int8_kernels_bit_exact(seed, c_in, c_out, kernel, stride, padding, pool, units, tmp_path):
     from host.device_run import run_on_board
@@ -45,6 +51,38 @@ def test_int8_kernels_bit_exact(seed, c_in, c_out, kernel, stride, padding, pool
     graph = _conv_net(seed, c_in, c_out, kernel, stride, padding, pool, units)
     x = random_input(graph, seed)
     run = run_on_board(graph, "msp430fr6989", x, tmp_path)
+    assert run.bit_exact, (run.output, run.reference)
+    assert np.unique(run.reference).size > 1
+
+
+def _fram_only_board():
+    """msp430fr6989 with the arena and scratch in FRAM and no overflow region: the build then
+    plans the smallest memory (im2col chunks of one window row) instead of the fastest."""
+    from sdk.boards import load_board
+
+    board = load_board("msp430fr6989")
+    memory = {**board.extra["memory"], "arena": "FRAM", "scratch": "FRAM", "overflow": None}
+    return dataclasses.replace(board, extra={**board.extra, "memory": memory})
+
+
+@pytest.mark.parametrize("seed, chain", [(8, False), (9, True)])
+def test_chunked_windows_and_row_rings_bit_exact(seed, chain, tmp_path):
+    """Windows split into rows (partial sums between chunks) and a two-convolution chain whose
+    first layer's rows live in a ring (the gather's ring rows), with and without padding."""
+    from host.device_run import run_on_board
+
+    b = GraphBuilder(f"msp430_chunks_{seed}", (1, 10, 8, 8), seed=seed)
+    x = b.conv("input", 6, kernel=(3, 3), activation="relu")
+    if chain:
+        x = b.conv(x, 4, kernel=(3, 3), padding="valid", activation="relu")
+    x = b.pool(x, "MaxPool2D")
+    graph = quantize_randomly(b.finish(b.dense(b.flatten(x), 5)), seed)
+    x = random_input(graph, seed)
+    run = run_on_board(graph, _fram_only_board(), x, tmp_path)
+    model_c = (tmp_path / "build" / "model.c").read_text()
+    assert re.search(r"tp_conv_params_s8 \w+ = \{.*, 1\};", model_c), "no chunked window"
+    if chain:
+        assert re.search(r"tp_conv_chain_params_s8 \w+ = \{\{&\w+, &\w+\}, 2,", model_c)
     assert run.bit_exact, (run.output, run.reference)
     assert np.unique(run.reference).size > 1
 
@@ -89,7 +127,9 @@ def test_multiplier_requantization_matches_the_portable_one(tmp_path):
     board = load_board("msp430fr6989")
     src = tmp_path / "requant_check.c"
     src.write_text(_REQUANT_CHECK)
-    elf, _map, _cmd = build_sources(board, [src, *[board.dir / s for s in board.sources]],
+    routine = ENGINE_DIR / "arch" / "msp430" / "tp_msp430_requant_fast.S"
+    elf, _map, _cmd = build_sources(board, [src, routine,
+                                            *[board.dir / s for s in board.sources]],
                                     tmp_path, [ENGINE_DIR, DEVICE_DIR / "app"])
     assert run_mspdebug(elf, {}, timeout_s=120).exit_code == 0
 

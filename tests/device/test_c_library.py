@@ -20,7 +20,10 @@ PUBLIC = sorted(set(re.findall(r"^(?:tp_status|int32_t)\s+(tp_\w+)\s*\(",
 COMPILERS = {"host": ["gcc"],
              "armv7em": ["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb",
                          "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"],
-             "msp430": ["clang-14", "--target=msp430"]}
+             # with the board's multiplier header: the MSP430 fast path and its routines
+             "msp430": ["clang-14", "--target=msp430",
+                        '-DTP_DSP_HWMULT_HEADER="msp430fr6989_board.h"',
+                        f"-I{load_board('msp430fr6989').dir}"]}
 NM = {"host": "nm", "armv7em": "arm-none-eabi-nm", "msp430": "llvm-nm-14"}
 
 
@@ -32,10 +35,15 @@ def test_public_kernels_are_found():
     assert len(PUBLIC) >= 20 and "tp_conv_chain_s8_get_buffer_size" in PUBLIC
 
 
-def test_a_kernel_brings_its_helpers_and_its_assembly_only_on_armv7em():
+def test_a_kernel_brings_its_helpers_and_the_assembly_of_its_arch():
     want = ["tp_conv_chain_s8.c", "tp_conv_tiles_s8.c"]
     assert _names(c_library.sources_for(["tp_conv_chain_s8"], "host")) == want
-    assert _names(c_library.sources_for(["tp_conv_chain_s8"], "msp430")) == want
+    assert _names(c_library.sources_for(["tp_conv_chain_s8"], "msp430")) == want + [
+        "arch/msp430/tp_msp430_dot_tile_s16.S",
+        # called by tp_msp430_store_fast_s8.S, not by C
+        "arch/msp430/tp_msp430_requant_fast.S",
+        "arch/msp430/tp_msp430_store_fast_s8.S", "arch/msp430/tp_msp430_widen_rows_s8.S",
+        "arch/msp430/tp_msp430_widen_s8.S"]
     assert _names(c_library.sources_for(["tp_conv_chain_s8"], "armv7em")) == want + [
         "arch/armv7em/tp_s8_conv_tile.S", "arch/armv7em/tp_s8_widen.S"]
     assert _names(c_library.sources_for(["tp_softmax_f32", "tp_add_f32"], "armv7em")) == [
@@ -45,7 +53,7 @@ def test_a_kernel_brings_its_helpers_and_its_assembly_only_on_armv7em():
                        "arch/armv7em/tp_conv_gather_s8.h", "tp_conv_tiles_s8.h", "tp_engine.h",
                        "tp_engine_s8.h", "tp_requant.h"]
     assert _names(c_library.headers_for(["tp_conv_chain_s8"], "msp430")) == [
-        "arch/msp430/tp_msp430_conv_gather_s8.h", "arch/msp430/tp_msp430_s8.h",
+        "arch/msp430/tp_msp430_conv_tile_s8.h", "arch/msp430/tp_msp430_s8.h",
         "tp_conv_tiles_s8.h", "tp_engine.h", "tp_engine_s8.h", "tp_requant.h"]
     assert "arch/msp430/tp_msp430_s8.h" not in _names(
         c_library.headers_for(["tp_conv_chain_s8"], "host"))
@@ -55,7 +63,9 @@ def test_an_export_ships_every_architecture():
     files = _names(c_library.files_to_ship(["tp_fully_connected_s8"]))
     assert files == ["arch/armv7em/tp_armv7em_acle.h", "arch/armv7em/tp_armv7em_s8.h",
                      "arch/msp430/tp_msp430_s8.h", "tp_engine.h", "tp_engine_s8.h",
-                     "tp_fully_connected_s8.c", "tp_requant.h", "arch/armv7em/tp_s8_fc4.S"]
+                     "tp_fully_connected_s8.c", "tp_requant.h", "arch/armv7em/tp_s8_fc4.S",
+                     "arch/msp430/tp_msp430_dot_s8.S", "arch/msp430/tp_msp430_dot_s8_quads.S",
+                     "arch/msp430/tp_msp430_requant_fast.S"]
 
 
 def test_unknown_kernels_arches_and_boards_are_refused():
