@@ -131,8 +131,13 @@ def _run(cmd: list[str], board: Board, cwd: Path,
         _raise_for(board, proc.stderr + proc.stdout, measure)
 
 
-class _DoesNotFit(BuildError):
-    """The link overflowed a memory region."""
+class DoesNotFit(BuildError):
+    """The link overflowed memory: ``overflows`` holds every overflowed region measured (empty
+    when the linker's own figure is all there is)."""
+
+    def __init__(self, message: str, overflows: list[Overflow]) -> None:
+        super().__init__(message)
+        self.overflows = overflows
 
 
 def _region_text(region: str, limit: int, over: int, used: int | None = None) -> str:
@@ -156,7 +161,7 @@ def _raise_for(board: Board, output: str,
             is_ram = "RAM" in region.upper() and "FRAM" not in region.upper()
             parts = [_region_text(region, board.ram_bytes if is_ram else board.flash_bytes,
                                   int(overflow.group(2)))]
-        raise _DoesNotFit(f"model does not fit board {board.name}: {'; '.join(parts)}")
+        raise DoesNotFit(f"model does not fit board {board.name}: {'; '.join(parts)}", found)
     if board.toolchain == "msp430-clang" and _MSP430_FLOAT.search(output):
         raise UnsupportedError("not supported: float models on msp430; quantize to int8 first")
     first = next((line.strip() for line in output.splitlines() if _ERROR.search(line)),
@@ -225,7 +230,10 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     """Generate, compile and link ``graph`` with ``app`` for ``board`` into ``out_dir``.
 
     Raises :class:`ToolchainError` when the compiler is missing and :class:`BuildError` when
-    compiling or linking fails (with the first error line, or the overflowed memory region).
+    compiling or linking fails (with the first error line, or :class:`DoesNotFit` naming every
+    overflowed memory region). On a board with an overflow region (board.json ``memory``) the
+    faster program is built first (``prefer_speed``: whole windows, not chunks of rows), and
+    the smallest memory when that does not fit.
     """
     board = load_board(board) if isinstance(board, str) else board
     if app not in APPS:
@@ -237,7 +245,7 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     # fits, else the smallest memory.
     try:
         return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, True)
-    except _DoesNotFit:
+    except DoesNotFit:
         return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, False)
 
 

@@ -145,7 +145,7 @@ def _int8_msp430(work: Path) -> dict:
     graph, x, _source = mnist_cnn_int8()
     run = run_on_board(graph, "msp430fr6989", x, work / "mnist_cnn_int8", timeout_s=600)
     s, plan = run.build.size, run.build.plan
-    return {"mnist_cnn_int8": {
+    return {"kws_ref_model": _kws_msp430(work), "mnist_cnn_int8": {
         "macs": sum(st.macs for st in run.steps), "cycles": run.instructions,
         "bit_exact": run.bit_exact, "fram_bytes": s.flash_bytes, "text_bytes": s.text_bytes,
         "weights_bytes": run.build.weights_bytes, "arena_bytes": plan.arena_bytes,
@@ -154,6 +154,23 @@ def _int8_msp430(work: Path) -> dict:
         "stack_bytes": s.stack_bytes,
         "steps": [{"name": st.name, "op": st.op, "macs": st.macs, "cycles": st.instructions}
                   for st in run.steps]}}
+
+
+def _kws_msp430(work: Path) -> dict:
+    """How far the shared KWS model is from fitting the msp430fr6989's FRAM (code, weights and
+    the arena the planner moves there)."""
+    from host.bench_models import MLPERF_DIR
+    from host.build import DoesNotFit, build_firmware
+    from sdk.frontends.tflite import load_tflite
+
+    graph = load_tflite(MLPERF_DIR / "kws_ref_model.tflite")
+    try:
+        build = build_firmware(graph, "msp430fr6989", work / "kws_msp430")
+    except DoesNotFit as err:
+        fram = next(o for o in err.overflows if o.region == "FRAM")
+        return {"fits": False, "fram_used_bytes": fram.used_bytes,
+                "fram_over_bytes": fram.over_bytes}
+    return {"fits": True, "fram_used_bytes": build.size.flash_bytes, "fram_over_bytes": 0}
 
 
 def _gesture_firmware(work: Path) -> dict:
