@@ -87,9 +87,10 @@ def test_pio_msp430_sim(pio_env):
 @pytest.mark.qemu
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
                     reason="arm-none-eabi-gcc not installed")
-def test_pio_builds_an_int8_model_with_the_assembly_on_cortex_m_only(pio_env, tmp_path):
-    """engine_sources.txt of an int8 model lists the arch/armv7em .S files: the builder
-    assembles them (with the board's -mcpu) for qemu_m7 and leaves them out on host."""
+def test_pio_builds_an_int8_model_with_the_assembly_of_each_arch(pio_env, tmp_path):
+    """engine_sources.txt of an int8 model lists the arch/armv7em and arch/msp430 .S files: the
+    builder assembles each arch's (with the board's flags) for its boards only and leaves them
+    out on host."""
     from int8_graphs import int8_residual_net
     from sdk.codegen.export import engine_files, write_generated
     from sdk.codegen.generate import generate_model
@@ -104,7 +105,7 @@ def test_pio_builds_an_int8_model_with_the_assembly_on_cortex_m_only(pio_env, tm
     envs = "".join(f"[env:{board}]\nplatform = symlink://${{PROJECT_DIR}}/platforms/tinyprune\n"
                    f"test_framework = custom\ncustom_tp_board = {board}\n"
                    f"custom_tp_model = {model}\ncustom_tp_app = device/app/run_main.c\n"
-                   for board in ("qemu_m7", "host"))
+                   for board in ("qemu_m7", "host", "msp430fr6989"))
     conf = tmp_path / "platformio.ini"
     conf.write_text("[platformio]\nsrc_dir = examples/pio/src\n" + envs)
     pio(pio_env, "run", "-c", str(conf))
@@ -113,4 +114,9 @@ def test_pio_builds_an_int8_model_with_the_assembly_on_cortex_m_only(pio_env, tm
     symbols = subprocess.run(["arm-none-eabi-nm", str(fc4)], capture_output=True, text=True,
                              check=True).stdout
     assert " T tp_s8_fc4" in symbols
-    assert not list((build / "host" / "tp").glob("*arch_armv7em*"))
+    assert not list((build / "host" / "tp").glob("*arch_*"))
+    dot = build / "msp430fr6989" / "tp" / "device_engine_arch_msp430_tp_msp430_dot_s8.o"
+    symbols = subprocess.run(["llvm-nm-14", str(dot)], capture_output=True, text=True,
+                             check=True).stdout
+    assert " T tp_msp430_dot_s8" in symbols
+    assert not list((build / "msp430fr6989" / "tp").glob("*arch_armv7em*"))

@@ -14,6 +14,7 @@ compiled:
 
 import json
 import os
+import shlex
 
 from SCons.Script import COMMAND_LINE_TARGETS, AlwaysBuild, Default, DefaultEnvironment  # noqa: F401
 
@@ -63,10 +64,16 @@ elif toolchain == "msp430-clang":
         os.symlink("/usr/bin/ld.lld-14", link)
     env.Replace(CC="clang-14", AS="clang-14", LINK="clang-14", AR="llvm-ar-14",
                 RANLIB="llvm-ranlib-14", PROGSUFFIX=".elf")
+    # SCons runs the command through the shell: the multiplier header's define keeps its
+    # quotes only quoted once more.
+    cflags = [shlex.quote(f) for f in board["cflags"]]
     env.Append(CCFLAGS=["--target=msp430"] + warnings + ["-Os", "-ffunction-sections",
-                                                         "-fdata-sections"] + board["cflags"],
+                                                         "-fdata-sections"] + cflags,
                LINKFLAGS=["--target=msp430", "-B", tool_dir, "-nostdlib", "-Wl,--gc-sections",
                           "-Wl,--nmagic"] + board["ldflags"])
+    # The engine's MSP430 routines (.S, preprocessed) need the target and the board's
+    # multiplier header (TP_DSP_HWMULT_HEADER) like the C.
+    env.Append(ASPPFLAGS=["--target=msp430"] + cflags)
 else:
     env.Exit(f"error: toolchain {toolchain!r} of board {board_name} is not supported offline")
 
