@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from graphs import GraphBuilder, residual_net
+from sdk.boards import load_board
 from sdk.codegen import export_model
 from sdk.errors import UnsupportedError
 from sdk.reference import run_float, run_int8
@@ -137,22 +138,28 @@ def test_an_int8_export_ships_the_assembly_and_its_build_line_compiles(tmp_path)
     assert "arch/armv7em/tp_s8_conv_tile.S" in sources and "tp_conv_tiles_s8.c" in sources
     assert all((tmp_path / s).is_file() for s in sources)
     assert (tmp_path / "arch" / "armv7em" / "tp_armv7em_s8.h").is_file()
-    compilers = [(["gcc"], False),
+    assert "arch/msp430/tp_msp430_dot_tile_s16.S" in sources
+    board = load_board("msp430fr6989").dir
+    # (compiler, size tool, the arch whose routines it assembles)
+    compilers = [(["gcc"], "size", None),
                  (["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16",
-                   "-mfloat-abi=hard"], True)]
-    for cc, dsp in compilers:
-        if shutil.which(cc[0]) is None:
+                   "-mfloat-abi=hard"], "arm-none-eabi-size", "armv7em"),
+                 (["clang-14", "--target=msp430", f"-I{board}",
+                   '-DTP_DSP_HWMULT_HEADER="msp430fr6989_board.h"'], "llvm-size-14", "msp430")]
+    for cc, size_tool, arch in compilers:
+        if shutil.which(cc[0]) is None or shutil.which(size_tool) is None:
             continue
         for src in sources:
             obj = tmp_path / (src.replace("/", "_") + ".o")
             subprocess.run([*cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "-c",
                             src, "-o", str(obj)], cwd=tmp_path, check=True)
             if src.endswith(".S"):
-                # The routines are there for the Cortex-M7 and assemble to nothing elsewhere.
-                size = subprocess.run(["size" if not dsp else "arm-none-eabi-size", str(obj)],
-                                      capture_output=True, text=True, check=True).stdout
+                # The routines are there for their architecture and assemble to nothing
+                # elsewhere.
+                size = subprocess.run([size_tool, str(obj)], capture_output=True, text=True,
+                                      check=True).stdout
                 text = int(size.splitlines()[1].split()[0])
-                assert (text > 0) == dsp, (src, cc[0], text)
+                assert (text > 0) == src.startswith(f"arch/{arch}/"), (src, cc[0], text)
 
 
 def _readme_program(out) -> tuple[str, list[str]]:
