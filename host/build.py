@@ -4,8 +4,9 @@ the board's sources using the board's toolchain, link, and report what was built
 The toolchain comes from board.json (``toolchain``): ``host-gcc`` (native build for tests),
 ``arm-none-eabi`` (Cortex-M, GNU toolchain and newlib) or ``msp430-clang`` (clang-14 and
 ld.lld-14, as in the toolchains note). The engine files come from
-:mod:`sdk.codegen.c_library` for the board's ``arch``: on ``armv7em`` they include the
-assembly routines (``.S``, which gcc preprocesses and assembles with the same flags). A model
+:mod:`sdk.codegen.c_library` for the board's ``arch``: on ``armv7em`` and ``msp430`` they
+include the assembly routines (``.S``, which the compiler preprocesses and assembles with the
+same flags). A model
 that does not fit fails here naming every region it overflows, with the region's limit, its
 real use and the overshoot in bytes: the linker stops at its first overflowed section, so the
 build links once more with the regions enlarged and measures that ELF

@@ -7,10 +7,11 @@ variants and shared helpers in their own files (``tp_depthwise_conv_ring_s8.c``,
 fast paths under ``arch/<arch>/``: assembly routines one per ``.S`` file, named after the
 routine. Rather than a table that could drift from the sources, the files a kernel needs are
 found by following the sources themselves: the ``#include "..."`` lines and the engine
-functions each file calls (comments and prototypes left out). A call to an assembly routine is kept only
+functions each file calls (comments and prototypes left out), and the routines an assembly
+routine calls (``call #tp_...``, MSP430). A call to an assembly routine is kept only
 for the architecture whose folder has its ``.S`` file; the C side gates those calls behind
-the same feature macros (``__ARM_FEATURE_DSP``), so every other architecture links the
-portable path.
+the same feature macros (``__ARM_FEATURE_DSP``; ``TP_S8_MSP430``), so every other
+architecture links the portable path.
 
 Architectures: ``armv7em`` (Cortex-M4/M7 with the DSP extension), ``msp430`` and ``host``
 (portable C only). A board names its architecture in board.json (``arch``).
