@@ -11,10 +11,11 @@ from rich.console import Console
 
 from host.cli_stream import print_stream_report
 from host.faulty_pipe import Faults, FaultyPipe
+from host.gesture_stream import fetch_stats, hello
 from host.link import Link
 from protocol_peer import ProtocolPeer
-from sdk.protocol.frame import MsgType
-from sdk.protocol.messages import GetStats, Hello, Info, ResetStats, Stats
+from sdk.protocol.messages import ResetStats
+from sdk.protocol.records import Info, Stats
 
 pytestmark = pytest.mark.timeout(120)
 FIVE_PERCENT = Faults(byte_error_rate=0.05, drop_rate=0.0, duplicate_rate=0.0,
@@ -30,10 +31,10 @@ def test_handshake_and_commands_complete_at_five_percent_byte_errors(seed):
             FaultyPipe(("127.0.0.1", peer.port), up=FIVE_PERCENT, down=FIVE_PERCENT, seed=seed,
                        max_seconds=100) as pipe, \
             Link(f"socket://127.0.0.1:{pipe.port}", budget_s=30.0) as link:
-        info = link.command(Hello(), reply=MsgType.INFO)
+        info = hello(link)
         assert isinstance(info, Info) and info.board == "python-peer"
         link.command(ResetStats())
-        assert isinstance(link.command(GetStats(), reply=MsgType.STATS), Stats)
+        assert isinstance(fetch_stats(link), Stats)
         assert link.stats.retries > 0 and link.stats.crc_errors + link.stats.framing_errors > 0
         counts = pipe.counts()
     assert counts["up"].corrupted_bytes > 0 and counts["down"].corrupted_bytes > 0
