@@ -40,8 +40,9 @@ BASE_MEMORY_MB = 512
 MEMORY_PER_FILE_MB = 6
 
 
-class ReadLimitError(DataFileError):
-    """Reading an HDF5 file took longer or needed more memory than a valid file of its size."""
+class IsolatedReadError(DataFileError):
+    """The child reading an HDF5 file took longer or needed more memory than a valid file of
+    its size needs, or died (libhdf5 can crash on a corrupt file: docs/reliability.md F3)."""
 
 
 def limits(path: Path) -> tuple[float, int]:
@@ -60,9 +61,12 @@ def _child(write_fd: int, memory_mb: int, call: Callable[[], Any]) -> None:
     """Run ``call`` and send ("ok", result) or ("error", exception) to ``write_fd``; never returns."""
     status = 0
     try:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
         faulthandler.disable()  # a crash is the parent's one-line error, not a dump on stderr
+        # Shutdown signals end the child at once; a crash inside libhdf5 ends it by its signal,
+        # which the parent reports (not a handler inherited from the parent, like a fuzzer's).
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGSEGV, signal.SIGBUS,
+                    signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+            signal.signal(sig, signal.SIG_DFL)
         limit = _address_space_bytes() + memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         try:
@@ -103,7 +107,7 @@ def _receive(read_fd: int, deadline: float) -> bytes | None:
 def run_isolated(reader: Callable[..., T], path: str | Path, *args: Any,
                  seconds: float | None = None, memory_mb: int | None = None, **kwargs: Any) -> T:
     """``reader(path, *args, **kwargs)`` in a child process within the limits (by default
-    :func:`limits` of the file); a child that exceeds them becomes one :class:`ReadLimitError`
+    :func:`limits` of the file); a child that exceeds them becomes one :class:`IsolatedReadError`
     line naming the file, and the reader's own errors are raised here as they were raised there."""
     default_seconds, default_mb = limits(Path(path))
     seconds = default_seconds if seconds is None else seconds
@@ -118,14 +122,14 @@ def run_isolated(reader: Callable[..., T], path: str | Path, *args: Any,
     try:
         payload = _receive(read_fd, time.monotonic() + seconds)
         if payload is None:
-            raise ReadLimitError(f"{path}: took longer than {seconds:.1f} s to read: corrupt HDF5?")
+            raise IsolatedReadError(f"{path}: took longer than {seconds:.1f} s to read: corrupt HDF5?")
         _, status = os.waitpid(pid, 0)
         alive = False
         if not payload:
             how = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
                    else f"status {os.waitstatus_to_exitcode(status)}")
-            raise DataFileError(f"{path}: the HDF5 reader died ({how}) without an answer: "
-                                "corrupt HDF5?")
+            raise IsolatedReadError(f"{path}: the HDF5 reader died ({how}) without an answer: "
+                                    "corrupt HDF5?")
         kind, value = pickle.loads(payload)
     finally:
         os.close(read_fd)
@@ -138,7 +142,7 @@ def run_isolated(reader: Callable[..., T], path: str | Path, *args: Any,
     if kind == "memory" or (kind == "error" and "memory allocation failed" in str(value)):
         # libhdf5 reports a refused allocation as an ordinary read error; either way the file
         # asked for more than a valid one of its size needs.
-        raise ReadLimitError(f"{path}: needed more than {memory_mb} MB to read: corrupt HDF5?")
+        raise IsolatedReadError(f"{path}: needed more than {memory_mb} MB to read: corrupt HDF5?")
     if kind == "error":
         raise value
     return value

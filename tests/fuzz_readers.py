@@ -135,12 +135,12 @@ def _h5_within_limits(path: Path, data: bytes) -> bool:
     corrupt file should give; any other exception is raised as a finding."""
     from sdk.errors import TinypruneError
     from sdk.radar.recording import load_recording
-    from sdk.untrusted_h5 import ReadLimitError, run_isolated
+    from sdk.untrusted_h5 import IsolatedReadError, run_isolated
 
     path.write_bytes(data)
     try:
         run_isolated(load_recording.__wrapped__, path, seconds=H5_SECONDS)
-    except ReadLimitError as exc:
+    except IsolatedReadError as exc:
         _check_one_line(exc)
         return False
     except TinypruneError as exc:

@@ -37,6 +37,7 @@ from sdk.protocol.records import Info, Stats
 from sdk.protocol.sequence import CommandFilter, SeqClass, SeqTracker
 
 N_CLASSES = 4
+PROFILE_STEPS = (1_000_000, 5_000_000, 3_000_000)
 
 
 def expected_result(sweep: Sweep) -> tuple[int, tuple[int, ...]]:
@@ -183,9 +184,10 @@ class ProtocolPeer:
         return self._send(page(msg.offset, len(record), data)), None
 
     def _query(self, msg: Message) -> bytes:
-        if isinstance(msg, GetProfile):
-            return self._send(Profile(self._last_sweep, 0, 27_000, 9_000_000, 3, 0,
-                                      (1_000_000, 5_000_000, 3_000_000)))
+        if isinstance(msg, GetProfile):  # pages of 2 steps, as the firmware sends them
+            steps = PROFILE_STEPS[msg.first_step:msg.first_step + 2]
+            return self._send(Profile(self._last_sweep, 0, 27_000, 9_000_000,
+                                      len(PROFILE_STEPS), msg.first_step, steps))
         return b""
 
     def _act(self, msg: Message) -> int | None:

@@ -43,10 +43,12 @@ def test_fuzz_reader(reader, tmp_path):
     assert runs and runs[0] > floor, log[-1000:]
 
 
-@pytest.mark.parametrize("finding", ["h5_global_heap_hang.h5", "h5_chunk_allocation.h5"])
+@pytest.mark.parametrize("finding", ["h5_global_heap_hang.h5", "h5_chunk_allocation.h5",
+                                     "h5_segfault.h5"])
 def test_h5_findings_answer_within_the_limits(finding, tmp_path):
-    """The inputs of F1 (libhdf5 spins) and F2 (libhdf5 allocates gigabytes) pass the harness:
-    one-line errors within libFuzzer's -timeout and -rss_limit_mb, not findings."""
+    """The inputs of F1 (libhdf5 spins), F2 (libhdf5 allocates gigabytes) and F3 (libhdf5
+    crashes) pass the harness: one-line errors within libFuzzer's -timeout and -rss_limit_mb,
+    not findings."""
     pytest.importorskip("atheris", reason="atheris not installed (pip install -e '.[dev]')")
     run = subprocess.run(
         [sys.executable, str(HARNESS), "fuzz", "h5", "-timeout=10", "-rss_limit_mb=1024",

@@ -1,6 +1,7 @@
 """Untrusted HDF5 files are read in a child process with time and memory limits
-(sdk/untrusted_h5.py): the two libhdf5 findings of docs/reliability.md (F1: a corrupt global
-heap spins for minutes; F2: a 15 kB file allocates gigabytes) end in one line naming the file,
+(sdk/untrusted_h5.py): the libhdf5 findings of docs/reliability.md (F1: a corrupt global heap
+spins for minutes; F2: a 15 kB file allocates gigabytes; F3: a corrupt file crashes libhdf5)
+end in one line naming the file,
 a valid file reads exactly as in-process, and no child outlives its read or a SIGTERM."""
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from sdk.errors import DataFileError
 from sdk.paths import ROOT
 from sdk.radar.dataset import load_dataset, synthesize
 from sdk.radar.recording import load_recording
-from sdk.untrusted_h5 import ReadLimitError, limits, run_isolated
+from sdk.untrusted_h5 import IsolatedReadError, limits, run_isolated
 
 FUZZ = ROOT / "tests" / "vectors" / "fuzz"
 HEAP_HANG = FUZZ / "h5_global_heap_hang.h5"  # F1
 CHUNK_ALLOCATION = FUZZ / "h5_chunk_allocation.h5"  # F2
+SEGFAULT = FUZZ / "h5_segfault.h5"  # F3
 
 
 def test_valid_files_read_as_in_process(tmp_path):
@@ -76,11 +78,11 @@ def test_child_outcomes_become_the_readers_errors(tmp_path):
         run_isolated(_raise_data_error, path)
     with pytest.raises(RuntimeError, match="_Unpicklable: .*x.h5 and friends"):
         run_isolated(_raise_unpicklable, path)
-    with pytest.raises(ReadLimitError, match=r"x\.h5: needed more than 64 MB to read: corrupt HDF5\?"):
+    with pytest.raises(IsolatedReadError, match=r"x\.h5: needed more than 64 MB to read: corrupt HDF5\?"):
         run_isolated(_allocate, path, memory_mb=64)
-    with pytest.raises(ReadLimitError, match=r"x\.h5: took longer than 0\.5 s to read: corrupt HDF5\?"):
+    with pytest.raises(IsolatedReadError, match=r"x\.h5: took longer than 0\.5 s to read: corrupt HDF5\?"):
         run_isolated(_sleep, path, seconds=0.5)
-    with pytest.raises(DataFileError, match=r"x\.h5: the HDF5 reader died \(signal SIGSEGV\)"):
+    with pytest.raises(IsolatedReadError, match=r"x\.h5: the HDF5 reader died \(signal SIGSEGV\)"):
         run_isolated(_crash, path)
     assert descendants() == []
 
@@ -100,9 +102,17 @@ def test_chunk_allocation_is_one_line(tmp_path):
                  ("train", "--data", str(CHUNK_ALLOCATION), "--out", "m.tpm", "--epochs", "1")):
         proc = cli(*args, cwd=tmp_path)
         assert_one_line_error(proc, str(CHUNK_ALLOCATION), "MB to read: corrupt HDF5?")
-    with pytest.raises(ReadLimitError):
+    with pytest.raises(IsolatedReadError):
         load_recording(CHUNK_ALLOCATION)
     assert not (tmp_path / "m.tpm").exists()
+
+
+def test_libhdf5_crash_is_one_line(tmp_path):
+    """F3: libhdf5 dereferences a corrupt pointer (SIGSEGV in-process); the child dies, the
+    CLI says so in one line."""
+    proc = cli("data", "info", str(SEGFAULT), cwd=tmp_path)
+    assert_one_line_error(proc, str(SEGFAULT), "HDF5 reader died (signal SIGSEGV)",
+                          "corrupt HDF5?")
 
 
 @pytest.mark.slow  # waits out the 10 s time limit

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from host.faulty_pipe import Faults, FaultyPipe
-from host.gesture_stream import fetch_stats, hello
+from host.gesture_stream import fetch_profile, fetch_stats, hello
 from host.link import Link, LinkError
 from protocol_peer import ProtocolPeer, captured_sweep, expected_result
 from sdk.protocol.frame import MsgType
@@ -39,7 +39,7 @@ def test_hello_info_and_profile_over_a_clean_socket():
         result = link.receive(timeout=2.0)
         assert isinstance(result, Result) and result.sweep_index == 5
         assert (result.frame_class, result.scores) == expected_result(_sweep(5))
-        profile = link.command(GetProfile(0), reply=MsgType.PROFILE)
+        profile = fetch_profile(link)
         assert profile.sweep_index == 5 and sum(profile.steps) == 9_000_000
         assert link.stats.retries == 0 and link.stats.sequence_gaps == 0
 
