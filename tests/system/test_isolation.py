@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +156,24 @@ def test_build_replaces_only_its_own_folder(tmp_path):
     again = cli("build", "net.tpm", "--board", "host", "--out", "mine", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert list(tmp_path.glob(".tp-*")) == []
+
+
+def test_sigterm_during_build_leaves_neither_folder(tmp_path):
+    """SIGTERM while `build` compiles in its private folder: exit 143, the private folder is
+    removed and the published folder is not created."""
+    save_model(residual_net(seed=1), tmp_path / "net.tpm")
+    proc = subprocess.Popen([*TINYPRUNE, "build", "net.tpm", "--board", "host"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):  # until the private folder holds generated C
+            if list((tmp_path / "build").glob(".tp-net-host-*/model.c")) or \
+                    proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the build ended before it could be interrupted"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert list((tmp_path / "build").iterdir()) == []
