@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sdk.errors import DataFileError
+from sdk.errors import DataFileError, TinypruneError
 
 T = TypeVar("T")
 
@@ -51,10 +51,14 @@ def limits(path: Path) -> tuple[float, int]:
     return BASE_SECONDS + SECONDS_PER_MB * size_mb, int(BASE_MEMORY_MB + MEMORY_PER_FILE_MB * size_mb)
 
 
-def _address_space_bytes() -> int:
-    """This process's current virtual size (the child starts with the parent's)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+def _address_space_bytes() -> int | None:
+    """This process's current virtual size (the child starts with the parent's); None where
+    there is no /proc (macOS, which does not enforce RLIMIT_AS either)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return None
 
 
 def _child(write_fd: int, memory_mb: int, call: Callable[[], Any]) -> None:
@@ -67,12 +71,18 @@ def _child(write_fd: int, memory_mb: int, call: Callable[[], Any]) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGSEGV, signal.SIGBUS,
                     signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
             signal.signal(sig, signal.SIG_DFL)
-        limit = _address_space_bytes() + memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        size = _address_space_bytes()
+        if size is not None:
+            limit = size + memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         try:
             outcome: tuple[str, Any] = ("ok", call())
         except MemoryError:
             outcome = ("memory", None)
+        except TinypruneError as exc:
+            # Class and text: pickling the object would call __init__ with its message again
+            # (UnsupportedError would say "not supported: not supported: ...").
+            outcome = ("ours", (type(exc), str(exc)))
         except Exception as exc:  # sent to the parent, which raises it there
             outcome = ("error", exc)
         try:
@@ -138,11 +148,19 @@ def run_isolated(reader: Callable[..., T], path: str | Path, *args: Any,
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            os.waitpid(pid, 0)
-    if kind == "memory" or (kind == "error" and "memory allocation failed" in str(value)):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass  # already reaped
+    if kind == "memory" or (kind == "ours" and "memory allocation failed" in value[1]):
         # libhdf5 reports a refused allocation as an ordinary read error; either way the file
         # asked for more than a valid one of its size needs.
         raise IsolatedReadError(f"{path}: needed more than {memory_mb} MB to read: corrupt HDF5?")
+    if kind == "ours":
+        cls, text = value
+        exc = cls.__new__(cls)
+        exc.args = (text,)
+        raise exc
     if kind == "error":
         raise value
     return value

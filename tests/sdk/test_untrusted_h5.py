@@ -17,7 +17,7 @@ import pytest
 from cli_helpers import TINYPRUNE, assert_one_line_error, cli
 from host.cli_stream import simulated_recording
 from host.shutdown import descendants
-from sdk.errors import DataFileError
+from sdk.errors import DataFileError, UnsupportedError
 from sdk.paths import ROOT
 from sdk.radar.dataset import load_dataset, synthesize
 from sdk.radar.recording import load_recording
@@ -50,6 +50,10 @@ def _raise_data_error(path):
     raise DataFileError(f"{path}: made up")
 
 
+def _raise_unsupported(path):
+    raise UnsupportedError("dreams")
+
+
 class _Unpicklable(Exception):
     def __init__(self, a, b):
         super().__init__(f"{a} and {b}")
@@ -76,6 +80,8 @@ def test_child_outcomes_become_the_readers_errors(tmp_path):
     path = tmp_path / "x.h5"
     with pytest.raises(DataFileError, match=r"x\.h5: made up$"):
         run_isolated(_raise_data_error, path)
+    with pytest.raises(UnsupportedError, match=r"^not supported: dreams$"):
+        run_isolated(_raise_unsupported, path)
     with pytest.raises(RuntimeError, match="_Unpicklable: .*x.h5 and friends"):
         run_isolated(_raise_unpicklable, path)
     with pytest.raises(IsolatedReadError, match=r"x\.h5: needed more than 64 MB to read: corrupt HDF5\?"):
