@@ -92,16 +92,14 @@ def inspect(
     console.print(table)
 
 
-def _work_dir(model: str, board: str, out: str | None) -> Path:
-    return Path(out) if out else Path("build") / f"{Path(model).stem}-{board}"
-
-
 @app.command()
 def build(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     board: str = BOARD_OPT,
-    out: str | None = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD].",
-                                     callback=out_folder),
+    out: str | None = typer.Option(None, "--out", help="Build folder [build/MODEL-BOARD]; "
+                                   "replaced whole by each build.", callback=out_folder),
+    force: bool = typer.Option(False, "--force", help="Replace an --out folder that holds "
+                               "files `build` did not make."),
     app: str = typer.Option("run", "--app", help="Firmware: `run` (inferences on files, for "
                             "tests and benchmarks) or `gesture` (the real-time radar gesture "
                             "loop over the serial link)."),
@@ -115,22 +113,25 @@ def build(
     from host.build import build_firmware
     from host.models import load_model_arg
     from host.reports import size_json, size_table
+    from host.workdir import published_folder
 
-    graph = load_model_arg(model)
-    work = _work_dir(model, board, out)
-    if app == "gesture":
-        from host.gesture_fw import build_gesture_firmware
-
-        result = build_gesture_firmware(graph, model, board, work)
-    elif app == "run":
-        result = build_firmware(graph, board, work)
-    else:
+    if app not in ("run", "gesture"):
         raise TinypruneError(f"--app {app!r}: expected `run` or `gesture`")
+    folder = Path(out) if out else Path("build") / f"{Path(model).stem}-{board}"
+    graph = load_model_arg(model)
+    with published_folder(folder, force) as work:
+        if app == "gesture":
+            from host.gesture_fw import build_gesture_firmware
+
+            result = build_gesture_firmware(graph, model, board, work)
+        else:
+            result = build_firmware(graph, board, work)
+    elf = folder / result.elf.relative_to(work.resolve())
     if json_out:
-        emit_json({**size_json(result), "elf": str(result.elf)})
+        emit_json({**size_json(result), "elf": str(elf)})
         return
     console.print(size_table(result))
-    console.print(f"firmware: {result.elf}")
+    console.print(f"firmware: {elf}")
 
 
 @app.command()

@@ -27,14 +27,13 @@ from sdk.protocol.messages import (
     GetProfile,
     GetStats,
     Hello,
-    Info,
     Log,
     Profile,
     ResetStats,
     Result,
-    Stats,
     Sweep,
 )
+from sdk.protocol.records import Info, Stats
 from sdk.radar import gestures
 from sdk.radar.preprocess import PreprocessConfig, frames
 from sdk.radar.recording import Recording
@@ -79,10 +78,8 @@ def check_device(info: Info, model_file: str | Path | None, radar: RadarConfig |
 
 
 def hello(link: Link) -> Info:
-    """HELLO, returning the device's INFO."""
-    info = link.command(Hello(), MsgType.INFO)
-    assert isinstance(info, Info)
-    return info
+    """HELLO, returning the device's INFO (read page by page)."""
+    return Info.unpack(link.read_record(Hello, MsgType.INFO))
 
 
 @dataclass
@@ -218,22 +215,30 @@ def stream_sweeps(link: Link, sweeps_iq: np.ndarray, fast: bool = True,
 
 def fetch_profile(link: Link) -> Profile:
     """Every page of the device's profile of its last classified sweep, as one Profile."""
-    first = link.command(GetProfile(0), MsgType.PROFILE)
-    assert isinstance(first, Profile)
+    def page_at(first_step: int) -> Profile:
+        page = link.command(GetProfile(first_step), MsgType.PROFILE, accept=lambda m: (
+            isinstance(m, Profile) and m.first_step == first_step))
+        assert isinstance(page, Profile)
+        return page
+
+    first = page_at(0)
     steps = list(first.steps)
     while len(steps) < first.total_steps:
-        page = link.command(GetProfile(len(steps)), MsgType.PROFILE)
-        assert isinstance(page, Profile)
+        page = page_at(len(steps))
         if not page.steps:
             break
+        if page.sweep_index != first.sweep_index:
+            raise LinkError(f"{link.url}: the profile changed between pages (sweep "
+                            f"{first.sweep_index}, then {page.sweep_index}): read it while "
+                            "no sweep is processed")
         steps += page.steps
     return Profile(first.sweep_index, first.unit, first.preprocess, first.inference,
                    first.total_steps, 0, tuple(steps))
 
 
 def fetch_stats(link: Link) -> Stats:
-    """The device's counters."""
-    stats = link.command(GetStats(), MsgType.STATS)
+    """The device's counters (read page by page from one snapshot)."""
+    stats = Stats.unpack(link.read_record(GetStats, MsgType.STATS))
     assert isinstance(stats, Stats)
     return stats
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import serial
@@ -27,7 +28,15 @@ from sdk.protocol.frame import (
     encode_frame,
     is_command,
 )
-from sdk.protocol.messages import Ack, Message, Nack, PayloadError, pack_message, unpack_message
+from sdk.protocol.messages import (
+    Ack,
+    Message,
+    Nack,
+    Page,
+    PayloadError,
+    pack_message,
+    unpack_message,
+)
 from sdk.protocol.sequence import SeqClass, SeqTracker
 
 NACK_REASONS = {1: "bad payload", 2: "unsupported command", 3: "busy",
@@ -83,6 +92,7 @@ class Link:
         self._replies: dict[int, Ack | Nack] = {}
         self._reply_type: int | None = None
         self._reply_data: Message | None = None
+        self._accept: Callable[[Message], bool] | None = None
         self._seq = 0
         self._last_command: MsgType | None = None
         self._silent_left = self._sent_attempts = 0
@@ -111,11 +121,13 @@ class Link:
         return self._send_frame(msg, self._next_seq())
 
     def command(self, msg: Message, reply: MsgType | None = None,
-                budget_s: float | None = None) -> Message | None:
+                budget_s: float | None = None,
+                accept: Callable[[Message], bool] | None = None) -> Message | None:
         """Send a command until it is answered; return its ``reply`` message if asked.
 
         The answer is the command's ACK, or for a query the ``reply`` frame itself when the
-        previous command was of another type (so no stale answer can be taken for it).
+        previous command was of another type, or when ``accept`` says the frame answers this
+        command (a page at the offset asked for), so no stale answer can be taken for it.
         Retries follow :meth:`_wait_after`: fast while the line carries bytes (a noisy line:
         only a retry helps), backing off to ``timeout`` while it is silent. Raises LinkError
         naming the port after ``attempts`` silent attempts or ``budget_s`` seconds, or when
@@ -126,17 +138,17 @@ class Link:
         start = time.monotonic()
         self._silent_left = self.attempts
         self._sent_attempts = 0
-        own_reply = reply is not None and self._last_command != msg.TYPE
+        own_reply = reply is not None and (accept is not None or self._last_command != msg.TYPE)
         self._last_command = msg.TYPE
         self._replies.clear()
         budget = self.budget_s if budget_s is None else budget_s
         while self._silent_left > 0 and time.monotonic() - start < budget:
             seq = self._next_seq()
-            self._reply_type, self._reply_data = reply, None
+            self._reply_type, self._reply_data, self._accept = reply, None, accept
             try:
                 answer = self._until_answered(msg, seq, start + budget, own_reply)
             finally:
-                self._reply_type = None
+                self._reply_type = self._accept = None
             if isinstance(answer, Nack):
                 raise LinkError(f"{self.url}: the device refused {msg.TYPE.name}: "
                                 f"{NACK_REASONS.get(answer.reason, answer.reason)}")
@@ -150,6 +162,26 @@ class Link:
             f"no answer from {self.url} to {msg.TYPE.name} after {self._sent_attempts} attempts "
             f"in {time.monotonic() - start:.1f} s: is the board running, and is it on "
             f"{self.url}?")
+
+    def read_record(self, ask: Callable[[int], Message], reply: MsgType) -> bytes:
+        """The bytes of a paged record (INFO for HELLO, STATS for GET_STATS): one command per
+        page, ``ask(offset)``, each answered by the page at that offset."""
+        data = b""
+        total: int | None = None
+        while total is None or len(data) < total:
+            offset = len(data)
+
+            def at_offset(msg: Message, offset: int = offset) -> bool:
+                return isinstance(msg, Page) and msg.offset == offset
+
+            page = self.command(ask(offset), reply, accept=at_offset)
+            assert isinstance(page, Page)
+            if total is not None and page.total != total:
+                raise LinkError(f"{self.url}: the {reply.name} record changed size between "
+                                f"pages ({total} -> {page.total} bytes)")
+            total = page.total
+            data += page.data
+        return data
 
     def receive(self, timeout: float = 0.0) -> Message | None:
         """The next data message (SWEEP, RESULT, LOG, ERROR, ...), waiting up to ``timeout``."""
@@ -265,7 +297,8 @@ class Link:
             if isinstance(msg, (Ack, Nack)):
                 self._replies[msg.acked_seq] = msg
             elif self._reply_type is not None and msg.TYPE == self._reply_type:
-                self._reply_data = msg
+                if self._accept is None or self._accept(msg):
+                    self._reply_data = msg  # else a late answer to an earlier page: dropped
             elif len(self._inbox) < INBOX_LIMIT:
                 self._inbox.append(msg)
             else:

@@ -51,11 +51,15 @@ def _u32(v: int) -> int:
 def message_fields(message: dict) -> list[int]:
     """The decoded fields of a message in the order selftest_main.c lists them: integers as
     they are, lists and text (UTF-8) as their length then their elements, model_hash as its
-    8 bytes. The JSON's field order is that of sdk/protocol/messages.py and of the C structs."""
+    8 bytes, a page's data as its length then its bytes. The JSON's field order is that of
+    sdk/protocol/messages.py and of the C structs."""
     out: list[int] = []
     for name, value in message.items():
         if name == "model_hash":
             out += list(bytes.fromhex(value))
+        elif name == "data":
+            raw = bytes.fromhex(value)
+            out += [len(raw), *raw]
         elif isinstance(value, list):
             out += [len(value), *value]
         elif isinstance(value, str):

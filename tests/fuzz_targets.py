@@ -42,7 +42,7 @@ def _protocol_seeds(vectors: dict) -> list[bytes]:
     seeds += [bytes((v["frame"]["type_code"],)) + bytes.fromhex(v["frame"]["payload"])
               for v in vectors["frames"] if v["verdict"] == "OK"]
     seeds += [bytes((v["type_code"],)) + bytes.fromhex(v["payload"])
-              for v in vectors["payload_errors"]]
+              for v in vectors["payload_errors"] + vectors["records"] + vectors["record_errors"]]
     return seeds
 
 

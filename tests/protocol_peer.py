@@ -1,6 +1,7 @@
 """A device on 127.0.0.1 that speaks the protocol with the Python codec, for host link tests.
 
-It answers like the firmware's application loop will: HELLO with INFO, a host-fed SWEEP with
+It answers like the firmware's application loop: HELLO and GET_STATS with a page of the INFO
+or STATS record (STATS from the snapshot its offset-0 page took), a host-fed SWEEP with
 a RESULT computed from the sweep's samples (so a corrupted sweep or result is detectable),
 CAPTURE_START with a stream of its own sweeps; retried commands are executed once.
 """
@@ -14,24 +15,29 @@ from collections import Counter
 
 from sdk.protocol.frame import FLAG_SYNC, Frame, MsgType, StreamDecoder, encode_frame, is_command
 from sdk.protocol.messages import (
+    PAGE_BYTES,
     Ack,
     CaptureStart,
     GetProfile,
-    Info,
+    GetStats,
+    Hello,
+    InfoPage,
     Message,
     Nack,
     NackReason,
     PayloadError,
     Profile,
     Result,
-    Stats,
+    StatsPage,
     Sweep,
     pack_message,
     unpack_message,
 )
+from sdk.protocol.records import Info, Stats
 from sdk.protocol.sequence import CommandFilter, SeqClass, SeqTracker
 
 N_CLASSES = 4
+PROFILE_STEPS = (1_000_000, 5_000_000, 3_000_000)
 
 
 def expected_result(sweep: Sweep) -> tuple[int, tuple[int, ...]]:
@@ -55,6 +61,7 @@ class ProtocolPeer:
         self.silent = silent  # accept and read, never answer: a board that is not running
         self.executions: Counter[tuple[int, int]] = Counter()
         self.tx_frames = 0
+        self._stats: bytes | None = None  # the STATS record of the last GET_STATS at offset 0
         self.rx_new = 0  # frames accepted as new by the sequence tracker
         self.tracker = SeqTracker()
         self.decoder = StreamDecoder()
@@ -155,21 +162,32 @@ class ProtocolPeer:
             msg = unpack_message(frame.type, frame.payload)
         except PayloadError:
             return b"", NackReason.BAD_PAYLOAD
+        if isinstance(msg, (Hello, GetStats)):
+            return self._page(msg, execute)
         return self._query(msg), self._act(msg) if execute else None
 
-    def _query(self, msg: Message) -> bytes:
-        if msg.TYPE == MsgType.HELLO:
-            return self._send(Info(1, 0, 1, 0, 216_000_000, 0, 12_000_000, bytes(range(8)),
-                                   N_CLASSES, 200, 20690, 30, 18000, 20, 1234, 567, 0b011,
-                                   "python-peer"))
-        if msg.TYPE == MsgType.GET_STATS:
-            c = self.decoder.counts
-            return self._send(Stats(rx_frames=c[0], tx_frames=self.tx_frames,
+    def _page(self, msg: Hello | GetStats, execute: bool) -> tuple[bytes, int | None]:
+        if isinstance(msg, Hello):
+            record = Info(2, 0, 1, 0, 216_000_000, 0, 12_000_000, bytes(range(8)), N_CLASSES,
+                          200, 20690, 30, 18000, 20, 1234, 567, 0b011, "python-peer").pack()
+        else:
+            if (execute and msg.offset == 0) or self._stats is None:
+                c = self.decoder.counts
+                self._stats = Stats(rx_frames=c[0], tx_frames=self.tx_frames + 1,
                                     seq_gaps=self.tracker.gaps,
-                                    duplicates=self.tracker.duplicates))
-        if isinstance(msg, GetProfile):
-            return self._send(Profile(self._last_sweep, 0, 27_000, 9_000_000, 3, 0,
-                                      (1_000_000, 5_000_000, 3_000_000)))
+                                    duplicates=self.tracker.duplicates).pack()
+            record = self._stats
+        if msg.offset >= len(record):
+            return b"", NackReason.BAD_PAYLOAD
+        page = InfoPage if isinstance(msg, Hello) else StatsPage
+        data = record[msg.offset:msg.offset + PAGE_BYTES]
+        return self._send(page(msg.offset, len(record), data)), None
+
+    def _query(self, msg: Message) -> bytes:
+        if isinstance(msg, GetProfile):  # pages of 2 steps, as the firmware sends them
+            steps = PROFILE_STEPS[msg.first_step:msg.first_step + 2]
+            return self._send(Profile(self._last_sweep, 0, 27_000, 9_000_000,
+                                      len(PROFILE_STEPS), msg.first_step, steps))
         return b""
 
     def _act(self, msg: Message) -> int | None:

@@ -296,9 +296,30 @@ static void process_sweep(const int16_t *iq, uint32_t index)
 
 /* ---- commands ---- */
 
-static void send_info(void)
+/* Steps per PROFILE page: a 26-byte payload survives a line with 5 % byte errors often enough
+ * for every page to arrive within a command's budget (docs/protocol.md). */
+#define PROFILE_PAGE_STEPS 2u
+
+/* Sends the page at the offset a HELLO or GET_STATS asks for of the record rec[0 .. total-1];
+ * returns a NACK reason or 0. */
+static uint8_t send_page(uint8_t type, const uint8_t *rec, uint16_t total, uint8_t offset)
+{
+    static tp_page_t page;
+    if (tp_page_of(rec, (uint8_t)total, offset, &page) != 0) {
+        return TP_NACK_BAD_PAYLOAD;
+    }
+    send(type, tp_pack_page(&page, s_payload, (uint16_t)sizeof(s_payload)));
+    return 0u;
+}
+
+static uint8_t send_info(const tp_frame_t *f)
 {
     static tp_info_t info;
+    static uint8_t rec[41u + TP_MAX_BOARD_NAME];
+    tp_get_page_t req;
+    if (tp_unpack_get_page(f->payload, f->len, &req) != 0) {
+        return TP_NACK_BAD_PAYLOAD;
+    }
     const tp_sensor_t *replay = tp_sensor_replay();
     info.protocol_version = TP_PROTO_VERSION;
     info.fw_major = TP_APP_FW_MAJOR;
@@ -325,12 +346,24 @@ static void send_info(void)
     info.ram_used = symbols ? (uint32_t)(&_ebss - &_sstack) : 0u;
     info.capabilities = (uint8_t)(0x01u | (replay != NULL ? 0x06u : 0x00u));
     info.board_len = (uint8_t)copy_text(info.board, TP_MAX_BOARD_NAME, TP_APP_BOARD, NULL);
-    send(TP_MSG_INFO, tp_pack_info(&info, s_payload, (uint16_t)sizeof(s_payload)));
+    return send_page(TP_MSG_INFO, rec, tp_pack_info(&info, rec, (uint16_t)sizeof(rec)),
+                     req.offset);
 }
 
-static void send_stats(void)
+/* GET_STATS at offset 0 takes the snapshot every page of it comes from (a retry of it does
+ * not), so the pages of one reading agree. */
+static uint8_t send_stats(const tp_frame_t *f, uint8_t execute)
 {
     static tp_stats_t st;
+    static uint8_t rec[4u * TP_STAT_COUNT];
+    static uint16_t rec_len;
+    tp_get_page_t req;
+    if (tp_unpack_get_page(f->payload, f->len, &req) != 0) {
+        return TP_NACK_BAD_PAYLOAD;
+    }
+    if (rec_len != 0u && !(execute && req.offset == 0u)) {
+        return send_page(TP_MSG_STATS, rec, rec_len, req.offset);
+    }
     st.v[TP_STAT_RX_FRAMES] = s_dec.counts[TP_VERDICT_OK];
     st.v[TP_STAT_TX_FRAMES] = s_tx_frames + 1u; /* this STATS frame included */
     st.v[TP_STAT_COBS_ERRORS] = s_dec.counts[TP_VERDICT_COBS];
@@ -347,7 +380,8 @@ static void send_stats(void)
     st.v[TP_STAT_RESULTS] = s_results;
     st.v[TP_STAT_DEADLINE_MISSES] = s_deadline_misses;
     st.v[TP_STAT_TX_DROPPED] = s_tx_dropped;
-    send(TP_MSG_STATS, tp_pack_stats(&st, s_payload, (uint16_t)sizeof(s_payload)));
+    rec_len = tp_pack_stats(&st, rec, (uint16_t)sizeof(rec));
+    return send_page(TP_MSG_STATS, rec, rec_len, req.offset);
 }
 
 static void reset_stats(void)
@@ -371,8 +405,8 @@ static uint8_t send_profile(const tp_frame_t *f)
         return TP_NACK_BAD_PAYLOAD;
     }
     uint32_t n = TP_MODEL_NUM_STEPS - req.first_step;
-    if (n > TP_MAX_PROFILE_STEPS) {
-        n = TP_MAX_PROFILE_STEPS;
+    if (n > PROFILE_PAGE_STEPS) {
+        n = PROFILE_PAGE_STEPS;
     }
     prof.sweep_index = s_prof_index;
     prof.unit = TP_APP_COUNTER_UNIT;
@@ -444,17 +478,9 @@ static uint8_t run_command(const tp_frame_t *f, uint8_t execute)
 {
     switch (f->type) {
     case TP_MSG_HELLO:
-        if (tp_unpack_empty(f->payload, f->len) != 0) {
-            return TP_NACK_BAD_PAYLOAD;
-        }
-        send_info();
-        return 0u;
+        return send_info(f);
     case TP_MSG_GET_STATS:
-        if (tp_unpack_empty(f->payload, f->len) != 0) {
-            return TP_NACK_BAD_PAYLOAD;
-        }
-        send_stats();
-        return 0u;
+        return send_stats(f, execute);
     case TP_MSG_GET_PROFILE:
         return send_profile(f);
     case TP_MSG_RESET_STATS:

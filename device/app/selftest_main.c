@@ -73,11 +73,11 @@ static union {
     tp_capture_start_t cs;
     tp_ack_t ack;
     tp_nack_t nack;
-    tp_info_t info;
+    tp_get_page_t gpage;
+    tp_page_t page;
     tp_sweep_t sweep;
     tp_result_t result;
     tp_profile_t profile;
-    tp_stats_t stats;
     tp_log_t log;
     tp_error_t err;
 } s_msg;
@@ -165,8 +165,7 @@ static void field_i16s(st_fields *f, const int16_t *v, uint16_t n)
 
 static int is_empty_type(uint8_t type)
 {
-    return type == TP_MSG_HELLO || type == TP_MSG_GET_STATS || type == TP_MSG_RESET_STATS ||
-           type == TP_MSG_CAPTURE_STOP;
+    return type == TP_MSG_RESET_STATS || type == TP_MSG_CAPTURE_STOP;
 }
 
 static int8_t unpack(uint8_t type, const uint8_t *p, uint16_t len)
@@ -179,11 +178,11 @@ static int8_t unpack(uint8_t type, const uint8_t *p, uint16_t len)
     case TP_MSG_CAPTURE_START: return tp_unpack_capture_start(p, len, &s_msg.cs);
     case TP_MSG_ACK: return tp_unpack_ack(p, len, &s_msg.ack);
     case TP_MSG_NACK: return tp_unpack_nack(p, len, &s_msg.nack);
-    case TP_MSG_INFO: return tp_unpack_info(p, len, &s_msg.info);
+    case TP_MSG_HELLO: case TP_MSG_GET_STATS: return tp_unpack_get_page(p, len, &s_msg.gpage);
+    case TP_MSG_INFO: case TP_MSG_STATS: return tp_unpack_page(p, len, &s_msg.page);
     case TP_MSG_SWEEP: return tp_unpack_sweep(p, len, &s_msg.sweep);
     case TP_MSG_RESULT: return tp_unpack_result(p, len, &s_msg.result);
     case TP_MSG_PROFILE: return tp_unpack_profile(p, len, &s_msg.profile);
-    case TP_MSG_STATS: return tp_unpack_stats(p, len, &s_msg.stats);
     case TP_MSG_LOG: return tp_unpack_log(p, len, &s_msg.log);
     case TP_MSG_ERROR: return tp_unpack_error(p, len, &s_msg.err);
     default: return -1;
@@ -212,31 +211,16 @@ static uint16_t fields_and_repack(uint8_t type, st_fields *f)
         field(f, s_msg.nack.acked_type);
         field(f, s_msg.nack.reason);
         return tp_pack_nack(&s_msg.nack, s_work, cap);
-    case TP_MSG_INFO: {
-        const tp_info_t *m = &s_msg.info;
-        field(f, m->protocol_version);
-        field(f, m->fw_major);
-        field(f, m->fw_minor);
-        field(f, m->fw_patch);
-        field(f, m->clock_hz);
-        field(f, m->counter_unit);
-        field(f, m->deadline_budget);
-        field_bytes(f, m->model_hash, 8u, 0);
-        field(f, m->n_classes);
-        field(f, m->start_mm);
-        field(f, m->step_um);
-        field(f, m->n_depths);
-        field(f, m->sweep_rate_mhz);
-        field(f, m->frame_sweeps);
-        field(f, m->flash_used);
-        field(f, m->ram_used);
-        field(f, m->capabilities);
-        field_bytes(f, (const uint8_t *)m->board, m->board_len, 1);
-        if (m->board[m->board_len] != '\0') {
-            f->bad = 1u;
-        }
-        return tp_pack_info(m, s_work, cap);
-    }
+    case TP_MSG_HELLO:
+    case TP_MSG_GET_STATS:
+        field(f, s_msg.gpage.offset);
+        return tp_pack_get_page(&s_msg.gpage, s_work, cap);
+    case TP_MSG_INFO:
+    case TP_MSG_STATS:
+        field(f, s_msg.page.offset);
+        field(f, s_msg.page.total);
+        field_bytes(f, s_msg.page.data, s_msg.page.n, 1);
+        return tp_pack_page(&s_msg.page, s_work, cap);
     case TP_MSG_SWEEP:
         field(f, s_msg.sweep.sweep_index);
         field_i16s(f, s_msg.sweep.iq, (uint16_t)(2u * s_msg.sweep.n_depths));
@@ -263,11 +247,6 @@ static uint16_t fields_and_repack(uint8_t type, st_fields *f)
         }
         return tp_pack_profile(m, s_work, cap);
     }
-    case TP_MSG_STATS:
-        for (i = 0; i < TP_STAT_COUNT; i++) {
-            field(f, s_msg.stats.v[i]);
-        }
-        return tp_pack_stats(&s_msg.stats, s_work, cap);
     case TP_MSG_LOG:
         field(f, s_msg.log.level);
         field_bytes(f, (const uint8_t *)s_msg.log.text, s_msg.log.len, 1);

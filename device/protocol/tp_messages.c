@@ -22,6 +22,73 @@ int8_t tp_unpack_empty(const uint8_t *p, uint16_t len)
     return (int8_t)(len == 0u ? 0 : -1);
 }
 
+uint16_t tp_pack_get_page(const tp_get_page_t *m, uint8_t *p, uint16_t cap)
+{
+    if (cap < 1u) {
+        return 0u;
+    }
+    p[0] = m->offset;
+    return 1u;
+}
+
+int8_t tp_unpack_get_page(const uint8_t *p, uint16_t len, tp_get_page_t *m)
+{
+    if (len != 1u) {
+        return -1;
+    }
+    m->offset = p[0];
+    return 0;
+}
+
+/* Every page but the last is full, so a page's length follows from offset and total. */
+static uint8_t page_len(uint8_t offset, uint8_t total)
+{
+    const uint8_t left = (uint8_t)(total - offset);
+    return left < TP_PAGE_BYTES ? left : (uint8_t)TP_PAGE_BYTES;
+}
+
+uint16_t tp_pack_page(const tp_page_t *m, uint8_t *p, uint16_t cap)
+{
+    if (m->offset >= m->total || m->n != page_len(m->offset, m->total) ||
+        cap < 2u + (uint16_t)m->n) {
+        return 0u;
+    }
+    p[0] = m->offset;
+    p[1] = m->total;
+    for (uint8_t i = 0; i < m->n; ++i) {
+        p[2u + i] = m->data[i];
+    }
+    return (uint16_t)(2u + m->n);
+}
+
+int8_t tp_unpack_page(const uint8_t *p, uint16_t len, tp_page_t *m)
+{
+    if (len < 2u || p[0] >= p[1] || len != 2u + (uint16_t)page_len(p[0], p[1])) {
+        return -1;
+    }
+    m->offset = p[0];
+    m->total = p[1];
+    m->n = (uint8_t)(len - 2u);
+    for (uint8_t i = 0; i < m->n; ++i) {
+        m->data[i] = p[2u + i];
+    }
+    return 0;
+}
+
+int8_t tp_page_of(const uint8_t *rec, uint8_t total, uint8_t offset, tp_page_t *m)
+{
+    if (offset >= total) {
+        return -1;
+    }
+    m->offset = offset;
+    m->total = total;
+    m->n = page_len(offset, total);
+    for (uint8_t i = 0; i < m->n; ++i) {
+        m->data[i] = rec[offset + i];
+    }
+    return 0;
+}
+
 uint16_t tp_pack_get_profile(const tp_get_profile_t *m, uint8_t *p, uint16_t cap)
 {
     if (cap < 2u) {

@@ -12,6 +12,8 @@
 #define TP_MAX_DEPTHS 62u
 #define TP_MAX_CLASSES 16u
 #define TP_MAX_PROFILE_STEPS 59u
+/* Record bytes per INFO or STATS page: small enough to survive a line with 5 % byte errors. */
+#define TP_PAGE_BYTES 16u
 #define TP_MAX_LOG_TEXT 255u
 #define TP_MAX_ERROR_TEXT 254u
 #define TP_NONE_CLASS 0xFFu
@@ -28,6 +30,20 @@ enum { TP_ERROR_MODEL_MISMATCH = 1, TP_ERROR_RADAR_MISMATCH = 2, TP_ERROR_BAD_SW
 typedef struct {
     uint16_t first_step;
 } tp_get_profile_t;
+
+/* HELLO and GET_STATS: the byte offset of the record page wanted. */
+typedef struct {
+    uint8_t offset;
+} tp_get_page_t;
+
+/* INFO and STATS frames: bytes offset .. offset + n - 1 of a record of total bytes, where
+ * n = min(TP_PAGE_BYTES, total - offset) and offset < total. */
+typedef struct {
+    uint8_t offset;
+    uint8_t total;
+    uint8_t n;
+    uint8_t data[TP_PAGE_BYTES];
+} tp_page_t;
 
 typedef struct {
     uint32_t n_sweeps; /* 0: until CAPTURE_STOP */
@@ -119,8 +135,15 @@ typedef struct {
     char text[TP_MAX_ERROR_TEXT]; /* UTF-8, not NUL-terminated */
 } tp_error_t;
 
-/* HELLO, GET_STATS, RESET_STATS and CAPTURE_STOP carry no payload. */
+/* RESET_STATS and CAPTURE_STOP carry no payload. */
 int8_t tp_unpack_empty(const uint8_t *p, uint16_t len);
+
+uint16_t tp_pack_get_page(const tp_get_page_t *m, uint8_t *p, uint16_t cap);
+int8_t tp_unpack_get_page(const uint8_t *p, uint16_t len, tp_get_page_t *m);
+uint16_t tp_pack_page(const tp_page_t *m, uint8_t *p, uint16_t cap);
+int8_t tp_unpack_page(const uint8_t *p, uint16_t len, tp_page_t *m);
+/* The page at offset of the record rec[0 .. total - 1]; -1 when offset >= total. */
+int8_t tp_page_of(const uint8_t *rec, uint8_t total, uint8_t offset, tp_page_t *m);
 
 uint16_t tp_pack_get_profile(const tp_get_profile_t *m, uint8_t *p, uint16_t cap);
 int8_t tp_unpack_get_profile(const uint8_t *p, uint16_t len, tp_get_profile_t *m);
@@ -130,6 +153,7 @@ uint16_t tp_pack_ack(const tp_ack_t *m, uint8_t *p, uint16_t cap);
 int8_t tp_unpack_ack(const uint8_t *p, uint16_t len, tp_ack_t *m);
 uint16_t tp_pack_nack(const tp_nack_t *m, uint8_t *p, uint16_t cap);
 int8_t tp_unpack_nack(const uint8_t *p, uint16_t len, tp_nack_t *m);
+/* The INFO and STATS records, sent as pages. */
 uint16_t tp_pack_info(const tp_info_t *m, uint8_t *p, uint16_t cap);
 int8_t tp_unpack_info(const uint8_t *p, uint16_t len, tp_info_t *m);
 uint16_t tp_pack_sweep(const tp_sweep_t *m, uint8_t *p, uint16_t cap);

@@ -35,7 +35,7 @@ from sdk.protocol.messages import (
     GetProfile,
     GetStats,
     Hello,
-    Info,
+    InfoPage,
     Log,
     Message,
     Nack,
@@ -43,10 +43,11 @@ from sdk.protocol.messages import (
     Profile,
     ResetStats,
     Result,
-    Stats,
+    StatsPage,
     Sweep,
     unpack_message,
 )
+from sdk.protocol.records import Info, Stats
 from sdk.protocol.sequence import SeqTracker
 
 SEED = 20261121
@@ -78,26 +79,41 @@ def _wire(raw: bytes) -> bytes:
     return cobs_encode(raw) + b"\x00"
 
 
+QEMU_INFO = Info(protocol_version=VERSION, fw_major=0, fw_minor=1, fw_patch=0,
+                 clock_hz=216_000_000, counter_unit=0, deadline_budget=12_000_000,
+                 model_hash=bytes.fromhex("00a1b2c3d4e5f600"), n_classes=4, start_mm=200,
+                 step_um=20690, n_depths=30, sweep_rate_mhz=18000, frame_sweeps=20,
+                 flash_used=131_072, ram_used=65_536, capabilities=0b011, board="qemu_m7")
+
+
+def _records() -> list[tuple[str, Info | Stats]]:
+    return [("info qemu_m7", QEMU_INFO),
+            ("info, empty board name",
+             Info(VERSION, 255, 255, 255, 0xFFFFFFFF, 1, 0, bytes(8), 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                  "")),
+            ("stats", Stats(*range(1, 17)))]
+
+
 def _good_messages(rng: random.Random) -> list[tuple[str, int, int, Message]]:
+    info = QEMU_INFO.pack()
+    stats = Stats(*range(1, 17)).pack()
     sweep30 = tuple(rng.randint(-32768, 32767) for _ in range(60))
     sweep62 = tuple(rng.randint(-2000, 2000) for _ in range(124))
     return [
         ("hello with SYNC", 0, FLAG_SYNC, Hello()),
+        ("hello for the third page", 10, FLAG_SYNC, Hello(offset=32)),
         ("get_stats", 1, 0, GetStats()),
+        ("get_stats for the last page", 11, 0, GetStats(offset=48)),
         ("get_profile page 2", 2, 0, GetProfile(first_step=59)),
         ("reset_stats", 3, 0, ResetStats()),
         ("capture_start 100 sweeps, classify", 4, 0, CaptureStart(n_sweeps=100, flags=1)),
         ("capture_stop at seq 0xFFFF", 0xFFFF, 0, CaptureStop()),
         ("ack", 0x1234, 0, Ack(acked_seq=0xBEEF, acked_type=MsgType.CAPTURE_START)),
         ("nack busy", 9, 0, Nack(acked_seq=0x0100, acked_type=MsgType.CAPTURE_START, reason=3)),
-        ("info qemu_m7 with SYNC", 0, FLAG_SYNC,
-         Info(protocol_version=1, fw_major=0, fw_minor=1, fw_patch=0, clock_hz=216_000_000,
-              counter_unit=0, deadline_budget=12_000_000,
-              model_hash=bytes.fromhex("00a1b2c3d4e5f600"), n_classes=4, start_mm=200,
-              step_um=20690, n_depths=30, sweep_rate_mhz=18000, frame_sweeps=20,
-              flash_used=131_072, ram_used=65_536, capabilities=0b011, board="qemu_m7")),
-        ("info, empty board name", 1, 0,
-         Info(1, 255, 255, 255, 0xFFFFFFFF, 1, 0, bytes(8), 0, 0, 0, 0, 0, 0, 0, 0, 0, "")),
+        ("info qemu_m7, first page, with SYNC", 0, FLAG_SYNC,
+         InfoPage(0, len(info), info[:16])),
+        ("info qemu_m7, last page (short)", 1, FLAG_SYNC,
+         InfoPage(32, len(info), info[32:])),
         ("sweep of 30 depths", 100, 0, Sweep(sweep_index=123456, iq=sweep30)),
         ("sweep of 62 depths (largest payload, two COBS blocks)", 101, 0,
          Sweep(sweep_index=0xFFFFFFFF, iq=sweep62)),
@@ -116,7 +132,8 @@ def _good_messages(rng: random.Random) -> list[tuple[str, int, int, Message]]:
         ("profile page of 59 steps", 503, 0,
          Profile(sweep_index=1, unit=1, preprocess=1, inference=2, total_steps=120,
                  first_step=59, steps=tuple(range(1000, 1059)))),
-        ("stats", 504, 0, Stats(*range(1, 17))),
+        ("stats, second page", 504, 0, StatsPage(16, len(stats), stats[16:32])),
+        ("stats, last page", 507, 0, StatsPage(48, len(stats), stats[48:])),
         ("log", 505, 0, Log(level=1, text="model 00a1b2c3 loaded, arena 41 kB")),
         ("error: model mismatch", 506, 0,
          Error(code=1, text="model hash 00a1b2c3d4e5f600 != firmware 1111111111111111")),
@@ -159,7 +176,8 @@ def _corrupt_frames(rng: random.Random) -> list[tuple[str, bytes, Verdict]]:
          Verdict.LENGTH),
         ("unknown type 0x7F", _wire(_raw(0x7F, 80, b"abc")), Verdict.TYPE),
         ("unknown type 0x00", _wire(_raw(0x00, 81, b"")), Verdict.TYPE),
-        ("wrong version 2", _wire(_raw(MsgType.HELLO, 82, b"", version=2)), Verdict.VERSION),
+        ("wrong version 1 (before paged records)", _wire(_raw(MsgType.HELLO, 82, b"\x00",
+                                                               version=1)), Verdict.VERSION),
         ("wrong version 0 with a bad length too (version is checked first)",
          _wire(_raw(MsgType.HELLO, 83, b"", version=0, length=5)), Verdict.VERSION),
     ]
@@ -167,23 +185,26 @@ def _corrupt_frames(rng: random.Random) -> list[tuple[str, bytes, Verdict]]:
 
 def _payload_errors() -> list[tuple[str, int, bytes, str]]:
     """Payloads that break their layout: (name, type, payload, words the error must contain)."""
-    info = Info(1, 0, 1, 0, 1, 0, 1, bytes(8), 4, 1, 1, 1, 1, 20, 1, 1, 1, "ab").pack()
     return [
-        ("hello with a payload byte", MsgType.HELLO, b"\x00", "1 bytes, expected 0"),
+        ("hello without an offset", MsgType.HELLO, b"", "0 bytes, expected 1"),
+        ("get_stats with two offset bytes", MsgType.GET_STATS, b"\x00\x00",
+         "2 bytes, expected 1"),
+        ("reset_stats with a payload byte", MsgType.RESET_STATS, b"\x00", "1 bytes, expected 0"),
+        ("info page at its total", MsgType.INFO, bytes((64, 64)), "offset 64 not below total 64"),
+        ("info page of a record of no bytes", MsgType.INFO, bytes((0, 0)), "not below total 0"),
+        ("stats page one byte short of full", MsgType.STATS, bytes((0, 64)) + bytes(15),
+         "15 data bytes, expected 16"),
+        ("stats page of 17 bytes", MsgType.STATS, bytes((0, 64)) + bytes(17),
+         "17 data bytes, expected 16"),
+        ("last stats page one byte long", MsgType.STATS, bytes((48, 63)) + bytes(16),
+         "16 data bytes, expected 15"),
+        ("page without its head", MsgType.STATS, b"\x00", "1 bytes, expected at least 2"),
         ("get_profile of 1 byte", MsgType.GET_PROFILE, b"\x01", "1 bytes, expected 2"),
         ("capture_start with a reserved flag", MsgType.CAPTURE_START,
          bytes.fromhex("0000000002"), "reserved flags"),
         ("ack of 2 bytes", MsgType.ACK, b"\x01\x00", "2 bytes, expected 3"),
         ("nack with reason 9", MsgType.NACK, bytes.fromhex("01000509"), "unknown reason 9"),
         ("nack with reason 0", MsgType.NACK, bytes.fromhex("01000500"), "unknown reason 0"),
-        ("info one byte short", MsgType.INFO, info[:-1], "expected 43"),
-        ("info with a board name of 33 bytes", MsgType.INFO, info[:40] + b"\x21" + b"a" * 33,
-         "board name of 33 bytes"),
-        ("info with a non-printable board name", MsgType.INFO, info[:-1] + b"\x07",
-         "not printable"),
-        ("info with counter_unit 2", MsgType.INFO, info[:8] + b"\x02" + info[9:],
-         "counter_unit 2"),
-        ("info with 17 classes", MsgType.INFO, info[:21] + b"\x11" + info[22:], "n_classes 17"),
         ("sweep shorter than its head", MsgType.SWEEP, bytes(5), "expected at least 6"),
         ("sweep of 2 depths with 1 depth of samples", MsgType.SWEEP,
          bytes.fromhex("010000000200") + bytes(4), "expected 14 for 2 depths"),
@@ -207,11 +228,35 @@ def _payload_errors() -> list[tuple[str, int, bytes, str]]:
          "unknown unit 2"),
         ("profile with 60 steps", MsgType.PROFILE, Profile(1, 0, 0, 0, 60, 0, (0,) * 60).pack(),
          "n_steps 60"),
-        ("stats of 63 bytes", MsgType.STATS, bytes(63), "63 bytes, expected 64"),
         ("log without a level", MsgType.LOG, b"", "expected a level"),
         ("log with level 4", MsgType.LOG, b"\x04hi", "unknown level 4"),
         ("error of 1 byte", MsgType.ERROR, b"\x01", "expected at least 2"),
     ]
+
+
+def _record_errors() -> list[tuple[str, type[Info] | type[Stats], bytes, str]]:
+    """Records that break their layout: (name, record, bytes, words the error must contain)."""
+    info = Info(VERSION, 0, 1, 0, 1, 0, 1, bytes(8), 4, 1, 1, 1, 1, 20, 1, 1, 1, "ab").pack()
+    return [
+        ("info one byte short", Info, info[:-1], "expected 43"),
+        ("info with a board name of 33 bytes", Info, info[:40] + b"\x21" + b"a" * 33,
+         "board name of 33 bytes"),
+        ("info with a non-printable board name", Info, info[:-1] + b"\x07", "not printable"),
+        ("info with counter_unit 2", Info, info[:8] + b"\x02" + info[9:], "counter_unit 2"),
+        ("info with 17 classes", Info, info[:21] + b"\x11" + info[22:], "n_classes 17"),
+        ("stats of 63 bytes", Stats, bytes(63), "63 bytes, expected 64"),
+    ]
+
+
+def _refused(name: str, unpack, payload: bytes, why: str) -> str:
+    """The error ``unpack(payload)`` raises, which must contain ``why``."""
+    try:
+        unpack(payload)
+    except PayloadError as exc:
+        if why not in str(exc):
+            raise AssertionError(f"payload vector {name!r} refused for another reason: {exc}") from exc
+        return str(exc)
+    raise AssertionError(f"payload vector {name!r} was accepted")
 
 
 def _streams(rng: random.Random, frames: list[bytes]) -> list[tuple[str, bytes]]:
@@ -268,19 +313,19 @@ def build() -> dict:
         if vec["verdict"] != expected.name:
             raise AssertionError(f"vector {name!r}: built for {expected.name}, decoder says {vec['verdict']}")
         frames.append(vec)
-    payload_errors = []
-    for name, msg_type, payload, why in _payload_errors():
-        try:
-            unpack_message(msg_type, payload)
-        except PayloadError as exc:
-            if why not in str(exc):
-                raise AssertionError(
-                    f"payload vector {name!r} refused for another reason: {exc}") from exc
-            payload_errors.append({"name": name, "type": MsgType(msg_type).name,
-                                   "type_code": int(msg_type), "payload": payload.hex(),
-                                   "error": str(exc)})
-        else:
-            raise AssertionError(f"payload vector {name!r} was accepted")
+    payload_errors = [
+        {"name": name, "type": MsgType(msg_type).name, "type_code": int(msg_type),
+         "payload": payload.hex(),
+         "error": _refused(name, lambda b, t=msg_type: unpack_message(t, b), payload, why)}
+        for name, msg_type, payload, why in _payload_errors()]
+    records = [{"name": name, "type": rec.TYPE.name, "type_code": int(rec.TYPE),
+                "payload": rec.pack().hex(),
+                "record": message_fields(type(rec).unpack(rec.pack()))}
+               for name, rec in _records()]
+    record_errors = [
+        {"name": name, "type": kind.TYPE.name, "type_code": int(kind.TYPE),
+         "payload": payload.hex(), "error": _refused(name, kind.unpack, payload, why)}
+        for name, kind, payload, why in _record_errors()]
     streams = []
     for name, data in _streams(rng, wires):
         dec = StreamDecoder()
@@ -303,6 +348,8 @@ def build() -> dict:
             bytes(range(2, 256)) + b"\x00", bytes(range(3, 256)) + b"\x00\x01")],
         "frames": frames,
         "payload_errors": payload_errors,
+        "records": records,
+        "record_errors": record_errors,
         "streams": streams,
         "sequence": _sequence_cases(),
     }

@@ -22,6 +22,7 @@ from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
 from sdk.radar.recording import Recording, open_h5, read_record, reading_h5, write_record
 from sdk.radar.simulator import CLASSES, SimConfig, as_recording, new_session, simulate
+from sdk.untrusted_h5 import isolated
 
 FORMAT_VERSION = 1
 DEFAULT_FRACTIONS = (0.7, 0.15, 0.15)
@@ -118,6 +119,7 @@ def copy_sessions(src: str | Path, dst: str | Path, sessions: np.ndarray,
     return count
 
 
+@isolated
 def load_dataset(path: str | Path) -> Dataset:
     """Read a dataset file, or a single Record file as a one-recording dataset."""
     path = Path(path)

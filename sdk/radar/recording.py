@@ -27,6 +27,7 @@ import numpy as np
 from sdk.atomic import atomic_path
 from sdk.errors import DataFileError, UnsupportedError
 from sdk.radar.preprocess import PreprocessConfig
+from sdk.untrusted_h5 import isolated
 
 MODES = ("iq", "envelope", "sparse", "power_bins")
 # Acconeer's own optional string keys, carried through unchanged.
@@ -251,6 +252,7 @@ def reading_h5(path: str | Path) -> Iterator[h5py.File]:
                             f"({type(exc).__name__}: {exc})") from None
 
 
+@isolated
 def load_recording(path: str | Path) -> Recording:
     """Read an Acconeer "Record" HDF5 file (ours included) into a :class:`Recording`."""
     with reading_h5(path) as h5:

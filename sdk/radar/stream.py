@@ -65,6 +65,7 @@ from sdk.radar.simulator import (
     new_session,
     simulated_recording,
 )
+from sdk.untrusted_h5 import isolated
 
 STREAM_GESTURES = ("swipe", "press", "pick")
 STREAM_KEY = 1  # third seed word of a stream's episode generator (datasets use two words)
@@ -293,6 +294,7 @@ def synth_stream(path: str | Path, seed: int, session_id: int, seconds: float, i
     return rec
 
 
+@isolated
 def dataset_stream_source(path: str | Path) -> tuple[int, int, SimConfig]:
     """(seed, first test-split session, simulator config) of a dataset file: a continuous
     recording from these is in the room of a session that no training frame comes from."""

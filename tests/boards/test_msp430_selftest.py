@@ -119,9 +119,11 @@ def test_generated_headers_hold_every_vector(tmp_path: Path):
                       ("payload_errors", "BAD_PAYLOADS"), ("streams", "STREAMS"),
                       ("sequence", "SEQUENCES")]:
         assert f"#define ST_N_{name} {len(vectors[key])}u" in text
-    info = next(v for v in vectors["frames"] if v["frame"]["type"] == "INFO")
-    fields = st.message_fields(info["message"])
-    assert fields[:4] == [1, 0, 1, 0] and fields[-8:] == [7, *b"qemu_m7"]
+    first, last = [st.message_fields(v["message"]) for v in vectors["frames"]
+                   if v["verdict"] == "OK" and v["frame"]["type"] == "INFO"]
+    # offset, total, page length, then the record: protocol version 2, firmware 0.1.0 ...
+    assert first[:7] == [0, 48, 16, 2, 0, 1, 0]
+    assert last[:3] == [32, 48, 16] and last[-8:] == [7, *b"qemu_m7"]
     sweeps = st.selftest_sweeps()
     assert sweeps.shape == (st.N_SWEEPS, st.N_DEPTHS, 2) and sweeps.dtype == np.int16
     assert np.array_equal(sweeps, st.selftest_sweeps())  # seeded: every build the same

@@ -7,6 +7,7 @@
  *   F <hex>          feed wire bytes to the decoder    -> F <verdicts> [<type> <seq> <flags> <payload> <re-encoded wire>]
  *   S <hex>          feed a stream                     -> S <seqs of OK frames> <count per verdict>
  *   M <type> <hex>   unpack a payload, then repack     -> M OK <fields> <repacked> | M BAD
+ *   R <type> <hex>   the same for a whole INFO or STATS record (their frames carry pages)
  *   Q <seq>:<sync>,...  sequence tracking              -> Q <classes> <gaps> <duplicates>
  * An empty byte string is written "-".
  */
@@ -78,8 +79,9 @@ static void field_list(const char *name, const long *v, int n)
     }
 }
 
-/* Unpack, print the fields in the order of sdk/protocol/messages.py, repack. */
-static void do_message(int type, const uint8_t *p, int n)
+/* Unpack, print the fields in the order of sdk/protocol/messages.py (records: records.py),
+ * repack. The record types are INFO and STATS; every other type is unpacked as a message. */
+static void do_message(int type, const uint8_t *p, int n, int record)
 {
     uint8_t re[TP_FRAME_MAX_PAYLOAD];
     uint16_t rn = 0;
@@ -93,16 +95,24 @@ static void do_message(int type, const uint8_t *p, int n)
     static tp_stats_t stats;
     static tp_log_t log;
     static tp_error_t err;
+    static tp_page_t page;
+    tp_get_page_t gpage;
     tp_get_profile_t gp;
     tp_capture_start_t cs;
     tp_ack_t ack;
     tp_nack_t nack;
     uint16_t len = (uint16_t)n;
 
+    const char kind = record ? 'R' : 'M';
+    if (!record && (type == TP_MSG_INFO || type == TP_MSG_STATS)) {
+        type = -type; /* a page of the record */
+    }
     switch (type) {
-    case TP_MSG_HELLO: case TP_MSG_GET_STATS: case TP_MSG_RESET_STATS: case TP_MSG_CAPTURE_STOP:
+    case TP_MSG_RESET_STATS: case TP_MSG_CAPTURE_STOP:
         rc = tp_unpack_empty(p, len);
         break;
+    case TP_MSG_HELLO: case TP_MSG_GET_STATS: rc = tp_unpack_get_page(p, len, &gpage); break;
+    case -TP_MSG_INFO: case -TP_MSG_STATS: rc = tp_unpack_page(p, len, &page); break;
     case TP_MSG_GET_PROFILE: rc = tp_unpack_get_profile(p, len, &gp); break;
     case TP_MSG_CAPTURE_START: rc = tp_unpack_capture_start(p, len, &cs); break;
     case TP_MSG_ACK: rc = tp_unpack_ack(p, len, &ack); break;
@@ -117,11 +127,21 @@ static void do_message(int type, const uint8_t *p, int n)
     default: break;
     }
     if (rc != 0) {
-        printf("M BAD\n");
+        printf("%c BAD\n", kind);
         return;
     }
-    printf("M OK");
+    printf("%c OK", kind);
     switch (type) {
+    case TP_MSG_HELLO: case TP_MSG_GET_STATS:
+        field_u("offset", gpage.offset);
+        rn = tp_pack_get_page(&gpage, re, sizeof re);
+        break;
+    case -TP_MSG_INFO: case -TP_MSG_STATS:
+        field_u("offset", page.offset);
+        field_u("total", page.total);
+        field_hex("data", page.data, page.n);
+        rn = tp_pack_page(&page, re, sizeof re);
+        break;
     case TP_MSG_GET_PROFILE:
         field_u("first_step", gp.first_step);
         rn = tp_pack_get_profile(&gp, re, sizeof re);
@@ -340,13 +360,13 @@ int main(void)
         int n;
         line[strcspn(line, "\n")] = '\0';
         kind = line[0];
-        if (kind == 'M') {
+        if (kind == 'M' || kind == 'R') {
             if (sscanf(line + 2, "%d %s", &type, arg) != 2 ||
                 (n = parse_hex(arg, bytes, MAX_BYTES)) < 0) {
                 printf("PARSE\n");
                 continue;
             }
-            do_message(type, bytes, n);
+            do_message(type, bytes, n, kind == 'R');
             continue;
         }
         if (kind == 'Q') {

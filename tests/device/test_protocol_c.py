@@ -29,7 +29,8 @@ def _canonical(fields: dict) -> str:
         if isinstance(value, list):
             text = ",".join(str(v) for v in value) or "-"
         elif isinstance(value, str):
-            text = value if name == "model_hash" else (value.encode("utf-8").hex() or "-")
+            text = (value or "-") if name in ("model_hash", "data") else \
+                (value.encode("utf-8").hex() or "-")
         else:
             text = str(value)
         parts.append(f"{name}={text}")
@@ -90,6 +91,17 @@ def test_c_message_vectors(driver):
         assert got == f"M OK {_canonical(vec['message'])} {_hex(vec['frame']['payload'])}", vec["name"]
     for vec, got in zip(bad, out[len(good):]):
         assert got == "M BAD", vec["name"]
+
+
+def test_c_record_vectors(driver):
+    """The INFO and STATS records the pages carry, packed and refused as in Python."""
+    good = VECTORS["records"]
+    bad = VECTORS["record_errors"]
+    out = _run(driver, [f"R {v['type_code']} {_hex(v['payload'])}" for v in good + bad])
+    for vec, got in zip(good, out):
+        assert got == f"R OK {_canonical(vec['record'])} {_hex(vec['payload'])}", vec["name"]
+    for vec, got in zip(bad, out[len(good):]):
+        assert got == "R BAD", vec["name"]
 
 
 def test_c_stream_vectors(driver):

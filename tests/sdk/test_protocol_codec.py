@@ -52,12 +52,13 @@ def test_cobs_published_examples_by_hand():
 
 
 def test_hello_frame_by_hand():
-    # HELLO, seq 1, SYNC. Raw: 01 01 01 01 00 00 00 (version, type, flags, seq LE, length LE)
-    # then its CRC 0xD0EA little-endian (EA D0; also checked with a bitwise implementation).
-    # COBS blocks: [01 01 01 01] -> 05..., two empty blocks -> 01 01, [EA D0] -> 03 EA D0.
-    assert crc16_ccitt_false(bytes.fromhex("01010101000000")) == 0xD0EA
-    assert encode_frame(Frame(MsgType.HELLO, 1, flags=1)) == bytes.fromhex(
-        "05 01010101 01 01 03 ead0 00")
+    # HELLO for offset 0, seq 1, SYNC. Raw: 02 01 01 01 00 01 00 (version, type, flags, seq LE,
+    # length LE), payload 00, then its CRC 0xDE38 little-endian (38 DE; also checked with a
+    # bitwise implementation). COBS blocks: [02 01 01 01] -> 05..., [01] -> 02 01, an empty
+    # block -> 01, [38 DE] -> 03 38 DE.
+    assert crc16_ccitt_false(bytes.fromhex("0201010100010000")) == 0xDE38
+    assert encode_frame(Frame(MsgType.HELLO, 1, b"\x00", flags=1)) == bytes.fromhex(
+        "05 02010101 02 01 01 03 38de 00")
 
 
 def test_crc_vectors():
@@ -169,4 +170,4 @@ def test_stream_decoder_memory_is_bounded():
 def test_unknown_message_type_names_it():
     with pytest.raises(PayloadError, match="0x7f"):
         unpack_message(0x7F, b"")
-    assert isinstance(unpack_message(MsgType.HELLO, b""), Hello)
+    assert unpack_message(MsgType.HELLO, b"\x05") == Hello(offset=5)

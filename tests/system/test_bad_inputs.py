@@ -30,6 +30,10 @@ MODEL_SEEDS = ("float.tpm", "int8.tpm", "float.tflite", "int8.tflite")
 # The shared MLPerf Tiny models join the corpus where ../shared exists (the development checkout).
 SHARED_SEEDS = tuple(name for name in (KWS, AD) if (MODELS_DIR / name).is_file())
 LEFTOVER_PATTERNS = ("*.tmp*", ".tp-*", "*.partial")
+# Fuzzer finds that crash libhdf5 or make it allocate gigabytes (docs/reliability.md F2, F3;
+# F1, a 10 s hang, is in tests/sdk/test_untrusted_h5.py).
+LIBHDF5_FINDINGS = ("h5_chunk_allocation.h5", "h5_segfault.h5")
+FUZZ_VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "fuzz"
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ def _cases() -> list[Case]:
         for target in ("calib.npy", "x.npy"):
             cases.append(Case("cut", target, f"{i}/8", "calib" if target == "calib.npy"
                               else "input"))
+    for name in LIBHDF5_FINDINGS:
+        cases += [Case("libhdf5", name, "fuzz", c) for c in ("info", "show", "train", "stream")]
     cases += [Case("option", "-", str(i), args) for i, args in enumerate(OPTION_CASES)]
     return cases
 
@@ -175,6 +181,10 @@ def _make_input(case: Case, seed_dir: Path, folder: Path) -> Path:
         return seeds.h5_fault(seed_dir / name, fault, folder / "bad.h5")
     if case.family == "npy":
         return _write_array(case, folder)
+    if case.family == "libhdf5":
+        out = folder / "bad.h5"
+        out.write_bytes((FUZZ_VECTORS / case.seed).read_bytes())
+        return out
     data = (seed_dir / case.seed).read_bytes()
     out = folder / f"bad{Path(case.seed).suffix}"
     if case.fault.startswith("@"):
@@ -271,6 +281,8 @@ OPTION_CASES: list[tuple[str, ...]] = [
                   ("data", "synth"), ("data", "synth-stream"), ("data", "show", "{s}/data.h5"),
                   ("train", "--data", "{s}/data.h5"))],
     ("build", "{s}/float.tpm", "--board", "host", "--out", "{s}/x.npy"),
+    # a folder `build` did not make is replaced only with --force
+    ("build", "{s}/float.tpm", "--board", "host", "--out", "{s}"),
     ("run", "{s}/float.tpm", "--board", "host", "--out", "{t}/missing/w"),
     ("export", "{s}/float.tpm", "--out", "{s}/x.npy"),
     ("demo", "--out", "{s}/x.npy"),

@@ -25,6 +25,7 @@ from host.gesture_stream import (
     MismatchError,
     capture,
     check_device,
+    fetch_profile,
     fetch_stats,
     hello,
     host_reference,
@@ -35,6 +36,7 @@ from host.link import Link, LinkError
 from sanitizers import SANITIZE
 from sdk.ir.serialize import load_model, save_model
 from sdk.paths import DEVICE_DIR, ROOT
+from sdk.protocol.messages import CaptureStart, CaptureStop
 from sdk.radar import gestures
 from sdk.radar.dataset import synthesize
 from sdk.radar.recording import load_recording
@@ -264,6 +266,39 @@ def test_qemu_through_a_faulty_link_loses_nothing_silently(files, qemu_fw):
     # (a retry whose ACK was lost); either copy may be corrupted on the way (a 137-byte SWEEP
     # survives 1 % byte errors with probability 0.25), so it counts at most that many.
     assert stats.duplicates <= counts['up'].duplicated_frames + host.retries
+
+
+@pytest.mark.qemu
+@needs_qemu
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_qemu_every_command_completes_at_five_percent_byte_errors(qemu_fw, seed):
+    """The firmware's paged answers (docs/protocol.md, "Short answers"): through 5 % byte
+    errors both ways every command completes within the link's default 10 s budget (a
+    LinkError otherwise; the bound is in tests/system/test_link_policy.py)."""
+    five = Faults(byte_error_rate=0.05, drop_rate=0.0, duplicate_rate=0.0, truncate_rate=0.0,
+                  garbage_rate=0.0)
+    with start_qemu(qemu_fw.elf) as dev:
+        port = int(dev.url.rsplit(":", 1)[1])
+        dev.connect().close()
+        time.sleep(0.2)
+        with FaultyPipe(("127.0.0.1", port), up=five, down=five, seed=seed,
+                        max_seconds=250) as pipe:
+            with Link(f"socket://127.0.0.1:{pipe.port}") as link:
+                info = hello(link)
+                reset_stats(link)
+                # A short capture: sweeps streamed until CAPTURE_STOP would be about the
+                # downlink's bandwidth (the pipe queues what the line cannot carry), not errors.
+                link.command(CaptureStart(n_sweeps=3))
+                link.command(CaptureStop())
+                profile = fetch_profile(link)
+                stats = fetch_stats(link)
+                host = link.stats
+            counts = pipe.counts()
+    assert info.board == "qemu_m7" and info.n_depths == 30
+    assert len(profile.steps) == profile.total_steps == len(qemu_fw.steps)
+    assert stats.rx_frames > 0 and host.retries > 0
+    assert counts["up"].corrupted_bytes > 0 and counts["down"].corrupted_bytes > 0
 
 
 @pytest.mark.qemu

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from host.faulty_pipe import Faults, FaultyPipe
+from host.gesture_stream import fetch_profile, fetch_stats, hello
 from host.link import Link, LinkError
 from protocol_peer import ProtocolPeer, captured_sweep, expected_result
 from sdk.protocol.frame import MsgType
@@ -16,14 +17,12 @@ from sdk.protocol.messages import (
     CaptureStart,
     CaptureStop,
     GetProfile,
-    GetStats,
     Hello,
-    Info,
     ResetStats,
     Result,
-    Stats,
     Sweep,
 )
+from sdk.protocol.records import Info, Stats
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -34,13 +33,13 @@ def _sweep(index: int) -> Sweep:
 
 def test_hello_info_and_profile_over_a_clean_socket():
     with ProtocolPeer() as peer, Link(f"socket://127.0.0.1:{peer.port}", timeout=0.5) as link:
-        info = link.command(Hello(), reply=MsgType.INFO)
+        info = hello(link)
         assert isinstance(info, Info) and info.board == "python-peer" and info.n_depths == 30
         link.send(_sweep(5))
         result = link.receive(timeout=2.0)
         assert isinstance(result, Result) and result.sweep_index == 5
         assert (result.frame_class, result.scores) == expected_result(_sweep(5))
-        profile = link.command(GetProfile(0), reply=MsgType.PROFILE)
+        profile = fetch_profile(link)
         assert profile.sweep_index == 5 and sum(profile.steps) == 9_000_000
         assert link.stats.retries == 0 and link.stats.sequence_gaps == 0
 
@@ -98,7 +97,7 @@ def test_link_through_a_bad_line():
             FaultyPipe(("127.0.0.1", peer.port), up=Faults(), down=Faults(), seed=11,
                        max_seconds=45) as pipe, \
             Link(f"socket://127.0.0.1:{pipe.port}", timeout=0.2, attempts=12) as link:
-        info = link.command(Hello(), reply=MsgType.INFO)
+        info = hello(link)
         assert info.board == "python-peer"
         link.command(ResetStats())
         results: list[Result] = []
@@ -124,7 +123,7 @@ def test_link_through_a_bad_line():
             msg = link.receive(timeout=0.1)
             if msg is not None:
                 (captured if isinstance(msg, Sweep) else results).append(msg)
-        stats = link.command(GetStats(), reply=MsgType.STATS)
+        stats = fetch_stats(link)
         while (msg := link.receive(timeout=0.1)) is not None:
             (captured if isinstance(msg, Sweep) else results).append(msg)
         link_stats = link.stats
