@@ -193,8 +193,8 @@ class Recording:
         entry = self.a121
         assert entry is not None
         if len(entry.subsweeps) > 1:
-            return (f"{len(entry.subsweeps)} subsweeps (depth axes of different spacing); the "
-                    "range-Doppler frames need one uniform depth axis")
+            return (f"{len(entry.subsweeps)} subsweeps (separate depth ranges, each with its own "
+                    "step and profile); the range-Doppler frames need one evenly spaced depth axis")
         if entry.sweeps_per_frame > 1 and not entry.continuous_sweep_mode:
             return (f"{entry.sweeps_per_frame} sweeps per frame with gaps between frames; the "
                     "range-Doppler frames need evenly spaced sweeps (1 sweep per frame, or "
