@@ -16,7 +16,7 @@ import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import h5py
 import numpy as np
@@ -33,7 +33,7 @@ PASSTHROUGH_KEYS = ("rss_version", "lib_version", "timestamp", "module_key", "no
 WRITTEN_FLAGS = ("missed_data", "data_saturated")
 _REAL_DTYPES = (np.uint16, np.int16, np.float32, np.float64)
 
-Source = h5py.Group | Mapping[str, np.ndarray]
+Source: TypeAlias = "h5py.Group | Mapping[str, np.ndarray]"
 
 
 def not_a_recording(h5: h5py.Group) -> str:
@@ -245,7 +245,8 @@ def save(path: Path, rec: Recording) -> None:
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".npz":
             with open(tmp, "wb") as f:
-                np.savez_compressed(f, **{k: np.asarray(v) for k, v in _packed(rec).items()})
+                arrays: dict[str, Any] = {k: np.asarray(v) for k, v in _packed(rec).items()}
+                np.savez_compressed(f, **arrays)
         else:
             with open_h5(tmp, "w") as h5:
                 write_record(h5, rec)

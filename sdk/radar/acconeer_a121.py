@@ -145,9 +145,9 @@ def read_h5(h5: h5py.File, where: str, sensor: int | None = None, session: int =
                             f"(has sensor {', '.join(map(str, ids))})")
     sensor_id, entry = in_group[ids.index(sensor) if sensor is not None else 0]
     session_config = read_json(sess, "session_config", where, layout=LAYOUT)
-    groups = session_config.get("groups")
-    config = groups[group].get(str(sensor_id)) if isinstance(groups, list) and \
-        group < len(groups) and isinstance(groups[group], dict) else None
+    listed = session_config.get("groups")
+    config = listed[group].get(str(sensor_id)) if isinstance(listed, list) and \
+        group < len(listed) and isinstance(listed[group], dict) else None
     if not isinstance(config, dict):
         raise DataFileError(f"{where}: session_config has no sensor config for group {group} "
                             f"sensor {sensor_id}")
@@ -184,8 +184,8 @@ def read_h5(h5: h5py.File, where: str, sensor: int | None = None, session: int =
     if isinstance(configured, int) and configured != spf:
         raise DataFileError(f"{where}: frames hold {spf} sweeps; session_config says "
                             f"sweeps_per_frame {configured}")
-    extras = {k: v for k in ("lib_version", "timestamp", "uuid", "client_info")
-              if (v := read_text(h5, k, where, required=False)) is not None}
+    extras = {k: text for k in ("lib_version", "timestamp", "uuid", "client_info")
+              if (text := read_text(h5, k, where, required=False)) is not None}
     return Recording(
         mode=A121_MODE, data=frames[:, None], sample_times=(ticks - ticks[0]) / float(tps),
         sensor_config=config, session_info=metadata, extras=extras, source=where,

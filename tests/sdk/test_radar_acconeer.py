@@ -58,7 +58,8 @@ def test_a121_reads_every_session_as_stored(path: Path, session: int) -> None:
         flags = {k: entry[f"result/{k}"][()] for k in ("data_saturated", "frame_delayed",
                                                          "calibration_needed")}
     assert rec.generation == "a121" and rec.mode == "sparse_iq" and rec.a121 is not None
-    assert np.array_equal(rec.data[:, 0].real, raw["real"]) and np.array_equal(rec.data[:, 0].imag, raw["imag"])
+    assert np.array_equal(rec.data[:, 0].real, raw["real"])
+    assert np.array_equal(rec.data[:, 0].imag, raw["imag"])
     assert [s.offset for s in rec.a121.subsweeps] == meta["subsweep_data_offset"]
     assert [s.length for s in rec.a121.subsweeps] == meta["subsweep_data_length"]
     assert rec.a121.base_step_length_m == meta["base_step_length_m"]
@@ -146,7 +147,8 @@ def test_a111_every_mode_reads_and_is_described_honestly(path: Path) -> None:
         n_info = len(json.loads(h5["data_info"][()]))
     assert n_info == rec.n_updates and set(rec.flags) >= {"missed_data", "data_saturated"}
     assert info["update_rate_hz"] == config["update_rate"]
-    assert info["depths"] == rec.data.shape[-1] and info["depth_step_m"] == pytest.approx(session_info["step_length_m"], abs=1e-6)
+    assert info["depths"] == rec.data.shape[-1]
+    assert info["depth_step_m"] == pytest.approx(session_info["step_length_m"], abs=1e-6)
     gesture = info["gesture"]
     if rec.mode == "sparse":
         assert info["sweeps_per_update"] == rec.data.shape[2]
@@ -193,7 +195,8 @@ def test_our_reader_opens_what_acconeers_a121_writer_writes(tmp_path: Path) -> N
             warnings.simplefilter("ignore")
             et_a121.save_record(tmp_path / path.name, et_a121.load_record(path))
         for session in range(_sessions(path)):
-            a, b = load_recording(path, session=session), load_recording(tmp_path / path.name, session=session)
+            a = load_recording(path, session=session)
+            b = load_recording(tmp_path / path.name, session=session)
             assert np.array_equal(a.data, b.data) and np.array_equal(a.a121.ticks, b.a121.ticks)
             assert a.a121.subsweeps == b.a121.subsweeps and describe(a)["gesture"] == describe(b)["gesture"]
 
