@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from host.cli_checks import existing_file, non_negative_int, out_file, positive_int
 from host.cli_data import JSON_OPT
-from host.console import emit_json, human
+from host.console import emit_json, err_console, human
 from sdk.atomic import check_target
 from sdk.errors import DataFileError
 
@@ -82,4 +82,4 @@ def pack_cmd(
         con.print(f"motion segments found: {sum(result.segments.values())} "
                   + f"({', '.join(f'{Path(p).name} {n}' for p, n in result.segments.items())})")
     for line in result.warnings:
-        con.print(f"warning: {line}")
+        err_console.print(f"warning: {line}")

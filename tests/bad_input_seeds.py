@@ -45,7 +45,9 @@ def make_seeds(folder: Path) -> dict[str, Path]:
              y=rng.integers(0, 5, size=8))
     synthesize(folder / "data.h5", per_class=1, seed=0)
     synth_stream(folder / "rec.h5", seed=0, session_id=10_000, seconds=3.0)
-    for name in ("x.npy", "calib.npy", "calib.npz", "data.h5", "rec.h5"):
+    for i in (1, 2):  # two more sessions: with rec.h5, enough for `data pack` to split
+        synth_stream(folder / f"rec{i}.h5", seed=0, session_id=10_000 + i, seconds=3.0)
+    for name in ("x.npy", "calib.npy", "calib.npz", "data.h5", "rec.h5", "rec1.h5", "rec2.h5"):
         seeds[name] = folder / name
     return seeds
 
@@ -383,7 +385,7 @@ H5_FAULTS: dict[str, tuple[str, Callable[[h5py.File], None]]] = {
     "no-sweeps": ("data.h5", _h5_empty),
     "no-recordings": ("data.h5", _h5_no_recordings),
     "label-high": ("data.h5", _h5_labels(9)),
-    "label-negative": ("data.h5", _h5_labels(-1)),
+    "label-negative": ("data.h5", _h5_labels(-2)),  # -1 is "no class"
     "data-int32": ("data.h5", _h5_dtype),
     "data-rank": ("data.h5", _h5_shape),
     "times-nan": ("data.h5", _h5_times),

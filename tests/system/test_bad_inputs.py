@@ -63,6 +63,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "synth-stream": ("data", "synth-stream", "--dataset", "{f}", "--out", "{o}.h5",
                      "--seconds", "2"),
     "stream": ("run", "{s}/float.tpm", "--board", "host", "--data", "{f}", "--out", "{o}"),
+    "pack": ("data", "pack", "{f}", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{o}.h5"),
     "calib": ("quantize", "{s}/float.tpm", "--calib", "{f}", "--out", "{o}.tpm"),
     "input": ("run", "{s}/float.tpm", "--board", "host", "--out", "{o}", "--input", "{f}"),
 }
@@ -81,7 +82,7 @@ def _cases() -> list[Case]:
     for fault, (seed, _) in seeds.TFLITE_FAULTS.items():
         cases += [Case("tflite", seed, fault, c) for c in _model_commands(seed)]
     for fault, (seed, _) in seeds.H5_FAULTS.items():
-        commands = DATA_COMMANDS if seed == "data.h5" else ("info", "show", "stream")
+        commands = DATA_COMMANDS if seed == "data.h5" else ("info", "show", "stream", "pack")
         cases += [Case("h5", seed, fault, c) for c in commands]
     for seed in MODEL_SEEDS:
         for i in range(24):
@@ -96,6 +97,8 @@ def _cases() -> list[Case]:
         for command in ("info", "show") if i % 4 else DATA_COMMANDS:
             cases.append(Case("cut", "data.h5", f"{i}/24", command))
         cases += [Case("cut", "rec.h5", f"{i}/24", c) for c in ("info", "stream")]
+        if i % 3 == 0:
+            cases.append(Case("cut", "rec.h5", f"{i}/24", "pack"))
     for i in range(40):
         cases.append(Case("flip", "data.h5", f"{i}/40", "info-json"))
     for offset in range(0, 1024, 32):  # the HDF5 superblock and the root group's header
@@ -300,6 +303,24 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("data", "info", "{s}/x.npy"),
     ("data", "show", "{s}/float.tpm", "--out", "{o}.png"),
     ("data", "synth-stream", "--dataset", "{s}/rec.h5", "--out", "{o}.h5"),
+    # data info's recording options, data pack's options and inputs
+    *[("data", "info", "{s}/rec.h5", opt, v) for opt, v in (("--sensor", "0"), ("--sensor", "2"),
+                                                             ("--session", "-1"), ("--group", "-1"))],
+    *[("data", "pack", "{s}/rec.h5", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{o}.h5", *extra)
+      for extra in (("--seed", "-1"), ("--sensor", "0"), ("--sensor", "4"), ("--label-pattern", "("),
+                    ("--label-pattern", "(?P<x>rec)"), ("--label-pattern", "(?P<label>nomatch)"),
+                    ("--classes", ",a"), ("--classes", "a,a"), ("--classes", "swipe"),
+                    ("--test-session", "nope"), ("--intervals", "{t}/none.csv"),
+                    ("--intervals", "{s}/x.npy"), ("--segment-against", "{s}/rec1.h5"),
+                    ("--segment-against", "{t}/none.h5", "--label-pattern", "(?P<label>rec)"),
+                    ("--background-class", " "))],
+    ("data", "pack", "{s}/rec.h5", "--out", "{o}.h5"),  # one session cannot fill three splits
+    ("data", "pack", "{s}/data.h5", "--out", "{o}.h5"),
+    ("data", "pack", "{s}/float.tpm", "--out", "{o}.h5"),
+    ("data", "pack", "{t}/none.h5", "--out", "{o}.h5"),
+    ("data", "pack", "{s}/rec.h5", "--out", "{t}"),
+    ("data", "pack", "{s}/rec.h5", "--out", "{t}/missing/x.h5"),
+    ("data", "pack", "{s}/rec.h5", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{s}/data.h5"),
     # capture and profile: checked before any device or emulator is touched
     *[("capture", "--port", "socket://127.0.0.1:9", "--label", "swipe", "--out", "{o}.h5", opt, v)
       for opt, v in (("--sweeps", "0"), ("--sweeps", "-1"), ("--timeout", "0"),
@@ -348,3 +369,11 @@ def test_bad_input(case: Case, seed_dir: Path, tmp_path: Path, record_property) 
 def test_corpus_size() -> None:
     """The issue's target: at least 800 cases."""
     assert len(CASES) >= 800, len(CASES)
+
+
+def test_pack_seeds_pack(seed_dir: Path, tmp_path: Path) -> None:
+    """The valid seeds pack, so every failing `data pack` case fails for its fault."""
+    code, stdout, stderr = run_cli(["data", "pack", *(str(seed_dir / f"rec{s}.h5") for s in ("", "1", "2")),
+                                    "--out", str(tmp_path / "ds.h5"), "--json"])
+    assert code == 0, stderr
+    assert json.loads(stdout)["recordings"] == 3
