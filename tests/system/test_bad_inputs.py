@@ -84,6 +84,8 @@ def _cases() -> list[Case]:
     for fault, (seed, _) in seeds.H5_FAULTS.items():
         commands = DATA_COMMANDS if seed == "data.h5" else ("info", "show", "stream", "pack")
         cases += [Case("h5", seed, fault, c) for c in commands]
+    for fault in seeds.A121_FAULTS:
+        cases += [Case("h5", "a121.h5", fault, c) for c in ("info", "info-json")]
     for seed in MODEL_SEEDS:
         for i in range(24):
             for command in ("inspect", "convert") if i % 3 else _model_commands(seed):
@@ -103,6 +105,9 @@ def _cases() -> list[Case]:
         cases.append(Case("flip", "data.h5", f"{i}/40", "info-json"))
     for offset in range(0, 1024, 32):  # the HDF5 superblock and the root group's header
         cases += [Case("flip", seed, f"@{offset}", "info-json") for seed in ("data.h5", "rec.h5")]
+    for i in range(12):
+        cases.append(Case("cut", "a121.h5", f"{i}/12", "info-json"))
+        cases.append(Case("flip", "a121.h5", f"{i}/12", "info-json"))
     for name in ARRAY_FAULTS:
         cases.append(Case("npy", "calib", name, "calib"))
         if not name.startswith("labels"):
@@ -174,7 +179,7 @@ def _make_input(case: Case, seed_dir: Path, folder: Path) -> Path:
         name, fault = seeds.TFLITE_FAULTS[case.fault]
         return seeds.tflite_fault(seed_dir / name, fault, folder / "bad.tflite")
     if case.family == "h5":
-        name, fault = seeds.H5_FAULTS[case.fault]
+        name, fault = {**seeds.H5_FAULTS, **seeds.A121_FAULTS}[case.fault]
         return seeds.h5_fault(seed_dir / name, fault, folder / "bad.h5")
     if case.family == "npy":
         return _write_array(case, folder)
@@ -369,6 +374,14 @@ def test_bad_input(case: Case, seed_dir: Path, tmp_path: Path, record_property) 
 def test_corpus_size() -> None:
     """The issue's target: at least 800 cases."""
     assert len(CASES) >= 800, len(CASES)
+
+
+def test_a121_seed_reads(seed_dir: Path) -> None:
+    """The A121 seed is valid (each A121 fault is the only one) and preprocessable."""
+    code, stdout, stderr = run_cli(["data", "info", str(seed_dir / "a121.h5"), "--json"])
+    assert code == 0, stderr
+    info = json.loads(stdout)
+    assert info["generation"] == "a121" and info["gesture"]["preprocessable"], info
 
 
 def test_pack_seeds_pack(seed_dir: Path, tmp_path: Path) -> None:
