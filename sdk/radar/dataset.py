@@ -233,9 +233,9 @@ def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAUL
     pick = {name: np.isin(s, ids) for name, ids in parts.items()}
     empty = [name for name, mask in pick.items() if not mask.any()]
     if empty:
-        advice = ("record more sessions (a session is one sitting: one person, room and sensor "
-                  "placement) and pack them" if ds.info.get("packed") else
-                  "synthesize more recordings per class")
+        advice = ("synthesize more recordings per class" if "simulator" in ds.info else
+                  "record more sessions (a session is one sitting: one person, room and sensor "
+                  "placement) and pack them with `tinyprune data pack`")
         raise DataFileError(f"{path}: {len(np.unique(s))} recording sessions are too few to "
                             f"split into train/val/test ({', '.join(empty)} would be empty); "
                             f"{advice}")

@@ -169,6 +169,12 @@ def test_pack_refuses_and_warns(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match=r"1 session\(s\) \(s9\) cannot fill train/val/test "
                                             r".*record at least 3 sessions"):
         pack(one, tmp_path / "x.h5", PackOptions(label_pattern=PATTERN))
+    # a single labeled recording given to train: the advice is to record and pack, not to synthesize
+    single = continuous_recording(0, 1, 3.0)
+    save_recording(tmp_path / "single.h5", single)
+    with pytest.raises(DataFileError, match=r"1 recording sessions are too few .*record more "
+                                            r"sessions .* `tinyprune data pack`"):
+        load_splits(tmp_path / "single.h5")
     # the test session lacks 'press': packed with a warning, and load_splits warns too
     lacking = [p for p in paths if not (p.parent.name == "s2" and p.name.startswith("press"))]
     result = pack(lacking, tmp_path / "w.h5", PackOptions(label_pattern=PATTERN, test_sessions=("s2",)))
@@ -211,3 +217,22 @@ def test_pack_names_recordings_it_cannot_use(tmp_path: Path, path: Path, why: st
     with pytest.raises(DataFileError, match=rf"^{path}: cannot be preprocessed for the gesture "
                                             rf"pipeline: {why}"):
         pack([path], tmp_path / "x.h5", PackOptions(label_pattern=r"(?P<label>\w+)\.h5"))
+
+
+def test_pack_a121_recordings(tmp_path: Path) -> None:
+    from bad_input_seeds import write_a121_seed
+
+    paths = []
+    for s in range(3):
+        for label in ("near", "far"):
+            (tmp_path / f"s{s}").mkdir(exist_ok=True)
+            paths.append(write_a121_seed(tmp_path / f"s{s}" / f"{label}_0.h5", frames=25))
+    result = pack(paths, tmp_path / "ds.h5", PackOptions(label_pattern=PATTERN))
+    assert result.classes == ["far", "near"] and result.recordings == 6
+    ds = load_dataset(tmp_path / "ds.h5")
+    first = ds.recordings[0]
+    source = load_recording(paths[0])
+    assert first.mode == "iq" and ds.info["packed"] and first.meta["generation"] == "a121"
+    assert np.array_equal(first.iq_sweeps(), source.iq_sweeps())
+    assert np.allclose(first.sample_times, source.times_s)
+    assert load_splits(tmp_path / "ds.h5").train.x.shape[1:] == (30, 20)
