@@ -13,6 +13,7 @@ int16 {real, imag}; ``tick``; per-frame ``data_saturated``, ``frame_delayed``,
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -191,3 +192,35 @@ def read_h5(h5: h5py.File, where: str, sensor: int | None = None, session: int =
         sensor_config=config, session_info=metadata, extras=extras, source=where,
         generation="a121", flags=flags, a121=a121,
         meta={"server_info": server_info})
+
+
+def write_h5(h5: h5py.File, rec: Recording) -> None:
+    """Write one A121 entry as a one-session, one-group record in the newer layout (with the
+    ``session`` alias), as Exploration Tool writes it; Acconeer's ``load_record`` opens it."""
+    a = rec.a121
+    if a is None:
+        raise DataFileError(f"{rec.source}: not an A121 recording")
+    text = h5py.string_dtype("utf-8")
+    h5.create_dataset("generation", data="a121", dtype=text)
+    server_info = {**rec.meta.get("server_info", {}), "ticks_per_second": a.ticks_per_second}
+    h5.create_dataset("server_info", data=json.dumps(server_info), dtype=text)
+    for key in ("client_info", "lib_version", "timestamp", "uuid"):
+        if key in rec.extras:
+            h5.create_dataset(key, data=rec.extras[key], dtype=text)
+    session = h5.create_group("sessions/session_0")
+    h5["session"] = h5py.SoftLink("/sessions/session_0")
+    config = {k: v for k, v in a.session_config.items() if k != "groups"}
+    config["groups"] = [{str(a.sensor_id): rec.sensor_config}]
+    session.create_dataset("session_config", data=json.dumps(config), dtype=text)
+    entry = session.create_group("group_0/entry_0")
+    entry.create_dataset("sensor_id", data=np.int64(a.sensor_id))
+    entry.create_dataset("metadata", data=json.dumps(a.metadata), dtype=text)
+    result = entry.create_group("result")
+    data = rec.data[:, 0]
+    frame = np.empty(data.shape, dtype=[("real", "<i2"), ("imag", "<i2")])
+    frame["real"], frame["imag"] = data.real, data.imag
+    result.create_dataset("frame", data=frame)
+    result.create_dataset("tick", data=a.ticks)
+    for flag in FLAG_KEYS:
+        result.create_dataset(flag, data=rec.flags.get(flag, np.zeros(rec.n_updates, bool)))
+    result.create_dataset("temperature", data=a.temperature)

@@ -27,6 +27,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from sdk.atomic import atomic_path
 from sdk.errors import DataFileError, UnsupportedError
 from sdk.radar.preprocess import PreprocessConfig
 
@@ -271,14 +272,19 @@ def load_recording(path: str | Path, sensor: int | None = None, session: int = 0
 
 
 def save_recording(path: str | Path, rec: Recording, overwrite: bool = False) -> None:
-    """Write one A111-generation recording as an Acconeer Record file (.h5, or .npz as Acconeer's
-    ``save_npz`` writes it); refuses to replace a file unless told to."""
-    from sdk.radar import acconeer_a111
+    """Write one recording in its generation's Acconeer layout: an A111 Record (.h5, or .npz
+    as Acconeer's ``save_npz`` writes it) or an A121 record of its one entry (.h5); refuses to
+    replace a file unless told to."""
+    from sdk.radar import acconeer_a111, acconeer_a121
 
     path = Path(path)
     if path.exists() and not overwrite:
         raise DataFileError(f"{path}: exists (pass overwrite=True / --force to replace it)")
-    if rec.generation != "a111":
-        raise UnsupportedError(f"writing {rec.generation} recordings ({path}); tinyprune writes "
-                               "the A111 Record layout")
-    acconeer_a111.save(path, rec)
+    if rec.generation == "a111":
+        acconeer_a111.save(path, rec)
+        return
+    if path.suffix.lower() != ".h5":
+        raise UnsupportedError(f"writing an A121 recording as {path.suffix or 'no suffix'} "
+                               f"({path}); A121 records are HDF5 (.h5)")
+    with atomic_path(path) as tmp, open_h5(tmp, "w") as h5:
+        acconeer_a121.write_h5(h5, rec)

@@ -131,8 +131,8 @@ def test_a121_options_and_errors(tmp_path: Path) -> None:
     cont = load_recording(A121 / "touchless_button_default.h5")
     assert cont.iq_sweeps().shape == (89 * 16, 3) and cont.sweep_rate_hz == 320.0
     assert "3 depths per sweep" in describe(cont)["gesture"]["why_not"]
-    with pytest.raises(UnsupportedError, match="not supported: writing a121 recordings"):
-        save_recording(tmp_path / "x.h5", cont)
+    with pytest.raises(UnsupportedError, match=r"not supported: writing an A121 recording as \.npz"):
+        save_recording(tmp_path / "x.npz", cont)
 
 
 @need_a111
@@ -201,6 +201,28 @@ def test_our_reader_opens_what_acconeers_a121_writer_writes(tmp_path: Path) -> N
             assert a.a121.subsweeps == b.a121.subsweeps and describe(a)["gesture"] == describe(b)["gesture"]
 
 
+@need_a121
+@need_exptool
+@pytest.mark.parametrize("path,session", A121_SESSIONS, ids=lambda v: getattr(v, "stem", str(v)))
+def test_a121_through_our_writer_opens_in_acconeers_loader(path: Path, session: int,
+                                                          tmp_path: Path) -> None:
+    ours = load_recording(path, session=session)
+    save_recording(tmp_path / "ours.h5", ours)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = et_a121.load_record(tmp_path / "ours.h5")
+    assert theirs.num_sessions == 1 and theirs.server_info.ticks_per_second == ours.a121.ticks_per_second
+    stacked = theirs.session(0).extended_stacked_results[0][ours.a121.sensor_id]
+    config = theirs.session(0).session_config.groups[0][ours.a121.sensor_id]
+    assert np.array_equal(stacked.frame, ours.data[:, 0]) and np.array_equal(stacked.tick, ours.a121.ticks)
+    assert np.array_equal(stacked.data_saturated, ours.flags["data_saturated"])
+    assert config.sweeps_per_frame == ours.a121.sweeps_per_frame
+    assert list(theirs.session(0).extended_metadata[0][ours.a121.sensor_id].subsweep_data_offset) == \
+        [s.offset for s in ours.a121.subsweeps]
+    back = load_recording(tmp_path / "ours.h5")
+    assert np.array_equal(back.data, ours.data) and describe(back)["gesture"] == describe(ours)["gesture"]
+
+
 @need_exptool
 def test_our_labeled_recordings_open_in_acconeers_loader(tmp_path: Path) -> None:
     rec = continuous_recording(0, 1, 3.0)
@@ -252,3 +274,60 @@ def test_not_a_recording_is_named_in_one_line(tmp_path: Path) -> None:
         h5.create_dataset("generation", data="a131", dtype=h5py.string_dtype())
     with pytest.raises(DataFileError, match="key 'generation' is 'a131'"):
         load_recording(wrong)
+
+
+def test_a121_groups_and_sensors(tmp_path: Path) -> None:
+    """An A121 record with two sensors in group 0 and another in group 1 (Exploration Tool
+    names entries per group; ``sensor_id`` says which sensor each one is)."""
+    from bad_input_seeds import write_a121_seed
+
+    path = write_a121_seed(tmp_path / "multi.h5")
+    with h5py.File(path, "r+") as h5:
+        session = h5["sessions/session_0"]
+        config = json.loads(session["session_config"][()])
+        sensor = config["groups"][0]["1"]
+        config["groups"] = [{"1": sensor, "3": sensor}, {"2": {**sensor, "sweeps_per_frame": 1}}]
+        del session["session_config"]
+        session.create_dataset("session_config", data=json.dumps(config), dtype=h5py.string_dtype())
+        for group, entry, sensor_id, scale in ((0, 1, 3, 2), (1, 0, 2, 3)):
+            target = f"group_{group}/entry_{entry}"
+            session.copy("group_0/entry_0", target)
+            del session[f"{target}/sensor_id"]
+            session[f"{target}/sensor_id"] = sensor_id
+            frame = session[f"{target}/result/frame"][()]
+            frame["real"] *= scale
+            del session[f"{target}/result/frame"]
+            session[f"{target}/result/frame"] = frame
+    first = load_recording(path)
+    assert first.a121.entries == [(0, 1), (0, 3), (1, 2)] and first.a121.sensor_id == 1
+    three = load_recording(path, sensor=3)
+    two = load_recording(path, group=1)
+    assert two.a121.sensor_id == 2 and two.a121.group == 1
+    assert np.array_equal(three.data.real, 2 * first.data.real)
+    assert np.array_equal(two.data.real, 3 * first.data.real)
+    assert describe(two)["entries"] == [{"group": 0, "sensor_id": 1}, {"group": 0, "sensor_id": 3},
+                                        {"group": 1, "sensor_id": 2}]
+    with pytest.raises(DataFileError, match=r"session 0 group 1 has no sensor 3 \(has sensor 2\)"):
+        load_recording(path, sensor=3, group=1)
+
+
+@need_a121
+@need_a111
+def test_cli_data_info_describes_every_shared_recording() -> None:
+    from typer.testing import CliRunner
+
+    from host.cli import app
+
+    runner = CliRunner()
+    for path in [*A111_FILES, *A121_FILES]:
+        res = runner.invoke(app, ["data", "info", str(path), "--json"])
+        assert res.exit_code == 0, res.output
+        info = json.loads(res.stdout)
+        assert info["generation"] in ("a111", "a121") and "preprocessable" in info["gesture"]
+        human = runner.invoke(app, ["data", "info", str(path)])
+        assert "gesture preprocessing: " in human.stdout
+    res = runner.invoke(app, ["data", "info", str(A121 / "hand-motion-default.h5"), "--session", "2",
+                              "--json"])
+    assert json.loads(res.stdout)["session"] == 2
+    res = runner.invoke(app, ["data", "info", str(A121 / "hand-motion-default.h5"), "--session", "9"])
+    assert res.exit_code == 1 and "no session 9 (has sessions 0..3)" in str(res.exception)
