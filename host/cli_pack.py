@@ -24,6 +24,20 @@ def _class_names(value: str | None) -> tuple[str, ...]:
     return names
 
 
+def _plot(dataset: Path, chart: Path) -> None:
+    """Every packed recording's labels over time, from the file just written."""
+    from host.plots import plot_labels
+    from sdk.radar.dataset import load_dataset
+
+    ds = load_dataset(dataset)
+    rows = []
+    for rec in ds.recordings:
+        source = Path(str(rec.meta.get("source", rec.source)))
+        if rec.labels is not None:
+            rows.append((f"{source.parent.name}/{source.name}", rec.times_s, rec.labels))
+    plot_labels(rows, ds.classes, chart, f"{dataset.name}: labels per sweep")
+
+
 def pack_cmd(
     recordings: list[Path] = typer.Argument(..., help="Recordings (A111 .h5/.npz, A121 .h5, "
                                             "or what `tinyprune capture` wrote)."),
@@ -51,11 +65,13 @@ def pack_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Pack labeled recordings into a dataset `tinyprune train --data` reads; sessions never
-    share a split."""
+    """Pack labeled recordings into a dataset `tinyprune train --data` reads (sessions never
+    share a split) and draw every recording's labels over time in OUT.labels.png."""
     from sdk.radar.pack import PackOptions, pack
 
+    chart = out.with_suffix(".labels.png")
     check_target(out, force)
+    check_target(chart, force)
     for path in recordings:
         if not path.is_file():
             raise DataFileError(f"{path}: no such file")
@@ -70,11 +86,12 @@ def pack_cmd(
                   console=con, transient=json_out) as bar:
         task = bar.add_task("pack", total=len(recordings))
         result = pack(recordings, out, opts, on_recording=lambda: bar.advance(task))
+    _plot(out, chart)
     if json_out:
-        emit_json(result.to_dict())
+        emit_json({**result.to_dict(), "chart": str(chart)})
         return
     con.print(f"wrote {result.recordings} recordings, classes {', '.join(result.classes)}, "
-              f"{len(result.sessions)} sessions to {out}")
+              f"{len(result.sessions)} sessions to {out}; labels drawn in {chart}")
     for name, counts in result.split_frames.items():
         con.print(f"  {name}: sessions {', '.join(result.split_sessions[name])}; frames "
                   + ", ".join(f"{c} {n}" for c, n in counts.items()))

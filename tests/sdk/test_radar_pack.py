@@ -127,6 +127,7 @@ def test_pack_by_motion_segmentation_reports_segments(tmp_path: Path) -> None:
                               "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
+    assert Path(summary["chart"]).read_bytes()[:4] == b"\x89PNG"
     found = sum(summary["segments"].values())
     assert summary["classes"] == ["gesture", "empty"] and 0.6 * episodes <= found <= episodes
     for (_, (rec, truth)), packed in zip(made, load_dataset(out).recordings):
