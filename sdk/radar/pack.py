@@ -220,6 +220,9 @@ def pack(paths: Sequence[Path], out: Path, opts: PackOptions,
                             "choose other --test-session")
     warnings = [f"the {name} split has no frame of class {', '.join(names)}"
                 for name, names in lacking.items()]
+    warnings += [f"{item.path}: no sweep has a label" + (" (not named in --intervals)"
+                                                         if intervals else "")
+                 for item in items if all(n is None for n in item.names)]
     warnings += [f"{item.path}: {item.rec.sweep_rate_hz:.4g} sweeps/s, not the gesture setup's 18"
                  for item in items
                  if not gesture_readiness(item.rec, opts.preprocess, opts.sensor)["matches_gesture_rate"]]
