@@ -134,15 +134,6 @@ def _summary(path: Path) -> dict:
     }
 
 
-def _is_dataset(path: Path) -> bool:
-    from sdk.radar.recording import reading_h5
-
-    if path.suffix.lower() == ".npz":
-        return False
-    with reading_h5(path) as h5:
-        return "tinyprune_dataset" in h5
-
-
 SENSOR_OPT = typer.Option(None, "--sensor", help="Sensor id (Acconeer numbers them from 1) "
                           "[the first].", callback=positive_int)
 SESSION_OPT = typer.Option(0, "--session", help="A121 session index.", callback=non_negative_int)
@@ -156,10 +147,11 @@ def info(file: Path = typer.Argument(..., help="Dataset, or an Acconeer recordin
          json_out: bool = JSON_OPT) -> None:
     """Print what a dataset or recording holds: generation, mode, rates, depths, subsweeps,
     flags, and whether (and how) the gesture preprocessing can use it."""
+    from sdk.radar.dataset import is_dataset_file
     from sdk.radar.describe import describe
     from sdk.radar.recording import load_recording
 
-    if _is_dataset(file):
+    if is_dataset_file(file):
         summary = _summary(file)
     else:
         rec = load_recording(file, sensor=sensor, session=session, group=group)

@@ -124,7 +124,11 @@ def copy_sessions(src: str | Path, dst: str | Path, sessions: np.ndarray,
     return count
 
 
-def _is_dataset(path: Path) -> bool:
+def is_dataset_file(path: str | Path) -> bool:
+    """Whether ``path`` is a dataset of many recordings (else it should be one recording)."""
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        return False
     with reading_h5(path) as h5:
         return "tinyprune_dataset" in h5
 
@@ -132,7 +136,7 @@ def _is_dataset(path: Path) -> bool:
 def load_dataset(path: str | Path) -> Dataset:
     """Read a dataset file, or a single Record file as a one-recording dataset."""
     path = Path(path)
-    if path.suffix.lower() == ".npz" or not _is_dataset(path):
+    if not is_dataset_file(path):
         rec = load_recording(path)
         names = rec.label_names or []
         return Dataset([rec], names, rec.preprocess or prep.PreprocessConfig(), {}, str(path))
