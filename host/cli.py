@@ -310,12 +310,14 @@ def demo(
 from host.cli_bench import bench  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
 from host.cli_golden import golden  # noqa: E402
+from host.cli_pack import pack_cmd  # noqa: E402
 from host.cli_quantize import convert, quantize  # noqa: E402
 from host.cli_stream import capture, profile  # noqa: E402
 from host.cli_train import train  # noqa: E402
 
 for _command in (train, quantize, convert, bench, golden, capture, profile):
     app.command()(_command)
+data_app.command("pack")(pack_cmd)
 app.add_typer(data_app, name="data")
 
 

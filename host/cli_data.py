@@ -13,6 +13,7 @@ from host.cli_checks import non_negative_int, out_file, positive_float, positive
 from host.console import emit_json, human
 from sdk.atomic import atomic_path, check_target
 from sdk.errors import DataFileError
+from sdk.radar.preprocess import PreprocessConfig
 
 data_app = typer.Typer(help="Radar gesture data: simulate, inspect, plot.", no_args_is_help=True)
 
@@ -108,15 +109,16 @@ def _summary(path: Path) -> dict:
     modes = sorted({r.mode for r in recs})
     counts: dict[str, int] = {}
     for rec in recs:
-        if rec.labels is not None and ds.classes:
-            name = ds.classes[int(np.bincount(rec.labels).argmax())]
+        valid = rec.labels[rec.labels >= 0] if rec.labels is not None else None
+        if valid is not None and len(valid) and ds.classes:
+            name = ds.classes[int(np.bincount(valid).argmax())]
             counts[name] = counts.get(name, 0) + 1
     sessions = {r.meta.get("session") for r in recs if "session" in r.meta}
     return {
         "path": str(path),
-        "kind": "dataset" if ds.info else "recording",
+        "kind": "dataset",
         "mode": modes[0] if len(modes) == 1 else modes,
-        "shape": list(first.data.shape) if len(recs) == 1 else [len(recs), *first.data.shape],
+        "shape": [len(recs), *first.data.shape],
         "dtype": str(first.data.dtype),
         "recordings": len(recs),
         "sessions": len(sessions),
@@ -132,19 +134,41 @@ def _summary(path: Path) -> dict:
     }
 
 
+SENSOR_OPT = typer.Option(None, "--sensor", help="Sensor id (Acconeer numbers them from 1) "
+                          "[the first].", callback=positive_int)
+SESSION_OPT = typer.Option(0, "--session", help="A121 session index.", callback=non_negative_int)
+GROUP_OPT = typer.Option(0, "--group", help="A121 group index.", callback=non_negative_int)
+
+
 @data_app.command()
-def info(file: Path = typer.Argument(..., help="Dataset or Acconeer Record file (.h5)."),
+def info(file: Path = typer.Argument(..., help="Dataset, or an Acconeer recording: A111 Record "
+                                     "(.h5, .npz) or A121 record (.h5)."),
+         sensor: int = SENSOR_OPT, session: int = SESSION_OPT, group: int = GROUP_OPT,
          json_out: bool = JSON_OPT) -> None:
-    """Print what a dataset or recording holds: mode, shapes, rates, classes and counts."""
-    summary = _summary(file)
+    """Print what a dataset or recording holds: generation, mode, rates, depths, subsweeps,
+    flags, and whether (and how) the gesture preprocessing can use it."""
+    from sdk.radar.dataset import is_dataset_file
+    from sdk.radar.describe import describe
+    from sdk.radar.recording import load_recording
+
+    if is_dataset_file(file):
+        summary = _summary(file)
+    else:
+        rec = load_recording(file, sensor=sensor, session=session, group=group)
+        summary = describe(rec, rec.preprocess or PreprocessConfig(), sensor)
     if json_out:
         emit_json(summary)
         return
     table = Table(title=f"{file}", show_header=False)
     for key, value in summary.items():
-        if key != "path":
+        if key not in ("path", "gesture"):
             table.add_row(key, str(value))
-    human(False).print(table)
+    con = human(False)
+    con.print(table)
+    gesture = summary.get("gesture")
+    if gesture is not None:
+        con.print(f"gesture preprocessing: {gesture['how']}" if gesture["preprocessable"]
+                  else f"gesture preprocessing: not possible: {gesture['why_not']}")
 
 
 @data_app.command()

@@ -211,7 +211,9 @@ def profile_table(profile: dict, unit: str) -> Table:
 
 def capture(
     port: str = typer.Option(..., "--port", help="Serial port or URL (socket://HOST:PORT)."),
-    label: str = typer.Option(..., "--label", help="Gesture label of the recording."),
+    label: str = typer.Option(..., "--label", help="Class of the recording (any name)."),
+    session: str = typer.Option(None, "--session", help="Session name (one sitting: person, "
+                                "room, sensor placement) for `data pack` [the folder's name]."),
     out: str = typer.Option(..., "--out", help="Recording to write (.h5).", callback=out_file),
     sweeps: int = typer.Option(72, "--sweeps", help="Sweeps to capture (18 per second).",
                                callback=positive_int),
@@ -226,14 +228,16 @@ def capture(
     from host.link import Link
     from sdk.radar.recording import save_recording
 
-    if label not in CLASS_NAMES:
-        raise TinypruneError(f"label {label!r} is not one of {', '.join(CLASS_NAMES)}")
+    if not label.strip():
+        raise TinypruneError("--label: expected a class name")
+    if session is not None and not session.strip():
+        raise TinypruneError("--session: expected a session name")
     if sweeps < 1:
         raise TinypruneError(f"--sweeps must be at least 1, got {sweeps}")
     with Link(port) as link:
         info = hello(link)
         idx, iq = do_capture(link, sweeps, timeout)
-    rec = capture_recording(idx, iq, info, CLASS_NAMES.index(label), list(CLASS_NAMES))
+    rec = capture_recording(idx, iq, info, label, session)
     save_recording(out, rec, overwrite=force)
     result = {"out": out, "sweeps": len(idx), "lost": sweeps - len(idx), "board": info.board}
     if json_out:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from host.cli_checks import existing_file, non_negative_int, out_file, positive_int
-from host.console import emit_json, human
+from host.console import emit_json, err_console, human
 from sdk.atomic import check_target
 
 
@@ -53,7 +54,7 @@ def train(
     from host.plots import plot_confusion, plot_training
     from sdk.ir import save_model
     from sdk.radar.augment import doppler_mirror
-    from sdk.radar.dataset import load_splits
+    from sdk.radar.dataset import DataWarning, load_splits
     from sdk.train.zoo_fit import fit_zoo_model
 
     siblings = [out, out.with_suffix(".confusion.png"), out.with_suffix(".training.png")]
@@ -62,7 +63,11 @@ def train(
     for path in siblings:
         check_target(path, force)
     con = human(json_out)
-    splits = load_splits(data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        splits = load_splits(data)
+    for w in caught:
+        err_console.print(f"warning: {w.message}")
     report = fit_zoo_model(
         model, (splits.train.x, splits.train.y), (splits.val.x, splits.val.y),
         (splits.test.x, splits.test.y), splits.classes, epochs=epochs, seed=seed,

@@ -275,10 +275,11 @@ def capture(link: Link, n_sweeps: int, timeout_s: float = 30.0) -> tuple[np.ndar
     return idx, iq
 
 
-def capture_recording(indices: np.ndarray, sweeps_iq: np.ndarray, info: Info, label: int,
-                      label_names: list[str]) -> Recording:
+def capture_recording(indices: np.ndarray, sweeps_iq: np.ndarray, info: Info, label: str,
+                      session: str | None = None) -> Recording:
     """A labeled Acconeer-layout IQ recording of captured sweeps (times from their indices,
-    so lost sweeps show as gaps)."""
+    so lost sweeps show as gaps), every sweep of class ``label``; ``session`` (one sitting:
+    person, room, sensor placement) is what `tinyprune data pack` splits by."""
     rate = info.sweep_rate_mhz / 1000.0
     start_m, step_m = info.start_mm / 1000.0, info.step_um / 1e6
     n_depths = sweeps_iq.shape[1]
@@ -289,8 +290,9 @@ def capture_recording(indices: np.ndarray, sweeps_iq: np.ndarray, info: Info, la
                        "range_interval": [start_m, start_m + step_m * n_depths]},
         session_info={"range_start_m": start_m, "range_length_m": step_m * n_depths,
                       "data_length": n_depths, "step_length_m": step_m},
-        labels=np.full(len(indices), label, dtype=np.int64), label_names=list(label_names),
+        labels=np.zeros(len(indices), dtype=np.int64), label_names=[label],
         preprocess=PreprocessConfig(),
         meta={"source": f"tinyprune capture from {info.board}",
-              "model_hash": info.model_hash.hex(), "sweep_indices": [int(i) for i in indices]},
+              "model_hash": info.model_hash.hex(), "sweep_indices": [int(i) for i in indices],
+              **({"session": session} if session is not None else {})},
     )

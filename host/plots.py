@@ -73,3 +73,30 @@ def plot_profile(profile: dict, unit: str, path: Path) -> Path:
     ax.set_title(f"gesture firmware profile ({unit})")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return _save(fig, path, dpi=100)
+
+
+def plot_labels(rows: list[tuple[str, np.ndarray, np.ndarray]], classes: list[str],
+                path: str | Path, title: str) -> Path:
+    """One strip per recording (name, sweep times in s, class index per sweep, -1 for none):
+    which class every stretch of it was given."""
+    from matplotlib.patches import Patch
+
+    plt = _pyplot()
+    colors = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.4))
+    for row, (_, times, labels) in enumerate(rows):
+        edges = np.flatnonzero(np.diff(labels)) + 1
+        for begin, end in zip(np.r_[0, edges], np.r_[edges, len(labels)]):
+            t0 = times[begin]
+            t1 = times[end] if end < len(times) else times[-1] + np.median(np.diff(times))
+            k = int(labels[begin])
+            ax.broken_barh([(t0, t1 - t0)], (row - 0.4, 0.8),
+                           color=colors(k % 10) if k >= 0 else "#dddddd")
+    ax.set_yticks(range(len(rows)), [name for name, _, _ in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds")
+    ax.legend(handles=[Patch(color=colors(k % 10), label=c) for k, c in enumerate(classes)]
+              + [Patch(color="#dddddd", label="(no class)")], fontsize=7,
+              loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(title)
+    return _save(fig, path, dpi=100)

@@ -45,6 +45,11 @@ class IsolatedReadError(DataFileError):
     its size needs, or died (libhdf5 can crash on a corrupt file: docs/reliability.md F3)."""
 
 
+# True in the child: a nested isolated read runs there directly, since a grandchild could not
+# raise the address-space limit its parent already lowered.
+_in_child = False
+
+
 def limits(path: Path) -> tuple[float, int]:
     """(seconds, megabytes of new address space) allowed for reading ``path``."""
     size_mb = path.stat().st_size / 2**20 if path.is_file() else 0.0
@@ -63,6 +68,8 @@ def _address_space_bytes() -> int | None:
 
 def _child(write_fd: int, memory_mb: int, call: Callable[[], Any]) -> None:
     """Run ``call`` and send ("ok", result) or ("error", exception) to ``write_fd``; never returns."""
+    global _in_child
+    _in_child = True
     status = 0
     try:
         faulthandler.disable()  # a crash is the parent's one-line error, not a dump on stderr
@@ -171,5 +178,7 @@ def isolated(reader: Callable[..., T]) -> Callable[..., T]:
     :func:`run_isolated`; the undecorated reader stays reachable as ``__wrapped__``."""
     @functools.wraps(reader)
     def run(path: str | Path, *args: Any, **kwargs: Any) -> T:
+        if _in_child:  # one isolated reader calling another: already within the limits
+            return reader(path, *args, **kwargs)
         return run_isolated(reader, path, *args, **kwargs)
     return run

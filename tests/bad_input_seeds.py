@@ -45,9 +45,46 @@ def make_seeds(folder: Path) -> dict[str, Path]:
              y=rng.integers(0, 5, size=8))
     synthesize(folder / "data.h5", per_class=1, seed=0)
     synth_stream(folder / "rec.h5", seed=0, session_id=10_000, seconds=3.0)
-    for name in ("x.npy", "calib.npy", "calib.npz", "data.h5", "rec.h5"):
+    for i in (1, 2):  # two more sessions: with rec.h5, enough for `data pack` to split
+        synth_stream(folder / f"rec{i}.h5", seed=0, session_id=10_000 + i, seconds=3.0)
+    write_a121_seed(folder / "a121.h5")
+    for name in ("x.npy", "calib.npy", "calib.npz", "data.h5", "rec.h5", "rec1.h5", "rec2.h5",
+                 "a121.h5"):
         seeds[name] = folder / name
     return seeds
+
+
+def write_a121_seed(path: Path, frames: int = 30, points: int = 40) -> Path:
+    """A small valid A121 record in the newer layout (one sweep per frame at 18 Hz, one
+    subsweep of ``points`` points), written with h5py as Exploration Tool lays it out."""
+    text = h5py.string_dtype("utf-8")
+    rng = np.random.default_rng(3)
+    config = {"groups": [{"1": {"sweep_rate": None, "frame_rate": 18.0, "sweeps_per_frame": 1,
+                                "continuous_sweep_mode": False, "subsweeps": [
+                                    {"start_point": 80, "num_points": points, "step_length": 2,
+                                     "profile": "PROFILE_3"}]}}], "extended": False}
+    meta = {"frame_data_length": points, "sweep_data_length": points, "subsweep_data_offset": [0],
+            "subsweep_data_length": [points], "base_step_length_m": 0.0025, "tick_period": 0}
+    frame = np.zeros((frames, 1, points), dtype=[("real", "<i2"), ("imag", "<i2")])
+    frame["real"] = rng.integers(-300, 300, frame.shape)
+    frame["imag"] = rng.integers(-300, 300, frame.shape)
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("generation", data="a121", dtype=text)
+        h5.create_dataset("server_info", data=json.dumps({"ticks_per_second": 1000000}), dtype=text)
+        h5.create_dataset("client_info", data="{}", dtype=text)
+        session = h5.create_group("sessions/session_0")
+        h5["session"] = h5py.SoftLink("/sessions/session_0")
+        session.create_dataset("session_config", data=json.dumps(config), dtype=text)
+        entry = session.create_group("group_0/entry_0")
+        entry.create_dataset("sensor_id", data=1)
+        entry.create_dataset("metadata", data=json.dumps(meta), dtype=text)
+        result = entry.create_group("result")
+        result.create_dataset("frame", data=frame)
+        result.create_dataset("tick", data=1000 + np.arange(frames, dtype=np.int64) * 55556)
+        for flag in ("data_saturated", "frame_delayed", "calibration_needed"):
+            result.create_dataset(flag, data=np.zeros(frames, bool))
+        result.create_dataset("temperature", data=np.full(frames, 25))
+    return path
 
 
 # -- .tpm -------------------------------------------------------------------------------
@@ -383,7 +420,7 @@ H5_FAULTS: dict[str, tuple[str, Callable[[h5py.File], None]]] = {
     "no-sweeps": ("data.h5", _h5_empty),
     "no-recordings": ("data.h5", _h5_no_recordings),
     "label-high": ("data.h5", _h5_labels(9)),
-    "label-negative": ("data.h5", _h5_labels(-1)),
+    "label-negative": ("data.h5", _h5_labels(-2)),  # -1 is "no class"
     "data-int32": ("data.h5", _h5_dtype),
     "data-rank": ("data.h5", _h5_shape),
     "times-nan": ("data.h5", _h5_times),
@@ -397,6 +434,56 @@ H5_FAULTS: dict[str, tuple[str, Callable[[h5py.File], None]]] = {
     "rec-no-sweeps": ("rec.h5", _h5_empty),
     "rec-data-int32": ("rec.h5", _h5_dtype),
     "rec-no-data": ("rec.h5", _h5_drop("data")),
+}
+
+
+_ENTRY = "sessions/session_0/group_0/entry_0"
+
+
+def _a121_set(key: str, value):
+    def fault(h5: h5py.File) -> None:
+        del h5[key]
+        if isinstance(value, str):
+            h5.create_dataset(key, data=value, dtype=h5py.string_dtype("utf-8"))
+        else:
+            h5.create_dataset(key, data=value)
+    return fault
+
+
+def _a121_frame(change: Callable[[np.ndarray], np.ndarray]):
+    return lambda h5: _a121_set(f"{_ENTRY}/result/frame", change(h5[f"{_ENTRY}/result/frame"][()]))(h5)
+
+
+def _a121_ticks(h5: h5py.File) -> None:
+    ticks = h5[f"{_ENTRY}/result/tick"][()]
+    ticks[5] = ticks[4]
+    _a121_set(f"{_ENTRY}/result/tick", ticks)(h5)
+
+
+def _a121_json(key: str, change: Callable[[dict], dict]):
+    return lambda h5: _a121_set(key, json.dumps(change(json.loads(h5[key][()]))))(h5)
+
+
+A121_FAULTS: dict[str, tuple[str, Callable[[h5py.File], None]]] = {
+    "a121-generation": ("a121.h5", _a121_set("generation", "a131")),
+    "a121-no-sessions": ("a121.h5", lambda h5: (h5.__delitem__("sessions"), h5.__delitem__("session"))),
+    "a121-no-entry": ("a121.h5", lambda h5: h5["sessions/session_0/group_0"].__delitem__("entry_0")),
+    "a121-no-frame": ("a121.h5", lambda h5: h5[f"{_ENTRY}/result"].__delitem__("frame")),
+    "a121-frame-float": ("a121.h5", _a121_frame(lambda f: f["real"].astype(np.float32))),
+    "a121-frame-rank": ("a121.h5", _a121_frame(lambda f: f[:, 0])),
+    "a121-no-frames": ("a121.h5", _a121_frame(lambda f: f[:0])),
+    "a121-ticks": ("a121.h5", _a121_ticks),
+    "a121-flags-short": ("a121.h5", _a121_set(f"{_ENTRY}/result/data_saturated", np.zeros(3, bool))),
+    "a121-no-tps": ("a121.h5", _a121_set("server_info", "{}")),
+    "a121-config-json": ("a121.h5", _a121_set("sessions/session_0/session_config", "{not json")),
+    "a121-spf": ("a121.h5", _a121_json("sessions/session_0/session_config", lambda c: {
+        "groups": [{"1": {**c["groups"][0]["1"], "sweeps_per_frame": 4}}]})),
+    "a121-offsets": ("a121.h5", _a121_json(f"{_ENTRY}/metadata", lambda m: {
+        **m, "subsweep_data_offset": [30], "subsweep_data_length": [20]})),
+    "a121-base-step": ("a121.h5", _a121_json(f"{_ENTRY}/metadata", lambda m: {
+        **m, "base_step_length_m": -1})),
+    "a121-sensor-config": ("a121.h5", _a121_set("sessions/session_0/session_config",
+                                                '{"groups": [{"2": {}}]}')),
 }
 
 

@@ -9,6 +9,7 @@ dataset of one recording.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +21,17 @@ import numpy as np
 from sdk.atomic import atomic_path
 from sdk.errors import DataFileError
 from sdk.radar import preprocess as prep
-from sdk.radar.recording import Recording, open_h5, read_record, reading_h5, write_record
+from sdk.radar.acconeer_a111 import read_record, write_record
+from sdk.radar.recording import Recording, load_recording, open_h5, reading_h5
 from sdk.radar.simulator import CLASSES, SimConfig, as_recording, new_session, simulate
 from sdk.untrusted_h5 import isolated
 
 FORMAT_VERSION = 1
 DEFAULT_FRACTIONS = (0.7, 0.15, 0.15)
+
+
+class DataWarning(UserWarning):
+    """A dataset that loads but will train or test poorly (a split without some class)."""
 
 
 @dataclass
@@ -120,15 +126,25 @@ def copy_sessions(src: str | Path, dst: str | Path, sessions: np.ndarray,
 
 
 @isolated
+def is_dataset_file(path: str | Path) -> bool:
+    """Whether ``path`` is a dataset of many recordings (else it should be one recording)."""
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        return False
+    with reading_h5(path) as h5:
+        return "tinyprune_dataset" in h5
+
+
+@isolated
 def load_dataset(path: str | Path) -> Dataset:
     """Read a dataset file, or a single Record file as a one-recording dataset."""
     path = Path(path)
+    if not is_dataset_file(path):
+        rec = load_recording(path)
+        names = rec.label_names or []
+        return Dataset([rec], names, rec.preprocess or prep.PreprocessConfig(), {}, str(path))
     with reading_h5(path) as h5:
         try:
-            if "tinyprune_dataset" not in h5:
-                rec = read_record(h5, str(path))
-                names = rec.label_names or []
-                return Dataset([rec], names, rec.preprocess or prep.PreprocessConfig(), {}, str(path))
             header = json.loads(h5["tinyprune_dataset"][()])
             if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
                 raise DataFileError(f"{path}: key 'tinyprune_dataset' is not format {FORMAT_VERSION}")
@@ -149,9 +165,9 @@ def load_dataset(path: str | Path) -> Dataset:
                                     "a list of class names")
             for rec in recs:
                 if rec.labels is not None and len(rec.labels) and \
-                        (rec.labels.min() < 0 or rec.labels.max() >= len(classes)):
+                        (rec.labels.min() < -1 or rec.labels.max() >= len(classes)):
                     raise DataFileError(f"{rec.source}: key 'tinyprune_labels' holds a class index "
-                                        f"outside 0..{len(classes) - 1}")
+                                        f"outside -1..{len(classes) - 1}")
         except json.JSONDecodeError as exc:
             raise DataFileError(f"{path}: key 'tinyprune_dataset' is not valid JSON ({exc.msg})") from None
     config = prep.PreprocessConfig.from_dict(header["preprocess"], f"{path}: tinyprune_dataset.preprocess")
@@ -159,17 +175,28 @@ def load_dataset(path: str | Path) -> Dataset:
 
 
 def recording_frames(rec: Recording, config: prep.PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Frames of one recording and their labels (the label of each window's newest sweep)."""
-    x = prep.frames(rec.iq_sweeps(), config)
-    if rec.labels is None:
+    """Frames of one recording and their labels (the label of each window's newest sweep);
+    frames whose newest sweep has no class (label -1) are left out."""
+    labels = rec.sweep_labels()
+    if labels is None:
         raise DataFileError(f"{rec.source}: no 'tinyprune_labels' key, so its frames have no labels")
-    return x, rec.labels[config.window_sweeps - 1:]
+    x = prep.frames(rec.iq_sweeps(), config)
+    y = labels[config.window_sweeps - 1:]
+    keep = y >= 0
+    return x[keep], y[keep]
 
 
 def split_sessions(sessions: np.ndarray, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
-                   seed: int = 0) -> dict[str, np.ndarray]:
-    """Assign whole sessions to train / val / test; every split gets one if there are three."""
+                   seed: int = 0, test: list[int] | None = None) -> dict[str, np.ndarray]:
+    """Assign whole sessions to train / val / test; every split gets one if there are three.
+    ``test`` (session ids) fixes the test split; the others are then drawn from the rest."""
     unique = np.unique(sessions)
+    if test:
+        fixed = np.array(sorted(set(test)), dtype=unique.dtype)
+        rest = np.random.default_rng(seed).permutation(np.setdiff1d(unique, fixed))
+        n_val = max(1, round(fractions[1] * len(unique))) if len(rest) >= 2 else 0
+        return {"train": np.sort(rest[: len(rest) - n_val]), "val": np.sort(rest[len(rest) - n_val:]),
+                "test": fixed}
     order = np.random.default_rng(seed).permutation(unique)
     n = len(order)
     n_test = max(1, round(fractions[2] * n)) if n >= 3 else 0
@@ -177,6 +204,18 @@ def split_sessions(sessions: np.ndarray, fractions: tuple[float, float, float] =
     return {"train": np.sort(order[: n - n_val - n_test]),
             "val": np.sort(order[n - n_val - n_test: n - n_test]),
             "test": np.sort(order[n - n_test:])}
+
+
+def missing_classes(parts: dict[str, np.ndarray], sessions: np.ndarray, labels: np.ndarray,
+                    classes: list[str]) -> dict[str, list[str]]:
+    """For each split, the classes none of its frames has (empty lists are left out)."""
+    out = {}
+    for name, ids in parts.items():
+        present = set(np.unique(labels[np.isin(sessions, ids)]).tolist())
+        lacking = [c for i, c in enumerate(classes) if i not in present]
+        if lacking:
+            out[name] = lacking
+    return out
 
 
 def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
@@ -192,13 +231,27 @@ def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAUL
         xs.append(x)
         ys.append(y)
         ss.append(np.full(len(y), int(rec.meta.get("session", index))))
+    if not sum(len(y) for y in ys):
+        raise DataFileError(f"{path}: no recording is long enough for one labeled frame "
+                            f"({ds.preprocess.window_sweeps} sweeps)")
     x, y, s = np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
-    parts = split_sessions(s, fractions, ds.info.get("seed", 0) if seed is None else seed)
+    parts = split_sessions(s, fractions, ds.info.get("seed", 0) if seed is None else seed,
+                           test=ds.info.get("test_sessions"))
     pick = {name: np.isin(s, ids) for name, ids in parts.items()}
     empty = [name for name, mask in pick.items() if not mask.any()]
     if empty:
+        advice = ("synthesize more recordings per class" if "simulator" in ds.info else
+                  "record more sessions (a session is one sitting: one person, room and sensor "
+                  "placement) and pack them with `tinyprune data pack`")
         raise DataFileError(f"{path}: {len(np.unique(s))} recording sessions are too few to "
                             f"split into train/val/test ({', '.join(empty)} would be empty); "
-                            "synthesize more recordings per class")
+                            f"{advice}")
+    lacking = missing_classes(parts, s, y, ds.classes)
+    if "train" in lacking:
+        raise DataFileError(f"{path}: the training split has no frame of class "
+                            f"{', '.join(lacking['train'])}; record that class in more sessions")
+    for name, names in lacking.items():
+        warnings.warn(f"{path}: the {name} split has no frame of class {', '.join(names)}; its "
+                      "accuracy says nothing about that class", DataWarning, stacklevel=2)
     train, val, test = (Split(x[m], y[m], s[m]) for m in (pick["train"], pick["val"], pick["test"]))
     return Splits(train, val, test, classes=ds.classes, preprocess=ds.preprocess)

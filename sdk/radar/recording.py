@@ -1,20 +1,23 @@
-"""Radar recordings: the sweep data model and the Acconeer Exploration Tool "Record" HDF5 layout.
+"""Radar recordings: the one sweep data model for both Acconeer generations, and file dispatch.
 
-A Record file holds ``data`` (updates x sensors x depths, or updates x sensors x sweeps x depths
-for sparse), ``mode`` and JSON strings ``sensor_config_dump``, ``session_info`` and
-``data_info``, plus optional keys (``sample_times``, ``processing_config_dump``, ``rss_version``,
-``lib_version``, ``timestamp``, ``module_key``, ``note``...).  Our recordings add
-``tinyprune_labels`` (per-update class index), ``tinyprune_label_names``,
-``tinyprune_preprocess`` and ``tinyprune_meta``; Acconeer's reader ignores keys it does not know,
-and so does ours.
+:class:`Recording` holds one sensor session of either generation:
 
-A dataset file (written by the simulator) is a group ``recordings/`` of such Records plus a
-``tinyprune_dataset`` JSON key at the root; see :mod:`sdk.radar.dataset`.
+* A111 (``generation == "a111"``), modes ``iq``, ``envelope``, ``power_bins`` (data (updates,
+  sensors, depths)) and ``sparse`` (updates, sensors, sweeps, depths), read from the
+  Exploration Tool "Record" layout in HDF5 or ``.npz`` (:mod:`sdk.radar.acconeer_a111`);
+* A121 (``generation == "a121"``, mode ``sparse_iq``): one entry (session, group, sensor) of an
+  A121 "H5Record" as complex frames (frames, 1, sweeps per frame, points)
+  (:mod:`sdk.radar.acconeer_a121`), with its subsweeps, ticks and flags in :attr:`a121`.
+
+Per-update flags (A111 ``missed_data``/``data_saturated``..., A121 ``data_saturated``/
+``frame_delayed``/``calibration_needed``) are boolean arrays in :attr:`flags`.
+
+:func:`load_recording` and :func:`save_recording` are the file entry points (path in, data out);
+a dataset file of many recordings is :mod:`sdk.radar.dataset`'s.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,19 +32,61 @@ from sdk.errors import DataFileError, UnsupportedError
 from sdk.radar.preprocess import PreprocessConfig
 from sdk.untrusted_h5 import isolated
 
-MODES = ("iq", "envelope", "sparse", "power_bins")
-# Acconeer's own optional string keys, carried through unchanged.
-PASSTHROUGH_KEYS = ("rss_version", "lib_version", "timestamp", "module_key", "note",
-                    "processing_config_dump", "legacy_processing_config_dump", "client_info")
-_REAL_DTYPES = (np.uint16, np.int16, np.float32, np.float64)
+A111_MODES = ("iq", "envelope", "sparse", "power_bins")
+A121_MODE = "sparse_iq"
+
+
+@dataclass(frozen=True)
+class Subsweep:
+    """One A121 subsweep: where its points sit in a sweep and where they sit in range.
+
+    Distances are ``(start_point + i * step_length) * base_step_length_m`` for point ``i``.
+    """
+
+    offset: int
+    length: int
+    start_point: int
+    step_length: int
+    profile: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {"offset": self.offset, "length": self.length, "start_point": self.start_point,
+                "step_length": self.step_length, "profile": self.profile}
+
+
+@dataclass
+class A121Entry:
+    """What an A121 recording says about the entry a :class:`Recording` was read from."""
+
+    session: int
+    group: int
+    sensor_id: int
+    sessions: int  # how many sessions the file holds
+    entries: list[tuple[int, int]]  # (group, sensor id) of every entry of this session
+    subsweeps: list[Subsweep]
+    ticks: np.ndarray  # int64 per frame
+    ticks_per_second: int
+    base_step_length_m: float
+    sweeps_per_frame: int
+    sweep_rate_hz: float | None  # configured; None: as fast as the sensor can
+    frame_rate_hz: float | None  # configured; None: as fast as the host asks
+    continuous_sweep_mode: bool
+    max_sweep_rate_hz: float | None
+    temperature: np.ndarray
+    session_config: dict[str, Any]
+    metadata: dict[str, Any]
+
+    def point_distances_m(self, subsweep: int) -> np.ndarray:
+        """Distance of every point of one subsweep, metres."""
+        s = self.subsweeps[subsweep]
+        return (s.start_point + np.arange(s.length) * s.step_length) * self.base_step_length_m
 
 
 @dataclass
 class Recording:
-    """One radar recording.
+    """One radar recording (see the module docstring for the data layouts).
 
-    ``data`` is (updates, sensors, depths) for iq / envelope / power_bins and
-    (updates, sensors, sweeps, depths) for sparse.  For iq and envelope each update is one sweep.
     ``sample_times`` are seconds (Acconeer stores Unix times; :attr:`times_s` starts at 0).
     """
 
@@ -57,25 +102,47 @@ class Recording:
     meta: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, str] = field(default_factory=dict)
     source: str = "<memory>"
+    generation: str = "a111"
+    flags: dict[str, np.ndarray] = field(default_factory=dict)
+    a121: A121Entry | None = None
 
     @property
     def n_updates(self) -> int:
-        """Number of updates (sweeps for iq/envelope)."""
+        """Number of updates (A111 sweeps for iq/envelope, frames for sparse and A121)."""
         return int(self.data.shape[0])
 
     @property
-    def update_rate_hz(self) -> float:
-        """Configured update rate, else the median rate of ``sample_times``, else 0."""
-        rate = self.sensor_config.get("update_rate")
-        if isinstance(rate, (int, float)) and rate > 0:
-            return float(rate)
+    def measured_update_rate_hz(self) -> float:
+        """Median rate of ``sample_times``, 0 with fewer than two updates."""
         if len(self.sample_times) > 1:
-            return float(1.0 / np.median(np.diff(self.sample_times)))
+            step = float(np.median(np.diff(self.sample_times)))
+            return 1.0 / step if step > 0 else 0.0
         return 0.0
 
     @property
+    def update_rate_hz(self) -> float:
+        """Configured update (frame) rate, else the measured one, else 0."""
+        if self.a121 is not None:
+            return self.a121.frame_rate_hz or self.measured_update_rate_hz
+        rate = self.sensor_config.get("update_rate")
+        if isinstance(rate, (int, float)) and rate > 0:
+            return float(rate)
+        return self.measured_update_rate_hz
+
+    @property
+    def sweeps_per_update(self) -> int:
+        """Sweeps in one update: 1 for A111 iq/envelope/power bins."""
+        return int(self.data.shape[2]) if self.data.ndim == 4 else 1
+
+    @property
     def sweep_rate_hz(self) -> float:
-        """Sweeps per second: within-frame rate for sparse, the update rate otherwise."""
+        """Sweeps per second within an update (sparse, A121), else the update rate; 0 if unknown."""
+        if self.a121 is not None:
+            if self.a121.sweep_rate_hz:
+                return self.a121.sweep_rate_hz
+            if self.a121.continuous_sweep_mode or self.a121.sweeps_per_frame == 1:
+                return self.update_rate_hz * self.a121.sweeps_per_frame
+            return 0.0
         if self.mode == "sparse" and self.session_info.get("sweep_rate"):
             return float(self.session_info["sweep_rate"])
         return self.update_rate_hz
@@ -87,137 +154,69 @@ class Recording:
 
     @property
     def range_m(self) -> tuple[float, float]:
-        """(start, end) of the depth range in metres."""
+        """(first, last) distance in metres covered by the depths."""
+        if self.a121 is not None:
+            d = np.concatenate([self.a121.point_distances_m(i) for i in range(len(self.a121.subsweeps))])
+            return float(d.min()), float(d.max())
         start = float(self.session_info.get("range_start_m", 0.0))
         return start, start + float(self.session_info.get("range_length_m", 0.0))
 
-    def iq_sweeps(self, sensor: int = 0) -> np.ndarray:
-        """Complex sweeps (updates, depths) of one sensor; only IQ recordings have them."""
-        if self.mode != "iq":
-            raise UnsupportedError(
-                f"range-Doppler preprocessing of '{self.mode}' data in {self.source} "
-                "(needs complex IQ sweeps; real envelope data gives only half the Doppler bins)")
-        if not 0 <= sensor < self.data.shape[1]:
-            raise DataFileError(f"{self.source}: no sensor index {sensor} (has {self.data.shape[1]})")
-        return self.data[:, sensor, :]
+    def sensor_index(self, sensor: int | None) -> int:
+        """Index on the sensor axis of sensor id ``sensor`` (None: the first one)."""
+        if sensor is None:
+            return 0
+        ids = self.sensor_ids()
+        if sensor not in ids:
+            raise DataFileError(f"{self.source}: no sensor {sensor} (has sensor "
+                                f"{', '.join(map(str, ids))})")
+        return ids.index(sensor)
 
+    def sensor_ids(self) -> list[int]:
+        """Sensor ids along the data's sensor axis (Acconeer numbers sensors from 1)."""
+        if self.a121 is not None:
+            return [self.a121.sensor_id]
+        ids = self.sensor_config.get("sensor")
+        n = int(self.data.shape[1])
+        if isinstance(ids, list) and len(ids) == n and all(isinstance(i, int) for i in ids):
+            return list(ids)
+        return list(range(1, n + 1))
 
-def _text(h5: h5py.File | h5py.Group, key: str, where: str, required: bool = True) -> str | None:
-    if key not in h5:
-        if required:
-            raise DataFileError(f"{where}: missing key '{key}' (Acconeer Record layout)")
+    def stream_problem(self) -> str | None:
+        """Why these updates are not one complex sweep stream at a fixed rate, or None if they are."""
+        if self.generation == "a111":
+            if self.mode == "iq":
+                return None
+            if self.mode == "sparse":
+                return ("A111 sparse data is real-valued (no phase) and comes in frames of "
+                        f"{self.sweeps_per_update} sweeps at {self.sweep_rate_hz:.0f} Hz; the "
+                        "range-Doppler frames need complex IQ sweeps")
+            return (f"A111 {self.mode.replace('_', ' ')} data is a real amplitude (no phase); the "
+                    "range-Doppler frames need complex IQ sweeps")
+        entry = self.a121
+        assert entry is not None
+        if len(entry.subsweeps) > 1:
+            return (f"{len(entry.subsweeps)} subsweeps (separate depth ranges, each with its own "
+                    "step and profile); the range-Doppler frames need one evenly spaced depth axis")
+        if entry.sweeps_per_frame > 1 and not entry.continuous_sweep_mode:
+            return (f"{entry.sweeps_per_frame} sweeps per frame with gaps between frames; the "
+                    "range-Doppler frames need evenly spaced sweeps (1 sweep per frame, or "
+                    "continuous sweep mode)")
         return None
-    ds = h5[key]
-    if not isinstance(ds, h5py.Dataset) or ds.shape != () or ds.dtype.kind not in "OSU":
-        raise DataFileError(f"{where}: key '{key}' must be a scalar string")
-    value = ds[()]
-    try:
-        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-    except UnicodeDecodeError:
-        raise DataFileError(f"{where}: key '{key}' is not UTF-8 text") from None
 
+    def iq_sweeps(self, sensor: int | None = None) -> np.ndarray:
+        """Complex sweeps (sweeps, depths) of one sensor (id; None: the first), evenly spaced in
+        time; recordings that are not such a stream raise a 'not supported' line saying why."""
+        problem = self.stream_problem()
+        if problem is not None:
+            raise UnsupportedError(f"range-Doppler preprocessing of {self.source}: {problem}")
+        data = self.data[:, self.sensor_index(sensor)]
+        return data.reshape(-1, data.shape[-1]) if data.ndim == 3 else data
 
-def _json(h5: h5py.File | h5py.Group, key: str, where: str, required: bool = True,
-          kind: type = dict) -> Any:
-    text = _text(h5, key, where, required)
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataFileError(f"{where}: key '{key}' is not valid JSON ({exc.msg})") from None
-    if not isinstance(value, kind):
-        raise DataFileError(f"{where}: key '{key}' must be a JSON {kind.__name__}")
-    return value
-
-
-def read_record(group: h5py.File | h5py.Group, where: str) -> Recording:
-    """Parse one Record-layout group (a file root or a dataset member); ``where`` names it in errors."""
-    mode = _text(group, "mode", where)
-    if mode not in MODES:
-        raise DataFileError(f"{where}: key 'mode' is '{mode}', expected one of {', '.join(MODES)}")
-    if "data" not in group or not isinstance(group["data"], h5py.Dataset):
-        raise DataFileError(f"{where}: missing key 'data' (Acconeer Record layout)")
-    ds = group["data"]
-    want_ndim = 4 if mode == "sparse" else 3
-    if ds.ndim != want_ndim or 0 in ds.shape[1:]:
-        sweeps = "sweeps, " if mode == "sparse" else ""
-        raise DataFileError(f"{where}: key 'data' has shape {ds.shape}; '{mode}' data needs "
-                            f"{want_ndim} axes (updates, sensors, {sweeps}depths)")
-    if mode == "iq":
-        if ds.dtype.kind != "c":
-            raise DataFileError(f"{where}: key 'data' has dtype {ds.dtype}; iq data must be complex")
-    elif ds.dtype.kind == "c" or ds.dtype.type not in _REAL_DTYPES:
-        raise DataFileError(f"{where}: key 'data' has dtype {ds.dtype}; {mode} data must be "
-                            "uint16, int16 or float")
-    data = ds[()]
-    n = data.shape[0]
-    if n == 0:
-        raise DataFileError(f"{where}: key 'data' holds no sweep; expected at least one update")
-    if data.dtype.kind in "fc" and not np.all(np.isfinite(data)):
-        bad = int(np.count_nonzero(~np.isfinite(data)))
-        raise DataFileError(f"{where}: key 'data' holds {bad} non-finite values (NaN or "
-                            "infinity); expected finite sweeps")
-    sensor_config = _json(group, "sensor_config_dump", where)
-    session_info = _json(group, "session_info", where)
-    data_info = _json(group, "data_info", where, required=False, kind=list) or []
-    if "sample_times" in group:
-        times = group["sample_times"]
-        if times.shape != (n,) or times.dtype.kind != "f":
-            raise DataFileError(f"{where}: key 'sample_times' has {times.dtype} {times.shape}; "
-                                f"expected float ({n},)")
-        sample_times = times[()].astype(np.float64)
-        if not np.all(np.isfinite(sample_times)) or np.any(np.diff(sample_times) <= 0):
-            raise DataFileError(f"{where}: key 'sample_times' must be finite and increasing")
-    else:
-        rate = sensor_config.get("update_rate")
-        if not isinstance(rate, (int, float)) or not np.isfinite(rate) or rate <= 0:
-            raise DataFileError(f"{where}: no 'sample_times' and sensor_config_dump has no "
-                                "positive 'update_rate' to derive them from")
-        sample_times = np.arange(n, dtype=np.float64) / float(rate)
-    labels = None
-    if "tinyprune_labels" in group:
-        lab = group["tinyprune_labels"]
-        if lab.shape != (n,) or lab.dtype.kind not in "iu":
-            raise DataFileError(f"{where}: key 'tinyprune_labels' has {lab.dtype} {lab.shape}; "
-                                f"expected integer ({n},)")
-        labels = lab[()].astype(np.int64)
-    label_names = _json(group, "tinyprune_label_names", where, required=False, kind=list)
-    if labels is not None and label_names is not None and len(labels) and \
-            (labels.min() < 0 or labels.max() >= len(label_names)):
-        raise DataFileError(f"{where}: key 'tinyprune_labels' holds a class index outside "
-                            f"0..{len(label_names) - 1}")
-    prep = _json(group, "tinyprune_preprocess", where, required=False)
-    preprocess = None if prep is None else PreprocessConfig.from_dict(
-        prep, source=f"{where}: key 'tinyprune_preprocess'")
-    meta = _json(group, "tinyprune_meta", where, required=False) or {}
-    extras = {k: v for k in PASSTHROUGH_KEYS if (v := _text(group, k, where, required=False)) is not None}
-    return Recording(mode=mode, data=data, sample_times=sample_times, sensor_config=sensor_config,
-                     session_info=session_info, data_info=data_info, labels=labels,
-                     label_names=label_names, preprocess=preprocess, meta=meta, extras=extras,
-                     source=where)
-
-
-def write_record(group: h5py.File | h5py.Group, rec: Recording) -> None:
-    """Write ``rec`` into an empty group (or file root) in the Record layout plus our keys."""
-    text = h5py.string_dtype("utf-8")
-    group.create_dataset("data", data=rec.data)
-    group.create_dataset("mode", data=rec.mode, dtype=text)
-    group.create_dataset("sample_times", data=np.asarray(rec.sample_times, dtype=np.float64))
-    group.create_dataset("sensor_config_dump", data=json.dumps(rec.sensor_config), dtype=text)
-    group.create_dataset("session_info", data=json.dumps(rec.session_info), dtype=text)
-    group.create_dataset("data_info", data=json.dumps(rec.data_info), dtype=text)
-    for key, value in rec.extras.items():
-        group.create_dataset(key, data=value, dtype=text)
-    if rec.labels is not None:
-        group.create_dataset("tinyprune_labels", data=np.asarray(rec.labels, dtype=np.int16))
-    if rec.label_names is not None:
-        group.create_dataset("tinyprune_label_names", data=json.dumps(rec.label_names), dtype=text)
-    if rec.preprocess is not None:
-        group.create_dataset("tinyprune_preprocess", data=json.dumps(rec.preprocess.to_dict()),
-                             dtype=text)
-    if rec.meta:
-        group.create_dataset("tinyprune_meta", data=json.dumps(rec.meta), dtype=text)
+    def sweep_labels(self) -> np.ndarray | None:
+        """Labels per sweep of :meth:`iq_sweeps` (an update's label for each of its sweeps)."""
+        if self.labels is None:
+            return None
+        return np.repeat(self.labels, self.sweeps_per_update)
 
 
 def open_h5(path: str | Path, mode: str = "r") -> h5py.File:
@@ -253,19 +252,41 @@ def reading_h5(path: str | Path) -> Iterator[h5py.File]:
 
 
 @isolated
-def load_recording(path: str | Path) -> Recording:
-    """Read an Acconeer "Record" HDF5 file (ours included) into a :class:`Recording`."""
+def load_recording(path: str | Path, sensor: int | None = None, session: int = 0,
+                   group: int = 0) -> Recording:
+    """Read any Acconeer recording: an A111 Record (.h5 or .npz, ours included) or one entry of
+    an A121 H5Record. ``sensor`` is a sensor id (None: the first), ``session`` and ``group``
+    choose the A121 session and group. Anything else is one DataFileError line saying what it is."""
+    from sdk.radar import acconeer_a111, acconeer_a121
+
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        return acconeer_a111.load_npz(path, sensor)
     with reading_h5(path) as h5:
         if "tinyprune_dataset" in h5:
             raise DataFileError(f"{path}: is a dataset of many recordings; "
                                 "use sdk.radar.dataset.load_dataset")
-        return read_record(h5, str(path))
+        if "generation" in h5:
+            return acconeer_a121.read_h5(h5, str(path), sensor, session, group)
+        if "mode" not in h5 and not {"data", "sensor_config_dump", "session_info"} & set(h5):
+            raise DataFileError(f"{path}: {acconeer_a111.not_a_recording(h5)}")
+        return acconeer_a111.read_record(h5, str(path), sensor)
 
 
 def save_recording(path: str | Path, rec: Recording, overwrite: bool = False) -> None:
-    """Write one recording as an Acconeer Record file; refuses to replace a file unless told to."""
+    """Write one recording in its generation's Acconeer layout: an A111 Record (.h5, or .npz
+    as Acconeer's ``save_npz`` writes it) or an A121 record of its one entry (.h5); refuses to
+    replace a file unless told to."""
+    from sdk.radar import acconeer_a111, acconeer_a121
+
     path = Path(path)
     if path.exists() and not overwrite:
         raise DataFileError(f"{path}: exists (pass overwrite=True / --force to replace it)")
+    if rec.generation == "a111":
+        acconeer_a111.save(path, rec)
+        return
+    if path.suffix.lower() != ".h5":
+        raise UnsupportedError(f"writing an A121 recording as {path.suffix or 'no suffix'} "
+                               f"({path}); A121 records are HDF5 (.h5)")
     with atomic_path(path) as tmp, open_h5(tmp, "w") as h5:
-        write_record(h5, rec)
+        acconeer_a121.write_h5(h5, rec)

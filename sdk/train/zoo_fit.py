@@ -75,7 +75,7 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
     torch.set_num_threads(min(2, torch.get_num_threads()))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        module = entry.factory()
+        module = entry.factory(num_classes=len(classes))
     x_train, x_val, x_test = nchw(train[0]), nchw(val[0]), nchw(test[0])
     result = train_classifier(module, (x_train, train[1]), (x_val, val[1]), epochs=epochs,
                               lr=lr, batch_size=batch_size, seed=seed, patience=patience,

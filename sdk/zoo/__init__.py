@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ZooEntry:
-    """A zoo model: ``factory()`` builds it; ``input_shape`` is NCHW with batch 1."""
+    """A zoo model: ``factory()`` builds it (``factory(num_classes=N)`` with another number of
+    classes than ``class_names``); ``input_shape`` is NCHW with batch 1."""
 
-    factory: Callable[[], nn.Module]
+    factory: Callable[..., nn.Module]
     input_shape: tuple[int, int, int, int]
     class_names: tuple[str, ...]
     description: str

@@ -23,8 +23,8 @@ def _block(c_in: int, c_out: int) -> list[nn.Module]:
 class MnistCNN(SoftmaxClassifier):
     """Conv-BN-ReLU-MaxPool x3 (8, 16, 32 filters); Dense 64 + ReLU; Dense 10; Softmax."""
 
-    def __init__(self) -> None:
+    def __init__(self, num_classes: int = len(CLASS_NAMES)) -> None:
         super().__init__(
             nn.Sequential(*_block(1, 8), *_block(8, 16), *_block(16, 32)),
             nn.Sequential(nn.Flatten(), nn.Linear(32 * 3 * 3, 64), nn.ReLU(),
-                          nn.Linear(64, len(CLASS_NAMES))))
+                          nn.Linear(64, num_classes)))

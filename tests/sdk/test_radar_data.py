@@ -49,7 +49,8 @@ def test_shared_outputs_are_not_recordings() -> None:
     outputs = sorted(A111.glob("*/output*.h5"))
     assert outputs
     for path in outputs:
-        with pytest.raises(DataFileError, match=rf"{path}: missing key 'mode'"):
+        with pytest.raises(DataFileError, match=rf"^{path}: not a radar recording: neither an A111 "
+                                                 r"Record \(missing key 'mode'\) nor an A121"):
             load_recording(path)
 
 

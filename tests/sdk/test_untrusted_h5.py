@@ -147,4 +147,18 @@ def test_sigterm_kills_the_reading_child(tmp_path):
         proc.kill()
     assert proc.returncode == 143, err
     for pid in children:
-        assert not os.path.exists(f"/proc/{pid}"), f"reading child {pid} outlived the CLI"
+        assert not _running(pid), f"reading child {pid} outlived the CLI"
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs. A killed child is a zombie until init reaps it (the CLI that
+    would have reaped it is gone), so look a bounded number of times and count zombies as ended."""
+    for _ in range(20):
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        if state == "Z":
+            return False
+        time.sleep(0.1)
+    return True

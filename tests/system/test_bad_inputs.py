@@ -67,6 +67,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "synth-stream": ("data", "synth-stream", "--dataset", "{f}", "--out", "{o}.h5",
                      "--seconds", "2"),
     "stream": ("run", "{s}/float.tpm", "--board", "host", "--data", "{f}", "--out", "{o}"),
+    "pack": ("data", "pack", "{f}", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{o}.h5"),
     "calib": ("quantize", "{s}/float.tpm", "--calib", "{f}", "--out", "{o}.tpm"),
     "input": ("run", "{s}/float.tpm", "--board", "host", "--out", "{o}", "--input", "{f}"),
 }
@@ -85,8 +86,10 @@ def _cases() -> list[Case]:
     for fault, (seed, _) in seeds.TFLITE_FAULTS.items():
         cases += [Case("tflite", seed, fault, c) for c in _model_commands(seed)]
     for fault, (seed, _) in seeds.H5_FAULTS.items():
-        commands = DATA_COMMANDS if seed == "data.h5" else ("info", "show", "stream")
+        commands = DATA_COMMANDS if seed == "data.h5" else ("info", "show", "stream", "pack")
         cases += [Case("h5", seed, fault, c) for c in commands]
+    for fault in seeds.A121_FAULTS:
+        cases += [Case("h5", "a121.h5", fault, c) for c in ("info", "info-json")]
     for seed in MODEL_SEEDS:
         for i in range(24):
             for command in ("inspect", "convert") if i % 3 else _model_commands(seed):
@@ -100,10 +103,15 @@ def _cases() -> list[Case]:
         for command in ("info", "show") if i % 4 else DATA_COMMANDS:
             cases.append(Case("cut", "data.h5", f"{i}/24", command))
         cases += [Case("cut", "rec.h5", f"{i}/24", c) for c in ("info", "stream")]
+        if i % 3 == 0:
+            cases.append(Case("cut", "rec.h5", f"{i}/24", "pack"))
     for i in range(40):
         cases.append(Case("flip", "data.h5", f"{i}/40", "info-json"))
     for offset in range(0, 1024, 32):  # the HDF5 superblock and the root group's header
         cases += [Case("flip", seed, f"@{offset}", "info-json") for seed in ("data.h5", "rec.h5")]
+    for i in range(12):
+        cases.append(Case("cut", "a121.h5", f"{i}/12", "info-json"))
+        cases.append(Case("flip", "a121.h5", f"{i}/12", "info-json"))
     for name in ARRAY_FAULTS:
         cases.append(Case("npy", "calib", name, "calib"))
         if not name.startswith("labels"):
@@ -177,7 +185,7 @@ def _make_input(case: Case, seed_dir: Path, folder: Path) -> Path:
         name, fault = seeds.TFLITE_FAULTS[case.fault]
         return seeds.tflite_fault(seed_dir / name, fault, folder / "bad.tflite")
     if case.family == "h5":
-        name, fault = seeds.H5_FAULTS[case.fault]
+        name, fault = {**seeds.H5_FAULTS, **seeds.A121_FAULTS}[case.fault]
         return seeds.h5_fault(seed_dir / name, fault, folder / "bad.h5")
     if case.family == "npy":
         return _write_array(case, folder)
@@ -312,6 +320,24 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("data", "info", "{s}/x.npy"),
     ("data", "show", "{s}/float.tpm", "--out", "{o}.png"),
     ("data", "synth-stream", "--dataset", "{s}/rec.h5", "--out", "{o}.h5"),
+    # data info's recording options, data pack's options and inputs
+    *[("data", "info", "{s}/rec.h5", opt, v) for opt, v in (("--sensor", "0"), ("--sensor", "2"),
+                                                             ("--session", "-1"), ("--group", "-1"))],
+    *[("data", "pack", "{s}/rec.h5", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{o}.h5", *extra)
+      for extra in (("--seed", "-1"), ("--sensor", "0"), ("--sensor", "4"), ("--label-pattern", "("),
+                    ("--label-pattern", "(?P<x>rec)"), ("--label-pattern", "(?P<label>nomatch)"),
+                    ("--classes", ",a"), ("--classes", "a,a"), ("--classes", "swipe"),
+                    ("--test-session", "nope"), ("--intervals", "{t}/none.csv"),
+                    ("--intervals", "{s}/x.npy"), ("--segment-against", "{s}/rec1.h5"),
+                    ("--segment-against", "{t}/none.h5", "--label-pattern", "(?P<label>rec)"),
+                    ("--background-class", " "))],
+    ("data", "pack", "{s}/rec.h5", "--out", "{o}.h5"),  # one session cannot fill three splits
+    ("data", "pack", "{s}/data.h5", "--out", "{o}.h5"),
+    ("data", "pack", "{s}/float.tpm", "--out", "{o}.h5"),
+    ("data", "pack", "{t}/none.h5", "--out", "{o}.h5"),
+    ("data", "pack", "{s}/rec.h5", "--out", "{t}"),
+    ("data", "pack", "{s}/rec.h5", "--out", "{t}/missing/x.h5"),
+    ("data", "pack", "{s}/rec.h5", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{s}/data.h5"),
     # capture and profile: checked before any device or emulator is touched
     *[("capture", "--port", "socket://127.0.0.1:9", "--label", "swipe", "--out", "{o}.h5", opt, v)
       for opt, v in (("--sweeps", "0"), ("--sweeps", "-1"), ("--timeout", "0"),
@@ -360,3 +386,19 @@ def test_bad_input(case: Case, seed_dir: Path, tmp_path: Path, record_property) 
 def test_corpus_size() -> None:
     """The issue's target: at least 800 cases."""
     assert len(CASES) >= 800, len(CASES)
+
+
+def test_a121_seed_reads(seed_dir: Path) -> None:
+    """The A121 seed is valid (each A121 fault is the only one) and preprocessable."""
+    code, stdout, stderr = run_cli(["data", "info", str(seed_dir / "a121.h5"), "--json"])
+    assert code == 0, stderr
+    info = json.loads(stdout)
+    assert info["generation"] == "a121" and info["gesture"]["preprocessable"], info
+
+
+def test_pack_seeds_pack(seed_dir: Path, tmp_path: Path) -> None:
+    """The valid seeds pack, so every failing `data pack` case fails for its fault."""
+    code, stdout, stderr = run_cli(["data", "pack", *(str(seed_dir / f"rec{s}.h5") for s in ("", "1", "2")),
+                                    "--out", str(tmp_path / "ds.h5"), "--json"])
+    assert code == 0, stderr
+    assert json.loads(stdout)["recordings"] == 3

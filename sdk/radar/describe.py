@@ -1,0 +1,113 @@
+"""What a recording holds, said plainly: rates, depths, subsweeps, flags, and whether (and how)
+the gesture pipeline's range-Doppler preprocessing can use it.
+
+The gesture setup (docs/radar.md) wants complex IQ sweeps, evenly spaced at 18 Hz, with at least
+as many depths as the frame has depth rows (30) and at least one frame's worth of sweeps (20).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sdk.radar.preprocess import PreprocessConfig
+from sdk.radar.recording import Recording
+
+GESTURE_SWEEP_RATE_HZ = 18.0
+RATE_TOLERANCE = 0.05  # relative; a recording within it counts as recorded at the gesture rate
+
+
+def _r(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def depth_axis(rec: Recording) -> dict[str, Any]:
+    """Number of depths, their range and spacing; A121 per subsweep."""
+    if rec.a121 is not None:
+        a = rec.a121
+        subs = []
+        for i, s in enumerate(a.subsweeps):
+            d = a.point_distances_m(i)
+            subs.append({**s.to_dict(), "start_m": _r(d[0]), "end_m": _r(d[-1]),
+                         "step_m": _r(s.step_length * a.base_step_length_m)})
+        steps = {s["step_m"] for s in subs}
+        return {"depths": int(rec.data.shape[-1]), "range_m": [_r(v) for v in rec.range_m],
+                "depth_step_m": steps.pop() if len(steps) == 1 else None,
+                "base_step_length_m": _r(a.base_step_length_m, 9), "subsweeps": subs}
+    step = rec.session_info.get("step_length_m")
+    return {"depths": int(rec.data.shape[-1]), "range_m": [_r(v) for v in rec.range_m],
+            "depth_step_m": _r(step) if isinstance(step, (int, float)) else None, "subsweeps": []}
+
+
+def gesture_readiness(rec: Recording, config: PreprocessConfig = PreprocessConfig(),
+                      sensor: int | None = None) -> dict[str, Any]:
+    """Whether the range-Doppler preprocessing can run on ``rec``, how, and why not."""
+    problem = rec.stream_problem()
+    if problem is not None:
+        return {"preprocessable": False, "why_not": problem, "how": None, "frames": 0,
+                "matches_gesture_rate": False}
+    sweeps = rec.iq_sweeps(sensor)
+    n_sweeps, depths = sweeps.shape
+    rate = rec.sweep_rate_hz
+    if depths < config.depth_bins:
+        why = (f"{depths} depths per sweep; the depth reduction into {config.depth_bins} rows "
+               f"needs at least {config.depth_bins}")
+    elif n_sweeps < config.window_sweeps:
+        why = f"{n_sweeps} sweeps; one frame needs {config.window_sweeps}"
+    else:
+        why = None
+    matches = rate > 0 and abs(rate / GESTURE_SWEEP_RATE_HZ - 1.0) <= RATE_TOLERANCE
+    span = config.window_sweeps / rate if rate > 0 else float("nan")
+    how = None
+    if why is None:
+        per_bin = depths // config.depth_bins
+        how = (f"{n_sweeps} complex sweeps of {depths} depths ({per_bin}-{-(-depths // config.depth_bins)} "
+               f"averaged per row) -> {n_sweeps - config.window_sweeps + 1} frames of "
+               f"{config.depth_bins} x {config.window_sweeps}")
+        if not matches:
+            how += (f"; but at {rate:.4g} sweeps/s a frame spans {span:.3g} s, not the gesture "
+                    f"setup's {config.window_sweeps / GESTURE_SWEEP_RATE_HZ:.3g} s at "
+                    f"{GESTURE_SWEEP_RATE_HZ:g} Hz: a model trained at 18 Hz does not apply; "
+                    "record at 18 Hz")
+    return {"preprocessable": why is None, "why_not": why, "how": how,
+            "frames": max(0, n_sweeps - config.window_sweeps + 1) if why is None else 0,
+            "matches_gesture_rate": bool(matches)}
+
+
+def describe(rec: Recording, config: PreprocessConfig = PreprocessConfig(),
+             sensor: int | None = None) -> dict[str, Any]:
+    """A JSON-able description of one recording (what ``tinyprune data info`` prints)."""
+    sweep_rate = rec.sweep_rate_hz
+    out: dict[str, Any] = {
+        "path": rec.source, "kind": "recording", "generation": rec.generation, "mode": rec.mode,
+        "shape": list(rec.data.shape), "dtype": str(rec.data.dtype),
+        "sensors": rec.sensor_ids(), "updates": rec.n_updates,
+        "duration_s": _r(float(rec.times_s[-1]) if rec.n_updates > 1 else 0.0, 4),
+        "update_rate_hz": _r(rec.update_rate_hz),
+        "measured_update_rate_hz": _r(rec.measured_update_rate_hz),
+        "sweeps_per_update": rec.sweeps_per_update,
+        "sweep_rate_hz": _r(sweep_rate) if sweep_rate > 0 else None,
+        **depth_axis(rec),
+        "flags_raised": {k: int(np.count_nonzero(v)) for k, v in rec.flags.items()},
+    }
+    if rec.a121 is not None:
+        a = rec.a121
+        out.update({"session": a.session, "sessions": a.sessions, "group": a.group,
+                    "sensor_id": a.sensor_id,
+                    "entries": [{"group": g, "sensor_id": s} for g, s in a.entries],
+                    "frame_rate_hz": _r(a.frame_rate_hz),
+                    "configured_sweep_rate_hz": _r(a.sweep_rate_hz),
+                    "max_sweep_rate_hz": _r(a.max_sweep_rate_hz),
+                    "continuous_sweep_mode": a.continuous_sweep_mode,
+                    "ticks_per_second": a.ticks_per_second})
+        if sweep_rate <= 0:
+            out["sweep_rate_note"] = ("no sweep rate configured: the sweeps of a frame follow each "
+                                      "other as fast as the sensor can (at most "
+                                      f"{a.max_sweep_rate_hz or 0:.6g} Hz)")
+    if rec.labels is not None and rec.label_names:
+        valid = rec.labels[rec.labels >= 0]
+        out["label_counts"] = {name: int(np.count_nonzero(valid == i))
+                               for i, name in enumerate(rec.label_names)}
+    out["gesture"] = gesture_readiness(rec, config, sensor)
+    return out
