@@ -1,0 +1,43 @@
+/* A fused int8 convolution chain (tp_conv_chain_s8) whose layers may have sparse filters:
+ * the same tiles, scratch, ring and row streaming (tp_conv_stream_s8.h), with a sparse
+ * layer's tiles computed by tp_conv_sparse_tiles_s8.c and a dense layer's by the dense tile
+ * machinery. The scratch is the dense chain's, so pruning never grows the arena.
+ */
+#include "tp_conv_sparse_tiles_s8.h"
+#include "tp_conv_stream_s8.h"
+
+#include <stddef.h>
+
+int32_t tp_conv_chain_sparse_s8_get_buffer_size(const tp_conv_chain_sparse_params_s8 *params)
+{
+    return tp_conv_chain_s8_get_buffer_size(params->chain);
+}
+
+tp_status tp_conv_chain_sparse_s8(const tp_conv_chain_sparse_params_s8 *params,
+                                  const int8_t *input, int8_t *output, void *buffer)
+{
+    const tp_conv_chain_params_s8 *chain = params->chain;
+    const tp_conv_layer_s8 *a = chain->layer[0];
+    conv_sparse_core ca;
+    conv_sparse_core cb;
+    int8_t *rows = (int8_t *)buffer;
+    void *scratch;
+    if (buffer == NULL || !tp_conv_tiles_s8_layer_ok(a) || a->input_dims->n != 1 ||
+        chain->count < 1 || chain->count > 2) {
+        return TP_ERR_ARGUMENT;
+    }
+    if (chain->count == 1) {
+        tp_conv_stream_s8_run(tp_conv_sparse_tiles_s8_init(&ca, a, params->sparse[0], input, 0,
+                                                           buffer),
+                              tp_conv_sparse_tiles_s8_process, output, 0, 0,
+                              tp_conv_tiles_s8_outputs(a));
+        return TP_OK;
+    }
+    scratch = rows + tp_conv_stream_s8_ring_bytes(chain);
+    return tp_conv_stream_s8(
+        chain, tp_conv_sparse_tiles_s8_init(&ca, a, params->sparse[0], input, 0, scratch),
+        tp_conv_sparse_tiles_s8_process,
+        tp_conv_sparse_tiles_s8_init(&cb, chain->layer[1], params->sparse[1], rows,
+                                     chain->ring_rows, scratch),
+        tp_conv_sparse_tiles_s8_process, rows, output);
+}

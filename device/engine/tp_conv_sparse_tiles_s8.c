@@ -1,0 +1,235 @@
+/* Tiles of an int8 convolution with a sparse filter (tp_conv_sparse_tiles_s8.h).
+ *
+ * Per tile: gather the windows (value-major int16, padding as the input zero point, which the
+ * effective bias cancels as in the dense kernels), then for each output channel walk its
+ * entries, window row by window row, accumulating TILE pixels per entry, and requantize like
+ * the dense kernels (tp_requant_fast where the code generator proved it exact; a fused 2x2
+ * max pool takes the maximum of the four accumulators then, since that requantization is
+ * monotonic, and of the four requantized values otherwise).
+ *
+ * ARMv7E-M: the gather turns the words of two pixels into pixel-pair words (SXTB16, PKHBT,
+ * PKHTB: 14 instructions per 8 values) and tp_s8_sparse_dot8 (arch/armv7em) takes 15
+ * instructions per entry for 8 MACs. Elsewhere the same loops in plain C.
+ */
+#include "tp_conv_sparse_tiles_s8.h"
+#include "tp_requant.h"
+
+#include <stddef.h>
+
+#if TP_S8_ASM
+/* acc[0..TILE) += the entries [entry, end) times their inputs (arch/armv7em). */
+void tp_s8_sparse_dot8(const int16_t *x, const int8_t *entry, const int8_t *end, int32_t *acc);
+#else
+static void tp_s8_sparse_dot8(const int16_t *x, const int8_t *entry, const int8_t *end,
+                              int32_t *acc)
+{
+    for (; entry < end; entry += 2) {
+        const int32_t w = entry[1];
+        int32_t j;
+        x += (uint8_t)entry[0] * TILE;
+        for (j = 0; j < TILE; j++) {
+            acc[j] += w * x[j];
+        }
+    }
+}
+#endif
+
+static const int8_t *row_of(const conv_core *cc, int32_t y)
+{
+    return cc->in_base + (cc->in_ring > 0 ? y % cc->in_ring : y) * cc->in_row;
+}
+
+/* n values of one pixel, from src (NULL: padding), widened: value i at dst[i * TILE]. */
+static void gather_values(const conv_core *cc, const int8_t *src, int32_t n, int16_t *dst)
+{
+    int32_t i;
+    if (src == NULL) {
+        const int16_t pad = (int16_t)(-cc->layer->params->input_offset);
+        for (i = 0; i < n; i++) {
+            dst[i * TILE] = pad;
+        }
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        dst[i * TILE] = src[i];
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+#if defined(__GNUC__)
+/* PKHBT (lo's bottom half | hi's bottom half << 16) and PKHTB (hi's top half | lo's top half
+ * >> 16) as single instructions: gcc 12 builds them from C with three. */
+static inline uint32_t pack_bottoms(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+static inline uint32_t pack_tops(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+#else
+#define pack_bottoms(lo, hi) (((lo) & 0xFFFFu) | ((hi) << 16))
+#define pack_tops(lo, hi) (((hi) & 0xFFFF0000u) | ((lo) >> 16))
+#endif
+
+/* n values (a multiple of 4) of two pixels as pairs (a's value | b's value << 16), one word
+ * per value at dst (a 4-aligned pixel pair). */
+static void gather_pair(const int8_t *a, const int8_t *b, int32_t n, int16_t *dst)
+{
+    uint32_t *o = (uint32_t *)(void *)dst;
+    int32_t i;
+    for (i = 0; i < n; i += 4, o += 2 * TILE) {
+        const uint32_t wa = tp_load_word(a + i);
+        const uint32_t wb = tp_load_word(b + i);
+        const uint32_t a02 = __sxtb16(wa);
+        const uint32_t b02 = __sxtb16(wb);
+        const uint32_t a13 = tp_sxtb16_ror8(wa);
+        const uint32_t b13 = tp_sxtb16_ror8(wb);
+        o[0] = pack_bottoms(a02, b02);
+        o[TILE / 2] = pack_bottoms(a13, b13);
+        o[TILE] = pack_tops(a02, b02);
+        o[3 * TILE / 2] = pack_tops(a13, b13);
+    }
+}
+#endif
+
+/* Window rows [ky0, ky1) of the tile's pixels into cols, value-major, a pair of pixels at a
+ * time (the last pixel of an odd tile twice). */
+static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t ky1,
+                   int16_t *cols)
+{
+    const tp_conv_layer_s8 *layer = cc->layer;
+    const tp_conv_params_s8 *p = layer->params;
+    const tp_dims *d = layer->input_dims;
+    const int32_t c = d->c;
+    const int32_t kw = layer->filter_dims->w;
+    int32_t j;
+    for (j = 0; j < t->n; j += 2) {
+        const int32_t j1 = j + 1 < t->n ? j + 1 : j;
+        const int32_t iya = t->oy[j] * p->stride.h - p->padding.top;
+        const int32_t ixa = t->ox[j] * p->stride.w - p->padding.left;
+        const int32_t iyb = t->oy[j1] * p->stride.h - p->padding.top;
+        const int32_t ixb = t->ox[j1] * p->stride.w - p->padding.left;
+        int32_t ky;
+        for (ky = ky0; ky < ky1; ky++) {
+            const int32_t ya = iya + ky;
+            const int32_t yb = iyb + ky;
+            const int8_t *ra = ya >= 0 && ya < d->h ? row_of(cc, ya) : NULL;
+            const int8_t *rb = yb >= 0 && yb < d->h ? row_of(cc, yb) : NULL;
+            int16_t *dst = cols + (ky - ky0) * cc->span * TILE + j;
+            int32_t kx;
+            for (kx = 0; kx < kw; kx++, dst += c * TILE) {
+                const int32_t xa = ixa + kx;
+                const int32_t xb = ixb + kx;
+                const int8_t *sa = ra != NULL && xa >= 0 && xa < d->w ? ra + xa * c : NULL;
+                const int8_t *sb = rb != NULL && xb >= 0 && xb < d->w ? rb + xb * c : NULL;
+#if defined(__ARM_FEATURE_DSP)
+                if (sa != NULL && sb != NULL && (c & 3) == 0) {
+                    gather_pair(sa, sb, c, dst);
+                    continue;
+                }
+#endif
+                gather_values(cc, sa, c, dst);
+                gather_values(cc, sb, c, dst + 1);
+            }
+        }
+    }
+}
+
+static inline int32_t requant(const tp_conv_layer_s8 *layer, int32_t c, int32_t acc)
+{
+    const int32_t mult = layer->quant->multiplier[c];
+    const int32_t shift = layer->quant->shift[c];
+    if (layer->params->fast_requant) {
+        return tp_requant_fast(acc, mult, -shift, (int32_t)1 << (-shift - 1));
+    }
+    return tp_multiply_by_quantized_multiplier(acc, mult, shift);
+}
+
+/* Requantize channel c of the tile's outputs from its accumulators and store them. */
+static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *t, int32_t c,
+                  const int32_t *acc)
+{
+    const tp_conv_params_s8 *p = layer->params;
+    const int32_t off = p->output_offset;
+    const int32_t lo = p->activation.min;
+    const int32_t hi = p->activation.max;
+    int32_t j;
+    if (!layer->pool) {
+        for (j = 0; j < t->outs; j++) {
+            t->dst[j][c] = tp_act_apply(requant(layer, c, acc[j]), mode, off, lo, hi);
+        }
+        return;
+    }
+    for (j = 0; j < t->outs; j++) {
+        const int32_t *a = acc + 4 * j;
+        int32_t best;
+        if (p->fast_requant) {
+            const int32_t m0 = a[0] > a[1] ? a[0] : a[1];
+            const int32_t m1 = a[2] > a[3] ? a[2] : a[3];
+            best = tp_act_apply(requant(layer, c, m0 > m1 ? m0 : m1), mode, off, lo, hi);
+        } else {
+            int32_t i;
+            best = -128;
+            for (i = 0; i < 4; i++) {
+                const int32_t v = tp_act_apply(requant(layer, c, a[i]), mode, off, lo, hi);
+                best = v > best ? v : best;
+            }
+        }
+        t->dst[j][c] = (int8_t)best;
+    }
+}
+
+const conv_core *tp_conv_sparse_tiles_s8_init(conv_sparse_core *sc, const tp_conv_layer_s8 *layer,
+                                              const tp_sparse_s8 *sparse, const int8_t *input,
+                                              int32_t in_ring, void *scratch)
+{
+    sc->sparse = sparse;
+    return tp_conv_tiles_s8_init(&sc->base, layer, input, in_ring, scratch);
+}
+
+void tp_conv_sparse_tiles_s8_process(const conv_core *cc, const conv_tile *t)
+{
+    const tp_sparse_s8 *sp = ((const conv_sparse_core *)(const void *)cc)->sparse;
+    const tp_conv_layer_s8 *layer = cc->layer;
+    const tp_conv_params_s8 *p = layer->params;
+    const int32_t out_c = layer->output_dims->c;
+    const int32_t kh = layer->filter_dims->h;
+    const int32_t row = cc->span * TILE;
+    const int32_t mode = tp_act_mode(p->activation.min, p->activation.max, p->output_offset);
+    int16_t *cols = (int16_t *)(void *)cc->cols;
+    int32_t ky0;
+    if (sp == NULL) {
+        tp_conv_tiles_s8_process(cc, t);
+        return;
+    }
+    for (ky0 = 0; ky0 < kh; ky0 += cc->chunk) {
+        const int32_t ky1 = ky0 + cc->chunk < kh ? ky0 + cc->chunk : kh;
+        int32_t c;
+        gather(cc, t, ky0, ky1, cols);
+        for (c = 0; c < out_c; c++) {
+            int32_t local[TILE];
+            /* A window in chunks keeps each channel's partial sums in the scratch. */
+            int32_t *acc = cc->chunk < kh ? cc->accs + c * TILE : local;
+            const int16_t *seg = sp->start + c * kh;
+            int32_t ky;
+            if (ky0 == 0) {
+                const int32_t b = layer->bias[c];
+                acc[0] = b, acc[1] = b, acc[2] = b, acc[3] = b;
+                acc[4] = b, acc[5] = b, acc[6] = b, acc[7] = b;
+            }
+            for (ky = ky0; ky < ky1; ky++) {
+                tp_s8_sparse_dot8(cols + (ky - ky0) * row, sp->entry + 2 * seg[ky],
+                                  sp->entry + 2 * seg[ky + 1], acc);
+            }
+            if (ky1 == kh) {
+                store(layer, mode, t, c, acc);
+            }
+        }
+    }
+}
