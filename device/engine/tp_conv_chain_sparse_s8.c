@@ -1,7 +1,9 @@
 /* A fused int8 convolution chain (tp_conv_chain_s8) whose layers may have sparse filters:
  * the same tiles, scratch, ring and row streaming (tp_conv_stream_s8.h), with a sparse
  * layer's tiles computed by tp_conv_sparse_tiles_s8.c and a dense layer's by the dense tile
- * machinery. The scratch is the dense chain's, so pruning never grows the arena.
+ * machinery. The scratch is the dense chain's (with a sparse layer's accumulators when its
+ * window is not chunked: the chunked variants, which the planner picks when memory is tight,
+ * need exactly the dense chain's scratch, so pruning does not grow a tight arena).
  */
 #include "tp_conv_sparse_tiles_s8.h"
 #include "tp_conv_stream_s8.h"
@@ -10,7 +12,13 @@
 
 int32_t tp_conv_chain_sparse_s8_get_buffer_size(const tp_conv_chain_sparse_params_s8 *params)
 {
-    return tp_conv_chain_s8_get_buffer_size(params->chain);
+    const tp_conv_chain_params_s8 *chain = params->chain;
+    int32_t size = tp_conv_sparse_tiles_s8_core_bytes(chain->layer[0], params->sparse[0]);
+    if (chain->count == 2) {
+        const int32_t size_b = tp_conv_sparse_tiles_s8_core_bytes(chain->layer[1], params->sparse[1]);
+        size = (size > size_b ? size : size_b) + tp_conv_stream_s8_ring_bytes(chain);
+    }
+    return size;
 }
 
 tp_status tp_conv_chain_sparse_s8(const tp_conv_chain_sparse_params_s8 *params,

@@ -8,7 +8,7 @@
  * monotonic, and of the four requantized values otherwise).
  *
  * ARMv7E-M: the gather turns the words of two pixels into pixel-pair words (SXTB16, PKHBT,
- * PKHTB: 14 instructions per 8 values) and tp_s8_sparse_dot8 (arch/armv7em) takes 15
+ * PKHTB: 17 instructions per 8 values) and tp_s8_sparse_rows (arch/armv7em) takes 15
  * instructions per entry for 8 MACs. Elsewhere the same loops in plain C.
  */
 #include "tp_conv_sparse_tiles_s8.h"
@@ -17,19 +17,34 @@
 #include <stddef.h>
 
 #if TP_S8_ASM
-/* acc[0..TILE) += the entries [entry, end) times their inputs (arch/armv7em). */
-void tp_s8_sparse_dot8(const int16_t *x, const int8_t *entry, const int8_t *end, int32_t *acc);
+void tp_s8_sparse_rows(const tp_s8_sparse_job *job);
 #else
-static void tp_s8_sparse_dot8(const int16_t *x, const int8_t *entry, const int8_t *end,
-                              int32_t *acc)
+static void tp_s8_sparse_rows(const tp_s8_sparse_job *job)
 {
-    for (; entry < end; entry += 2) {
-        const int32_t w = entry[1];
+    const int16_t *seg = job->seg;
+    int32_t *acc = job->acc;
+    int32_t c;
+    for (c = 0; c < job->channels; c++, acc += TILE) {
+        int32_t r;
         int32_t j;
-        x += (uint8_t)entry[0] * TILE;
-        for (j = 0; j < TILE; j++) {
-            acc[j] += w * x[j];
+        if (job->bias != NULL) {
+            for (j = 0; j < TILE; j++) {
+                acc[j] = job->bias[c];
+            }
         }
+        for (r = 0; r < job->rows; r++, seg++) {
+            const int16_t *x = (const int16_t *)(const void *)((const int8_t *)job->x +
+                                                                r * job->row_bytes);
+            const int8_t *e = job->entry + 2 * seg[0];
+            for (; e < job->entry + 2 * seg[1]; e += 2) {
+                const int32_t w = e[1];
+                x += (uint8_t)e[0] * TILE;
+                for (j = 0; j < TILE; j++) {
+                    acc[j] += w * x[j];
+                }
+            }
+        }
+        seg += job->seg_skip / 2;
     }
 }
 #endif
@@ -185,6 +200,15 @@ static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *
     }
 }
 
+int32_t tp_conv_sparse_tiles_s8_core_bytes(const tp_conv_layer_s8 *layer, const tp_sparse_s8 *sparse)
+{
+    const tp_dims *f = layer->filter_dims;
+    const int32_t out_c = layer->output_dims->c;
+    const int32_t size = tp_conv_tiles_s8_core_bytes(layer->params, f, out_c);
+    const int32_t dense_chunks = size != tp_conv_tiles_s8_core_bytes(layer->params, f, 0);
+    return sparse != NULL && !dense_chunks ? size + out_c * TILE * 4 : size;
+}
+
 const conv_core *tp_conv_sparse_tiles_s8_init(conv_sparse_core *sc, const tp_conv_layer_s8 *layer,
                                               const tp_sparse_s8 *sparse, const int8_t *input,
                                               int32_t in_ring, void *scratch)
@@ -200,35 +224,30 @@ void tp_conv_sparse_tiles_s8_process(const conv_core *cc, const conv_tile *t)
     const tp_conv_params_s8 *p = layer->params;
     const int32_t out_c = layer->output_dims->c;
     const int32_t kh = layer->filter_dims->h;
-    const int32_t row = cc->span * TILE;
     const int32_t mode = tp_act_mode(p->activation.min, p->activation.max, p->output_offset);
-    int16_t *cols = (int16_t *)(void *)cc->cols;
+    tp_s8_sparse_job job;
     int32_t ky0;
     if (sp == NULL) {
         tp_conv_tiles_s8_process(cc, t);
         return;
     }
+    job.entry = sp->entry;
+    job.x = (const int16_t *)(const void *)cc->cols;
+    job.row_bytes = cc->span * TILE * 2;
+    job.channels = out_c;
     for (ky0 = 0; ky0 < kh; ky0 += cc->chunk) {
         const int32_t ky1 = ky0 + cc->chunk < kh ? ky0 + cc->chunk : kh;
         int32_t c;
-        gather(cc, t, ky0, ky1, cols);
-        for (c = 0; c < out_c; c++) {
-            int32_t local[TILE];
-            /* A window in chunks keeps each channel's partial sums in the scratch. */
-            int32_t *acc = cc->chunk < kh ? cc->accs + c * TILE : local;
-            const int16_t *seg = sp->start + c * kh;
-            int32_t ky;
-            if (ky0 == 0) {
-                const int32_t b = layer->bias[c];
-                acc[0] = b, acc[1] = b, acc[2] = b, acc[3] = b;
-                acc[4] = b, acc[5] = b, acc[6] = b, acc[7] = b;
-            }
-            for (ky = ky0; ky < ky1; ky++) {
-                tp_s8_sparse_dot8(cols + (ky - ky0) * row, sp->entry + 2 * seg[ky],
-                                  sp->entry + 2 * seg[ky + 1], acc);
-            }
-            if (ky1 == kh) {
-                store(layer, mode, t, c, acc);
+        gather(cc, t, ky0, ky1, (int16_t *)(void *)cc->cols);
+        job.seg = sp->start + ky0;
+        job.rows = ky1 - ky0;
+        job.seg_skip = 2 * (kh - job.rows);
+        job.bias = ky0 == 0 ? layer->bias : NULL;
+        job.acc = cc->accs;
+        tp_s8_sparse_rows(&job);
+        if (ky1 == kh) {
+            for (c = 0; c < out_c; c++) {
+                store(layer, mode, t, c, cc->accs + c * TILE);
             }
         }
     }

@@ -3,7 +3,8 @@
 - int8: the pattern ``conv_chain_sparse_s8`` fuses like ``conv_chain_s8`` (conv [+ conv]
   [+ 2x2 max pool], streamed by rows) when at least one of the convs is sparse, and a lone
   sparse conv is a chain of one: both are calls of tp_conv_chain_sparse_s8, with the dense
-  chain's scratch, ring and variants, so a pruned model keeps the dense model's arena;
+  chain's ring and variants (and its scratch when the windows are chunked, plus accumulators
+  otherwise), so a pruned model keeps the dense model's arena when memory is tight;
 - float32: tp_conv_sparse_f32, tiles of 8 output pixels gathered into its scratch.
 
 The references are the dense families' (the values are the same; only the storage differs).
@@ -17,7 +18,6 @@ from sdk.errors import UnsupportedError
 from sdk.ir.graph import Graph, Op
 from sdk.kernels.families import conv2d
 from sdk.kernels.families.conv_chain_s8 import (
-    chain_buffer_bytes,
     chain_ring_rows,
     chain_variants,
     int8_conv_shape,
@@ -59,8 +59,26 @@ def _sparse(graph: Graph, op: Op) -> bool:
     return graph.tensors[op.inputs[1]].storage == SPARSE
 
 
+def sparse_chain_buffer_bytes(graph: Graph, convs: list[Op], chunk_rows: list[int],
+                              ring_rows: int) -> int:
+    """Twin of ``tp_conv_chain_sparse_s8_get_buffer_size``: the dense chain's scratch
+    (conv_chain_s8.chain_buffer_bytes), where a sparse layer whose window is not chunked also
+    keeps 8 int32 accumulators per output channel."""
+    cores = []
+    for op, rows in zip(convs, chunk_rows):
+        co, kh, kw, ci = graph.tensors[op.inputs[1]].shape
+        size = conv2d.conv_s8_buffer_bytes(kh, kw, ci, co, rows)
+        whole = conv2d.conv_s8_chunk_rows(kh, kw, ci, rows) == kh
+        cores.append(size + (co * conv2d.CONV_S8_TILE * 4 if whole and _sparse(graph, op) else 0))
+    ring = 0
+    if len(convs) == 2:
+        _, _, aw, ac = graph.tensors[convs[0].outputs[0]].shape
+        ring = -(-ring_rows * aw * ac // 4) * 4
+    return ring + max(cores)
+
+
 CHAIN_KERNEL = CKernel("tp_conv_chain_sparse_s8", (*conv2d.S8_HEADERS, *HEADERS),
-                       chain_buffer_bytes)
+                       sparse_chain_buffer_bytes)
 
 
 def _chain_call(ctx: LowerContext, ops: list[Op], chunk_rows: list[int], align: bool
@@ -100,7 +118,7 @@ def _chain_call(ctx: LowerContext, ops: list[Op], chunk_rows: list[int], align: 
     return KernelCall(tuple(ops), CHAIN_KERNEL, (params, ctx.tensor(ops[0].inputs[0]),
                                                  TensorRef(ops[-1].outputs[0]), SCRATCH),
                       tuple(defs), ctx.inputs(ops[:1]),
-                      scratch_bytes=chain_buffer_bytes(g, convs, chunk_rows, ring),
+                      scratch_bytes=sparse_chain_buffer_bytes(g, convs, chunk_rows, ring),
                       size_args=(params,))
 
 
