@@ -107,6 +107,8 @@ def measure(graph: Graph, storage: str, work: Path, seed: int = 0) -> Case:
     x = (rng.integers(-128, 128, x_t.shape).astype(np.int8) if x_t.dtype == "int8"
          else rng.normal(size=x_t.shape).astype(np.float32))
     run = run_on_board(graph, "qemu_m7", x, work)
+    if not (run.bit_exact if x_t.dtype == "int8" else run.max_rel_diff <= 1e-5):
+        raise RuntimeError(f"sparse cost: {graph.name} ({storage}) differs from the reference")
     count = run.steps[0].instructions
     if count is None:
         raise RuntimeError(f"sparse cost: no instruction count for {graph.name}")
