@@ -23,14 +23,16 @@ from sdk.ir import Graph, Op, Tensor
 from sdk.kernels.sparse_cost import COST_FILE, SPARSE, layer_features, sparse_entries
 
 # Features each model uses: a dense kernel's work follows the MACs, a sparse one's the entries.
-MODEL_FEATURES = {"dense": ("macs", "window_pixels", "output_pixels"),
-                  SPARSE: ("entry_pixels", "window_pixels", "segment_pixels", "output_pixels")}
+MODEL_FEATURES = {"dense": ("macs", "window_pixels", "output_pixels", "stored_outputs"),
+                  SPARSE: ("entry_pixels", "window_pixels", "segment_pixels", "output_pixels",
+                           "stored_outputs")}
 DENSITIES = (0.5, 0.2, 0.1, 0.05, 0.02)
 # (height, width, input channels, output channels, kernel, pool) of the measured convolutions.
 CONV_SHAPES = ((16, 12, 16, 16, 3, False), (12, 10, 32, 32, 3, True), (8, 8, 8, 24, 3, False),
-               (10, 8, 32, 16, 1, False), (14, 10, 4, 8, 3, True))
+               (10, 8, 32, 16, 1, False), (14, 10, 4, 8, 3, True), (16, 10, 32, 32, 3, True),
+               (6, 6, 24, 40, 3, False), (8, 12, 12, 16, 1, True))
 # (inputs, outputs) of the measured Dense layers.
-DENSE_SHAPES = ((192, 100), (100, 4), (64, 48))
+DENSE_SHAPES = ((192, 100), (100, 4), (64, 48), (300, 20))
 
 
 @dataclass(frozen=True)

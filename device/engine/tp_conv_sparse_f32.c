@@ -19,57 +19,76 @@ int32_t tp_conv_sparse_f32_get_buffer_size(const tp_dims *filter_dims)
     return filter_dims->h * filter_dims->w * filter_dims->c * TILE * (int32_t)sizeof(float);
 }
 
-/* The window of output pixel (oy, ox) into column j of cols. */
+/* n floats from src (NULL: padding, zeros) to dst[i * TILE]. */
+static void copy_values(const float *src, int32_t n, float *dst)
+{
+    int32_t i = 0;
+    if (src == NULL) {
+        for (; i < n; i++) {
+            dst[i * TILE] = 0.0f;
+        }
+        return;
+    }
+    for (; i + 4 <= n; i += 4) {
+        const float v0 = src[i];
+        const float v1 = src[i + 1];
+        const float v2 = src[i + 2];
+        const float v3 = src[i + 3];
+        dst[i * TILE] = v0;
+        dst[(i + 1) * TILE] = v1;
+        dst[(i + 2) * TILE] = v2;
+        dst[(i + 3) * TILE] = v3;
+    }
+    for (; i < n; i++) {
+        dst[i * TILE] = src[i];
+    }
+}
+
+/* The window of output pixel (oy, ox) into column j of cols (whole window rows at once when
+ * they lie inside the input). */
 static void gather(const tp_conv_params_f32 *p, const tp_dims *d, const float *in,
                    const tp_dims *f, int32_t oy, int32_t ox, float *cols)
 {
     const int32_t iy = oy * p->stride.h - p->padding.top;
     const int32_t ix = ox * p->stride.w - p->padding.left;
     const int32_t c = d->c;
+    const int32_t row = f->w * c;
     float *dst = cols;
     int32_t ky;
-    for (ky = 0; ky < f->h; ky++) {
+    for (ky = 0; ky < f->h; ky++, dst += row * TILE) {
         const int32_t y = iy + ky;
         int32_t kx;
+        if (y < 0 || y >= d->h) {
+            copy_values(NULL, row, dst);
+            continue;
+        }
+        if (ix >= 0 && ix + f->w <= d->w) {
+            copy_values(in + (y * d->w + ix) * c, row, dst);
+            continue;
+        }
         for (kx = 0; kx < f->w; kx++) {
             const int32_t x = ix + kx;
-            int32_t i;
-            if (y < 0 || y >= d->h || x < 0 || x >= d->w) {
-                for (i = 0; i < c; i++) {
-                    dst[i * TILE] = 0.0f;
-                }
-            } else {
-                const float *src = in + (y * d->w + x) * c;
-                for (i = 0; i + 4 <= c; i += 4) {
-                    dst[i * TILE] = src[i];
-                    dst[(i + 1) * TILE] = src[i + 1];
-                    dst[(i + 2) * TILE] = src[i + 2];
-                    dst[(i + 3) * TILE] = src[i + 3];
-                }
-                for (; i < c; i++) {
-                    dst[i * TILE] = src[i];
-                }
-            }
-            dst += c * TILE;
+            copy_values(x < 0 || x >= d->w ? NULL : in + (y * d->w + x) * c, c,
+                        dst + kx * c * TILE);
         }
     }
 }
 
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__) && \
     defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_FEATURE_FMA)
-/* acc[0..TILE) += the entries [delta, end) times their inputs of window row x
+/* acc[0..TILE) += the entries [delta, end) times their inputs of the window x
  * (arch/armv7em/tp_f32_sparse_dot8.S). */
 void tp_f32_sparse_dot8(const float *x, const uint8_t *delta, const uint8_t *end,
                         const float *value, float *acc);
 
-static void dot_row(const float *x, const uint8_t *delta, const float *value, int32_t e,
+static void dot_window(const float *x, const uint8_t *delta, const float *value, int32_t e,
                     int32_t end, float *acc)
 {
     tp_f32_sparse_dot8(x, delta + e, delta + end, value + e, acc);
 }
 #else
-/* acc[0..TILE) += the entries [e, end) times their inputs of window row x. */
-static void dot_row(const float *x, const uint8_t *delta, const float *value, int32_t e,
+/* acc[0..TILE) += the entries [e, end) times their inputs of the window x. */
+static void dot_window(const float *x, const uint8_t *delta, const float *value, int32_t e,
                     int32_t end, float *acc)
 {
     float a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
@@ -99,8 +118,6 @@ tp_status tp_conv_sparse_f32(const tp_conv_params_f32 *params, const tp_dims *in
     const int32_t ow = output_dims->w;
     const int32_t oc = output_dims->c;
     const int32_t pixels = output_dims->h * ow;
-    const int32_t kh = filter_dims->h;
-    const int32_t row = filter_dims->w * filter_dims->c;
     float *cols = (float *)buffer;
     int32_t b;
     if (buffer == NULL || filter_dims->c != input_dims->c || filter_dims->n != oc ||
@@ -121,15 +138,11 @@ tp_status tp_conv_sparse_f32(const tp_conv_params_f32 *params, const tp_dims *in
             }
             for (c = 0; c < oc; c++) {
                 float acc[TILE];
-                int32_t ky;
                 for (j = 0; j < TILE; j++) {
                     acc[j] = bias != NULL ? bias[c] : 0.0f;
                 }
-                for (ky = 0; ky < kh; ky++) {
-                    const int32_t s = c * kh + ky;
-                    dot_row(cols + ky * row * TILE, filter->delta, filter->value,
-                            filter->start[s], filter->start[s + 1], acc);
-                }
+                dot_window(cols, filter->delta, filter->value, filter->start[c],
+                        filter->start[c + 1], acc);
                 for (j = 0; j < n; j++) {
                     out[(p + j) * oc + c] = tp_clamp_f32(acc[j], &params->activation);
                 }

@@ -7,8 +7,8 @@
  * max pool takes the maximum of the four accumulators then, since that requantization is
  * monotonic, and of the four requantized values otherwise).
  *
- * ARMv7E-M: the gather turns the words of two pixels into pixel-pair words (SXTB16, PKHBT,
- * PKHTB: 17 instructions per 8 values) and tp_s8_sparse_rows (arch/armv7em) takes 15
+ * ARMv7E-M: the gather turns the words of two pixels into pixel-pair words (PKHBT, PKHTB,
+ * SXTB16: 15 instructions per 8 values) and tp_s8_sparse_rows (arch/armv7em) takes 15
  * instructions per entry for 8 MACs. Elsewhere the same loops in plain C.
  */
 #include "tp_conv_sparse_tiles_s8.h"
@@ -93,7 +93,8 @@ static inline uint32_t pack_tops(uint32_t lo, uint32_t hi)
 #endif
 
 /* n values (a multiple of 4) of two pixels as pairs (a's value | b's value << 16), one word
- * per value at dst (a 4-aligned pixel pair). */
+ * per value at dst (a 4-aligned pixel pair): the halves of the two words side by side
+ * (PKHBT, PKHTB), then each SXTB16 widens one pair. */
 static void gather_pair(const int8_t *a, const int8_t *b, int32_t n, int16_t *dst)
 {
     uint32_t *o = (uint32_t *)(void *)dst;
@@ -101,14 +102,12 @@ static void gather_pair(const int8_t *a, const int8_t *b, int32_t n, int16_t *ds
     for (i = 0; i < n; i += 4, o += 2 * TILE) {
         const uint32_t wa = tp_load_word(a + i);
         const uint32_t wb = tp_load_word(b + i);
-        const uint32_t a02 = __sxtb16(wa);
-        const uint32_t b02 = __sxtb16(wb);
-        const uint32_t a13 = tp_sxtb16_ror8(wa);
-        const uint32_t b13 = tp_sxtb16_ror8(wb);
-        o[0] = pack_bottoms(a02, b02);
-        o[TILE / 2] = pack_bottoms(a13, b13);
-        o[TILE] = pack_tops(a02, b02);
-        o[3 * TILE / 2] = pack_tops(a13, b13);
+        const uint32_t lo = pack_bottoms(wa, wb); /* a0 a1 b0 b1 */
+        const uint32_t hi = pack_tops(wa, wb);    /* a2 a3 b2 b3 */
+        o[0] = __sxtb16(lo);
+        o[TILE / 2] = tp_sxtb16_ror8(lo);
+        o[TILE] = __sxtb16(hi);
+        o[3 * TILE / 2] = tp_sxtb16_ror8(hi);
     }
 }
 #endif
@@ -138,6 +137,13 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
             const int8_t *rb = yb >= 0 && yb < d->h ? row_of(cc, yb) : NULL;
             int16_t *dst = cols + (ky - ky0) * cc->span * TILE + j;
             int32_t kx;
+#if defined(__ARM_FEATURE_DSP)
+            if (ra != NULL && rb != NULL && (c & 3) == 0 && ixa >= 0 && ixb >= 0 &&
+                ixa + kw <= d->w && ixb + kw <= d->w) {
+                gather_pair(ra + ixa * c, rb + ixb * c, cc->span, dst);
+                continue;
+            }
+#endif
             for (kx = 0; kx < kw; kx++, dst += c * TILE) {
                 const int32_t xa = ixa + kx;
                 const int32_t xb = ixb + kx;
@@ -156,45 +162,45 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
     }
 }
 
-static inline int32_t requant(const tp_conv_layer_s8 *layer, int32_t c, int32_t acc)
-{
-    const int32_t mult = layer->quant->multiplier[c];
-    const int32_t shift = layer->quant->shift[c];
-    if (layer->params->fast_requant) {
-        return tp_requant_fast(acc, mult, -shift, (int32_t)1 << (-shift - 1));
-    }
-    return tp_multiply_by_quantized_multiplier(acc, mult, shift);
-}
-
 /* Requantize channel c of the tile's outputs from its accumulators and store them. */
 static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *t, int32_t c,
                   const int32_t *acc)
 {
     const tp_conv_params_s8 *p = layer->params;
+    const int32_t mult = layer->quant->multiplier[c];
+    const int32_t shift = layer->quant->shift[c];
     const int32_t off = p->output_offset;
     const int32_t lo = p->activation.min;
     const int32_t hi = p->activation.max;
     int32_t j;
-    if (!layer->pool) {
+    if (p->fast_requant) {
+        const int32_t e = -shift;
+        const int32_t rnd = (int32_t)1 << (e - 1);
+        if (!layer->pool) {
+            for (j = 0; j < t->outs; j++) {
+                t->dst[j][c] = tp_act_apply(tp_requant_fast(acc[j], mult, e, rnd), mode, off, lo,
+                                            hi);
+            }
+            return;
+        }
         for (j = 0; j < t->outs; j++) {
-            t->dst[j][c] = tp_act_apply(requant(layer, c, acc[j]), mode, off, lo, hi);
+            const int32_t *a = acc + 4 * j;
+            const int32_t m0 = a[0] > a[1] ? a[0] : a[1];
+            const int32_t m1 = a[2] > a[3] ? a[2] : a[3];
+            t->dst[j][c] = tp_act_apply(tp_requant_fast(m0 > m1 ? m0 : m1, mult, e, rnd), mode,
+                                        off, lo, hi);
         }
         return;
     }
     for (j = 0; j < t->outs; j++) {
-        const int32_t *a = acc + 4 * j;
-        int32_t best;
-        if (p->fast_requant) {
-            const int32_t m0 = a[0] > a[1] ? a[0] : a[1];
-            const int32_t m1 = a[2] > a[3] ? a[2] : a[3];
-            best = tp_act_apply(requant(layer, c, m0 > m1 ? m0 : m1), mode, off, lo, hi);
-        } else {
-            int32_t i;
-            best = -128;
-            for (i = 0; i < 4; i++) {
-                const int32_t v = tp_act_apply(requant(layer, c, a[i]), mode, off, lo, hi);
-                best = v > best ? v : best;
-            }
+        const int32_t n = layer->pool ? 4 : 1;
+        int32_t best = -128;
+        int32_t i;
+        for (i = 0; i < n; i++) {
+            const int32_t v = tp_act_apply(
+                tp_multiply_by_quantized_multiplier(acc[n * j + i], mult, shift), mode, off, lo,
+                hi);
+            best = v > best ? v : best;
         }
         t->dst[j][c] = (int8_t)best;
     }

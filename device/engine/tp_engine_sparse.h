@@ -1,11 +1,11 @@
 /* tinyprune inference engine: kernels for sparse weights (pruned layers).
  *
  * A sparse weight tensor is stored as segments (tp_sparse_s8, tp_sparse_f32): one per output
- * channel and window row of a convolution (c * kernel_h + ky), one per output unit of a fully
- * connected layer. Segment s holds entries start[s] .. start[s + 1] - 1; entry e is a weight
- * at position p + step within the segment's row of values (kernel_w x input channels for a
- * convolution, the inputs for a fully connected layer), where p is the position of the
- * previous entry of the segment (0 before the first). A gap longer than 255 is bridged by
+ * channel and window row of an int8 convolution (c * kernel_h + ky: the kernel splits windows
+ * into chunks of rows), one per output channel of a float convolution, one per output unit of
+ * a fully connected layer. Segment s holds entries start[s] .. start[s + 1] - 1; entry e is a
+ * weight at position p + step within the segment's values (in OHWI order), where p is the
+ * position of the previous entry of the segment (0 before the first). A gap longer than 255 is bridged by
  * entries of value 0. int8 entries are byte pairs (entry[2e]: the step as uint8,
  * entry[2e + 1]: the value), read together; float ones keep steps and values apart.
  * sdk/kernels/storage.py packs this format and docs/kernels.md says why it was chosen. Zero

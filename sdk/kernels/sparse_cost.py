@@ -12,7 +12,8 @@ measurements against it).
 Features of a layer (a Dense layer is one pixel whose window is its inputs, one row high):
 ``macs`` (pixels x window x outputs), ``entry_pixels`` (sparse entries x pixels, fillers
 included), ``window_pixels`` (pixels x window values: the gather), ``segment_pixels`` (pixels x
-outputs x window rows) and ``output_pixels`` (pixels x outputs: requantization and stores).
+outputs x window rows), ``output_pixels`` (pixels x outputs: accumulators) and
+``stored_outputs`` (values written: a fused 2x2 max pool stores a quarter).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from sdk.kernels.storage import SPARSE_MAX_DELTA, SPARSE_MAX_ENTRIES, sparse_seg
 COST_FILE = Path(__file__).with_name("sparse_cost.json")
 SPARSE = "sparse_csr"
 OPS = ("Conv2D", "Dense")
-FEATURES = ("macs", "entry_pixels", "window_pixels", "segment_pixels", "output_pixels")
+FEATURES = ("macs", "entry_pixels", "window_pixels", "segment_pixels", "output_pixels",
+            "stored_outputs")
 
 
 def sparse_entries(tensor: Tensor) -> int:
@@ -45,18 +47,22 @@ def sparse_entries(tensor: Tensor) -> int:
 
 
 def layer_features(graph: Graph, op: Op, entries: int) -> dict[str, int]:
-    """The cost features of Conv2D or Dense ``op`` with ``entries`` sparse entries."""
+    """The cost features of Conv2D or Dense ``op`` with ``entries`` sparse entries (a Conv2D
+    whose only reader is a MaxPool2D stores the pooled outputs)."""
     w = graph.tensors[op.inputs[1]]
     if op.type == "Conv2D":
         o, kh, kw, c = w.shape
         _, h, wd, _ = graph.tensors[op.outputs[0]].shape
-        pixels, window, rows = h * wd, kh * kw * c, kh
+        # int8 segments are window rows (chunks), float ones whole windows.
+        pixels, window, rows = h * wd, kh * kw * c, kh if w.dtype == "int8" else 1
     else:
         o, window = w.shape
         pixels, rows = int(np.prod(graph.tensors[op.inputs[0]].shape[:-1])), 1
+    readers = graph.consumers(op.outputs[0])
+    pooled = len(readers) == 1 and readers[0].type == "MaxPool2D"
     return {"macs": pixels * window * o, "entry_pixels": entries * pixels,
             "window_pixels": pixels * window, "segment_pixels": pixels * o * rows,
-            "output_pixels": pixels * o}
+            "output_pixels": pixels * o, "stored_outputs": pixels * o // (4 if pooled else 1)}
 
 
 @dataclass(frozen=True)

@@ -69,10 +69,12 @@ class SparsePacked:
 
 
 def sparse_segments(tensor: Tensor) -> np.ndarray:
-    """The tensor's values as [segments, positions]: a convolution filter [O, KH, KW, C] by
-    output channel and window row ([O * KH, KW * C]), a dense layer's [O, I] by output."""
+    """The tensor's values as [segments, positions]: an int8 convolution filter [O, KH, KW, C]
+    by output channel and window row ([O * KH, KW * C], as the kernel splits windows into
+    chunks of rows), a float one by output channel ([O, KH * KW * C]), a dense layer's [O, I]
+    by output."""
     data = np.asarray(tensor.data)
-    if data.ndim == 4:
+    if data.ndim == 4 and tensor.dtype == "int8":
         o, kh, kw, c = data.shape
         return data.reshape(o * kh, kw * c)
     return data.reshape(data.shape[0], -1)
@@ -103,8 +105,8 @@ def pack_sparse(tensor: Tensor) -> SparsePacked:
 
 @dataclass(frozen=True)
 class SparseStorage(WeightStorage):
-    """Pruned weights without their zeros: per segment (output channel and window row), the
-    non-zero values and their uint8 position steps (:class:`SparsePacked`)."""
+    """Pruned weights without their zeros: per segment (:func:`sparse_segments`), the non-zero
+    values and their uint8 position steps (:class:`SparsePacked`)."""
 
     name: str = "sparse_csr"
 
