@@ -23,9 +23,10 @@ from sdk.ir import Graph, Op, Tensor
 from sdk.kernels.sparse_cost import COST_FILE, SPARSE, layer_features, sparse_entries
 
 # Features each model uses: a dense kernel's work follows the MACs, a sparse one's the entries.
-MODEL_FEATURES = {"dense": ("macs", "window_pixels", "output_pixels", "stored_outputs"),
-                  SPARSE: ("entry_pixels", "window_pixels", "segment_pixels", "output_pixels",
-                           "stored_outputs")}
+MODEL_FEATURES = {"dense": ("calls", "mac_lanes", "window_pixels", "output_pixels",
+                            "stored_outputs"),
+                  SPARSE: ("calls", "entry_lanes", "window_pixels", "segment_tiles",
+                           "output_pixels", "stored_outputs")}
 DENSITIES = (0.5, 0.2, 0.1, 0.05, 0.02)
 # (height, width, input channels, output channels, kernel, pool) of the measured convolutions.
 CONV_SHAPES = ((16, 12, 16, 16, 3, False), (12, 10, 32, 32, 3, True), (8, 8, 8, 24, 3, False),

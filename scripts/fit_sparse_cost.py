@@ -1,11 +1,13 @@
 """Re-measure the dense and sparse kernels on qemu_m7 and rewrite sdk/kernels/sparse_cost.json
-(the cost models the code generator picks sparse or dense weights with). About 3 minutes.
+(the cost models the code generator picks sparse or dense weights with). About 4 minutes.
+The measured cases are kept in WORK_DIR/cases.json when a work folder is given.
 
     .venv/bin/python scripts/fit_sparse_cost.py [WORK_DIR]
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +26,8 @@ def main() -> None:
             found = cases(work, progress=lambda what: bar.update(task, description=what))
         data = fit(found)
         path = write(data)
+        if len(sys.argv) > 1:
+            (work / "cases.json").write_text(json.dumps([c.to_json() for c in found], indent=1))
     for m in data["models"]:
         print(f"{m['op']:7} {m['dtype']:8} {m['storage']:10} max error "
               f"{100 * m['max_rel_error']:.1f} % over {m['cases']} runs: {m['coefficients']}")

@@ -9,11 +9,12 @@ the coefficients and each model's largest relative error on its measurements are
 ``sparse_cost.json`` beside this module, and tests/system/test_sparse_cost.py checks fresh
 measurements against it).
 
-Features of a layer (a Dense layer is one pixel whose window is its inputs, one row high):
-``macs`` (pixels x window x outputs), ``entry_pixels`` (sparse entries x pixels, fillers
-included), ``window_pixels`` (pixels x window values: the gather), ``segment_pixels`` (pixels x
-outputs x window rows), ``output_pixels`` (pixels x outputs: accumulators) and
-``stored_outputs`` (values written: a fused 2x2 max pool stores a quarter).
+Features of a layer (a Dense layer is one pixel whose window is its inputs, one row high; the
+convolution kernels work in tiles of 8 pixels, ``lanes`` = 8 x tiles): ``calls`` (1),
+``mac_lanes`` (lanes x window x outputs: the dense MACs), ``entry_lanes`` (sparse entries x
+lanes, fillers included), ``window_pixels`` (pixels x window values: the gather),
+``segment_tiles`` (tiles x outputs x segments per output), ``output_pixels`` (pixels x
+outputs) and ``stored_outputs`` (values written: a fused 2x2 max pool stores a quarter).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from sdk.kernels.storage import SPARSE_MAX_DELTA, SPARSE_MAX_ENTRIES, sparse_seg
 COST_FILE = Path(__file__).with_name("sparse_cost.json")
 SPARSE = "sparse_csr"
 OPS = ("Conv2D", "Dense")
-FEATURES = ("macs", "entry_pixels", "window_pixels", "segment_pixels", "output_pixels",
-            "stored_outputs")
+FEATURES = ("calls", "mac_lanes", "entry_lanes", "window_pixels", "segment_tiles",
+            "output_pixels", "stored_outputs")
+# Pixels per tile of the convolution kernels: work per weight is done for whole tiles.
+TILE = 8
 
 
 def sparse_entries(tensor: Tensor) -> int:
@@ -55,13 +58,16 @@ def layer_features(graph: Graph, op: Op, entries: int) -> dict[str, int]:
         _, h, wd, _ = graph.tensors[op.outputs[0]].shape
         # int8 segments are window rows (chunks), float ones whole windows.
         pixels, window, rows = h * wd, kh * kw * c, kh if w.dtype == "int8" else 1
+        tiles = -(-pixels // TILE)
     else:
         o, window = w.shape
         pixels, rows = int(np.prod(graph.tensors[op.inputs[0]].shape[:-1])), 1
+        tiles = pixels
+    lanes = tiles * TILE if op.type == "Conv2D" else pixels
     readers = graph.consumers(op.outputs[0])
     pooled = len(readers) == 1 and readers[0].type == "MaxPool2D"
-    return {"macs": pixels * window * o, "entry_pixels": entries * pixels,
-            "window_pixels": pixels * window, "segment_pixels": pixels * o * rows,
+    return {"calls": 1, "mac_lanes": lanes * window * o, "entry_lanes": entries * lanes,
+            "window_pixels": pixels * window, "segment_tiles": tiles * o * rows,
             "output_pixels": pixels * o, "stored_outputs": pixels * o // (4 if pooled else 1)}
 
 
