@@ -24,9 +24,9 @@ from sdk.kernels.sparse_cost import COST_FILE, SPARSE, layer_features, sparse_en
 
 # Features each model uses: a dense kernel's work follows the MACs, a sparse one's the entries.
 MODEL_FEATURES = {"dense": ("calls", "mac_lanes", "window_pixels", "output_pixels",
-                            "stored_outputs"),
+                            "stored_outputs", "generic_outputs"),
                   SPARSE: ("calls", "entry_lanes", "window_pixels", "segment_tiles",
-                           "output_pixels", "stored_outputs")}
+                           "output_pixels", "stored_outputs", "generic_outputs")}
 DENSITIES = (0.5, 0.2, 0.1, 0.05, 0.02)
 # (height, width, input channels, output channels, kernel, pool) of the measured convolutions.
 CONV_SHAPES = ((16, 12, 16, 16, 3, False), (12, 10, 32, 32, 3, True), (8, 8, 8, 24, 3, False),

@@ -30,8 +30,9 @@ typedef struct {
 } tp_sparse_f32;
 
 /* A tp_conv_chain_s8 chain whose layers may have sparse filters: sparse[i] non-NULL replaces
- * the dense filter of chain->layer[i] (whose filter is then NULL). Same scratch, ring and
- * streaming as the dense chain, so a pruned model keeps the dense model's arena. */
+ * the dense filter of chain->layer[i] (whose filter is then NULL). The dense chain's ring,
+ * streaming and variants; its scratch too when the windows are split in chunks (the variant
+ * the planner takes when memory is tight), so a pruned model keeps a tight arena. */
 typedef struct {
     const tp_conv_chain_params_s8 *chain;
     const tp_sparse_s8 *sparse[2];

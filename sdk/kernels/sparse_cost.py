@@ -14,7 +14,9 @@ convolution kernels work in tiles of 8 pixels, ``lanes`` = 8 x tiles): ``calls``
 ``mac_lanes`` (lanes x window x outputs: the dense MACs), ``entry_lanes`` (sparse entries x
 lanes, fillers included), ``window_pixels`` (pixels x window values: the gather),
 ``segment_tiles`` (tiles x outputs x segments per output), ``output_pixels`` (pixels x
-outputs) and ``stored_outputs`` (values written: a fused 2x2 max pool stores a quarter).
+outputs), ``stored_outputs`` (values written: a fused 2x2 max pool stores a quarter) and
+``generic_outputs`` (pixels x outputs of an int8 layer whose requantization takes TFLite's
+arithmetic as written, several times the cost of the proven-exact fast form).
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ import numpy as np
 
 from sdk.ir.graph import Graph, Op
 from sdk.ir.tensor import Tensor
+from sdk.kernels.requant import requantization
 from sdk.kernels.storage import SPARSE_MAX_DELTA, SPARSE_MAX_ENTRIES, sparse_segments
+from sdk.quant import layer_params as lp
 
 COST_FILE = Path(__file__).with_name("sparse_cost.json")
 SPARSE = "sparse_csr"
 OPS = ("Conv2D", "Dense")
 FEATURES = ("calls", "mac_lanes", "entry_lanes", "window_pixels", "segment_tiles",
-            "output_pixels", "stored_outputs")
+            "output_pixels", "stored_outputs", "generic_outputs")
 # Pixels per tile of the convolution kernels: work per weight is done for whole tiles.
 TILE = 8
 
@@ -47,6 +51,22 @@ def sparse_entries(tensor: Tensor) -> int:
     prev = np.concatenate([[-1], seg[:-1]]) == seg
     gaps = pos - np.where(prev, np.concatenate([[0], pos[:-1]]), 0)
     return int(pos.size + np.sum(np.maximum(gaps - 1, 0) // SPARSE_MAX_DELTA))
+
+
+def _generic_requant(graph: Graph, op: Op) -> bool:
+    """True for an int8 layer whose kernels requantize with TFLite's arithmetic as written
+    (the fast form not proved exact: sdk.kernels.requant)."""
+    w = graph.tensors[op.inputs[1]]
+    inq, outq = graph.tensors[op.inputs[0]].quant, graph.tensors[op.outputs[0]].quant
+    if w.dtype != "int8" or w.quant is None or inq is None or outq is None:
+        return False
+    multipliers = lp.conv_multipliers if op.type == "Conv2D" else lp.dense_multipliers
+    m, shifts = multipliers(inq, w.quant, outq, w.shape[0])
+    bias = (graph.tensors[op.inputs[2]].const_data().astype(np.int64) if len(op.inputs) > 2
+            else np.zeros(w.shape[0], dtype=np.int64))
+    rq = requantization(op, "", m, shifts, w.const_data().astype(np.int64).reshape(w.shape[0], -1),
+                        bias, input_offset=-int(inq.zero_point[0]), input_magnitude=128)
+    return not rq.fast
 
 
 def layer_features(graph: Graph, op: Op, entries: int) -> dict[str, int]:
@@ -68,7 +88,8 @@ def layer_features(graph: Graph, op: Op, entries: int) -> dict[str, int]:
     pooled = len(readers) == 1 and readers[0].type == "MaxPool2D"
     return {"calls": 1, "mac_lanes": lanes * window * o, "entry_lanes": entries * lanes,
             "window_pixels": pixels * window, "segment_tiles": tiles * o * rows,
-            "output_pixels": pixels * o, "stored_outputs": pixels * o // (4 if pooled else 1)}
+            "output_pixels": pixels * o, "stored_outputs": pixels * o // (4 if pooled else 1),
+            "generic_outputs": pixels * o if _generic_requant(graph, op) else 0}
 
 
 @dataclass(frozen=True)

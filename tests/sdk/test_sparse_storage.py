@@ -70,7 +70,7 @@ def test_the_cost_models_exist_for_every_sparse_family():
         for dtype in ("int8", "float32"):
             for storage in ("dense", "sparse_csr"):
                 m = models[(op, dtype, storage)]
-                assert 0 < m.max_rel_error < 1
+                assert 0 <= m.max_rel_error < 0.25
 
 
 def test_pruned_layers_go_sparse_and_dense_ones_stay():
