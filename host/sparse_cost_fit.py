@@ -23,15 +23,19 @@ from sdk.ir import Graph, Op, Tensor
 from sdk.kernels.sparse_cost import COST_FILE, SPARSE, layer_features, sparse_entries
 
 # Features each model uses: a dense kernel's work follows the MACs, a sparse one's the entries.
-MODEL_FEATURES = {"dense": ("calls", "mac_lanes", "window_pixels", "output_pixels",
+MODEL_FEATURES = {"dense": ("mac_lanes", "window_pixels", "segment_tiles", "output_pixels",
                             "stored_outputs", "generic_outputs"),
-                  SPARSE: ("calls", "entry_lanes", "window_pixels", "segment_tiles",
+                  SPARSE: ("entry_lanes", "window_pixels", "segment_tiles",
                            "output_pixels", "stored_outputs", "generic_outputs")}
 DENSITIES = (0.5, 0.2, 0.1, 0.05, 0.02)
-# (height, width, input channels, output channels, kernel, pool) of the measured convolutions.
-CONV_SHAPES = ((16, 12, 16, 16, 3, False), (12, 10, 32, 32, 3, True), (8, 8, 8, 24, 3, False),
-               (10, 8, 32, 16, 1, False), (14, 10, 4, 8, 3, True), (16, 10, 32, 32, 3, True),
-               (6, 6, 24, 40, 3, False), (8, 12, 12, 16, 1, True))
+# (height, width, input channels, output channels, kernel, pool, stride) of the measured
+# convolutions.
+CONV_SHAPES = ((16, 12, 16, 16, 3, False, 1), (12, 10, 32, 32, 3, True, 1),
+               (8, 8, 8, 24, 3, False, 1), (10, 8, 32, 16, 1, False, 1),
+               (14, 10, 4, 8, 3, True, 1), (16, 10, 32, 32, 3, True, 1),
+               (6, 6, 24, 40, 3, False, 1), (8, 12, 12, 16, 1, True, 1),
+               (20, 16, 1, 16, 3, False, 1), (13, 11, 6, 12, 5, False, 2),
+               (15, 9, 20, 8, 3, False, 2), (7, 7, 40, 4, 5, False, 1))
 # (inputs, outputs) of the measured Dense layers.
 DENSE_SHAPES = ((192, 100), (100, 4), (64, 48), (300, 20))
 
@@ -62,13 +66,13 @@ def layer_graph(kind: str, shape: tuple, density: float, seed: int) -> Graph:
     rng = np.random.default_rng(seed)
     g = Graph(f"sparse_cost_{kind}")
     if kind == "conv":
-        h, w, c, o, k, pool = shape
+        h, w, c, o, k, pool, stride = shape
         g.add_tensor(Tensor("x", (1, h, w, c)))
         g.add_tensor(Tensor("w", (o, k, k, c), "float32", _masked(rng, (o, k, k, c), density)))
         g.add_tensor(Tensor("b", (o,), "float32", rng.normal(0, 0.1, o).astype(np.float32)))
         p = k // 2
         g.add_op(Op("conv", "Conv2D", ["x", "w", "b"], ["y"],
-                    {"stride": [1, 1], "padding": [p, p, p, p], "activation": "relu"}))
+                    {"stride": [stride, stride], "padding": [p, p, p, p], "activation": "relu"}))
         out = "y"
         if pool:
             g.add_op(Op("pool", "MaxPool2D", ["y"], ["z"], {"kernel": [2, 2], "stride": [2, 2],

@@ -32,13 +32,12 @@ tp_status tp_conv_chain_s8(const tp_conv_chain_params_s8 *chain, const int8_t *i
     }
     if (chain->count == 1) {
         tp_conv_tiles_s8_init(&ca, a, input, 0, buffer);
-        tp_conv_stream_s8_run(&ca, tp_conv_tiles_s8_process, output, 0, 0,
-                              tp_conv_tiles_s8_outputs(a));
+        tp_conv_tiles_s8_run(&ca, output, 0, 0, tp_conv_tiles_s8_outputs(a));
         return TP_OK;
     }
     scratch = rows + tp_conv_stream_s8_ring_bytes(chain);
     tp_conv_tiles_s8_init(&ca, a, input, 0, scratch);
     tp_conv_tiles_s8_init(&cb, chain->layer[1], rows, chain->ring_rows, scratch);
-    return tp_conv_stream_s8(chain, &ca, tp_conv_tiles_s8_process, &cb, tp_conv_tiles_s8_process,
-                             rows, output);
+    return tp_conv_stream_s8(chain, &ca, tp_conv_tiles_s8_run, &cb, tp_conv_tiles_s8_process, rows,
+                             output);
 }

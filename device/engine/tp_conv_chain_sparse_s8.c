@@ -35,16 +35,15 @@ tp_status tp_conv_chain_sparse_s8(const tp_conv_chain_sparse_params_s8 *params,
         return TP_ERR_ARGUMENT;
     }
     if (chain->count == 1) {
-        tp_conv_stream_s8_run(tp_conv_sparse_tiles_s8_init(&ca, a, params->sparse[0], input, 0,
-                                                           buffer),
-                              tp_conv_sparse_tiles_s8_process, output, 0, 0,
-                              tp_conv_tiles_s8_outputs(a));
+        tp_conv_sparse_tiles_s8_run(
+            tp_conv_sparse_tiles_s8_init(&ca, a, params->sparse[0], input, 0, buffer), output, 0,
+            0, tp_conv_tiles_s8_outputs(a));
         return TP_OK;
     }
     scratch = rows + tp_conv_stream_s8_ring_bytes(chain);
     return tp_conv_stream_s8(
         chain, tp_conv_sparse_tiles_s8_init(&ca, a, params->sparse[0], input, 0, scratch),
-        tp_conv_sparse_tiles_s8_process,
+        tp_conv_sparse_tiles_s8_run,
         tp_conv_sparse_tiles_s8_init(&cb, chain->layer[1], params->sparse[1], rows,
                                      chain->ring_rows, scratch),
         tp_conv_sparse_tiles_s8_process, rows, output);

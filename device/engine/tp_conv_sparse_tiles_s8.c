@@ -258,3 +258,14 @@ void tp_conv_sparse_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         }
     }
 }
+
+void tp_conv_sparse_tiles_s8_run(const conv_core *cc, int8_t *out, int32_t ring, int32_t first,
+                                 int32_t end)
+{
+    conv_tile t;
+    int32_t q;
+    for (q = first; q < end; q += t.outs) {
+        tp_conv_tiles_s8_make(cc->layer, out, ring, q, end, &t);
+        tp_conv_sparse_tiles_s8_process(cc, &t);
+    }
+}

@@ -45,4 +45,9 @@ const conv_core *tp_conv_sparse_tiles_s8_init(conv_sparse_core *sc, const tp_con
 /* Compute, requantize and store every output channel of tile t (cc: a conv_sparse_core). */
 void tp_conv_sparse_tiles_s8_process(const conv_core *cc, const conv_tile *t);
 
+/* Outputs [first, end) of cc's layer (a conv_sparse_core), tile by tile, in raster order, as
+ * tp_conv_tiles_s8_run does for a dense one. */
+void tp_conv_sparse_tiles_s8_run(const conv_core *cc, int8_t *out, int32_t ring, int32_t first,
+                                 int32_t end);
+
 #endif /* TP_CONV_SPARSE_TILES_S8_H */

@@ -1,6 +1,6 @@
 /* Private: the row streaming of two fused int8 convolutions, shared by tp_conv_chain_s8 (dense
  * filters) and tp_conv_chain_sparse_s8 (sparse ones), which differ only in how a layer
- * computes a tile (the process function each passes; a constant, so the calls stay direct).
+ * computes its tiles (the functions each passes; constants, so the calls stay direct).
  *
  * The first layer's output rows live in a ring of chain->ring_rows rows in the scratch;
  * before each tile of the second layer, the first layer's pixels are computed in raster order
@@ -13,7 +13,11 @@
 
 #include "tp_conv_tiles_s8.h"
 
+/* Compute a tile of a layer; compute a layer's outputs [first, end) into out (a ring of
+ * `ring` rows when ring > 0). */
 typedef void (*tp_conv_process_fn)(const conv_core *cc, const conv_tile *t);
+typedef void (*tp_conv_run_fn)(const conv_core *cc, int8_t *out, int32_t ring, int32_t first,
+                               int32_t end);
 
 /* Bytes of the ring at the start of a two-layer chain's scratch (a multiple of 4). */
 static inline int32_t tp_conv_stream_s8_ring_bytes(const tp_conv_chain_params_s8 *chain)
@@ -22,21 +26,9 @@ static inline int32_t tp_conv_stream_s8_ring_bytes(const tp_conv_chain_params_s8
     return (chain->ring_rows * o->w * o->c + 3) & ~(int32_t)3;
 }
 
-/* Outputs [first, end) of cc's layer, tile by tile, in raster order. */
-static inline void tp_conv_stream_s8_run(const conv_core *cc, tp_conv_process_fn process,
-                                         int8_t *out, int32_t ring, int32_t first, int32_t end)
-{
-    conv_tile t;
-    int32_t q;
-    for (q = first; q < end; q += t.outs) {
-        tp_conv_tiles_s8_make(cc->layer, out, ring, q, end, &t);
-        process(cc, &t);
-    }
-}
-
 /* The two layers of chain: ca bound to the input, cb to the ring at rows. */
 static inline tp_status tp_conv_stream_s8(const tp_conv_chain_params_s8 *chain,
-                                          const conv_core *ca, tp_conv_process_fn process_a,
+                                          const conv_core *ca, tp_conv_run_fn run_a,
                                           const conv_core *cb, tp_conv_process_fn process_b,
                                           int8_t *rows, int8_t *output)
 {
@@ -69,7 +61,7 @@ static inline tp_status tp_conv_stream_s8(const tp_conv_chain_params_s8 *chain,
             need = need < a_total ? need : a_total;
         }
         if (done < need) {
-            tp_conv_stream_s8_run(ca, process_a, rows, ring, done, need);
+            run_a(ca, rows, ring, done, need);
             done = need;
         }
         if (lo <= (done - 1) / ao->w - ring) {

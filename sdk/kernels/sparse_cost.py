@@ -3,7 +3,8 @@
 For every Conv2D and Dense whose constant weights are stored ``dense``, :func:`choose_storage`
 predicts the instructions of the layer's dense kernel and of its sparse kernel on the layer's
 own shape and number of sparse entries, and switches the weights to ``sparse_csr`` when the
-sparse prediction is lower. The predictions are linear cost models fitted to kernel runs
+sparse prediction is lower by more than both models' stated errors (where the models cannot
+tell, the layer stays dense). The predictions are linear cost models fitted to kernel runs
 measured on the emulated Cortex-M7 (``scripts/fit_sparse_cost.py`` re-measures and refits;
 the coefficients and each model's largest relative error on its measurements are in
 ``sparse_cost.json`` beside this module, and tests/system/test_sparse_cost.py checks fresh
@@ -157,8 +158,10 @@ def storage_choices(graph: Graph) -> list[StorageChoice]:
         cost_d, cost_s = dense.predict(feats), sparse.predict(feats)
         segments = sparse_segments(w).shape[0]
         packed = 2 * (segments + 1) + entries * (1 + w.itemsize)
+        # Sparse only where it wins beyond both models' stated errors.
+        wins = cost_s * (1 + sparse.max_rel_error) < cost_d * (1 - dense.max_rel_error)
         found.append(StorageChoice(op.name, w.name, cost_d, cost_s, w.nbytes, packed,
-                                   SPARSE if cost_s < cost_d else "dense"))
+                                   SPARSE if wins else "dense"))
     return found
 
 

@@ -21,10 +21,10 @@ pytestmark = [
 ]
 
 # (kind, shape, density, dtype): fitted shapes with new seeds, and a new shape.
-FRESH = [("conv", (12, 10, 32, 32, 3, True), 0.1, "int8"),
-         ("conv", (12, 10, 32, 32, 3, True), 1.0, "int8"),
-         ("conv", (10, 14, 24, 16, 3, False), 0.05, "int8"),
-         ("conv", (16, 12, 16, 16, 3, False), 0.2, "float32"),
+FRESH = [("conv", (12, 10, 32, 32, 3, True, 1), 0.1, "int8"),
+         ("conv", (12, 10, 32, 32, 3, True, 1), 1.0, "int8"),
+         ("conv", (10, 14, 24, 16, 3, False, 1), 0.05, "int8"),
+         ("conv", (16, 12, 16, 16, 3, False, 1), 0.2, "float32"),
          ("dense", (192, 100), 0.1, "int8"),
          ("dense", (64, 48), 0.05, "float32")]
 
