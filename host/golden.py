@@ -189,6 +189,12 @@ def _gesture_firmware(work: Path) -> dict:
                               "arena_bytes": build.plan.arena_bytes}}
 
 
+def _sparse(work: Path) -> dict:
+    from host.bench_sparse import measure_sparse
+
+    return measure_sparse(work)
+
+
 def _kernels(work: Path) -> dict:
     from host.bench_kernels import measure_kernels
 
@@ -215,6 +221,8 @@ GROUPS = (
           _kernels),
     Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
+    Group("sparse", "gesture CNN pruned by magnitude, sparse kernels, qemu_m7 "
+          "(host.bench_sparse)", (*ARM, *PYTHON_PACKAGES), "qemu", _sparse),
 )
 GROUP_BY_NAME = {g.name: g for g in GROUPS}
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from host.bench_anchors import ANCHORS, FLOAT_ANCHORS, INT8_TARGETS
 from host.bench_dsp import MSP430_CLOCK_HZ, SWEEP_RATE_HZ
+from host.bench_sparse import sparse_table
 from host.golden import flatten
 from sdk.atomic import write_bytes_atomic
 from sdk.errors import TinypruneError
@@ -237,7 +238,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "radar-m7": radar_m7, "radar-msp430": radar_msp430, "msp430-selftest": msp430_selftest,
     "gesture-firmware": gesture_firmware, "int8-profile-gesture": int8_profile_gesture,
     "msp430-int8": int8_msp430,
-    "kernel-variants": kernel_variants,
+    "kernel-variants": kernel_variants, "sparse-gesture": sparse_table,
 }
 
 

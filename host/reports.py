@@ -14,8 +14,11 @@ INSTRUCTIONS_NOTE = ("instructions retired in QEMU (-icount, exact); not Cortex-
 
 def size_json(build: BuildResult) -> dict:
     """The build's memory figures under the project's field names."""
+    gen = build.generated
     out = {"board": build.board.name, "weights_bytes": build.weights_bytes,
-           "arena_bytes": build.plan.arena_bytes}
+           "dense_weights_bytes": gen.dense_weights_bytes,
+           "arena_bytes": build.plan.arena_bytes,
+           "weight_storage": [c.to_json() for c in gen.storage]}
     if build.size is not None:
         s = build.size.as_dict()
         out.update({k: s[k] for k in ("flash_bytes", "ram_bytes", "code_bytes", "text_bytes",
@@ -45,6 +48,14 @@ def size_table(build: BuildResult) -> Table:
         table.add_section()
         table.add_row("  code: engine + model", f"{s.code_bytes:,}", "")
     table.add_row("  weights (model constants)", f"{build.weights_bytes:,}", "")
+    gen = build.generated
+    sparse = [c for c in gen.storage if c.storage == "sparse_csr"]
+    if sparse:
+        # Pruned layers stored sparse: what the weights would take dense, and each layer.
+        table.add_row("    the same, every layer dense", f"{gen.dense_weights_bytes:,}", "")
+        for c in sparse:
+            table.add_row(f"    {c.layer}: sparse (dense {c.dense_bytes:,})",
+                          f"{c.sparse_bytes:,}", "")
     table.add_row("  arena (activations + scratch)", f"{build.plan.arena_bytes:,}", "")
     return table
 

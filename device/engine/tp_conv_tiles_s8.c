@@ -80,7 +80,7 @@ const conv_core *tp_conv_tiles_s8_init(conv_core *cc, const tp_conv_layer_s8 *la
 }
 
 #if !TP_S8_MSP430
-/* The portable gather (the MSP430 has its own: arch/msp430/tp_msp430_conv_gather_s8.h). */
+/* The portable gather (the MSP430 has its own: arch/msp430/tp_msp430_conv_tile_s8.h). */
 static const int8_t *in_row(const conv_core *cc, int32_t y)
 {
     return cc->in_base + (cc->in_ring > 0 ? y % cc->in_ring : y) * cc->in_row;

@@ -35,6 +35,7 @@ from sdk.codegen.memory_planner import MemoryLayout, MemoryPlan, place_program, 
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Graph
 from sdk.kernels.program import Program, lower
+from sdk.kernels.sparse_cost import StorageChoice, choose_storage
 from sdk.kernels.values import CTYPES
 
 DEFAULT_PREFIX = "tp_model"
@@ -78,6 +79,15 @@ class GeneratedModel:
     engine_kernels: list[str] = field(default_factory=list)
     outside_files: list[Path] = field(default_factory=list)
     program: Program | None = None
+    # Per pruned layer (weights with zeros): dense and packed bytes, predicted instructions of
+    # both kernels and the storage chosen (sdk.kernels.sparse_cost).
+    storage: list[StorageChoice] = field(default_factory=list)
+
+    @property
+    def dense_weights_bytes(self) -> int:
+        """What the constants would take with every layer's weights stored dense."""
+        return self.weights_bytes + sum(c.dense_bytes - c.sparse_bytes for c in self.storage
+                                        if c.storage == "sparse_csr")
 
     def steps_json(self) -> dict:
         """Contents of steps.json."""
@@ -108,12 +118,17 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan 
     ``prefer_speed``: see :func:`sdk.codegen.memory_planner.place_program`.
 
     ``prefix`` is the C symbol prefix (an identifier of at most 31 characters), so that several
-    generated models link into one program.
+    generated models link into one program. The weights of each pruned layer are stored sparse
+    where that is predicted faster (sdk.kernels.sparse_cost.choose_storage), unless the graph's
+    metadata says ``"weight_storage": "fixed"`` (every tensor's storage kept as it is).
     """
     if not _PREFIX_RE.fullmatch(prefix):
         raise UnsupportedError(f"symbol prefix {prefix!r}: use a C identifier of at most 31 "
                                "characters")
     _check_graph(graph)
+    choices: list[StorageChoice] = []
+    if graph.metadata.get("weight_storage", "auto") != "fixed":
+        graph, choices = choose_storage(graph)
     program = lower(graph)
     if plan is None:
         program, plan = place_program(program, layout, prefer_speed)
@@ -140,7 +155,7 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan 
     model_h = print_model_h(graph, plan, prefix, len(steps))
     model_c, weights = print_model_c(program, plan, prefix, [s.name for s in steps], includes)
     return GeneratedModel(prefix, model_c, model_h, steps, plan, weights, engine, outside,
-                          program)
+                          program, choices)
 
 
 __all__ = ["DEFAULT_PREFIX", "GeneratedModel", "Step", "generate_model", "plan_program"]

@@ -2,7 +2,8 @@
 reference, lowering, C kernel), and the lowered program the code generator prints.
 
 - :mod:`sdk.kernels.registry`: :class:`Family`, :class:`Pattern`, :class:`CKernel`, lookup;
-- :mod:`sdk.kernels.storage`: weight storage objects (dense today);
+- :mod:`sdk.kernels.storage`: weight storage objects (dense, sparse_csr) and sparse packing;
+- :mod:`sdk.kernels.sparse_cost`: sparse or dense weights per layer, by fitted cost models;
 - :mod:`sdk.kernels.values`: printer-neutral argument values;
 - :mod:`sdk.kernels.program`: :class:`Program`, :class:`KernelCall`, :func:`lower`;
 - :mod:`sdk.kernels.requant`: per-channel requantization and its fast-path proof;

@@ -1,9 +1,9 @@
 """Weight storage: how a constant tensor's values are laid out in flash.
 
 The IR names a constant's storage with a string (``Tensor.storage``); this registry maps the
-name to a :class:`WeightStorage` object that knows the packed size and how to pack. Only dense
-storage is implemented; sparse and bit-packed storages register themselves here when they
-exist, and kernel families are keyed by the storage name.
+name to a :class:`WeightStorage` object that knows the packed size and how to pack: ``dense``
+and ``sparse_csr`` (pruned weights, :class:`SparseStorage`; the code generator picks it per
+layer, :mod:`sdk.kernels.sparse_cost`). Kernel families are keyed by the storage name.
 """
 
 from __future__ import annotations
@@ -45,6 +45,78 @@ class DenseStorage(WeightStorage):
         return np.asarray(tensor.data).ravel()
 
 
+# Entries per sparse tensor: the C segment offsets are int16 (tp_sparse_s8.start).
+SPARSE_MAX_ENTRIES = 32767
+# Longest position step of one entry (uint8 deltas); longer gaps take entries of value 0.
+SPARSE_MAX_DELTA = 255
+
+
+@dataclass(frozen=True)
+class SparsePacked:
+    """A sparse tensor as the kernels read it (tp_sparse_s8 / tp_sparse_f32 in
+    tp_engine_sparse.h): segment ``s`` holds entries ``start[s]`` .. ``start[s + 1] - 1``;
+    entry ``e`` is ``value[e]`` at ``delta[e]`` positions after the previous entry of its
+    segment (after position 0 for the first)."""
+
+    start: np.ndarray  # int16, segments + 1
+    delta: np.ndarray  # uint8
+    value: np.ndarray  # the tensor's dtype
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the three tables in flash."""
+        return self.start.nbytes + self.delta.nbytes + self.value.nbytes
+
+
+def sparse_segments(tensor: Tensor) -> np.ndarray:
+    """The tensor's values as [segments, positions]: an int8 convolution filter [O, KH, KW, C]
+    by output channel and window row ([O * KH, KW * C], as the kernel splits windows into
+    chunks of rows), a float one by output channel ([O, KH * KW * C]), a dense layer's [O, I]
+    by output."""
+    data = np.asarray(tensor.data)
+    if data.ndim == 4 and tensor.dtype == "int8":
+        o, kh, kw, c = data.shape
+        return data.reshape(o * kh, kw * c)
+    return data.reshape(data.shape[0], -1)
+
+
+def pack_sparse(tensor: Tensor) -> SparsePacked:
+    """The sparse tables of ``tensor`` (zeros skipped, long gaps bridged by zero entries)."""
+    rows = sparse_segments(tensor)
+    start, delta, value = [0], [], []
+    for row in rows:
+        previous = 0
+        for pos in np.flatnonzero(row):
+            gap = int(pos) - previous
+            while gap > SPARSE_MAX_DELTA:
+                delta.append(SPARSE_MAX_DELTA)
+                value.append(0)
+                gap -= SPARSE_MAX_DELTA
+            delta.append(gap)
+            value.append(row[pos])
+            previous = int(pos)
+        start.append(len(value))
+    if len(value) > SPARSE_MAX_ENTRIES:
+        raise UnsupportedError(f"not supported: sparse storage of {tensor.name} with "
+                               f"{len(value)} entries (at most {SPARSE_MAX_ENTRIES})")
+    return SparsePacked(np.array(start, dtype=np.int16), np.array(delta, dtype=np.uint8),
+                        np.array(value, dtype=rows.dtype))
+
+
+@dataclass(frozen=True)
+class SparseStorage(WeightStorage):
+    """Pruned weights without their zeros: per segment (:func:`sparse_segments`), the non-zero
+    values and their uint8 position steps (:class:`SparsePacked`)."""
+
+    name: str = "sparse_csr"
+
+    def packed_bytes(self, tensor: Tensor) -> int:
+        return pack_sparse(tensor).nbytes
+
+    def pack(self, tensor: Tensor) -> np.ndarray:
+        return pack_sparse(tensor).value
+
+
 _STORAGES: dict[str, WeightStorage] = {}
 
 
@@ -64,3 +136,4 @@ def storage_of(tensor: Tensor) -> WeightStorage:
 
 
 register_storage(DenseStorage())
+register_storage(SparseStorage())

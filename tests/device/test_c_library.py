@@ -50,11 +50,12 @@ def test_a_kernel_brings_its_helpers_and_the_assembly_of_its_arch():
         "tp_add_f32.c", "tp_softmax_f32.c"]
     headers = _names(c_library.headers_for(["tp_conv_chain_s8"], "armv7em"))
     assert headers == ["arch/armv7em/tp_armv7em_acle.h", "arch/armv7em/tp_armv7em_s8.h",
-                       "arch/armv7em/tp_conv_gather_s8.h", "tp_conv_tiles_s8.h", "tp_engine.h",
-                       "tp_engine_s8.h", "tp_requant.h"]
+                       "arch/armv7em/tp_conv_gather_s8.h", "tp_conv_stream_s8.h",
+                       "tp_conv_tiles_s8.h", "tp_engine.h", "tp_engine_s8.h", "tp_requant.h"]
     assert _names(c_library.headers_for(["tp_conv_chain_s8"], "msp430")) == [
         "arch/msp430/tp_msp430_conv_tile_s8.h", "arch/msp430/tp_msp430_s8.h",
-        "tp_conv_tiles_s8.h", "tp_engine.h", "tp_engine_s8.h", "tp_requant.h"]
+        "tp_conv_stream_s8.h", "tp_conv_tiles_s8.h", "tp_engine.h", "tp_engine_s8.h",
+        "tp_requant.h"]
     assert "arch/msp430/tp_msp430_s8.h" not in _names(
         c_library.headers_for(["tp_conv_chain_s8"], "host"))
 

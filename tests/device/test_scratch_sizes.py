@@ -22,6 +22,7 @@ from sdk.codegen import c_library, generate_model
 from sdk.codegen.export import write_generated
 from sdk.kernels import registered_families, registered_patterns
 from sdk.paths import ENGINE_DIR
+from sparse_graphs import sparsify
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
 
@@ -50,14 +51,22 @@ def _chain(rng, b: GraphBuilder) -> str:
 
 # Graph builders by the C function of the kernel whose scratch they exercise.
 BUILDERS = {"tp_convolve_s8": _conv, "tp_depthwise_conv_s8": _depthwise,
-            "tp_conv_chain_s8": _chain}
+            "tp_conv_chain_s8": _chain, "tp_conv_chain_sparse_s8": _chain,
+            "tp_conv_sparse_f32": _conv}
+# Kernels of pruned weights (their graphs are sparsified) and of float graphs.
+SPARSE = ("tp_conv_chain_sparse_s8", "tp_conv_sparse_f32")
+FLOAT = ("tp_conv_sparse_f32",)
 
 
 def _graph(function: str, seed: int):
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(6, 20)), int(rng.integers(6, 20))
     b = GraphBuilder(f"{function}_{seed}", (1, h, w, int(rng.integers(1, 40))), seed)
-    return quantize_randomly(b.finish(BUILDERS[function](rng, b)), seed)
+    g = b.finish(BUILDERS[function](rng, b))
+    if function not in FLOAT:
+        g = quantize_randomly(g, seed)
+    g.metadata["weight_storage"] = "fixed"  # the kernel under test, whatever the cost models say
+    return sparsify(g, seed) if function in SPARSE else g
 
 
 def test_every_kernel_with_scratch_is_covered():

@@ -24,7 +24,8 @@ _PROFILER_NEEDS = ("gcc",)  # the QEMU plugin of bench --profile is built with t
 
 def _group_param(group):
     marks = [pytest.mark.slow, getattr(pytest.mark, group.emulator)]
-    needs = _NEEDS[group.emulator] + (_PROFILER_NEEDS if group.name == "int8_profile" else ())
+    needs = _NEEDS[group.emulator] + (_PROFILER_NEEDS if group.name in ("int8_profile", "sparse")
+                                      else ())
     missing = [t for t in needs if shutil.which(t) is None]
     if missing:
         marks.append(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))

@@ -1,4 +1,16 @@
 """The built-in kernel families, one module per op; each registers itself on import.
-The fusion pattern comes first: lowering tries patterns in registration order."""
+The fusion pattern comes first: lowering tries patterns in registration order. ``conv_sparse``
+and ``dense_sparse`` run pruned layers (the code generator picks them, sdk.kernels.sparse_cost)."""
 
-from sdk.kernels.families import conv2d, conv_chain_s8, convert, dense, depthwise, elementwise, pool, softmax  # noqa: F401
+from sdk.kernels.families import (  # noqa: F401
+    conv2d,
+    conv_chain_s8,
+    conv_sparse,
+    convert,
+    dense,
+    dense_sparse,
+    depthwise,
+    elementwise,
+    pool,
+    softmax,
+)

@@ -16,6 +16,7 @@ ring filled just in time (``align`` 0) trade speed for a smaller scratch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -86,11 +87,18 @@ def _sole_next(graph: Graph, op: Op, nxt: Op | None) -> bool:
     return len(readers) == 1 and readers[0] is nxt
 
 
-def _int8_conv(graph: Graph, op: Op) -> bool:
-    return (op.type == "Conv2D" and family_key(graph, op) == ("Conv2D", "int8", "int8", "dense")
+def int8_conv_shape(graph: Graph, op: Op) -> bool:
+    """An int8 Conv2D with int8 weights the chain kernels run (dilation 1, one NHWC image),
+    whatever its weight storage."""
+    key = family_key(graph, op) if op.type == "Conv2D" else None
+    return (key is not None and key[1:3] == ("int8", "int8")
             and tuple(op.attrs.get("dilation", (1, 1))) == (1, 1)
             and graph.tensors[op.inputs[0]].shape[0] == 1
             and len(graph.tensors[op.inputs[0]].shape) == 4)
+
+
+def _int8_conv(graph: Graph, op: Op) -> bool:
+    return int8_conv_shape(graph, op) and family_key(graph, op)[3] == "dense"
 
 
 def _fusable_pool(graph: Graph, pool: Op) -> bool:
@@ -110,22 +118,28 @@ def _fusable_pool(graph: Graph, pool: Op) -> bool:
             and np.array_equal(qx.zero_point, qy.zero_point))
 
 
-def match(graph: Graph, i: int) -> list[Op] | None:
-    """The ops fused from int8 Conv2D ``graph.ops[i]`` on (conv [+ conv] [+ pool]), or None."""
+def match_chain(graph: Graph, i: int, conv: Callable[[Graph, Op], bool]) -> list[Op] | None:
+    """The ops fused from ``graph.ops[i]`` on (conv [+ conv] [+ pool]), where ``conv`` says
+    which ops are convolutions of the chain, or None."""
     ops = graph.ops
-    if not _int8_conv(graph, ops[i]):
+    if not conv(graph, ops[i]):
         return None
 
     def at(j: int) -> Op | None:
         return ops[j] if j < len(ops) else None
 
     members = [ops[i]]
-    if _sole_next(graph, ops[i], at(i + 1)) and _int8_conv(graph, ops[i + 1]):
+    if _sole_next(graph, ops[i], at(i + 1)) and conv(graph, ops[i + 1]):
         members.append(ops[i + 1])
     j = i + len(members)
     if _sole_next(graph, members[-1], at(j)) and _fusable_pool(graph, ops[j]):
         members.append(ops[j])
     return members if len(members) > 1 else None
+
+
+def match(graph: Graph, i: int) -> list[Op] | None:
+    """The ops fused from int8 Conv2D ``graph.ops[i]`` (dense weights) on, or None."""
+    return match_chain(graph, i, _int8_conv)
 
 
 def _call(ctx: LowerContext, ops: list[Op], chunk_rows: list[int], align: bool) -> KernelCall:
@@ -155,10 +169,14 @@ def _call(ctx: LowerContext, ops: list[Op], chunk_rows: list[int], align: bool) 
                       size_args=(chain,))
 
 
-def lower(ctx: LowerContext, ops: list[Op]) -> KernelCall:
-    """One tp_conv_chain_s8 call; variants: every combination of one-row im2col chunks (convs
-    whose kernel has more than one row) and, for a pair, a ring filled just in time, in the
-    order the planner tries them (fewer slow options first within each chunk combination)."""
+ChainCall = Callable[[LowerContext, list[Op], list[int], bool], KernelCall]
+
+
+def chain_variants(ctx: LowerContext, ops: list[Op], make: ChainCall) -> KernelCall:
+    """The call ``make(ctx, ops, chunk_rows, align)`` of a chain with its variants: every
+    combination of one-row im2col chunks (convs whose kernel has more than one row) and, for a
+    pair, a ring filled just in time, in the order the planner tries them (fewer slow options
+    first within each chunk combination)."""
     g = ctx.graph
     convs = [op for op in ops if op.type == "Conv2D"]
     chunkable = [k for k, op in enumerate(convs) if g.tensors[op.inputs[1]].shape[1] > 1]
@@ -172,9 +190,14 @@ def lower(ctx: LowerContext, ops: list[Op]) -> KernelCall:
                     chunks[k] = 1
             slow = bin(mask).count("1") + (not align)
             if slow:
-                variants.append((slow, _call(ctx, ops, chunks, align)))
-    base = _call(ctx, ops, [0] * len(convs), True)
+                variants.append((slow, make(ctx, ops, chunks, align)))
+    base = make(ctx, ops, [0] * len(convs), True)
     return replace(base, variants=tuple(variants))
+
+
+def lower(ctx: LowerContext, ops: list[Op]) -> KernelCall:
+    """One tp_conv_chain_s8 call and its variants (:func:`chain_variants`)."""
+    return chain_variants(ctx, ops, _call)
 
 
 register_pattern(Pattern("conv_chain_s8", match, lower, KERNEL))

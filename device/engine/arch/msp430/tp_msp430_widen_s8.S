@@ -1,5 +1,5 @@
 /* tp_msp430_widen_s8(dst, src, n): dst[i] = src[i] for i < n, int8 to int16 (the gather of
- * tp_msp430_conv_gather_s8.h). Two values per iteration: `mov.b @src+, r15` / `sxt r15` /
+ * tp_msp430_conv_tile_s8.h). Two values per iteration: `mov.b @src+, r15` / `sxt r15` /
  * `mov r15, k(dst)` twice, then the pointer and the count: 9 cycles a value. src may be odd,
  * so bytes are loaded one at a time. r12 dst, r13 src, r14 pairs left.
  */
