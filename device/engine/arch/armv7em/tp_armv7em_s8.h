@@ -72,6 +72,28 @@ TP_S8_CHECK_OFFSET(tp_s8_dw_job, g, 44);
 void tp_s8_dw3x3_row(tp_s8_dw_job *job);
 void tp_s8_dw3x3_row6(const tp_s8_dw_job *job);
 
+/* Whole output columns of g channels of a K x 1 depthwise convolution from their expanded
+ * columns, 4 * passes outputs each (tp_s8_dw_kx1.S, tp_depthwise_conv_kx1_s8.c). */
+typedef struct {
+    const int16_t *col;   /*  0: channel 0's column (int16, 4-byte aligned) */
+    int32_t colstride;    /*  4: bytes from one channel's column to the next */
+    const int32_t *pairs; /*  8: channel 0's n weight pairs (A_j, B_j) */
+    const int32_t *rec;   /* 12: channel 0's record (6 words) */
+    int8_t *out;          /* 16: channel 0's output row 0 */
+    int32_t stride;       /* 20: bytes between output rows */
+    int32_t passes;       /* 24: >= 1 */
+    int32_t n;            /* 28: pairs per channel, 1 .. 8 */
+    int32_t off;          /* 32: output offset */
+    int32_t g;            /* 36: channels, >= 1 */
+    int32_t mode;         /* 40: 0 fast, 1 fast + ReLU, 2 generic, 3 generic + ReLU */
+} tp_s8_dw_kx1_job;
+
+TP_S8_CHECK_OFFSET(tp_s8_dw_kx1_job, rec, 12);
+TP_S8_CHECK_OFFSET(tp_s8_dw_kx1_job, passes, 24);
+TP_S8_CHECK_OFFSET(tp_s8_dw_kx1_job, mode, 40);
+
+void tp_s8_dw_kx1(const tp_s8_dw_kx1_job *job);
+
 /* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
  * of 4 outputs at w (16 bytes per quad); quads >= 1, w word-aligned (tp_s8_fc4.S). */
 void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);
