@@ -165,6 +165,23 @@ def _int8_only_case(name: str, seed: int, rng: np.random.Generator, b: GraphBuil
         # Two channel groups (16 + 4), 9 columns: passes of four and a tail.
         b = GraphBuilder(name, (1, 5, 9, 20), seed)
         y = b.depthwise(x, kernel=(3, 1), activation="relu6")
+    elif name == "depthwise_4x1_c13_generic":
+        # K x 1 kernel, even K, 3 channel quads + 1, rows not a multiple of 4 (the C tail);
+        # multipliers from 0.2 to 2.4 force the generic requantization.
+        b = GraphBuilder(name, (1, 4 * h + 3, w, 13), seed)
+        y = b.depthwise(x, kernel=(4, 1), activation="relu")
+    elif name == "depthwise_8x1_c6_valid":
+        b = GraphBuilder(name, (1, h + 9, w, 6), seed)
+        y = b.depthwise(x, kernel=(8, 1), padding="valid")
+    elif name == "depthwise_kx1_in_place":
+        # K x 1 kernel in place (same shape), 18 channels (a group of 16 and one of 2), odd
+        # top padding.
+        z = b.conv(x, 18, kernel=(1, 1), padding="valid")
+        y = b.conv(b.depthwise(z, kernel=(5, 1), padding=[3, 1, 0, 0]), 4, kernel=(1, 1),
+                   padding="valid")
+    elif name == "depthwise_2x1_c4_generic":
+        b = GraphBuilder(name, (1, h, w, 4), seed)
+        y = b.depthwise(x, kernel=(2, 1), padding=[1, 0, 0, 0])
     elif name in ("add_table_1001", "add_generic_forced"):
         # 13 x 11 x 7 = 1,001 elements (odd: the table kernel's tail), inputs of two scales.
         b = GraphBuilder(name, (1, 13, 11, 7), seed)
@@ -180,7 +197,7 @@ def int8_case(name: str, seed: int):
     least 4 units) or an INT8_ONLY_CASES graph, with random TFLite-style quantization."""
     graph = quantize_randomly(float_op_case(name, seed, dense_batch=(1, 3), dense_units=(4, 13),
                                             extra=_int8_only_case), seed)
-    if name == "conv_shifts_mixed":
+    if name in ("conv_shifts_mixed", "depthwise_4x1_c13_generic", "depthwise_2x1_c4_generic"):
         _spread_multipliers(graph, seed)
     if name == "add_generic_forced":
         _untabulable_add(graph)
@@ -214,7 +231,8 @@ INT8_ONLY_CASES = ["conv_1x1_c8", "depthwise_c8_same", "avgpool_c8_global", "con
                    "depthwise_in_place", "depthwise_relu6_in_place", "depthwise_5x3_in_place",
                    "depthwise_3x5_valid", "conv_shifts_mixed", "add_table_1001",
                    "add_generic_forced", "depthwise_7x1_c5", "depthwise_15x1_c3_pad",
-                   "depthwise_3x1_c20"]
+                   "depthwise_3x1_c20", "depthwise_4x1_c13_generic", "depthwise_8x1_c6_valid",
+                   "depthwise_kx1_in_place", "depthwise_2x1_c4_generic"]
 
 
 def random_input(graph, seed: int) -> np.ndarray:
