@@ -130,7 +130,7 @@ def _finish(g: Graph) -> Graph:
 
 
 ADD_TABLE, ADD, DW, CONV = "tp_add_table_s8", "tp_add_s8", "tp_depthwise_conv_s8", "tp_convolve_s8"
-DW_KX1 = "tp_depthwise_conv_kx1_s8"
+DW_KX1, CONV1X1 = "tp_depthwise_conv_kx1_s8", "tp_convolve_1x1_s8"
 CASES = (
     KernelCase("add_table_1001", "Add, per-layer tables", ADD_TABLE, "13x11x7", add(13, 11, 7)),
     KernelCase("add_table_4096", "Add, per-layer tables", ADD_TABLE, "16x16x16",
@@ -149,9 +149,9 @@ CASES = (
                depthwise(16, 16, 16, (3, 3), stride=2)),
     KernelCase("dw_3x3_s2_m2_c8", "depthwise 3x3, stride 2, multiplier 2 (generic)", DW,
                "16x16x8", depthwise(16, 16, 8, (3, 3), stride=2, mult=2)),
-    KernelCase("conv1x1_c3", "1x1 convolution, 3 input channels", CONV, "16x16x3 -> 16",
+    KernelCase("conv1x1_c3", "1x1 convolution, 3 input channels", CONV1X1, "16x16x3 -> 16",
                conv1x1(16, 16, 3, 16)),
-    KernelCase("conv1x1_c8", "1x1 convolution, 8 input channels", CONV, "16x16x8 -> 16",
+    KernelCase("conv1x1_c8", "1x1 convolution, 8 input channels", CONV1X1, "16x16x8 -> 16",
                conv1x1(16, 16, 8, 16)),
 )
 CASE_BY_NAME = {c.name: c for c in CASES}

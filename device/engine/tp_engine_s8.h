@@ -169,6 +169,13 @@ tp_status tp_convolve_s8(const tp_conv_params_s8 *params, const tp_channel_quant
 int32_t tp_convolve_s8_get_buffer_size(const tp_conv_params_s8 *params,
                                        const tp_dims *filter_dims, const tp_dims *output_dims);
 
+/* Conv2D with a 1x1 window, stride 1, no padding, at most 8 input channels and the fast
+ * requantization: weights, folded bias and requantization as one record per output channel,
+ * laid out by the code generator (tp_convolve_1x1_s8.c). No scratch. */
+tp_status tp_convolve_1x1_s8(const tp_conv_params_s8 *params, const int32_t *records,
+                             const tp_dims *input_dims, const int8_t *input,
+                             const tp_dims *output_dims, int8_t *output);
+
 /* A fused conv (+ 2x2 max pool) or a row-streamed pair of convs (see tp_conv_chain_params_s8).
  * output: the last layer's output (pooled when it pools). buffer:
  * tp_conv_chain_s8_get_buffer_size() bytes, 4-byte aligned. */

@@ -9,13 +9,9 @@ import pytest
 
 from graphs import GraphBuilder
 from int8_graphs import int8_case, quantize_randomly
-from sdk.kernels.families.depthwise_kx1 import (
-    kx1_buffer_bytes,
-    kx1_pair_count,
-    rounding_fits,
-    weight_pairs,
-)
+from sdk.kernels.families.depthwise_kx1 import kx1_buffer_bytes, kx1_pair_count, weight_pairs
 from sdk.kernels.program import lower
+from sdk.kernels.requant import rounding_fits
 
 
 def _depthwise_call(graph):

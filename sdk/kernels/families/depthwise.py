@@ -18,12 +18,11 @@ from sdk.kernels.families.depthwise_kx1 import (
     kx1_applies,
     kx1_buffer_bytes,
     records,
-    rounding_fits,
     weight_pairs,
 )
 from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
-from sdk.kernels.requant import requantization
+from sdk.kernels.requant import requantization, rounding_fits
 from sdk.kernels.values import SCRATCH, ConstTable, Struct, struct
 from sdk.quant import layer_params as lp
 from sdk.reference.common import pad_nhwc, sliding_windows
@@ -126,8 +125,7 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     taps = w.const_data().astype(np.int64).reshape(-1, w.shape[3])
     lo, _ = lp.activation_range(op.attrs.get("activation", "none"), outq)
     folded = int(outq.zero_point[0]) if lo == -128 else 0
-    if kx1_applies(g, op) and rounding_fits(np.abs(bias) + 255 * np.abs(taps).sum(axis=0),
-                                            shifts, folded):
+    if kx1_applies(g, op) and rounding_fits(rq.bound, shifts, folded):
         return _lower_kx1(ctx, op, params, taps, records(bias, m, shifts, bool(rq.fast), folded),
                           bool(rq.fast))
     args = (params, rq.quant, din, ctx.tensor(op.inputs[0]), dfilt, ctx.tensor(op.inputs[1]),

@@ -16,6 +16,7 @@ import numpy as np
 from sdk.ir.graph import Graph, Op
 from sdk.kernels.families.conv2d import S8_HEADERS
 from sdk.kernels.registry import CKernel
+from sdk.kernels.requant import rounding_terms
 from sdk.kernels.values import ConstTable
 
 # Channels per group (KX1_GROUP in tp_depthwise_conv_kx1_s8.c) and the longest window.
@@ -67,31 +68,14 @@ def _pack(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.where(word >= 1 << 31, word - (1 << 32), word)
 
 
-def _rounding(shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per channel: e = max(-shift, 0), left = max(shift, 0), 2^(e-1) (0 for e = 0)."""
-    shifts = np.asarray(shifts, dtype=np.int64)
-    e = np.maximum(-shifts, 0)
-    return e, np.maximum(shifts, 0), np.where(e > 0, np.left_shift(1, np.maximum(e - 1, 0)), 0)
-
-
 def records(bias: np.ndarray, multipliers: np.ndarray, shifts: np.ndarray, fast: bool,
             folded_offset: int) -> ConstTable:
     """Per channel: bias (doubled when fast), multiplier, 2^(e-1) + folded_offset x 2^e (the
     output offset without ReLU, else 0), e, left, the sign shift (31, or 32 for e = 0, which
     shifts the sign term out)."""
-    e, left, rnd = _rounding(shifts)
+    e, left, rnd = rounding_terms(shifts)
     rec = np.stack([bias * (2 if fast else 1), np.asarray(multipliers, np.int64),
                     rnd + (folded_offset << e), e, left, np.where(e > 0, 31, 32)], axis=1)
     return ConstTable("int32", rec.astype(np.int32),
                       "bias, multiplier, rounding + offset x 2^e, e, left shift, sign shift",
                       "records", aligned=True)
-
-
-def rounding_fits(bound: np.ndarray, shifts: np.ndarray, folded_offset: int) -> bool:
-    """The kernel's rounding x + 2^(e-1) + folded_offset x 2^e - (x < 0) cannot overflow: the
-    high product x of a channel is at most its accumulator bound (shifted left by its left
-    shift, which must not wrap) plus one, in magnitude."""
-    e, left, rnd = _rounding(shifts)
-    xbound = np.asarray(bound, dtype=np.int64) << left
-    return bool(np.all(xbound < 1 << 31) and
-                np.all(xbound + 1 + rnd + (abs(folded_offset) << e) < 1 << 31))

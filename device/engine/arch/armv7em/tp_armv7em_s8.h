@@ -94,6 +94,26 @@ TP_S8_CHECK_OFFSET(tp_s8_dw_kx1_job, mode, 40);
 
 void tp_s8_dw_kx1(const tp_s8_dw_kx1_job *job);
 
+/* A 1x1 convolution of pixels with at most 8 input channels (tp_s8_conv1x1_few.S,
+ * tp_convolve_1x1_s8.c); reads 4 x groups bytes per pixel. */
+typedef struct {
+    const int8_t *in;   /*  0: pixel 0 */
+    int32_t pixels;     /*  4: >= 1 */
+    int32_t cin;        /*  8: bytes between input pixels */
+    const int32_t *rec; /* 12: output channel 0's record (2 groups + 4 words) */
+    int32_t cout;       /* 16: output channels >= 1 */
+    int8_t *out;        /* 20: pixel 0's outputs (pixels follow each other) */
+    int32_t off;        /* 24: output offset (ReLU) */
+    int32_t relu;       /* 28: 1: clamp below at the offset (ReLU); 0: saturate only */
+    int32_t groups;     /* 32: 1 or 2 groups of four input channels */
+} tp_s8_conv1x1_job;
+
+TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, rec, 12);
+TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, relu, 28);
+TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, groups, 32);
+
+void tp_s8_conv1x1_few(const tp_s8_conv1x1_job *job);
+
 /* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
  * of 4 outputs at w (16 bytes per quad); quads >= 1, w word-aligned (tp_s8_fc4.S). */
 void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);
