@@ -182,6 +182,19 @@ def _int8_only_case(name: str, seed: int, rng: np.random.Generator, b: GraphBuil
     elif name == "depthwise_2x1_c4_generic":
         b = GraphBuilder(name, (1, h, w, 4), seed)
         y = b.depthwise(x, kernel=(2, 1), padding=[1, 0, 0, 0])
+    elif name == "conv_1x1_c5_c7":
+        # tp_convolve_1x1_s8 with two groups of four inputs (the last three read past the
+        # pixel), an odd output count and the last pixel from a copy.
+        b = GraphBuilder(name, (1, h, w, 5), seed)
+        y = b.conv(x, 7, kernel=(1, 1), padding="valid")
+    elif name == "conv_1x1_c1_relu6":
+        b = GraphBuilder(name, (1, h, w, 1), seed)
+        y = b.conv(x, 3, kernel=(1, 1), padding="valid", activation="relu6")
+    elif name == "conv_1x1_c3_relu_chain":
+        # Few-channel 1x1 between other ops (its output may overlap its dying input).
+        z = b.depthwise(x, activation="relu")
+        y = b.pool(b.conv(z, 12, kernel=(1, 1), padding="valid", activation="relu"),
+                   "AvgPool2D")
     elif name in ("add_table_1001", "add_generic_forced"):
         # 13 x 11 x 7 = 1,001 elements (odd: the table kernel's tail), inputs of two scales.
         b = GraphBuilder(name, (1, 13, 11, 7), seed)
@@ -232,7 +245,8 @@ INT8_ONLY_CASES = ["conv_1x1_c8", "depthwise_c8_same", "avgpool_c8_global", "con
                    "depthwise_3x5_valid", "conv_shifts_mixed", "add_table_1001",
                    "add_generic_forced", "depthwise_7x1_c5", "depthwise_15x1_c3_pad",
                    "depthwise_3x1_c20", "depthwise_4x1_c13_generic", "depthwise_8x1_c6_valid",
-                   "depthwise_kx1_in_place", "depthwise_2x1_c4_generic"]
+                   "depthwise_kx1_in_place", "depthwise_2x1_c4_generic", "conv_1x1_c5_c7",
+                   "conv_1x1_c1_relu6", "conv_1x1_c3_relu_chain"]
 
 
 def random_input(graph, seed: int) -> np.ndarray:
