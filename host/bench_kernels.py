@@ -130,7 +130,8 @@ def _finish(g: Graph) -> Graph:
 
 
 ADD_TABLE, ADD, DW, CONV = "tp_add_table_s8", "tp_add_s8", "tp_depthwise_conv_s8", "tp_convolve_s8"
-DW_KX1, CONV1X1 = "tp_depthwise_conv_kx1_s8", "tp_convolve_1x1_s8"
+DW_KX1, DW_S2, CONV1X1 = ("tp_depthwise_conv_kx1_s8", "tp_depthwise_conv_s2_s8",
+                          "tp_convolve_1x1_s8")
 CASES = (
     KernelCase("add_table_1001", "Add, per-layer tables", ADD_TABLE, "13x11x7", add(13, 11, 7)),
     KernelCase("add_table_4096", "Add, per-layer tables", ADD_TABLE, "16x16x16",
@@ -145,9 +146,9 @@ CASES = (
                depthwise(24, 8, 9, (9, 1))),
     KernelCase("dwgen_5x1_c8", "depthwise K x 1, generic requantization forced", DW_KX1,
                "24x8x8", depthwise(24, 8, 8, (5, 1), generic=True)),
-    KernelCase("dw_3x3_s2_c16", "depthwise 3x3, stride 2 (generic)", DW, "16x16x16",
+    KernelCase("dw_3x3_s2_c16", "depthwise 3x3, stride 2 (paired rows)", DW_S2, "16x16x16",
                depthwise(16, 16, 16, (3, 3), stride=2)),
-    KernelCase("dw_3x3_s2_m2_c8", "depthwise 3x3, stride 2, multiplier 2 (generic)", DW,
+    KernelCase("dw_3x3_s2_m2_c8", "depthwise 3x3, stride 2, multiplier 2 (paired rows)", DW_S2,
                "16x16x8", depthwise(16, 16, 8, (3, 3), stride=2, mult=2)),
     KernelCase("conv1x1_c3", "1x1 convolution, 3 input channels", CONV1X1, "16x16x3 -> 16",
                conv1x1(16, 16, 3, 16)),

@@ -208,6 +208,18 @@ tp_status tp_depthwise_conv_kx1_s8(const tp_dw_conv_params_s8 *params, const int
 int32_t tp_depthwise_conv_kx1_s8_get_buffer_size(const tp_dims *filter_dims,
                                                  const tp_dims *output_dims);
 
+/* DepthwiseConv2D with stride 2 along the width, any depth multiplier, at most 16 x 8 window,
+ * the fast requantization: weight pairs and one requantization record per output channel,
+ * laid out by the code generator (tp_depthwise_conv_s2_s8.c). buffer:
+ * tp_depthwise_conv_s2_s8_get_buffer_size() bytes, 4-byte aligned. */
+tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int32_t *records,
+                                  const tp_dims *input_dims, const int8_t *input,
+                                  const tp_dims *filter_dims, const int32_t *pairs,
+                                  const tp_dims *output_dims, int8_t *output, void *buffer);
+int32_t tp_depthwise_conv_s2_s8_get_buffer_size(const tp_dw_conv_params_s8 *params,
+                                                const tp_dims *filter_dims,
+                                                const tp_dims *output_dims);
+
 /* Fully connected: input_dims n = batch, c = inputs; output_dims->c = outputs.
  * bias: the effective bias, never NULL. weights: row-major or interleaved (params). */
 tp_status tp_fully_connected_s8(const tp_fc_params_s8 *params, const tp_channel_quant *quant,

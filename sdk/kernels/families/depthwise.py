@@ -3,8 +3,8 @@
 
 The int8 kernel's ring path (stride 1, multiplier 1, kernel height <= 16) keeps kernel_h
 expanded input rows in scratch, and then may run in place when the output has the input's shape.
-A K x 1 window (stride 1, multiplier 1) lowers to its own kernel instead
-(:mod:`sdk.kernels.families.depthwise_kx1`).
+A K x 1 window (stride 1, multiplier 1) and stride 2 along the width lower to their own kernels
+instead (:mod:`sdk.kernels.families.depthwise_kx1`, :mod:`sdk.kernels.families.depthwise_s2`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sdk.kernels.families.depthwise_kx1 import (
     records,
     weight_pairs,
 )
+from sdk.kernels.families.depthwise_s2 import S2_KERNEL, s2_applies, s2_buffer_bytes, s2_pairs, s2_records
 from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
 from sdk.kernels.requant import requantization, rounding_fits
@@ -128,6 +129,8 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     if kx1_applies(g, op) and rounding_fits(rq.bound, shifts, folded):
         return _lower_kx1(ctx, op, params, taps, records(bias, m, shifts, bool(rq.fast), folded),
                           bool(rq.fast))
+    if s2_applies(g, op) and rq.fast and rounding_fits(rq.bound, shifts, folded):
+        return _lower_s2(ctx, op, params, s2_records(bias, m, shifts, folded))
     args = (params, rq.quant, din, ctx.tensor(op.inputs[0]), dfilt, ctx.tensor(op.inputs[1]),
             ctx.optional(op, 2), dout, ctx.tensor(op.outputs[0]), SCRATCH)
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
@@ -152,6 +155,24 @@ def _lower_kx1(ctx: LowerContext, op: Op, params: Struct, taps: np.ndarray, rec:
     return simple_call(ctx, op, KX1_KERNEL, args, (din, dout, rec, pairs, dfilt, params),
                        in_place=x.shape == y.shape, scratch_bytes=scratch,
                        size_args=(dfilt, dout))
+
+
+def _lower_s2(ctx: LowerContext, op: Op, params: Struct, rec: ConstTable) -> KernelCall:
+    """tp_depthwise_conv_s2_s8(params, records, in dims, input, filter dims, pairs, out dims,
+    output, scratch)."""
+    g = ctx.graph
+    din, dout = ctx.io_dims(op)
+    w = g.tensors[op.inputs[1]]
+    dfilt = ctx.dims("filter", w.shape)
+    pairs = s2_pairs(w.const_data().astype(np.int64)[0])
+    args = (params, rec, din, ctx.tensor(op.inputs[0]), dfilt, pairs, dout,
+            ctx.tensor(op.outputs[0]), SCRATCH)
+    _, kh, kw, _ = w.shape
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    return simple_call(ctx, op, S2_KERNEL, args, (din, dout, rec, pairs, dfilt, params),
+                       in_place=False, scratch_bytes=s2_buffer_bytes(kh, kw, y.shape[2],
+                                                                     x.shape[3]),
+                       size_args=(params, dfilt, dout))
 
 
 register_family(Family("DepthwiseConv2D", "float32", "float32", "dense", reference_f32,

@@ -114,6 +114,29 @@ TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, groups, 32);
 
 void tp_s8_conv1x1_few(const tp_s8_conv1x1_job *job);
 
+/* The first 4 x passes outputs of one output row of a depthwise convolution with a 3 x 3
+ * (or 3 x 4) window and stride 2 along the width, for g input channels and their mult output
+ * channels each (tp_s8_dw_s2_row3.S, tp_depthwise_conv_s2_s8.c). */
+typedef struct {
+    const int16_t *row[3]; /*  0: input channel 0's ring rows of window rows 0..2 */
+    int32_t chstride;      /* 12: bytes from one channel's ring row to the next */
+    const int32_t *pairs;  /* 16: the first output channel's 6 weight pairs */
+    const int32_t *rec;    /* 20: its record (4 words) */
+    int8_t *out;           /* 24: its output at column 0 */
+    int32_t stride;        /* 28: bytes between output pixels */
+    int32_t passes;        /* 32: >= 1 */
+    int32_t mult;          /* 36: depth multiplier */
+    int32_t g;             /* 40: input channels, >= 1 */
+    int32_t relu;          /* 44: 1: clamp below at the offset (ReLU); 0: saturate only */
+    int32_t off;           /* 48: output offset */
+} tp_s8_dw_s2_job;
+
+TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, chstride, 12);
+TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, passes, 32);
+TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, off, 48);
+
+void tp_s8_dw_s2_row3(const tp_s8_dw_s2_job *job);
+
 /* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
  * of 4 outputs at w (16 bytes per quad); quads >= 1, w word-aligned (tp_s8_fc4.S). */
 void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);
