@@ -1,5 +1,6 @@
-"""The K x 1 depthwise variant's lowering: which graphs take tp_depthwise_conv_kx1_s8, the
-weight pairs' layout (the kernel's dot products equal the convolution) and the rounding proof.
+"""The depthwise variants' lowering: which graphs take tp_depthwise_conv_kx1_s8 and
+tp_depthwise_conv_s2_s8, the K x 1 weight pairs' layout (the kernel's dot products equal the
+convolution) and the rounding proof.
 Bit-exactness on the boards: tests/device/test_kernels_s8_host.py, tests/boards/test_qemu_s8.py."""
 
 from __future__ import annotations
@@ -54,17 +55,19 @@ def test_kx1_geometries_take_the_variant():
         assert _fast(call) == 0
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"kernel": (3, 3)},                                      # not one column wide
-    {"kernel": (5, 1), "stride": (2, 2)},                    # stride 2
-    {"kernel": (5, 1), "multiplier": 2},                     # depth multiplier
-    {"kernel": (5, 1), "padding": [2, 2, 1, 0]},             # left padding
-    {"kernel": (16, 1)},                                     # longer than 15
+@pytest.mark.parametrize(("kwargs", "kernel"), [
+    ({"kernel": (3, 3)}, "tp_depthwise_conv_s8"),                        # not one column wide
+    ({"kernel": (5, 1), "stride": (2, 2)}, "tp_depthwise_conv_s2_s8"),   # stride 2
+    ({"kernel": (5, 1), "stride": (2, 1)}, "tp_depthwise_conv_s8"),      # stride 2 down only
+    ({"kernel": (5, 1), "multiplier": 2}, "tp_depthwise_conv_s8"),       # depth multiplier
+    ({"kernel": (5, 1), "padding": [2, 2, 1, 0]}, "tp_depthwise_conv_s8"),  # left padding
+    ({"kernel": (16, 1)}, "tp_depthwise_conv_s8"),                       # longer than 15
+    ({"kernel": (3, 9), "stride": (2, 2)}, "tp_depthwise_conv_s8"),      # wider than 8
 ])
-def test_other_geometries_keep_the_generic_kernel(kwargs):
-    b = GraphBuilder("dw", (1, 20, 6, 4), 0)
+def test_other_geometries_take_their_kernel(kwargs, kernel):
+    b = GraphBuilder("dw", (1, 20, 12, 4), 0)
     graph = quantize_randomly(b.finish(b.depthwise("input", **kwargs)), 0)
-    assert _depthwise_call(graph).kernel.function == "tp_depthwise_conv_s8"
+    assert _depthwise_call(graph).kernel.function == kernel
 
 
 def test_rounding_proof():

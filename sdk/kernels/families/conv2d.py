@@ -152,8 +152,8 @@ def _c1_call(ctx: LowerContext, op: Op) -> KernelCall | None:
     in_off = -int(inq.zero_point[0])
     rq = requantization(op, "", m, shifts, wdata, bias, input_offset=in_off,
                         input_magnitude=128)
-    lo, _ = lp.activation_range(op.attrs.get("activation", "none"), outq)
-    folded = int(outq.zero_point[0]) if lo == -128 else 0
+    lo, hi = lp.activation_range(op.attrs.get("activation", "none"), outq)
+    folded = int(outq.zero_point[0]) if (lo, hi) == (-128, 127) else 0
     if not rq.fast or rq.bias is None or not rounding_fits(rq.bound, shifts, folded):
         return None
     rec = c1_records(wdata, rq.bias.data.astype(np.int64), m, shifts, folded)

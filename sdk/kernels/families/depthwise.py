@@ -124,8 +124,8 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
                     input_offset=-int(inq.zero_point[0]), output_offset=int(outq.zero_point[0]),
                     activation=ctx.act_s8(op), fast_requant=rq.fast)
     taps = w.const_data().astype(np.int64).reshape(-1, w.shape[3])
-    lo, _ = lp.activation_range(op.attrs.get("activation", "none"), outq)
-    folded = int(outq.zero_point[0]) if lo == -128 else 0
+    lo, hi = lp.activation_range(op.attrs.get("activation", "none"), outq)
+    folded = int(outq.zero_point[0]) if (lo, hi) == (-128, 127) else 0
     if kx1_applies(g, op) and rounding_fits(rq.bound, shifts, folded):
         return _lower_kx1(ctx, op, params, taps, records(bias, m, shifts, bool(rq.fast), folded),
                           bool(rq.fast))
