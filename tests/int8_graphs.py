@@ -210,6 +210,13 @@ def _int8_only_case(name: str, seed: int, rng: np.random.Generator, b: GraphBuil
     elif name == "depthwise_s2_m2_relu6":
         b = GraphBuilder(name, (1, h + 4, 2 * w + 2, 6), seed)
         y = b.depthwise(x, multiplier=2, stride=(2, 2), activation="relu6")
+    elif name == "conv_1x1_c6_generic":
+        # Two groups of inputs, generic requantization (shifts of both signs), ReLU.
+        b = GraphBuilder(name, (1, h, w, 6), seed)
+        y = b.conv(x, 5, kernel=(1, 1), padding="valid", activation="relu")
+    elif name == "depthwise_s2_generic":
+        b = GraphBuilder(name, (1, h + 3, 2 * w + 1, 7), seed)
+        y = b.depthwise(x, multiplier=2, stride=(2, 2))
     elif name in ("add_table_1001", "add_generic_forced"):
         # 13 x 11 x 7 = 1,001 elements (odd: the table kernel's tail), inputs of two scales.
         b = GraphBuilder(name, (1, 13, 11, 7), seed)
@@ -225,7 +232,8 @@ def int8_case(name: str, seed: int):
     least 4 units) or an INT8_ONLY_CASES graph, with random TFLite-style quantization."""
     graph = quantize_randomly(float_op_case(name, seed, dense_batch=(1, 3), dense_units=(4, 13),
                                             extra=_int8_only_case), seed)
-    if name in ("conv_shifts_mixed", "depthwise_4x1_c13_generic", "depthwise_2x1_c4_generic"):
+    if name in ("conv_shifts_mixed", "depthwise_4x1_c13_generic", "depthwise_2x1_c4_generic",
+                "conv_1x1_c6_generic", "depthwise_s2_generic"):
         _spread_multipliers(graph, seed)
     if name == "add_generic_forced":
         _untabulable_add(graph)
@@ -274,7 +282,8 @@ INT8_ONLY_CASES = ["conv_1x1_c8", "depthwise_c8_same", "avgpool_c8_global", "con
                    "depthwise_3x1_c20", "depthwise_4x1_c13_generic", "depthwise_8x1_c6_valid",
                    "depthwise_kx1_in_place", "depthwise_2x1_c4_generic", "conv_1x1_c5_c7",
                    "conv_1x1_c1_relu6", "conv_1x1_c3_relu_chain", "depthwise_s2_c13_relu",
-                   "depthwise_s2_c20_pad_odd", "depthwise_s2_5x5_m3", "depthwise_s2_m2_relu6"]
+                   "depthwise_s2_c20_pad_odd", "depthwise_s2_5x5_m3", "depthwise_s2_m2_relu6",
+                   "conv_1x1_c6_generic", "depthwise_s2_generic"]
 
 
 def random_input(graph, seed: int) -> np.ndarray:

@@ -1,12 +1,14 @@
-/* Conv2D, int8, NHWC, a 1x1 window, stride 1, no padding, at most 8 input channels, with the
- * fast requantization (the code generator proves it, else it keeps tp_convolve_s8).
+/* Conv2D, int8, NHWC, a 1x1 window, stride 1, no padding, at most 8 input channels.
  *
  * Few input channels make a pixel's dot products short, so the cost is per output value: the
  * code generator lays each output channel out as one record of 2 groups + 4 words (groups =
  * ceil(C_in / 4)): its weights as int16 pairs in the order SXTB16 unpacks four input channels,
  * (w0, w2) and (w1, w3) per group, zero past C_in, doubled; then the doubled bias with the
  * input offset folded in; the multiplier; 2^(e-1) plus, without ReLU, output_offset x 2^e;
- * e = -shift >= 1. The doubled accumulator is what tp_requant_fast's SMMULR takes, so on the
+ * e = -shift >= 1. With the generic requantization (params->fast_requant 0) nothing is
+ * doubled, e = max(-shift, 0), and two words follow: left = max(shift, 0) and the sign shift
+ * (31, or 32 for e = 0); the code generator proves the rounding cannot overflow, else it keeps
+ * tp_convolve_s8. The doubled accumulator is what tp_requant_fast's SMMULR takes, so on the
  * DSP (tp_s8_conv1x1_few, arch/armv7em) an output costs one LDM of its record, one SMLAD per
  * two input channels and five instructions of requantization and store. An activation clamp
  * other than saturation or ReLU, and other cores, take the C loop. Output pixel p is written
@@ -36,11 +38,12 @@ tp_status tp_convolve_1x1_s8(const tp_conv_params_s8 *params, const int32_t *rec
     const int32_t cin = input_dims->c;
     const int32_t cout = output_dims->c;
     const int32_t groups = (cin + 3) / 4;
-    const int32_t words = 2 * groups + 4;
+    const int32_t generic = params->fast_requant ? 0 : 1;
+    const int32_t words = 2 * groups + 4 + 2 * generic;
     const int32_t pixels = input_dims->n * input_dims->h * input_dims->w;
     int32_t p;
     if (cin < 1 || cin > 8 || params->stride.h != 1 || params->stride.w != 1 ||
-        params->padding.top != 0 || params->padding.left != 0 || !params->fast_requant ||
+        params->padding.top != 0 || params->padding.left != 0 ||
         output_dims->n != input_dims->n || output_dims->h != input_dims->h ||
         output_dims->w != input_dims->w) {
         return TP_ERR_ARGUMENT;
@@ -64,6 +67,7 @@ tp_status tp_convolve_1x1_s8(const tp_conv_params_s8 *params, const int32_t *rec
         job.off = params->output_offset;
         job.relu = params->activation.min != -128;
         job.groups = groups;
+        job.generic = generic;
         if (job.pixels > 0) {
             tp_s8_conv1x1_few(&job);
         }
@@ -88,9 +92,12 @@ tp_status tp_convolve_1x1_s8(const tp_conv_params_s8 *params, const int32_t *rec
             for (i = 0; i < cin; i++) {
                 acc += (int32_t)x[i] * c1_weight(rec, i);
             }
-            output[p * cout + oc] = tp_clamp_s8(
-                tp_requant_fast(acc >> 1, rec[2 * groups + 1], e, (int32_t)1 << (e - 1)),
-                params->output_offset, params->activation.min, params->activation.max);
+            const int32_t v =
+                generic ? tp_multiply_by_quantized_multiplier_lr(acc, rec[2 * groups + 1],
+                                                                 rec[2 * groups + 4], e)
+                        : tp_requant_fast(acc >> 1, rec[2 * groups + 1], e, (int32_t)1 << (e - 1));
+            output[p * cout + oc] = tp_clamp_s8(v, params->output_offset, params->activation.min,
+                                                params->activation.max);
         }
     }
     return TP_OK;

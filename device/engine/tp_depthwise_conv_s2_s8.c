@@ -1,6 +1,5 @@
 /* DepthwiseConv2D, int8, NHWC, stride 2 along the width (any stride along the height), any
- * depth multiplier, at most 16 window rows and 8 columns, dilation 1, with the fast
- * requantization (the code generator proves it, else it keeps tp_depthwise_conv_s8).
+ * depth multiplier, at most 16 window rows and 8 columns, dilation 1.
  *
  * With stride 2 the window of output x starts at padded input column 2x, so in a row of int16
  * (x + input_offset) the words P_q = (e[2q], e[2q + 1]) are the window's tap pairs
@@ -14,9 +13,11 @@
  * two outputs per pass.
  *
  * The code generator lays out per output channel the weight pairs [kernel_h][J] (J = kernel_w
- * rounded up to even / 2, zero past the window, doubled) and a record: doubled bias,
- * multiplier, 2^(e-1) (plus, without ReLU, output_offset x 2^e), e = -shift >= 1; the doubled
- * accumulator is what tp_requant_fast's SMMULR takes. Output pixels are written row by row
+ * rounded up to even / 2, zero past the window) and a record. With the fast requantization
+ * the pairs are doubled and the record is: doubled bias, multiplier, 2^(e-1) (plus, when the
+ * activation only saturates, output_offset x 2^e), e = -shift >= 1; the doubled accumulator is
+ * what tp_requant_fast's SMMULR takes. Otherwise (generic, C rows only): bias, multiplier,
+ * left shift, right shift, TFLite's arithmetic. Output pixels are written row by row
  * after the rows they read entered the ring, which makes no in-place or overlap promise.
  */
 #include "tp_engine_s8.h"
@@ -144,15 +145,21 @@ static inline int32_t s2_dot(const int16_t *p, int32_t w, int32_t acc)
 #endif
 }
 
-/* The record's rounding holds the output offset when the activation only saturates. */
+/* Fast: the record's rounding holds the output offset when the activation only saturates;
+ * generic: the record is bias, multiplier, left shift, e. */
 static inline int8_t s2_out(const tp_dw_conv_params_s8 *params, int32_t mode, const int32_t *rec,
                             int32_t acc)
 {
-    const int32_t v = tp_requant_fast(acc >> 1, rec[1], rec[3], rec[2]);
-    if (mode == TP_ACT_SAT) {
-        return tp_clamp_s8(v, 0, -128, 127);
+    if (!params->fast_requant) {
+        return tp_clamp_s8(tp_multiply_by_quantized_multiplier_lr(acc, rec[1], rec[2], rec[3]),
+                           params->output_offset, params->activation.min,
+                           params->activation.max);
     }
-    return tp_clamp_s8(v, params->output_offset, params->activation.min,
+    if (mode == TP_ACT_SAT) {
+        return tp_clamp_s8(tp_requant_fast(acc >> 1, rec[1], rec[3], rec[2]), 0, -128, 127);
+    }
+    return tp_clamp_s8(tp_requant_fast(acc >> 1, rec[1], rec[3], rec[2]),
+                       params->output_offset, params->activation.min,
                        params->activation.max);
 }
 
@@ -205,7 +212,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
     int32_t b;
     if (buffer == NULL || kh < 1 || kh > 16 || filter_dims->w < 1 || filter_dims->w > 8 ||
         params->stride.w != 2 || sh < 1 || mult < 1 || oc_all != in_c * mult ||
-        filter_dims->c != oc_all || !params->fast_requant || input_dims->n != output_dims->n ||
+        filter_dims->c != oc_all || input_dims->n != output_dims->n ||
         params->padding.left < 0 || pt < 0) {
         return TP_ERR_ARGUMENT;
     }
@@ -233,7 +240,8 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     }
                 }
 #if TP_S8_ASM
-                if (kh == 3 && jn == 2 && mode != TP_ACT_CLAMP && ow >= 4) {
+                if (kh == 3 && jn == 2 && mode != TP_ACT_CLAMP && params->fast_requant &&
+                    ow >= 4) {
                     tp_s8_dw_s2_job job;
                     int32_t ky;
                     for (ky = 0; ky < 3; ky++) {

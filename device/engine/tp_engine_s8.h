@@ -169,8 +169,8 @@ tp_status tp_convolve_s8(const tp_conv_params_s8 *params, const tp_channel_quant
 int32_t tp_convolve_s8_get_buffer_size(const tp_conv_params_s8 *params,
                                        const tp_dims *filter_dims, const tp_dims *output_dims);
 
-/* Conv2D with a 1x1 window, stride 1, no padding, at most 8 input channels and the fast
- * requantization: weights, folded bias and requantization as one record per output channel,
+/* Conv2D with a 1x1 window, stride 1, no padding, at most 8 input channels: weights, folded
+ * bias and requantization as one record per output channel,
  * laid out by the code generator (tp_convolve_1x1_s8.c). No scratch. */
 tp_status tp_convolve_1x1_s8(const tp_conv_params_s8 *params, const int32_t *records,
                              const tp_dims *input_dims, const int8_t *input,
@@ -208,8 +208,8 @@ tp_status tp_depthwise_conv_kx1_s8(const tp_dw_conv_params_s8 *params, const int
 int32_t tp_depthwise_conv_kx1_s8_get_buffer_size(const tp_dims *filter_dims,
                                                  const tp_dims *output_dims);
 
-/* DepthwiseConv2D with stride 2 along the width, any depth multiplier, at most 16 x 8 window,
- * the fast requantization: weight pairs and one requantization record per output channel,
+/* DepthwiseConv2D with stride 2 along the width, any depth multiplier, at most 16 x 8 window:
+ * weight pairs and one requantization record per output channel,
  * laid out by the code generator (tp_depthwise_conv_s2_s8.c). buffer:
  * tp_depthwise_conv_s2_s8_get_buffer_size() bytes, 4-byte aligned. */
 tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int32_t *records,

@@ -55,6 +55,14 @@ def test_kx1_geometries_take_the_variant():
         assert _fast(call) == 0
 
 
+def test_generic_cases_take_the_variants_generic_path():
+    call = _depthwise_call(int8_case("depthwise_s2_generic", 1))
+    assert call.kernel.function == "tp_depthwise_conv_s2_s8" and _fast(call) == 0
+    for name in ("conv_1x1_c6_generic", "conv_shifts_mixed"):
+        call = lower(int8_case(name, 1)).calls[0]
+        assert call.kernel.function == "tp_convolve_1x1_s8" and _fast(call) == 0
+
+
 @pytest.mark.parametrize(("kwargs", "kernel"), [
     ({"kernel": (3, 3)}, "tp_depthwise_conv_s8"),                        # not one column wide
     ({"kernel": (5, 1), "stride": (2, 2)}, "tp_depthwise_conv_s2_s8"),   # stride 2

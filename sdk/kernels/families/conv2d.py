@@ -137,7 +137,8 @@ def _s8_call(ctx: LowerContext, op: Op, chunk_rows: int) -> KernelCall:
 
 def _c1_call(ctx: LowerContext, op: Op) -> KernelCall | None:
     """tp_convolve_1x1_s8(params, records, in dims, input, out dims, output) when the op is a
-    few-channel 1x1 convolution whose fast requantization (output offset folded) is proved."""
+    few-channel 1x1 convolution whose rounding (output offset folded) is proved not to
+    overflow."""
     from sdk.kernels.families.conv1x1_s8 import C1_KERNEL, c1_applies, c1_records
 
     g = ctx.graph
@@ -154,13 +155,13 @@ def _c1_call(ctx: LowerContext, op: Op) -> KernelCall | None:
                         input_magnitude=128)
     lo, hi = lp.activation_range(op.attrs.get("activation", "none"), outq)
     folded = int(outq.zero_point[0]) if (lo, hi) == (-128, 127) else 0
-    if not rq.fast or rq.bias is None or not rounding_fits(rq.bound, shifts, folded):
+    if rq.bias is None or not rounding_fits(rq.bound, shifts, folded):
         return None
-    rec = c1_records(wdata, rq.bias.data.astype(np.int64), m, shifts, folded)
+    rec = c1_records(wdata, rq.bias.data.astype(np.int64), m, shifts, folded, bool(rq.fast))
     din, dout = ctx.io_dims(op)
     params = struct("tp_conv_params_s8", "params", **geometry(op), input_offset=in_off,
                     output_offset=int(outq.zero_point[0]), activation=ctx.act_s8(op),
-                    fast_requant=1, chunk_rows=0)
+                    fast_requant=rq.fast, chunk_rows=0)
     args = (params, rec, din, ctx.tensor(op.inputs[0]), dout, ctx.tensor(op.outputs[0]))
     return simple_call(ctx, op, C1_KERNEL, args, (rec, din, dout, params))
 

@@ -129,8 +129,11 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     if kx1_applies(g, op) and rounding_fits(rq.bound, shifts, folded):
         return _lower_kx1(ctx, op, params, taps, records(bias, m, shifts, bool(rq.fast), folded),
                           bool(rq.fast))
-    if s2_applies(g, op) and rq.fast and rounding_fits(rq.bound, shifts, folded):
-        return _lower_s2(ctx, op, params, s2_records(bias, m, shifts, folded))
+    if s2_applies(g, op):
+        fast = bool(rq.fast) and rounding_fits(rq.bound, shifts, folded)
+        fields = {**dict(params.fields), "fast_requant": int(fast)}
+        return _lower_s2(ctx, op, struct("tp_dw_conv_params_s8", "params", **fields),
+                         s2_records(bias, m, shifts, folded, fast), fast)
     args = (params, rq.quant, din, ctx.tensor(op.inputs[0]), dfilt, ctx.tensor(op.inputs[1]),
             ctx.optional(op, 2), dout, ctx.tensor(op.outputs[0]), SCRATCH)
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
@@ -157,14 +160,15 @@ def _lower_kx1(ctx: LowerContext, op: Op, params: Struct, taps: np.ndarray, rec:
                        size_args=(dfilt, dout))
 
 
-def _lower_s2(ctx: LowerContext, op: Op, params: Struct, rec: ConstTable) -> KernelCall:
+def _lower_s2(ctx: LowerContext, op: Op, params: Struct, rec: ConstTable,
+              fast: bool) -> KernelCall:
     """tp_depthwise_conv_s2_s8(params, records, in dims, input, filter dims, pairs, out dims,
     output, scratch)."""
     g = ctx.graph
     din, dout = ctx.io_dims(op)
     w = g.tensors[op.inputs[1]]
     dfilt = ctx.dims("filter", w.shape)
-    pairs = s2_pairs(w.const_data().astype(np.int64)[0])
+    pairs = s2_pairs(w.const_data().astype(np.int64)[0], fast)
     args = (params, rec, din, ctx.tensor(op.inputs[0]), dfilt, pairs, dout,
             ctx.tensor(op.outputs[0]), SCRATCH)
     _, kh, kw, _ = w.shape

@@ -106,11 +106,13 @@ typedef struct {
     int32_t off;        /* 24: output offset (ReLU) */
     int32_t relu;       /* 28: 1: clamp below at the offset (ReLU); 0: saturate only */
     int32_t groups;     /* 32: 1 or 2 groups of four input channels */
+    int32_t generic;    /* 36: 1: the generic requantization (records 2 words longer) */
 } tp_s8_conv1x1_job;
 
 TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, rec, 12);
 TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, relu, 28);
 TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, groups, 32);
+TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, generic, 36);
 
 void tp_s8_conv1x1_few(const tp_s8_conv1x1_job *job);
 
