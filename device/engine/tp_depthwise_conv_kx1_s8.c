@@ -48,8 +48,9 @@ int32_t tp_depthwise_conv_kx1_s8_get_buffer_size(const tp_dims *filter_dims,
 }
 
 /* Channels [c0, c0 + g) of input column x into rows [pt, pt + h) of the group's columns (len
- * values each; the padding rows stay zero from kx1_zero). On the DSP two input rows of four
- * channels at a time: two LDR, four SXTAB16 (x + offset), four PKH into the channels' words. */
+ * values each; the padding rows stay zero, written once per call). On the DSP two input rows
+ * of four channels at a time in tp_s8_widen_pairs (arch/armv7em): two LDR, four SXTAB16
+ * (x + offset), four PKH into the channels' words. */
 static void kx1_expand(const tp_dw_conv_params_s8 *params, const tp_dims *in, const int8_t *image,
                        int32_t x, int32_t c0, int32_t g, int32_t len, int16_t *col)
 {
@@ -77,23 +78,11 @@ static void kx1_expand(const tp_dw_conv_params_s8 *params, const tp_dims *in, co
             y = 1;
             s += row;
         }
-        {
-            uint32_t *w0 = (uint32_t *)(void *)(e + y);
-            uint32_t *w1 = w0 + len / 2;
-            uint32_t *w2 = w1 + len / 2;
-            uint32_t *w3 = w2 + len / 2;
-            for (; y + 2 <= h; y += 2, s += 2 * row) {
-                const uint32_t a = tp_load_word(s);
-                const uint32_t b = tp_load_word(s + row);
-                const uint32_t a02 = __sxtab16(pair, a);
-                const uint32_t a13 = tp_sxtab16_ror8(pair, a);
-                const uint32_t b02 = __sxtab16(pair, b);
-                const uint32_t b13 = tp_sxtab16_ror8(pair, b);
-                *w0++ = tp_pack_low(a02, b02);
-                *w1++ = tp_pack_low(a13, b13);
-                *w2++ = tp_pack_high(a02, b02);
-                *w3++ = tp_pack_high(a13, b13);
-            }
+        if (y + 2 <= h) {
+            const int32_t pairs = (h - y) / 2;
+            tp_s8_widen_pairs(s, row, pairs, pair, (uint32_t *)(void *)(e + y), len * 2);
+            y += 2 * pairs;
+            s += 2 * pairs * row;
         }
         if (y < h) {
             const uint32_t v = tp_load_word(s);

@@ -6,7 +6,8 @@
  * and output x of a window row is sum_j P_{x+j} . (w[2j], w[2j+1]): one SMLAD per two taps, no
  * re-pairing. Channels are taken S2_GROUP input channels at a time; the input rows a window
  * needs are expanded once each into a ring of kernel_h rows (two input pixels of four channels
- * per two LDR, four SXTAB16 and four PKH), and every output channel c * M + m of the group is
+ * per two LDR, four SXTAB16 and four PKH: tp_s8_widen_pairs), and every output channel
+ * c * M + m of the group is
  * computed from its input channel's rows: on the DSP a 3-row window of at most 4 columns runs
  * whole rows four outputs per pass in tp_s8_dw_s2_row3 (arch/armv7em); the last outputs of a
  * row, other windows and an activation clamp other than saturation or ReLU take the C rows,
@@ -59,10 +60,9 @@ int32_t tp_depthwise_conv_s2_s8_get_buffer_size(const tp_dw_conv_params_s8 *para
 }
 
 /* Input row y of channels [c0, c0 + g) into ring slot e (g rows of len; the padding columns
- * and everything past the input stay zero, written once per group). Not inlined: in the
- * kernel's body gcc 12 spills the four row pointers of its loop (about 10 instructions more
- * per eight values). */
-__attribute__((noinline)) static void s2_load(const tp_dw_conv_params_s8 *params, const tp_dims *in, const int8_t *image,
+ * and everything past the input stay zero, written once per group); on the DSP the pixel
+ * pairs of four channels in tp_s8_widen_pairs (arch/armv7em). */
+static void s2_load(const tp_dw_conv_params_s8 *params, const tp_dims *in, const int8_t *image,
                     int32_t y, int32_t c0, int32_t g, int32_t len, int16_t *e)
 {
     const int32_t c = in->c;
@@ -96,23 +96,11 @@ __attribute__((noinline)) static void s2_load(const tp_dw_conv_params_s8 *params
                 x = 1;
                 s += c;
             }
-            {
-                uint32_t *w0 = (uint32_t *)(void *)(e0 + x);
-                uint32_t *w1 = w0 + len / 2;
-                uint32_t *w2 = w1 + len / 2;
-                uint32_t *w3 = w2 + len / 2;
-                for (; x + 2 <= w; x += 2, s += 2 * c) {
-                    const uint32_t a = tp_load_word(s);
-                    const uint32_t b = tp_load_word(s + c);
-                    const uint32_t a02 = __sxtab16(pair, a);
-                    const uint32_t a13 = tp_sxtab16_ror8(pair, a);
-                    const uint32_t b02 = __sxtab16(pair, b);
-                    const uint32_t b13 = tp_sxtab16_ror8(pair, b);
-                    *w0++ = tp_pack_low(a02, b02);
-                    *w1++ = tp_pack_low(a13, b13);
-                    *w2++ = tp_pack_high(a02, b02);
-                    *w3++ = tp_pack_high(a13, b13);
-                }
+            if (x + 2 <= w) {
+                const int32_t pairs = (w - x) / 2;
+                tp_s8_widen_pairs(s, c, pairs, pair, (uint32_t *)(void *)(e0 + x), len * 2);
+                x += 2 * pairs;
+                s += 2 * pairs * c;
             }
             if (x < w) {
                 const uint32_t v = tp_load_word(s);

@@ -57,26 +57,9 @@ static inline uint32_t tp_sxtab16_ror8(uint32_t a, uint32_t x)
     return r;
 }
 
-/* The low halfwords of a and b as one word, a's low (PKHBT): gcc 12 does not form it. */
-static inline uint32_t tp_pack_low(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
-/* The high halfwords of a and b as one word, a's low (PKHTB). */
-static inline uint32_t tp_pack_high(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
 #else
 #define tp_sxtb16_ror8(x) __sxtb16(tp_ror((x), 8))
 #define tp_sxtab16_ror8(a, x) __sxtab16((a), tp_ror((x), 8))
-#define tp_pack_low(a, b) (((a) & 0xFFFFu) | ((b) << 16))
-#define tp_pack_high(a, b) (((a) >> 16) | ((b) & 0xFFFF0000u))
 #endif
 
 #endif /* TP_ARMV7EM_ACLE_H */

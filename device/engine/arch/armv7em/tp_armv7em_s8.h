@@ -139,6 +139,12 @@ TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, off, 48);
 
 void tp_s8_dw_s2_row3(const tp_s8_dw_s2_job *job);
 
+/* pairs x two neighbouring input pixels of four channels -> each channel's words (first pixel
+ * low, + the offset in both halfwords of offset_pair) at dst + k x row_bytes, k = 0..3, dst
+ * advancing a word per pair (tp_s8_widen_pairs.S; pairs >= 1). */
+void tp_s8_widen_pairs(const int8_t *src, int32_t pixel_bytes, int32_t pairs,
+                       uint32_t offset_pair, uint32_t *dst, int32_t row_bytes);
+
 /* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
  * of 4 outputs at w (16 bytes per quad); quads >= 1, w word-aligned (tp_s8_fc4.S). */
 void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);
