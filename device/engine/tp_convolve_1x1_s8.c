@@ -4,7 +4,8 @@
  * code generator lays each output channel out as one record of 2 groups + 4 words (groups =
  * ceil(C_in / 4)): its weights as int16 pairs in the order SXTB16 unpacks four input channels,
  * (w0, w2) and (w1, w3) per group, zero past C_in, doubled; then the doubled bias with the
- * input offset folded in; the multiplier; 2^(e-1) plus, without ReLU, output_offset x 2^e;
+ * input offset folded in; the multiplier; 2^(e-1) plus, when the activation only saturates,
+ * output_offset x 2^e;
  * e = -shift >= 1. With the generic requantization (params->fast_requant 0) nothing is
  * doubled, e = max(-shift, 0), and two words follow: left = max(shift, 0) and the sign shift
  * (31, or 32 for e = 0); the code generator proves the rounding cannot overflow, else it keeps

@@ -4,16 +4,16 @@
  * The code generator lays the weights out as int16 pairs per channel (pairs[c][2n],
  * n = K/2 + 1: A_j = (w[2j], w[2j+1]), B_j = (w[2j-1], w[2j]), w[-1] = w[K] = 0; doubled with
  * the fast requantization) and the requantization as a record per channel (records[c][6]:
- * bias (doubled with the fast one), multiplier, 2^(e-1), e = max(-shift, 0),
- * left = max(shift, 0), 31 or 32 for e = 0). The fast requantization of a doubled
- * accumulator is tp_requant_fast; the generic one is TFLite's, exact whenever
- * |bias| + 255 x sum |w| + 2^(e-1) < 2^31 (the code generator checks).
+ * bias (doubled with the fast one), multiplier, 2^(e-1) (plus output_offset x 2^e when the
+ * activation only saturates), e = max(-shift, 0), left = max(shift, 0), 31 or 32 for e = 0).
+ * The fast requantization of a doubled accumulator is tp_requant_fast; the generic one is
+ * TFLite's; the code generator proves the assembly's rounding cannot overflow
+ * (sdk/kernels/requant.py rounding_fits).
  *
  * Per column and group of up to KX1_GROUP channels, the input column is expanded once into
  * scratch as int16 (x + input_offset) along the kernel's axis, zeros where the padding is
- * (written once per call);
- * every output of the column is then a dot product of the column's words with the pairs: on
- * the DSP four outputs per pass in tp_s8_dw_kx1 (arch/armv7em), the rows after the last whole
+ * (written once per call); every output of the column is then a dot product of the
+ * column's words with the pairs: on the DSP four outputs per pass in tp_s8_dw_kx1 (arch/armv7em), the rows after the last whole
  * pass (and an activation clamp other than saturation or ReLU) in C. A column's group is read
  * whole before any of its outputs is written, so the output may be the input (same shape).
  */

@@ -71,8 +71,8 @@ def _pack(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def records(bias: np.ndarray, multipliers: np.ndarray, shifts: np.ndarray, fast: bool,
             folded_offset: int) -> ConstTable:
     """Per channel: bias (doubled when fast), multiplier, 2^(e-1) + folded_offset x 2^e (the
-    output offset without ReLU, else 0), e, left, the sign shift (31, or 32 for e = 0, which
-    shifts the sign term out)."""
+    output offset when the activation only saturates, else 0), e, left, the sign shift (31,
+    or 32 for e = 0, which shifts the sign term out)."""
     e, left, rnd = rounding_terms(shifts)
     rec = np.stack([bias * (2 if fast else 1), np.asarray(multipliers, np.int64),
                     rnd + (folded_offset << e), e, left, np.where(e > 0, 31, 32)], axis=1)

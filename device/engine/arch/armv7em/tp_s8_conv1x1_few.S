@@ -4,8 +4,8 @@
  * Per pixel the input is loaded as one or two words and sign-extended once into int16 pairs,
  * (x0, x2) and (x1, x3) per four channels (SXTB16, SXTB16 ROR #8); every output channel's
  * record (the code generator's layout: its weight pairs in that order, doubled, then the
- * doubled folded bias, the multiplier, the rounding with the output offset folded in (no
- * ReLU), e) is one LDM, the bias being the first accumulator of the SMLADs: per output one
+ * doubled folded bias, the multiplier, the rounding with the output offset folded in when
+ * the activation only saturates, e) is one LDM, the bias being the first accumulator of the SMLADs: per output one
  * LDM, 2 (or 4) SMLAD, SMMLAR / ADD sign / ASR / SSAT / STRB, the loop. With the generic
  * requantization the weights and bias are not doubled and the record ends with the left shift
  * and the sign shift: TFLite's double rounding as tp_s8_dw_kx1. Words past the pixel's

@@ -18,9 +18,10 @@
  * SMMLAR with the rounding as accumuland, then the sign and the shift, as tp_s8_conv_tile)
  * or the generic one (TFLite's double rounding, exact for any accumulator the lowering
  * proved: SMULL, the doubling high product, and the rounding divide by 2^e as
- * (x + 2^(e-1) - (x < 0)) >> e, the sign term shifted out for e = 0). Without ReLU the record's
- * rounding also holds output_offset x 2^e, so the shift adds the offset (the code generator
- * proves the sum fits); with ReLU the value is clamped at 0 and the offset added after.
+ * (x + 2^(e-1) - (x < 0)) >> e, the sign term shifted out for e = 0). When the activation
+ * only saturates the record's rounding also holds output_offset x 2^e, so the shift adds the
+ * offset (the code generator proves the sum fits); with ReLU the value is clamped at 0 and the
+ * offset added after.
  * Frame (after the 9 saved registers): see the offsets below.
  */
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
