@@ -165,6 +165,58 @@ def _int8_only_case(name: str, seed: int, rng: np.random.Generator, b: GraphBuil
         # Two channel groups (16 + 4), 9 columns: passes of four and a tail.
         b = GraphBuilder(name, (1, 5, 9, 20), seed)
         y = b.depthwise(x, kernel=(3, 1), activation="relu6")
+    elif name == "depthwise_4x1_c13_generic":
+        # K x 1 kernel, even K, 3 channel quads + 1, rows not a multiple of 4 (the C tail);
+        # multipliers from 0.2 to 2.4 force the generic requantization.
+        b = GraphBuilder(name, (1, 4 * h + 3, w, 13), seed)
+        y = b.depthwise(x, kernel=(4, 1), activation="relu")
+    elif name == "depthwise_8x1_c6_valid":
+        b = GraphBuilder(name, (1, h + 9, w, 6), seed)
+        y = b.depthwise(x, kernel=(8, 1), padding="valid")
+    elif name == "depthwise_kx1_in_place":
+        # K x 1 kernel in place (same shape), 18 channels (a group of 16 and one of 2), odd
+        # top padding.
+        z = b.conv(x, 18, kernel=(1, 1), padding="valid")
+        y = b.conv(b.depthwise(z, kernel=(5, 1), padding=[3, 1, 0, 0]), 4, kernel=(1, 1),
+                   padding="valid")
+    elif name == "depthwise_2x1_c4_generic":
+        b = GraphBuilder(name, (1, h, w, 4), seed)
+        y = b.depthwise(x, kernel=(2, 1), padding=[1, 0, 0, 0])
+    elif name == "conv_1x1_c5_c7":
+        # tp_convolve_1x1_s8 with two groups of four inputs (the last three read past the
+        # pixel), an odd output count and the last pixel from a copy.
+        b = GraphBuilder(name, (1, h, w, 5), seed)
+        y = b.conv(x, 7, kernel=(1, 1), padding="valid")
+    elif name == "conv_1x1_c1_relu6":
+        b = GraphBuilder(name, (1, h, w, 1), seed)
+        y = b.conv(x, 3, kernel=(1, 1), padding="valid", activation="relu6")
+    elif name == "conv_1x1_c3_relu_chain":
+        # Few-channel 1x1 between other ops (its output may overlap its dying input).
+        z = b.depthwise(x, activation="relu")
+        y = b.pool(b.conv(z, 12, kernel=(1, 1), padding="valid", activation="relu"),
+                   "AvgPool2D")
+    elif name == "depthwise_s2_c13_relu":
+        # tp_depthwise_conv_s2_s8: 3 channel quads + 1, odd output width (the C tail).
+        b = GraphBuilder(name, (1, h + 2, 2 * w + 3, 13), seed)
+        y = b.depthwise(x, stride=(2, 2), activation="relu")
+    elif name == "depthwise_s2_c20_pad_odd":
+        # Two channel groups (16 + 4), odd left padding, stride 1 along the height.
+        b = GraphBuilder(name, (1, h, 2 * w + 1, 20), seed)
+        y = b.depthwise(x, stride=(1, 2), padding=[1, 1, 1, 1])
+    elif name == "depthwise_s2_5x5_m3":
+        # A 5 x 5 window (the C rows) with depth multiplier 3.
+        b = GraphBuilder(name, (1, h + 4, w + 4, 3), seed)
+        y = b.depthwise(x, multiplier=3, kernel=(5, 5), stride=(2, 2))
+    elif name == "depthwise_s2_m2_relu6":
+        b = GraphBuilder(name, (1, h + 4, 2 * w + 2, 6), seed)
+        y = b.depthwise(x, multiplier=2, stride=(2, 2), activation="relu6")
+    elif name == "conv_1x1_c6_generic":
+        # Two groups of inputs, generic requantization (shifts of both signs), ReLU.
+        b = GraphBuilder(name, (1, h, w, 6), seed)
+        y = b.conv(x, 5, kernel=(1, 1), padding="valid", activation="relu")
+    elif name == "depthwise_s2_generic":
+        b = GraphBuilder(name, (1, h + 3, 2 * w + 1, 7), seed)
+        y = b.depthwise(x, multiplier=2, stride=(2, 2))
     elif name in ("add_table_1001", "add_generic_forced"):
         # 13 x 11 x 7 = 1,001 elements (odd: the table kernel's tail), inputs of two scales.
         b = GraphBuilder(name, (1, 13, 11, 7), seed)
@@ -180,11 +232,24 @@ def int8_case(name: str, seed: int):
     least 4 units) or an INT8_ONLY_CASES graph, with random TFLite-style quantization."""
     graph = quantize_randomly(float_op_case(name, seed, dense_batch=(1, 3), dense_units=(4, 13),
                                             extra=_int8_only_case), seed)
-    if name == "conv_shifts_mixed":
+    if name in ("conv_shifts_mixed", "depthwise_4x1_c13_generic", "depthwise_2x1_c4_generic",
+                "conv_1x1_c6_generic", "depthwise_s2_generic"):
         _spread_multipliers(graph, seed)
     if name == "add_generic_forced":
         _untabulable_add(graph)
+    if name in NARROW_RELU6:
+        _narrow_relu6(graph)
     return graph
+
+
+# Cases whose last op's ReLU6 must clamp below 127 (the kernels' C path for a clamp that is
+# neither saturation nor ReLU).
+NARROW_RELU6 = ("depthwise_3x1_c20", "conv_1x1_c1_relu6", "depthwise_s2_m2_relu6")
+
+
+def _narrow_relu6(graph) -> None:
+    """An output scale of 8 / 255 with zero point -128: ReLU6 is the clamp [-128, 63]."""
+    graph.tensors[graph.ops[-1].outputs[0]].quant = QuantParams(np.float32(8 / 255), -128)
 
 
 def _untabulable_add(graph) -> None:
@@ -214,7 +279,11 @@ INT8_ONLY_CASES = ["conv_1x1_c8", "depthwise_c8_same", "avgpool_c8_global", "con
                    "depthwise_in_place", "depthwise_relu6_in_place", "depthwise_5x3_in_place",
                    "depthwise_3x5_valid", "conv_shifts_mixed", "add_table_1001",
                    "add_generic_forced", "depthwise_7x1_c5", "depthwise_15x1_c3_pad",
-                   "depthwise_3x1_c20"]
+                   "depthwise_3x1_c20", "depthwise_4x1_c13_generic", "depthwise_8x1_c6_valid",
+                   "depthwise_kx1_in_place", "depthwise_2x1_c4_generic", "conv_1x1_c5_c7",
+                   "conv_1x1_c1_relu6", "conv_1x1_c3_relu_chain", "depthwise_s2_c13_relu",
+                   "depthwise_s2_c20_pad_odd", "depthwise_s2_5x5_m3", "depthwise_s2_m2_relu6",
+                   "conv_1x1_c6_generic", "depthwise_s2_generic"]
 
 
 def random_input(graph, seed: int) -> np.ndarray:

@@ -12,10 +12,9 @@
  * neighbouring outputs with four SMLAD per window row: out[2m] = P_m.(w0, w1) + P_m+1.(w2, 0),
  * out[2m+1] = P_m.(0, w0) + P_m+1.(w1, w2); the four weight pairs of each channel and window
  * row are built once per group; a 3x3 window with fast requantization runs whole rows in the
- * assembly routines tp_s8_dw3x3_row / tp_s8_dw3x3_row6 (arch/armv7em); a K x 1 window (kernel
- * width 1) with fast requantization and no clamp runs whole output rows in ring_rows_kx1
- * (SMLABB / SMLATB, four outputs per pass). Requantization with tp_requant_fast when the code
- * generator set fast_requant.
+ * assembly routines tp_s8_dw3x3_row / tp_s8_dw3x3_row6 (arch/armv7em). A K x 1 window
+ * usually has its own kernel (tp_depthwise_conv_kx1_s8); here it takes the C rows.
+ * Requantization with tp_requant_fast when the code generator set fast_requant.
  */
 #ifndef TP_DEPTHWISE_CONV_RING_S8_H
 #define TP_DEPTHWISE_CONV_RING_S8_H
@@ -110,7 +109,7 @@ static void ring_load(const dw_ring *r, const int8_t *image, int32_t y, int32_t 
             for (x = 0; x < w; x++, src += c) {
                 const uint32_t v = tp_load_word(src);
                 const uint32_t v02 = __sxtab16(pair, v);
-                const uint32_t v13 = __sxtab16(pair, tp_ror(v, 8));
+                const uint32_t v13 = tp_sxtab16_ror8(pair, v);
                 e0[x] = (int16_t)v02;
                 e2[x] = (int16_t)(v02 >> 16);
                 e1[x] = (int16_t)v13;
@@ -143,7 +142,7 @@ static int8_t dw_requant(const dw_ring *r, int32_t mode, int32_t oc, int32_t acc
 
 
 #if TP_S8_ASM
-/* ring_pairs, ring_rows_kx1: the SMLAD weight pairs and the K x 1 rows (ARMv7E-M). */
+/* ring_pairs: the SMLAD weight pairs (ARMv7E-M). */
 #include "arch/armv7em/tp_depthwise_conv_ring_s8_dsp.h"
 #endif
 
@@ -281,10 +280,6 @@ static void depthwise_ring(const dw_ring *r, const int8_t *image, int8_t *output
                 } else {
                     tp_s8_dw3x3_row(&job);
                 }
-                continue;
-            }
-            if (r->filter_dims->w == 1 && p->fast_requant && mode != TP_ACT_CLAMP) {
-                ring_rows_kx1(r, mode, oy, c0, g, output + oy * ow * c + c0);
                 continue;
             }
 #endif

@@ -169,6 +169,13 @@ tp_status tp_convolve_s8(const tp_conv_params_s8 *params, const tp_channel_quant
 int32_t tp_convolve_s8_get_buffer_size(const tp_conv_params_s8 *params,
                                        const tp_dims *filter_dims, const tp_dims *output_dims);
 
+/* Conv2D with a 1x1 window, stride 1, no padding, at most 8 input channels: weights, folded
+ * bias and requantization as one record per output channel,
+ * laid out by the code generator (tp_convolve_1x1_s8.c). No scratch. */
+tp_status tp_convolve_1x1_s8(const tp_conv_params_s8 *params, const int32_t *records,
+                             const tp_dims *input_dims, const int8_t *input,
+                             const tp_dims *output_dims, int8_t *output);
+
 /* A fused conv (+ 2x2 max pool) or a row-streamed pair of convs (see tp_conv_chain_params_s8).
  * output: the last layer's output (pooled when it pools). buffer:
  * tp_conv_chain_s8_get_buffer_size() bytes, 4-byte aligned. */
@@ -188,6 +195,30 @@ tp_status tp_depthwise_conv_s8(const tp_dw_conv_params_s8 *params, const tp_chan
 int32_t tp_depthwise_conv_s8_get_buffer_size(const tp_dw_conv_params_s8 *params,
                                              const tp_dims *filter_dims,
                                              const tp_dims *output_dims);
+
+/* DepthwiseConv2D with a K x 1 window (K <= 15), stride 1, depth multiplier 1, padding top
+ * and bottom only: weights as int16 pairs and one requantization record per channel, laid
+ * out by the code generator (tp_depthwise_conv_kx1_s8.c). buffer:
+ * tp_depthwise_conv_kx1_s8_get_buffer_size() bytes, 4-byte aligned; may run in place (output ==
+ * input, same shape). */
+tp_status tp_depthwise_conv_kx1_s8(const tp_dw_conv_params_s8 *params, const int32_t *records,
+                                   const tp_dims *input_dims, const int8_t *input,
+                                   const tp_dims *filter_dims, const int32_t *pairs,
+                                   const tp_dims *output_dims, int8_t *output, void *buffer);
+int32_t tp_depthwise_conv_kx1_s8_get_buffer_size(const tp_dims *filter_dims,
+                                                 const tp_dims *output_dims);
+
+/* DepthwiseConv2D with stride 2 along the width, any depth multiplier, at most 16 x 8 window:
+ * weight pairs and one requantization record per output channel,
+ * laid out by the code generator (tp_depthwise_conv_s2_s8.c). buffer:
+ * tp_depthwise_conv_s2_s8_get_buffer_size() bytes, 4-byte aligned. */
+tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int32_t *records,
+                                  const tp_dims *input_dims, const int8_t *input,
+                                  const tp_dims *filter_dims, const int32_t *pairs,
+                                  const tp_dims *output_dims, int8_t *output, void *buffer);
+int32_t tp_depthwise_conv_s2_s8_get_buffer_size(const tp_dw_conv_params_s8 *params,
+                                                const tp_dims *filter_dims,
+                                                const tp_dims *output_dims);
 
 /* Fully connected: input_dims n = batch, c = inputs; output_dims->c = outputs.
  * bias: the effective bias, never NULL. weights: row-major or interleaved (params). */

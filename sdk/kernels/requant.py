@@ -25,12 +25,14 @@ FAST_BOUND = 1 << 30
 @dataclass(frozen=True)
 class Requant:
     """``quant``: the tp_channel_quant static (``prefix + "quant"``) over the multiplier and
-    shift tables; ``fast``: the fast-path proof; ``bias``: the folded bias table, when asked."""
+    shift tables; ``fast``: the fast-path proof; ``bias``: the folded bias table, when asked;
+    ``bound``: each channel's bound on |accumulator|."""
 
     quant: Struct
     fast: int
     bias: ConstTable | None
     tables: tuple[ConstTable, ...]
+    bound: np.ndarray
 
 
 def folded_bias(op: Op, bias: np.ndarray, input_offset: int, weights: np.ndarray) -> np.ndarray:
@@ -61,4 +63,22 @@ def requantization(op: Op, prefix: str, multipliers: np.ndarray, shifts: np.ndar
                            f"{prefix}bias")
     bound = np.abs(bias) + input_magnitude * np.abs(weights).sum(axis=1)
     fast = int(bool(np.all(np.asarray(shifts) <= -1) and np.all(bound < FAST_BOUND)))
-    return Requant(quant, fast, table, (mult, shift))
+    return Requant(quant, fast, table, (mult, shift), bound)
+
+
+def rounding_terms(shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per channel: e = max(-shift, 0), left = max(shift, 0), 2^(e-1) (0 for e = 0)."""
+    shifts = np.asarray(shifts, dtype=np.int64)
+    e = np.maximum(-shifts, 0)
+    return e, np.maximum(shifts, 0), np.where(e > 0, np.left_shift(1, np.maximum(e - 1, 0)), 0)
+
+
+def rounding_fits(bound: np.ndarray, shifts: np.ndarray, folded_offset: int) -> bool:
+    """A kernel that rounds the high product x as x + 2^(e-1) + folded_offset x 2^e - (x < 0)
+    (the output offset folded into the rounding; tp_s8_dw_kx1, tp_s8_conv1x1_few) cannot
+    overflow: x is at most the accumulator bound (shifted left by the channel's left shift,
+    which must not wrap) plus one, in magnitude."""
+    e, left, rnd = rounding_terms(shifts)
+    xbound = np.asarray(bound, dtype=np.int64) << left
+    return bool(np.all(xbound < 1 << 31) and
+                np.all(xbound + 1 + rnd + (abs(folded_offset) << e) < 1 << 31))

@@ -62,7 +62,14 @@ def test_mlperf_model_on_qemu_is_bit_exact(which, tmp_path):
                                   "depthwise_3x5_valid", "conv_shifts_mixed",
                                   "avgpool_3x3_s1_same", "avgpool_c8_global", "add_table_1001",
                                   "add_generic_forced", "depthwise_7x1_c5",
-                                  "depthwise_15x1_c3_pad", "depthwise_3x1_c20"])
+                                  "depthwise_15x1_c3_pad", "depthwise_3x1_c20",
+                                  "depthwise_4x1_c13_generic", "depthwise_8x1_c6_valid",
+                                  "depthwise_kx1_in_place", "depthwise_2x1_c4_generic",
+                                  "conv_1x1_c5_c7", "conv_1x1_c1_relu6",
+                                  "conv_1x1_c3_relu_chain", "depthwise_s2_c13_relu",
+                                  "depthwise_s2_c20_pad_odd", "depthwise_s2_5x5_m3",
+                                  "depthwise_s2_m2_relu6", "conv_1x1_c6_generic",
+                                  "depthwise_s2_generic"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_dsp_kernels_are_bit_exact(name, seed, tmp_path):
     graph = int8_case(name, seed)

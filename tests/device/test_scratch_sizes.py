@@ -21,6 +21,8 @@ from int8_graphs import quantize_randomly
 from sdk.codegen import c_library, generate_model
 from sdk.codegen.export import write_generated
 from sdk.kernels import registered_families, registered_patterns
+from sdk.kernels.families.depthwise_kx1 import KX1_KERNEL
+from sdk.kernels.families.depthwise_s2 import S2_KERNEL
 from sdk.paths import ENGINE_DIR
 from sparse_graphs import sparsify
 
@@ -36,9 +38,22 @@ def _conv(rng, b: GraphBuilder) -> str:
 
 
 def _depthwise(rng, b: GraphBuilder) -> str:
-    stride = (1, 1) if rng.random() < 0.7 else (2, 2)
-    return b.depthwise("input", kernel=(int(rng.integers(1, 6)), int(rng.integers(1, 6))),
+    # Stride 2 along the width lowers to tp_depthwise_conv_s2_s8 (_s2), a K x 1 window
+    # (width 1) to tp_depthwise_conv_kx1_s8 (_kx1).
+    stride = (1, 1) if rng.random() < 0.7 else (2, 1)
+    return b.depthwise("input", kernel=(int(rng.integers(1, 6)), int(rng.integers(2, 6))),
                        multiplier=int(rng.choice([1, 1, 2])), stride=stride)
+
+
+def _kx1(rng, b: GraphBuilder) -> str:
+    kh = int(rng.integers(1, 7))
+    return b.depthwise("input", kernel=(kh, 1), padding=[int(rng.integers(0, kh)), 0, 0, 0])
+
+
+def _s2(rng, b: GraphBuilder) -> str:
+    return b.depthwise("input", kernel=(int(rng.integers(1, 6)), int(rng.integers(1, 6))),
+                       multiplier=int(rng.choice([1, 2, 3])),
+                       stride=(int(rng.integers(1, 3)), 2))
 
 
 def _chain(rng, b: GraphBuilder) -> str:
@@ -49,10 +64,13 @@ def _chain(rng, b: GraphBuilder) -> str:
     return b.pool(x, "MaxPool2D") if rng.random() < 0.7 else b.conv(x, 3)
 
 
+# Kernels a family's lowering chooses instead of its own (variants with their own C function).
+VARIANT_KERNELS = (KX1_KERNEL, S2_KERNEL)
 # Graph builders by the C function of the kernel whose scratch they exercise.
 BUILDERS = {"tp_convolve_s8": _conv, "tp_depthwise_conv_s8": _depthwise,
             "tp_conv_chain_s8": _chain, "tp_conv_chain_sparse_s8": _chain,
-            "tp_conv_sparse_f32": _conv}
+            "tp_conv_sparse_f32": _conv, "tp_depthwise_conv_kx1_s8": _kx1,
+            "tp_depthwise_conv_s2_s8": _s2}
 # Kernels of pruned weights (their graphs are sparsified) and of float graphs.
 SPARSE = ("tp_conv_chain_sparse_s8", "tp_conv_sparse_f32")
 FLOAT = ("tp_conv_sparse_f32",)
@@ -74,6 +92,7 @@ def test_every_kernel_with_scratch_is_covered():
                     if f.kernel is not None and f.kernel.scratch is not None}
     with_scratch |= {p.kernel.function for p in registered_patterns()
                      if p.kernel.scratch is not None}
+    with_scratch |= {k.function for k in VARIANT_KERNELS if k.scratch is not None}
     assert with_scratch == set(BUILDERS)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from sdk.ir.graph import Op
 from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
-from sdk.kernels.requant import requantization
+from sdk.kernels.requant import requantization, rounding_fits
 from sdk.kernels.values import SCRATCH, Float, Struct, Value, struct
 from sdk.quant import layer_params as lp
 from sdk.reference.common import pad_nhwc, sliding_windows
@@ -135,9 +135,44 @@ def _s8_call(ctx: LowerContext, op: Op, chunk_rows: int) -> KernelCall:
                        size_args=(v["params"], v["filter_dims"], v["out"]))
 
 
+def _c1_call(ctx: LowerContext, op: Op) -> KernelCall | None:
+    """tp_convolve_1x1_s8(params, records, in dims, input, out dims, output) when the op is a
+    few-channel 1x1 convolution whose rounding (output offset folded) is proved not to
+    overflow."""
+    from sdk.kernels.families.conv1x1_s8 import C1_KERNEL, c1_applies, c1_records
+
+    g = ctx.graph
+    if not c1_applies(g, op):
+        return None
+    w = g.tensors[op.inputs[1]]
+    inq, outq = ctx.per_tensor(op, op.inputs[0]), ctx.per_tensor(op, op.outputs[0])
+    m, shifts = lp.conv_multipliers(inq, ctx.symmetric_weights(op), outq, w.shape[0])
+    wdata = w.const_data().astype(np.int64).reshape(w.shape[0], -1)
+    bias = (g.tensors[op.inputs[2]].const_data().astype(np.int64) if len(op.inputs) > 2
+            else np.zeros(w.shape[0], dtype=np.int64))
+    in_off = -int(inq.zero_point[0])
+    rq = requantization(op, "", m, shifts, wdata, bias, input_offset=in_off,
+                        input_magnitude=128)
+    lo, hi = lp.activation_range(op.attrs.get("activation", "none"), outq)
+    folded = int(outq.zero_point[0]) if (lo, hi) == (-128, 127) else 0
+    if rq.bias is None or not rounding_fits(rq.bound, shifts, folded):
+        return None
+    rec = c1_records(wdata, rq.bias.data.astype(np.int64), m, shifts, folded, bool(rq.fast))
+    din, dout = ctx.io_dims(op)
+    params = struct("tp_conv_params_s8", "params", **geometry(op), input_offset=in_off,
+                    output_offset=int(outq.zero_point[0]), activation=ctx.act_s8(op),
+                    fast_requant=rq.fast, chunk_rows=0)
+    args = (params, rec, din, ctx.tensor(op.inputs[0]), dout, ctx.tensor(op.outputs[0]))
+    return simple_call(ctx, op, C1_KERNEL, args, (rec, din, dout, params))
+
+
 def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     """tp_convolve_s8(params, quant, in dims, input, filter dims, filter, folded bias, out dims,
-    output, scratch); variant: im2col chunks of one window row."""
+    output, scratch); variant: im2col chunks of one window row. A few-channel 1x1 convolution
+    lowers to tp_convolve_1x1_s8 instead (:mod:`sdk.kernels.families.conv1x1_s8`)."""
+    c1 = _c1_call(ctx, op)
+    if c1 is not None:
+        return c1
     call = _s8_call(ctx, op, 0)
     if ctx.graph.tensors[op.inputs[1]].shape[1] > 1:
         call = replace(call, variants=((1, _s8_call(ctx, op, 1)),))

@@ -3,6 +3,8 @@
 
 The int8 kernel's ring path (stride 1, multiplier 1, kernel height <= 16) keeps kernel_h
 expanded input rows in scratch, and then may run in place when the output has the input's shape.
+A K x 1 window (stride 1, multiplier 1) and stride 2 along the width lower to their own kernels
+instead (:mod:`sdk.kernels.families.depthwise_kx1`, :mod:`sdk.kernels.families.depthwise_s2`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,18 @@ import numpy as np
 
 from sdk.ir.graph import Graph, Op
 from sdk.kernels.families.conv2d import S8_HEADERS, f32_activation
+from sdk.kernels.families.depthwise_kx1 import (
+    KX1_KERNEL,
+    kx1_applies,
+    kx1_buffer_bytes,
+    records,
+    weight_pairs,
+)
+from sdk.kernels.families.depthwise_s2 import S2_KERNEL, s2_applies, s2_buffer_bytes, s2_pairs, s2_records
 from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
-from sdk.kernels.requant import requantization
-from sdk.kernels.values import SCRATCH, struct
+from sdk.kernels.requant import requantization, rounding_fits
+from sdk.kernels.values import SCRATCH, ConstTable, Struct, struct
 from sdk.quant import layer_params as lp
 from sdk.reference.common import pad_nhwc, sliding_windows
 from sdk.reference.context import RefContext, activate, with_bias
@@ -113,12 +123,59 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     params = struct("tp_dw_conv_params_s8", "params", **geometry(op), depth_multiplier=mult,
                     input_offset=-int(inq.zero_point[0]), output_offset=int(outq.zero_point[0]),
                     activation=ctx.act_s8(op), fast_requant=rq.fast)
+    taps = w.const_data().astype(np.int64).reshape(-1, w.shape[3])
+    lo, hi = lp.activation_range(op.attrs.get("activation", "none"), outq)
+    folded = int(outq.zero_point[0]) if (lo, hi) == (-128, 127) else 0
+    if kx1_applies(g, op) and rounding_fits(rq.bound, shifts, folded):
+        return _lower_kx1(ctx, op, params, taps, records(bias, m, shifts, bool(rq.fast), folded),
+                          bool(rq.fast))
+    if s2_applies(g, op):
+        fast = bool(rq.fast) and rounding_fits(rq.bound, shifts, folded)
+        fields = {**dict(params.fields), "fast_requant": int(fast)}
+        return _lower_s2(ctx, op, struct("tp_dw_conv_params_s8", "params", **fields),
+                         s2_records(bias, m, shifts, folded, fast), fast)
     args = (params, rq.quant, din, ctx.tensor(op.inputs[0]), dfilt, ctx.tensor(op.inputs[1]),
             ctx.optional(op, 2), dout, ctx.tensor(op.outputs[0]), SCRATCH)
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     in_place = uses_ring(op.attrs["stride"], mult, w.shape[1]) and x.shape == y.shape
     return simple_call(ctx, op, S8_KERNEL, args, (din, dout, *rq.tables, rq.quant, dfilt, params),
                        in_place=in_place, scratch_bytes=_scratch(g, op),
+                       size_args=(params, dfilt, dout))
+
+
+def _lower_kx1(ctx: LowerContext, op: Op, params: Struct, taps: np.ndarray, rec: ConstTable,
+               fast: bool) -> KernelCall:
+    """tp_depthwise_conv_kx1_s8(params, records, in dims, input, filter dims, pairs, out dims,
+    output, scratch)."""
+    g = ctx.graph
+    din, dout = ctx.io_dims(op)
+    dfilt = ctx.dims("filter", g.tensors[op.inputs[1]].shape)
+    pairs = weight_pairs(taps, fast)
+    args = (params, rec, din, ctx.tensor(op.inputs[0]), dfilt, pairs, dout,
+            ctx.tensor(op.outputs[0]), SCRATCH)
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    scratch = kx1_buffer_bytes(taps.shape[0], y.shape[1], y.shape[3])
+    return simple_call(ctx, op, KX1_KERNEL, args, (din, dout, rec, pairs, dfilt, params),
+                       in_place=x.shape == y.shape, scratch_bytes=scratch,
+                       size_args=(dfilt, dout))
+
+
+def _lower_s2(ctx: LowerContext, op: Op, params: Struct, rec: ConstTable,
+              fast: bool) -> KernelCall:
+    """tp_depthwise_conv_s2_s8(params, records, in dims, input, filter dims, pairs, out dims,
+    output, scratch)."""
+    g = ctx.graph
+    din, dout = ctx.io_dims(op)
+    w = g.tensors[op.inputs[1]]
+    dfilt = ctx.dims("filter", w.shape)
+    pairs = s2_pairs(w.const_data().astype(np.int64)[0], fast)
+    args = (params, rec, din, ctx.tensor(op.inputs[0]), dfilt, pairs, dout,
+            ctx.tensor(op.outputs[0]), SCRATCH)
+    _, kh, kw, _ = w.shape
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    return simple_call(ctx, op, S2_KERNEL, args, (din, dout, rec, pairs, dfilt, params),
+                       in_place=False, scratch_bytes=s2_buffer_bytes(kh, kw, y.shape[2],
+                                                                     x.shape[3]),
                        size_args=(params, dfilt, dout))
 
 

@@ -72,6 +72,79 @@ TP_S8_CHECK_OFFSET(tp_s8_dw_job, g, 44);
 void tp_s8_dw3x3_row(tp_s8_dw_job *job);
 void tp_s8_dw3x3_row6(const tp_s8_dw_job *job);
 
+/* Whole output columns of g channels of a K x 1 depthwise convolution from their expanded
+ * columns, 4 * passes outputs each (tp_s8_dw_kx1.S, tp_depthwise_conv_kx1_s8.c). */
+typedef struct {
+    const int16_t *col;   /*  0: channel 0's column (int16, 4-byte aligned) */
+    int32_t colstride;    /*  4: bytes from one channel's column to the next */
+    const int32_t *pairs; /*  8: channel 0's n weight pairs (A_j, B_j) */
+    const int32_t *rec;   /* 12: channel 0's record (6 words) */
+    int8_t *out;          /* 16: channel 0's output row 0 */
+    int32_t stride;       /* 20: bytes between output rows */
+    int32_t passes;       /* 24: >= 1 */
+    int32_t n;            /* 28: pairs per channel, 1 .. 8 */
+    int32_t off;          /* 32: output offset */
+    int32_t g;            /* 36: channels, >= 1 */
+    int32_t mode;         /* 40: 0 fast, 1 fast + ReLU, 2 generic, 3 generic + ReLU */
+} tp_s8_dw_kx1_job;
+
+TP_S8_CHECK_OFFSET(tp_s8_dw_kx1_job, rec, 12);
+TP_S8_CHECK_OFFSET(tp_s8_dw_kx1_job, passes, 24);
+TP_S8_CHECK_OFFSET(tp_s8_dw_kx1_job, mode, 40);
+
+void tp_s8_dw_kx1(const tp_s8_dw_kx1_job *job);
+
+/* A 1x1 convolution of pixels with at most 8 input channels (tp_s8_conv1x1_few.S,
+ * tp_convolve_1x1_s8.c); reads 4 x groups bytes per pixel. */
+typedef struct {
+    const int8_t *in;   /*  0: pixel 0 */
+    int32_t pixels;     /*  4: >= 1 */
+    int32_t cin;        /*  8: bytes between input pixels */
+    const int32_t *rec; /* 12: output channel 0's record (2 groups + 4 words) */
+    int32_t cout;       /* 16: output channels >= 1 */
+    int8_t *out;        /* 20: pixel 0's outputs (pixels follow each other) */
+    int32_t off;        /* 24: output offset (ReLU) */
+    int32_t relu;       /* 28: 1: clamp below at the offset (ReLU); 0: saturate only */
+    int32_t groups;     /* 32: 1 or 2 groups of four input channels */
+    int32_t generic;    /* 36: 1: the generic requantization (records 2 words longer) */
+} tp_s8_conv1x1_job;
+
+TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, rec, 12);
+TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, relu, 28);
+TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, groups, 32);
+TP_S8_CHECK_OFFSET(tp_s8_conv1x1_job, generic, 36);
+
+void tp_s8_conv1x1_few(const tp_s8_conv1x1_job *job);
+
+/* The first 4 x passes outputs of one output row of a depthwise convolution with a 3 x 3
+ * (or 3 x 4) window and stride 2 along the width, for g input channels and their mult output
+ * channels each (tp_s8_dw_s2_row3.S, tp_depthwise_conv_s2_s8.c). */
+typedef struct {
+    const int16_t *row[3]; /*  0: input channel 0's ring rows of window rows 0..2 */
+    int32_t chstride;      /* 12: bytes from one channel's ring row to the next */
+    const int32_t *pairs;  /* 16: the first output channel's 6 weight pairs */
+    const int32_t *rec;    /* 20: its record (4 words) */
+    int8_t *out;           /* 24: its output at column 0 */
+    int32_t stride;        /* 28: bytes between output pixels */
+    int32_t passes;        /* 32: >= 1 */
+    int32_t mult;          /* 36: depth multiplier */
+    int32_t g;             /* 40: input channels, >= 1 */
+    int32_t relu;          /* 44: 1: clamp below at the offset (ReLU); 0: saturate only */
+    int32_t off;           /* 48: output offset */
+} tp_s8_dw_s2_job;
+
+TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, chstride, 12);
+TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, passes, 32);
+TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, off, 48);
+
+void tp_s8_dw_s2_row3(const tp_s8_dw_s2_job *job);
+
+/* pairs x two neighbouring input pixels of four channels -> each channel's words (first pixel
+ * low, + the offset in both halfwords of offset_pair) at dst + k x row_bytes, k = 0..3, dst
+ * advancing a word per pair (tp_s8_widen_pairs.S; pairs >= 1). */
+void tp_s8_widen_pairs(const int8_t *src, int32_t pixel_bytes, int32_t pairs,
+                       uint32_t offset_pair, uint32_t *dst, int32_t row_bytes);
+
 /* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
  * of 4 outputs at w (16 bytes per quad); quads >= 1, w word-aligned (tp_s8_fc4.S). */
 void tp_s8_fc4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *acc);

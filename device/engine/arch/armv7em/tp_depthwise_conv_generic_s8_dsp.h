@@ -22,7 +22,7 @@ static void dw_quad(const dw_window *win, int32_t c, int32_t k_w, const int8_t *
             const uint32_t xv = tp_load_word(x + kx * c);
             const uint32_t fv = tp_load_word(f + kx * c);
             const uint32_t x02 = __sxtab16(offset_pair, xv);
-            const uint32_t x13 = __sxtab16(offset_pair, tp_ror(xv, 8));
+            const uint32_t x13 = tp_sxtab16_ror8(offset_pair, xv);
             const uint32_t f02 = __sxtb16(fv);
             const uint32_t f13 = __sxtb16(tp_ror(fv, 8));
             a0 = __smlabb(x02, f02, a0);

@@ -1,0 +1,172 @@
+/* tp_s8_dw_s2_row3: the first 4 x passes outputs of one output row of a 3 x 3 (or 3 x 4)
+ * depthwise convolution with stride 2 along the width, for g input channels and their
+ * depth multiplier's output channels, fast requantization (tp_depthwise_conv_s2_s8.c; the
+ * job, tp_s8_dw_s2_job, is in tp_armv7em_s8.h).
+ *
+ * In an expanded ring row the words P_q = (e[2q], e[2q+1]) pair the window's taps, output x
+ * of a window row being P_x . W0 + P_{x+1} . W1 (W0 = (w0, w1), W1 = (w2, w3)). Four outputs per
+ * pass: per window row one LDRD of the weight pairs, LDRD + LDRD + LDR of P_x .. P_{x+4} and
+ * eight SMLAD (36 MACs in 36 instructions for 3 x 3). The accumulators start from the doubled
+ * bias (two LDRD of the channel's frame copy); requantization per output as tp_s8_dw_kx1.
+ * Registers in a pass: r0-r2 the window rows (advancing), r3 the weight pairs, r4-r7 the
+ * accumulators, r8/r9 the pairs of a row, r10-r12 input words, lr the output.
+ */
+#if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
+
+    .syntax unified
+    .thumb
+    .section .text.tp_s8_dw_s2_row3,"ax",%progbits
+
+    .equ F_B0, 0     @ the output channel's record: bias (twice), multiplier, rounding, e
+    .equ F_B1, 4
+    .equ F_M, 8
+    .equ F_RND, 12
+    .equ F_E, 16
+    .equ F_OFF, 20
+    .equ F_STRIDE, 24
+    .equ F_END, 28   @ the output channel's output after the last pass
+    .equ F_JOB, 32
+    .equ F_CH, 36    @ input channels left
+    .equ F_ML, 40    @ output channels of this input channel left
+    .equ F_ROW0, 44  @ this input channel's three ring rows
+    .equ F_ROW1, 48
+    .equ F_ROW2, 52
+    .equ F_WP, 56    @ this output channel's weight pairs
+    .equ F_REC, 60   @ the next record
+    .equ F_OUT, 64   @ this output channel's output
+    .equ F_SPAN, 68  @ bytes of output per output channel and row: 4 passes x stride
+    .equ FRAME, 76
+
+.macro S2_KY row
+    ldrd r8, r9, [r3], #8
+    ldrd r10, r11, [\row], #8
+    smlad r4, r10, r8, r4
+    smlad r4, r11, r9, r4
+    smlad r5, r11, r8, r5
+    ldrd r10, r12, [\row], #8
+    smlad r5, r10, r9, r5
+    smlad r6, r10, r8, r6
+    smlad r6, r12, r9, r6
+    smlad r7, r12, r8, r7
+    ldr r10, [\row]
+    smlad r7, r10, r9, r7
+.endm
+
+.macro S2_OUT a, relu, at
+    smmlar r12, \a, r8, r9
+    add r12, r12, \a, asr #31
+    asr r12, r12, r10
+.if \relu
+    bic r12, r12, r12, asr #31
+    add r12, r12, r3
+.endif
+    ssat r12, #8, r12
+    strb r12, [lr\at]
+.endm
+
+.macro S2_VARIANT relu
+1:  @ input channel: its rows
+    ldr r12, [sp, #F_JOB]
+    ldr r12, [r12, #36]
+    str r12, [sp, #F_ML]
+2:  @ output channel: its record, rows from the start
+    ldr r12, [sp, #F_REC]
+    ldm r12!, {r4-r7}
+    str r12, [sp, #F_REC]
+    str r4, [sp, #F_B0]
+    strd r4, r5, [sp, #F_B1]
+    strd r6, r7, [sp, #F_RND]
+    ldr r0, [sp, #F_ROW0]
+    ldrd r1, r2, [sp, #F_ROW1]
+    ldr lr, [sp, #F_OUT]
+    ldr r12, [sp, #F_SPAN]
+    add r12, lr, r12
+    str r12, [sp, #F_END]
+3:  @ pass: four outputs
+    ldrd r4, r5, [sp, #F_B0]
+    ldrd r6, r7, [sp, #F_B0]
+    ldr r3, [sp, #F_WP]
+    S2_KY r0
+    S2_KY r1
+    S2_KY r2
+    ldrd r8, r9, [sp, #F_M]
+    ldr r10, [sp, #F_E]
+    ldr r11, [sp, #F_STRIDE]
+.if \relu
+    ldr r3, [sp, #F_OFF]
+.endif
+    S2_OUT r4, \relu,
+    S2_OUT r5, \relu, ", r11"
+    add lr, lr, r11, lsl #1
+    S2_OUT r6, \relu,
+    S2_OUT r7, \relu, ", r11"
+    add lr, lr, r11, lsl #1
+    ldr r12, [sp, #F_END]
+    cmp lr, r12
+    bne 3b
+    @ next output channel of this input channel
+    ldr r12, [sp, #F_WP]
+    add r12, r12, #24
+    str r12, [sp, #F_WP]
+    ldr r12, [sp, #F_OUT]
+    add r12, r12, #1
+    str r12, [sp, #F_OUT]
+    ldr r12, [sp, #F_ML]
+    subs r12, r12, #1
+    str r12, [sp, #F_ML]
+    bne 2b
+    @ next input channel
+    ldr r12, [sp, #F_JOB]
+    ldr r3, [r12, #12]
+    ldr r0, [sp, #F_ROW0]
+    ldrd r1, r2, [sp, #F_ROW1]
+    add r0, r0, r3
+    add r1, r1, r3
+    add r2, r2, r3
+    str r0, [sp, #F_ROW0]
+    strd r1, r2, [sp, #F_ROW1]
+    ldr r12, [sp, #F_CH]
+    subs r12, r12, #1
+    str r12, [sp, #F_CH]
+    bne 1b
+    b 9f
+.endm
+
+.balign 4
+.global tp_s8_dw_s2_row3
+.type tp_s8_dw_s2_row3, %function
+.thumb_func
+tp_s8_dw_s2_row3:
+    push {r4-r11, lr}
+    sub sp, sp, #FRAME
+    str r0, [sp, #F_JOB]
+    ldm r0, {r1-r3}
+    str r1, [sp, #F_ROW0]
+    strd r2, r3, [sp, #F_ROW1]
+    ldr r1, [r0, #16]
+    str r1, [sp, #F_WP]
+    ldr r1, [r0, #20]
+    str r1, [sp, #F_REC]
+    ldr r1, [r0, #24]
+    str r1, [sp, #F_OUT]
+    ldr r1, [r0, #28]
+    str r1, [sp, #F_STRIDE]
+    ldr r2, [r0, #32]
+    mul r2, r2, r1
+    lsl r2, r2, #2
+    str r2, [sp, #F_SPAN]
+    ldr r1, [r0, #40]
+    str r1, [sp, #F_CH]
+    ldr r1, [r0, #48]
+    str r1, [sp, #F_OFF]
+    ldr r1, [r0, #44]
+    cmp r1, #0
+    bne 11f
+    S2_VARIANT 0
+11: S2_VARIANT 1
+9:
+    add sp, sp, #FRAME
+    pop {r4-r11, pc}
+    .size tp_s8_dw_s2_row3, . - tp_s8_dw_s2_row3
+
+#endif
