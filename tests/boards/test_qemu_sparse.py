@@ -45,5 +45,5 @@ def test_all_zero_layer_on_qemu(dtype, tmp_path):
 
 def test_whole_windows_on_qemu(tmp_path, monkeypatch):
     monkeypatch.setattr(generate, "place_program",
-                        lambda program, layout=None: (program, plan_program(program, layout)))
+                        lambda program, layout=None, _speed=False: (program, plan_program(program, layout)))
     _check(sparse_case("chain", 9, "int8"), tmp_path, 9)

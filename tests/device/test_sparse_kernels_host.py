@@ -53,5 +53,5 @@ def test_whole_windows_without_variants(tmp_path, monkeypatch):
     """The program as lowered (whole im2col windows, no chunks): the planner's variants would
     otherwise pick the chunked calls for these shapes."""
     monkeypatch.setattr(generate, "place_program",
-                        lambda program, layout=None: (program, plan_program(program, layout)))
+                        lambda program, layout=None, _speed=False: (program, plan_program(program, layout)))
     check_sparse(sparse_case("chain", 4, "int8"), tmp_path, 4)

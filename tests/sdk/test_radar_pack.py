@@ -144,7 +144,7 @@ def test_capture_output_packs_directly(tmp_path: Path) -> None:
     import dataclasses
 
     from host.gesture_stream import capture_recording
-    from sdk.protocol.messages import Info
+    from sdk.protocol.records import Info
 
     info = Info(**{f.name: 0 for f in dataclasses.fields(Info)} | {
         "board": "host", "model_hash": b"\0" * 8, "sweep_rate_mhz": 18000, "start_mm": 200,
