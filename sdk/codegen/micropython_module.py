@@ -31,7 +31,7 @@ from sdk.ir.graph import Graph
 # MicroPython's native architectures we build for -> the engine's architecture.
 ARCHS = {"armv7emdp": "armv7em", "armv7emsp": "armv7em", "armv7m": "host", "x64": "host"}
 # ARM modules link libgcc and libm (soft-float helpers, expf); x64 needs neither.
-_LINK_RUNTIME = {"armv7emdp": 1, "armv7emsp": 1, "armv7m": 1, "x64": 0}
+_LINK_RUNTIME = {"armv7emdp": 0, "armv7emsp": 0, "armv7m": 0, "x64": 0}
 
 
 @dataclass(frozen=True)
