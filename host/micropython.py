@@ -17,7 +17,6 @@ import re
 import subprocess
 import sys
 import tarfile
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +43,9 @@ HEAP_BYTES = {"armv7emdp": 143_360, "armv7m": 143_360, "x64": 2 * 1024 * 1024}
 # No stock heap figure at hand for armv7emsp (the Nucleo-F722ZE's stm32 firmware): its RAM
 # (boards/nucleo_f722ze) bounds the heap from above.
 RAM_BOUND_BYTES = {"armv7emsp": 262_144}
+
+
+_IDLE_HEADER = '#define MICROPY_INTERNAL_WFE(TIMEOUT_MS) __asm__ volatile ("wfi")\n'
 
 
 def cache_dir() -> Path:
@@ -130,7 +132,7 @@ def build_port(source: Path, port: str, board: str | None = None,
     args = [f"-j{min(os.cpu_count() or 1, 2)}", *_PORT_VARS[port]]
     if board:
         args.append(f"BOARD={board}")
-    key = hashlib.sha256(repr((_digest(source), port, board, args)).encode())
+    key = hashlib.sha256(repr((_digest(source), port, board, args, _IDLE_HEADER)).encode())
     if user_c_modules is not None:
         args.append(f"USER_C_MODULES={user_c_modules.resolve()}")
         for f in sorted(user_c_modules.rglob("*")):
@@ -141,6 +143,11 @@ def build_port(source: Path, port: str, board: str | None = None,
     product = build / ("micropython" if port == "unix" else "firmware.elf")
     with _locked(build):
         if not product.is_file():
+            if port == "qemu":
+                # Idle waits execute WFI, so that under -icount an idle board's clock runs at
+                # the host's pace (host/micropython_run.py); measured code never idles.
+                (build / "tp_idle.h").write_text(_IDLE_HEADER)
+                args.append(f"CFLAGS_EXTRA=-include {build / 'tp_idle.h'}")
             _make(["-C", f"ports/{port}", f"BUILD={build}", *args], tree,
                   f"MicroPython {port} {board or ''}".strip())
     return product
@@ -189,9 +196,3 @@ def check_fits(build: ModuleBuild, arch: str, heap_bytes: int | None = None) -> 
                              f"{build.load_bytes - limit:,} B")
     return line
 
-
-def temporary_folder(prefix: str) -> tempfile.TemporaryDirectory:
-    """A private work folder in the cache (mpremote mounts, run scripts)."""
-    root = cache_dir() / "runs"
-    root.mkdir(parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(prefix=prefix, dir=root)

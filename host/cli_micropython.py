@@ -1,0 +1,173 @@
+"""``tinyprune export --micropython`` and ``tinyprune micropython run``."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from host.cli_checks import existing_file, out_folder, positive_int
+from host.console import console, emit_json
+from sdk.errors import TinypruneError
+from sdk.ir.graph import Graph
+
+SOURCE_OPT = typer.Option(None, "--micropython-source",
+                          help="MicroPython source folder or release tarball [env "
+                          "TINYPRUNE_MICROPYTHON, else ../shared/vendor/"
+                          "micropython-1.28.0.tar.gz].")
+RUN_ARCH = "armv7emdp"  # the emulated Cortex-M7 (MPS2_AN500)
+
+app = typer.Typer(help="Run models in MicroPython (native .mpy modules).",
+                  no_args_is_help=True)
+
+
+def export_module(graph: Graph, out: str | Path, arch: str, module: str,
+                  source_opt: str | None, heap_bytes: int | None) -> dict[str, Any]:
+    """Write and build ``graph`` as native module ``module`` for ``arch`` into ``out``:
+    ``<module>.mpy``, ``example.py`` and the sources under ``src/<module>`` (also a user C
+    module). Nothing is written to ``out`` unless the module builds and fits."""
+    from host.micropython import build_module, check_fits, source_path
+    from sdk.codegen.c_module_wrapper import io_facts
+    from sdk.codegen.micropython_app import print_example
+    from sdk.codegen.micropython_module import check_arch, write_module_sources
+
+    check_arch(arch)
+    source = source_path(source_opt)
+    dest = Path(out)
+    with tempfile.TemporaryDirectory(prefix=".tinyprune-", dir=dest.parent) as tmp:
+        sources = write_module_sources(graph, tmp, arch, module)
+        build = build_module(sources, source)
+        fit = check_fits(build, arch, heap_bytes)
+        inp, outp = io_facts(graph, sources.gen.plan.offsets)
+        dest.mkdir(exist_ok=True)
+        shutil.copyfile(build.mpy, dest / build.mpy.name)
+        (dest / "example.py").write_text(print_example(module, inp, outp))
+        shutil.rmtree(sources.folder / "build")
+        build.mpy.unlink()
+        shutil.rmtree(dest / "src" / module, ignore_errors=True)
+        shutil.copytree(Path(tmp) / "src", dest / "src", dirs_exist_ok=True)
+    return {"module": module, "arch": arch, "mpy": str(dest / build.mpy.name),
+            "load_bytes": build.load_bytes, "text": build.text, "rodata": build.rodata,
+            "bss": build.bss, "fit": fit, "arena": sources.gen.plan.arena_bytes,
+            "weights": sources.gen.weights_bytes}
+
+
+def _frames(graph: Graph, data: str | None, n: int) -> tuple[np.ndarray, Any]:
+    """The frames to classify: a recording's (host preprocessing) or n seeded random ones."""
+    inp = graph.tensors[graph.inputs[0]]
+    if data is None:
+        rng = np.random.default_rng(0)
+        shape = (n, *inp.shape[1:])
+        if inp.dtype == "int8":
+            return rng.integers(-128, 128, shape).astype(np.int8), None
+        return rng.normal(size=shape).astype(np.float32), None
+    from host.cli_stream import load_stream_data
+    from host.gesture_stream import model_frames
+
+    sweeps, _, _ = load_stream_data(data)
+    return model_frames(graph, sweeps), sweeps
+
+
+def micropython_run(model: str, data: str | None, n_frames: int, source_opt: str | None,
+                    out: str | None) -> dict[str, Any]:
+    """Build everything, run on MicroPython in QEMU and on our C firmware, and compare."""
+    from host.device_run import reference_outputs, run_on_board
+    from host.micropython import build_module, build_port, check_fits, source_path
+    from host.micropython_run import parse_output, run_on_micropython, write_frames
+    from host.models import load_model_arg
+    from host.workdir import work_folder
+    from sdk.codegen.c_module_wrapper import io_facts
+    from sdk.codegen.micropython_app import print_example, print_runner
+    from sdk.codegen.micropython_module import write_module_sources
+
+    graph = load_model_arg(model)
+    source = source_path(source_opt)
+    frames, sweeps = _frames(graph, data, n_frames)
+    if not len(frames):
+        raise TinypruneError(f"{data}: fewer sweeps than one frame")
+    module = "tp_model"
+    with work_folder(out, f"{Path(model).stem}-micropython") as work:
+        with console.status("building the native module and MicroPython (cached)"):
+            sources = write_module_sources(graph, work / "module", RUN_ARCH, module)
+            build = build_module(sources, source)
+            fit = check_fits(build, RUN_ARCH)
+            firmware = build_port(source, "qemu", "MPS2_AN500")
+        mount = work / "board"
+        mount.mkdir(exist_ok=True)
+        inp, outp = io_facts(graph, sources.gen.plan.offsets)
+        (mount / "tp_run.py").write_text(print_runner(module, inp, outp))
+        (mount / "example.py").write_text(print_example(module, inp, outp))
+        write_frames(mount, graph, frames)
+        with console.status(f"running {len(frames)} frames on MicroPython in QEMU"):
+            board = parse_output(run_on_micropython(firmware, build, mount), outp.dtype)
+        with console.status("running the C firmware on qemu_m7 for comparison"):
+            c_run = run_on_board(graph, "qemu_m7", frames[:1], work / "c")
+    ref = reference_outputs(graph, frames).reshape(len(frames), -1)
+    if len(board.frames) != len(frames):
+        raise TinypruneError(f"MicroPython returned {len(board.frames)} of {len(frames)} frames")
+    got = np.stack([f.scores for f in board.frames]).astype(np.float64)
+    got_predict = np.stack([f.predict_scores for f in board.frames])
+    classes = [f.cls for f in board.frames]
+    report: dict[str, Any] = {
+        "model": graph.name, "frames": len(frames), "load_bytes": build.load_bytes, "fit": fit,
+        "bit_exact": bool(np.array_equal(got, ref) and np.array_equal(got_predict, ref)),
+        "classes_equal": classes == [int(np.argmax(r)) for r in ref]
+        and classes == [f.predict_cls for f in board.frames],
+        "c_instructions": c_run.instructions,
+        "predict_into_instructions": [f.predict_into_instructions for f in board.frames],
+        "predict_instructions": [f.predict_instructions for f in board.frames],
+        "predict_into_allocated": [f.allocated for f in board.frames],
+        "heap_free": board.heap_free}
+    if sweeps is not None:
+        from host.gesture_stream import reference_from_outputs
+        from sdk.radar.gestures import GestureConfig
+
+        host = reference_from_outputs(graph, len(sweeps), ref, GestureConfig())
+        dev = reference_from_outputs(graph, len(sweeps), got, GestureConfig())
+        report["events_host"] = np.asarray(host.events).tolist()
+        report["events_board"] = np.asarray(dev.events).tolist()
+    return report
+
+
+def print_run_report(rep: dict[str, Any]) -> None:
+    """The human summary of micropython_run's report."""
+    c = rep["c_instructions"]
+    into, pred = max(rep["predict_into_instructions"]), max(rep["predict_instructions"])
+    console.print(f"{rep['model']}: {rep['frames']} frames on MicroPython (MPS2_AN500, "
+                  f"Cortex-M7 in QEMU); {rep['fit']}")
+    console.print(f"outputs bit-exact with the host reference: {rep['bit_exact']}; classes "
+                  f"equal: {rep['classes_equal']}")
+    if "events_host" in rep:
+        console.print(f"gesture events: board {len(rep['events_board'])}, host "
+                      f"{len(rep['events_host'])}, equal: "
+                      f"{rep['events_board'] == rep['events_host']}")
+    console.print(f"instructions per frame (QEMU -icount, not cycles): C firmware {c:,}; "
+                  f"predict_into {into:,} (+{into - c:,}); predict {pred:,} (+{pred - c:,})")
+    console.print(f"heap bytes allocated by predict_into: {max(rep['predict_into_allocated'])}")
+
+
+@app.command("run")
+def run(
+    model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
+    data: str | None = typer.Option(None, "--data", help="Radar recording (.h5): classify "
+                                    "its frames (host preprocessing) and compare events.",
+                                    callback=existing_file),
+    frames: int = typer.Option(4, "--frames", help="Without --data: seeded random frames.",
+                               callback=positive_int),
+    source: str | None = SOURCE_OPT,
+    out: str | None = typer.Option(None, "--out", help="Work folder, kept [private, removed].",
+                                   callback=out_folder),
+    json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+) -> None:
+    """Run MODEL as a native module on MicroPython on the emulated Cortex-M7 (QEMU, mpremote):
+    classes and scores against the host reference, instructions per frame in C and from
+    MicroPython, heap allocated per call."""
+    rep = micropython_run(model, data, frames, source, out)
+    if json_out:
+        emit_json(rep)
+    else:
+        print_run_report(rep)

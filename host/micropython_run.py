@@ -1,0 +1,131 @@
+"""Run a model's native module on MicroPython in QEMU through mpremote, and compare.
+
+The firmware is MicroPython's qemu port for ``MPS2_AN500`` (the Cortex-M7 board ``qemu_m7``
+emulates), built once into the cache (:mod:`host.micropython`). It runs under QEMU with
+``-icount shift=7`` like our own firmware, its UART on a TCP socket; ``mpremote`` (pip, pinned
+in the ``micropython`` extra) mounts a folder holding the module, ``frames.bin`` and
+``tp_run.py`` (:mod:`sdk.codegen.micropython_app`) and imports the script. The script reads
+the board's timer0 around each call: a counter tick is 40 ns of virtual time and an instruction
+128 ns, so tick differences convert to exact instruction counts (:mod:`host.qemu`).
+
+mpremote's mount answers the board within a timeout the board measures in its own time; under
+``-icount`` an idle board's clock would race ahead of the host, so the firmware is built to
+wait for interrupts when idle (``MICROPY_INTERNAL_WFE`` = ``wfi``) and QEMU lets idle virtual
+time pass in real time. Measured regions never wait, so their counts stay exact.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from host.devices import start_qemu
+from host.micropython import ModuleBuild
+from host.qemu import ticks_to_instructions
+from sdk.errors import ToolchainError
+from sdk.ir.graph import Graph
+
+MPREMOTE_TIMEOUT_S = 600.0
+COUNTER_MASK = 0x3FFFFFFF  # tp_run.py's 30-bit reload value
+
+
+@dataclass
+class FrameResult:
+    """One frame on the board: predict_into's class and raw scores, predict()'s, the
+    instructions each call took (the counter reads' own cost removed) and predict_into's
+    heap allocation."""
+
+    cls: int
+    scores: np.ndarray
+    predict_cls: int
+    predict_scores: np.ndarray
+    predict_into_instructions: int
+    predict_instructions: int
+    allocated: int
+
+
+@dataclass
+class BoardRun:
+    """Every frame's result and the console text."""
+
+    frames: list[FrameResult] = field(default_factory=list)
+    heap_free: int | None = None
+    console: str = ""
+
+
+def _elapsed(start: int, end: int) -> int:
+    return ticks_to_instructions((start - end) & COUNTER_MASK)
+
+
+def parse_output(text: str, out_dtype: str) -> BoardRun:
+    """The frames of tp_run.py's console output (lines starting ``TP``)."""
+    run = BoardRun(console=text)
+    dtype = np.dtype("i1" if out_dtype == "int8" else "<f4")
+    for line in text.splitlines():
+        parts = line.split()
+        if parts[:1] == ["TP-END"] and len(parts) == 3:
+            run.heap_free = int(parts[2])
+        if parts[:1] != ["TP"] or len(parts) != 12:
+            continue
+        a, b, d, e, g = (int(v) for v in parts[6:11])
+        mark = _elapsed(a, b)
+        run.frames.append(FrameResult(
+            cls=int(parts[2]), scores=np.frombuffer(bytes.fromhex(parts[3]), dtype),
+            predict_cls=int(parts[4]),
+            predict_scores=np.array([float(v) for v in parts[5].split(",")]),
+            predict_into_instructions=_elapsed(b, d) - mark,
+            predict_instructions=_elapsed(e, g) - mark, allocated=int(parts[11])))
+    return run
+
+
+def write_frames(folder: Path, graph: Graph, frames: np.ndarray) -> None:
+    """frames.bin: the frames back to back as the model input's raw little-endian bytes."""
+    dtype = "i1" if graph.tensors[graph.inputs[0]].dtype == "int8" else "<f4"
+    (folder / "frames.bin").write_bytes(np.ascontiguousarray(frames, dtype=dtype).tobytes())
+
+
+def _wait_listening(port: int, dev, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if dev.proc is not None and dev.proc.poll() is not None:
+            err = dev.proc.stderr.read().decode(errors="replace") if dev.proc.stderr else ""
+            raise ToolchainError(f"QEMU exited before its UART opened: {err.strip()[:200]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise ToolchainError(f"QEMU's UART on port {port} did not open in "
+                                     f"{timeout_s:g} s") from None
+            time.sleep(0.1)
+
+
+def run_on_micropython(firmware: Path, module: ModuleBuild, mount: Path) -> str:
+    """Start ``firmware`` in QEMU, mount ``mount`` with mpremote and import tp_run; returns
+    the console text (mpremote's stdout)."""
+    import shutil
+
+    shutil.copyfile(module.mpy, mount / module.mpy.name)
+    with start_qemu(firmware) as dev:
+        port = int(dev.url.rsplit(":", 1)[1])
+        _wait_listening(port, dev)
+        cmd = [sys.executable, "-m", "mpremote", "connect", dev.url, "mount", str(mount.resolve()),
+               "exec", "import tp_run"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=MPREMOTE_TIMEOUT_S,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise ToolchainError(f"mpremote still running after {MPREMOTE_TIMEOUT_S:g} s") \
+                from None
+    text = proc.stdout.decode(errors="replace")
+    if proc.returncode != 0 or "TP-END" not in text:
+        detail = (text + proc.stderr.decode(errors="replace")).strip().splitlines()
+        raise ToolchainError("MicroPython run failed: "
+                             + (detail[-1] if detail else f"mpremote exit {proc.returncode}"))
+    return text
