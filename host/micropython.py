@@ -119,7 +119,8 @@ def _make(args: list[str], cwd: Path, what: str) -> str:
     out = (proc.stdout + proc.stderr).decode(errors="replace")
     if proc.returncode != 0:
         lines = [ln for ln in out.splitlines() if ln.strip()]
-        detail = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "")
+        found = [ln for ln in lines if re.search(r"error:|LinkError|undefined symbol", ln)]
+        detail = (found or lines or [""])[0]
         raise ToolchainError(f"{what}: build failed: {detail.strip()}")
     return out
 

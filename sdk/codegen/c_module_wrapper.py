@@ -144,6 +144,13 @@ void *memset(void *s, int c, size_t n)
 {{
     return mp_fun_table.memset_(s, c, n);
 }}
+/* newlib's libm (linked into ARM modules for expf) reports range errors through errno. */
+int {prefix}_mp_errno;
+int *__errno(void);
+int *__errno(void)
+{{
+    return &{prefix}_mp_errno;
+}}
 #else
 #include "py/obj.h"
 #include "py/runtime.h"

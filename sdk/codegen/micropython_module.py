@@ -31,7 +31,12 @@ from sdk.ir.graph import Graph
 # MicroPython's native architectures we build for -> the engine's architecture.
 ARCHS = {"armv7emdp": "armv7em", "armv7emsp": "armv7em", "armv7m": "host", "x64": "host"}
 # ARM modules link libgcc and libm (soft-float helpers, expf); x64 needs neither.
-_LINK_RUNTIME = {"armv7emdp": 0, "armv7emsp": 0, "armv7m": 0, "x64": 0}
+_LINK_RUNTIME = {"armv7emdp": 1, "armv7emsp": 1, "armv7m": 1, "x64": 0}
+
+# Kernels calling the C math library, and the archs whose modules cannot link one (mpy_ld
+# reads no shared or linker-script libm).
+_NEEDS_LIBM = {"tp_softmax_f32"}
+_NO_LIBM = {"x64"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,10 @@ def write_module_sources(graph: Graph, out_dir: str | Path, arch: str, module: s
     gen = generate_model(graph, module)
     program = gen.program
     assert program is not None
+    if arch in _NO_LIBM and _NEEDS_LIBM & set(gen.engine_kernels):
+        raise UnsupportedError(f"MicroPython module of {graph.name}: float Softmax (expf) in "
+                               f"an {arch} module (no C math library links into it; the ARM "
+                               "architectures link newlib's)")
     if gen.outside_files:
         raise UnsupportedError(f"MicroPython module of {graph.name}: kernels outside the engine "
                                f"({', '.join(f.name for f in gen.outside_files)})")
