@@ -1,0 +1,189 @@
+"""The model as a MicroPython native module (issue 15).
+
+Fast: the module's model.c has no writable static data and only relocations mpy_ld takes;
+export builds a Cortex-M7 module from the MicroPython source (no firmware needed), reports
+its load-time RAM and refuses one that cannot fit. Slow (MicroPython builds, cached outside
+the repository by host.micropython): the x64 module on the unix port, bit-exact with the int8
+reference, with its errors and no allocation in predict_into; ``tinyprune micropython run`` on
+MicroPython's qemu port for the emulated Cortex-M7.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli_helpers import assert_one_line_error, cli
+from int8_graphs import int8_case, int8_residual_net, random_input
+from sdk.errors import TinypruneError
+
+pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
+                                or shutil.which("make") is None,
+                                reason="arm-none-eabi-gcc or make not installed")
+
+
+@pytest.fixture(scope="session")
+def mp_source() -> Path:
+    """The MicroPython source (option/environment/../shared default); skips without one."""
+    from host.micropython import source_path
+
+    try:
+        return source_path()
+    except TinypruneError as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="session")
+def unix_micropython(mp_source: Path) -> Path:
+    """MicroPython's unix port, built once into the cache."""
+    from host.micropython import build_port
+
+    return build_port(mp_source, "unix")
+
+
+def _save(graph, folder: Path) -> Path:
+    from sdk.ir.serialize import save_model
+
+    return save_model(graph, folder / f"{graph.name}.tpm")
+
+
+def test_export_reports_load_ram_and_refuses_a_module_too_big(mp_source, tmp_path):
+    model = _save(int8_residual_net(2), tmp_path)
+    proc = cli("export", str(model), "--micropython", "--arch", "armv7emdp", "--out",
+               str(tmp_path / "m"), "--prefix", "resnet", "--micropython-source",
+               str(mp_source), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "load-time RAM" in text and "heap 143,360 B" in text
+    assert (tmp_path / "m" / "resnet.mpy").read_bytes()[:1] == b"M"
+    assert (tmp_path / "m" / "src" / "resnet" / "micropython.mk").is_file()
+    assert not (tmp_path / "m" / "src" / "resnet" / "build").exists()
+    proc = cli("export", str(model), "--micropython", "--arch", "armv7emdp", "--out",
+               str(tmp_path / "small"), "--heap-bytes", "4000", "--micropython-source",
+               str(mp_source), cwd=tmp_path)
+    assert_one_line_error(proc, "does not fit", "heap 4,000 B, over by")
+    assert not (tmp_path / "small").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tinyprune-")] == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--arch", "armv6"], "MicroPython native architecture 'armv6'"),
+    (["--micropython-source", "/nonexistent/mp.tar.gz"], "MicroPython source"),
+    (["--prefix", "1bad"], "symbol prefix"),
+])
+def test_export_micropython_bad_options(tmp_path, args, message):
+    model = _save(int8_residual_net(2), tmp_path)
+    proc = cli("export", str(model), "--micropython", "--out", str(tmp_path / "o"), *args,
+               cwd=tmp_path)
+    assert_one_line_error(proc, message)
+    assert not (tmp_path / "o").exists()
+
+
+def _unix_script(module: str, n_in: int, n_out: int, n_frames: int) -> str:
+    return f"""
+import gc, sys
+sys.path.insert(0, '.')
+import {module} as m
+x = bytearray({n_in})
+s = bytearray({n_out})
+f = open('frames.bin', 'rb')
+for i in range({n_frames}):
+    f.readinto(x)
+    gc.collect()
+    g0 = gc.mem_alloc()
+    c = m.predict_into(x, s)
+    g1 = gc.mem_alloc()
+    r = m.predict(x)
+    print('OUT', c, r[0], bytes(s).hex(), ','.join(str(v) for v in r[1]), g1 - g0)
+for bad in (bytearray({n_in} - 1), bytes({n_in} + 3)):
+    try:
+        m.predict(bad)
+    except ValueError as e:
+        print('ERR', e)
+for bad in (3, 'text'):
+    try:
+        m.predict(bad)
+    except TypeError as e:
+        print('ERR', e)
+try:
+    m.predict_into(x, bytearray({n_out} + 1))
+except ValueError as e:
+    print('ERR', e)
+print('INFO', m.info()['arena'])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["residual", "conv_shifts_mixed", "depthwise_7x1_c5"])
+def test_x64_module_bit_exact_on_the_unix_port(unix_micropython, mp_source, tmp_path, name):
+    from host.cli_micropython import export_module
+    from sdk.reference import run_int8
+
+    graph = int8_residual_net(2) if name == "residual" else int8_case(name, 3)
+    rep = export_module(graph, tmp_path, "x64", "tpm", str(mp_source), None)
+    inp, out = (graph.tensors[n] for n in (graph.inputs[0], graph.outputs[0]))
+    frames = np.stack([random_input(graph, seed).reshape(inp.shape[1:]) for seed in range(3)])
+    (tmp_path / "frames.bin").write_bytes(frames.astype(np.int8).tobytes())
+    (tmp_path / "t.py").write_text(_unix_script("tpm", inp.nbytes, out.nbytes, len(frames)))
+    proc = subprocess.run([str(unix_micropython), "t.py"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    outs = [ln.split() for ln in lines if ln.startswith("OUT")]
+    assert len(outs) == len(frames)
+    for frame, (_, c, c2, hexs, tup, grew) in zip(frames, outs):
+        want = run_int8(graph, frame[None])[graph.outputs[0]].reshape(-1)
+        got = np.frombuffer(bytes.fromhex(hexs), np.int8)
+        assert np.array_equal(got, want) and [int(v) for v in tup.split(",")] == want.tolist()
+        assert int(c) == int(c2) == int(np.argmax(want)) and int(grew) == 0
+    errors = [ln[4:] for ln in lines if ln.startswith("ERR")]
+    shape = ", ".join(str(d) for d in inp.shape)
+    assert errors == [
+        f"predict: input must be {inp.nbytes} bytes (int8 [{shape}]), got {inp.nbytes - 1} bytes",
+        f"predict: input must be {inp.nbytes} bytes (int8 [{shape}]), got {inp.nbytes + 3} bytes",
+        "predict: input must be int8 (bytearray, bytes or array('b'))",
+        "predict: input must be int8 (bytearray, bytes or array('b'))",
+        f"predict_into: scores must be {out.nbytes} bytes (int8 "
+        f"[{', '.join(str(d) for d in out.shape)}]), got {out.nbytes + 1} bytes"]
+    assert f"INFO {rep['arena']}" in lines
+
+
+@pytest.mark.slow
+def test_a_module_for_another_arch_is_refused_on_import(unix_micropython, mp_source, tmp_path):
+    from host.cli_micropython import export_module
+
+    export_module(int8_residual_net(2), tmp_path, "armv7emdp", "tpm", str(mp_source), None)
+    proc = subprocess.run([str(unix_micropython), "-c", "import sys; sys.path.insert(0, '.')\n"
+                           "import tpm"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode != 0 and "incompatible .mpy" in proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="session")
+def qemu_micropython(mp_source: Path) -> Path:
+    """MicroPython's qemu port for MPS2_AN500, built once into the cache."""
+    from host.micropython import build_port
+
+    if shutil.which("qemu-system-arm") is None:
+        pytest.skip("qemu-system-arm not installed")
+    return build_port(mp_source, "qemu", "MPS2_AN500")
+
+
+@pytest.mark.slow
+def test_micropython_run_on_the_emulated_cortex_m7(mp_source, qemu_micropython, tmp_path):
+    model = _save(int8_residual_net(2), tmp_path)
+    proc = cli("micropython", "run", str(model), "--frames", "3", "--json",
+               "--micropython-source", str(mp_source), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["bit_exact"] and rep["classes_equal"] and rep["frames"] == 3
+    assert rep["predict_into_allocated"] == [0, 0, 0]
+    # The targets: at most 5,000 instructions per call beyond the bare C inference.
+    c = rep["c_instructions"]
+    assert all(0 < n - c <= 5000 for n in rep["predict_into_instructions"])
+    assert all(0 < n - c <= 5000 for n in rep["predict_instructions"])
