@@ -106,12 +106,14 @@ def _wait_listening(port: int, dev, timeout_s: float = 20.0) -> None:
             time.sleep(0.1)
 
 
-def run_on_micropython(firmware: Path, module: ModuleBuild, mount: Path) -> str:
-    """Start ``firmware`` in QEMU, mount ``mount`` with mpremote and import tp_run; returns
-    the console text (mpremote's stdout)."""
+def run_on_micropython(firmware: Path, module: ModuleBuild | None, mount: Path) -> str:
+    """Start ``firmware`` in QEMU, mount ``mount`` (with ``module``'s .mpy copied in; None:
+    the firmware has the module built in) with mpremote and import tp_run; returns the
+    console text (mpremote's stdout)."""
     import shutil
 
-    shutil.copyfile(module.mpy, mount / module.mpy.name)
+    if module is not None:
+        shutil.copyfile(module.mpy, mount / module.mpy.name)
     with start_qemu(firmware) as dev:
         port = int(dev.url.rsplit(":", 1)[1])
         _wait_listening(port, dev)
