@@ -169,13 +169,18 @@ class ModuleBuild:
         return self.text + self.rodata + self.bss
 
 
-def build_module(sources: ModuleSources, source: Path) -> ModuleBuild:
-    """Run the module's Makefile against the MicroPython tree; the .mpy stays in its folder."""
+def build_module(sources: ModuleSources, source: Path, counter: int | None = None
+                 ) -> ModuleBuild:
+    """Run the module's Makefile against the MicroPython tree; the .mpy stays in its folder.
+    ``counter``: a measurement build reading this 30-bit down-counter's address around the
+    bare inference (``c_ticks()``)."""
     tree = source_tree(source)
     if sources.arch != "x64":
         require("arm-none-eabi-gcc")
+    extra = [f"CFLAGS_EXTRA=-DTP_MP_COUNTER={counter:#x}u"] if counter is not None else []
     out = _make([f"MPY_DIR={tree.resolve()}", f"ARCH={sources.arch}", f"PYTHON={sys.executable}",
-                 "V=1"], sources.folder, f"native module {sources.module} ({sources.arch})")
+                 "V=1", *extra], sources.folder,
+                f"native module {sources.module} ({sources.arch})")
     sizes = {k: int(v) for k, v in re.findall(r"^(text|rodata|bss) size:\s+(\d+)$", out, re.M)}
     mpy = sources.folder / f"{sources.module}.mpy"
     if "text" not in sizes or not mpy.is_file():

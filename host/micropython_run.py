@@ -31,6 +31,7 @@ from host.qemu import ticks_to_instructions
 from sdk.errors import ToolchainError
 from sdk.ir.graph import Graph
 
+TIMER0_VALUE = 0x40000004  # MPS2 CMSDK timer0, what tp_run.py and measurement builds read
 MPREMOTE_TIMEOUT_S = 600.0
 COUNTER_MASK = 0x3FFFFFFF  # tp_run.py's 30-bit reload value
 
@@ -38,8 +39,8 @@ COUNTER_MASK = 0x3FFFFFFF  # tp_run.py's 30-bit reload value
 @dataclass
 class FrameResult:
     """One frame on the board: predict_into's class and raw scores, predict()'s, the
-    instructions each call took (the counter reads' own cost removed) and predict_into's
-    heap allocation."""
+    instructions each call took (the counter reads' own cost removed), predict_into's
+    heap allocation and the bare inference inside the module (two counter reads apart)."""
 
     cls: int
     scores: np.ndarray
@@ -48,6 +49,7 @@ class FrameResult:
     predict_into_instructions: int
     predict_instructions: int
     allocated: int
+    c_instructions: int
 
 
 @dataclass
@@ -71,7 +73,7 @@ def parse_output(text: str, out_dtype: str) -> BoardRun:
         parts = line.split()
         if parts[:1] == ["TP-END"] and len(parts) == 3:
             run.heap_free = int(parts[2])
-        if parts[:1] != ["TP"] or len(parts) != 12:
+        if parts[:1] != ["TP"] or len(parts) != 13:
             continue
         a, b, d, e, g = (int(v) for v in parts[6:11])
         mark = _elapsed(a, b)
@@ -80,7 +82,8 @@ def parse_output(text: str, out_dtype: str) -> BoardRun:
             predict_cls=int(parts[4]),
             predict_scores=np.array([float(v) for v in parts[5].split(",")]),
             predict_into_instructions=_elapsed(b, d) - mark,
-            predict_instructions=_elapsed(e, g) - mark, allocated=int(parts[11])))
+            predict_instructions=_elapsed(e, g) - mark, allocated=int(parts[11]),
+            c_instructions=ticks_to_instructions(int(parts[12]))))
     return run
 
 

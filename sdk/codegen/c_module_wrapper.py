@@ -196,10 +196,27 @@ static void tp_raise_size(const char *text, size_t got)
 {_check_buffer("predict_into", inp, "input")}
 {_check_buffer("predict_into", out, "scores")}
 {_argmax(out)}
+#ifdef TP_MP_COUNTER
+/* Measurement builds only (tinyprune micropython run): TP_MP_COUNTER is the address of a
+ * 30-bit down-counter (MPS2 timer0's VALUE), read around the bare inference. */
+uint32_t {prefix}_mp_marks[2];
+#define TP_MARK(k) ({prefix}_mp_marks[k] = *(volatile const uint32_t *)(TP_MP_COUNTER))
+static mp_obj_t tp_c_ticks(void)
+{{
+    return MP_OBJ_NEW_SMALL_INT(({prefix}_mp_marks[0] - {prefix}_mp_marks[1]) & 0x3FFFFFFFu);
+}}
+static MP_DEFINE_CONST_FUN_OBJ_0(tp_c_ticks_obj, tp_c_ticks);
+#else
+#define TP_MARK(k) ((void)0)
+#endif
+
 static void tp_run(const mp_buffer_info_t *input)
 {{
     memcpy(TP_INPUT, input->buf, {inp.nbytes}u);
-    if ({prefix}_run(TP_ARENA) != {up}_OK) {{
+    TP_MARK(0);
+    const int32_t status = {prefix}_run(TP_ARENA);
+    TP_MARK(1);
+    if (status != {up}_OK) {{
         mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("{module}: a kernel failed"));
     }}
 }}
@@ -245,7 +262,10 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
 {{
     MP_DYNRUNTIME_INIT_ENTRY
 {"".join(f"    mp_store_global(MP_QSTR_{f}, MP_OBJ_FROM_PTR(&tp_{f}_obj));{chr(10)}"
-         for f in funcs)}    MP_DYNRUNTIME_INIT_EXIT
+         for f in funcs)}#ifdef TP_MP_COUNTER
+    mp_store_global(MP_QSTR_c_ticks, MP_OBJ_FROM_PTR(&tp_c_ticks_obj));
+#endif
+    MP_DYNRUNTIME_INIT_EXIT
 }}
 #else
 static const mp_rom_map_elem_t tp_module_globals_table[] = {{

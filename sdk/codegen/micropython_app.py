@@ -6,7 +6,8 @@
 - ``tp_run.py``: what ``tinyprune micropython run`` executes on the emulated board (MPS2, whose
   CMSDK timer0 it uses as the counter): for every frame of ``frames.bin`` it prints the class
   and raw scores of ``predict_into`` and ``predict``, counter readings around each, and the
-  heap bytes ``predict_into`` allocated (``gc.mem_alloc``), one line per frame for
+  heap bytes ``predict_into`` allocated (``gc.mem_alloc``) and the module's own reading of the
+  bare inference (``c_ticks()``, a measurement build), one line per frame for
   :mod:`host.micropython_run` to parse.
 """
 
@@ -87,11 +88,12 @@ def run():
         b = t[VALUE]
         c = m.predict_into(x, s)
         d = t[VALUE]
+        bare = m.c_ticks()
         e = t[VALUE]
         r = m.predict(x)
         g = t[VALUE]
         print("TP", n, c, bytes(s).hex(), r[0], ",".join(str(v) for v in r[1]), a, b, d, e, g,
-              g1 - g0)
+              g1 - g0, bare)
         n += 1
     print("TP-END", n, gc.mem_free())
 
