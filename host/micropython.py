@@ -98,9 +98,9 @@ def source_tree(source: Path) -> Path:
                 try:
                     with tarfile.open(source) as tar:
                         tar.extractall(root, filter="data")
-                except (tarfile.TarError, OSError) as e:
-                    raise TinypruneError(f"{source}: not a readable MicroPython tarball "
-                                         f"({e})") from None
+                except (tarfile.TarError, OSError):
+                    raise TinypruneError(f"{source}: not a readable MicroPython tarball (a "
+                                         "source folder or .tar.gz expected)") from None
                 done.touch()
         tops = [p for p in root.iterdir() if (p / "py" / "dynruntime.mk").is_file()]
         tree = tops[0] if tops else root
