@@ -11,14 +11,19 @@ MicroPython's qemu port for the emulated Cortex-M7.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import time
+import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_shutdown import TAG, _handler_installed, _orphans_after
 
-from cli_helpers import assert_one_line_error, cli
+from cli_helpers import TINYPRUNE, assert_one_line_error, cli
 from int8_graphs import int8_case, int8_residual_net, random_input
 from sdk.errors import TinypruneError
 
@@ -231,14 +236,6 @@ def test_user_c_module_in_the_qemu_firmware(mp_source, tmp_path):
 def test_sigterm_during_micropython_run_leaves_nothing_behind(mp_source, qemu_micropython,
                                                               tmp_path, delay_s):
     # Moments across the module build, QEMU's start and mpremote's run.
-    import os
-    import signal
-    import time
-    import uuid
-
-    from cli_helpers import TINYPRUNE
-    from test_shutdown import TAG, _handler_installed, _orphans_after
-
     _save(int8_residual_net(2), tmp_path)
     tag = uuid.uuid4().hex
     proc = subprocess.Popen([*TINYPRUNE, "micropython", "run", "int8_residual.tpm",
