@@ -19,7 +19,6 @@ SOURCE_OPT = typer.Option(None, "--micropython-source",
                           help="MicroPython source folder or release tarball [env "
                           "TINYPRUNE_MICROPYTHON, else ../shared/vendor/"
                           "micropython-1.28.0.tar.gz].")
-RUN_ARCH = "armv7emdp"  # the emulated Cortex-M7 (MPS2_AN500)
 
 app = typer.Typer(help="Run models in MicroPython (native .mpy modules).",
                   no_args_is_help=True)
@@ -75,69 +74,29 @@ def _frames(graph: Graph, data: str | None, n: int) -> tuple[np.ndarray, Any]:
 def micropython_run(model: str, data: str | None, n_frames: int, source_opt: str | None,
                     out: str | None) -> dict[str, Any]:
     """Build everything, run on MicroPython in QEMU and on our C firmware, and compare."""
-    from host.device_run import reference_outputs, run_on_board
-    from host.micropython import build_module, build_port, check_fits, source_path
-    from host.micropython_run import (
-        TIMER0_VALUE,
-        parse_output,
-        run_on_micropython,
-        write_frames,
-    )
+    from host.micropython import source_path
+    from host.micropython_run import measure_frames
     from host.models import load_model_arg
     from host.workdir import work_folder
-    from sdk.codegen.c_module_wrapper import io_facts
-    from sdk.codegen.micropython_app import print_example, print_runner
-    from sdk.codegen.micropython_module import write_module_sources
 
     graph = load_model_arg(model)
     source = source_path(source_opt)
     frames, sweeps = _frames(graph, data, n_frames)
     if not len(frames):
         raise TinypruneError(f"{data}: fewer sweeps than one frame")
-    module = "tp_model"
     with work_folder(out, f"{Path(model).stem}-micropython") as work:
-        with console.status("building the native module and MicroPython (cached)"):
-            sources = write_module_sources(graph, work / "module", RUN_ARCH, module)
-            build = build_module(sources, source, TIMER0_VALUE)
-            fit = check_fits(build, RUN_ARCH)
-            firmware = build_port(source, "qemu", "MPS2_AN500")
-        mount = work / "board"
-        mount.mkdir(exist_ok=True)
-        inp, outp = io_facts(graph, sources.gen.plan.offsets)
-        (mount / "tp_run.py").write_text(print_runner(module, inp, outp))
-        (mount / "example.py").write_text(print_example(module, inp, outp))
-        write_frames(mount, graph, frames)
-        with console.status(f"running {len(frames)} frames on MicroPython in QEMU"):
-            board = parse_output(run_on_micropython(firmware, build, mount), outp.dtype)
-        with console.status("running the C firmware on qemu_m7 for comparison"):
-            c_run = run_on_board(graph, "qemu_m7", frames[:1], work / "c")
-    ref = reference_outputs(graph, frames).reshape(len(frames), -1)
-    if len(board.frames) != len(frames):
-        raise TinypruneError(f"MicroPython returned {len(board.frames)} of {len(frames)} frames")
-    got = np.stack([f.scores for f in board.frames]).astype(np.float64)
-    got_predict = np.stack([f.predict_scores for f in board.frames])
-    classes = [f.cls for f in board.frames]
-    report: dict[str, Any] = {
-        "model": graph.name, "frames": len(frames), "load_bytes": build.load_bytes, "fit": fit,
-        "bit_exact": bool(np.array_equal(got, ref) and np.array_equal(got_predict, ref)),
-        "max_rel_diff": float(max(np.max(np.abs(got - ref)), np.max(np.abs(got_predict - ref)))
-                              / (float(np.max(np.abs(ref))) or 1.0)),
-        "classes_equal": classes == [int(np.argmax(r)) for r in ref]
-        and classes == [f.predict_cls for f in board.frames],
-        "c_instructions": c_run.instructions,
-        "module_c_instructions": [f.c_instructions for f in board.frames],
-        "predict_into_instructions": [f.predict_into_instructions for f in board.frames],
-        "predict_instructions": [f.predict_instructions for f in board.frames],
-        "predict_into_allocated": [f.allocated for f in board.frames],
-        "heap_free": board.heap_free}
+        report = measure_frames(graph, frames, source, work, status=console.status)
     if sweeps is not None:
         from host.gesture_stream import reference_from_outputs
         from sdk.radar.gestures import GestureConfig
 
-        host = reference_from_outputs(graph, len(sweeps), ref, GestureConfig())
-        dev = reference_from_outputs(graph, len(sweeps), got, GestureConfig())
+        host = reference_from_outputs(graph, len(sweeps), report.pop("reference"),
+                                      GestureConfig())
+        dev = reference_from_outputs(graph, len(sweeps), report.pop("board"), GestureConfig())
         report["events_host"] = np.asarray(host.events).tolist()
         report["events_board"] = np.asarray(dev.events).tolist()
+    report.pop("reference", None)
+    report.pop("board", None)
     return report
 
 

@@ -7,8 +7,9 @@ and repeatable, so a figure that moves is a change to explain: the golden test
 moves a figure updates the golden file in the same commit (``tinyprune golden --update``).
 
 Figures come in groups, each measured by the code that publishes it (host.cli_bench,
-host.bench_dsp, host.msp430_selftest, host.device_run, host.gesture_fw); a group lists the tools its figures
-depend on, so a comparison under other tool versions reports instead of failing.
+host.bench_dsp, host.msp430_selftest, host.device_run, host.gesture_fw, host.micropython_run);
+a group lists the tools its figures depend on, so a comparison under other tool versions
+reports instead of failing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ UPDATE_COMMAND = "tinyprune golden --update"
 ARM = ("arm-none-eabi-gcc", "qemu-system-arm")
 MSP430 = ("clang-14", "ld.lld-14", "mspdebug")
 PYTHON_PACKAGES = ("numpy", "torch")
+PYTHON_TOOLS = (*PYTHON_PACKAGES, "mpremote")  # tagged by their package version
 DSP_MNEMONICS = ("smlad", "ldrd", "sxtb16", "smmlar")
 
 
@@ -172,6 +174,25 @@ def _gesture_firmware(work: Path) -> dict:
                               "arena_bytes": build.plan.arena_bytes}}
 
 
+def _micropython(work: Path) -> dict:
+    """The seeded int8 gesture CNN as a native module on MicroPython's qemu port (MPS2_AN500):
+    load-time RAM, the bare inference inside the module, predict_into (no allocation, so
+    exact run after run; predict() allocates its tuple and varies with the heap's state)."""
+    from host.bench_models import gesture_cnn_int8
+    from host.micropython import source_path
+    from host.micropython_run import measure_frames
+
+    graph, x, _source = gesture_cnn_int8()
+    rep = measure_frames(graph, x[:1], source_path(), work)
+    bare, into = rep["module_c_instructions"][0], rep["predict_into_instructions"][0]
+    return {"gesture_cnn_int8": {
+        "load_bytes": rep["load_bytes"], "text_bytes": rep["text_bytes"],
+        "bss_bytes": rep["bss_bytes"], "bit_exact": rep["bit_exact"],
+        "module_c_instructions": bare, "predict_into_instructions": into,
+        "predict_into_beyond_c": into - bare,
+        "predict_into_allocated_bytes": rep["predict_into_allocated"][0]}}
+
+
 def _kernels(work: Path) -> dict:
     from host.bench_kernels import measure_kernels
 
@@ -198,6 +219,8 @@ GROUPS = (
           _kernels),
     Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
+    Group("micropython", "seeded int8 gesture CNN as a MicroPython native module on the "
+          "qemu port (MPS2_AN500)", (*ARM, *PYTHON_PACKAGES, "mpremote"), "qemu", _micropython),
 )
 GROUP_BY_NAME = {g.name: g for g in GROUPS}
 
@@ -209,7 +232,7 @@ def tool_versions(names: tuple[str, ...] | list[str]) -> dict[str, str]:
     known = {t.name: t for t in TOOLS}
     out = {}
     for name in names:
-        tool = known.get(name, Tool(name, "", name, python=name in PYTHON_PACKAGES))
+        tool = known.get(name, Tool(name, "", name, python=name in PYTHON_TOOLS))
         present, detail = check(tool)
         out[name] = detail if present else "missing"
     return out

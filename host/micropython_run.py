@@ -20,18 +20,23 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from host.devices import start_qemu
-from host.micropython import ModuleBuild
+from host.micropython import ModuleBuild, build_module, build_port, check_fits
 from host.qemu import ticks_to_instructions
-from sdk.errors import ToolchainError
+from sdk.errors import TinypruneError, ToolchainError
 from sdk.ir.graph import Graph
 
 TIMER0_VALUE = 0x40000004  # MPS2 CMSDK timer0, what tp_run.py and measurement builds read
+RUN_ARCH = "armv7emdp"  # the emulated Cortex-M7 (MPS2_AN500)
+MODULE = "tp_model"
 MPREMOTE_TIMEOUT_S = 600.0
 COUNTER_MASK = 0x3FFFFFFF  # tp_run.py's 30-bit reload value
 
@@ -134,3 +139,51 @@ def run_on_micropython(firmware: Path, module: ModuleBuild | None, mount: Path) 
         raise ToolchainError("MicroPython run failed: "
                              + (detail[-1] if detail else f"mpremote exit {proc.returncode}"))
     return text
+
+
+def measure_frames(graph: Graph, frames: np.ndarray, source: Path, work: Path,
+                   status: Callable[[str], AbstractContextManager[Any]] = lambda _: nullcontext()
+                   ) -> dict[str, Any]:
+    """Build the measurement module and the firmware, classify ``frames`` on MicroPython and
+    in our C firmware on qemu_m7, and compare with the host reference. The report also holds
+    ``reference`` and ``board`` (the outputs, one row per frame) for the caller."""
+    from host.device_run import reference_outputs, run_on_board
+    from sdk.codegen.c_module_wrapper import io_facts
+    from sdk.codegen.micropython_app import print_example, print_runner
+    from sdk.codegen.micropython_module import write_module_sources
+
+    with status("building the native module and MicroPython (cached)"):
+        sources = write_module_sources(graph, work / "module", RUN_ARCH, MODULE)
+        build = build_module(sources, source, TIMER0_VALUE)
+        fit = check_fits(build, RUN_ARCH)
+        firmware = build_port(source, "qemu", "MPS2_AN500")
+    mount = work / "board"
+    mount.mkdir(exist_ok=True)
+    inp, outp = io_facts(graph, sources.gen.plan.offsets)
+    (mount / "tp_run.py").write_text(print_runner(MODULE, inp, outp))
+    (mount / "example.py").write_text(print_example(MODULE, inp, outp))
+    write_frames(mount, graph, frames)
+    with status(f"running {len(frames)} frames on MicroPython in QEMU"):
+        board = parse_output(run_on_micropython(firmware, build, mount), outp.dtype)
+    with status("running the C firmware on qemu_m7 for comparison"):
+        c_run = run_on_board(graph, "qemu_m7", frames[:1], work / "c")
+    ref = reference_outputs(graph, frames).reshape(len(frames), -1)
+    if len(board.frames) != len(frames):
+        raise TinypruneError(f"MicroPython returned {len(board.frames)} of {len(frames)} frames")
+    got = np.stack([f.scores for f in board.frames]).astype(np.float64)
+    got_predict = np.stack([f.predict_scores for f in board.frames])
+    classes = [f.cls for f in board.frames]
+    return {
+        "model": graph.name, "frames": len(frames), "load_bytes": build.load_bytes,
+        "text_bytes": build.text, "bss_bytes": build.bss, "fit": fit,
+        "bit_exact": bool(np.array_equal(got, ref) and np.array_equal(got_predict, ref)),
+        "max_rel_diff": float(max(np.max(np.abs(got - ref)), np.max(np.abs(got_predict - ref)))
+                              / (float(np.max(np.abs(ref))) or 1.0)),
+        "classes_equal": classes == [int(np.argmax(r)) for r in ref]
+        and classes == [f.predict_cls for f in board.frames],
+        "c_instructions": c_run.instructions,
+        "module_c_instructions": [f.c_instructions for f in board.frames],
+        "predict_into_instructions": [f.predict_into_instructions for f in board.frames],
+        "predict_instructions": [f.predict_instructions for f in board.frames],
+        "predict_into_allocated": [f.allocated for f in board.frames],
+        "heap_free": board.heap_free, "reference": ref, "board": got}
