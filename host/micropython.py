@@ -17,15 +17,22 @@ import re
 import subprocess
 import sys
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from host.doctor import require
 from sdk.codegen.micropython_module import ModuleSources
 from sdk.errors import TinypruneError, ToolchainError
 from sdk.paths import SHARED_DIR
+
+if TYPE_CHECKING:
+    from host.gesture_fw import RadarConfig
+    from sdk.ir.graph import Graph
+    from sdk.radar.gestures import GestureConfig
 
 ENV_SOURCE = "TINYPRUNE_MICROPYTHON"
 ENV_CACHE = "TINYPRUNE_CACHE"
@@ -202,3 +209,27 @@ def check_fits(build: ModuleBuild, arch: str, heap_bytes: int | None = None) -> 
                              f"{build.load_bytes - limit:,} B")
     return line
 
+
+
+def gesture_headers(graph: Graph, gesture: GestureConfig | None = None,
+                    radar: RadarConfig | None = None) -> dict[str, str]:
+    """gesture_config.h and the preprocessing tables it names, as the gesture firmware's
+    (host.gesture_fw), for a module's push_sweep: {file name: text}."""
+    from host.gesture_fw import RadarConfig, write_config_header
+    from sdk.boards import load_board
+    from sdk.radar.dsp_tables import write_header
+    from sdk.radar.gestures import GestureConfig
+    from sdk.radar.preprocess import PreprocessConfig
+
+    radar = radar or RadarConfig()
+    preprocess = PreprocessConfig()
+    if preprocess.depth_bins != radar.n_depths:
+        raise TinypruneError(f"radar n_depths {radar.n_depths} differs from the preprocessing's "
+                             f"depth_bins {preprocess.depth_bins}")
+    with tempfile.TemporaryDirectory() as tmp:
+        # The board only sets INFO's clock and counter macros, which push_sweep does not use;
+        # the model hash is INFO's too.
+        config = write_config_header(Path(tmp), graph, load_board("qemu_m7"), bytes(8), radar,
+                                     gesture or GestureConfig())
+        tables = write_header(Path(tmp) / "gesture_dsp_tables.h", preprocess, radar.n_depths)
+        return {config.name: config.read_text(), tables.name: tables.read_text()}

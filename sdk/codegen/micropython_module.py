@@ -27,12 +27,17 @@ from sdk.codegen.c_module_wrapper import print_wrapper_c
 from sdk.codegen.generate import GeneratedModel, generate_model
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Graph
+from sdk.paths import DEVICE_DIR
 
 # MicroPython's native architectures we build for -> the engine's architecture.
 ARCHS = {"armv7emdp": "armv7em", "armv7emsp": "armv7em", "armv7m": "host", "x64": "host"}
 # ARM modules link libgcc and libm (soft-float helpers, expf); x64 needs neither.
 _LINK_RUNTIME = {"armv7emdp": 1, "armv7emsp": 1, "armv7m": 1, "x64": 0}
 
+# The gesture firmware's files push_sweep compiles (device/), copied flat; tp_dsp_f32.c is
+# compiled through tp_module_dsp.c, not on its own.
+GESTURE_FILES = ("app/tp_gesture.c", "app/tp_gesture.h", "app/tp_gesture_io.h", "dsp/tp_dsp.h",
+                 "dsp/tp_dsp_f32.c")
 # Kernels calling the C math library, and the archs whose modules cannot link one (mpy_ld
 # reads no shared or linker-script libm).
 _NEEDS_LIBM = {"tp_softmax_f32"}
@@ -96,10 +101,12 @@ target_link_libraries(usermod INTERFACE usermod_{module})
 """
 
 
-def write_module_sources(graph: Graph, out_dir: str | Path, arch: str, module: str
-                         ) -> ModuleSources:
+def write_module_sources(graph: Graph, out_dir: str | Path, arch: str, module: str,
+                         gesture_headers: dict[str, str] | None = None) -> ModuleSources:
     """Write the sources of MicroPython module ``module`` for ``graph`` into
-    ``out_dir/src/module``; ``arch`` chooses the native module's Makefile and engine files."""
+    ``out_dir/src/module``; ``arch`` chooses the native module's Makefile and engine files.
+    ``gesture_headers`` (``gesture_config.h`` and the preprocessing tables it names, from
+    host.gesture_fw): add push_sweep and reset, the gesture firmware's own C."""
     engine_arch = ARCHS[check_arch(arch)]
     gen = generate_model(graph, module)
     program = gen.program
@@ -122,8 +129,17 @@ def write_module_sources(graph: Graph, out_dir: str | Path, arch: str, module: s
         "model.c": print_module_model_c(program, gen.plan, module, includes),
         "model.h": print_model_h(graph, gen.plan, module, len(gen.steps)),
         "tp_module.c": print_wrapper_c(graph, module, module, gen.plan.arena_bytes,
-                                       gen.weights_bytes, len(gen.steps), gen.plan.offsets),
+                                       gen.weights_bytes, len(gen.steps), gen.plan.offsets,
+                                       gesture=gesture_headers is not None),
+        **(gesture_headers or {}),
     }
+    gesture_c: list[str] = []
+    if gesture_headers is not None:
+        for name in GESTURE_FILES:
+            shutil.copyfile(DEVICE_DIR / name, folder / Path(name).name)
+        # The preprocessing compiled with the tables gesture_config.h names (as gesture_dsp.c).
+        texts["tp_module_dsp.c"] = '#include "gesture_config.h"\n#include "tp_dsp_f32.c"\n'
+        gesture_c = ["tp_module_dsp.c", "tp_gesture.c"]
     for name, text in texts.items():
         (folder / name).write_text(text)
     for src in c_library.files_to_ship(gen.engine_kernels):
@@ -131,10 +147,11 @@ def write_module_sources(graph: Graph, out_dir: str | Path, arch: str, module: s
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
     used = c_library.sources_for(gen.engine_kernels, engine_arch)
-    native = ["tp_module.c", "model.c"] + [c_library.relative(f).as_posix() for f in used]
+    native = ["tp_module.c", "model.c", *gesture_c] + [c_library.relative(f).as_posix()
+                                                        for f in used]
     shipped = [c_library.relative(f).as_posix() for f in c_library.files_to_ship(
         gen.engine_kernels)]
-    c_files = ["tp_module.c", "model.c"] + [f for f in shipped if f.endswith(".c")]
+    c_files = ["tp_module.c", "model.c", *gesture_c] + [f for f in shipped if f.endswith(".c")]
     asm_files = [f for f in shipped if f.endswith(".S")]
     (folder / "Makefile").write_text(_makefile(module, arch, native))
     (folder / "micropython.mk").write_text(_user_mk(module, c_files, asm_files))

@@ -251,3 +251,68 @@ def test_sigterm_during_micropython_run_leaves_nothing_behind(mp_source, qemu_mi
     assert _orphans_after(tag) == []
     runs = tmp_path / "build" / "runs"
     assert not runs.exists() or list(runs.iterdir()) == []
+
+
+_PUSH_SCRIPT = """
+import array, gc, sys
+sys.path.insert(0, '.')
+import gest
+
+def main():
+    sweep = array.array('h', bytes({nbytes}))
+    f = open('sweeps.bin', 'rb')
+    n = 0
+    grew = 0
+    while f.readinto(sweep) == {nbytes}:
+        g0 = gc.mem_alloc()
+        event = gest.push_sweep(sweep)
+        g1 = gc.mem_alloc()
+        if event is None:
+            grew += g1 - g0
+        else:
+            print('EVENT', n, event)
+        n += 1
+    print('SWEEPS', n, 'GREW', grew)
+    gest.reset()
+    try:
+        gest.push_sweep(bytearray({nbytes}))
+    except TypeError as e:
+        print('ERR', e)
+
+main()
+"""
+
+
+@pytest.mark.slow
+def test_push_sweep_gives_the_firmware_events_without_allocating(unix_micropython, mp_source,
+                                                                 tmp_path):
+    # The gesture pipeline in the module (the firmware's preprocessing, model input/output
+    # and detector) against the host's numpy preprocessing, reference and detector.
+    from test_gesture_app import EAGER, small_gesture_graph
+
+    from host.cli_stream import load_stream_data
+    from host.gesture_stream import host_reference
+    from host.micropython import build_module, gesture_headers
+    from int8_graphs import quantize_randomly
+    from sdk.codegen.micropython_module import write_module_sources
+    from sdk.radar.dataset import synthesize
+    from sdk.radar.gestures import NONE
+
+    graph = quantize_randomly(small_gesture_graph(0), 3)
+    synthesize(tmp_path / "rec.h5", per_class=1, seed=5)
+    sweeps, _, _ = load_stream_data(str(tmp_path / "rec.h5"))
+    src = write_module_sources(graph, tmp_path, "x64", "gest", gesture_headers(graph, EAGER))
+    build = build_module(src, mp_source)
+    (tmp_path / "gest.mpy").write_bytes(build.mpy.read_bytes())
+    (tmp_path / "sweeps.bin").write_bytes(sweeps.astype("<i2").tobytes())
+    (tmp_path / "t.py").write_text(_PUSH_SCRIPT.format(nbytes=sweeps[0].nbytes))
+    proc = subprocess.run([str(unix_micropython), "t.py"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    events = [(int(ln.split()[1]), int(ln.split()[2])) for ln in lines if ln.startswith("EVENT")]
+    ref = host_reference(graph, sweeps, EAGER)
+    want = [(i, int(e)) for i, e in enumerate(ref.events) if e != NONE]
+    assert want and events == want
+    assert f"SWEEPS {len(sweeps)} GREW 0" in lines
+    assert "ERR push_sweep: sweep must be array('h') of I, Q per depth" in lines
