@@ -85,18 +85,10 @@ def micropython_run(model: str, data: str | None, n_frames: int, source_opt: str
     if not len(frames):
         raise TinypruneError(f"{data}: fewer sweeps than one frame")
     with work_folder(out, f"{Path(model).stem}-micropython") as work:
-        report = measure_frames(graph, frames, source, work, status=console.status)
-    if sweeps is not None:
-        from host.gesture_stream import reference_from_outputs
-        from sdk.radar.gestures import GestureConfig
-
-        host = reference_from_outputs(graph, len(sweeps), report.pop("reference"),
-                                      GestureConfig())
-        dev = reference_from_outputs(graph, len(sweeps), report.pop("board"), GestureConfig())
-        report["events_host"] = np.asarray(host.events).tolist()
-        report["events_board"] = np.asarray(dev.events).tolist()
-    report.pop("reference", None)
-    report.pop("board", None)
+        report = measure_frames(graph, frames, source, work, status=console.status,
+                                sweeps=sweeps)
+    report.pop("reference")
+    report.pop("board")
     return report
 
 
@@ -110,9 +102,11 @@ def print_run_report(rep: dict[str, Any]) -> None:
                   f"relative difference {rep['max_rel_diff']:.3g}); classes equal: "
                   f"{rep['classes_equal']}")
     if "events_host" in rep:
-        console.print(f"gesture events: board {len(rep['events_board'])}, host "
+        console.print(f"gesture events from push_sweep: board {len(rep['events_board'])}, host "
                       f"{len(rep['events_host'])}, equal: "
-                      f"{rep['events_board'] == rep['events_host']}")
+                      f"{rep['events_board'] == rep['events_host']}; a push_sweep returning "
+                      f"None: at most {rep['push_sweep_none_beyond_c']:,} instructions beyond "
+                      f"its C, {rep['push_sweep_none_allocated']} heap bytes allocated")
     console.print(f"instructions per frame (QEMU -icount, not cycles): our C firmware {c:,}; "
                   f"the same C inside the module {mc:,}; predict_into {into:,} "
                   f"(+{into - mc:,} beyond the module's C); predict {pred:,} (+{pred - mc:,})")

@@ -58,10 +58,22 @@ class FrameResult:
 
 
 @dataclass
+class SweepResult:
+    """One push_sweep: its event (None: none), the instructions of the call and of the C
+    pipeline inside it, the heap bytes it allocated."""
+
+    event: int | None
+    instructions: int
+    c_instructions: int
+    allocated: int
+
+
+@dataclass
 class BoardRun:
-    """Every frame's result and the console text."""
+    """Every frame's and sweep's result and the console text."""
 
     frames: list[FrameResult] = field(default_factory=list)
+    sweeps: list[SweepResult] = field(default_factory=list)
     heap_free: int | None = None
     console: str = ""
 
@@ -78,6 +90,12 @@ def parse_output(text: str, out_dtype: str) -> BoardRun:
         parts = line.split()
         if parts[:1] == ["TP-END"] and len(parts) == 3:
             run.heap_free = int(parts[2])
+        if parts[:1] == ["SW"] and len(parts) == 8:
+            a, b, d = (int(v) for v in parts[3:6])
+            event = int(parts[2])
+            run.sweeps.append(SweepResult(None if event < 0 else event,
+                                          _elapsed(b, d) - _elapsed(a, b),
+                                          ticks_to_instructions(int(parts[6])), int(parts[7])))
         if parts[:1] != ["TP"] or len(parts) != 13:
             continue
         a, b, d, e, g = (int(v) for v in parts[6:11])
@@ -142,27 +160,33 @@ def run_on_micropython(firmware: Path, module: ModuleBuild | None, mount: Path) 
 
 
 def measure_frames(graph: Graph, frames: np.ndarray, source: Path, work: Path,
-                   status: Callable[[str], AbstractContextManager[Any]] = lambda _: nullcontext()
-                   ) -> dict[str, Any]:
+                   status: Callable[[str], AbstractContextManager[Any]] = lambda _: nullcontext(),
+                   sweeps: np.ndarray | None = None) -> dict[str, Any]:
     """Build the measurement module and the firmware, classify ``frames`` on MicroPython and
-    in our C firmware on qemu_m7, and compare with the host reference. The report also holds
-    ``reference`` and ``board`` (the outputs, one row per frame) for the caller."""
+    in our C firmware on qemu_m7, and compare with the host reference; with ``sweeps`` (wire
+    sweeps), also push them through push_sweep and compare its events with the host's. The
+    report also holds ``reference`` and ``board`` (the outputs, one row per frame)."""
     from host.device_run import reference_outputs, run_on_board
+    from host.micropython import gesture_headers
     from sdk.codegen.c_module_wrapper import io_facts
     from sdk.codegen.micropython_app import print_example, print_runner
     from sdk.codegen.micropython_module import write_module_sources
 
     with status("building the native module and MicroPython (cached)"):
-        sources = write_module_sources(graph, work / "module", RUN_ARCH, MODULE)
+        headers = gesture_headers(graph) if sweeps is not None else None
+        sources = write_module_sources(graph, work / "module", RUN_ARCH, MODULE, headers)
         build = build_module(sources, source, TIMER0_VALUE)
         fit = check_fits(build, RUN_ARCH)
         firmware = build_port(source, "qemu", "MPS2_AN500")
     mount = work / "board"
     mount.mkdir(exist_ok=True)
     inp, outp = io_facts(graph, sources.gen.plan.offsets)
-    (mount / "tp_run.py").write_text(print_runner(MODULE, inp, outp))
+    sweep_bytes = 0 if sweeps is None else sweeps[0].nbytes
+    (mount / "tp_run.py").write_text(print_runner(MODULE, inp, outp, sweep_bytes))
     (mount / "example.py").write_text(print_example(MODULE, inp, outp))
     write_frames(mount, graph, frames)
+    if sweeps is not None:
+        (mount / "sweeps.bin").write_bytes(np.ascontiguousarray(sweeps, "<i2").tobytes())
     with status(f"running {len(frames)} frames on MicroPython in QEMU"):
         board = parse_output(run_on_micropython(firmware, build, mount), outp.dtype)
     with status("running the C firmware on qemu_m7 for comparison"):
@@ -173,7 +197,24 @@ def measure_frames(graph: Graph, frames: np.ndarray, source: Path, work: Path,
     got = np.stack([f.scores for f in board.frames]).astype(np.float64)
     got_predict = np.stack([f.predict_scores for f in board.frames])
     classes = [f.cls for f in board.frames]
-    return {
+    pushes: dict[str, Any] = {}
+    if sweeps is not None:
+        from host.gesture_stream import host_reference
+        from sdk.radar.gestures import NONE, GestureConfig
+
+        if len(board.sweeps) != len(sweeps):
+            raise TinypruneError(f"MicroPython pushed {len(board.sweeps)} of {len(sweeps)} "
+                                 "sweeps")
+        host = host_reference(graph, sweeps, GestureConfig())
+        quiet = [p for p in board.sweeps if p.event is None]
+        pushes = {
+            "events_host": [(i, int(e)) for i, e in enumerate(host.events) if e != NONE],
+            "events_board": [(i, p.event) for i, p in enumerate(board.sweeps)
+                             if p.event is not None],
+            "push_sweep_none_beyond_c": max(p.instructions - p.c_instructions for p in quiet)
+            if quiet else None,
+            "push_sweep_none_allocated": sum(p.allocated for p in quiet)}
+    return {**pushes,
         "model": graph.name, "frames": len(frames), "load_bytes": build.load_bytes,
         "text_bytes": build.text, "bss_bytes": build.bss, "fit": fit,
         "bit_exact": bool(np.array_equal(got, ref) and np.array_equal(got_predict, ref)),
