@@ -243,6 +243,9 @@ def export(
     heap_bytes: int | None = typer.Option(None, "--heap-bytes", help="With --micropython: the "
                                           "target's heap [the arch's test firmware].",
                                           callback=positive_int),
+    gesture: bool = typer.Option(False, "--gesture", help="With --micropython: add "
+                                 "push_sweep(sweep), the gesture firmware's preprocessing, "
+                                 "model and detector."),
 ) -> None:
     """Write MODEL as C sources for your own firmware build: model.c, model.h, the engine
     kernels it needs and a README with a minimal example; with --micropython, a native
@@ -252,7 +255,8 @@ def export(
     if micropython:
         from host.cli_micropython import export_module
 
-        rep = export_module(load_model_arg(model), out, arch, prefix, mp_source, heap_bytes)
+        rep = export_module(load_model_arg(model), out, arch, prefix, mp_source, heap_bytes,
+                            gesture)
         console.print(f"wrote {rep['mpy']} ({rep['arch']}; arena {rep['arena']:,} B, weights "
                       f"{rep['weights']:,} B), example.py and src/{prefix}/ (user C module) to "
                       f"{out}; {rep['fit']}")

@@ -25,11 +25,13 @@ app = typer.Typer(help="Run models in MicroPython (native .mpy modules).",
 
 
 def export_module(graph: Graph, out: str | Path, arch: str, module: str,
-                  source_opt: str | None, heap_bytes: int | None) -> dict[str, Any]:
+                  source_opt: str | None, heap_bytes: int | None, gesture: bool = False
+                  ) -> dict[str, Any]:
     """Write and build ``graph`` as native module ``module`` for ``arch`` into ``out``:
     ``<module>.mpy``, ``example.py`` and the sources under ``src/<module>`` (also a user C
-    module). Nothing is written to ``out`` unless the module builds and fits."""
-    from host.micropython import build_module, check_fits, source_path
+    module); ``gesture``: with push_sweep and reset. Nothing is written to ``out`` unless the
+    module builds and fits."""
+    from host.micropython import build_module, check_fits, gesture_headers, source_path
     from sdk.codegen.c_module_wrapper import io_facts
     from sdk.codegen.micropython_app import print_example
     from sdk.codegen.micropython_module import check_arch, write_module_sources
@@ -38,7 +40,8 @@ def export_module(graph: Graph, out: str | Path, arch: str, module: str,
     source = source_path(source_opt)
     dest = Path(out)
     with tempfile.TemporaryDirectory(prefix=".tinyprune-", dir=dest.parent) as tmp:
-        sources = write_module_sources(graph, tmp, arch, module)
+        sources = write_module_sources(graph, tmp, arch, module,
+                                       gesture_headers(graph) if gesture else None)
         build = build_module(sources, source)
         fit = check_fits(build, arch, heap_bytes)
         inp, outp = io_facts(graph, sources.gen.plan.offsets)

@@ -178,11 +178,12 @@ def micropython(f: dict) -> str:
     beside the same model in our own firmware (group int8)."""
     return _rows(["model", "load-time RAM B", "code B", "arena and state B",
                   "C firmware instr.", "C in the module", "predict_into", "beyond the C",
-                  "heap B allocated"],
+                  "heap B allocated", "push_sweep (None) beyond the C", "heap B allocated"],
                  [[name, _n(v["load_bytes"]), _n(v["text_bytes"]), _n(v["bss_bytes"]),
                    _n(f["int8"][name]["instructions"]), _n(v["module_c_instructions"]),
                    _n(v["predict_into_instructions"]), _n(v["predict_into_beyond_c"]),
-                   _n(v["predict_into_allocated_bytes"])]
+                   _n(v["predict_into_allocated_bytes"]), _n(v["push_sweep_none_beyond_c"]),
+                   _n(v["push_sweep_none_allocated_bytes"])]
                   for name, v in f["micropython"].items()])
 
 
