@@ -75,7 +75,7 @@ def _frames(graph: Graph, data: str | None, n: int) -> tuple[np.ndarray, Any]:
 
 
 def micropython_run(model: str, data: str | None, n_frames: int, source_opt: str | None,
-                    out: str | None) -> dict[str, Any]:
+                    out: str | None, board: str = "MPS2_AN500") -> dict[str, Any]:
     """Build everything, run on MicroPython in QEMU and on our C firmware, and compare."""
     from host.micropython import source_path
     from host.micropython_run import measure_frames
@@ -89,9 +89,9 @@ def micropython_run(model: str, data: str | None, n_frames: int, source_opt: str
         raise TinypruneError(f"{data}: fewer sweeps than one frame")
     with work_folder(out, f"{Path(model).stem}-micropython") as work:
         report = measure_frames(graph, frames, source, work, status=console.status,
-                                sweeps=sweeps)
+                                sweeps=sweeps, board=board)
     report.pop("reference")
-    report.pop("board")
+    report.pop("outputs")
     return report
 
 
@@ -99,8 +99,8 @@ def print_run_report(rep: dict[str, Any]) -> None:
     """The human summary of micropython_run's report."""
     c, mc = rep["c_instructions"], max(rep["module_c_instructions"])
     into, pred = max(rep["predict_into_instructions"]), max(rep["predict_instructions"])
-    console.print(f"{rep['model']}: {rep['frames']} frames on MicroPython (MPS2_AN500, "
-                  f"Cortex-M7 in QEMU); {rep['fit']}")
+    console.print(f"{rep['model']}: {rep['frames']} frames on MicroPython ({rep['board']} in "
+                  f"QEMU, {rep['arch']} module); {rep['fit']}")
     console.print(f"outputs bit-exact with the host reference: {rep['bit_exact']} (largest "
                   f"relative difference {rep['max_rel_diff']:.3g}); classes equal: "
                   f"{rep['classes_equal']}")
@@ -110,7 +110,8 @@ def print_run_report(rep: dict[str, Any]) -> None:
                       f"{rep['events_board'] == rep['events_host']}; a push_sweep returning "
                       f"None: at most {rep['push_sweep_none_beyond_c']:,} instructions beyond "
                       f"its C, {rep['push_sweep_none_allocated']} heap bytes allocated")
-    console.print(f"instructions per frame (QEMU -icount, not cycles): our C firmware {c:,}; "
+    firmware = f"our C firmware {c:,}; " if c is not None else ""
+    console.print(f"instructions per frame (QEMU -icount, not cycles): {firmware}"
                   f"the same C inside the module {mc:,}; predict_into {into:,} "
                   f"(+{into - mc:,} beyond the module's C); predict {pred:,} (+{pred - mc:,})")
     console.print(f"heap bytes allocated by predict_into: {max(rep['predict_into_allocated'])}")
@@ -127,12 +128,19 @@ def run(
     source: str | None = SOURCE_OPT,
     out: str | None = typer.Option(None, "--out", help="Work folder, kept [private, removed].",
                                    callback=out_folder),
+    board: str = typer.Option("MPS2_AN500", "--board", help="MicroPython's qemu board: "
+                              "MPS2_AN500 (Cortex-M7, armv7emdp module, compared with our "
+                              "qemu_m7 firmware) or MPS2_AN385 (Cortex-M3, armv7m module)."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
-    """Run MODEL as a native module on MicroPython on the emulated Cortex-M7 (QEMU, mpremote):
+    """Run MODEL as a native module on MicroPython on an emulated MPS2 board (QEMU, mpremote):
     classes and scores against the host reference, instructions per frame in C and from
     MicroPython, heap allocated per call."""
-    rep = micropython_run(model, data, frames, source, out)
+    from host.micropython_run import BOARDS
+
+    if board not in BOARDS:
+        raise TinypruneError(f"--board {board}: expected one of {', '.join(BOARDS)}")
+    rep = micropython_run(model, data, frames, source, out, board)
     if json_out:
         emit_json(rep)
     else:

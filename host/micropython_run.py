@@ -35,8 +35,10 @@ from sdk.errors import TinypruneError, ToolchainError
 from sdk.ir.graph import Graph
 
 TIMER0_VALUE = 0x40000004  # MPS2 CMSDK timer0, what tp_run.py and measurement builds read
-RUN_ARCH = "armv7emdp"  # the emulated Cortex-M7 (MPS2_AN500)
 MODULE = "tp_model"
+# MicroPython's qemu boards: native arch of their modules, QEMU machine and CPU.
+BOARDS = {"MPS2_AN500": ("armv7emdp", "mps2-an500", "cortex-m7"),
+          "MPS2_AN385": ("armv7m", "mps2-an385", "cortex-m3")}
 MPREMOTE_TIMEOUT_S = 600.0
 COUNTER_MASK = 0x3FFFFFFF  # tp_run.py's 30-bit reload value
 
@@ -132,7 +134,8 @@ def _wait_listening(port: int, dev, timeout_s: float = 20.0) -> None:
             time.sleep(0.1)
 
 
-def run_on_micropython(firmware: Path, module: ModuleBuild | None, mount: Path) -> str:
+def run_on_micropython(firmware: Path, module: ModuleBuild | None, mount: Path,
+                       board: str = "MPS2_AN500") -> str:
     """Start ``firmware`` in QEMU, mount ``mount`` (with ``module``'s .mpy copied in; None:
     the firmware has the module built in) with mpremote and import tp_run; returns the
     console text (mpremote's stdout)."""
@@ -140,7 +143,8 @@ def run_on_micropython(firmware: Path, module: ModuleBuild | None, mount: Path) 
 
     if module is not None:
         shutil.copyfile(module.mpy, mount / module.mpy.name)
-    with start_qemu(firmware) as dev:
+    _arch, machine, cpu = BOARDS[board]
+    with start_qemu(firmware, machine=machine, cpu=cpu) as dev:
         port = int(dev.url.rsplit(":", 1)[1])
         _wait_listening(port, dev)
         cmd = [sys.executable, "-m", "mpremote", "connect", dev.url, "mount", str(mount.resolve()),
@@ -161,23 +165,28 @@ def run_on_micropython(firmware: Path, module: ModuleBuild | None, mount: Path) 
 
 def measure_frames(graph: Graph, frames: np.ndarray, source: Path, work: Path,
                    status: Callable[[str], AbstractContextManager[Any]] = lambda _: nullcontext(),
-                   sweeps: np.ndarray | None = None) -> dict[str, Any]:
+                   sweeps: np.ndarray | None = None, board: str = "MPS2_AN500"
+                   ) -> dict[str, Any]:
     """Build the measurement module and the firmware, classify ``frames`` on MicroPython and
     in our C firmware on qemu_m7, and compare with the host reference; with ``sweeps`` (wire
     sweeps), also push them through push_sweep and compare its events with the host's. The
-    report also holds ``reference`` and ``board`` (the outputs, one row per frame)."""
+    report also holds ``reference`` and ``board`` (the outputs, one row per frame). ``board``:
+    MicroPython's qemu board (MPS2_AN385: a Cortex-M3 with armv7m modules; our firmware's
+    comparison runs on the Cortex-M7 only)."""
     from host.device_run import reference_outputs, run_on_board
     from host.micropython import gesture_headers
     from sdk.codegen.c_module_wrapper import io_facts
     from sdk.codegen.micropython_app import print_example, print_runner
     from sdk.codegen.micropython_module import write_module_sources
 
+    arch = BOARDS[board][0]
+
     with status("building the native module and MicroPython (cached)"):
         headers = gesture_headers(graph) if sweeps is not None else None
-        sources = write_module_sources(graph, work / "module", RUN_ARCH, MODULE, headers)
+        sources = write_module_sources(graph, work / "module", arch, MODULE, headers)
         build = build_module(sources, source, TIMER0_VALUE)
-        fit = check_fits(build, RUN_ARCH)
-        firmware = build_port(source, "qemu", "MPS2_AN500")
+        fit = check_fits(build, arch)
+        firmware = build_port(source, "qemu", board)
     mount = work / "board"
     mount.mkdir(exist_ok=True)
     inp, outp = io_facts(graph, sources.gen.plan.offsets)
@@ -188,43 +197,46 @@ def measure_frames(graph: Graph, frames: np.ndarray, source: Path, work: Path,
     if sweeps is not None:
         (mount / "sweeps.bin").write_bytes(np.ascontiguousarray(sweeps, "<i2").tobytes())
     with status(f"running {len(frames)} frames on MicroPython in QEMU"):
-        board = parse_output(run_on_micropython(firmware, build, mount), outp.dtype)
-    with status("running the C firmware on qemu_m7 for comparison"):
-        c_run = run_on_board(graph, "qemu_m7", frames[:1], work / "c")
+        result = parse_output(run_on_micropython(firmware, build, mount, board), outp.dtype)
+    c_instructions = None
+    if board == "MPS2_AN500":
+        with status("running the C firmware on qemu_m7 for comparison"):
+            c_instructions = run_on_board(graph, "qemu_m7", frames[:1], work / "c").instructions
     ref = reference_outputs(graph, frames).reshape(len(frames), -1)
-    if len(board.frames) != len(frames):
-        raise TinypruneError(f"MicroPython returned {len(board.frames)} of {len(frames)} frames")
-    got = np.stack([f.scores for f in board.frames]).astype(np.float64)
-    got_predict = np.stack([f.predict_scores for f in board.frames])
-    classes = [f.cls for f in board.frames]
+    if len(result.frames) != len(frames):
+        raise TinypruneError(f"MicroPython returned {len(result.frames)} of {len(frames)} frames")
+    got = np.stack([f.scores for f in result.frames]).astype(np.float64)
+    got_predict = np.stack([f.predict_scores for f in result.frames])
+    classes = [f.cls for f in result.frames]
     pushes: dict[str, Any] = {}
     if sweeps is not None:
         from host.gesture_stream import host_reference
         from sdk.radar.gestures import NONE, GestureConfig
 
-        if len(board.sweeps) != len(sweeps):
-            raise TinypruneError(f"MicroPython pushed {len(board.sweeps)} of {len(sweeps)} "
+        if len(result.sweeps) != len(sweeps):
+            raise TinypruneError(f"MicroPython pushed {len(result.sweeps)} of {len(sweeps)} "
                                  "sweeps")
         host = host_reference(graph, sweeps, GestureConfig())
-        quiet = [p for p in board.sweeps if p.event is None]
+        quiet = [p for p in result.sweeps if p.event is None]
         pushes = {
             "events_host": [(i, int(e)) for i, e in enumerate(host.events) if e != NONE],
-            "events_board": [(i, p.event) for i, p in enumerate(board.sweeps)
+            "events_board": [(i, p.event) for i, p in enumerate(result.sweeps)
                              if p.event is not None],
             "push_sweep_none_beyond_c": max(p.instructions - p.c_instructions for p in quiet)
             if quiet else None,
             "push_sweep_none_allocated": sum(p.allocated for p in quiet)}
     return {**pushes,
-        "model": graph.name, "frames": len(frames), "load_bytes": build.load_bytes,
+        "model": graph.name, "board": board, "arch": arch, "frames": len(frames),
+        "load_bytes": build.load_bytes,
         "text_bytes": build.text, "bss_bytes": build.bss, "fit": fit,
         "bit_exact": bool(np.array_equal(got, ref) and np.array_equal(got_predict, ref)),
         "max_rel_diff": float(max(np.max(np.abs(got - ref)), np.max(np.abs(got_predict - ref)))
                               / (float(np.max(np.abs(ref))) or 1.0)),
         "classes_equal": classes == [int(np.argmax(r)) for r in ref]
-        and classes == [f.predict_cls for f in board.frames],
-        "c_instructions": c_run.instructions,
-        "module_c_instructions": [f.c_instructions for f in board.frames],
-        "predict_into_instructions": [f.predict_into_instructions for f in board.frames],
-        "predict_instructions": [f.predict_instructions for f in board.frames],
-        "predict_into_allocated": [f.allocated for f in board.frames],
-        "heap_free": board.heap_free, "reference": ref, "board": got}
+        and classes == [f.predict_cls for f in result.frames],
+        "c_instructions": c_instructions,
+        "module_c_instructions": [f.c_instructions for f in result.frames],
+        "predict_into_instructions": [f.predict_into_instructions for f in result.frames],
+        "predict_instructions": [f.predict_instructions for f in result.frames],
+        "predict_into_allocated": [f.allocated for f in result.frames],
+        "heap_free": result.heap_free, "reference": ref, "outputs": got}

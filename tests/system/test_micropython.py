@@ -316,3 +316,41 @@ def test_push_sweep_gives_the_firmware_events_without_allocating(unix_micropytho
     assert want and events == want
     assert f"SWEEPS {len(sweeps)} GREW 0" in lines
     assert "ERR push_sweep: sweep must be array('h') of I, Q per depth" in lines
+
+
+@pytest.mark.slow
+def test_micropython_run_with_a_recording_compares_push_sweep_events(mp_source,
+                                                                     qemu_micropython,
+                                                                     tmp_path):
+    from test_gesture_app import small_gesture_graph
+
+    from int8_graphs import quantize_randomly
+    from sdk.radar.dataset import synthesize
+
+    _save(quantize_randomly(small_gesture_graph(0), 3), tmp_path)
+    synthesize(tmp_path / "rec.h5", per_class=1, seed=5)
+    proc = cli("micropython", "run", "small_gesture.tpm", "--data", "rec.h5", "--json",
+               "--micropython-source", str(mp_source), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["bit_exact"] and rep["classes_equal"]
+    assert rep["events_board"] == rep["events_host"]
+    assert rep["push_sweep_none_allocated"] == 0
+    assert 0 < rep["push_sweep_none_beyond_c"] <= 2000
+
+
+@pytest.mark.slow
+def test_armv7m_module_on_the_cortex_m3_board(mp_source, tmp_path):
+    # MPS2_AN385: Cortex-M3, no DSP instructions: the portable engine in an armv7m module.
+    if shutil.which("qemu-system-arm") is None:
+        pytest.skip("qemu-system-arm not installed")
+    from host.micropython import build_port
+
+    build_port(mp_source, "qemu", "MPS2_AN385")
+    _save(int8_residual_net(2), tmp_path)
+    proc = cli("micropython", "run", "int8_residual.tpm", "--board", "MPS2_AN385", "--frames",
+               "2", "--json", "--micropython-source", str(mp_source), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["arch"] == "armv7m" and rep["bit_exact"] and rep["c_instructions"] is None
+    assert rep["predict_into_allocated"] == [0, 0]
