@@ -128,9 +128,10 @@ def run(
     source: str | None = SOURCE_OPT,
     out: str | None = typer.Option(None, "--out", help="Work folder, kept [private, removed].",
                                    callback=out_folder),
-    board: str = typer.Option("MPS2_AN500", "--board", help="MicroPython's qemu board: "
-                              "MPS2_AN500 (Cortex-M7, armv7emdp module, compared with our "
-                              "qemu_m7 firmware) or MPS2_AN385 (Cortex-M3, armv7m module)."),
+    board: str = typer.Option("MPS2_AN500", "--micropython-board",
+                              help="MicroPython's qemu board: MPS2_AN500 (Cortex-M7, armv7emdp "
+                              "module, compared with our qemu_m7 firmware) or MPS2_AN385 "
+                              "(Cortex-M3, armv7m module)."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Run MODEL as a native module on MicroPython on an emulated MPS2 board (QEMU, mpremote):
@@ -139,7 +140,8 @@ def run(
     from host.micropython_run import BOARDS
 
     if board not in BOARDS:
-        raise TinypruneError(f"--board {board}: expected one of {', '.join(BOARDS)}")
+        raise TinypruneError(f"--micropython-board {board}: expected one of "
+                             f"{', '.join(BOARDS)}")
     rep = micropython_run(model, data, frames, source, out, board)
     if json_out:
         emit_json(rep)

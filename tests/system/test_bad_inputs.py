@@ -278,7 +278,7 @@ OPTION_CASES: list[tuple[str, ...]] = [
                   ("--micropython-source", "{t}/none.tar.gz"),
                   ("--micropython-source", "{s}/x.npy"))],
     ("micropython", "run", "{s}/int8.tpm", "--frames", "0"),
-    ("micropython", "run", "{s}/int8.tpm", "--board", "MPS2_AN999"),
+    ("micropython", "run", "{s}/int8.tpm", "--micropython-board", "MPS2_AN999"),
     ("micropython", "run", "{s}/int8.tpm", "--data", "{t}/none.h5"),
     ("micropython", "run", "{s}/int8.tpm", "--micropython-source", "{t}/none.tar.gz"),
     ("micropython", "run", "{s}/int8.tpm", "--out", "{s}/x.npy"),

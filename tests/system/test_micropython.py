@@ -348,8 +348,8 @@ def test_armv7m_module_on_the_cortex_m3_board(mp_source, tmp_path):
 
     build_port(mp_source, "qemu", "MPS2_AN385")
     _save(int8_residual_net(2), tmp_path)
-    proc = cli("micropython", "run", "int8_residual.tpm", "--board", "MPS2_AN385", "--frames",
-               "2", "--json", "--micropython-source", str(mp_source), cwd=tmp_path)
+    proc = cli("micropython", "run", "int8_residual.tpm", "--micropython-board", "MPS2_AN385",
+               "--frames", "2", "--json", "--micropython-source", str(mp_source), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     rep = json.loads(proc.stdout)
     assert rep["arch"] == "armv7m" and rep["bit_exact"] and rep["c_instructions"] is None
