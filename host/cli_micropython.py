@@ -70,6 +70,12 @@ def _frames(graph: Graph, data: str | None, n: int) -> tuple[np.ndarray, Any]:
     from host.cli_stream import load_stream_data
     from host.gesture_stream import model_frames
 
+    from sdk.radar.preprocess import PreprocessConfig
+
+    cfg = PreprocessConfig()
+    if inp.size != cfg.depth_bins * cfg.window_sweeps:
+        raise TinypruneError(f"--data: the model's input ({list(inp.shape)}) is not one "
+                             f"preprocessed frame ({cfg.depth_bins} x {cfg.window_sweeps})")
     sweeps, _, _ = load_stream_data(data)
     return model_frames(graph, sweeps), sweeps
 
@@ -121,7 +127,8 @@ def print_run_report(rep: dict[str, Any]) -> None:
 def run(
     model: str = typer.Argument(..., help="Model file (.tpm or .tflite)."),
     data: str | None = typer.Option(None, "--data", help="Radar recording (.h5): classify "
-                                    "its frames (host preprocessing) and compare events.",
+                                    "its frames (host preprocessing) and push its sweeps "
+                                    "through push_sweep; compare events with the host's.",
                                     callback=existing_file),
     frames: int = typer.Option(4, "--frames", help="Without --data: seeded random frames.",
                                callback=positive_int),

@@ -280,6 +280,7 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("micropython", "run", "{s}/int8.tpm", "--frames", "0"),
     ("micropython", "run", "{s}/int8.tpm", "--micropython-board", "MPS2_AN999"),
     ("micropython", "run", "{s}/int8.tpm", "--data", "{t}/none.h5"),
+    ("micropython", "run", "{s}/int8.tpm", "--data", "{s}/rec.h5"),
     ("micropython", "run", "{s}/int8.tpm", "--micropython-source", "{t}/none.tar.gz"),
     ("micropython", "run", "{s}/int8.tpm", "--out", "{s}/x.npy"),
     ("demo", "--out", "{s}/x.npy"),
