@@ -69,7 +69,6 @@ def _frames(graph: Graph, data: str | None, n: int) -> tuple[np.ndarray, Any]:
         return rng.normal(size=shape).astype(np.float32), None
     from host.cli_stream import load_stream_data
     from host.gesture_stream import model_frames
-
     from sdk.radar.preprocess import PreprocessConfig
 
     cfg = PreprocessConfig()
