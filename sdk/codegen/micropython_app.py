@@ -36,22 +36,28 @@ import gc
 
 import {module}
 
-print({module}.info())
-x = {x}  # one input frame ({inp.nbytes} bytes)
-s = {s}  # its scores ({out.nbytes} bytes), reused
-try:
-    f = open("frames.bin", "rb")
-except OSError:
-    f = None
-n = 0
-while f is None or f.readinto(x) == {inp.nbytes}:
-    before = gc.mem_alloc()
-    c = {module}.predict_into(x, s)  # no allocation: c is a small int, s is ours
-    grew = gc.mem_alloc() - before
-    print("frame", n, "class", c, "scores", list(s), "heap bytes allocated", grew)
-    n += 1
-    if f is None:
-        break
+
+def main():
+    # Inside a function: a first store to a new global would grow the module's dict.
+    print({module}.info())
+    x = {x}  # one input frame ({inp.nbytes} bytes)
+    s = {s}  # its scores ({out.nbytes} bytes), reused
+    try:
+        f = open("frames.bin", "rb")
+    except OSError:
+        f = None
+    n = 0
+    while f is None or f.readinto(x) == {inp.nbytes}:
+        before = gc.mem_alloc()
+        c = {module}.predict_into(x, s)  # no allocation: c is a small int, s is ours
+        grew = gc.mem_alloc() - before
+        print("frame", n, "class", c, "scores", list(s), "heap bytes allocated", grew)
+        n += 1
+        if f is None:
+            break
+
+
+main()
 '''
 
 

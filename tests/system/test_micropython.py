@@ -160,6 +160,13 @@ def test_x64_module_bit_exact_on_the_unix_port(unix_micropython, mp_source, tmp_
         f"predict_into: scores must be {out.nbytes} bytes (int8 "
         f"[{', '.join(str(d) for d in out.shape)}]), got {out.nbytes + 1} bytes"]
     assert f"INFO {rep['arena']}" in lines
+    # The example application beside the module, on the same frames.
+    proc = subprocess.run([str(unix_micropython), "-c", "import sys; sys.path.insert(0, '.')\n"
+                           "import example"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shown = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("frame")]
+    assert [(int(f[3]), f[-1]) for f in shown] == [(int(o[1]), "0") for o in outs]
 
 
 @pytest.mark.slow
