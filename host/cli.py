@@ -229,11 +229,39 @@ def export(
     out: str = typer.Option(..., "--out", help="Folder for model.c/model.h and engine sources.",
                              callback=out_folder),
     prefix: str = typer.Option("tp_model", "--prefix",
-                               help="C symbol prefix, so several models link together."),
+                               help="C symbol prefix, so several models link together (with "
+                               "--micropython: the module's name)."),
+    micropython: bool = typer.Option(False, "--micropython", help="A MicroPython native "
+                                     "module (.mpy) instead, and its sources as a user C "
+                                     "module."),
+    arch: str = typer.Option("armv7emdp", "--arch", help="With --micropython: armv7emdp "
+                             "(Cortex-M7), armv7emsp (M4/F7 single precision), armv7m (M3), "
+                             "x64 (unix port)."),
+    mp_source: str | None = typer.Option(None, "--micropython-source", help="With "
+                                         "--micropython: MicroPython source folder or tarball "
+                                         "[env TINYPRUNE_MICROPYTHON, else ../shared/vendor/"
+                                         "micropython-1.28.0.tar.gz]."),
+    heap_bytes: int | None = typer.Option(None, "--heap-bytes", help="With --micropython: the "
+                                          "target's heap [the arch's test firmware].",
+                                          callback=positive_int),
+    gesture: bool = typer.Option(False, "--gesture", help="With --micropython: add "
+                                 "push_sweep(sweep), the gesture firmware's preprocessing, "
+                                 "model and detector."),
 ) -> None:
     """Write MODEL as C sources for your own firmware build: model.c, model.h, the engine
-    kernels it needs and a README with a minimal example."""
+    kernels it needs and a README with a minimal example; with --micropython, a native
+    MicroPython module and an example application."""
     from host.models import load_model_arg
+
+    if micropython:
+        from host.cli_micropython import export_module
+
+        rep = export_module(load_model_arg(model), out, arch, prefix, mp_source, heap_bytes,
+                            gesture)
+        console.print(f"wrote {rep['mpy']} ({rep['arch']}; arena {rep['arena']:,} B, weights "
+                      f"{rep['weights']:,} B), example.py and src/{prefix}/ (user C module) to "
+                      f"{out}; {rep['fit']}")
+        return
     from sdk.codegen.export import export_model
 
     gen = export_model(load_model_arg(model), out, prefix)
@@ -310,6 +338,7 @@ def demo(
 from host.cli_bench import bench  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
 from host.cli_golden import golden  # noqa: E402
+from host.cli_micropython import app as micropython_app  # noqa: E402
 from host.cli_pack import pack_cmd  # noqa: E402
 from host.cli_quantize import convert, quantize  # noqa: E402
 from host.cli_stream import capture, profile  # noqa: E402
@@ -319,6 +348,7 @@ for _command in (train, quantize, convert, bench, golden, capture, profile):
     app.command()(_command)
 data_app.command("pack")(pack_cmd)
 app.add_typer(data_app, name="data")
+app.add_typer(micropython_app, name="micropython")
 
 
 def main() -> None:

@@ -90,12 +90,13 @@ class DeviceProcess:
                 time.sleep(0.05)
 
 
-def start_qemu(elf: Path, port: int | None = None) -> DeviceProcess:
-    """Start ``elf`` in QEMU with UART0 listening on 127.0.0.1:``port`` (a free one if None;
-    should another process take that one first, QEMU is started again on a new one when the
-    link connects)."""
+def start_qemu(elf: Path, port: int | None = None, machine: str = "mps2-an500",
+               cpu: str = "cortex-m7") -> DeviceProcess:
+    """Start ``elf`` in QEMU (``machine``, ``cpu``) with UART0 listening on
+    127.0.0.1:``port`` (a free one if None; should another process take that one first, QEMU
+    is started again on a new one when the link connects)."""
     require(QEMU)
-    base = qemu_command(Path(elf).resolve())
+    base = qemu_command(Path(elf).resolve(), machine=machine, cpu=cpu)
     dev = DeviceProcess(base, "", Path(elf).parent)
 
     def launch(chosen: int | None) -> None:

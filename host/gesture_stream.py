@@ -91,25 +91,31 @@ class HostReference:
     events: np.ndarray
 
 
-def host_reference(graph: Graph, sweeps_iq: np.ndarray, gesture: gestures.GestureConfig,
-                   preprocess: PreprocessConfig = PreprocessConfig()) -> HostReference:
-    """Run numpy preprocessing, the reference executor and the detector on wire sweeps."""
-    from host.device_run import reference_outputs
-
-    n = len(sweeps_iq)
+def model_frames(graph: Graph, sweeps_iq: np.ndarray,
+                 preprocess: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """The model's input for every complete frame of the wire sweeps (numpy preprocessing,
+    quantized for an int8 model): ``(n - N + 1, *input shape[1:])``."""
     x = frames(wire_to_complex(sweeps_iq), preprocess)  # (n - N + 1, bins, N)
     inp = graph.tensors[graph.inputs[0]]
+    feed = x.reshape(len(x), *inp.shape[1:])
+    if inp.dtype == "int8" and len(x):
+        q_in = inp.qparams()
+        feed = gestures.quantize_input(feed, float(q_in.scale[0]), int(q_in.zero_point[0]))
+    return feed
+
+
+def reference_from_outputs(graph: Graph, n: int, out: np.ndarray,
+                           gesture: gestures.GestureConfig,
+                           preprocess: PreprocessConfig = PreprocessConfig()) -> HostReference:
+    """Classes, scores and events of ``n`` sweeps whose complete frames gave the model outputs
+    ``out`` (one row per frame, in the output's dtype): the firmware's arithmetic."""
     out_t = graph.tensors[graph.outputs[0]]
     n_classes = out_t.size
     classes = np.full(n, gestures.NONE, dtype=np.int64)
     scores = np.zeros((n, n_classes), dtype=np.int64)
     p256 = np.zeros(n, dtype=np.int64)
-    if len(x):
-        feed = x.reshape(len(x), *inp.shape[1:])
-        if inp.dtype == "int8":
-            q_in = inp.qparams()
-            feed = gestures.quantize_input(feed, float(q_in.scale[0]), int(q_in.zero_point[0]))
-        out = reference_outputs(graph, feed).reshape(len(x), n_classes)
+    if len(out):
+        out = out.reshape(len(out), n_classes)
         first = preprocess.window_sweeps - 1
         if out_t.dtype == "int8":
             q = out.astype(np.int64)
@@ -126,6 +132,16 @@ def host_reference(graph: Graph, sweeps_iq: np.ndarray, gesture: gestures.Gestur
             p256[first:] = scores[first:][np.arange(len(cls)), cls]
         classes[first:] = cls
     return HostReference(classes, scores, gestures.detect_events(classes, p256, gesture))
+
+
+def host_reference(graph: Graph, sweeps_iq: np.ndarray, gesture: gestures.GestureConfig,
+                   preprocess: PreprocessConfig = PreprocessConfig()) -> HostReference:
+    """Run numpy preprocessing, the reference executor and the detector on wire sweeps."""
+    from host.device_run import reference_outputs
+
+    feed = model_frames(graph, sweeps_iq, preprocess)
+    out = reference_outputs(graph, feed) if len(feed) else np.zeros((0,))
+    return reference_from_outputs(graph, len(sweeps_iq), out, gesture, preprocess)
 
 
 @dataclass

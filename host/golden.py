@@ -7,8 +7,9 @@ and repeatable, so a figure that moves is a change to explain: the golden test
 moves a figure updates the golden file in the same commit (``tinyprune golden --update``).
 
 Figures come in groups, each measured by the code that publishes it (host.cli_bench,
-host.bench_dsp, host.msp430_selftest, host.device_run, host.gesture_fw); a group lists the tools its figures
-depend on, so a comparison under other tool versions reports instead of failing.
+host.bench_dsp, host.msp430_selftest, host.device_run, host.gesture_fw, host.micropython_run);
+a group lists the tools its figures depend on, so a comparison under other tool versions
+reports instead of failing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ UPDATE_COMMAND = "tinyprune golden --update"
 ARM = ("arm-none-eabi-gcc", "qemu-system-arm")
 MSP430 = ("clang-14", "ld.lld-14", "mspdebug")
 PYTHON_PACKAGES = ("numpy", "torch")
+PYTHON_TOOLS = (*PYTHON_PACKAGES, "mpremote")  # tagged by their package version
 DSP_MNEMONICS = ("smlad", "ldrd", "sxtb16", "smmlar")
 
 
@@ -195,6 +197,33 @@ def _sparse(work: Path) -> dict:
     return measure_sparse(work)
 
 
+def _micropython(work: Path) -> dict:
+    """The seeded int8 gesture CNN as a native module on MicroPython's qemu port (MPS2_AN500):
+    load-time RAM, the bare inference inside the module, predict_into (no allocation, so
+    exact run after run; predict() allocates its tuple and varies with the heap's state)."""
+    from host.bench_models import gesture_cnn_int8
+    from host.cli_stream import load_stream_data
+    from host.micropython import source_path
+    from host.micropython_run import measure_frames
+    from sdk.radar.dataset import synthesize
+
+    graph, x, _source = gesture_cnn_int8()
+    # push_sweep over the first 21 sweeps of a seeded synthetic recording: 19 fill the
+    # window, the last two run the model (all return None with the default detector).
+    synthesize(work / "rec.h5", per_class=1, seed=5)
+    sweeps = load_stream_data(str(work / "rec.h5"))[0][:21]
+    rep = measure_frames(graph, x[:1], source_path(), work, sweeps=sweeps)
+    bare, into = rep["module_c_instructions"][0], rep["predict_into_instructions"][0]
+    return {"gesture_cnn_int8": {
+        "push_sweep_none_beyond_c": rep["push_sweep_none_beyond_c"],
+        "push_sweep_none_allocated_bytes": rep["push_sweep_none_allocated"],
+        "load_bytes": rep["load_bytes"], "text_bytes": rep["text_bytes"],
+        "bss_bytes": rep["bss_bytes"], "bit_exact": rep["bit_exact"],
+        "module_c_instructions": bare, "predict_into_instructions": into,
+        "predict_into_beyond_c": into - bare,
+        "predict_into_allocated_bytes": rep["predict_into_allocated"][0]}}
+
+
 def _kernels(work: Path) -> dict:
     from host.bench_kernels import measure_kernels
 
@@ -223,6 +252,8 @@ GROUPS = (
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
     Group("sparse", "gesture CNN pruned by magnitude, sparse kernels, qemu_m7 "
           "(host.bench_sparse)", (*ARM, *PYTHON_PACKAGES), "qemu", _sparse),
+    Group("micropython", "seeded int8 gesture CNN as a MicroPython native module on the "
+          "qemu port (MPS2_AN500)", (*ARM, *PYTHON_PACKAGES, "mpremote"), "qemu", _micropython),
 )
 GROUP_BY_NAME = {g.name: g for g in GROUPS}
 
@@ -234,7 +265,7 @@ def tool_versions(names: tuple[str, ...] | list[str]) -> dict[str, str]:
     known = {t.name: t for t in TOOLS}
     out = {}
     for name in names:
-        tool = known.get(name, Tool(name, "", name, python=name in PYTHON_PACKAGES))
+        tool = known.get(name, Tool(name, "", name, python=name in PYTHON_TOOLS))
         present, detail = check(tool)
         out[name] = detail if present else "missing"
     return out

@@ -174,6 +174,20 @@ def gesture_firmware(f: dict) -> str:
                   for board, v in f["gesture_firmware"].items()])
 
 
+def micropython(f: dict) -> str:
+    """The seeded int8 gesture CNN as a MicroPython native module on the emulated Cortex-M7,
+    beside the same model in our own firmware (group int8)."""
+    return _rows(["model", "load-time RAM B", "code B", "arena and state B",
+                  "C firmware instr.", "C in the module", "predict_into", "beyond the C",
+                  "heap B allocated", "push_sweep (None) beyond the C", "heap B allocated"],
+                 [[name, _n(v["load_bytes"]), _n(v["text_bytes"]), _n(v["bss_bytes"]),
+                   _n(f["int8"][name]["instructions"]), _n(v["module_c_instructions"]),
+                   _n(v["predict_into_instructions"]), _n(v["predict_into_beyond_c"]),
+                   _n(v["predict_into_allocated_bytes"]), _n(v["push_sweep_none_beyond_c"]),
+                   _n(v["push_sweep_none_allocated_bytes"])]
+                  for name, v in f["micropython"].items()])
+
+
 # The gesture CNN's register tile: per window step one LDR of four weights, 2 SXTB16, 8 LDRD
 # and 16 SMLAD (32 MACs); the functions that gather and widen its windows (im2col).
 WINDOW_STEP_INSTRUCTIONS = 27
@@ -239,6 +253,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "gesture-firmware": gesture_firmware, "int8-profile-gesture": int8_profile_gesture,
     "msp430-int8": int8_msp430,
     "kernel-variants": kernel_variants, "sparse-gesture": sparse_table,
+    "micropython": micropython,
 }
 
 

@@ -37,9 +37,11 @@ class QemuResult:
     wall_s: float
 
 
-def qemu_command(elf: Path, extra_args: Sequence[str] = ()) -> list[str]:
-    """The emulator command line for ``elf`` (semihosting on, deterministic instruction clock)."""
-    return [QEMU, "-M", "mps2-an500", "-cpu", "cortex-m7", "-display", "none",
+def qemu_command(elf: Path, extra_args: Sequence[str] = (), machine: str = "mps2-an500",
+                 cpu: str = "cortex-m7") -> list[str]:
+    """The emulator command line for ``elf`` (semihosting on, deterministic instruction clock);
+    ``machine``/``cpu``: another MPS2 board (mps2-an385, cortex-m3 for MicroPython's)."""
+    return [QEMU, "-M", machine, "-cpu", cpu, "-display", "none",
             "-monitor", "none", "-serial", "null",
             "-semihosting-config", "enable=on,target=native",
             "-icount", f"shift={ICOUNT_SHIFT}", *extra_args, "-kernel", str(elf)]

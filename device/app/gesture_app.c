@@ -24,6 +24,7 @@
 #include "tp_dsp.h"
 #include "tp_frame.h"
 #include "tp_gesture.h"
+#include "tp_gesture_io.h"
 #include "tp_messages.h"
 #include "tp_sensor.h"
 #include "tp_seq.h"
@@ -184,65 +185,6 @@ static void pipeline_reset(void)
     tp_gesture_init(&s_gesture, &cfg);
 }
 
-static void load_input(void)
-{
-    const float *x = &s_frame[0][0];
-#if TP_APP_INPUT_INT8
-    int8_t *in = (int8_t *)(void *)tp_model_input(0);
-    for (uint32_t i = 0; i < TP_MODEL_INPUT0_SIZE; ++i) {
-        /* Same arithmetic as sdk/radar/gestures.py:quantize_input: float division, rounded
-         * half away from zero (x >= 0 here), zero point, saturation. */
-        const float v = x[i] / TP_APP_INPUT_SCALE;
-        int32_t q = (v >= 0.0f) ? (int32_t)(v + 0.5f) : -(int32_t)(-v + 0.5f);
-        q += TP_APP_INPUT_ZP;
-        in[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
-    }
-#else
-    float *in = (float *)(void *)tp_model_input(0);
-    for (uint32_t i = 0; i < TP_MODEL_INPUT0_SIZE; ++i) {
-        in[i] = x[i];
-    }
-#endif
-}
-
-static int16_t sat16(int32_t v)
-{
-    return (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
-}
-
-/* Scores in RESULT's integer form, the frame class (first maximum) and its probability x 256. */
-static uint8_t read_output(int16_t *scores, int16_t *p256)
-{
-    uint8_t best = 0;
-#if TP_APP_OUTPUT_INT8
-    const int8_t *out = (const int8_t *)(const void *)tp_model_output(0);
-    for (uint8_t c = 0; c < TP_APP_N_CLASSES; ++c) {
-        scores[c] = out[c];
-        if (out[c] > out[best]) {
-            best = c;
-        }
-    }
-    /* ((q - zp) * multiplier) >> 16 with a floor, as sdk/radar/gestures.py:int8_p256. */
-    const int32_t d = ((int32_t)out[best] - TP_APP_OUTPUT_ZP) * TP_APP_OUTPUT_P256_MUL;
-    *p256 = sat16(d >= 0 ? (d >> 16) : -((-d + 65535) >> 16));
-#else
-    const float *out = (const float *)(const void *)tp_model_output(0);
-    for (uint8_t c = 0; c < TP_APP_N_CLASSES; ++c) {
-        const float v = out[c] * 256.0f;
-        float r = (v >= 0.0f) ? v + 0.5f : -v + 0.5f;
-        if (r > 40000.0f) {
-            r = 40000.0f; /* keep the conversion in range; saturated below */
-        }
-        scores[c] = sat16(v >= 0.0f ? (int32_t)r : -(int32_t)r);
-        if (out[c] > out[best]) {
-            best = c;
-        }
-    }
-    *p256 = scores[best];
-#endif
-    return best;
-}
-
 static void process_sweep(const int16_t *iq, uint32_t index)
 {
     static tp_result_t res;
@@ -263,13 +205,13 @@ static void process_sweep(const int16_t *iq, uint32_t index)
     res.n_scores = 0u;
     res.flags = 0u;
     if (ready) {
-        load_input();
+        tp_gesture_load_input(&s_frame[0][0], tp_model_input(0));
         if (tp_model_invoke() != TP_MODEL_OK) {
             send_error(TP_ERROR_INTERNAL, "model invoke failed", NULL);
             return;
         }
         t_inf = tp_board_counter();
-        res.frame_class = read_output(res.scores, &p256);
+        res.frame_class = tp_gesture_read_output(tp_model_output(0), res.scores, &p256);
         res.n_scores = TP_APP_N_CLASSES;
     }
     res.event = tp_gesture_step(&s_gesture, res.frame_class, p256);

@@ -23,7 +23,7 @@ def _attribute(section: str | None) -> str:
     return f", section(\"{section}\")" if section else ""
 
 
-class _Steps:
+class StepTexts:
     """The constants, statics, calls and scratch checks of the program's steps."""
 
     def __init__(self, program: Program, plan: MemoryPlan, prefix: str) -> None:
@@ -107,7 +107,7 @@ def print_model_c(program: Program, plan: MemoryPlan, prefix: str, step_names: l
     """The text of model.c and its weight bytes; ``headers``: what it includes besides
     model.h and tp_engine.h."""
     graph, up = program.graph, prefix.upper()
-    st = _Steps(program, plan, prefix)
+    st = StepTexts(program, plan, prefix)
     weights = plan.layout.section("weights") if plan.layout else None
     in_ctype, out_ctype = io_ctype(graph, graph.inputs), io_ctype(graph, graph.outputs)
     parts = [

@@ -104,3 +104,18 @@ def test_the_check_finds_static_state_and_absolute_addresses(tmp_path):
     problems = " ".join(_problems(obj))
     assert "writable section .bss" in problems and "writable section .data" in problems
     assert "R_ARM_THM_MOVW_ABS_NC" in problems
+
+
+def test_a_module_model_c_has_no_writable_static_state(tmp_path):
+    # The MicroPython module's printer (sdk.codegen.c_module_model): the arena is run()'s
+    # parameter, so model.c passes the same check as the engine.
+    from int8_graphs import int8_residual_net
+    from sdk.codegen.micropython_module import write_module_sources
+
+    src = write_module_sources(int8_residual_net(2), tmp_path, "armv7emdp", "resnet")
+    obj = tmp_path / "model.o"
+    subprocess.run(["arm-none-eabi-gcc", *FLAGS["micropython-armv7emdp"], f"-I{src.folder}",
+                    f"-I{ENGINE_DIR}", "-c", str(src.folder / "model.c"), "-o", str(obj)],
+                   check=True)
+    assert _problems(obj) == []
+    assert "int32_t resnet_run(uint8_t *s_arena)" in (src.folder / "model.c").read_text()

@@ -293,6 +293,16 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("build", "{s}/float.tpm", "--board", "host", "--out", "{s}"),
     ("run", "{s}/float.tpm", "--board", "host", "--out", "{t}/missing/w"),
     ("export", "{s}/float.tpm", "--out", "{s}/x.npy"),
+    *[("export", "{s}/int8.tpm", "--out", "{o}", "--micropython", *opt)
+      for opt in (("--arch", "armv6"), ("--heap-bytes", "0"), ("--prefix", "a-b"),
+                  ("--micropython-source", "{t}/none.tar.gz"),
+                  ("--micropython-source", "{s}/x.npy"))],
+    ("micropython", "run", "{s}/int8.tpm", "--frames", "0"),
+    ("micropython", "run", "{s}/int8.tpm", "--micropython-board", "MPS2_AN999"),
+    ("micropython", "run", "{s}/int8.tpm", "--data", "{t}/none.h5"),
+    ("micropython", "run", "{s}/int8.tpm", "--data", "{s}/rec.h5"),
+    ("micropython", "run", "{s}/int8.tpm", "--micropython-source", "{t}/none.tar.gz"),
+    ("micropython", "run", "{s}/int8.tpm", "--out", "{s}/x.npy"),
     ("demo", "--out", "{s}/x.npy"),
     # an existing file is never replaced without --force
     ("convert", "{s}/float.tpm", "--out", "{s}/float.tflite"),

@@ -1,0 +1,72 @@
+/* The gesture pipeline's model input and output: one preprocessed frame into the model's input
+ * (quantized for an int8 model) and the model's output into RESULT's integer scores, the
+ * frame class and its probability x 256 for the detector.
+ *
+ * Shared by the gesture firmware (gesture_app.c) and the MicroPython module's push_sweep
+ * (sdk/codegen/c_module_wrapper.py), so both give the same events. Needs gesture_config.h
+ * (TP_APP_*) and model.h (TP_MODEL_INPUT0_SIZE) included first. */
+#ifndef TP_GESTURE_IO_H
+#define TP_GESTURE_IO_H
+
+#include <stdint.h>
+
+static inline void tp_gesture_load_input(const float *x, void *model_input)
+{
+#if TP_APP_INPUT_INT8
+    int8_t *in = (int8_t *)model_input;
+    for (uint32_t i = 0; i < TP_MODEL_INPUT0_SIZE; ++i) {
+        /* Same arithmetic as sdk/radar/gestures.py:quantize_input: float division, rounded
+         * half away from zero (x >= 0 here), zero point, saturation. */
+        const float v = x[i] / TP_APP_INPUT_SCALE;
+        int32_t q = (v >= 0.0f) ? (int32_t)(v + 0.5f) : -(int32_t)(-v + 0.5f);
+        q += TP_APP_INPUT_ZP;
+        in[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
+    }
+#else
+    float *in = (float *)model_input;
+    for (uint32_t i = 0; i < TP_MODEL_INPUT0_SIZE; ++i) {
+        in[i] = x[i];
+    }
+#endif
+}
+
+static inline int16_t tp_gesture_sat16(int32_t v)
+{
+    return (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+}
+
+/* Scores in RESULT's integer form, the frame class (first maximum) and its probability x 256. */
+static inline uint8_t tp_gesture_read_output(const void *model_output, int16_t *scores,
+                                             int16_t *p256)
+{
+    uint8_t best = 0;
+#if TP_APP_OUTPUT_INT8
+    const int8_t *out = (const int8_t *)model_output;
+    for (uint8_t c = 0; c < TP_APP_N_CLASSES; ++c) {
+        scores[c] = out[c];
+        if (out[c] > out[best]) {
+            best = c;
+        }
+    }
+    /* ((q - zp) * multiplier) >> 16 with a floor, as sdk/radar/gestures.py:int8_p256. */
+    const int32_t d = ((int32_t)out[best] - TP_APP_OUTPUT_ZP) * TP_APP_OUTPUT_P256_MUL;
+    *p256 = tp_gesture_sat16(d >= 0 ? (d >> 16) : -((-d + 65535) >> 16));
+#else
+    const float *out = (const float *)model_output;
+    for (uint8_t c = 0; c < TP_APP_N_CLASSES; ++c) {
+        const float v = out[c] * 256.0f;
+        float r = (v >= 0.0f) ? v + 0.5f : -v + 0.5f;
+        if (r > 40000.0f) {
+            r = 40000.0f; /* keep the conversion in range; saturated below */
+        }
+        scores[c] = tp_gesture_sat16(v >= 0.0f ? (int32_t)r : -(int32_t)r);
+        if (out[c] > out[best]) {
+            best = c;
+        }
+    }
+    *p256 = scores[best];
+#endif
+    return best;
+}
+
+#endif /* TP_GESTURE_IO_H */
