@@ -309,6 +309,7 @@ def demo(
 from host.cli_bench import bench  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
 from host.cli_golden import golden  # noqa: E402
+from host.cli_prune import prune_app  # noqa: E402
 from host.cli_quantize import convert, quantize  # noqa: E402
 from host.cli_stream import capture, profile  # noqa: E402
 from host.cli_train import train  # noqa: E402
@@ -316,6 +317,7 @@ from host.cli_train import train  # noqa: E402
 for _command in (train, quantize, convert, bench, golden, capture, profile):
     app.command()(_command)
 app.add_typer(data_app, name="data")
+app.add_typer(prune_app, name="prune")
 
 
 def main() -> None:

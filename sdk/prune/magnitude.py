@@ -26,6 +26,18 @@ from sdk.prune.schedule import PolynomialDecay, check_sparsity
 WEIGHTED = (nn.Conv2d, nn.Linear)
 
 
+def _weight(m: nn.Module) -> torch.Tensor:
+    return getattr(m, "weight")  # noqa: B009 (a plain tensor attribute once pruned)
+
+
+def _orig(m: nn.Module) -> torch.Tensor:
+    return m.get_parameter("weight_orig")
+
+
+def _mask(m: nn.Module) -> torch.Tensor:
+    return m.get_buffer("weight_mask")
+
+
 def weighted_layers(module: nn.Module) -> list[tuple[str, nn.Module]]:
     """``(name, layer)`` of every Conv2d and Linear in definition order."""
     return [(n, m) for n, m in module.named_modules() if isinstance(m, WEIGHTED)]
@@ -63,7 +75,7 @@ class MagnitudePruner:
             raise TinypruneError(f"magnitude pruning: criterion {self.criterion!r}; expected "
                                  f"one of {', '.join(UNSTRUCTURED)}")
         gen = torch.Generator().manual_seed(self.seed)
-        self.scores = {n: torch.rand(m.weight.shape, generator=gen) for n, m in self.layers}
+        self.scores = {n: torch.rand(_weight(m).shape, generator=gen) for n, m in self.layers}
         for _, m in self.layers:
             if not prune.is_pruned(m):
                 prune.identity(m, "weight")
@@ -71,15 +83,15 @@ class MagnitudePruner:
     def apply(self, sparsity: float) -> None:
         """Recompute every mask for ``sparsity``."""
         with torch.no_grad():
-            weights = {n: m.weight_orig * m.weight_mask for n, m in self.layers}
+            weights = {n: _orig(m) * _mask(m) for n, m in self.layers}
             masks = unstructured_masks(weights, sparsity, self.criterion, self.scores)
             for n, m in self.layers:
-                m.weight_mask.copy_(masks[n].to(m.weight_mask.dtype))
-                m.weight.data = m.weight_orig * m.weight_mask  # what the next forward sees
+                _mask(m).copy_(masks[n].to(_mask(m).dtype))
+                _weight(m).data = _orig(m) * _mask(m)  # what the next forward sees
 
     def sparsity(self) -> dict[str, float]:
         """Fraction of zeroed weights per layer."""
-        return {n: float((m.weight_mask == 0).float().mean()) for n, m in self.layers}
+        return {n: float((_mask(m) == 0).float().mean()) for n, m in self.layers}
 
     def finish(self) -> None:
         """Make the masks permanent (``prune.remove``): the zeros stay in ``weight``."""
@@ -143,8 +155,8 @@ def masks_to_ir(module: nn.Module, graph: Graph, input_shape: tuple[int, ...],
     probe = copy.deepcopy(module)
     with torch.no_grad():
         for name, m in weighted_layers(probe):
-            m.weight.copy_((m.weight != 0).to(m.weight.dtype) if name in layers
-                           else torch.ones_like(m.weight))
+            w = _weight(m)
+            w.copy_((w != 0).to(w.dtype) if name in layers else torch.ones_like(w))
     mask_graph = from_torch(probe, input_shape, graph.name)
     for op in graph.ops:
         if op.type not in ("Conv2D", "DepthwiseConv2D", "Dense"):

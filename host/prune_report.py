@@ -1,0 +1,84 @@
+"""The results of a pruning sweep: one CSV row per trial, plots of the means over seeds
+(accuracy, instructions, flash, RAM and estimated energy against the amount, one line per
+method), and the table printed at the end."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from sdk.atomic import write_bytes_atomic
+
+COLUMNS = ("model", "method", "amount", "seed", "retrain_epochs", "status", "float_accuracy",
+           "int8_accuracy", "sparsity", "channels_removed_fraction", "macs", "nonzero_weights",
+           "instructions", "instructions_per_mac", "flash_bytes", "ram_bytes", "arena_bytes",
+           "weights_bytes", "energy_uj", "bit_exact", "error")
+PANELS = (("int8_accuracy", "test accuracy (int8, host = device)"),
+          ("instructions", "instructions per inference"), ("flash_bytes", "flash (bytes)"),
+          ("ram_bytes", "RAM (bytes)"), ("energy_uj", "estimated energy per inference (uJ)"))
+
+
+def rows_of(records: list[dict]) -> list[dict]:
+    """One flat row per trial record (config and result side by side)."""
+    rows = []
+    for rec in records:
+        row = {**rec["config"], "status": rec["status"], **rec.get("result", {}),
+               "error": rec.get("error", "")}
+        rows.append({k: row.get(k, "") for k in COLUMNS})
+    return rows
+
+
+def write_csv(rows: list[dict], path: Path) -> Path:
+    """The rows as CSV, written atomically."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_bytes_atomic(path, buf.getvalue().encode())
+
+
+def means(rows: list[dict]) -> list[dict]:
+    """Mean of every numeric column over the seeds of each (method, amount), with ``seeds``."""
+    groups: dict[tuple[str, float], list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["status"] == "ok":
+            groups[(r["method"], float(r["amount"]))].append(r)
+    out = []
+    for (method, amount), members in sorted(groups.items()):
+        m: dict = {"method": method, "amount": amount, "seeds": len(members)}
+        for col in COLUMNS:
+            values = [r[col] for r in members if isinstance(r[col], (int, float))
+                      and not isinstance(r[col], bool)]
+            if values and col not in ("amount", "seed"):
+                m[col] = float(np.mean(values))
+        m["bit_exact"] = all(r["bit_exact"] is True for r in members)
+        out.append(m)
+    return out
+
+
+def plot_sweep(mean_rows: list[dict], path: Path, title: str, energy_note: str) -> Path:
+    """Five panels against the amount pruned, one line per method; the dense model (method
+    ``none``) as a dashed line."""
+    from host.plots import _pyplot, _save
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(4 * len(PANELS), 3.6))
+    methods = sorted({r["method"] for r in mean_rows} - {"none"})
+    dense = [r for r in mean_rows if r["method"] == "none"]
+    for ax, (col, label) in zip(axes, PANELS):
+        for method in methods:
+            pts = [(r["amount"], r[col]) for r in mean_rows if r["method"] == method and col in r]
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=method)
+        if dense and col in dense[0]:
+            ax.axhline(dense[0][col], color="gray", linestyle="--", label="dense")
+        ax.set_xlabel("amount pruned")
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{title}\n{energy_note}", fontsize=8)
+    return _save(fig, path, dpi=100)
