@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import click
 import typer
+from typer._click.core import Context as ClickContext  # the Context TyperGroup declares
 from typer.core import TyperGroup
 
 from host.cli_checks import non_negative_int, out_file, out_folder, positive_int
@@ -24,7 +24,7 @@ METHOD_HELP = ("random, magnitude, global_magnitude (unstructured: weights becom
 class _ModelOrSweep(TyperGroup):
     """``prune sweep ...`` runs the sweep; ``prune MODEL ...`` the one-model command."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["model", *args]
         return super().parse_args(ctx, args)
