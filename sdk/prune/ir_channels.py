@@ -68,14 +68,16 @@ def channel_groups(graph: Graph) -> dict[str, list[str]]:
     for name, t in graph.tensors.items():
         if len(t.shape) == 4 and not t.is_constant:
             members.setdefault(groups.find(name), []).append(name)
-    out: dict[str, list[str]] = {}
+    carried = _CARRY + ("Add", "DepthwiseConv2D")
+    prunable: dict[str, list[str]] = {}
     for tensors in members.values():
-        made = [t for t in tensors if t in makers]
-        created_elsewhere = [t for t in tensors if t not in makers and graph.producer(t) is not None
-                             and graph.producer(t).type not in _CARRY + ("Add", "DepthwiseConv2D")]  # type: ignore[union-attr]
-        if made and not created_elsewhere and not (set(tensors) & pinned):
-            out[tensors[0]] = tensors
-    return out
+        producers = [graph.producer(t) for t in tensors]
+        # Every channel of the group made by a Conv2D, or carried from one (inputs are pinned).
+        made_here = all(t in makers or (p is not None and p.type in carried)
+                        for t, p in zip(tensors, producers))
+        if made_here and any(t in makers for t in tensors) and not set(tensors) & pinned:
+            prunable[tensors[0]] = tensors
+    return prunable
 
 
 def _real_weights(graph: Graph, name: str, axis: int) -> np.ndarray:
