@@ -31,7 +31,9 @@ class _ModelOrSweep(TyperGroup):
 
 
 prune_app = typer.Typer(cls=_ModelOrSweep, no_args_is_help=True, add_completion=False,
-                        help="Prune a model (magnitude or channels) and compare methods.")
+                        help="Prune a model (magnitude or channels) and compare methods: "
+                        "`tinyprune prune MODEL --method M --amount A --out P.tpm` (options: "
+                        "`tinyprune prune model --help`), or `tinyprune prune sweep ...`.")
 
 
 def _data(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
@@ -156,6 +158,7 @@ def sweep(
     from host.prune_trial import prune_trial
     from sdk.boards import load_board
     from sdk.prune.criteria import check_method
+    from sdk.prune.task import load_task
     from sdk.sweep import LocalBackend, ResultStore, run_sweep
     from sdk.zoo import get as zoo_get
 
@@ -165,6 +168,7 @@ def sweep(
     energy = energy_model(load_board(board))
     name = model or ("mnist_cnn" if data == "mnist" else "gesture_cnn")
     zoo_get(name)
+    load_task(data, name)  # a bad dataset is one line before any trial runs or file is written
     common = {"model": name, "data": data, "retrain_epochs": retrain_epochs,
               "dense_epochs": dense_epochs, "board": board, "device_frames": device_frames}
     configs = [{**common, "method": "none", "amount": 0.0, "seed": s} for s in seed_list]
