@@ -32,7 +32,7 @@ stamp=.venv/.tinyprune-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing tinyprune and its extras into .venv (torch comes from this machine's disk)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[train,interop,dev]"
+  .venv/bin/python -m pip install -q -e ".[train,prune,interop,dev]"
   touch "$stamp"
 fi
 # PlatformIO cannot download its SCons here: point it at the pip one (idempotent).

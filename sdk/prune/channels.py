@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from sdk.errors import TinypruneError
-from sdk.prune.criteria import CHANNEL, torch_importance
+from sdk.prune.criteria import CHANNEL, torch_importance, torch_pruning
 from sdk.prune.retrain import Augment, retrain
 from sdk.prune.schedule import check_sparsity
 
@@ -46,8 +46,7 @@ def conv_layers(module: nn.Module) -> dict[str, int]:
 
 def _prune_copy(module: nn.Module, example: torch.Tensor, ratio: float, criterion: str,
                 seed: int) -> nn.Module:
-    import torch_pruning as tp
-
+    tp = torch_pruning()
     pruned = copy.deepcopy(module).eval()
     if criterion == "bn_scale" and not any(isinstance(m, nn.BatchNorm2d) for m in pruned.modules()):
         raise TinypruneError(f"--method bn_scale: model has no BatchNorm layer; use one of "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sdk.errors import TinypruneError, UnsupportedError
+from sdk.errors import TinypruneError, ToolchainError, UnsupportedError
 
 UNSTRUCTURED = ("random", "magnitude", "global_magnitude")
 CHANNEL = ("random_channel", "l1_filter", "geometric_median", "bn_scale")
@@ -62,9 +62,19 @@ def unstructured_masks(weights: dict[str, torch.Tensor], sparsity: float, criter
     return masks
 
 
+def torch_pruning():
+    """The ``torch_pruning`` module; a one-line error saying how to install it when missing."""
+    try:
+        import torch_pruning as tp
+    except ImportError:
+        raise ToolchainError("channel pruning of PyTorch models needs torch-pruning: "
+                             ".venv/bin/pip install -e '.[prune]' (or ./setup.sh)") from None
+    return tp
+
+
 def torch_importance(criterion: str):
     """The Torch-Pruning importance object of a channel criterion."""
-    import torch_pruning as tp
+    tp = torch_pruning()
 
     if criterion == "l1_filter":
         return tp.importance.MagnitudeImportance(p=1)
