@@ -142,7 +142,8 @@ def sweep(
                                       help="Test frames run on the board (checked against the "
                                       "host; instructions of the first)."),
     out: str = typer.Option("build/prune-sweep", "--out", callback=out_folder,
-                            help="Folder: results.jsonl (resumed), sweep.csv, sweep.png, models/."),
+                            help="Folder: results.jsonl (resumed), sweep.csv, sweep.png, "
+                            "sweep.md, models/."),
     workers: int = typer.Option(1, "--workers", callback=positive_int,
                                 help="Trials at once (processes)."),
     json_out: bool = JSON_OPT,
@@ -154,8 +155,9 @@ def sweep(
     from functools import partial
 
     from host.energy import energy_model
-    from host.prune_report import means, plot_sweep, rows_of, write_csv
+    from host.prune_report import markdown_table, means, plot_sweep, rows_of, write_csv
     from host.prune_trial import prune_trial
+    from sdk.atomic import write_bytes_atomic
     from sdk.boards import load_board
     from sdk.prune.criteria import check_method
     from sdk.prune.task import load_task
@@ -183,10 +185,12 @@ def sweep(
     rows = rows_of(list(store.records.values()))
     csv_path = write_csv(rows, folder / "sweep.csv")
     mean_rows = means(rows)
+    table_md = write_bytes_atomic(folder / "sweep.md", markdown_table(mean_rows, name).encode())
     png = plot_sweep(mean_rows, folder / "sweep.png", f"{name} on {board}: pruning sweep "
                      f"(means over seeds {seeds})", energy.note(board))
     if json_out:
-        emit_json({"csv": str(csv_path), "plot": str(png), "ran": result.ran,
+        emit_json({"csv": str(csv_path), "plot": str(png), "table": str(table_md),
+                   "ran": result.ran,
                    "reused": result.reused, "energy_note": energy.note(board),
                    "failed": [{"config": r["config"], "error": r["error"]} for r in result.failed],
                    "means": mean_rows})
@@ -209,4 +213,5 @@ def sweep(
         con.print(f"[red]failed[/] {r['config']['method']} {r['config']['amount']:g} seed "
                   f"{r['config']['seed']}: {r['error']}")
     con.print(energy.note(board))
-    con.print(f"ran {result.ran} trials, reused {result.reused}; wrote {csv_path}, {png}")
+    con.print(f"ran {result.ran} trials, reused {result.reused}; wrote {csv_path}, {png}, "
+              f"{table_md}")
