@@ -15,7 +15,7 @@ case "${1:-gesture}" in
   *) echo "usage: $0 gesture|mnist" >&2; exit 2 ;;
 esac
 mkdir -p "$out"
-$TP prune sweep --data "$data" --methods magnitude --amounts 0.75,0.9,0.95 --seeds 0,1,2 \
+$TP prune sweep --data "$data" --methods magnitude --amounts 0.9,0.95 --seeds 0,1,2 \
   --retrain-epochs 6 --dense-epochs $dense --out "$out"
-$TP prune sweep --data "$data" --methods l1_filter --amounts 0.5,0.625,0.75,0.875 --seeds 0,1,2 \
+$TP prune sweep --data "$data" --methods l1_filter --amounts 0.5,0.625,0.75 --seeds 0,1,2 \
   --retrain-epochs 3 --dense-epochs $dense --out "$out"
