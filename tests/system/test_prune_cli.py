@@ -12,6 +12,7 @@ import pytest
 from cli_helpers import assert_one_line_error, cli
 from graphs import residual_net
 from int8_graphs import int8_residual_net
+from sdk.errors import TinypruneError
 from sdk.frontends.tflite_export import export_tflite
 from sdk.ir import load_model, save_model
 from sdk.radar.dataset import synthesize
@@ -79,3 +80,25 @@ def test_a_small_seeded_sweep_writes_csv_and_plots_and_resumes(tmp_path):
     assert (tmp_path / "sw" / "sweep.png").stat().st_size > 10_000
     again = json.loads(cli(*args, cwd=tmp_path).stdout)
     assert (again["ran"], again["reused"]) == (0, 3)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("0.5:0.98", [0.5, 0.62, 0.74, 0.86, 0.98]), ("0.5:0.9:3", [0.5, 0.7, 0.9]),
+    ("0.25,0.5", [0.25, 0.5]), ("0.6:0.6:1", [0.6])])
+def test_amount_ranges(text, expected):
+    from host.cli_prune import parse_amounts
+
+    assert parse_amounts(text) == pytest.approx(expected)
+
+
+def test_energy_is_the_board_figures_times_time():
+    from host.energy import energy_model
+    from sdk.boards import load_board
+
+    m7 = energy_model(load_board("qemu_m7"))
+    assert m7.joules(216_000_000) == pytest.approx(3.3 * 0.1)  # one second at 216 MHz
+    assert "ESTIMATE" in m7.note("qemu_m7") and "DS11853" in m7.note("qemu_m7")
+    msp = energy_model(load_board("msp430fr6989"))
+    assert msp.joules(16_000_000) == pytest.approx(3.0 * 0.0016)
+    with pytest.raises(TinypruneError, match="not supported"):
+        energy_model(load_board("host"))
