@@ -173,9 +173,9 @@ def sweep(
     load_task(data, name)  # a bad dataset is one line before any trial runs or file is written
     common = {"model": name, "data": data, "retrain_epochs": retrain_epochs,
               "dense_epochs": dense_epochs, "board": board, "device_frames": device_frames}
-    configs = [{**common, "method": "none", "amount": 0.0, "seed": s} for s in seed_list]
-    configs += [{**common, "method": m, "amount": a, "seed": s}
-                for m in method_list for a in amount_list for s in seed_list]
+    # Seed by seed: an interrupted sweep has every point of its first seeds.
+    configs = [{**common, "method": m, "amount": a, "seed": s} for s in seed_list
+               for m, a in [("none", 0.0), *((m, a) for m in method_list for a in amount_list)]]
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     store = ResultStore(folder / "results.jsonl")
