@@ -14,15 +14,18 @@ from sdk.errors import TinypruneError, UnsupportedError
 from sdk.ir import Graph
 
 
-def _zoo_task(graph: Graph, data: str | None):
+def _zoo_task(graph: Graph, data: str | None, epochs: int):
+    """The task of a float zoo model given its data (pruned as PyTorch), else None (the IR)."""
     from sdk.prune.task import load_task
     from sdk.zoo import names
 
     if graph.name not in names() or any(t.dtype != "float32" for t in graph.tensors.values()):
         return None
     if data is None:
-        raise TinypruneError(f"--data: pruning the zoo model {graph.name!r} needs its dataset "
-                             "(for retraining and accuracy)")
+        if epochs > 0:
+            raise TinypruneError(f"--data: retraining the zoo model {graph.name!r} needs its "
+                                 "dataset")
+        return None
     return load_task(data, graph.name)
 
 
@@ -39,7 +42,7 @@ def prune_file(model: str, method: str, amount: float | None, target_macs: int |
     if target_macs is not None and method in UNSTRUCTURED:
         raise TinypruneError(f"--target-macs: only channel methods reach a MAC target, not {method}")
     graph = load_model_arg(model)
-    task = _zoo_task(graph, data)
+    task = _zoo_task(graph, data, epochs)
     if task is not None:
         from host.prune_trial import prune_module
         from sdk import zoo

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from sdk.errors import TinypruneError
 from sdk.ir import Graph
 
 CALIBRATION_FRAMES = 256
@@ -33,7 +34,8 @@ def prune_module(module: nn.Module, task, method: str, amount: float, epochs: in
     train = task.train
     if method in UNSTRUCTURED:
         if target_macs is not None:
-            raise ValueError("--target-macs applies to channel methods only")
+            raise TinypruneError(f"--target-macs: only channel methods reach a MAC target, "
+                                 f"not {method}")
         pruned, record = magnitude_prune(module, amount, method, train, epochs, seed,
                                          batch_size=task.batch_size, augment=task.augment,
                                          progress=progress)
