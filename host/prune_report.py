@@ -80,7 +80,9 @@ def plot_sweep(mean_rows: list[dict], path: Path, title: str, energy_note: str) 
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"{title}\n{energy_note}", fontsize=8)
+    import textwrap
+
+    fig.suptitle("\n".join([title, *textwrap.wrap(energy_note, 200)]), fontsize=8)
     return _save(fig, path, dpi=100)
 
 
