@@ -81,6 +81,8 @@ def prune_trial(config: dict, folder: str | None = None) -> dict:
     """Run one sweep point; ``config`` has model, data, method, amount, seed, retrain_epochs,
     dense_epochs, board and device_frames. Models (dense cache, pruned int8 .tpm) go under
     ``folder`` when given."""
+    import torch
+
     from host.device_run import run_on_board
     from host.energy import energy_model
     from host.workdir import work_folder
@@ -90,6 +92,9 @@ def prune_trial(config: dict, folder: str | None = None) -> dict:
     from sdk.sweep.store import trial_key
     from sdk.train.mnist import to_nhwc
 
+    # One thread per trial: a sweep gains speed from trials side by side (--workers), and on a
+    # shared machine a second intra-op thread mostly spins.
+    torch.set_num_threads(1)
     started = time.perf_counter()
     task = load_task(config["data"], config["model"])
     cache = Path(folder) / "models" if folder else None

@@ -76,7 +76,6 @@ def dense_module(task: Task, seed: int, epochs: int, cache: Path | None = None,
 
     key = trial_key({"model": task.model, "data": task.data, "seed": seed, "epochs": epochs})
     path = cache / f"dense-{task.model}-{key}.npz" if cache is not None else None
-    torch.set_num_threads(min(2, torch.get_num_threads()))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         module = zoo_get(task.model).factory()
