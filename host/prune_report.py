@@ -44,9 +44,14 @@ def write_csv(rows: list[dict], path: Path) -> Path:
 def means(rows: list[dict]) -> list[dict]:
     """Mean of every numeric column over the seeds of each (method, amount), with ``seeds``."""
     groups: dict[tuple[str, float], list[dict]] = defaultdict(list)
+    seen = set()
     for r in rows:
-        if r["status"] == "ok":
-            groups[(r["method"], float(r["amount"]))].append(r)
+        # One row per seed: the dense model ("none") is the same whatever retraining budget
+        # the sweep that measured it gave the pruned ones.
+        point = (r["method"], float(r["amount"]), r["seed"])
+        if r["status"] == "ok" and (r["method"] != "none" or point not in seen):
+            seen.add(point)
+            groups[point[:2]].append(r)
     out = []
     for (method, amount), members in sorted(groups.items()):
         m: dict = {"method": method, "amount": amount, "seeds": len(members)}

@@ -16,7 +16,7 @@ case "${1:-gesture}" in
 esac
 mkdir -p "$out"
 # Seed by seed, so the tables have every point of seed 0 first.
-for seed in 0 1 2; do
+for seed in ${SEEDS:-0 1 2}; do
   $TP prune sweep --data "$data" --methods magnitude --amounts 0.9,0.95 --seeds $seed \
     --retrain-epochs 6 --dense-epochs $dense --out "$out"
   $TP prune sweep --data "$data" --methods l1_filter --amounts 0.5,0.75 --seeds $seed \
