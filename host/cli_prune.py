@@ -174,8 +174,10 @@ def sweep(
     common = {"model": name, "data": data, "retrain_epochs": retrain_epochs,
               "dense_epochs": dense_epochs, "board": board, "device_frames": device_frames}
     # Seed by seed: an interrupted sweep has every point of its first seeds.
-    configs = [{**common, "method": m, "amount": a, "seed": s} for s in seed_list
-               for m, a in [("none", 0.0), *((m, a) for m in method_list for a in amount_list)]]
+    # The dense model is one trial per seed whatever the retraining budget of the pruned ones.
+    dense = {**common, "retrain_epochs": 0, "method": "none", "amount": 0.0}
+    configs = [c for s in seed_list for c in [{**dense, "seed": s}, *(
+        {**common, "method": m, "amount": a, "seed": s} for m in method_list for a in amount_list)]]
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     store = ResultStore(folder / "results.jsonl")
