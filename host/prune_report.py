@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 
@@ -43,22 +44,24 @@ def write_csv(rows: list[dict], path: Path) -> Path:
 
 def means(rows: list[dict]) -> list[dict]:
     """Mean of every numeric column over the seeds of each (method, amount), with ``seeds``."""
-    groups: dict[tuple[str, float], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, float, int], list[dict]] = defaultdict(list)
     seen = set()
     for r in rows:
         # One row per seed: the dense model ("none") is the same whatever retraining budget
         # the sweep that measured it gave the pruned ones.
-        point = (r["method"], float(r["amount"]), r["seed"])
-        if r["status"] == "ok" and (r["method"] != "none" or point not in seen):
+        epochs = 0 if r["method"] == "none" else int(r["retrain_epochs"])
+        point = (r["method"], float(r["amount"]), epochs, r["seed"])
+        if r["status"] == "ok" and point not in seen:
             seen.add(point)
-            groups[point[:2]].append(r)
+            groups[point[:3]].append(r)
     out = []
-    for (method, amount), members in sorted(groups.items()):
-        m: dict = {"method": method, "amount": amount, "seeds": len(members)}
+    for (method, amount, epochs), members in sorted(groups.items()):
+        m: dict = {"method": method, "amount": amount, "retrain_epochs": epochs,
+                   "seeds": len(members)}
         for col in COLUMNS:
             values = [r[col] for r in members if isinstance(r[col], (int, float))
                       and not isinstance(r[col], bool)]
-            if values and col not in ("amount", "seed"):
+            if values and col not in ("amount", "seed", "retrain_epochs"):
                 m[col] = float(np.mean(values))
         m["bit_exact"] = all(r["bit_exact"] is True for r in members)
         out.append(m)
@@ -72,21 +75,20 @@ def plot_sweep(mean_rows: list[dict], path: Path, title: str, energy_note: str) 
 
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(PANELS), figsize=(4 * len(PANELS), 3.6))
-    methods = sorted({r["method"] for r in mean_rows} - {"none"})
+    lines = sorted({(r["method"], r["retrain_epochs"]) for r in mean_rows if r["method"] != "none"})
     dense = [r for r in mean_rows if r["method"] == "none"]
     for ax, (col, label) in zip(axes, PANELS):
-        for method in methods:
-            pts = [(r["amount"], r[col]) for r in mean_rows if r["method"] == method and col in r]
+        for method, epochs in lines:
+            pts = [(r["amount"], r[col]) for r in mean_rows
+                   if (r["method"], r["retrain_epochs"]) == (method, epochs) and col in r]
             if pts:
-                ax.plot(*zip(*pts), marker="o", label=method)
+                ax.plot(*zip(*pts), marker="o", label=f"{method}, {epochs} epochs")
         if dense and col in dense[0]:
             ax.axhline(dense[0][col], color="gray", linestyle="--", label="dense")
         ax.set_xlabel("amount pruned")
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    import textwrap
-
     fig.suptitle("\n".join([title, *textwrap.wrap(energy_note, 200)]), fontsize=8)
     return _save(fig, path, dpi=100)
 
@@ -117,13 +119,14 @@ def _seed_figures(model: str, method: str, amount: float) -> str:
 
 def markdown_table(mean_rows: list[dict], model: str) -> str:
     """The means as a Markdown table in seed 004's shape, the seed's figures beside ours."""
-    lines = ["| method | amount | seeds | int8 accuracy | float accuracy | sparsity (all weights) | channels "
-             "removed | instructions | instr/MAC | flash B | RAM B | arena B | bit-exact | "
+    lines = ["| method | amount | retraining epochs | seeds | int8 accuracy | float accuracy | "
+             "sparsity (all weights) | channels removed | instructions | instr/MAC | flash B | RAM B | arena B | bit-exact | "
              "seed 004 (float acc.; X-CUBE-AI int8) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in mean_rows:
         lines.append(
-            f"| {r['method']} | {r['amount']:g} | {r['seeds']} | {r.get('int8_accuracy', 0):.4f} | "
+            f"| {r['method']} | {r['amount']:g} | {r['retrain_epochs']} | {r['seeds']} | "
+            f"{r.get('int8_accuracy', 0):.4f} | "
             f"{r.get('float_accuracy', 0):.4f} | {r.get('sparsity', 0):.3f} | "
             f"{r.get('channels_removed_fraction', 0):.3f} | {r.get('instructions', 0):,.0f} | "
             f"{r.get('instructions_per_mac', 0):.2f} | {r.get('flash_bytes', 0):,.0f} | "
