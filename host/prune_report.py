@@ -120,7 +120,8 @@ def _seed_figures(model: str, method: str, amount: float) -> str:
 def markdown_table(mean_rows: list[dict], model: str) -> str:
     """The means as a Markdown table in seed 004's shape, the seed's figures beside ours."""
     lines = ["| method | amount | retraining epochs | seeds | int8 accuracy | float accuracy | "
-             "sparsity (all weights) | channels removed | instructions | instr/MAC | flash B | RAM B | arena B | bit-exact | "
+             "sparsity (all weights) | channels removed | instructions | instr/MAC | flash B | "
+             "RAM B | arena B | bit-exact | "
              "seed 004 (float acc.; X-CUBE-AI int8) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in mean_rows:
