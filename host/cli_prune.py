@@ -170,9 +170,10 @@ def sweep(
     energy = energy_model(load_board(board))
     name = model or ("mnist_cnn" if data == "mnist" else "gesture_cnn")
     zoo_get(name)
-    load_task(data, name)  # a bad dataset is one line before any trial runs or file is written
+    task = load_task(data, name)  # a bad dataset is one line before any trial or file
     common = {"model": name, "data": data, "retrain_epochs": retrain_epochs,
-              "dense_epochs": dense_epochs, "board": board, "device_frames": device_frames}
+              "retrain_lr": task.lr, "retrain_schedule": "cosine", "dense_epochs": dense_epochs,
+              "board": board, "device_frames": device_frames}
     # Seed by seed: an interrupted sweep has every point of its first seeds.
     # The dense model is one trial per seed whatever the retraining budget of the pruned ones.
     dense = {**common, "retrain_epochs": 0, "method": "none", "amount": 0.0}

@@ -22,9 +22,10 @@ CALIBRATION_FRAMES = 256
 
 def prune_module(module: nn.Module, task, method: str, amount: float, epochs: int, seed: int,
                  target_macs: int | None = None, progress: bool = False) -> tuple[Graph, dict]:
-    """Prune ``module`` (zoo model of ``task``) by ``method``, retrain ``epochs`` epochs, and
-    convert it to a float IR graph whose metadata records the pruning (masks on the pruned
-    weights for unstructured methods)."""
+    """Prune ``module`` (zoo model of ``task``) by ``method``, retrain ``epochs`` epochs with
+    the dense model's recipe (Adam from the task's learning rate down a half cosine, the same
+    augmentation), and convert it to a float IR graph whose metadata records the pruning
+    (masks on the pruned weights for unstructured methods)."""
     from sdk.frontends.pytorch import from_torch
     from sdk.prune.channels import channel_prune
     from sdk.prune.criteria import UNSTRUCTURED, check_method
@@ -37,19 +38,21 @@ def prune_module(module: nn.Module, task, method: str, amount: float, epochs: in
             raise TinypruneError(f"--target-macs: only channel methods reach a MAC target, "
                                  f"not {method}")
         pruned, record = magnitude_prune(module, amount, method, train, epochs, seed,
-                                         batch_size=task.batch_size, augment=task.augment,
-                                         progress=progress)
+                                         batch_size=task.batch_size, lr=task.lr,
+                                         augment=task.augment, progress=progress, cosine=True)
         graph = from_torch(pruned, task.input_shape, task.model)
         masks_to_ir(pruned, graph, task.input_shape, list(record["layers"]))
     else:
         result = channel_prune(module, task.input_shape, method,
                                None if target_macs is not None else amount, target_macs, train,
-                               epochs, seed, batch_size=task.batch_size, augment=task.augment,
-                               progress=progress)
+                               epochs, seed, task.lr, task.batch_size, task.augment, progress,
+                               cosine=True)
         pruned, record = result.module, result.record
         graph = from_torch(pruned, task.input_shape, task.model)
     from sdk.prune.task import accuracy
 
+    record["retrain"] = {"optimizer": "adam", "lr": task.lr, "schedule": "cosine",
+                         "batch_size": task.batch_size}
     record["float_accuracy"] = accuracy(pruned, task.test)
     graph.metadata.update({**task.metadata, "class_names": task.classes, "pruning": record})
     return graph, record

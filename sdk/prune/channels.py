@@ -100,10 +100,12 @@ def channel_prune(module: nn.Module, input_shape: tuple[int, ...], criterion: st
                   amount: float | None = None, target_macs: int | None = None,
                   train: tuple[np.ndarray, np.ndarray] | None = None, epochs: int = 0,
                   seed: int = 0, lr: float = 5e-4, batch_size: int = 32,
-                  augment: Augment | None = None, progress: bool = False) -> ChannelResult:
+                  augment: Augment | None = None, progress: bool = False,
+                  cosine: bool = False) -> ChannelResult:
     """Remove the fraction ``amount`` of every convolution's output channels (or as many as it
     takes to reach ``target_macs``), ranked by ``criterion``, then retrain ``epochs`` epochs
-    on ``train`` (none for 0). ``module`` is not modified."""
+    on ``train`` (none for 0; Adam at ``lr``, falling along a half cosine with ``cosine``).
+    ``module`` is not modified."""
     if criterion not in CHANNEL:
         raise TinypruneError(f"channel pruning: criterion {criterion!r}; expected one of "
                              f"{', '.join(CHANNEL)}")
@@ -124,7 +126,8 @@ def channel_prune(module: nn.Module, input_shape: tuple[int, ...], criterion: st
     if epochs > 0:
         if train is None:
             raise TinypruneError("channel pruning with retraining needs training data")
-        retrain(pruned, train[0], train[1], epochs, seed, lr, batch_size, augment, None, progress)
+        retrain(pruned, train[0], train[1], epochs, seed, lr, batch_size, augment, None, progress,
+                cosine)
     after = conv_layers(pruned)
     removed = sum(layers.values()) - sum(after.values())
     record = {"method": criterion, "amount": amount, "structure": "channels",

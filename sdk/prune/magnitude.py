@@ -114,10 +114,11 @@ def magnitude_prune(module: nn.Module, amount: float, criterion: str = "magnitud
                     train: tuple[np.ndarray, np.ndarray] | None = None, epochs: int = 0,
                     seed: int = 0, exclude: Sequence[str] | None = None, batch_size: int = 32,
                     lr: float = 5e-4, augment: Augment | None = None,
-                    progress: bool = False) -> tuple[nn.Module, dict]:
+                    progress: bool = False, cosine: bool = False) -> tuple[nn.Module, dict]:
     """A pruned copy of ``module`` at sparsity ``amount`` over its prunable layers, and the
     record of what was done. With ``epochs`` > 0 it retrains on ``train`` (NCHW, labels)
-    while the sparsity follows :func:`schedule_for`; with 0 it prunes once (no retraining)."""
+    while the sparsity follows :func:`schedule_for` (Adam at ``lr``, falling along a half cosine
+    with ``cosine``); with 0 it prunes once (no retraining)."""
     check_sparsity(amount, "--amount")
     pruned = copy.deepcopy(module)
     pruner = MagnitudePruner(prunable_layers(pruned, exclude), criterion, seed)
@@ -133,7 +134,7 @@ def magnitude_prune(module: nn.Module, amount: float, criterion: str = "magnitud
                 pruner.apply(schedule.sparsity(step))
 
         retrain(pruned, train[0], train[1], epochs, seed, lr, batch_size, augment, on_step,
-                progress)
+                progress, cosine)
         record["schedule"] = {"initial_sparsity": schedule.initial_sparsity,
                               "final_sparsity": schedule.final_sparsity,
                               "begin_step": schedule.begin_step, "end_step": schedule.end_step,

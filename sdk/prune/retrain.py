@@ -27,10 +27,12 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
 
 def retrain(module: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, seed: int,
             lr: float = 5e-4, batch_size: int = 32, augment: Augment | None = None,
-            on_step: Callable[[int], None] | None = None, progress: bool = False) -> None:
+            on_step: Callable[[int], None] | None = None, progress: bool = False,
+            cosine: bool = False) -> None:
     """Train ``module`` in place for ``epochs`` epochs on NCHW ``x`` and labels ``y`` (Adam,
-    cross-entropy on ``module.logits`` when it has one); ``on_step(step)`` runs before step 0
-    and after every optimizer step. Seeded like :func:`sdk.train.loop.train_classifier`."""
+    cross-entropy on ``module.logits`` when it has one; with ``cosine`` the learning rate
+    falls from ``lr`` to 0 along a half cosine); ``on_step(step)`` runs before step 0 and after
+    every optimizer step. Seeded like :func:`sdk.train.loop.train_classifier`."""
     xt = torch.as_tensor(np.asarray(x, np.float32))
     yt = torch.as_tensor(np.asarray(y, np.int64))
     logits = getattr(module, "logits", module)
@@ -41,7 +43,9 @@ def retrain(module: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, seed: 
         order = torch.Generator().manual_seed(seed)
         aug_gen = torch.Generator().manual_seed(seed + 1)
         optimizer = torch.optim.Adam([p for p in module.parameters() if p.requires_grad], lr=lr)
-        task = bar.add_task("retraining", total=epochs * steps_per_epoch(len(xt), batch_size))
+        total = epochs * steps_per_epoch(len(xt), batch_size)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total) if cosine else None
+        task = bar.add_task("retraining", total=total)
         step = 0
         if on_step is not None:
             on_step(step)
@@ -56,6 +60,8 @@ def retrain(module: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, seed: 
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 step += 1
                 if on_step is not None:
                     on_step(step)
