@@ -257,3 +257,14 @@ def test_ir_magnitude_pruning_of_an_int8_graph():
             t = pruned.tensors[op.inputs[1]]
             assert t.mask is not None and abs(1 - t.mask.mean() - 0.5) < 0.05
     assert pruned.metadata["pruning"]["structure"] == "unstructured"
+
+
+def test_a_pruned_filter_quantizes_with_its_layers_scale():
+    from sdk.compress.quantize import quantize_weights
+
+    w = np.random.default_rng(0).normal(size=(4, 3, 3, 2)).astype(np.float32)
+    w[1] = 0.0
+    q, params = quantize_weights(w, 0)
+    assert not q[1].any()
+    assert params.scale[1] == pytest.approx(params.scale.max())
+    assert quantize_weights(np.zeros((2, 3), np.float32), 0)[1].scale.tolist() == [1.0, 1.0]
