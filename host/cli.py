@@ -303,6 +303,11 @@ def demo(
                    "host_int8_accuracy": r.host_int8_accuracy,
                    "device_accuracy": r.device_int8_accuracy,
                    "model": str(r.model_path), "int8_model": str(r.int8_model_path),
+                   "pruned": {**size_json(r.pruned.run.build), "model": str(r.pruned.model_path),
+                              "instructions": r.pruned.run.instructions,
+                              "bit_exact": r.pruned.run.bit_exact,
+                              "host_int8_accuracy": r.pruned.host_int8_accuracy,
+                              "pruning": r.pruned.record},
                    "stream": r.stream})
         return
     from host.cli_stream import print_stream_report
@@ -310,23 +315,27 @@ def demo(
     con.print(profile_table(f.steps, f"gesture_cnn float on {board}, one inference"))
     con.print(profile_table(q.steps, f"gesture_cnn int8 on {board}, one inference"))
     con.print(size_table(q.build))
+    p = r.pruned.run
     table = Table(title=f"gesture_cnn: host vs {board} ({r.test_frames} test frames)")
-    for col in ("figure", "float", "int8"):
+    for col in ("figure", "float", "int8", "int8, 50 % channels pruned"):
         table.add_column(col, justify="right")
     table.add_row("test accuracy, host", f"{r.host_float_accuracy:.4f}",
-                  f"{r.host_int8_accuracy:.4f}")
-    table.add_row(f"test accuracy, {board}", "", f"{r.device_int8_accuracy:.4f}")
+                  f"{r.host_int8_accuracy:.4f}", f"{r.pruned.host_int8_accuracy:.4f}")
+    table.add_row(f"test accuracy, {board}", "", f"{r.device_int8_accuracy:.4f}", "")
     table.add_row("device vs host", f"max rel diff {f.max_rel_diff:.3g}",
-                  "bit-exact" if q.bit_exact else "[red]DIFFERENT[/]")
+                  "bit-exact" if q.bit_exact else "[red]DIFFERENT[/]",
+                  "bit-exact" if p.bit_exact else "[red]DIFFERENT[/]")
     table.add_row("instructions per inference", f"{f.instructions or 0:,}",
-                  f"{q.instructions or 0:,}")
+                  f"{q.instructions or 0:,}", f"{p.instructions or 0:,}")
     for kind, column in (("float", 0), ("int8", 1)):
         for name, cycles in ANCHORS[kind].items():
-            row = ["", ""]
+            row = ["", "", ""]
             row[column] = f"{cycles:,}"
             table.add_row(f"  {name} (cycles, seed 004)", *row)
-    table.add_row("weights bytes", f"{f.build.weights_bytes:,}", f"{q.build.weights_bytes:,}")
-    table.add_row("arena bytes", f"{f.build.plan.arena_bytes:,}", f"{q.build.plan.arena_bytes:,}")
+    table.add_row("weights bytes", f"{f.build.weights_bytes:,}", f"{q.build.weights_bytes:,}",
+                  f"{p.build.weights_bytes:,}")
+    table.add_row("arena bytes", f"{f.build.plan.arena_bytes:,}", f"{q.build.plan.arena_bytes:,}",
+                  f"{p.build.plan.arena_bytes:,}")
     con.print(table)
     print_stream_report(r.stream, con)
     con.print("instructions are counted in QEMU, not cycles: the M7 dual-issues")
@@ -340,6 +349,7 @@ from host.cli_data import data_app  # noqa: E402
 from host.cli_golden import golden  # noqa: E402
 from host.cli_micropython import app as micropython_app  # noqa: E402
 from host.cli_pack import pack_cmd  # noqa: E402
+from host.cli_prune import prune_app  # noqa: E402
 from host.cli_quantize import convert, quantize  # noqa: E402
 from host.cli_stream import capture, profile  # noqa: E402
 from host.cli_train import train  # noqa: E402
@@ -349,6 +359,7 @@ for _command in (train, quantize, convert, bench, golden, capture, profile):
 data_app.command("pack")(pack_cmd)
 app.add_typer(data_app, name="data")
 app.add_typer(micropython_app, name="micropython")
+app.add_typer(prune_app, name="prune")
 
 
 def main() -> None:

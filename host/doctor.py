@@ -32,6 +32,7 @@ TOOLS = (
     Tool("mspdebug", "MSP430 simulator", "mspdebug", ("--version",)),
     Tool("gcc", "host build for tests", "gcc"),
     Tool("torch", "training and the PyTorch frontend", "'.[train]'", python=True),
+    Tool("torch-pruning", "channel pruning of PyTorch models", "'.[prune]'", python=True),
     Tool("tflite-micro", "int8 reference interpreter", "'.[interop]'", python=True),
     Tool("ai-edge-litert", "LiteRT interpreter", "'.[interop]'", python=True),
 )

@@ -84,8 +84,11 @@ def quantize_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, QuantParams]
     """Per-channel symmetric int8 weights in [-127, 127] along ``axis``."""
     others = tuple(d for d in range(w.ndim) if d != axis)
     absmax = np.abs(w.astype(np.float64)).max(axis=others)
-    # An all-zero channel quantizes to zeros at any scale; 1 keeps the multiplier finite.
-    scale = np.where(absmax > 0, absmax / WEIGHT_MAX, 1.0).astype(np.float32)
+    # An all-zero channel (a pruned filter) quantizes to zeros at any scale: it takes its
+    # layer's largest, which keeps its bias and requantization multiplier like its neighbours'
+    # (1.0 would make them about 1,000 times larger); a layer of zeros takes 1.
+    fallback = absmax.max() / WEIGHT_MAX if np.any(absmax > 0) else 1.0
+    scale = np.where(absmax > 0, absmax / WEIGHT_MAX, fallback).astype(np.float32)
     shape = [1] * w.ndim
     shape[axis] = -1
     q = tflite_round(w.astype(np.float32) / scale.reshape(shape))

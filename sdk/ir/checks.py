@@ -89,6 +89,10 @@ def _check_tensor(t: Tensor) -> None:
     if t.mask is not None and np.shape(t.mask) != t.shape:
         raise GraphValueError(f"tensor {t.name!r}: mask shape {list(np.shape(t.mask))}, "
                               f"expected {list(t.shape)}")
+    if t.mask is not None and t.data is not None and np.any(t.data[~np.asarray(t.mask, bool)]):
+        bad = int(np.count_nonzero(t.data[~np.asarray(t.mask, bool)]))
+        raise GraphValueError(f"tensor {t.name!r}: {bad} weights its pruning mask removes are not "
+                              "zero; expected zeros wherever the mask is False")
     q = t.quant
     if q is None:
         return

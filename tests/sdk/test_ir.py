@@ -14,8 +14,8 @@ def _small_graph() -> Graph:
     rng = np.random.default_rng(0)
     g = Graph("small", inputs=["x"], metadata={"preprocess": {"window": 20}})
     g.add_tensor(Tensor("x", (1, 6, 5, 2)))
-    g.add_tensor(Tensor("w", (3, 3, 3, 2), data=rng.normal(size=(3, 3, 3, 2)),
-                        mask=rng.random((3, 3, 3, 2)) > 0.5))
+    mask = rng.random((3, 3, 3, 2)) > 0.5  # a pruning mask: the weights it removes are zeros
+    g.add_tensor(Tensor("w", (3, 3, 3, 2), data=rng.normal(size=(3, 3, 3, 2)) * mask, mask=mask))
     g.add_tensor(Tensor("b", (3,), data=rng.normal(size=3),
                         quant=QuantParams([0.1, 0.2, 0.3], [0, 0, 0], axis=0)))
     g.add_op(Op("conv", "Conv2D", ["x", "w", "b"], ["y"],

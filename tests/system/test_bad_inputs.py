@@ -70,13 +70,17 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "pack": ("data", "pack", "{f}", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{o}.h5"),
     "calib": ("quantize", "{s}/float.tpm", "--calib", "{f}", "--out", "{o}.tpm"),
     "input": ("run", "{s}/float.tpm", "--board", "host", "--out", "{o}", "--input", "{f}"),
+    "prune": ("prune", "{f}", "--method", "l1_filter", "--amount", "0.5", "--out", "{o}.tpm"),
+    "prune-sweep": ("prune", "sweep", "--data", "{f}", "--methods", "magnitude", "--amounts",
+                    "0.5", "--out", "{o}"),
 }
-MODEL_COMMANDS = ("inspect", "convert", "quantize", "build", "run")
+MODEL_COMMANDS = ("inspect", "convert", "quantize", "build", "run", "prune")
 DATA_COMMANDS = ("info", "show", "train", "synth-stream")
 
 
 def _model_commands(seed: str) -> tuple[str, ...]:
-    return MODEL_COMMANDS if seed.startswith("float") else ("inspect", "convert", "build", "run")
+    return MODEL_COMMANDS if seed.startswith("float") else ("inspect", "convert", "build", "run",
+                                                              "prune")
 
 
 def _cases() -> list[Case]:
@@ -86,7 +90,8 @@ def _cases() -> list[Case]:
     for fault, (seed, _) in seeds.TFLITE_FAULTS.items():
         cases += [Case("tflite", seed, fault, c) for c in _model_commands(seed)]
     for fault, (seed, _) in seeds.H5_FAULTS.items():
-        commands = DATA_COMMANDS if seed == "data.h5" else ("info", "show", "stream", "pack")
+        commands = ((*DATA_COMMANDS, "prune-sweep") if seed == "data.h5"
+                    else ("info", "show", "stream", "pack"))
         cases += [Case("h5", seed, fault, c) for c in commands]
     for fault in seeds.A121_FAULTS:
         cases += [Case("h5", "a121.h5", fault, c) for c in ("info", "info-json")]
@@ -357,6 +362,40 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("profile", "{s}/float.tpm", "--chart", "{t}", "--out", "{o}"),
     ("profile", "{s}/float.tpm", "--chart", "{t}/missing/c.png", "--out", "{o}"),
     ("profile", "{s}/float.tpm", "--chart", "{o}.png", "--out", "{s}/x.npy"),
+    # prune: amounts outside [0, 1), a layer left without channels, bad methods and targets
+    *[("prune", "{s}/float.tpm", "--method", m, "--amount", v, "--out", "{o}.tpm")
+      for m in ("magnitude", "l1_filter") for v in ("1", "1.5", "-0.1", "nan", "inf")],
+    ("prune", "{s}/int8.tpm", "--method", "l1_filter", "--amount", "0.99", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "bogus", "--amount", "0.5", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "l1_filter", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "l1_filter", "--amount", "0.5", "--target-macs", "99",
+     "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "magnitude", "--target-macs", "99", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "l1_filter", "--target-macs", "1", "--out", "{o}.tpm"),
+    *[("prune", "{s}/float.tpm", "--method", "l1_filter", "--target-macs", v, "--out", "{o}.tpm")
+      for v in ("0", "-5")],
+    ("prune", "{s}/float.tpm", "--method", "bn_scale", "--amount", "0.5", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "magnitude", "--amount", "0.5", "--retrain-epochs",
+     "2", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "magnitude", "--amount", "0.5", "--retrain-epochs",
+     "-1", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "magnitude", "--amount", "0.5", "--data",
+     "{t}/none.h5", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "magnitude", "--amount", "0.5", "--out", "{o}.onnx"),
+    ("prune", "{s}/float.tpm", "--method", "magnitude", "--amount", "0.5", "--out",
+     "{s}/int8.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "magnitude", "--amount", "0.5", "--out", "{t}"),
+    ("prune", "{t}/nothing.tpm", "--method", "magnitude", "--amount", "0.5", "--out", "{o}.tpm"),
+    *[("prune", "sweep", "--data", "{s}/data.h5", "--amounts", v, "--out", "{o}")
+      for v in ("1:2", "0.9:0.5", "abc", "0.5,1.0", "0.5:0.9:0", "0.1:0.2:3:4", "-0.5", "nan")],
+    *[("prune", "sweep", "--data", "{s}/data.h5", *opt, "--out", "{o}")
+      for opt in (("--methods", "magnitude,bogus"), ("--seeds", "-1"), ("--seeds", "a,b"),
+                  ("--model", "no_such_net"), ("--board", "pdp11"), ("--board", "host"),
+                  ("--workers", "0"), ("--retrain-epochs", "-1"), ("--dense-epochs", "0"),
+                  ("--device-frames", "0"), ("--model", "mnist_cnn"))],
+    ("prune", "sweep", "--data", "{t}/none.h5", "--out", "{o}"),
+    ("prune", "sweep", "--data", "{s}/x.npy", "--out", "{o}"),
+    ("prune", "sweep", "--data", "{s}/data.h5", "--out", "{s}/x.npy"),
 ]
 
 

@@ -85,6 +85,10 @@ def test_demo_json_small(tmp_path):
     assert doc["weights_bytes"] < doc["float"]["weights_bytes"]
     assert (tmp_path / "d" / "confusion.png").stat().st_size > 0
     assert (tmp_path / "d" / "profile.png").stat().st_size > 0
+    pruned = doc["pruned"]  # half the channels: smaller and faster, still bit-exact
+    assert pruned["bit_exact"] is True
+    assert pruned["instructions"] < doc["instructions"] / 2
+    assert pruned["weights_bytes"] < doc["weights_bytes"] / 2
     stream = doc["stream"]
     assert stream["classes_equal"] and stream["events_equal"]
     assert stream["crc_errors"] == 0 and stream["sequence_gaps"] == 0

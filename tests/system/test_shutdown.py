@@ -5,6 +5,7 @@ they inherit, so one that outlived the CLI (reparented to init) is still found."
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -125,3 +126,30 @@ def test_descendants_finds_a_grandchild():
         for pid in reversed(descendants()):
             os.kill(pid, signal.SIGKILL)
         child.wait()
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_prune_sweep_keeps_finished_trials(tmp_path):
+    """SIGTERM while a sweep trial builds or runs: exit 143, no child left, no work folder;
+    the store holds only whole records and the next run does only what is missing."""
+    synthesize(tmp_path / "g.h5", per_class=15, seed=0)
+    args = [*TINYPRUNE, "prune", "sweep", "--data", "g.h5", "--methods", "l1_filter",
+            "--amounts", "0.5", "--dense-epochs", "1", "--retrain-epochs", "0",
+            "--device-frames", "1", "--out", "sw", "--json"]
+    tag = uuid.uuid4().hex
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, TAG: tag})
+    while proc.poll() is None and not descendants(proc.pid):
+        time.sleep(0.05)  # the first compiler or QEMU child: a trial is on the board
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err.decode()
+    assert _orphans_after(tag) == []
+    runs = tmp_path / "build" / "runs"
+    assert not runs.exists() or list(runs.iterdir()) == []
+    store = tmp_path / "sw" / "results.jsonl"
+    done = len(store.read_text().splitlines()) if store.exists() else 0
+    assert done < 2
+    again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["ran"] == 2 - done

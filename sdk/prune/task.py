@@ -1,0 +1,101 @@
+"""What a pruning run works on: a zoo model, its data splits, and the trained dense model.
+
+``--data`` is a gesture dataset file (from ``tinyprune data synth``; the model defaults to
+``gesture_cnn`` and training mirrors the Doppler axis of half of every batch) or ``mnist``,
+the shared MNIST digits (``mnist_cnn``; the seeded split of :func:`sdk.train.mnist.mnist_splits`).
+The dense model of a seed is trained once and cached as plain arrays (``.npz``, no pickles).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from sdk.atomic import write_bytes_atomic
+from sdk.errors import ShapeError
+from sdk.prune.retrain import Augment
+from sdk.sweep.store import trial_key
+from sdk.zoo import get as zoo_get
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class Task:
+    """A zoo model and NCHW float splits ``(x, y)`` of its data."""
+
+    model: str
+    data: str
+    train: Split
+    val: Split
+    test: Split
+    classes: list[str]
+    input_shape: tuple[int, int, int, int]
+    augment: Augment | None
+    lr: float
+    batch_size: int
+    metadata: dict
+
+
+def load_task(data: str, model: str | None = None) -> Task:
+    """The splits of ``data`` (a gesture dataset file or ``mnist``) for zoo ``model`` (default:
+    the data's own); a model whose input does not match the data is a one-line error."""
+    if data == "mnist":
+        from sdk.train.mnist import mnist_splits
+
+        s = mnist_splits(0)
+        name = model or "mnist_cnn"
+        task = Task(name, data, s.train, s.val, s.test, [str(d) for d in range(10)],
+                    zoo_get(name).input_shape, None, 3e-3, 64, {})
+    else:
+        from sdk.radar.augment import doppler_mirror
+        from sdk.radar.dataset import load_splits
+        from sdk.train.zoo_fit import nchw
+
+        g = load_splits(data)
+        name = model or "gesture_cnn"
+        task = Task(name, data, (nchw(g.train.x), g.train.y), (nchw(g.val.x), g.val.y),
+                    (nchw(g.test.x), g.test.y), list(g.classes), zoo_get(name).input_shape,
+                    doppler_mirror, 2e-3, 32, {"preprocess": g.preprocess.to_dict()})
+    if tuple(task.train[0].shape[1:]) != task.input_shape[1:]:
+        raise ShapeError(f"--data {data}: samples are {list(task.train[0].shape[1:])} (CHW), "
+                         f"model {name} expects {list(task.input_shape[1:])}")
+    return task
+
+
+def dense_module(task: Task, seed: int, epochs: int, cache: Path | None = None,
+                 progress: bool = False) -> nn.Module:
+    """The dense model of ``task`` trained with ``seed`` (cosine schedule, early stopping on
+    validation, at most ``epochs`` epochs), read from ``cache`` when it was trained before."""
+    from sdk.train.loop import train_classifier
+
+    key = trial_key({"model": task.model, "data": task.data, "seed": seed, "epochs": epochs})
+    path = cache / f"dense-{task.model}-{key}.npz" if cache is not None else None
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = zoo_get(task.model).factory()
+    if path is not None and path.is_file():
+        with np.load(path, allow_pickle=False) as npz:
+            module.load_state_dict({k: torch.as_tensor(npz[k]) for k in npz.files})
+        return module.eval()
+    train_classifier(module, task.train, task.val, epochs=epochs, lr=task.lr,
+                     batch_size=task.batch_size, seed=seed, patience=8, progress=progress,
+                     augment=task.augment, schedule="cosine")
+    if path is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **{k: v.numpy() for k, v in module.state_dict().items()})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, buf.getvalue())
+    return module.eval()
+
+
+def accuracy(module: nn.Module, split: Split) -> float:
+    """Fraction of ``split`` the module classifies correctly (eval mode)."""
+    from sdk.train.loop import evaluate
+
+    return evaluate(module, split[0], split[1]).accuracy
