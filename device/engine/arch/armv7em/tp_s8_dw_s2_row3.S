@@ -25,15 +25,14 @@
     .equ F_OFF, 20
     .equ F_STRIDE, 24
     .equ F_END, 28   @ the output channel's output after the last pass
-    .equ F_JOB, 32
+    .equ F_MULT, 32  @ depth multiplier
     .equ F_CH, 36    @ input channels left
     .equ F_ML, 40    @ output channels of this input channel left
-    .equ F_ROW0, 44  @ this input channel's three ring rows
-    .equ F_ROW1, 48
-    .equ F_ROW2, 52
+    .equ F_BACK, 44  @ bytes a row advances over the passes (16 per pass)
+    .equ F_NEXT, 48  @ chstride - F_BACK: the rows of the next input channel
+    .equ F_SPANM1, 52 @ the output's step back to the next output channel: span - 1
     .equ F_WP, 56    @ this output channel's weight pairs
     .equ F_REC, 60   @ the next record
-    .equ F_OUT, 64   @ this output channel's output
     .equ F_SPAN, 68  @ bytes of output per output channel and row: 4 passes x stride
     .equ FRAME, 76
 
@@ -65,20 +64,17 @@
 .endm
 
 .macro S2_VARIANT relu
-1:  @ input channel: its rows
-    ldr r12, [sp, #F_JOB]
-    ldr r12, [r12, #36]
+1:  @ input channel (r0-r2 its rows)
+    ldr r12, [sp, #F_MULT]
     str r12, [sp, #F_ML]
-2:  @ output channel: its record, rows from the start
+2:  @ output channel (r3 its weight pairs, lr its output): its record
     ldr r12, [sp, #F_REC]
     ldm r12!, {r4-r7}
     str r12, [sp, #F_REC]
     str r4, [sp, #F_B0]
     strd r4, r5, [sp, #F_B1]
     strd r6, r7, [sp, #F_RND]
-    ldr r0, [sp, #F_ROW0]
-    ldrd r1, r2, [sp, #F_ROW1]
-    ldr lr, [sp, #F_OUT]
+    str r3, [sp, #F_WP]
     ldr r12, [sp, #F_SPAN]
     add r12, lr, r12
     str r12, [sp, #F_END]
@@ -104,27 +100,28 @@
     ldr r12, [sp, #F_END]
     cmp lr, r12
     bne 3b
-    @ next output channel of this input channel
-    ldr r12, [sp, #F_WP]
-    add r12, r12, #24
-    str r12, [sp, #F_WP]
-    ldr r12, [sp, #F_OUT]
-    add r12, r12, #1
-    str r12, [sp, #F_OUT]
+    @ next output channel: its pairs follow (r3 past this channel's unless ReLU took it),
+    @ its output is one byte on from this channel's first
+.if \relu
+    ldr r3, [sp, #F_WP]
+    add r3, r3, #24
+.endif
+    ldr r12, [sp, #F_SPANM1]
+    sub lr, lr, r12
     ldr r12, [sp, #F_ML]
     subs r12, r12, #1
     str r12, [sp, #F_ML]
-    bne 2b
-    @ next input channel
-    ldr r12, [sp, #F_JOB]
-    ldr r3, [r12, #12]
-    ldr r0, [sp, #F_ROW0]
-    ldrd r1, r2, [sp, #F_ROW1]
-    add r0, r0, r3
-    add r1, r1, r3
-    add r2, r2, r3
-    str r0, [sp, #F_ROW0]
-    strd r1, r2, [sp, #F_ROW1]
+    beq 4f
+    ldr r12, [sp, #F_BACK]
+    sub r0, r0, r12
+    sub r1, r1, r12
+    sub r2, r2, r12
+    b 2b
+4:  @ next input channel
+    ldr r12, [sp, #F_NEXT]
+    add r0, r0, r12
+    add r1, r1, r12
+    add r2, r2, r12
     ldr r12, [sp, #F_CH]
     subs r12, r12, #1
     str r12, [sp, #F_CH]
@@ -139,28 +136,32 @@
 tp_s8_dw_s2_row3:
     push {r4-r11, lr}
     sub sp, sp, #FRAME
-    str r0, [sp, #F_JOB]
-    ldm r0, {r1-r3}
-    str r1, [sp, #F_ROW0]
-    strd r2, r3, [sp, #F_ROW1]
-    ldr r1, [r0, #16]
-    str r1, [sp, #F_WP]
     ldr r1, [r0, #20]
     str r1, [sp, #F_REC]
-    ldr r1, [r0, #24]
-    str r1, [sp, #F_OUT]
     ldr r1, [r0, #28]
     str r1, [sp, #F_STRIDE]
     ldr r2, [r0, #32]
+    lsl r3, r2, #4
+    str r3, [sp, #F_BACK]
+    ldr r4, [r0, #12]
+    sub r4, r4, r3
+    str r4, [sp, #F_NEXT]
     mul r2, r2, r1
     lsl r2, r2, #2
     str r2, [sp, #F_SPAN]
+    sub r2, r2, #1
+    str r2, [sp, #F_SPANM1]
+    ldr r1, [r0, #36]
+    str r1, [sp, #F_MULT]
     ldr r1, [r0, #40]
     str r1, [sp, #F_CH]
     ldr r1, [r0, #48]
     str r1, [sp, #F_OFF]
-    ldr r1, [r0, #44]
-    cmp r1, #0
+    ldr r4, [r0, #44]
+    ldr r3, [r0, #16]
+    ldr lr, [r0, #24]
+    ldm r0, {r0-r2}
+    cmp r4, #0
     bne 11f
     S2_VARIANT 0
 11: S2_VARIANT 1
