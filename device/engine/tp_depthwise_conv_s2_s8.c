@@ -80,37 +80,25 @@ static void s2_load(const tp_dw_conv_params_s8 *params, const tp_dims *in, const
     }
 #if TP_S8_ASM
     {
+        /* The pixel pairs of every channel quad in one call; an odd pixel before or after
+         * them (odd left padding, odd width) one at a time. */
         const uint32_t pair = ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);
-        for (; ch + 4 <= g; ch += 4) {
+        const int32_t quads = g / 4;
+        const int32_t head = (pl & 1) && w > 0;
+        const int32_t pairs = (w - head) / 2;
+        const int32_t tail = head + 2 * pairs;
+        for (; ch < 4 * quads; ch += 4) {
             int16_t *e0 = e + ch * len + pl;
-            const int8_t *s = row + ch;
-            x = 0;
-            if (pl & 1) {
-                const uint32_t v = tp_load_word(s);
-                const uint32_t v02 = __sxtab16(pair, v);
-                const uint32_t v13 = tp_sxtab16_ror8(pair, v);
-                e0[0] = (int16_t)v02;
-                e0[2 * len] = (int16_t)(v02 >> 16);
-                e0[len] = (int16_t)v13;
-                e0[3 * len] = (int16_t)(v13 >> 16);
-                x = 1;
-                s += c;
+            if (head) {
+                tp_s8_widen_one(row + ch, pair, e0, len);
             }
-            if (x + 2 <= w) {
-                const int32_t pairs = (w - x) / 2;
-                tp_s8_widen_pairs(s, c, pairs, pair, (uint32_t *)(void *)(e0 + x), len * 2);
-                x += 2 * pairs;
-                s += 2 * pairs * c;
+            if (tail < w) {
+                tp_s8_widen_one(row + tail * c + ch, pair, e0 + tail, len);
             }
-            if (x < w) {
-                const uint32_t v = tp_load_word(s);
-                const uint32_t v02 = __sxtab16(pair, v);
-                const uint32_t v13 = tp_sxtab16_ror8(pair, v);
-                e0[x] = (int16_t)v02;
-                e0[2 * len + x] = (int16_t)(v02 >> 16);
-                e0[len + x] = (int16_t)v13;
-                e0[3 * len + x] = (int16_t)(v13 >> 16);
-            }
+        }
+        if (quads > 0 && pairs > 0) {
+            tp_s8_widen_pairs(row + head * c, c, pairs, pair,
+                              (uint32_t *)(void *)(e + pl + head), len * 2, quads);
         }
     }
 #endif
