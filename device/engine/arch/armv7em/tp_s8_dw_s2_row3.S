@@ -36,8 +36,8 @@
     .equ F_SPAN, 68  @ bytes of output per output channel and row: 4 passes x stride
     .equ FRAME, 76
 
-.macro S2_KY row
-    ldrd r8, r9, [r3], #8
+.macro S2_KY row, wstep=8
+    ldrd r8, r9, [r3], #\wstep
     ldrd r10, r11, [\row], #8
     smlad r4, r10, r8, r4
     smlad r4, r11, r9, r4
@@ -63,10 +63,15 @@
     strb r12, [lr\at]
 .endm
 
-.macro S2_VARIANT relu
+@ relu: clamp below at the offset (r3 then holds the offset in the requantization, and the
+@ pairs are reloaded each pass; otherwise the last row's LDRD steps r3 back to them).
+@ m1: depth multiplier 1 (every output channel has its own input channel's rows).
+.macro S2_VARIANT relu, m1
 1:  @ input channel (r0-r2 its rows)
+.if !\m1
     ldr r12, [sp, #F_MULT]
     str r12, [sp, #F_ML]
+.endif
 2:  @ output channel (r3 its weight pairs, lr its output): its record
     ldr r12, [sp, #F_REC]
     ldm r12!, {r4-r7}
@@ -74,17 +79,25 @@
     str r4, [sp, #F_B0]
     strd r4, r5, [sp, #F_B1]
     strd r6, r7, [sp, #F_RND]
+.if \relu
     str r3, [sp, #F_WP]
+.endif
     ldr r12, [sp, #F_SPAN]
     add r12, lr, r12
     str r12, [sp, #F_END]
 3:  @ pass: four outputs
     ldrd r4, r5, [sp, #F_B0]
     ldrd r6, r7, [sp, #F_B0]
+.if \relu
     ldr r3, [sp, #F_WP]
     S2_KY r0
     S2_KY r1
     S2_KY r2
+.else
+    S2_KY r0
+    S2_KY r1
+    S2_KY r2, -16
+.endif
     ldrd r8, r9, [sp, #F_M]
     ldr r10, [sp, #F_E]
     ldr r11, [sp, #F_STRIDE]
@@ -100,14 +113,15 @@
     ldr r12, [sp, #F_END]
     cmp lr, r12
     bne 3b
-    @ next output channel: its pairs follow (r3 past this channel's unless ReLU took it),
-    @ its output is one byte on from this channel's first
+    @ next output channel: its pairs follow this channel's, its output is one byte on from
+    @ this channel's first
 .if \relu
     ldr r3, [sp, #F_WP]
-    add r3, r3, #24
 .endif
+    add r3, r3, #24
     ldr r12, [sp, #F_SPANM1]
     sub lr, lr, r12
+.if !\m1
     ldr r12, [sp, #F_ML]
     subs r12, r12, #1
     str r12, [sp, #F_ML]
@@ -117,6 +131,7 @@
     sub r1, r1, r12
     sub r2, r2, r12
     b 2b
+.endif
 4:  @ next input channel
     ldr r12, [sp, #F_NEXT]
     add r0, r0, r12
@@ -161,10 +176,17 @@ tp_s8_dw_s2_row3:
     ldr r3, [r0, #16]
     ldr lr, [r0, #24]
     ldm r0, {r0-r2}
+    ldr r12, [sp, #F_MULT]
+    cmp r12, #1
+    bne 12f
     cmp r4, #0
     bne 11f
-    S2_VARIANT 0
-11: S2_VARIANT 1
+    S2_VARIANT 0, 1
+11: S2_VARIANT 1, 1
+12: cmp r4, #0
+    bne 13f
+    S2_VARIANT 0, 0
+13: S2_VARIANT 1, 0
 9:
     add sp, sp, #FRAME
     pop {r4-r11, pc}
