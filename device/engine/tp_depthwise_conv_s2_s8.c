@@ -121,13 +121,14 @@ static inline int32_t s2_dot(const int16_t *p, int32_t w, int32_t acc)
 #endif
 }
 
-/* Fast: the record's rounding holds the output offset when the activation only saturates;
- * generic: the record is bias, multiplier, left shift, e. */
+/* The record's rounding holds the output offset when the activation only saturates (the
+ * assembly's; the C rows clamp with the offset); generic: bias, multiplier, rounding, e, left
+ * shift, sign shift. */
 static inline int8_t s2_out(const tp_dw_conv_params_s8 *params, int32_t mode, const int32_t *rec,
                             int32_t acc)
 {
     if (!params->fast_requant) {
-        return tp_clamp_s8(tp_multiply_by_quantized_multiplier_lr(acc, rec[1], rec[2], rec[3]),
+        return tp_clamp_s8(tp_multiply_by_quantized_multiplier_lr(acc, rec[1], rec[4], rec[3]),
                            params->output_offset, params->activation.min,
                            params->activation.max);
     }
@@ -182,6 +183,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
     const int32_t pt = params->padding.top;
     const int32_t len = s2_len(ow, filter_dims->w);
     const int32_t gsz = s2_group(in_c);
+    const int32_t rw = params->fast_requant ? 4 : 6; /* words per record */
     const int32_t mode = tp_act_mode(params->activation.min, params->activation.max,
                                      params->output_offset);
     int16_t *ring = (int16_t *)buffer;
@@ -216,8 +218,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     }
                 }
 #if TP_S8_ASM
-                if (kh == 3 && jn == 2 && mode != TP_ACT_CLAMP && params->fast_requant &&
-                    ow >= 4) {
+                if (kh == 3 && jn == 2 && mode != TP_ACT_CLAMP && ow >= 4) {
                     tp_s8_dw_s2_job job;
                     int32_t ky;
                     for (ky = 0; ky < 3; ky++) {
@@ -225,7 +226,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     }
                     job.chstride = len * 2;
                     job.pairs = pairs + c0 * mult * 6;
-                    job.rec = records + c0 * mult * 4;
+                    job.rec = records + c0 * mult * rw;
                     job.out = out_row;
                     job.stride = oc_all;
                     job.passes = ow / 4;
@@ -233,6 +234,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     job.g = g;
                     job.relu = mode == TP_ACT_RELU;
                     job.off = params->output_offset;
+                    job.generic = !params->fast_requant;
                     tp_s8_dw_s2_row3(&job);
                     first = 4 * (ow / 4);
                 }
@@ -246,7 +248,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     }
                     for (m = 0; m < mult; m++) {
                         const int32_t oc = (c0 + ch) * mult + m;
-                        s2_row(params, mode, rows, kh, jn, pairs + oc * kh * jn, records + oc * 4,
+                        s2_row(params, mode, rows, kh, jn, pairs + oc * kh * jn, records + oc * rw,
                                first, ow, out_row + ch * mult + m, oc_all);
                     }
                 }

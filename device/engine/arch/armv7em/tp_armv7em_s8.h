@@ -123,7 +123,7 @@ typedef struct {
     const int16_t *row[3]; /*  0: input channel 0's ring rows of window rows 0..2 */
     int32_t chstride;      /* 12: bytes from one channel's ring row to the next */
     const int32_t *pairs;  /* 16: the first output channel's 6 weight pairs */
-    const int32_t *rec;    /* 20: its record (4 words) */
+    const int32_t *rec;    /* 20: its record (4 words; 6 when generic) */
     int8_t *out;           /* 24: its output at column 0 */
     int32_t stride;        /* 28: bytes between output pixels */
     int32_t passes;        /* 32: >= 1 */
@@ -131,11 +131,13 @@ typedef struct {
     int32_t g;             /* 40: input channels, >= 1 */
     int32_t relu;          /* 44: 1: clamp below at the offset (ReLU); 0: saturate only */
     int32_t off;           /* 48: output offset */
+    int32_t generic;       /* 52: 1: the generic requantization */
 } tp_s8_dw_s2_job;
 
 TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, chstride, 12);
 TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, passes, 32);
 TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, off, 48);
+TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, generic, 52);
 
 void tp_s8_dw_s2_row3(const tp_s8_dw_s2_job *job);
 

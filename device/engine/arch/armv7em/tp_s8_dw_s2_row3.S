@@ -33,8 +33,12 @@
     .equ F_SPANM1, 52 @ the output's step back to the next output channel: span - 1
     .equ F_WP, 56    @ this output channel's weight pairs
     .equ F_REC, 60   @ the next record
+    .equ F_RECM, 64  @ generic: the output channel's record from its multiplier
     .equ F_SPAN, 68  @ bytes of output per output channel and row: 4 passes x stride
-    .equ FRAME, 76
+    .equ F_R0, 72    @ generic: the rows while the requantization takes r0-r2
+    .equ F_R1, 76
+    .equ F_R2, 80
+    .equ FRAME, 84
 
 .macro S2_KY row, wstep=8
     ldrd r8, r9, [r3], #\wstep
@@ -63,10 +67,33 @@
     strb r12, [lr\at]
 .endm
 
+@ The generic requantization (as tp_s8_dw_kx1's): r0 multiplier, r1 rounding, r2 e, r3 left
+@ shift, r8 sign shift, r9 output offset.
+.macro S2_GEN a, relu, at
+    lsl \a, \a, r3
+    smull r12, \a, \a, r0
+    adds r12, r12, #0x40000000
+    adc \a, \a, #0
+    lsl \a, \a, #1
+    orr \a, \a, r12, lsr #31
+    lsr r12, \a, r8
+    add \a, \a, r1
+    sub \a, \a, r12
+    asr \a, \a, r2
+.if \relu
+    bic \a, \a, \a, asr #31
+    add \a, \a, r9
+.endif
+    ssat \a, #8, \a
+    strb \a, [lr\at]
+.endm
+
 @ relu: clamp below at the offset (r3 then holds the offset in the requantization, and the
 @ pairs are reloaded each pass; otherwise the last row's LDRD steps r3 back to them).
 @ m1: depth multiplier 1 (every output channel has its own input channel's rows).
-.macro S2_VARIANT relu, m1
+@ generic: the generic requantization (6-word records; the rows are parked in the frame while
+@ it runs).
+.macro S2_VARIANT relu, m1, generic=0
 1:  @ input channel (r0-r2 its rows)
 .if !\m1
     ldr r12, [sp, #F_MULT]
@@ -74,12 +101,20 @@
 .endif
 2:  @ output channel (r3 its weight pairs, lr its output): its record
     ldr r12, [sp, #F_REC]
+.if \generic
+    ldr r4, [r12], #4
+    str r12, [sp, #F_RECM]
+    add r12, r12, #20
+    str r12, [sp, #F_REC]
+    strd r4, r4, [sp, #F_B0]
+.else
     ldm r12!, {r4-r7}
     str r12, [sp, #F_REC]
     str r4, [sp, #F_B0]
     strd r4, r5, [sp, #F_B1]
     strd r6, r7, [sp, #F_RND]
-.if \relu
+.endif
+.if \relu | \generic
     str r3, [sp, #F_WP]
 .endif
     ldr r12, [sp, #F_SPAN]
@@ -88,7 +123,7 @@
 3:  @ pass: four outputs
     ldrd r4, r5, [sp, #F_B0]
     ldrd r6, r7, [sp, #F_B0]
-.if \relu
+.if \relu | \generic
     ldr r3, [sp, #F_WP]
     S2_KY r0
     S2_KY r1
@@ -98,9 +133,26 @@
     S2_KY r1
     S2_KY r2, -16
 .endif
+    ldr r11, [sp, #F_STRIDE]
+.if \generic
+    str r0, [sp, #F_R0]
+    strd r1, r2, [sp, #F_R1]
+    ldr r12, [sp, #F_RECM]
+    ldm r12, {r0-r3, r8}
+.if \relu
+    ldr r9, [sp, #F_OFF]
+.endif
+    S2_GEN r4, \relu,
+    S2_GEN r5, \relu, ", r11"
+    add lr, lr, r11, lsl #1
+    S2_GEN r6, \relu,
+    S2_GEN r7, \relu, ", r11"
+    add lr, lr, r11, lsl #1
+    ldr r0, [sp, #F_R0]
+    ldrd r1, r2, [sp, #F_R1]
+.else
     ldrd r8, r9, [sp, #F_M]
     ldr r10, [sp, #F_E]
-    ldr r11, [sp, #F_STRIDE]
 .if \relu
     ldr r3, [sp, #F_OFF]
 .endif
@@ -110,12 +162,13 @@
     S2_OUT r6, \relu,
     S2_OUT r7, \relu, ", r11"
     add lr, lr, r11, lsl #1
+.endif
     ldr r12, [sp, #F_END]
     cmp lr, r12
     bne 3b
     @ next output channel: its pairs follow this channel's, its output is one byte on from
     @ this channel's first
-.if \relu
+.if \relu | \generic
     ldr r3, [sp, #F_WP]
 .endif
     add r3, r3, #24
@@ -173,10 +226,17 @@ tp_s8_dw_s2_row3:
     ldr r1, [r0, #48]
     str r1, [sp, #F_OFF]
     ldr r4, [r0, #44]
+    ldr r5, [r0, #52]
     ldr r3, [r0, #16]
     ldr lr, [r0, #24]
     ldm r0, {r0-r2}
-    ldr r12, [sp, #F_MULT]
+    cmp r5, #0
+    beq 10f
+    cmp r4, #0
+    bne 14f
+    S2_VARIANT 0, 0, 1
+14: S2_VARIANT 1, 0, 1
+10: ldr r12, [sp, #F_MULT]
     cmp r12, #1
     bne 12f
     cmp r4, #0
