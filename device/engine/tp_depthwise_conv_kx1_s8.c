@@ -70,15 +70,17 @@ static void kx1_expand(const tp_dw_conv_params_s8 *params, const tp_dims *in, co
         const int32_t head = (pt & 1) && h > 0;
         const int32_t pairs = (h - head) / 2;
         const int32_t tail = head + 2 * pairs;
-        for (; ch < 4 * quads; ch += 4) {
-            int16_t *e = col + ch * len + pt;
+        int32_t q;
+        for (q = 0; (head || tail < h) && q < 4 * quads; q += 4) {
+            int16_t *e = col + q * len + pt;
             if (head) {
-                tp_s8_widen_one(src + ch, pair, e, len);
+                tp_s8_widen_one(src + q, pair, e, len);
             }
             if (tail < h) {
-                tp_s8_widen_one(src + tail * row + ch, pair, e + tail, len);
+                tp_s8_widen_one(src + tail * row + q, pair, e + tail, len);
             }
         }
+        ch = 4 * quads;
         if (quads > 0 && pairs > 0) {
             tp_s8_widen_pairs(src + head * row, row, pairs, pair,
                               (uint32_t *)(void *)(col + pt + head), len * 2, quads);

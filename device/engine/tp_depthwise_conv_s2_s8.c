@@ -87,15 +87,17 @@ static void s2_load(const tp_dw_conv_params_s8 *params, const tp_dims *in, const
         const int32_t head = (pl & 1) && w > 0;
         const int32_t pairs = (w - head) / 2;
         const int32_t tail = head + 2 * pairs;
-        for (; ch < 4 * quads; ch += 4) {
-            int16_t *e0 = e + ch * len + pl;
+        int32_t q;
+        for (q = 0; (head || tail < w) && q < 4 * quads; q += 4) {
+            int16_t *e0 = e + q * len + pl;
             if (head) {
-                tp_s8_widen_one(row + ch, pair, e0, len);
+                tp_s8_widen_one(row + q, pair, e0, len);
             }
             if (tail < w) {
-                tp_s8_widen_one(row + tail * c + ch, pair, e0 + tail, len);
+                tp_s8_widen_one(row + tail * c + q, pair, e0 + tail, len);
             }
         }
+        ch = 4 * quads;
         if (quads > 0 && pairs > 0) {
             tp_s8_widen_pairs(row + head * c, c, pairs, pair,
                               (uint32_t *)(void *)(e + pl + head), len * 2, quads);
