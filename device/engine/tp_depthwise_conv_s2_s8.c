@@ -17,8 +17,10 @@
  * rounded up to even / 2, zero past the window) and a record. With the fast requantization
  * the pairs are doubled and the record is: doubled bias, multiplier, 2^(e-1) (plus, when the
  * activation only saturates, output_offset x 2^e), e = -shift >= 1; the doubled accumulator is
- * what tp_requant_fast's SMMULR takes. Otherwise (generic, C rows only): bias, multiplier,
- * left shift, right shift, TFLite's arithmetic. Output pixels are written row by row
+ * what tp_requant_fast's SMMULR takes. Otherwise (generic, TFLite's arithmetic): bias,
+ * multiplier, the same rounding, e, left shift, and the sign shift of the assembly's rounding
+ * divide (31, or 32 for e = 0); the code generator proves the rounding with the folded offset
+ * fits. Output pixels are written row by row
  * after the rows they read entered the ring, which makes no in-place or overlap promise.
  */
 #include "tp_engine_s8.h"

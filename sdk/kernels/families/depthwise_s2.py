@@ -1,6 +1,6 @@
 """The stride-2 variant of the int8 DepthwiseConv2D family (tp_depthwise_conv_s2_s8): stride 2
-along the width (any along the height), any depth multiplier, a window of at most 16 x 8 (the
-generic requantization in C only).
+along the width (any along the height), any depth multiplier, a window of at most 16 x 8, fast
+or generic requantization.
 
 With stride 2 a window row's taps pair up as the words of an expanded input row, so the
 weights are laid out here as int16 pairs (w[2j], w[2j+1]) per output channel and window row,

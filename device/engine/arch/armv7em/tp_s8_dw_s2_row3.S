@@ -1,7 +1,7 @@
 /* tp_s8_dw_s2_row3: the first 4 x passes outputs of one output row of a 3 x 3 (or 3 x 4)
  * depthwise convolution with stride 2 along the width, for g input channels and their
- * depth multiplier's output channels, fast requantization (tp_depthwise_conv_s2_s8.c; the
- * job, tp_s8_dw_s2_job, is in tp_armv7em_s8.h).
+ * depth multiplier's output channels, fast or generic requantization
+ * (tp_depthwise_conv_s2_s8.c; the job, tp_s8_dw_s2_job, is in tp_armv7em_s8.h).
  *
  * In an expanded ring row the words P_q = (e[2q], e[2q+1]) pair the window's taps, output x
  * of a window row being P_x . W0 + P_{x+1} . W1 (W0 = (w0, w1), W1 = (w2, w3)). Four outputs per
@@ -9,7 +9,11 @@
  * eight SMLAD (36 MACs in 36 instructions for 3 x 3). The accumulators start from the doubled
  * bias (two LDRD of the channel's frame copy); requantization per output as tp_s8_dw_kx1.
  * Registers in a pass: r0-r2 the window rows (advancing), r3 the weight pairs, r4-r7 the
- * accumulators, r8/r9 the pairs of a row, r10-r12 input words, lr the output.
+ * accumulators, r8/r9 the pairs of a row, r10-r12 input words, lr the output. The rows stay
+ * in r0-r2 from one channel to the next (stepped back by F_BACK, on by F_NEXT), r3 and lr
+ * end a channel's passes at the next channel's pairs and output. With the generic
+ * requantization the rows wait in the frame while one LDM takes the record's multiplier,
+ * rounding, e, left shift and sign shift into r0-r3 and r8.
  */
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
 
