@@ -207,6 +207,14 @@ def _int8_only_case(name: str, seed: int, rng: np.random.Generator, b: GraphBuil
         # A 5 x 5 window (the C rows) with depth multiplier 3.
         b = GraphBuilder(name, (1, h + 4, w + 4, 3), seed)
         y = b.depthwise(x, multiplier=3, kernel=(5, 5), stride=(2, 2))
+    elif name == "depthwise_s2_generic_relu":
+        # The generic requantization with ReLU in tp_s8_dw_s2_row3, two channel groups.
+        b = GraphBuilder(name, (1, h + 2, 2 * w + 8, 18), seed)
+        y = b.depthwise(x, stride=(2, 2), activation="relu")
+    elif name == "depthwise_s2_m2_relu":
+        # Multiplier 2 with ReLU in tp_s8_dw_s2_row3 (a channel quad + 1, a C tail column).
+        b = GraphBuilder(name, (1, h + 2, 2 * w + 9, 5), seed)
+        y = b.depthwise(x, multiplier=2, stride=(2, 2), activation="relu")
     elif name == "depthwise_s2_m2_relu6":
         b = GraphBuilder(name, (1, h + 4, 2 * w + 2, 6), seed)
         y = b.depthwise(x, multiplier=2, stride=(2, 2), activation="relu6")
@@ -233,7 +241,7 @@ def int8_case(name: str, seed: int):
     graph = quantize_randomly(float_op_case(name, seed, dense_batch=(1, 3), dense_units=(4, 13),
                                             extra=_int8_only_case), seed)
     if name in ("conv_shifts_mixed", "depthwise_4x1_c13_generic", "depthwise_2x1_c4_generic",
-                "conv_1x1_c6_generic", "depthwise_s2_generic"):
+                "conv_1x1_c6_generic", "depthwise_s2_generic", "depthwise_s2_generic_relu"):
         _spread_multipliers(graph, seed)
     if name == "add_generic_forced":
         _untabulable_add(graph)
@@ -283,7 +291,8 @@ INT8_ONLY_CASES = ["conv_1x1_c8", "depthwise_c8_same", "avgpool_c8_global", "con
                    "depthwise_kx1_in_place", "depthwise_2x1_c4_generic", "conv_1x1_c5_c7",
                    "conv_1x1_c1_relu6", "conv_1x1_c3_relu_chain", "depthwise_s2_c13_relu",
                    "depthwise_s2_c20_pad_odd", "depthwise_s2_5x5_m3", "depthwise_s2_m2_relu6",
-                   "conv_1x1_c6_generic", "depthwise_s2_generic"]
+                   "conv_1x1_c6_generic", "depthwise_s2_generic", "depthwise_s2_m2_relu",
+                   "depthwise_s2_generic_relu"]
 
 
 def random_input(graph, seed: int) -> np.ndarray:

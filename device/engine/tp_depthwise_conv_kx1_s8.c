@@ -62,36 +62,28 @@ static void kx1_expand(const tp_dw_conv_params_s8 *params, const tp_dims *in, co
     int32_t ch = 0;
     int32_t y;
 #if TP_S8_ASM
-    const uint32_t pair = ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);
-    for (; ch + 4 <= g; ch += 4) {
-        int16_t *e = col + ch * len + pt;
-        const int8_t *s = src + ch;
-        y = 0;
-        if (pt & 1) {
-            const uint32_t v = tp_load_word(s);
-            const uint32_t v02 = __sxtab16(pair, v);
-            const uint32_t v13 = tp_sxtab16_ror8(pair, v);
-            e[0] = (int16_t)v02;
-            e[2 * len] = (int16_t)(v02 >> 16);
-            e[len] = (int16_t)v13;
-            e[3 * len] = (int16_t)(v13 >> 16);
-            y = 1;
-            s += row;
+    {
+        /* The pixel pairs of every channel quad in one call; an odd pixel before or after
+         * them (odd top padding, odd height) one at a time. */
+        const uint32_t pair = ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);
+        const int32_t quads = g / 4;
+        const int32_t head = (pt & 1) && h > 0;
+        const int32_t pairs = (h - head) / 2;
+        const int32_t tail = head + 2 * pairs;
+        int32_t q;
+        for (q = 0; (head || tail < h) && q < 4 * quads; q += 4) {
+            int16_t *e = col + q * len + pt;
+            if (head) {
+                tp_s8_widen_one(src + q, pair, e, len);
+            }
+            if (tail < h) {
+                tp_s8_widen_one(src + tail * row + q, pair, e + tail, len);
+            }
         }
-        if (y + 2 <= h) {
-            const int32_t pairs = (h - y) / 2;
-            tp_s8_widen_pairs(s, row, pairs, pair, (uint32_t *)(void *)(e + y), len * 2);
-            y += 2 * pairs;
-            s += 2 * pairs * row;
-        }
-        if (y < h) {
-            const uint32_t v = tp_load_word(s);
-            const uint32_t v02 = __sxtab16(pair, v);
-            const uint32_t v13 = tp_sxtab16_ror8(pair, v);
-            e[y] = (int16_t)v02;
-            e[2 * len + y] = (int16_t)(v02 >> 16);
-            e[len + y] = (int16_t)v13;
-            e[3 * len + y] = (int16_t)(v13 >> 16);
+        ch = 4 * quads;
+        if (quads > 0 && pairs > 0) {
+            tp_s8_widen_pairs(src + head * row, row, pairs, pair,
+                              (uint32_t *)(void *)(col + pt + head), len * 2, quads);
         }
     }
 #endif

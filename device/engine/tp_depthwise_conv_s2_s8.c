@@ -17,8 +17,10 @@
  * rounded up to even / 2, zero past the window) and a record. With the fast requantization
  * the pairs are doubled and the record is: doubled bias, multiplier, 2^(e-1) (plus, when the
  * activation only saturates, output_offset x 2^e), e = -shift >= 1; the doubled accumulator is
- * what tp_requant_fast's SMMULR takes. Otherwise (generic, C rows only): bias, multiplier,
- * left shift, right shift, TFLite's arithmetic. Output pixels are written row by row
+ * what tp_requant_fast's SMMULR takes. Otherwise (generic, TFLite's arithmetic): bias,
+ * multiplier, the same rounding, e, left shift, and the sign shift of the assembly's rounding
+ * divide (31, or 32 for e = 0); the code generator proves the rounding with the folded offset
+ * fits. Output pixels are written row by row
  * after the rows they read entered the ring, which makes no in-place or overlap promise.
  */
 #include "tp_engine_s8.h"
@@ -80,37 +82,27 @@ static void s2_load(const tp_dw_conv_params_s8 *params, const tp_dims *in, const
     }
 #if TP_S8_ASM
     {
+        /* The pixel pairs of every channel quad in one call; an odd pixel before or after
+         * them (odd left padding, odd width) one at a time. */
         const uint32_t pair = ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);
-        for (; ch + 4 <= g; ch += 4) {
-            int16_t *e0 = e + ch * len + pl;
-            const int8_t *s = row + ch;
-            x = 0;
-            if (pl & 1) {
-                const uint32_t v = tp_load_word(s);
-                const uint32_t v02 = __sxtab16(pair, v);
-                const uint32_t v13 = tp_sxtab16_ror8(pair, v);
-                e0[0] = (int16_t)v02;
-                e0[2 * len] = (int16_t)(v02 >> 16);
-                e0[len] = (int16_t)v13;
-                e0[3 * len] = (int16_t)(v13 >> 16);
-                x = 1;
-                s += c;
+        const int32_t quads = g / 4;
+        const int32_t head = (pl & 1) && w > 0;
+        const int32_t pairs = (w - head) / 2;
+        const int32_t tail = head + 2 * pairs;
+        int32_t q;
+        for (q = 0; (head || tail < w) && q < 4 * quads; q += 4) {
+            int16_t *e0 = e + q * len + pl;
+            if (head) {
+                tp_s8_widen_one(row + q, pair, e0, len);
             }
-            if (x + 2 <= w) {
-                const int32_t pairs = (w - x) / 2;
-                tp_s8_widen_pairs(s, c, pairs, pair, (uint32_t *)(void *)(e0 + x), len * 2);
-                x += 2 * pairs;
-                s += 2 * pairs * c;
+            if (tail < w) {
+                tp_s8_widen_one(row + tail * c + q, pair, e0 + tail, len);
             }
-            if (x < w) {
-                const uint32_t v = tp_load_word(s);
-                const uint32_t v02 = __sxtab16(pair, v);
-                const uint32_t v13 = tp_sxtab16_ror8(pair, v);
-                e0[x] = (int16_t)v02;
-                e0[2 * len + x] = (int16_t)(v02 >> 16);
-                e0[len + x] = (int16_t)v13;
-                e0[3 * len + x] = (int16_t)(v13 >> 16);
-            }
+        }
+        ch = 4 * quads;
+        if (quads > 0 && pairs > 0) {
+            tp_s8_widen_pairs(row + head * c, c, pairs, pair,
+                              (uint32_t *)(void *)(e + pl + head), len * 2, quads);
         }
     }
 #endif
@@ -133,13 +125,14 @@ static inline int32_t s2_dot(const int16_t *p, int32_t w, int32_t acc)
 #endif
 }
 
-/* Fast: the record's rounding holds the output offset when the activation only saturates;
- * generic: the record is bias, multiplier, left shift, e. */
+/* The record's rounding holds the output offset when the activation only saturates (the
+ * assembly's; the C rows clamp with the offset); generic: bias, multiplier, rounding, e, left
+ * shift, sign shift. */
 static inline int8_t s2_out(const tp_dw_conv_params_s8 *params, int32_t mode, const int32_t *rec,
                             int32_t acc)
 {
     if (!params->fast_requant) {
-        return tp_clamp_s8(tp_multiply_by_quantized_multiplier_lr(acc, rec[1], rec[2], rec[3]),
+        return tp_clamp_s8(tp_multiply_by_quantized_multiplier_lr(acc, rec[1], rec[4], rec[3]),
                            params->output_offset, params->activation.min,
                            params->activation.max);
     }
@@ -194,6 +187,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
     const int32_t pt = params->padding.top;
     const int32_t len = s2_len(ow, filter_dims->w);
     const int32_t gsz = s2_group(in_c);
+    const int32_t rw = params->fast_requant ? 4 : 6; /* words per record */
     const int32_t mode = tp_act_mode(params->activation.min, params->activation.max,
                                      params->output_offset);
     int16_t *ring = (int16_t *)buffer;
@@ -228,8 +222,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     }
                 }
 #if TP_S8_ASM
-                if (kh == 3 && jn == 2 && mode != TP_ACT_CLAMP && params->fast_requant &&
-                    ow >= 4) {
+                if (kh == 3 && jn == 2 && mode != TP_ACT_CLAMP && ow >= 4) {
                     tp_s8_dw_s2_job job;
                     int32_t ky;
                     for (ky = 0; ky < 3; ky++) {
@@ -237,7 +230,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     }
                     job.chstride = len * 2;
                     job.pairs = pairs + c0 * mult * 6;
-                    job.rec = records + c0 * mult * 4;
+                    job.rec = records + c0 * mult * rw;
                     job.out = out_row;
                     job.stride = oc_all;
                     job.passes = ow / 4;
@@ -245,6 +238,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     job.g = g;
                     job.relu = mode == TP_ACT_RELU;
                     job.off = params->output_offset;
+                    job.generic = !params->fast_requant;
                     tp_s8_dw_s2_row3(&job);
                     first = 4 * (ow / 4);
                 }
@@ -258,7 +252,7 @@ tp_status tp_depthwise_conv_s2_s8(const tp_dw_conv_params_s8 *params, const int3
                     }
                     for (m = 0; m < mult; m++) {
                         const int32_t oc = (c0 + ch) * mult + m;
-                        s2_row(params, mode, rows, kh, jn, pairs + oc * kh * jn, records + oc * 4,
+                        s2_row(params, mode, rows, kh, jn, pairs + oc * kh * jn, records + oc * rw,
                                first, ow, out_row + ch * mult + m, oc_all);
                     }
                 }

@@ -69,7 +69,8 @@ def test_mlperf_model_on_qemu_is_bit_exact(which, tmp_path):
                                   "conv_1x1_c3_relu_chain", "depthwise_s2_c13_relu",
                                   "depthwise_s2_c20_pad_odd", "depthwise_s2_5x5_m3",
                                   "depthwise_s2_m2_relu6", "conv_1x1_c6_generic",
-                                  "depthwise_s2_generic"])
+                                  "depthwise_s2_generic", "depthwise_s2_m2_relu",
+                                  "depthwise_s2_generic_relu"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_dsp_kernels_are_bit_exact(name, seed, tmp_path):
     graph = int8_case(name, seed)

@@ -129,11 +129,9 @@ def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     if kx1_applies(g, op) and rounding_fits(rq.bound, shifts, folded):
         return _lower_kx1(ctx, op, params, taps, records(bias, m, shifts, bool(rq.fast), folded),
                           bool(rq.fast))
-    if s2_applies(g, op):
-        fast = bool(rq.fast) and rounding_fits(rq.bound, shifts, folded)
-        fields = {**dict(params.fields), "fast_requant": int(fast)}
-        return _lower_s2(ctx, op, struct("tp_dw_conv_params_s8", "params", **fields),
-                         s2_records(bias, m, shifts, folded, fast), fast)
+    if s2_applies(g, op) and rounding_fits(rq.bound, shifts, folded):
+        return _lower_s2(ctx, op, params, s2_records(bias, m, shifts, folded, bool(rq.fast)),
+                         bool(rq.fast))
     args = (params, rq.quant, din, ctx.tensor(op.inputs[0]), dfilt, ctx.tensor(op.inputs[1]),
             ctx.optional(op, 2), dout, ctx.tensor(op.outputs[0]), SCRATCH)
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]

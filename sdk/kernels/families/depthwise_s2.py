@@ -1,6 +1,6 @@
 """The stride-2 variant of the int8 DepthwiseConv2D family (tp_depthwise_conv_s2_s8): stride 2
-along the width (any along the height), any depth multiplier, a window of at most 16 x 8 (the
-generic requantization in C only).
+along the width (any along the height), any depth multiplier, a window of at most 16 x 8, fast
+or generic requantization.
 
 With stride 2 a window row's taps pair up as the words of an expanded input row, so the
 weights are laid out here as int16 pairs (w[2j], w[2j+1]) per output channel and window row,
@@ -55,11 +55,15 @@ def s2_pairs(weights: np.ndarray, fast: bool) -> ConstTable:
 def s2_records(bias: np.ndarray, multipliers: np.ndarray, shifts: np.ndarray,
                folded_offset: int, fast: bool) -> ConstTable:
     """Per output channel, fast: 2 x bias, multiplier, 2^(e-1) + folded_offset x 2^e, e;
-    generic: bias, multiplier, left shift, e."""
+    generic: bias, multiplier, the same rounding, e, left shift, the sign shift (31, or 32 for
+    e = 0, which shifts the sign term out). The caller proves the rounding fits
+    (``rounding_fits``)."""
     e, left, rnd = rounding_terms(shifts)
-    third = rnd + (folded_offset << e) if fast else left
-    rec = np.stack([(2 if fast else 1) * bias, np.asarray(multipliers, np.int64), third, e],
-                   axis=1)
-    return ConstTable("int32", rec.astype(np.int32),
+    cols = [(2 if fast else 1) * bias, np.asarray(multipliers, np.int64),
+            rnd + (folded_offset << e), e]
+    if not fast:
+        cols += [left, np.where(e > 0, 31, 32)]
+    return ConstTable("int32", np.stack(cols, axis=1).astype(np.int32),
                       "2 x bias, multiplier, rounding + offset x 2^e, e" if fast else
-                      "bias, multiplier, left shift, e", "records", aligned=True)
+                      "bias, multiplier, rounding + offset x 2^e, e, left shift, sign shift",
+                      "records", aligned=True)

@@ -123,7 +123,7 @@ typedef struct {
     const int16_t *row[3]; /*  0: input channel 0's ring rows of window rows 0..2 */
     int32_t chstride;      /* 12: bytes from one channel's ring row to the next */
     const int32_t *pairs;  /* 16: the first output channel's 6 weight pairs */
-    const int32_t *rec;    /* 20: its record (4 words) */
+    const int32_t *rec;    /* 20: its record (4 words; 6 when generic) */
     int8_t *out;           /* 24: its output at column 0 */
     int32_t stride;        /* 28: bytes between output pixels */
     int32_t passes;        /* 32: >= 1 */
@@ -131,19 +131,37 @@ typedef struct {
     int32_t g;             /* 40: input channels, >= 1 */
     int32_t relu;          /* 44: 1: clamp below at the offset (ReLU); 0: saturate only */
     int32_t off;           /* 48: output offset */
+    int32_t generic;       /* 52: 1: the generic requantization */
 } tp_s8_dw_s2_job;
 
 TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, chstride, 12);
 TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, passes, 32);
 TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, off, 48);
+TP_S8_CHECK_OFFSET(tp_s8_dw_s2_job, generic, 52);
 
 void tp_s8_dw_s2_row3(const tp_s8_dw_s2_job *job);
 
-/* pairs x two neighbouring input pixels of four channels -> each channel's words (first pixel
- * low, + the offset in both halfwords of offset_pair) at dst + k x row_bytes, k = 0..3, dst
- * advancing a word per pair (tp_s8_widen_pairs.S; pairs >= 1). */
+/* Per group of four channels (quads groups, src 4 bytes and dst 4 x row_bytes apart), pairs x
+ * two neighbouring input pixels -> each channel's words (first pixel low, + the offset in both
+ * halfwords of offset_pair) at dst + k x row_bytes, k = 0..3, dst advancing a word per pair
+ * (tp_s8_widen_pairs.S; pairs, quads >= 1). */
 void tp_s8_widen_pairs(const int8_t *src, int32_t pixel_bytes, int32_t pairs,
-                       uint32_t offset_pair, uint32_t *dst, int32_t row_bytes);
+                       uint32_t offset_pair, uint32_t *dst, int32_t row_bytes, int32_t quads);
+
+/* One input pixel of four channels at src -> dst[k x len], k = 0..3 (+ the offset in both
+ * halfwords of offset_pair): the odd pixel before or after tp_s8_widen_pairs' pairs. Needs
+ * tp_requant.h (the ACLE helpers) included first. */
+static inline void tp_s8_widen_one(const int8_t *src, uint32_t offset_pair, int16_t *dst,
+                                   int32_t len)
+{
+    const uint32_t v = tp_load_word(src);
+    const uint32_t v02 = __sxtab16(offset_pair, v);
+    const uint32_t v13 = tp_sxtab16_ror8(offset_pair, v);
+    dst[0] = (int16_t)v02;
+    dst[2 * len] = (int16_t)(v02 >> 16);
+    dst[len] = (int16_t)v13;
+    dst[3 * len] = (int16_t)(v13 >> 16);
+}
 
 /* acc[0..3] += the dot products of the 4 * quads int8 inputs at x with the interleaved weights
  * of 4 outputs at w (16 bytes per quad); quads >= 1, w word-aligned (tp_s8_fc4.S). */

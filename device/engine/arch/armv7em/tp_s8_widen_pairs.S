@@ -1,10 +1,12 @@
-/* tp_s8_widen_pairs: pairs x two neighbouring input pixels of four channels -> the four
- * channels' words (x + offset of the first pixel low, of the second high), stored at dst,
- * dst + L, dst + 2L, dst + 3L and dst advancing one word per pair (the stride-2 ring rows of
- * tp_depthwise_conv_s2_s8.c). Per pair two LDR, four SXTAB16, four PKH, four STR and the loop:
- * 17 instructions per eight values.
+/* tp_s8_widen_pairs: for each of quads groups of four channels, pairs x two neighbouring
+ * input pixels -> the four channels' words (x + offset of the first pixel low, of the second
+ * high), stored at dst, dst + L, dst + 2L, dst + 3L and dst advancing one word per pair (the
+ * stride-2 ring rows of tp_depthwise_conv_s2_s8.c); the next group's src is 4 bytes on, its
+ * dst 4L on. Per pair two LDR, four SXTAB16, four PKH, four STR and the loop: 17 instructions
+ * per eight values.
  * r0 src (channel 0 of the first pixel), r1 bytes between pixels, r2 pairs (>= 1), r3 the
- * input offset in both halfwords, [sp] dst, [sp, #4] L (bytes between the channels' rows).
+ * input offset in both halfwords, [sp] dst, [sp, #4] L (bytes between the channels' rows),
+ * [sp, #8] quads (>= 1).
  */
 #if defined(__ARM_FEATURE_DSP) && defined(__thumb2__)
 
@@ -22,6 +24,8 @@ tp_s8_widen_pairs:
     add r6, r5, r5
     add r7, r6, r5
     add lr, r1, r1
+0:  @ group of four channels
+    push {r0, r2, r4}
 1:
     ldr r8, [r0]
     ldr r9, [r0, r1]
@@ -40,6 +44,13 @@ tp_s8_widen_pairs:
     str r12, [r4], #4
     subs r2, r2, #1
     bne 1b
+    pop {r0, r2, r4}
+    adds r0, r0, #4
+    add r4, r4, r5, lsl #2
+    ldr r8, [sp, #44]
+    subs r8, r8, #1
+    str r8, [sp, #44]
+    bne 0b
     pop {r4-r11, pc}
     .size tp_s8_widen_pairs, . - tp_s8_widen_pairs
 
