@@ -361,3 +361,46 @@ def test_armv7m_module_on_the_cortex_m3_board(mp_source, tmp_path):
     rep = json.loads(proc.stdout)
     assert rep["arch"] == "armv7m" and rep["bit_exact"] and rep["c_instructions"] is None
     assert rep["predict_into_allocated"] == [0, 0]
+
+
+BOARD_ERRORS = """
+import sys
+try:
+    import tpx
+    print('LOADED x64')
+except ValueError as e:
+    print('ERR', e)
+import tpm
+for bad in (bytearray({n_in} - 1), 3):
+    try:
+        tpm.predict(bad)
+    except (ValueError, TypeError) as e:
+        print('ERR', type(e).__name__, e)
+print('TP-END')
+"""
+
+
+@pytest.mark.slow
+def test_wrong_arch_and_wrong_buffers_are_refused_on_the_emulated_board(mp_source,
+                                                                        qemu_micropython,
+                                                                        tmp_path):
+    """On the Cortex-M7's stock MicroPython: an x64 module is refused by the loader, and the
+    board's own module refuses a short buffer and a non-buffer, each with its message."""
+    from host.cli_micropython import export_module
+    from host.micropython_run import run_on_micropython
+
+    if shutil.which("qemu-system-arm") is None:
+        pytest.skip("qemu-system-arm not installed")
+    graph = int8_residual_net(2)
+    mount = tmp_path / "board"
+    export_module(graph, mount, "armv7emdp", "tpm", str(mp_source), None)
+    export_module(graph, tmp_path / "x64", "x64", "tpx", str(mp_source), None)
+    shutil.copyfile(tmp_path / "x64" / "tpx.mpy", mount / "tpx.mpy")
+    n_in = int(np.prod(graph.tensors[graph.inputs[0]].shape))
+    (mount / "tp_run.py").write_text(BOARD_ERRORS.format(n_in=n_in))
+    lines = [ln for ln in run_on_micropython(qemu_micropython, None, mount).splitlines()
+             if ln.startswith(("ERR", "LOADED"))]
+    assert len(lines) == 3, lines
+    assert "incompatible .mpy" in lines[0]
+    assert lines[1].startswith("ERR ValueError predict") and str(n_in) in lines[1]
+    assert lines[2].startswith("ERR TypeError predict")
