@@ -24,27 +24,22 @@ static void tp_s8_sparse_rows(const tp_s8_sparse_job *job)
     const int16_t *seg = job->seg;
     int32_t *acc = job->acc;
     int32_t c;
-    for (c = 0; c < job->channels; c++, acc += TILE) {
-        int32_t r;
+    for (c = 0; c < job->channels; c++, acc += TILE, seg += job->seg_step / 2) {
+        const int16_t *x = job->x;
+        const int8_t *e = job->entry + 2 * seg[0];
         int32_t j;
         if (job->bias != NULL) {
             for (j = 0; j < TILE; j++) {
                 acc[j] = job->bias[c];
             }
         }
-        for (r = 0; r < job->rows; r++, seg++) {
-            const int16_t *x = (const int16_t *)(const void *)((const int8_t *)job->x +
-                                                                r * job->row_bytes);
-            const int8_t *e = job->entry + 2 * seg[0];
-            for (; e < job->entry + 2 * seg[1]; e += 2) {
-                const int32_t w = e[1];
-                x += (uint8_t)e[0] * TILE;
-                for (j = 0; j < TILE; j++) {
-                    acc[j] += w * x[j];
-                }
+        for (; e < job->entry + 2 * seg[1]; e += 2) {
+            const int32_t w = e[1];
+            x += (uint8_t)e[0] * TILE;
+            for (j = 0; j < TILE; j++) {
+                acc[j] += w * x[j];
             }
         }
-        seg += job->seg_skip / 2;
     }
 }
 #endif
@@ -238,19 +233,22 @@ void tp_conv_sparse_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         return;
     }
     job.entry = sp->entry;
-    job.x = (const int16_t *)(const void *)cc->cols;
-    job.row_bytes = cc->span * TILE * 2;
+    job.seg_step = 2 * kh;
+    job.acc = cc->accs;
     job.channels = out_c;
     for (ky0 = 0; ky0 < kh; ky0 += cc->chunk) {
         const int32_t ky1 = ky0 + cc->chunk < kh ? ky0 + cc->chunk : kh;
+        int32_t ky;
         int32_t c;
         gather(cc, t, ky0, ky1, (int16_t *)(void *)cc->cols);
-        job.seg = sp->start + ky0;
-        job.rows = ky1 - ky0;
-        job.seg_skip = 2 * (kh - job.rows);
-        job.bias = ky0 == 0 ? layer->bias : NULL;
-        job.acc = cc->accs;
-        tp_s8_sparse_rows(&job);
+        /* Row by row: one kind of call (the one-row chunks of a tight arena are the common
+         * case), the partial sums in the scratch between rows. */
+        for (ky = ky0; ky < ky1; ky++) {
+            job.seg = sp->start + ky;
+            job.x = (const int16_t *)(const void *)cc->cols + (ky - ky0) * cc->span * TILE;
+            job.bias = ky == 0 ? layer->bias : NULL;
+            tp_s8_sparse_rows(&job);
+        }
         if (ky1 == kh) {
             for (c = 0; c < out_c; c++) {
                 store(layer, mode, t, c, cc->accs + c * TILE);
