@@ -157,6 +157,29 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
     }
 }
 
+/* The fast requantization of channel c's outs outputs (pooled: the maximum of each 4
+ * accumulators first) with activation mode (a constant at each call, so that each mode gets
+ * its own loop with nothing reloaded in it). */
+static inline void store_fast(int8_t *const *dst, int32_t outs, int32_t pool, int32_t c,
+                              const int32_t *acc, int32_t mult, int32_t e, int32_t mode,
+                              int32_t off, int32_t lo, int32_t hi)
+{
+    const int32_t rnd = (int32_t)1 << (e - 1);
+    int32_t j;
+    if (!pool) {
+        for (j = 0; j < outs; j++) {
+            dst[j][c] = tp_act_apply(tp_requant_fast(acc[j], mult, e, rnd), mode, off, lo, hi);
+        }
+        return;
+    }
+    for (j = 0; j < outs; j++, acc += 4) {
+        const int32_t m0 = acc[0] > acc[1] ? acc[0] : acc[1];
+        const int32_t m1 = acc[2] > acc[3] ? acc[2] : acc[3];
+        dst[j][c] = tp_act_apply(tp_requant_fast(m0 > m1 ? m0 : m1, mult, e, rnd), mode, off,
+                                 lo, hi);
+    }
+}
+
 /* Requantize channel c of the tile's outputs from its accumulators and store them. */
 static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *t, int32_t c,
                   const int32_t *acc)
@@ -167,27 +190,20 @@ static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *
     const int32_t off = p->output_offset;
     const int32_t lo = p->activation.min;
     const int32_t hi = p->activation.max;
+    const int32_t outs = t->outs;
     int32_t j;
     if (p->fast_requant) {
-        const int32_t e = -shift;
-        const int32_t rnd = (int32_t)1 << (e - 1);
-        if (!layer->pool) {
-            for (j = 0; j < t->outs; j++) {
-                t->dst[j][c] = tp_act_apply(tp_requant_fast(acc[j], mult, e, rnd), mode, off, lo,
-                                            hi);
-            }
-            return;
-        }
-        for (j = 0; j < t->outs; j++) {
-            const int32_t *a = acc + 4 * j;
-            const int32_t m0 = a[0] > a[1] ? a[0] : a[1];
-            const int32_t m1 = a[2] > a[3] ? a[2] : a[3];
-            t->dst[j][c] = tp_act_apply(tp_requant_fast(m0 > m1 ? m0 : m1, mult, e, rnd), mode,
-                                        off, lo, hi);
+        /* Saturation (a ReLU whose output zero point is -128) is the usual case; a ReLU is
+         * also the clamp to [off, 127]. */
+        if (mode == TP_ACT_SAT) {
+            store_fast(t->dst, outs, layer->pool, c, acc, mult, -shift, TP_ACT_SAT, off, lo, hi);
+        } else {
+            store_fast(t->dst, outs, layer->pool, c, acc, mult, -shift, TP_ACT_CLAMP, off, lo,
+                       hi);
         }
         return;
     }
-    for (j = 0; j < t->outs; j++) {
+    for (j = 0; j < outs; j++) {
         const int32_t n = layer->pool ? 4 : 1;
         int32_t best = -128;
         int32_t i;
