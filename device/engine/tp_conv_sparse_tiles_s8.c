@@ -118,6 +118,20 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
     const int32_t c = d->c;
     const int32_t kw = layer->filter_dims->w;
     int32_t j;
+#if defined(__ARM_FEATURE_DSP)
+    /* A padding pixel as bytes (the input zero point) in the byte column, which the layers of
+     * a chain share (so it is written per call): a pixel pair with one padded pixel takes
+     * the pair gather too. */
+    const int8_t *pad = cc->bytes;
+    if ((c & 3) == 0) {
+        const uint32_t z = (uint8_t)(-p->input_offset) * 0x01010101u;
+        uint32_t *w = (uint32_t *)(void *)cc->bytes;
+        int32_t i;
+        for (i = 0; i < c; i += 4) {
+            *w++ = z;
+        }
+    }
+#endif
     for (j = 0; j < t->n; j += 2) {
         const int32_t j1 = j + 1 < t->n ? j + 1 : j;
         const int32_t iya = t->oy[j] * p->stride.h - p->padding.top;
@@ -145,8 +159,8 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
                 const int8_t *sa = ra != NULL && xa >= 0 && xa < d->w ? ra + xa * c : NULL;
                 const int8_t *sb = rb != NULL && xb >= 0 && xb < d->w ? rb + xb * c : NULL;
 #if defined(__ARM_FEATURE_DSP)
-                if (sa != NULL && sb != NULL && (c & 3) == 0) {
-                    gather_pair(sa, sb, c, dst);
+                if ((c & 3) == 0) {
+                    gather_pair(sa != NULL ? sa : pad, sb != NULL ? sb : pad, c, dst);
                     continue;
                 }
 #endif
@@ -157,63 +171,78 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
     }
 }
 
-/* The fast requantization of channel c's outs outputs (pooled: the maximum of each 4
- * accumulators first) with activation mode (a constant at each call, so that each mode gets
- * its own loop with nothing reloaded in it). */
-static inline void store_fast(int8_t *const *dst, int32_t outs, int32_t pool, int32_t c,
-                              const int32_t *acc, int32_t mult, int32_t e, int32_t mode,
-                              int32_t off, int32_t lo, int32_t hi)
-{
-    const int32_t rnd = (int32_t)1 << (e - 1);
-    int32_t j;
-    if (!pool) {
-        for (j = 0; j < outs; j++) {
-            dst[j][c] = tp_act_apply(tp_requant_fast(acc[j], mult, e, rnd), mode, off, lo, hi);
-        }
-        return;
-    }
-    for (j = 0; j < outs; j++, acc += 4) {
-        const int32_t m0 = acc[0] > acc[1] ? acc[0] : acc[1];
-        const int32_t m1 = acc[2] > acc[3] ? acc[2] : acc[3];
-        dst[j][c] = tp_act_apply(tp_requant_fast(m0 > m1 ? m0 : m1, mult, e, rnd), mode, off,
-                                 lo, hi);
-    }
-}
-
-/* Requantize channel c of the tile's outputs from its accumulators and store them. */
-static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *t, int32_t c,
-                  const int32_t *acc)
+/* The fast requantization of every channel of a tile (channel c's accumulators at
+ * accs[c * TILE]; pooled: the maximum of each 4 first) with activation mode, a constant at
+ * each call: each mode gets its own loops, and everything the loops read besides the
+ * accumulators and the output pointers is a local (the int8 stores may alias any memory). */
+static inline void store_fast(const tp_conv_layer_s8 *layer, const conv_tile *t,
+                              const int32_t *accs, int32_t mode)
 {
     const tp_conv_params_s8 *p = layer->params;
-    const int32_t mult = layer->quant->multiplier[c];
-    const int32_t shift = layer->quant->shift[c];
+    const int32_t *mult = layer->quant->multiplier;
+    const int8_t *shift = layer->quant->shift;
+    const int32_t channels = layer->output_dims->c;
+    const int32_t pool = layer->pool;
+    const int32_t outs = t->outs;
     const int32_t off = p->output_offset;
     const int32_t lo = p->activation.min;
     const int32_t hi = p->activation.max;
-    const int32_t outs = t->outs;
-    int32_t j;
+    int8_t *const *dst = t->dst;
+    int32_t c;
+    for (c = 0; c < channels; c++, accs += TILE) {
+        const int32_t m = mult[c];
+        const int32_t e = -shift[c];
+        const int32_t rnd = (int32_t)1 << (e - 1);
+        const int32_t *acc = accs;
+        int32_t j;
+        if (!pool) {
+            for (j = 0; j < outs; j++) {
+                dst[j][c] = tp_act_apply(tp_requant_fast(acc[j], m, e, rnd), mode, off, lo, hi);
+            }
+            continue;
+        }
+        for (j = 0; j < outs; j++, acc += 4) {
+            const int32_t m0 = acc[0] > acc[1] ? acc[0] : acc[1];
+            const int32_t m1 = acc[2] > acc[3] ? acc[2] : acc[3];
+            dst[j][c] = tp_act_apply(tp_requant_fast(m0 > m1 ? m0 : m1, m, e, rnd), mode, off,
+                                     lo, hi);
+        }
+    }
+}
+
+/* Requantize every channel of the tile's outputs from its accumulators and store them. */
+static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *t,
+                  const int32_t *accs)
+{
+    const tp_conv_params_s8 *p = layer->params;
+    const int32_t channels = layer->output_dims->c;
+    const int32_t n = layer->pool ? 4 : 1;
+    int32_t c;
     if (p->fast_requant) {
         /* Saturation (a ReLU whose output zero point is -128) is the usual case; a ReLU is
          * also the clamp to [off, 127]. */
         if (mode == TP_ACT_SAT) {
-            store_fast(t->dst, outs, layer->pool, c, acc, mult, -shift, TP_ACT_SAT, off, lo, hi);
+            store_fast(layer, t, accs, TP_ACT_SAT);
         } else {
-            store_fast(t->dst, outs, layer->pool, c, acc, mult, -shift, TP_ACT_CLAMP, off, lo,
-                       hi);
+            store_fast(layer, t, accs, TP_ACT_CLAMP);
         }
         return;
     }
-    for (j = 0; j < outs; j++) {
-        const int32_t n = layer->pool ? 4 : 1;
-        int32_t best = -128;
-        int32_t i;
-        for (i = 0; i < n; i++) {
-            const int32_t v = tp_act_apply(
-                tp_multiply_by_quantized_multiplier(acc[n * j + i], mult, shift), mode, off, lo,
-                hi);
-            best = v > best ? v : best;
+    for (c = 0; c < channels; c++, accs += TILE) {
+        const int32_t mult = layer->quant->multiplier[c];
+        const int32_t shift = layer->quant->shift[c];
+        int32_t j;
+        for (j = 0; j < t->outs; j++) {
+            int32_t best = -128;
+            int32_t i;
+            for (i = 0; i < n; i++) {
+                const int32_t v = tp_act_apply(
+                    tp_multiply_by_quantized_multiplier(accs[n * j + i], mult, shift), mode,
+                    p->output_offset, p->activation.min, p->activation.max);
+                best = v > best ? v : best;
+            }
+            t->dst[j][c] = (int8_t)best;
         }
-        t->dst[j][c] = (int8_t)best;
     }
 }
 
@@ -255,7 +284,6 @@ void tp_conv_sparse_tiles_s8_process(const conv_core *cc, const conv_tile *t)
     for (ky0 = 0; ky0 < kh; ky0 += cc->chunk) {
         const int32_t ky1 = ky0 + cc->chunk < kh ? ky0 + cc->chunk : kh;
         int32_t ky;
-        int32_t c;
         gather(cc, t, ky0, ky1, (int16_t *)(void *)cc->cols);
         /* Row by row: one kind of call (the one-row chunks of a tight arena are the common
          * case), the partial sums in the scratch between rows. */
@@ -266,9 +294,7 @@ void tp_conv_sparse_tiles_s8_process(const conv_core *cc, const conv_tile *t)
             tp_s8_sparse_rows(&job);
         }
         if (ky1 == kh) {
-            for (c = 0; c < out_c; c++) {
-                store(layer, mode, t, c, cc->accs + c * TILE);
-            }
+            store(layer, mode, t, cc->accs);
         }
     }
 }
