@@ -87,22 +87,55 @@ static inline uint32_t pack_tops(uint32_t lo, uint32_t hi)
 #define pack_tops(lo, hi) (((hi) & 0xFFFF0000u) | ((lo) >> 16))
 #endif
 
-/* n values (a multiple of 4) of two pixels as pairs (a's value | b's value << 16), one word
- * per value at dst (a 4-aligned pixel pair): the halves of the two words side by side
- * (PKHBT, PKHTB), then each SXTB16 widens one pair. */
+/* Values i .. i + 3 of pixels a and b as pairs (a's value | b's value << 16), one word per
+ * value at o: the halves of the two words side by side (PKHBT, PKHTB), then each SXTB16 widens
+ * one pair. */
+static inline void pair_quad(uint32_t wa, uint32_t wb, uint32_t *o)
+{
+    const uint32_t lo = pack_bottoms(wa, wb); /* a0 a1 b0 b1 */
+    const uint32_t hi = pack_tops(wa, wb);    /* a2 a3 b2 b3 */
+    o[0] = __sxtb16(lo);
+    o[TILE / 2] = tp_sxtb16_ror8(lo);
+    o[TILE] = __sxtb16(hi);
+    o[3 * TILE / 2] = tp_sxtb16_ror8(hi);
+}
+
+/* Two words at *p (4-aligned), *p advanced past them: one LDRD with writeback, which gcc 12
+ * does not form from C here. */
+static inline void load_two(const uint32_t **p, uint32_t *w0, uint32_t *w1)
+{
+    uint32_t x0;
+    uint32_t x1;
+    __asm__("ldrd %0, %1, [%2], #8"
+            : "=&r"(x0), "=&r"(x1), "+r"(*p)
+            : "m"(*(const uint32_t(*)[2]) * p));
+    *w0 = x0;
+    *w1 = x1;
+}
+
+/* n values (a multiple of 4) of two pixels (4-aligned: rows of whole words, channels a
+ * multiple of 4) as pairs at dst (a 4-aligned pixel pair), two quads per pass after one
+ * alone when n / 4 is odd. */
 static void gather_pair(const int8_t *a, const int8_t *b, int32_t n, int16_t *dst)
 {
+    const uint32_t *wa = (const uint32_t *)(const void *)a;
+    const uint32_t *wb = (const uint32_t *)(const void *)b;
+    const uint32_t *end = wa + n / 4;
     uint32_t *o = (uint32_t *)(void *)dst;
-    int32_t i;
-    for (i = 0; i < n; i += 4, o += 2 * TILE) {
-        const uint32_t wa = tp_load_word(a + i);
-        const uint32_t wb = tp_load_word(b + i);
-        const uint32_t lo = pack_bottoms(wa, wb); /* a0 a1 b0 b1 */
-        const uint32_t hi = pack_tops(wa, wb);    /* a2 a3 b2 b3 */
-        o[0] = __sxtb16(lo);
-        o[TILE / 2] = tp_sxtb16_ror8(lo);
-        o[TILE] = __sxtb16(hi);
-        o[3 * TILE / 2] = tp_sxtb16_ror8(hi);
+    if (n & 4) {
+        pair_quad(*wa++, *wb++, o);
+        o += 2 * TILE;
+    }
+    while (wa < end) {
+        uint32_t a0;
+        uint32_t a1;
+        uint32_t b0;
+        uint32_t b1;
+        load_two(&wa, &a0, &a1);
+        load_two(&wb, &b0, &b1);
+        pair_quad(a0, b0, o);
+        pair_quad(a1, b1, o + 2 * TILE);
+        o += 4 * TILE;
     }
 }
 #endif
@@ -123,7 +156,8 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
      * a chain share (so it is written per call): a pixel pair with one padded pixel takes
      * the pair gather too. */
     const int8_t *pad = cc->bytes;
-    if ((c & 3) == 0) {
+    const int32_t words = (c & 3) == 0 && ((uintptr_t)cc->in_base & 3) == 0;
+    if (words) {
         const uint32_t z = (uint8_t)(-p->input_offset) * 0x01010101u;
         uint32_t *w = (uint32_t *)(void *)cc->bytes;
         int32_t i;
@@ -147,7 +181,7 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
             int16_t *dst = cols + (ky - ky0) * cc->span * TILE + j;
             int32_t kx;
 #if defined(__ARM_FEATURE_DSP)
-            if (ra != NULL && rb != NULL && (c & 3) == 0 && ixa >= 0 && ixb >= 0 &&
+            if (ra != NULL && rb != NULL && words && ixa >= 0 && ixb >= 0 &&
                 ixa + kw <= d->w && ixb + kw <= d->w) {
                 gather_pair(ra + ixa * c, rb + ixb * c, cc->span, dst);
                 continue;
@@ -159,7 +193,7 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
                 const int8_t *sa = ra != NULL && xa >= 0 && xa < d->w ? ra + xa * c : NULL;
                 const int8_t *sb = rb != NULL && xb >= 0 && xb < d->w ? rb + xb * c : NULL;
 #if defined(__ARM_FEATURE_DSP)
-                if ((c & 3) == 0) {
+                if (words) {
                     gather_pair(sa != NULL ? sa : pad, sb != NULL ? sb : pad, c, dst);
                     continue;
                 }
