@@ -7,9 +7,10 @@
  * max pool takes the maximum of the four accumulators then, since that requantization is
  * monotonic, and of the four requantized values otherwise).
  *
- * ARMv7E-M: the gather turns the words of two pixels into pixel-pair words (PKHBT, PKHTB,
- * SXTB16: 15 instructions per 8 values) and tp_s8_sparse_rows (arch/armv7em) takes 15
- * instructions per entry for 8 MACs. Elsewhere the same loops in plain C.
+ * ARMv7E-M: the gather turns the words of two pixels into pixel-pair words (LDRD, PKHBT,
+ * PKHTB, SXTB16: 26 instructions per 16 values, padded pixels included) and
+ * tp_s8_sparse_rows (arch/armv7em) takes 14 instructions per entry for 8 MACs, one window row
+ * of every channel per call. Elsewhere the same loops in plain C.
  */
 #include "tp_conv_sparse_tiles_s8.h"
 #include "tp_requant.h"
