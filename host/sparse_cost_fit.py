@@ -26,7 +26,8 @@ from sdk.kernels.sparse_cost import COST_FILE, SPARSE, layer_features, sparse_en
 MODEL_FEATURES = {"dense": ("mac_lanes", "window_pixels", "segment_tiles", "output_pixels",
                             "stored_outputs", "generic_outputs"),
                   SPARSE: ("entry_lanes", "window_pixels", "segment_tiles",
-                           "output_pixels", "stored_outputs", "generic_outputs")}
+                           "output_pixels", "stored_outputs", "generic_outputs",
+                           "bytewise_window_pixels", "pixel_rows", "calls")}
 DENSITIES = (0.5, 0.2, 0.1, 0.05, 0.02)
 # (height, width, input channels, output channels, kernel, pool, stride) of the measured
 # convolutions.

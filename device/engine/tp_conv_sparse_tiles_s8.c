@@ -7,9 +7,10 @@
  * max pool takes the maximum of the four accumulators then, since that requantization is
  * monotonic, and of the four requantized values otherwise).
  *
- * ARMv7E-M: the gather turns the words of two pixels into pixel-pair words (PKHBT, PKHTB,
- * SXTB16: 15 instructions per 8 values) and tp_s8_sparse_rows (arch/armv7em) takes 15
- * instructions per entry for 8 MACs. Elsewhere the same loops in plain C.
+ * ARMv7E-M: the gather turns the words of two pixels into pixel-pair words (LDRD, PKHBT,
+ * PKHTB, SXTB16: 26 instructions per 16 values, padded pixels included) and
+ * tp_s8_sparse_rows (arch/armv7em) takes 14 instructions per entry for 8 MACs, one window row
+ * of every channel per call. Elsewhere the same loops in plain C.
  */
 #include "tp_conv_sparse_tiles_s8.h"
 #include "tp_requant.h"
@@ -24,27 +25,22 @@ static void tp_s8_sparse_rows(const tp_s8_sparse_job *job)
     const int16_t *seg = job->seg;
     int32_t *acc = job->acc;
     int32_t c;
-    for (c = 0; c < job->channels; c++, acc += TILE) {
-        int32_t r;
+    for (c = 0; c < job->channels; c++, acc += TILE, seg += job->seg_step / 2) {
+        const int16_t *x = job->x;
+        const int8_t *e = job->entry + 2 * seg[0];
         int32_t j;
         if (job->bias != NULL) {
             for (j = 0; j < TILE; j++) {
                 acc[j] = job->bias[c];
             }
         }
-        for (r = 0; r < job->rows; r++, seg++) {
-            const int16_t *x = (const int16_t *)(const void *)((const int8_t *)job->x +
-                                                                r * job->row_bytes);
-            const int8_t *e = job->entry + 2 * seg[0];
-            for (; e < job->entry + 2 * seg[1]; e += 2) {
-                const int32_t w = e[1];
-                x += (uint8_t)e[0] * TILE;
-                for (j = 0; j < TILE; j++) {
-                    acc[j] += w * x[j];
-                }
+        for (; e < job->entry + 2 * seg[1]; e += 2) {
+            const int32_t w = e[1];
+            x += (uint8_t)e[0] * TILE;
+            for (j = 0; j < TILE; j++) {
+                acc[j] += w * x[j];
             }
         }
-        seg += job->seg_skip / 2;
     }
 }
 #endif
@@ -92,22 +88,55 @@ static inline uint32_t pack_tops(uint32_t lo, uint32_t hi)
 #define pack_tops(lo, hi) (((hi) & 0xFFFF0000u) | ((lo) >> 16))
 #endif
 
-/* n values (a multiple of 4) of two pixels as pairs (a's value | b's value << 16), one word
- * per value at dst (a 4-aligned pixel pair): the halves of the two words side by side
- * (PKHBT, PKHTB), then each SXTB16 widens one pair. */
+/* Values i .. i + 3 of pixels a and b as pairs (a's value | b's value << 16), one word per
+ * value at o: the halves of the two words side by side (PKHBT, PKHTB), then each SXTB16 widens
+ * one pair. */
+static inline void pair_quad(uint32_t wa, uint32_t wb, uint32_t *o)
+{
+    const uint32_t lo = pack_bottoms(wa, wb); /* a0 a1 b0 b1 */
+    const uint32_t hi = pack_tops(wa, wb);    /* a2 a3 b2 b3 */
+    o[0] = __sxtb16(lo);
+    o[TILE / 2] = tp_sxtb16_ror8(lo);
+    o[TILE] = __sxtb16(hi);
+    o[3 * TILE / 2] = tp_sxtb16_ror8(hi);
+}
+
+/* Two words at *p (4-aligned), *p advanced past them: one LDRD with writeback, which gcc 12
+ * does not form from C here. */
+static inline void load_two(const uint32_t **p, uint32_t *w0, uint32_t *w1)
+{
+    uint32_t x0;
+    uint32_t x1;
+    __asm__("ldrd %0, %1, [%2], #8"
+            : "=&r"(x0), "=&r"(x1), "+r"(*p)
+            : "m"(*(const uint32_t(*)[2]) * p));
+    *w0 = x0;
+    *w1 = x1;
+}
+
+/* n values (a multiple of 4) of two pixels (4-aligned: rows of whole words, channels a
+ * multiple of 4) as pairs at dst (a 4-aligned pixel pair), two quads per pass after one
+ * alone when n / 4 is odd. */
 static void gather_pair(const int8_t *a, const int8_t *b, int32_t n, int16_t *dst)
 {
+    const uint32_t *wa = (const uint32_t *)(const void *)a;
+    const uint32_t *wb = (const uint32_t *)(const void *)b;
+    const uint32_t *end = wa + n / 4;
     uint32_t *o = (uint32_t *)(void *)dst;
-    int32_t i;
-    for (i = 0; i < n; i += 4, o += 2 * TILE) {
-        const uint32_t wa = tp_load_word(a + i);
-        const uint32_t wb = tp_load_word(b + i);
-        const uint32_t lo = pack_bottoms(wa, wb); /* a0 a1 b0 b1 */
-        const uint32_t hi = pack_tops(wa, wb);    /* a2 a3 b2 b3 */
-        o[0] = __sxtb16(lo);
-        o[TILE / 2] = tp_sxtb16_ror8(lo);
-        o[TILE] = __sxtb16(hi);
-        o[3 * TILE / 2] = tp_sxtb16_ror8(hi);
+    if (n & 4) {
+        pair_quad(*wa++, *wb++, o);
+        o += 2 * TILE;
+    }
+    while (wa < end) {
+        uint32_t a0;
+        uint32_t a1;
+        uint32_t b0;
+        uint32_t b1;
+        load_two(&wa, &a0, &a1);
+        load_two(&wb, &b0, &b1);
+        pair_quad(a0, b0, o);
+        pair_quad(a1, b1, o + 2 * TILE);
+        o += 4 * TILE;
     }
 }
 #endif
@@ -123,6 +152,21 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
     const int32_t c = d->c;
     const int32_t kw = layer->filter_dims->w;
     int32_t j;
+#if defined(__ARM_FEATURE_DSP)
+    /* A padding pixel as bytes (the input zero point) in the byte column, which the layers of
+     * a chain share (so it is written per call): a pixel pair with one padded pixel takes
+     * the pair gather too. */
+    const int8_t *pad = cc->bytes;
+    const int32_t words = (c & 3) == 0 && ((uintptr_t)cc->in_base & 3) == 0;
+    if (words) {
+        const uint32_t z = (uint8_t)(-p->input_offset) * 0x01010101u;
+        uint32_t *w = (uint32_t *)(void *)cc->bytes;
+        int32_t i;
+        for (i = 0; i < c; i += 4) {
+            *w++ = z;
+        }
+    }
+#endif
     for (j = 0; j < t->n; j += 2) {
         const int32_t j1 = j + 1 < t->n ? j + 1 : j;
         const int32_t iya = t->oy[j] * p->stride.h - p->padding.top;
@@ -138,7 +182,7 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
             int16_t *dst = cols + (ky - ky0) * cc->span * TILE + j;
             int32_t kx;
 #if defined(__ARM_FEATURE_DSP)
-            if (ra != NULL && rb != NULL && (c & 3) == 0 && ixa >= 0 && ixb >= 0 &&
+            if (ra != NULL && rb != NULL && words && ixa >= 0 && ixb >= 0 &&
                 ixa + kw <= d->w && ixb + kw <= d->w) {
                 gather_pair(ra + ixa * c, rb + ixb * c, cc->span, dst);
                 continue;
@@ -150,8 +194,8 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
                 const int8_t *sa = ra != NULL && xa >= 0 && xa < d->w ? ra + xa * c : NULL;
                 const int8_t *sb = rb != NULL && xb >= 0 && xb < d->w ? rb + xb * c : NULL;
 #if defined(__ARM_FEATURE_DSP)
-                if (sa != NULL && sb != NULL && (c & 3) == 0) {
-                    gather_pair(sa, sb, c, dst);
+                if (words) {
+                    gather_pair(sa != NULL ? sa : pad, sb != NULL ? sb : pad, c, dst);
                     continue;
                 }
 #endif
@@ -162,47 +206,78 @@ static void gather(const conv_core *cc, const conv_tile *t, int32_t ky0, int32_t
     }
 }
 
-/* Requantize channel c of the tile's outputs from its accumulators and store them. */
-static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *t, int32_t c,
-                  const int32_t *acc)
+/* The fast requantization of every channel of a tile (channel c's accumulators at
+ * accs[c * TILE]; pooled: the maximum of each 4 first) with activation mode, a constant at
+ * each call: each mode gets its own loops, and everything the loops read besides the
+ * accumulators and the output pointers is a local (the int8 stores may alias any memory). */
+static inline void store_fast(const tp_conv_layer_s8 *layer, const conv_tile *t,
+                              const int32_t *accs, int32_t mode)
 {
     const tp_conv_params_s8 *p = layer->params;
-    const int32_t mult = layer->quant->multiplier[c];
-    const int32_t shift = layer->quant->shift[c];
+    const int32_t *mult = layer->quant->multiplier;
+    const int8_t *shift = layer->quant->shift;
+    const int32_t channels = layer->output_dims->c;
+    const int32_t pool = layer->pool;
+    const int32_t outs = t->outs;
     const int32_t off = p->output_offset;
     const int32_t lo = p->activation.min;
     const int32_t hi = p->activation.max;
-    int32_t j;
-    if (p->fast_requant) {
-        const int32_t e = -shift;
+    int8_t *const *dst = t->dst;
+    int32_t c;
+    for (c = 0; c < channels; c++, accs += TILE) {
+        const int32_t m = mult[c];
+        const int32_t e = -shift[c];
         const int32_t rnd = (int32_t)1 << (e - 1);
-        if (!layer->pool) {
-            for (j = 0; j < t->outs; j++) {
-                t->dst[j][c] = tp_act_apply(tp_requant_fast(acc[j], mult, e, rnd), mode, off, lo,
-                                            hi);
+        const int32_t *acc = accs;
+        int32_t j;
+        if (!pool) {
+            for (j = 0; j < outs; j++) {
+                dst[j][c] = tp_act_apply(tp_requant_fast(acc[j], m, e, rnd), mode, off, lo, hi);
             }
-            return;
+            continue;
         }
-        for (j = 0; j < t->outs; j++) {
-            const int32_t *a = acc + 4 * j;
-            const int32_t m0 = a[0] > a[1] ? a[0] : a[1];
-            const int32_t m1 = a[2] > a[3] ? a[2] : a[3];
-            t->dst[j][c] = tp_act_apply(tp_requant_fast(m0 > m1 ? m0 : m1, mult, e, rnd), mode,
-                                        off, lo, hi);
+        for (j = 0; j < outs; j++, acc += 4) {
+            const int32_t m0 = acc[0] > acc[1] ? acc[0] : acc[1];
+            const int32_t m1 = acc[2] > acc[3] ? acc[2] : acc[3];
+            dst[j][c] = tp_act_apply(tp_requant_fast(m0 > m1 ? m0 : m1, m, e, rnd), mode, off,
+                                     lo, hi);
+        }
+    }
+}
+
+/* Requantize every channel of the tile's outputs from its accumulators and store them. */
+static void store(const tp_conv_layer_s8 *layer, int32_t mode, const conv_tile *t,
+                  const int32_t *accs)
+{
+    const tp_conv_params_s8 *p = layer->params;
+    const int32_t channels = layer->output_dims->c;
+    const int32_t n = layer->pool ? 4 : 1;
+    int32_t c;
+    if (p->fast_requant) {
+        /* Saturation (a ReLU whose output zero point is -128) is the usual case; a ReLU is
+         * also the clamp to [off, 127]. */
+        if (mode == TP_ACT_SAT) {
+            store_fast(layer, t, accs, TP_ACT_SAT);
+        } else {
+            store_fast(layer, t, accs, TP_ACT_CLAMP);
         }
         return;
     }
-    for (j = 0; j < t->outs; j++) {
-        const int32_t n = layer->pool ? 4 : 1;
-        int32_t best = -128;
-        int32_t i;
-        for (i = 0; i < n; i++) {
-            const int32_t v = tp_act_apply(
-                tp_multiply_by_quantized_multiplier(acc[n * j + i], mult, shift), mode, off, lo,
-                hi);
-            best = v > best ? v : best;
+    for (c = 0; c < channels; c++, accs += TILE) {
+        const int32_t mult = layer->quant->multiplier[c];
+        const int32_t shift = layer->quant->shift[c];
+        int32_t j;
+        for (j = 0; j < t->outs; j++) {
+            int32_t best = -128;
+            int32_t i;
+            for (i = 0; i < n; i++) {
+                const int32_t v = tp_act_apply(
+                    tp_multiply_by_quantized_multiplier(accs[n * j + i], mult, shift), mode,
+                    p->output_offset, p->activation.min, p->activation.max);
+                best = v > best ? v : best;
+            }
+            t->dst[j][c] = (int8_t)best;
         }
-        t->dst[j][c] = (int8_t)best;
     }
 }
 
@@ -238,23 +313,23 @@ void tp_conv_sparse_tiles_s8_process(const conv_core *cc, const conv_tile *t)
         return;
     }
     job.entry = sp->entry;
-    job.x = (const int16_t *)(const void *)cc->cols;
-    job.row_bytes = cc->span * TILE * 2;
+    job.seg_step = 2 * kh;
+    job.acc = cc->accs;
     job.channels = out_c;
     for (ky0 = 0; ky0 < kh; ky0 += cc->chunk) {
         const int32_t ky1 = ky0 + cc->chunk < kh ? ky0 + cc->chunk : kh;
-        int32_t c;
+        int32_t ky;
         gather(cc, t, ky0, ky1, (int16_t *)(void *)cc->cols);
-        job.seg = sp->start + ky0;
-        job.rows = ky1 - ky0;
-        job.seg_skip = 2 * (kh - job.rows);
-        job.bias = ky0 == 0 ? layer->bias : NULL;
-        job.acc = cc->accs;
-        tp_s8_sparse_rows(&job);
+        /* Row by row: one kind of call (the one-row chunks of a tight arena are the common
+         * case), the partial sums in the scratch between rows. */
+        for (ky = ky0; ky < ky1; ky++) {
+            job.seg = sp->start + ky;
+            job.x = (const int16_t *)(const void *)cc->cols + (ky - ky0) * cc->span * TILE;
+            job.bias = ky == 0 ? layer->bias : NULL;
+            tp_s8_sparse_rows(&job);
+        }
         if (ky1 == kh) {
-            for (c = 0; c < out_c; c++) {
-                store(layer, mode, t, c, cc->accs + c * TILE);
-            }
+            store(layer, mode, t, cc->accs);
         }
     }
 }

@@ -11,16 +11,14 @@
 #include "tp_conv_tiles_s8.h"
 #include "tp_engine_sparse.h"
 
-/* One chunk of window rows of a tile, every output channel (tp_s8_sparse_rows): channel c's
+/* One window row of a tile, every output channel (tp_s8_sparse_rows): channel c's
  * accumulators acc[c * TILE ..] start from bias[c] (bias NULL: from acc) and take the entries
- * of its segments seg[c * kernel_h + r], r < rows, whose positions index row r of x. */
+ * of its segment seg[c * seg_step / 2], whose positions index x. */
 typedef struct {
-    const int16_t *seg;  /* channel 0's first segment start in the chunk */
+    const int16_t *seg;  /* channel 0's segment start for the row */
     const int8_t *entry; /* the (step, value) pairs */
-    int32_t rows;
-    const int16_t *x;   /* the gathered chunk, value-major */
-    int32_t row_bytes;  /* bytes of one window row of x */
-    int32_t seg_skip;   /* bytes from a channel's last segment start read to the next one's */
+    const int16_t *x;    /* the gathered row, value-major */
+    int32_t seg_step;    /* bytes from a channel's segment start to the next channel's */
     const int32_t *bias;
     int32_t *acc;
     int32_t channels;

@@ -17,7 +17,11 @@ lanes, fillers included), ``window_pixels`` (pixels x window values: the gather)
 ``segment_tiles`` (tiles x outputs x segments per output), ``output_pixels`` (pixels x
 outputs), ``stored_outputs`` (values written: a fused 2x2 max pool stores a quarter) and
 ``generic_outputs`` (pixels x outputs of an int8 layer whose requantization takes TFLite's
-arithmetic as written, several times the cost of the proven-exact fast form).
+arithmetic as written, several times the cost of the proven-exact fast form) and
+``bytewise_window_pixels`` (window_pixels of an int8 convolution whose input channels are not
+a multiple of 4: its sparse gather widens the values one by one instead of in words) and
+``pixel_rows`` (pixels x segments per output: the int8 sparse kernel gathers and walks its
+channels once per tile and window row, whose fixed costs dominate narrow layers).
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ COST_FILE = Path(__file__).with_name("sparse_cost.json")
 SPARSE = "sparse_csr"
 OPS = ("Conv2D", "Dense")
 FEATURES = ("calls", "mac_lanes", "entry_lanes", "window_pixels", "segment_tiles",
-            "output_pixels", "stored_outputs", "generic_outputs")
+            "output_pixels", "stored_outputs", "generic_outputs", "bytewise_window_pixels",
+            "pixel_rows")
 # Pixels per tile of the convolution kernels: work per weight is done for whole tiles.
 TILE = 8
 
@@ -80,17 +85,19 @@ def layer_features(graph: Graph, op: Op, entries: int) -> dict[str, int]:
         # int8 segments are window rows (chunks), float ones whole windows.
         pixels, window, rows = h * wd, kh * kw * c, kh if w.dtype == "int8" else 1
         tiles = -(-pixels // TILE)
+        bytewise = pixels * window if w.dtype == "int8" and c % 4 else 0
     else:
         o, window = w.shape
         pixels, rows = int(np.prod(graph.tensors[op.inputs[0]].shape[:-1])), 1
-        tiles = pixels
+        tiles, bytewise = pixels, 0
     lanes = tiles * TILE if op.type == "Conv2D" else pixels
     readers = graph.consumers(op.outputs[0])
     pooled = len(readers) == 1 and readers[0].type == "MaxPool2D"
     return {"calls": 1, "mac_lanes": lanes * window * o, "entry_lanes": entries * lanes,
             "window_pixels": pixels * window, "segment_tiles": tiles * o * rows,
             "output_pixels": pixels * o, "stored_outputs": pixels * o // (4 if pooled else 1),
-            "generic_outputs": pixels * o if _generic_requant(graph, op) else 0}
+            "generic_outputs": pixels * o if _generic_requant(graph, op) else 0,
+            "bytewise_window_pixels": bytewise, "pixel_rows": pixels * rows}
 
 
 @dataclass(frozen=True)
