@@ -4,17 +4,13 @@ output unit. The references are the dense families' (same values, another storag
 
 from __future__ import annotations
 
-import numpy as np
-
 from sdk.ir.graph import Op
 from sdk.kernels.families import dense
 from sdk.kernels.families.conv2d import S8_HEADERS, f32_activation
 from sdk.kernels.families.conv_sparse import HEADERS, SPARSE, sparse_tables
 from sdk.kernels.program import KernelCall, LowerContext, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
-from sdk.kernels.requant import requantization
 from sdk.kernels.values import struct
-from sdk.quant import layer_params as lp
 
 F32_KERNEL = CKernel("tp_fully_connected_sparse_f32", HEADERS)
 S8_KERNEL = CKernel("tp_fully_connected_sparse_s8", (*S8_HEADERS, *HEADERS))
@@ -33,30 +29,17 @@ def lower_f32(ctx: LowerContext, op: Op) -> KernelCall:
 def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
     """tp_fully_connected_sparse_s8(params, quant, in dims, input, weights, folded bias, out
     dims, output); requantization as the dense family's."""
-    g = ctx.graph
-    w = g.tensors[op.inputs[1]]
-    inq, outq = ctx.per_tensor(op, op.inputs[0]), ctx.per_tensor(op, op.outputs[0])
-    wq = ctx.symmetric_weights(op)
-    n_out = w.shape[0]
-    m, shifts = lp.dense_multipliers(inq, wq, outq, n_out)
-    per_channel = int(bool(np.any(m != m[0]) or np.any(shifts != shifts[0])))
-    if not per_channel:
-        m, shifts = m[:1], shifts[:1]
-    wdata = w.const_data().astype(np.int64)
-    bias = (g.tensors[op.inputs[2]].const_data().astype(np.int64) if len(op.inputs) > 2
-            else np.zeros(n_out, dtype=np.int64))
-    rq = requantization(op, "", m, shifts, wdata, bias, input_offset=-int(inq.zero_point[0]),
-                        input_magnitude=128)
-    assert rq.bias is not None  # folded: input_offset is given
+    rq, bias, per_channel = dense.dense_requantization(ctx, op)
     tables = sparse_tables(ctx, op.inputs[1], "")
     din, dout = ctx.io_dims(op)
-    params = struct("tp_fc_params_s8", "params", output_offset=int(outq.zero_point[0]),
+    out_zero_point = int(ctx.per_tensor(op, op.outputs[0]).zero_point[0])
+    params = struct("tp_fc_params_s8", "params", output_offset=out_zero_point,
                     per_channel=per_channel, activation=ctx.act_s8(op), fast_requant=rq.fast,
                     interleaved=0)
-    args = (params, rq.quant, din, ctx.tensor(op.inputs[0]), tables, rq.bias, dout,
+    args = (params, rq.quant, din, ctx.tensor(op.inputs[0]), tables, bias, dout,
             ctx.tensor(op.outputs[0]))
     return simple_call(ctx, op, S8_KERNEL, args,
-                       (*rq.tables, rq.quant, rq.bias, tables, din, dout, params))
+                       (*rq.tables, rq.quant, bias, tables, din, dout, params))
 
 
 register_family(Family("Dense", "float32", "float32", SPARSE, dense.reference_f32, lower_f32,
