@@ -17,6 +17,7 @@
  * pass (and an activation clamp other than saturation or ReLU) in C. A column's group is read
  * whole before any of its outputs is written, so the output may be the input (same shape).
  */
+#include "tp_depthwise_widen_s8.h"
 #include "tp_engine_s8.h"
 #include "tp_requant.h"
 
@@ -48,9 +49,7 @@ int32_t tp_depthwise_conv_kx1_s8_get_buffer_size(const tp_dims *filter_dims,
 }
 
 /* Channels [c0, c0 + g) of input column x into rows [pt, pt + h) of the group's columns (len
- * values each; the padding rows stay zero, written once per call). On the DSP two input rows
- * of four channels at a time in tp_s8_widen_pairs (arch/armv7em): two LDR, four SXTAB16
- * (x + offset), four PKH into the channels' words. */
+ * values each; the padding rows stay zero, written once per call): tp_depthwise_widen_s8.h. */
 static void kx1_expand(const tp_dw_conv_params_s8 *params, const tp_dims *in, const int8_t *image,
                        int32_t x, int32_t c0, int32_t g, int32_t len, int16_t *col)
 {
@@ -59,41 +58,7 @@ static void kx1_expand(const tp_dw_conv_params_s8 *params, const tp_dims *in, co
     const int32_t row = in->w * in->c;
     const int32_t offset = params->input_offset;
     const int8_t *src = image + x * in->c + c0;
-    int32_t ch = 0;
-    int32_t y;
-#if TP_S8_ASM
-    {
-        /* The pixel pairs of every channel quad in one call; an odd pixel before or after
-         * them (odd top padding, odd height) one at a time. */
-        const uint32_t pair = ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);
-        const int32_t quads = g / 4;
-        const int32_t head = (pt & 1) && h > 0;
-        const int32_t pairs = (h - head) / 2;
-        const int32_t tail = head + 2 * pairs;
-        int32_t q;
-        for (q = 0; (head || tail < h) && q < 4 * quads; q += 4) {
-            int16_t *e = col + q * len + pt;
-            if (head) {
-                tp_s8_widen_one(src + q, pair, e, len);
-            }
-            if (tail < h) {
-                tp_s8_widen_one(src + tail * row + q, pair, e + tail, len);
-            }
-        }
-        ch = 4 * quads;
-        if (quads > 0 && pairs > 0) {
-            tp_s8_widen_pairs(src + head * row, row, pairs, pair,
-                              (uint32_t *)(void *)(col + pt + head), len * 2, quads);
-        }
-    }
-#endif
-    for (; ch < g; ch++) {
-        int16_t *e = col + ch * len + pt;
-        const int8_t *s = src + ch;
-        for (y = 0; y < h; y++, s += row) {
-            e[y] = (int16_t)(*s + offset);
-        }
-    }
+    tp_s8_widen_line(src, row, h, pt, offset, col, len, g);
 }
 
 /* Outputs [first, out_h) of one channel from its column, in C. */

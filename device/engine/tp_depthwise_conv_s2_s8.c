@@ -23,6 +23,7 @@
  * fits. Output pixels are written row by row
  * after the rows they read entered the ring, which makes no in-place or overlap promise.
  */
+#include "tp_depthwise_widen_s8.h"
 #include "tp_engine_s8.h"
 #include "tp_requant.h"
 
@@ -63,7 +64,7 @@ int32_t tp_depthwise_conv_s2_s8_get_buffer_size(const tp_dw_conv_params_s8 *para
 
 /* Input row y of channels [c0, c0 + g) into ring slot e (g rows of len; the padding columns
  * and everything past the input stay zero, written once per group); on the DSP the pixel
- * pairs of four channels in tp_s8_widen_pairs (arch/armv7em). */
+ * pairs of four channels at a time (tp_depthwise_widen_s8.h). */
 static void s2_load(const tp_dw_conv_params_s8 *params, const tp_dims *in, const int8_t *image,
                     int32_t y, int32_t c0, int32_t g, int32_t len, int16_t *e)
 {
@@ -72,7 +73,6 @@ static void s2_load(const tp_dw_conv_params_s8 *params, const tp_dims *in, const
     const int32_t offset = params->input_offset;
     const int32_t w = pl + in->w < len ? in->w : len - pl;
     const int8_t *row = image + y * in->w * c + c0;
-    int32_t ch = 0;
     int32_t x;
     if (y < 0 || y >= in->h) {
         for (x = 0; x < g * len; x++) {
@@ -80,39 +80,7 @@ static void s2_load(const tp_dw_conv_params_s8 *params, const tp_dims *in, const
         }
         return;
     }
-#if TP_S8_ASM
-    {
-        /* The pixel pairs of every channel quad in one call; an odd pixel before or after
-         * them (odd left padding, odd width) one at a time. */
-        const uint32_t pair = ((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16);
-        const int32_t quads = g / 4;
-        const int32_t head = (pl & 1) && w > 0;
-        const int32_t pairs = (w - head) / 2;
-        const int32_t tail = head + 2 * pairs;
-        int32_t q;
-        for (q = 0; (head || tail < w) && q < 4 * quads; q += 4) {
-            int16_t *e0 = e + q * len + pl;
-            if (head) {
-                tp_s8_widen_one(row + q, pair, e0, len);
-            }
-            if (tail < w) {
-                tp_s8_widen_one(row + tail * c + q, pair, e0 + tail, len);
-            }
-        }
-        ch = 4 * quads;
-        if (quads > 0 && pairs > 0) {
-            tp_s8_widen_pairs(row + head * c, c, pairs, pair,
-                              (uint32_t *)(void *)(e + pl + head), len * 2, quads);
-        }
-    }
-#endif
-    for (; ch < g; ch++) {
-        int16_t *e0 = e + ch * len + pl;
-        const int8_t *s = row + ch;
-        for (x = 0; x < w; x++, s += c) {
-            e0[x] = (int16_t)(*s + offset);
-        }
-    }
+    tp_s8_widen_line(row, c, w, pl, offset, e, len, g);
 }
 
 /* acc + the word at p times the pair word w (SMLAD on the DSP). */
