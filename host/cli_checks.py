@@ -63,13 +63,14 @@ def out_file(ctx: typer.Context, param: typer.CallbackParam, value):
 
 
 def out_folder(ctx: typer.Context, param: typer.CallbackParam, value):
-    """An output folder: not an existing file, its parent folder existing."""
+    """An output folder: not an existing file, its parent folder existing (unless it is the
+    option's default, under tinyprune's own build/ folder, which the command creates)."""
     if value is None:
         return value
     path = Path(value)
     if path.exists() and not path.is_dir():
         raise TinypruneError(f"{_name(param)} {value}: is a file, expected a folder")
-    if not path.exists() and not path.parent.is_dir():
+    if not path.exists() and not path.parent.is_dir() and value != param.default:
         raise TinypruneError(f"{_name(param)} {value}: folder {path.parent} does not exist")
     return value
 

@@ -131,3 +131,19 @@ def test_every_board_option_lists_every_board():
     assert {("build",), ("run",), ("profile",)} <= set(with_board)
     for path, param in with_board.items():
         assert all(b in param.help for b in boards), (path, param.help)
+
+
+
+def test_default_output_folders_need_no_build_folder(tmp_path, monkeypatch):
+    """A fresh clone has no build/: a command's default output folder is created, not refused
+    (the README's demo command), while a folder the user names must have an existing parent."""
+    import click
+
+    from host.cli_checks import out_folder
+    from sdk.errors import TinypruneError
+
+    monkeypatch.chdir(tmp_path)
+    param = click.Option(["--out"], default="build/demo")
+    assert out_folder(None, param, "build/demo") == "build/demo"  # type: ignore[arg-type]
+    with pytest.raises(TinypruneError, match="folder elsewhere does not exist"):
+        out_folder(None, param, "elsewhere/demo")  # type: ignore[arg-type]
