@@ -4,6 +4,8 @@ never/always-firing channels, and int8 or binary outputs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 import sdk.kernels.families  # noqa: F401  (registers the binary op types)
@@ -184,3 +186,34 @@ def binary_net(seed: int = 0, channels: tuple[int, int] = (20, 37), word_in: int
     x = b.flatten(x)
     x = b.dense(x, word_in + 5, group=c)
     return b.finish(b.dense(x, 4, out_dtype=out_dtype))
+
+
+def run_all_outputs(graph: Graph, board: str, x: np.ndarray, work: Path
+                    ) -> tuple[list[np.ndarray], list[str]]:
+    """Build ``graph`` for ``board`` (host, qemu_m7 or msp430fr6989), run it on ``x`` and
+    return every output and the kernels of its steps."""
+    from host.build import build_firmware
+    from host.run_files import read_outputs, run_native, write_inputs
+
+    build = build_firmware(graph, board, work / "build")
+    kernels = [s.kernel for s in build.steps]
+    if board == "host":
+        return run_native(build.elf, graph, [x]), kernels
+    run = work / "run"
+    run.mkdir()
+    write_inputs(graph, run, [x])
+    if board == "qemu_m7":
+        from host.qemu import run_qemu
+
+        assert run_qemu(build.elf, run).exit_code == 0
+    else:
+        from host.mspdebug import run_mspdebug
+
+        inputs = {p.name: p.read_bytes() for p in sorted(run.glob("input*.bin"))}
+        sim = run_mspdebug(build.elf, inputs, max_counter_calls=len(build.steps) + 3,
+                           timeout_s=300)
+        assert sim.exit_code == 0, sim.console
+        for name, content in sim.files.items():
+            if not name.startswith("input"):
+                (run / name).write_bytes(content)
+    return read_outputs(graph, run), kernels
