@@ -16,7 +16,8 @@
  *    position contributes 0;
  *  - binary output: +1 iff dot >= threshold[o]. The binary-input kernels take the threshold as
  *    the largest popcount that still gives +1 (limit[o] = floor((N - threshold[o]) / 2),
- *    clipped to [-1, N] by the code generator), so they compare the popcount directly;
+ *    clipped to [-1, N] by the code generator), so they compare the popcount directly; the
+ *    output-channel packed convolution takes limit[o] + 1 bit-sliced;
  *  - int8 output: requantize dot + bias[o] per channel (tp_channel_quant, TFLite's
  *    arithmetic), add the output offset and clamp to the activation.
  */
@@ -54,13 +55,15 @@ typedef struct {
     tp_activation_s8 activation; /* int8 output */
 } tp_binary_fc_params;
 
-/* Binary Conv2D, binary input, binary output (limit: see above). buffer: the window, of
- * tp_binary_conv_b1_get_buffer_size() bytes. */
-tp_status tp_binary_conv_b1(const tp_binary_conv_params *params, const tp_dims *input_dims,
-                            const tp_bword *input, const tp_dims *filter_dims,
-                            const tp_bword *filter, const int32_t *limit,
-                            const tp_dims *output_dims, tp_bword *output, tp_bword *buffer);
-int32_t tp_binary_conv_b1_get_buffer_size(const tp_dims *filter_dims);
+/* Binary Conv2D, binary input and output: filters packed along output channels, counts kept
+ * bit-sliced by carry-save adders and compared with the bit-sliced bounds (+1 iff the number
+ * of differences < bound[o] = limit[o] + 1), no popcount (tp_binary_conv_b1_oc.c). buffer:
+ * the window, of tp_binary_conv_b1_oc_get_buffer_size() bytes. */
+tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dims *input_dims,
+                               const tp_bword *input, const tp_dims *filter_dims,
+                               const tp_bword *filter, const tp_bword *bound, int32_t planes,
+                               const tp_dims *output_dims, tp_bword *output, tp_bword *buffer);
+int32_t tp_binary_conv_b1_oc_get_buffer_size(const tp_dims *filter_dims);
 
 /* Binary Conv2D, binary input, int8 output (a binary-to-int8 boundary). */
 tp_status tp_binary_conv_b1_s8(const tp_binary_conv_params *params, const tp_channel_quant *quant,

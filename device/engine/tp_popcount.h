@@ -41,6 +41,9 @@ static inline int32_t tp_popcount(tp_bword v)
     return tp_fold_bytes(tp_popcount_bytes(v));
 }
 
+#if defined(__ARM_FEATURE_DSP) && TP_BWORD_BITS == 32
+#include "arch/armv7em/tp_popcount_dsp.h"
+#else
 static inline int32_t tp_xor_popcount(const tp_bword *a, const tp_bword *b, int32_t n)
 {
     int32_t count = 0;
@@ -58,5 +61,6 @@ static inline int32_t tp_xor_popcount(const tp_bword *a, const tp_bword *b, int3
     }
     return count;
 }
+#endif
 
 #endif /* TP_POPCOUNT_H */

@@ -54,3 +54,20 @@ def test_binary_graph_outputs_are_refused():
     g.outputs = ["bconv1_out"]
     with pytest.raises(UnsupportedError, match="binary graph input or output bconv1_out"):
         generate_model(g)
+
+
+def test_thresholds_near_the_ends_of_the_range(tmp_path):
+    """Every channel fires only near the extremes (bounds 0 .. 3 of 9 bit planes), so the
+    bit-sliced comparison must see the counts' high planes."""
+    g = probed_net(6, (1, 8, 8, 2), (33, 40, 9))
+    for name in ("bconv2", "bconv4"):
+        w = g.tensors[f"{name}_w"]
+        terms = int(np.prod(w.shape[1:]))
+        t = np.where(np.arange(w.shape[0]) % 2 == 0, terms - 2 * (np.arange(w.shape[0]) % 4),
+                     -terms + 2 * (np.arange(w.shape[0]) % 3))
+        g.tensors[f"{name}_t"].data = t.astype(np.int32)
+    x = random_input(g, 6)
+    got, _ = run_all_outputs(g, "host", x, tmp_path)
+    want = run_int8(g, x)
+    for name, value in zip(g.outputs, got):
+        assert np.array_equal(value, want[name]), name

@@ -22,9 +22,10 @@ from sdk.ir.graph import Op
 from sdk.ir.ops import OpSpec, register_op, window_output
 from sdk.ir.tensor import QuantParams
 from sdk.kernels.bitpack import graph_word_bits, pack_bits, words_per_group
+from sdk.kernels.families.binary_conv_oc import oc_bounds, oc_filter
 from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
 from sdk.kernels.registry import CKernel, Family, register_family
-from sdk.kernels.values import SCRATCH, ConstTable, Struct, struct
+from sdk.kernels.values import SCRATCH, ConstTable, Int, Struct, struct
 from sdk.quant import layer_params as lp
 from sdk.reference.common import pad_nhwc, sliding_windows
 from sdk.reference.context import RefContext
@@ -150,7 +151,8 @@ def activation(ctx: LowerContext, op: Op) -> Struct:
 
 
 def kernel_name(op_kind: str, ctx: LowerContext, op: Op, out: str) -> str:
-    """tp_binary_<op_kind>_<b1|s8in>_<out> without the "_b1" of a binary-to-binary kernel."""
+    """tp_binary_<op_kind>_b1 (binary input and output), _b1_s8 (binary input, int8 output),
+    _s8in_b1 or _s8in_s8 (int8 input)."""
     binary_in = ctx.graph.tensors[op.inputs[0]].dtype == "binary"
     if binary_in:
         return f"tp_binary_{op_kind}_b1" + ("_s8" if out == "s8" else "")
@@ -172,32 +174,54 @@ def _conv_kernel(name: str) -> CKernel:
 
 B1_HEADERS = ("tp_engine_b1.h",)
 CONV_KERNELS = {name: _conv_kernel(name) for name in (
-    "tp_binary_conv_b1", "tp_binary_conv_b1_s8", "tp_binary_conv_s8in_b1",
-    "tp_binary_conv_s8in_s8")}
+    "tp_binary_conv_b1_oc", "tp_binary_conv_b1_s8",
+    "tp_binary_conv_s8in_b1", "tp_binary_conv_s8in_s8")}
 
 
 def lower(ctx: LowerContext, op: Op) -> KernelCall:
-    """tp_binary_conv_*(params, [quant,] in dims, input, filter dims, filter, limits /
-    thresholds / biases, out dims, output, scratch)."""
+    """tp_binary_conv_*(params, [quant,] in dims, input, filter dims, filter, thresholds /
+    biases, out dims, output, scratch); a binary input and output: tp_binary_conv_b1_oc."""
     ctx.check_window(op)
     g = ctx.graph
     w = g.tensors[op.inputs[1]]
     binary_in = g.tensors[op.inputs[0]].dtype == "binary"
     _, kh, kw, c = w.shape
     out, table, quant, out_off = threshold_tables(ctx, op, kh * kw * c)
-    kernel = CONV_KERNELS[kernel_name("conv", ctx, op, out)]
     din, dout = ctx.io_dims(op)
     dfilt = ctx.dims("filter", w.shape)
     in_off = 0 if binary_in else -int(ctx.per_tensor(op, op.inputs[0]).zero_point[0])
     params = struct("tp_binary_conv_params", "params", **geometry(op), input_offset=in_off,
                     output_offset=out_off, activation=activation(ctx, op))
+    word = graph_word_bits(g.metadata)
+    if binary_in and out == "b1":
+        return _oc_call(ctx, op, table.data.astype(np.int64) + 1, (params, din, dout, dfilt),
+                        word)
     filt = word_table(ctx, op.inputs[1])
     head = (params,) if quant is None else (params, quant)
     args = (*head, din, ctx.tensor(op.inputs[0]), dfilt, filt, table, dout,
             ctx.tensor(op.outputs[0]), SCRATCH)
-    word = graph_word_bits(g.metadata)
-    return simple_call(ctx, op, kernel, args, (*head[1:], filt, table, din, dout, dfilt, params),
+    return simple_call(ctx, op, CONV_KERNELS[kernel_name("conv", ctx, op, out)], args,
+                       (*head[1:], filt, table, din, dout, dfilt, params),
                        scratch_bytes=conv_scratch(w.shape, binary_in, word), size_args=(dfilt,))
+
+
+def _oc_call(ctx: LowerContext, op: Op, bound: np.ndarray, statics: tuple[Struct, ...],
+             word: int) -> KernelCall:
+    """tp_binary_conv_b1_oc(params, in dims, input, filter dims, filter, bounds, planes,
+    out dims, output, scratch): filters packed along output channels."""
+    params, din, dout, dfilt = statics
+    w = ctx.graph.tensors[op.inputs[1]]
+    words = oc_filter(w.const_data(), word)
+    filt = ConstTable(f"uint{word}", words.ravel(), f"{w.name} {list(w.shape)} packed along "
+                      f"output channels in {word}-bit words", "lanes", aligned=True)
+    _, kh, kw, c = w.shape
+    planes_words, planes = oc_bounds(bound, kh * kw * c, word)
+    bounds = ConstTable(f"uint{word}", planes_words.ravel(), "bounds, bit-sliced", "bounds")
+    args = (params, din, ctx.tensor(op.inputs[0]), dfilt, filt, bounds, Int(planes), dout,
+            ctx.tensor(op.outputs[0]), SCRATCH)
+    return simple_call(ctx, op, CONV_KERNELS["tp_binary_conv_b1_oc"], args,
+                       (filt, bounds, din, dout, dfilt, params),
+                       scratch_bytes=conv_scratch(w.shape, True, word), size_args=(dfilt,))
 
 
 for _act in ("binary", "int8"):
