@@ -14,6 +14,9 @@
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__)
 #define TP_B1_OC_ASM 1
 #include "arch/armv7em/tp_armv7em_b1.h"
+#elif defined(__MSP430__)
+#define TP_B1_OC_ASM 2
+#include "arch/msp430/tp_msp430_b1.h"
 #else
 #define TP_B1_OC_ASM 0
 #endif
@@ -30,9 +33,12 @@ int32_t tp_binary_conv_b1_oc_get_buffer_size(const tp_dims *filter_dims)
 static void tile_count(const tp_bword *col, int32_t words, const tp_bword *wt, tp_bword *count,
                        int32_t nhigh)
 {
-#if TP_B1_OC_ASM
+#if TP_B1_OC_ASM == 1
     (void)nhigh;
     tp_b1_oc_words(col, words, wt, count);
+#elif TP_B1_OC_ASM == 2
+    (void)nhigh;
+    tp_msp430_b1_oc_words(col, count, wt, (uint16_t)words);
 #else
     tp_bword ones = 0, twos = 0, fours = 0, eights = 0;
     int32_t i;
@@ -95,17 +101,21 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
             int32_t ox;
             for (ox = 0; ox < output_dims->w; ox++) {
                 const int32_t ix = ox * params->stride.w - params->padding.left;
+                const tp_bword *wt = filter;
+                const tp_bword *tile_bound = bound;
                 int32_t t;
                 tp_binary_gather_b1(image, input_dims->h, input_dims->w, wpc, iy, ix,
                                     filter_dims->h, filter_dims->w, buffer);
                 for (t = 0; t < tiles; t++) {
                     tp_bword count[5 + TP_OC_HIGH_PLANES];
-                    int32_t i;
-                    for (i = 0; i < used; i++) {
-                        count[i] = 0;
+                    tp_bword *c = count;
+                    while (c < count + used) {
+                        *c++ = 0;
                     }
-                    tile_count(buffer, words, filter + t * words * TP_BWORD_BITS, count, nhigh);
-                    *output++ = tp_oc_less(count, bound + t * planes, planes);
+                    tile_count(buffer, words, wt, count, nhigh);
+                    *output++ = tp_oc_less(count, tile_bound, planes);
+                    wt += words * TP_BWORD_BITS;
+                    tile_bound += planes;
                 }
             }
         }

@@ -78,11 +78,12 @@ static inline void tp_oc_ripple(tp_bword *high, int32_t planes, tp_bword carry)
  * every bit of the counts and bounds (the code generator gives bits(K + 1)). */
 static inline tp_bword tp_oc_less(const tp_bword *count, const tp_bword *bound, int32_t planes)
 {
+    const tp_bword *const end = bound + planes;
     tp_bword lt = 0;
-    int32_t i;
-    for (i = 0; i < planes; i++) {
-        const tp_bword t = (tp_bword)(count[i] ^ bound[i]);
-        lt = (tp_bword)((t & bound[i]) | (~t & lt));
+    while (bound < end) {
+        const tp_bword b = *bound++;
+        const tp_bword t = (tp_bword)(*count++ ^ b);
+        lt = (tp_bword)((t & b) | (~t & lt));
     }
     return lt;
 }

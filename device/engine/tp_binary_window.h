@@ -10,57 +10,71 @@
 #include <stdint.h>
 
 /* Copy the kh x kw window whose top-left input position is (iy, ix) of a packed binary image
- * (in_h x in_w pixels of words_per_pixel words) into col, padded pixels as 0 words. */
+ * (in_h x in_w pixels of words_per_pixel words) into col, padded pixels as 0 words. One
+ * multiply per window row and plain copies between the clipped ends (the MSP430 has no
+ * multiply instruction). */
 static inline void tp_binary_gather_b1(const tp_bword *image, int32_t in_h, int32_t in_w,
                                        int32_t words_per_pixel, int32_t iy, int32_t ix,
                                        int32_t kh, int32_t kw, tp_bword *col)
 {
+    const int32_t row_words = kw * words_per_pixel;
+    int32_t lo;
+    int32_t hi;
     int32_t ky;
+    tp_clip_window(ix, kw, in_w, &lo, &hi);
+    lo *= words_per_pixel;
+    hi *= words_per_pixel;
+    /* Pointer loops: no 32-bit counter per word on the MSP430. */
     for (ky = 0; ky < kh; ky++) {
         const int32_t y = iy + ky;
-        int32_t kx;
-        for (kx = 0; kx < kw; kx++) {
-            const int32_t x = ix + kx;
-            int32_t k;
-            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
-                for (k = 0; k < words_per_pixel; k++) {
-                    col[k] = 0;
-                }
-            } else {
-                const tp_bword *src = image + (y * in_w + x) * words_per_pixel;
-                for (k = 0; k < words_per_pixel; k++) {
-                    col[k] = src[k];
-                }
+        tp_bword *const end = col + row_words;
+        if (y >= 0 && y < in_h) {
+            const tp_bword *src = image + (y * in_w + ix) * words_per_pixel + lo;
+            tp_bword *const first = col + lo;
+            tp_bword *const last = col + hi;
+            while (col < first) {
+                *col++ = 0;
             }
-            col += words_per_pixel;
+            while (col < last) {
+                *col++ = *src++;
+            }
+        }
+        while (col < end) {
+            *col++ = 0;
         }
     }
 }
 
 /* The kh x kw x c window of an int8 image at (iy, ix) as int16 values x + input_offset
- * (padded positions 0) in col. */
+ * (padded positions 0) in col, gathered as tp_binary_gather_b1 does. */
 static inline void tp_binary_gather_s8(const int8_t *image, int32_t in_h, int32_t in_w,
                                        int32_t c, int32_t input_offset, int32_t iy, int32_t ix,
                                        int32_t kh, int32_t kw, int16_t *col)
 {
+    const int32_t row_values = kw * c;
+    const int16_t offset = (int16_t)input_offset;
+    int32_t lo;
+    int32_t hi;
     int32_t ky;
+    tp_clip_window(ix, kw, in_w, &lo, &hi);
+    lo *= c;
+    hi *= c;
     for (ky = 0; ky < kh; ky++) {
         const int32_t y = iy + ky;
-        int32_t kx;
-        for (kx = 0; kx < kw; kx++) {
-            const int32_t x = ix + kx;
-            int32_t k;
-            if (y < 0 || y >= in_h || x < 0 || x >= in_w) {
-                for (k = 0; k < c; k++) {
-                    col[k] = 0;
-                }
-            } else {
-                const int8_t *src = image + (y * in_w + x) * c;
-                for (k = 0; k < c; k++) {
-                    col[k] = (int16_t)(src[k] + input_offset);
-                }
+        int16_t *const end = col + row_values;
+        if (y >= 0 && y < in_h) {
+            const int8_t *src = image + (y * in_w + ix) * c + lo;
+            int16_t *const first = col + lo;
+            int16_t *const last = col + hi;
+            while (col < first) {
+                *col++ = 0;
             }
-            col += c;
+            while (col < last) {
+                *col++ = (int16_t)(*src++ + offset);
+            }
+        }
+        while (col < end) {
+            *col++ = 0;
         }
     }
 }
