@@ -44,7 +44,12 @@ class BinaryCase:
 
 
 QEMU_CASES = (BinaryCase("conv3x3_k288", 12, 32, 64), BinaryCase("conv3x3_k576", 8, 64, 64))
-MSP430_CASES = (BinaryCase("conv3x3_k288", 6, 32, 32),)
+MSP430_CASES = (BinaryCase("conv3x3_k288_6x6", 6, 32, 32),)
+CASE_BY_NAME = {c.name: c for c in (*QEMU_CASES, *MSP430_CASES)}
+# Issue 12's targets on qemu_m7: instructions per binary MAC by K (at most), and at least this
+# many times fewer instructions than the int8 convolution of the same shape.
+PER_MAC_TARGET = {288: 0.30, 576: 0.25}
+INT8_RATIO_TARGET = 3.3
 
 
 def _signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -115,19 +120,26 @@ def _run(graph: Graph, board: str, work: Path, step: int) -> int:
     return count
 
 
+def case_shape(case: BinaryCase) -> str:
+    """The measured layer's shape as the tables print it."""
+    return f"{case.size}x{case.size}x{case.channels}, 3x3, {case.out_channels} out"
+
+
 def measure_binary(work: Path) -> dict:
-    """The golden group ``binary``: per case, binary MACs, the layer's instructions on qemu_m7
-    (and the int8 layer's), cycles on the MSP430."""
-    qemu = {}
+    """The golden group ``binary``: per case on qemu_m7, K, binary MACs, the binary layer's
+    instructions and the int8 convolution's of the same shape."""
+    figures = {}
     for case in QEMU_CASES:
-        n = _run(binary_case_graph(case), "qemu_m7", work, 1)
-        n8 = _run(int8_case_graph(case), "qemu_m7", work, 0)
-        qemu[case.name] = {"shape": f"{case.size}x{case.size}x{case.channels} -> "
-                                    f"{case.out_channels}", "k": case.k, "macs": case.macs,
-                           "instructions": n, "int8_instructions": n8}
-    msp = {}
-    for case in MSP430_CASES:
-        msp[case.name] = {"shape": f"{case.size}x{case.size}x{case.channels} -> "
-                                   f"{case.out_channels}", "k": case.k, "macs": case.macs,
-                          "cycles": _run(binary_case_graph(case), "msp430fr6989", work, 1)}
-    return {"qemu_m7": qemu, "msp430fr6989": msp}
+        figures[case.name] = {"k": case.k, "macs": case.macs,
+                              "instructions": _run(binary_case_graph(case), "qemu_m7", work, 1),
+                              "int8_instructions": _run(int8_case_graph(case), "qemu_m7",
+                                                        work, 0)}
+    return figures
+
+
+def measure_binary_msp430(work: Path) -> dict:
+    """The golden group ``binary_msp430``: per case, K, binary MACs and the binary layer's
+    simulated MCLK cycles on msp430fr6989."""
+    return {case.name: {"k": case.k, "macs": case.macs,
+                        "cycles": _run(binary_case_graph(case), "msp430fr6989", work, 1)}
+            for case in MSP430_CASES}
