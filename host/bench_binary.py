@@ -52,6 +52,10 @@ PER_MAC_TARGET = {288: 0.30, 576: 0.25}
 INT8_RATIO_TARGET = 3.3
 
 
+def _q(scale: float, zero: int) -> QuantParams:
+    return QuantParams(np.array([scale]), np.array([zero], np.int64))
+
+
 def _signs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.choice(np.array([-1, 1], dtype=np.int8), size=shape)
 
@@ -75,13 +79,13 @@ def binary_case_graph(case: BinaryCase) -> Graph:
     rng = np.random.default_rng(SEED)
     s, c, o = case.size, case.channels, case.out_channels
     g = Graph(f"binary_{case.name}", inputs=["x"])
-    g.add_tensor(Tensor("x", (1, s, s, 2), "int8", quant=QuantParams(0.05, 3)))
+    g.add_tensor(Tensor("x", (1, s, s, 2), "int8", quant=_q(0.05, 3)))
     same = {"stride": [1, 1], "padding": [1, 1, 1, 1], "activation": "none"}
     a = _binary_op(g, rng, "first", "x", (c, 3, 3, 2), Tensor("a", (1, s, s, c), "binary"), same,
                    np.rint(rng.normal(0, 100, c)))
     b = _binary_op(g, rng, "layer", a, (o, 3, 3, c), Tensor("b", (1, s, s, o), "binary"), same,
                    np.rint(rng.normal(0, case.k ** 0.5, o)))
-    probe = Tensor("y", (1, s, s, o), "int8", quant=QuantParams(1.0, 0))
+    probe = Tensor("y", (1, s, s, o), "int8", quant=_q(1.0, 0))
     _binary_op(g, rng, "probe", b, (o, 1, 1, o), probe,
                {"stride": [1, 1], "padding": [0, 0, 0, 0], "activation": "none"},
                np.zeros(o))
@@ -94,14 +98,13 @@ def int8_case_graph(case: BinaryCase) -> Graph:
     rng = np.random.default_rng(SEED)
     s, c, o = case.size, case.channels, case.out_channels
     g = Graph(f"int8_{case.name}", inputs=["x"])
-    g.add_tensor(Tensor("x", (1, s, s, c), "int8", quant=QuantParams(0.05, 3)))
+    g.add_tensor(Tensor("x", (1, s, s, c), "int8", quant=_q(0.05, 3)))
     w_scale = 0.01 * rng.uniform(0.2, 2.0, o)
     g.add_tensor(Tensor("w", (o, 3, 3, c), "int8", data=rng.integers(-127, 128, (o, 3, 3, c)),
                         quant=QuantParams(w_scale, np.zeros(o, np.int64), axis=0)))
     g.add_tensor(Tensor("bias", (o,), "int32", data=rng.integers(-3000, 3000, o),
                         quant=QuantParams(0.05 * w_scale, np.zeros(o, np.int64))))
-    g.add_tensor(Tensor("y", (1, s, s, o), "int8", quant=QuantParams(0.05 * 0.01 * 127 * case.k
-                                                                     ** 0.5 / 40, 0)))
+    g.add_tensor(Tensor("y", (1, s, s, o), "int8", quant=_q(0.05 * 0.01 * 127 * case.k ** 0.5 / 40, 0)))
     g.add_op(Op("conv", "Conv2D", ["x", "w", "bias"], ["y"],
                 {"stride": [1, 1], "padding": [1, 1, 1, 1], "activation": "none"}))
     g.outputs = ["y"]
