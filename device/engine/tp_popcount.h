@@ -4,7 +4,9 @@
  * every binary-input kernel. Portable: SWAR (bit pairs, nibbles, bytes); the byte counts of a
  * run of words are added before they are folded into one count, so the fold is paid once per
  * run. The fold sums all bytes of a word in 8 bits: a run of r words of W bits gives at most
- * r x W there, so r <= 7 for 32-bit words (224) and r <= 15 for 16-bit words (240).
+ * r x W there, so r <= 7 for 32-bit words (224) and r <= 15 for 16-bit words (240). The
+ * Cortex-M7 (arch/armv7em/tp_popcount_dsp.h: carry-save and USADA8) and the MSP430
+ * (arch/msp430/tp_msp430_xor_popcount.S: a byte table) have their own.
  */
 #ifndef TP_POPCOUNT_H
 #define TP_POPCOUNT_H
@@ -43,6 +45,13 @@ static inline int32_t tp_popcount(tp_bword v)
 
 #if defined(__ARM_FEATURE_DSP) && TP_BWORD_BITS == 32
 #include "arch/armv7em/tp_popcount_dsp.h"
+#elif defined(__MSP430__)
+#include "arch/msp430/tp_msp430_b1.h"
+
+static inline int32_t tp_xor_popcount(const tp_bword *a, const tp_bword *b, int32_t n)
+{
+    return tp_msp430_xor_popcount(a, b, (uint16_t)n);
+}
 #else
 static inline int32_t tp_xor_popcount(const tp_bword *a, const tp_bword *b, int32_t n)
 {
