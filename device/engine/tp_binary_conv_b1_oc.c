@@ -95,17 +95,17 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
     }
     for (b = 0; b < input_dims->n; b++) {
         const tp_bword *image = input + b * input_dims->h * input_dims->w * wpc;
+        tp_bwin win;
         int32_t oy;
+        tp_bwin_start(&win, input_dims, wpc, filter_dims, &params->stride, &params->padding);
         for (oy = 0; oy < output_dims->h; oy++) {
-            const int32_t iy = oy * params->stride.h - params->padding.top;
             int32_t ox;
+            tp_bwin_row_start(&win);
             for (ox = 0; ox < output_dims->w; ox++) {
-                const int32_t ix = ox * params->stride.w - params->padding.left;
                 const tp_bword *wt = filter;
                 const tp_bword *tile_bound = bound;
                 int32_t t;
-                tp_binary_gather_b1(image, input_dims->h, input_dims->w, wpc, iy, ix,
-                                    filter_dims->h, filter_dims->w, buffer);
+                tp_binary_gather_b1(image, &win, buffer);
                 for (t = 0; t < tiles; t++) {
                     tp_bword count[5 + TP_OC_HIGH_PLANES];
                     tp_bword *c = count;
@@ -117,7 +117,9 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
                     wt += words * TP_BWORD_BITS;
                     tile_bound += planes;
                 }
+                tp_bwin_next_x(&win);
             }
+            tp_bwin_next_y(&win);
         }
     }
     return TP_OK;

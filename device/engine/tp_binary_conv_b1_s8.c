@@ -29,23 +29,25 @@ tp_status tp_binary_conv_b1_s8(const tp_binary_conv_params *params, const tp_cha
     }
     for (b = 0; b < input_dims->n; b++) {
         const tp_bword *image = input + b * input_dims->h * input_dims->w * wpc;
+        tp_bwin win;
         int32_t oy;
+        tp_bwin_start(&win, input_dims, wpc, filter_dims, &params->stride, &params->padding);
         for (oy = 0; oy < out_h; oy++) {
-            const int32_t iy = oy * params->stride.h - params->padding.top;
             int32_t ox;
+            tp_bwin_row_start(&win);
             for (ox = 0; ox < out_w; ox++) {
-                const int32_t ix = ox * params->stride.w - params->padding.left;
                 const tp_bword *f = filter;
                 int32_t o;
-                tp_binary_gather_b1(image, input_dims->h, input_dims->w, wpc, iy, ix,
-                                    filter_dims->h, filter_dims->w, buffer);
+                tp_binary_gather_b1(image, &win, buffer);
                 for (o = 0; o < output_dims->c; o++) {
                     const int32_t dot = terms - 2 * tp_xor_popcount(buffer, f, len);
                     *output++ = tp_binary_requant(dot + bias[o], quant, o, params->output_offset,
                                                   &params->activation);
                     f += len;
                 }
+                tp_bwin_next_x(&win);
             }
+            tp_bwin_next_y(&win);
         }
     }
     return TP_OK;

@@ -1,5 +1,6 @@
 /* Private helpers of the binary fully connected kernels (tp_engine_b1.h): the words of one
- * batch row and the int8 input's dot product with grouped binary weights. */
+ * batch row and the int8 input's dot product with binary weights, which the int8-input kernels
+ * take as one flat bit string per output (bit i of unit o in word i / W of its row). */
 #ifndef TP_BINARY_DENSE_H
 #define TP_BINARY_DENSE_H
 
@@ -13,22 +14,38 @@ static inline int32_t tp_binary_row_words(int32_t k, int32_t group)
     return (k / group) * TP_BWORDS(group);
 }
 
-/* sum over i of (x[i] + input_offset) * (+1 or -1 by weight bit i), weights packed in groups. */
-static inline int32_t tp_binary_dot_grouped_s8(const int8_t *x, int32_t input_offset,
-                                               const tp_bword *w, int32_t k, int32_t group)
+/* sum over i < k of (x[i] + input_offset) * (+1 or -1 by bit i of the flat bit string w):
+ * 2 x (the values whose weight is +1) - sum, sum being that of all k values. */
+static inline int32_t tp_binary_dot_flat_s8(const int8_t *x, int32_t input_offset,
+                                            const tp_bword *w, int32_t k, int32_t sum)
 {
-    const int32_t wpg = TP_BWORDS(group);
-    int32_t acc = 0;
-    int32_t g;
-    for (g = 0; g < k; g += group) {
-        int32_t i;
-        for (i = 0; i < group; i++) {
-            const int32_t v = x[g + i] + input_offset;
-            acc += ((w[i / TP_BWORD_BITS] >> (i % TP_BWORD_BITS)) & 1u) ? v : -v;
+    const int8_t *const end = x + k;
+    int32_t plus = 0;
+    int32_t count = 0;
+    while (x < end) {
+        const int8_t *const stop = end - x > TP_BWORD_BITS ? x + TP_BWORD_BITS : end;
+        tp_bword bits = *w++;
+        while (x < stop) {
+            if (bits & 1u) {
+                plus += *x;
+                count++;
+            }
+            bits = (tp_bword)(bits >> 1);
+            x++;
         }
-        w += wpg;
     }
-    return acc;
+    return 2 * (plus + count * input_offset) - sum;
+}
+
+/* sum over i < k of x[i] + input_offset. */
+static inline int32_t tp_binary_row_sum_s8(const int8_t *x, int32_t input_offset, int32_t k)
+{
+    const int8_t *const end = x + k;
+    int32_t sum = 0;
+    while (x < end) {
+        sum += *x++;
+    }
+    return sum + k * input_offset;
 }
 
 static inline int32_t tp_binary_fc_check(const tp_binary_fc_params *params,

@@ -18,8 +18,9 @@ tp_status tp_binary_fully_connected_b1(const tp_binary_fc_params *params, const 
     for (b = 0; b < input_dims->n; b++) {
         const tp_bword *x = input + b * len;
         const tp_bword *w = weights;
-        tp_bit_writer out = {output + b * TP_BWORDS(output_dims->c), 0, 0};
+        tp_bit_writer out;
         int32_t o;
+        tp_bit_start(&out, output + b * TP_BWORDS(output_dims->c));
         for (o = 0; o < output_dims->c; o++) {
             tp_bit_put(&out, tp_xor_popcount(x, w, len) <= limit[o]);
             w += len;

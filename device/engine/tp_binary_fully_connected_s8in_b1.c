@@ -14,14 +14,17 @@ tp_status tp_binary_fully_connected_s8in_b1(const tp_binary_fc_params *params,
     if (!tp_binary_fc_check(params, input_dims, output_dims)) {
         return TP_ERR_ARGUMENT;
     }
-    len = tp_binary_row_words(k, params->group);
+    len = TP_BWORDS(k);
     for (b = 0; b < input_dims->n; b++) {
+        const int8_t *x = input + b * k;
+        const int32_t sum = tp_binary_row_sum_s8(x, params->input_offset, k);
         const tp_bword *w = weights;
-        tp_bit_writer out = {output + b * TP_BWORDS(output_dims->c), 0, 0};
+        tp_bit_writer out;
         int32_t o;
+        tp_bit_start(&out, output + b * TP_BWORDS(output_dims->c));
         for (o = 0; o < output_dims->c; o++) {
-            tp_bit_put(&out, tp_binary_dot_grouped_s8(input + b * k, params->input_offset, w, k,
-                                                      params->group) >= threshold[o]);
+            tp_bit_put(&out,
+                       tp_binary_dot_flat_s8(x, params->input_offset, w, k, sum) >= threshold[o]);
             w += len;
         }
         tp_bit_flush(&out);

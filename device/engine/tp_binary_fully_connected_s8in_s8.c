@@ -15,13 +15,15 @@ tp_status tp_binary_fully_connected_s8in_s8(const tp_binary_fc_params *params,
     if (!tp_binary_fc_check(params, input_dims, output_dims)) {
         return TP_ERR_ARGUMENT;
     }
-    len = tp_binary_row_words(k, params->group);
+    len = TP_BWORDS(k);
     for (b = 0; b < input_dims->n; b++) {
+        const int8_t *x = input + b * k;
+        const int32_t sum = tp_binary_row_sum_s8(x, params->input_offset, k);
         const tp_bword *w = weights;
         int32_t o;
         for (o = 0; o < output_dims->c; o++) {
-            const int32_t dot = tp_binary_dot_grouped_s8(input + b * k, params->input_offset, w,
-                                                         k, params->group);
+            const int32_t dot = tp_binary_dot_flat_s8(x, params->input_offset, w, k,
+                                                      sum);
             *output++ = tp_binary_requant(dot + bias[o], quant, o, params->output_offset,
                                           &params->activation);
             w += len;

@@ -102,13 +102,20 @@ def reference(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
 
 
 
-def word_table(ctx: LowerContext, name: str, group: int | None = None) -> ConstTable:
-    """Binary constant ``name`` bit-packed in the graph's word (one table per model)."""
+def word_table(ctx: LowerContext, name: str, group: int | None = None,
+               flat: bool = False) -> ConstTable:
+    """Binary constant ``name`` bit-packed in the graph's word (one table per model): along
+    its last axis in groups, or (``flat``, the int8-input kernels) as one bit string per
+    output over all its other axes."""
     word = graph_word_bits(ctx.graph.metadata)
     t = ctx.graph.tensors[name]
-    data = pack_bits(t.const_data(), word, group).ravel()
-    return ConstTable(f"uint{word}", data, f"{name} {list(t.shape)} bit-packed in "
-                      f"{word}-bit words", key=f"{name}/bitpacked", aligned=True)
+    data = t.const_data()
+    if flat:
+        data = data.reshape(data.shape[0], -1)
+    packed = pack_bits(data, word, None if flat else group).ravel()
+    how = "one bit string per output" if flat else "bit-packed"
+    return ConstTable(f"uint{word}", packed, f"{name} {list(t.shape)} {how} in {word}-bit "
+                      "words", key=f"{name}/{'flat' if flat else 'bitpacked'}", aligned=True)
 
 
 def threshold_tables(ctx: LowerContext, op: Op, terms: int
@@ -196,7 +203,7 @@ def lower(ctx: LowerContext, op: Op) -> KernelCall:
     if binary_in and out == "b1":
         return _oc_call(ctx, op, table.data.astype(np.int64) + 1, (params, din, dout, dfilt),
                         word)
-    filt = word_table(ctx, op.inputs[1])
+    filt = word_table(ctx, op.inputs[1], flat=not binary_in)
     head = (params,) if quant is None else (params, quant)
     args = (*head, din, ctx.tensor(op.inputs[0]), dfilt, filt, table, dout,
             ctx.tensor(op.outputs[0]), SCRATCH)

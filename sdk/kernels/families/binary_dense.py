@@ -83,7 +83,7 @@ def lower(ctx: LowerContext, op: Op) -> KernelCall:
     in_off = 0 if binary_in else -int(ctx.per_tensor(op, op.inputs[0]).zero_point[0])
     params = struct("tp_binary_fc_params", "params", group=group, input_offset=in_off,
                     output_offset=out_off, activation=activation(ctx, op))
-    weights = word_table(ctx, op.inputs[1], group)
+    weights = word_table(ctx, op.inputs[1], group, flat=not binary_in)
     head = (params,) if quant is None else (params, quant)
     args = (*head, din, ctx.tensor(op.inputs[0]), weights, table, dout,
             ctx.tensor(op.outputs[0]))

@@ -11,4 +11,8 @@ void tp_msp430_b1_oc_words(const uint16_t *col, uint16_t *planes, const uint16_t
 /* tp_msp430_xor_popcount.S: popcount(a XOR b) over n words, by a byte table (tp_popcount.h). */
 int16_t tp_msp430_xor_popcount(const uint16_t *a, const uint16_t *b, uint16_t n);
 
+/* tp_msp430_b1_plus_s16.S: the sum of the values whose weight bit is set, in 16 bits
+ * (k <= 128; tp_binary_dot_s8). */
+int16_t tp_msp430_b1_plus_s16(const int16_t *v, const uint16_t *w, int16_t k);
+
 #endif /* TP_MSP430_B1_H */
