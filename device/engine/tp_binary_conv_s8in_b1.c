@@ -44,6 +44,15 @@ tp_status tp_binary_conv_s8in_b1(const tp_binary_conv_params *params, const tp_d
                                                         buffer);
                 tp_bword word = 0;
                 tp_bword mask = 1;
+#if defined(__MSP430__)
+                if (k <= 128) {
+                    const tp_msp430_s8in_job job = {filter, threshold, out, (int16_t)k,
+                                                    (int16_t)output_dims->c, (int16_t)sum};
+                    out = tp_msp430_b1_s8in_pixel(buffer, &job);
+                    tp_bwin_next_x(&win);
+                    continue;
+                }
+#endif
                 /* The output bits in locals: the writer struct costs loads and stores. */
                 for (o = 0; o < output_dims->c; o++) {
                     if (tp_binary_dot_s8(buffer, f, k, sum) >= threshold[o]) {

@@ -15,4 +15,16 @@ int16_t tp_msp430_xor_popcount(const uint16_t *a, const uint16_t *b, uint16_t n)
  * (k <= 128; tp_binary_dot_s8). */
 int16_t tp_msp430_b1_plus_s16(const int16_t *v, const uint16_t *w, int16_t k);
 
+/* One pixel of tp_binary_conv_s8in_b1 (tp_msp430_b1_s8in_pixel.S), windows of k <= 128. */
+typedef struct {
+    const uint16_t *weights;  /* flat bit strings, words per channel */
+    const int32_t *threshold; /* per channel */
+    uint16_t *out;            /* the pixel's output words */
+    int16_t k;
+    int16_t channels;
+    int16_t sum;              /* of the window's values */
+} tp_msp430_s8in_job;
+
+uint16_t *tp_msp430_b1_s8in_pixel(const int16_t *col, const tp_msp430_s8in_job *job);
+
 #endif /* TP_MSP430_B1_H */
