@@ -15,6 +15,16 @@
 
 #include <stdint.h>
 
+#if defined(__ARM_FEATURE_DSP) && TP_BWORD_BITS == 32
+#include "arch/armv7em/tp_popcount_dsp.h"
+#elif defined(__MSP430__)
+#include "arch/msp430/tp_msp430_b1.h"
+
+static inline int32_t tp_xor_popcount(const tp_bword *a, const tp_bword *b, int32_t n)
+{
+    return tp_msp430_xor_popcount(a, b, (uint16_t)n);
+}
+#else
 #if TP_BWORD_BITS == 32
 #define TP_POPCOUNT_RUN 7
 #else
@@ -38,21 +48,6 @@ static inline int32_t tp_fold_bytes(tp_bword v)
     return (int32_t)((v + (v >> 8)) & 0xFFu);
 }
 
-static inline int32_t tp_popcount(tp_bword v)
-{
-    return tp_fold_bytes(tp_popcount_bytes(v));
-}
-
-#if defined(__ARM_FEATURE_DSP) && TP_BWORD_BITS == 32
-#include "arch/armv7em/tp_popcount_dsp.h"
-#elif defined(__MSP430__)
-#include "arch/msp430/tp_msp430_b1.h"
-
-static inline int32_t tp_xor_popcount(const tp_bword *a, const tp_bword *b, int32_t n)
-{
-    return tp_msp430_xor_popcount(a, b, (uint16_t)n);
-}
-#else
 static inline int32_t tp_xor_popcount(const tp_bword *a, const tp_bword *b, int32_t n)
 {
     int32_t count = 0;
