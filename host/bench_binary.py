@@ -93,6 +93,37 @@ def binary_case_graph(case: BinaryCase) -> Graph:
     return g
 
 
+# The first layer measured alone: the binary gesture network's (issue 12), an int8 30 x 20
+# input, 3x3 binary weights, stride 2, padding 1, 16 channels.
+FIRST_LAYER = {"size": (30, 20), "channels": 16, "k": 9}
+FIRST_LAYER_SHAPE = "30x20x1 int8, 3x3 stride 2, 16 out"
+
+
+def first_layer_graph() -> Graph:
+    """The seeded first-layer graph (its first step is the measured layer)."""
+    import sdk.kernels.families  # noqa: F401  (registers the binary op types)
+
+    rng = np.random.default_rng(SEED)
+    (h, w), o = FIRST_LAYER["size"], FIRST_LAYER["channels"]
+    oh, ow = (h - 1) // 2 + 1, (w - 1) // 2 + 1
+    g = Graph("binary_first_layer", inputs=["x"])
+    g.add_tensor(Tensor("x", (1, h, w, 1), "int8", quant=_q(0.05, 3)))
+    a = _binary_op(g, rng, "first", "x", (o, 3, 3, 1), Tensor("a", (1, oh, ow, o), "binary"),
+                   {"stride": [2, 2], "padding": [1, 1, 1, 1], "activation": "none"},
+                   np.rint(rng.normal(0, 100, o)))
+    _binary_op(g, rng, "probe", a, (o, 1, 1, o), Tensor("y", (1, oh, ow, o), "int8",
+                                                        quant=_q(1.0, 0)),
+               {"stride": [1, 1], "padding": [0, 0, 0, 0], "activation": "none"}, np.zeros(o))
+    g.outputs = ["y"]
+    return g
+
+
+def first_layer_adds() -> int:
+    """Additions of the first layer: K x outputs."""
+    (h, w), o = FIRST_LAYER["size"], FIRST_LAYER["channels"]
+    return FIRST_LAYER["k"] * ((h - 1) // 2 + 1) * ((w - 1) // 2 + 1) * o
+
+
 def int8_case_graph(case: BinaryCase) -> Graph:
     """The int8 Conv2D of the same shape (random weights, TFLite-style quantization)."""
     rng = np.random.default_rng(SEED)
@@ -130,19 +161,25 @@ def case_shape(case: BinaryCase) -> str:
 
 def measure_binary(work: Path) -> dict:
     """The golden group ``binary``: per case on qemu_m7, K, binary MACs, the binary layer's
-    instructions and the int8 convolution's of the same shape."""
+    instructions and the int8 convolution's of the same shape; the first layer's additions
+    and instructions."""
     figures = {}
     for case in QEMU_CASES:
         figures[case.name] = {"k": case.k, "macs": case.macs,
                               "instructions": _run(binary_case_graph(case), "qemu_m7", work, 1),
                               "int8_instructions": _run(int8_case_graph(case), "qemu_m7",
                                                         work, 0)}
+    figures["first_layer"] = {"adds": first_layer_adds(),
+                              "instructions": _run(first_layer_graph(), "qemu_m7", work, 0)}
     return figures
 
 
 def measure_binary_msp430(work: Path) -> dict:
     """The golden group ``binary_msp430``: per case, K, binary MACs and the binary layer's
-    simulated MCLK cycles on msp430fr6989."""
-    return {case.name: {"k": case.k, "macs": case.macs,
-                        "cycles": _run(binary_case_graph(case), "msp430fr6989", work, 1)}
-            for case in MSP430_CASES}
+    simulated MCLK cycles on msp430fr6989; the first layer's additions and cycles."""
+    figures: dict = {case.name: {"k": case.k, "macs": case.macs,
+                                 "cycles": _run(binary_case_graph(case), "msp430fr6989", work, 1)}
+                     for case in MSP430_CASES}
+    figures["first_layer"] = {"adds": first_layer_adds(),
+                              "cycles": _run(first_layer_graph(), "msp430fr6989", work, 0)}
+    return figures

@@ -250,10 +250,23 @@ def binary_kernels(f: dict) -> str:
     """The binary convolution alone (host.bench_binary): instructions (qemu_m7) or cycles
     (MSP430) per binary MAC, beside the int8 convolution of the same shape and issue 12's
     targets."""
-    from host.bench_binary import CASE_BY_NAME, INT8_RATIO_TARGET, PER_MAC_TARGET, case_shape
+    from host.bench_binary import (
+        CASE_BY_NAME,
+        FIRST_LAYER_SHAPE,
+        INT8_RATIO_TARGET,
+        PER_MAC_TARGET,
+        case_shape,
+    )
 
     rows = []
+    for board, count in (("binary", "instructions"), ("binary_msp430", "cycles")):
+        m = f[board]["first_layer"]
+        rows.append([f"{'qemu_m7' if board == 'binary' else 'msp430fr6989'} ({count})",
+                     f"first layer: {FIRST_LAYER_SHAPE}", "9", f"{_n(m['adds'])} additions",
+                     _n(m[count]), _per_mac(m[count], m["adds"]), "-", "-", "-", "-"])
     for name, m in f["binary"].items():
+        if name == "first_layer":
+            continue
         n, n8, macs = m["instructions"], m["int8_instructions"], m["macs"]
         target = PER_MAC_TARGET[m["k"]]
         met = n / macs <= target and n8 / n >= INT8_RATIO_TARGET
@@ -262,6 +275,8 @@ def binary_kernels(f: dict) -> str:
                      f"<= {target:.2f}, >= {INT8_RATIO_TARGET}x",
                      "met" if met else "**not met**"])
     for name, m in f["binary_msp430"].items():
+        if name == "first_layer":
+            continue
         rows.append(["msp430fr6989 (cycles)", case_shape(CASE_BY_NAME[name]), str(m["k"]),
                      _n(m["macs"]), _n(m["cycles"]), _per_mac(m["cycles"], m["macs"]), "-",
                      "-", "-", "-"])

@@ -19,20 +19,30 @@ static inline int32_t tp_binary_row_words(int32_t k, int32_t group)
 static inline int32_t tp_binary_dot_flat_s8(const int8_t *x, int32_t input_offset,
                                             const tp_bword *w, int32_t k, int32_t sum)
 {
-    const int8_t *const end = x + k;
     int32_t plus = 0;
     int32_t count = 0;
-    while (x < end) {
-        const int8_t *const stop = end - x > TP_BWORD_BITS ? x + TP_BWORD_BITS : end;
+    int32_t i;
+    for (i = 0; i < k; i += TP_BWORD_BITS) {
+        const int8_t *const x0 = x + i;
         tp_bword bits = *w++;
-        while (x < stop) {
+        /* Only the set bits (those past k are 0), as tp_binary_dot_s8. */
+#if defined(__GNUC__) && TP_BWORD_BITS == 32
+        while (bits != 0u) {
+            plus += x0[__builtin_ctz(bits)];
+            count++;
+            bits &= bits - 1u;
+        }
+#else
+        const int8_t *p = x0;
+        while (bits != 0u) {
             if (bits & 1u) {
-                plus += *x;
+                plus += *p;
                 count++;
             }
             bits = (tp_bword)(bits >> 1);
-            x++;
+            p++;
         }
+#endif
     }
     return 2 * (plus + count * input_offset) - sum;
 }

@@ -157,20 +157,29 @@ static inline int32_t tp_binary_dot_s8(const int16_t *v, const tp_bword *w, int3
         return 2 * (int32_t)tp_msp430_b1_plus_s16(v, w, (int16_t)k) - sum;
     }
 #endif
-    const int16_t *const end = v + k;
     int32_t plus = 0;
-    while (v < end) {
-        const int16_t *const stop = end - v > TP_BWORD_BITS ? v + TP_BWORD_BITS : end;
+    int32_t i;
+    for (i = 0; i < k; i += TP_BWORD_BITS) {
+        const int16_t *const x0 = v + i;
         tp_bword bits = *w++;
-        /* A word's values (at most 32 x 255) add up in 16 bits: 16-bit adds on the MSP430. */
+        /* A word's values (at most 32 x 255) add up in 16 bits. Only the set bits are visited
+         * (the bits past k are 0): about half the values, 5 instructions each with CTZ. */
         int16_t part = 0;
-        while (v < stop) {
+#if defined(__GNUC__) && TP_BWORD_BITS == 32
+        while (bits != 0u) {
+            part = (int16_t)(part + x0[__builtin_ctz(bits)]);
+            bits &= bits - 1u;
+        }
+#else
+        const int16_t *x = x0;
+        while (bits != 0u) {
             if (bits & 1u) {
-                part = (int16_t)(part + *v);
+                part = (int16_t)(part + *x);
             }
             bits = (tp_bword)(bits >> 1);
-            v++;
+            x++;
         }
+#endif
         plus += part;
     }
     return 2 * plus - sum;
