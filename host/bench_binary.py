@@ -95,7 +95,7 @@ def binary_case_graph(case: BinaryCase) -> Graph:
 
 # The first layer measured alone: the binary gesture network's (issue 12), an int8 30 x 20
 # input, 3x3 binary weights, stride 2, padding 1, 16 channels.
-FIRST_LAYER = {"size": (30, 20), "channels": 16, "k": 9}
+FIRST_SIZE, FIRST_CHANNELS, FIRST_K = (30, 20), 16, 9
 FIRST_LAYER_SHAPE = "30x20x1 int8, 3x3 stride 2, 16 out"
 
 
@@ -104,7 +104,7 @@ def first_layer_graph() -> Graph:
     import sdk.kernels.families  # noqa: F401  (registers the binary op types)
 
     rng = np.random.default_rng(SEED)
-    (h, w), o = FIRST_LAYER["size"], FIRST_LAYER["channels"]
+    (h, w), o = FIRST_SIZE, FIRST_CHANNELS
     oh, ow = (h - 1) // 2 + 1, (w - 1) // 2 + 1
     g = Graph("binary_first_layer", inputs=["x"])
     g.add_tensor(Tensor("x", (1, h, w, 1), "int8", quant=_q(0.05, 3)))
@@ -120,8 +120,8 @@ def first_layer_graph() -> Graph:
 
 def first_layer_adds() -> int:
     """Additions of the first layer: K x outputs."""
-    (h, w), o = FIRST_LAYER["size"], FIRST_LAYER["channels"]
-    return FIRST_LAYER["k"] * ((h - 1) // 2 + 1) * ((w - 1) // 2 + 1) * o
+    h, w = FIRST_SIZE
+    return FIRST_K * ((h - 1) // 2 + 1) * ((w - 1) // 2 + 1) * FIRST_CHANNELS
 
 
 def int8_case_graph(case: BinaryCase) -> Graph:
