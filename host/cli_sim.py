@@ -8,10 +8,11 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from host.cli_checks import non_negative_int, out_file
+from host.cli_checks import existing_file, non_negative_int, out_file, positive_float, positive_int
 from host.cli_data import JSON_OPT
 from host.console import emit_json, human
 from sdk.atomic import check_target
+from sdk.errors import DataFileError
 
 
 def calibrate_cmd(
@@ -55,3 +56,96 @@ def _worst(target: dict, fitted: dict) -> str:
         return "none measurable"
     name = max(gaps, key=lambda k: gaps[k])
     return f"{100 * gaps[name]:.0f} % ({name})"
+
+
+def _subsweep(text: str):  # -> A121Subsweep
+    from sdk.radar.sim_a121 import A121Subsweep
+
+    parts = text.split(",")
+    try:
+        ints = [int(p) for i, p in enumerate(parts) if i != 3]
+    except ValueError:
+        ints = []
+    if len(parts) not in (4, 6) or len(ints) != len(parts) - 1 or \
+            not parts[3].upper().startswith("PROFILE_") or parts[3][8:] not in "12345" or not parts[3][8:]:
+        raise DataFileError(f"--subsweep {text!r}: expected START,POINTS,STEP,PROFILE_N"
+                            "[,HWAAS,GAIN], e.g. 20,70,3,PROFILE_1,40,0")
+    start, points, step = ints[:3]
+    hwaas, gain = ints[3:] if len(ints) == 5 else (40, 0)
+    return A121Subsweep(start, points, step, parts[3].upper(), hwaas, gain)
+
+
+def synth_a121_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder to create, one A121 record (.h5) per "
+                             "recording, named GESTURE_SESSION_INDEX.h5."),
+    per_class: int = typer.Option(1, "--per-class", help="Recordings per gesture.",
+                                   callback=positive_int),
+    gestures: str = typer.Option("all", "--gestures", help="Comma-separated gestures [all: "
+                                 "swipe, press, pick, empty, tap_in, tap_out, double_tap, wiggle]."),
+    sweeps_per_frame: int = typer.Option(32, "--sweeps-per-frame", callback=positive_int),
+    sweep_rate: float = typer.Option(1000.0, "--sweep-rate", help="Sweeps per second in a frame.",
+                                     callback=positive_float),
+    frame_rate: float = typer.Option(20.0, "--frame-rate", help="Frames per second.",
+                                     callback=positive_float),
+    continuous: bool = typer.Option(False, "--continuous", help="Continuous sweep mode (no "
+                                    "pause between frames; --frame-rate is ignored)."),
+    subsweep: list[str] = typer.Option([], "--subsweep", help="START,POINTS,STEP,PROFILE_N"
+                                       "[,HWAAS,GAIN], repeatable [20,70,3,PROFILE_1,40,0: "
+                                       "0.05-0.57 m]."),
+    frames: int = typer.Option(40, "--frames", help="Frames per recording.", callback=positive_int),
+    sim: Path = typer.Option(None, "--sim", help="sim.json with a121 profiles [the built-in "
+                             "ones, fitted to the shared A121 recordings].", callback=existing_file),
+    seed: int = typer.Option(0, "--seed", callback=non_negative_int),
+    force: bool = typer.Option(False, "--force", help="Replace an existing folder."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Simulate A121 gesture recordings: bursts of sweeps per frame, subsweeps, profiles;
+    written as A121 records (labels per frame) that Acconeer's loader opens."""
+    import shutil
+    import tempfile
+
+    from sdk.radar.recording import save_recording
+    from sdk.radar.sim_a121 import A121_CLASSES, A121SimConfig, a121_gesture_recording, scene_configs
+
+    names = list(A121_CLASSES) if gestures == "all" else [g.strip() for g in gestures.split(",")]
+    unknown = [g for g in names if g not in A121_CLASSES]
+    if unknown or not names:
+        raise DataFileError(f"--gestures {gestures!r}: unknown gesture '{unknown[0] if unknown else ''}' "
+                            f"(expected all or names from {', '.join(A121_CLASSES)})")
+    subs = tuple(_subsweep(s) for s in subsweep)
+    cfg = A121SimConfig(sweeps_per_frame=sweeps_per_frame, sweep_rate_hz=sweep_rate,
+                        frame_rate_hz=frame_rate, continuous_sweep_mode=continuous,
+                        subsweeps=subs or A121SimConfig().subsweeps, frames=frames)
+    scene_configs(cfg, sim)  # a bad sim.json fails before anything is written
+    if out.exists() and not (force and out.is_dir()):
+        raise DataFileError(f"--out {out}: exists" + ("" if out.is_dir() else " and is not a folder")
+                            + (" (pass --force to replace it)" if out.is_dir() else ""))
+    if not out.parent.is_dir():
+        raise DataFileError(f"--out {out}: folder {out.parent} does not exist")
+    con = human(json_out)
+    written = []
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        with Progress(TextColumn("synth-a121"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=con, transient=json_out) as bar:
+            task = bar.add_task("synth-a121", total=per_class * len(names))
+            for index in range(per_class):
+                session = index // 5  # five recordings per session, as data synth
+                for gesture in names:
+                    rec = a121_gesture_recording(gesture, cfg, seed, session, index, sim)
+                    save_recording(tmp / f"{gesture}_{session}_{index}.h5", rec)
+                    written.append(f"{gesture}_{session}_{index}.h5")
+                    bar.advance(task)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    summary = {"path": str(out), "recordings": len(written), "gestures": names,
+               "sweeps_per_frame": sweeps_per_frame, "sweep_rate_hz": sweep_rate,
+               "frame_rate_hz": None if continuous else frame_rate,
+               "subsweeps": [s.key for s in cfg.subsweeps], "seed": seed}
+    if json_out:
+        emit_json(summary)
+    else:
+        con.print(f"wrote {len(written)} A121 records to {out}")

@@ -155,7 +155,7 @@ def noise(shape: tuple[int, ...], step_m: float, session: Session, cfg: SimConfi
     return n
 
 
-def _hand_path(gesture: str, t: np.ndarray,
+def hand_path(gesture: str, t: np.ndarray,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hand centre (lateral x, height z) over time, plus the finger micro-motion along range."""
     duration = t[-1] - t[0]
@@ -199,10 +199,11 @@ def hand_scatterers(x: np.ndarray, z: np.ndarray, micro: np.ndarray, rho: np.nda
     return ranges, amps
 
 
-def echo(r: np.ndarray, a: np.ndarray, phi: np.ndarray, cfg: SimConfig) -> np.ndarray:
+def echo(r: np.ndarray, a: np.ndarray, phi: np.ndarray, cfg: SimConfig,
+         depths_m: np.ndarray | None = None) -> np.ndarray:
     """Sum over scatterers (columns of ranges ``r`` and amplitudes ``a``, phases ``phi``) of
-    the pulse-shaped complex echo: sweeps ``(T, depth_bins)``."""
-    d = cfg.depths_m[None, None, :]
+    the pulse-shaped complex echo: sweeps ``(T, depths)`` at ``depths_m`` [cfg.depths_m]."""
+    d = (cfg.depths_m if depths_m is None else depths_m)[None, None, :]
     r3, a3 = r[:, :, None], a[:, :, None]
     pulse = np.exp(-(((d - r3) / cfg.sigma_p_m) ** 2))
     return (a3 * pulse * np.exp(1j * (phi[None, :, None] - 4.0 * np.pi * r3 / WAVELENGTH_M))).sum(axis=1)
@@ -216,7 +217,7 @@ def simulate(gesture: str, session: Session, cfg: SimConfig,
     ranges: list[np.ndarray] = []
     amps: list[np.ndarray] = []
     if gesture != "empty":
-        x, z, micro = _hand_path(gesture, t, rng)
+        x, z, micro = hand_path(gesture, t, rng)
         rho = rng.rayleigh(1.0 / np.sqrt(2.0), session.n_hand)
         rho *= cfg.hand_amplitude / np.sqrt(session.n_hand)
         ranges, amps = hand_scatterers(x, z, micro, rho, session, cfg)
