@@ -93,6 +93,9 @@ def synth_a121_cmd(
                                        "[,HWAAS,GAIN], repeatable [20,70,3,PROFILE_1,40,0: "
                                        "0.05-0.57 m]."),
     frames: int = typer.Option(40, "--frames", help="Frames per recording.", callback=positive_int),
+    like: Path = typer.Option(None, "--like", help="Take the configuration (sweeps per frame, "
+                              "rates, subsweeps, frames) from this A121 record; the options "
+                              "above are then ignored.", callback=existing_file),
     sim: Path = typer.Option(None, "--sim", help="sim.json with a121 profiles [the built-in "
                              "ones, fitted to the shared A121 recordings].", callback=existing_file),
     seed: int = typer.Option(0, "--seed", callback=non_negative_int),
@@ -104,8 +107,14 @@ def synth_a121_cmd(
     import shutil
     import tempfile
 
-    from sdk.radar.recording import save_recording
-    from sdk.radar.sim_a121 import A121_CLASSES, A121SimConfig, a121_gesture_recording, scene_configs
+    from sdk.radar.recording import load_recording, save_recording
+    from sdk.radar.sim_a121 import (
+        A121_CLASSES,
+        A121SimConfig,
+        a121_gesture_recording,
+        config_like,
+        scene_configs,
+    )
 
     names = list(A121_CLASSES) if gestures == "all" else [g.strip() for g in gestures.split(",")]
     unknown = [g for g in names if g not in A121_CLASSES]
@@ -116,6 +125,8 @@ def synth_a121_cmd(
     cfg = A121SimConfig(sweeps_per_frame=sweeps_per_frame, sweep_rate_hz=sweep_rate,
                         frame_rate_hz=frame_rate, continuous_sweep_mode=continuous,
                         subsweeps=subs or A121SimConfig().subsweeps, frames=frames)
+    if like is not None:
+        cfg = config_like(load_recording(like))
     scene_configs(cfg, sim)  # a bad sim.json fails before anything is written
     if out.exists() and not (force and out.is_dir()):
         raise DataFileError(f"--out {out}: exists" + ("" if out.is_dir() else " and is not a folder")
@@ -149,3 +160,42 @@ def synth_a121_cmd(
         emit_json(summary)
     else:
         con.print(f"wrote {len(written)} A121 records to {out}")
+
+
+def compare_cmd(
+    simulated: Path = typer.Argument(..., help="Simulated data: a dataset (data synth), a "
+                                     "recording, or a folder of recordings (data synth-a121)."),
+    real: Path = typer.Argument(..., help="Real data: a recording (A111 IQ .h5/.npz, A121 .h5) "
+                                "or a folder of them."),
+    plot: Path = typer.Option(None, "--plot", help="PNG to write [SIMULATED's name + "
+                              "_vs_real.png beside it]."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing plot."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Print the radar statistics of simulated and real sweeps side by side (per sensor
+    configuration both hold) and plot them with example frames."""
+    from rich.table import Table
+
+    from host.plots import plot_radar_compare
+    from sdk.radar.compare import TARGET, compare, recordings_at
+
+    plot = plot or simulated.with_name(f"{simulated.stem}_vs_real.png")
+    check_target(plot, force, what="--plot")
+    comparisons = compare(recordings_at(simulated), recordings_at(real))
+    plot_radar_compare(comparisons, plot, f"{simulated.name} (simulated) vs {real.name} (real)")
+    if json_out:
+        emit_json({"plot": str(plot), "target": TARGET, "keys": {
+            c.key: {name: {"simulated": s, "real": r, "gap": g} for name, s, r, g in c.rows()}
+            for c in comparisons}})
+        return
+    con = human(False)
+    for c in comparisons:
+        table = Table(title=f"{c.key}: {c.simulated.recordings} simulated, {c.real.recordings} "
+                            "real recordings")
+        for column in ("statistic", "simulated", "real", "gap"):
+            table.add_column(column, justify="left" if column == "statistic" else "right")
+        for name, s, r, g in c.rows():
+            gap = "-" if g != g else f"{100 * g:.0f} %" + (" *" if g > TARGET else "")
+            table.add_row(name, f"{s:.4g}", f"{r:.4g}", gap)
+        con.print(table)
+    con.print(f"* more than {100 * TARGET:.0f} % apart; plot: {plot}")

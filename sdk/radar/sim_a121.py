@@ -127,6 +127,27 @@ class A121SimConfig:
                 + np.arange(self.sweeps_per_frame)[None, :] / self.sweep_rate_hz)
 
 
+def config_like(rec: Recording) -> A121SimConfig:
+    """The configuration of a real A121 recording (rates the record leaves open are taken from
+    what it measured), to simulate it and compare with it."""
+    a = rec.a121
+    if a is None:
+        raise ShapeError(f"{rec.source}: not an A121 recording (its configuration cannot be "
+                         "simulated in A121 mode)")
+    listed = rec.sensor_config.get("subsweeps")
+    confs = listed if isinstance(listed, list) and len(listed) == len(a.subsweeps) else \
+        [rec.sensor_config] * len(a.subsweeps)
+    subs = tuple(A121Subsweep(s.start_point, s.length, s.step_length, s.profile,
+                              int(c.get("hwaas", 8)), int(c.get("receiver_gain", 16)))
+                 for s, c in zip(a.subsweeps, confs))
+    frame_rate = a.frame_rate_hz or rec.measured_update_rate_hz or 10.0
+    sweep_rate = a.sweep_rate_hz or (frame_rate * a.sweeps_per_frame if a.continuous_sweep_mode
+                                     else a.max_sweep_rate_hz or 1000.0)
+    return A121SimConfig(sweeps_per_frame=a.sweeps_per_frame, sweep_rate_hz=sweep_rate,
+                         frame_rate_hz=frame_rate, continuous_sweep_mode=a.continuous_sweep_mode,
+                         subsweeps=subs, frames=rec.n_updates)
+
+
 def scene_configs(cfg: A121SimConfig, profiles: str | Path | None = None) -> list[SimConfig]:
     """The calibrated sensor parameters of every subsweep, from a sim.json (None: built-in)."""
     found = cal.read_sim_json(Path(profiles) if profiles is not None else cal.BUILTIN)
