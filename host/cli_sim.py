@@ -165,8 +165,11 @@ def synth_a121_cmd(
 def compare_cmd(
     simulated: Path = typer.Argument(..., help="Simulated data: a dataset (data synth), a "
                                      "recording, or a folder of recordings (data synth-a121)."),
-    real: Path = typer.Argument(..., help="Real data: a recording (A111 IQ .h5/.npz, A121 .h5) "
-                                "or a folder of them."),
+    real: list[Path] = typer.Argument(..., help="Real data: recordings (A111 IQ .h5/.npz, A121 "
+                                      ".h5) or folders of them, pooled per configuration."),
+    gesture: str = typer.Option(None, "--class", help="Only the simulated recordings of this "
+                                "class (mostly), e.g. empty: a scene without a hand, like most "
+                                "real recordings."),
     plot: Path = typer.Option(None, "--plot", help="PNG to write [SIMULATED's name + "
                               "_vs_real.png beside it]."),
     force: bool = typer.Option(False, "--force", help="Replace an existing plot."),
@@ -177,12 +180,15 @@ def compare_cmd(
     from rich.table import Table
 
     from host.plots import plot_radar_compare
-    from sdk.radar.compare import TARGET, compare, recordings_at
+    from sdk.radar.compare import TARGET, compare, of_class, recordings_at
 
     plot = plot or simulated.with_name(f"{simulated.stem}_vs_real.png")
     check_target(plot, force, what="--plot")
-    comparisons = compare(recordings_at(simulated), recordings_at(real))
-    plot_radar_compare(comparisons, plot, f"{simulated.name} (simulated) vs {real.name} (real)")
+    sims = of_class(recordings_at(simulated), gesture, str(simulated))
+    comparisons = compare(sims, [rec for path in real for rec in recordings_at(path)])
+    names = ", ".join(p.name if p.name != "input.h5" else p.parent.name for p in real)
+    plot_radar_compare(comparisons, plot, f"{simulated.name}{f' ({gesture})' if gesture else ''}"
+                       f" simulated vs {names} real")
     if json_out:
         emit_json({"plot": str(plot), "target": TARGET, "keys": {
             c.key: {name: {"simulated": s, "real": r, "gap": g} for name, s, r, g in c.rows()}

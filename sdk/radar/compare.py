@@ -60,6 +60,23 @@ def recordings_at(path: Path) -> list[Recording]:
     return [load_recording(path)]
 
 
+def of_class(recordings: list[Recording], name: str | None, where: str) -> list[Recording]:
+    """The recordings whose most frequent label is class ``name`` (all if None)."""
+    if name is None:
+        return recordings
+    out = []
+    for rec in recordings:
+        labels = rec.labels[rec.labels >= 0] if rec.labels is not None else np.zeros(0, int)
+        names = rec.label_names or []
+        if labels.size and names and names[int(np.bincount(labels).argmax())] == name:
+            out.append(rec)
+    if not out:
+        found = sorted({n for r in recordings for n in (r.label_names or [])})
+        raise DataFileError(f"{where}: no recording of class '{name}' (classes: "
+                            f"{', '.join(found) or 'none, it has no labels'})")
+    return out
+
+
 def _side(blocks: list[rs.SweepBlocks], recordings: int, examples: int) -> Side:
     stats = rs.pooled([rs.measure(b) for b in blocks])
     frames = [f for b in blocks[:50] for f in rs.block_frames(b)]

@@ -192,7 +192,9 @@ def static_profile(bursts: np.ndarray) -> np.ndarray:
 
 
 def _static_level(static: np.ndarray, noise_power_of_mean: float) -> float:
-    return float(np.sqrt(max(float(np.median(static ** 2)) - noise_power_of_mean, 0.0)))
+    # A complex Gaussian of power P has median power P ln 2: the noise left in the mean adds
+    # ln 2 times its power to the median of a Gaussian (diffuse) static scene.
+    return float(np.sqrt(max(float(np.median(static ** 2)) - np.log(2.0) * noise_power_of_mean, 0.0)))
 
 
 def measure(blocks: SweepBlocks) -> RadarStats:
