@@ -126,9 +126,13 @@ def plot_radar_compare(comparisons: list, path: str | Path, title: str) -> Path:
         row[0].set_title(c.key, fontsize=8)
         for side, style in ((c.simulated, "-"), (c.real, "--")):
             freq, power = rs.slow_time_spectrum(side.example)
-            row[1].plot(freq, power, style, label="sim" if side is c.simulated else "real")
-            rho = rs.depth_correlation(side.example.bursts, max_lag=60)
-            step = float(np.median(np.diff(side.example.depths_m))) if side.example.depths_m.size > 1 else 0
+            bins = max(1, min(16, freq.size))  # a long recording's periodogram, smoothed
+            row[1].plot([f.mean() for f in np.array_split(freq, bins)],
+                        [p.mean() for p in np.array_split(power, bins)], style,
+                        label="sim" if side is c.simulated else "real")
+            depths = side.example.depths_m
+            step = float(np.median(np.diff(depths))) if depths.size > 1 else 0.0
+            rho = rs.depth_correlation(side.example.bursts, max_lag=int(0.15 / step) if step else 0)
             row[2].plot(np.arange(len(rho)) * step * 100, rho, style)
         row[1].set_xlabel("Hz (differences along sweeps)", fontsize=7)
         row[1].set_ylabel("power / mean", fontsize=7)
