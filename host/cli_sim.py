@@ -4,6 +4,7 @@ recordings and compare simulated with real sweeps (sdk/radar/calibrate.py, radar
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,6 +14,9 @@ from host.cli_data import JSON_OPT
 from host.console import emit_json, human
 from sdk.atomic import check_target
 from sdk.errors import DataFileError
+
+if TYPE_CHECKING:
+    from sdk.radar.sim_a121 import A121Subsweep
 
 
 def calibrate_cmd(
@@ -58,7 +62,7 @@ def _worst(target: dict, fitted: dict) -> str:
     return f"{100 * gaps[name]:.0f} % ({name})"
 
 
-def _subsweep(text: str):  # -> A121Subsweep
+def _subsweep(text: str) -> A121Subsweep:
     from sdk.radar.sim_a121 import A121Subsweep
 
     parts = text.split(",")
@@ -67,7 +71,7 @@ def _subsweep(text: str):  # -> A121Subsweep
     except ValueError:
         ints = []
     if len(parts) not in (4, 6) or len(ints) != len(parts) - 1 or \
-            not parts[3].upper().startswith("PROFILE_") or parts[3][8:] not in "12345" or not parts[3][8:]:
+            parts[3].upper() not in {f"PROFILE_{n}" for n in range(1, 6)}:
         raise DataFileError(f"--subsweep {text!r}: expected START,POINTS,STEP,PROFILE_N"
                             "[,HWAAS,GAIN], e.g. 20,70,3,PROFILE_1,40,0")
     start, points, step = ints[:3]
