@@ -351,12 +351,16 @@ from host.cli_micropython import app as micropython_app  # noqa: E402
 from host.cli_pack import pack_cmd  # noqa: E402
 from host.cli_prune import prune_app  # noqa: E402
 from host.cli_quantize import convert, quantize  # noqa: E402
+from host.cli_sim import calibrate_cmd, compare_cmd, synth_a121_cmd  # noqa: E402
 from host.cli_stream import capture, profile  # noqa: E402
 from host.cli_train import train  # noqa: E402
 
 for _command in (train, quantize, convert, bench, golden, capture, profile):
     app.command()(_command)
 data_app.command("pack")(pack_cmd)
+data_app.command("calibrate")(calibrate_cmd)
+data_app.command("synth-a121")(synth_a121_cmd)
+data_app.command("compare")(compare_cmd)
 app.add_typer(data_app, name="data")
 app.add_typer(micropython_app, name="micropython")
 app.add_typer(prune_app, name="prune")

@@ -27,23 +27,28 @@ def synth(
                                    callback=positive_int),
     seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same file.",
                              callback=non_negative_int),
+    sim: str = typer.Option("default", "--sim", help="Simulator profile: default (the original "
+                            "model), a built-in calibrated one (a111/profile2), or a sim.json "
+                            "from `tinyprune data calibrate` (FILE or FILE:KEY)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Simulate radar recordings of swipe, press, pick and empty into a dataset file."""
+    from sdk.radar.calibrate import load_sim
     from sdk.radar.dataset import synthesize
-    from sdk.radar.simulator import CLASSES, SimConfig
+    from sdk.radar.simulator import CLASSES
 
     check_target(out, force)
+    cfg = load_sim(sim)
     con = human(json_out)
     total = per_class * len(CLASSES)
     with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=con, transient=json_out) as bar:
         task = bar.add_task("synth", total=total)
-        count = synthesize(out, per_class, seed, overwrite=force,
+        count = synthesize(out, per_class, seed, sim=cfg, overwrite=force,
                            on_recording=lambda: bar.advance(task))
     summary = {"path": str(out), "recordings": count, "per_class": per_class, "seed": seed,
-               "classes": list(CLASSES), "sweep_rate_hz": SimConfig().sweep_rate_hz}
+               "classes": list(CLASSES), "sweep_rate_hz": cfg.sweep_rate_hz, "sim": cfg.profile}
     if json_out:
         emit_json(summary)
     else:

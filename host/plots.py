@@ -100,3 +100,54 @@ def plot_labels(rows: list[tuple[str, np.ndarray, np.ndarray]], classes: list[st
               loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(title)
     return _save(fig, path, dpi=100)
+
+
+def plot_radar_compare(comparisons: list, path: str | Path, title: str) -> Path:
+    """Per configuration key (sdk.radar.compare.Comparison): simulated over real for every
+    statistic with the 20 % band, the noise spectrum along sweeps and the depth correlation of
+    both, and example frames of both."""
+    from sdk.radar import radar_stats as rs
+
+    plt = _pyplot()
+    n_frames = max(max(len(c.simulated.frames), len(c.real.frames)) for c in comparisons)
+    cols = 3 + 2 * n_frames
+    fig, axes = plt.subplots(len(comparisons), cols, figsize=(2.3 * cols, 2.6 * len(comparisons)),
+                             squeeze=False)
+    for row, c in zip(axes, comparisons):
+        names, sim, real, _ = zip(*c.rows())
+        ratio = np.array([s / r if np.isfinite(s) and np.isfinite(r) and r else np.nan
+                          for s, r in zip(sim, real)])
+        row[0].barh(names, ratio, color=["#4c72b0" if abs(x - 1) <= 0.2 else "#c44e52"
+                                          for x in np.nan_to_num(ratio, nan=1.0)])
+        row[0].axvspan(0.8, 1.2, color="#dddddd", zorder=0)
+        row[0].axvline(1.0, color="black", lw=0.8)
+        row[0].set_xlabel("simulated / real")
+        row[0].tick_params(labelsize=6)
+        row[0].set_title(c.key, fontsize=8)
+        for side, style in ((c.simulated, "-"), (c.real, "--")):
+            freq, power = rs.slow_time_spectrum(side.example)
+            bins = max(1, min(16, freq.size))  # a long recording's periodogram, smoothed
+            row[1].plot([f.mean() for f in np.array_split(freq, bins)],
+                        [p.mean() for p in np.array_split(power, bins)], style,
+                        label="sim" if side is c.simulated else "real")
+            depths = side.example.depths_m
+            step = float(np.median(np.diff(depths))) if depths.size > 1 else 0.0
+            rho = rs.depth_correlation(side.example.bursts, max_lag=int(0.15 / step) if step else 0)
+            row[2].plot(np.arange(len(rho)) * step * 100, rho, style)
+        row[1].set_xlabel("Hz (differences along sweeps)", fontsize=7)
+        row[1].set_ylabel("power / mean", fontsize=7)
+        row[1].legend(fontsize=6)
+        row[2].set_xlabel("depth lag, cm", fontsize=7)
+        row[2].set_ylabel("noise correlation", fontsize=7)
+        row[2].axhline(0.5, color="grey", lw=0.6)
+        for k in range(2 * n_frames):
+            ax = row[3 + k]
+            ax.axis("off")
+            side = c.simulated if k < n_frames else c.real
+            idx = k % n_frames
+            if idx < len(side.frames):
+                ax.imshow(side.frames[idx], vmin=0, vmax=1, aspect="auto", origin="lower")
+                ax.set_title(("simulated" if side is c.simulated else "real") + f" frame {idx + 1}",
+                             fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path, dpi=90)

@@ -8,7 +8,9 @@ list of {sensor id: sensor config}, each with ``sweeps_per_frame``, ``sweep_rate
 ``sensor_id``, ``metadata`` (JSON: ``subsweep_data_offset``/``_length`` within a sweep,
 ``base_step_length_m``...) and ``result/`` (``frame``: frames x sweeps x points of compound
 int16 {real, imag}; ``tick``; per-frame ``data_saturated``, ``frame_delayed``,
-``calibration_needed``; ``temperature``).
+``calibration_needed``; ``temperature``).  Simulated records (:mod:`sdk.radar.sim_a121`) add
+our root keys ``tinyprune_labels`` (per frame), ``tinyprune_label_names`` and ``tinyprune_meta``,
+which Acconeer's loader ignores.
 """
 
 from __future__ import annotations
@@ -187,11 +189,28 @@ def read_h5(h5: h5py.File, where: str, sensor: int | None = None, session: int =
                             f"sweeps_per_frame {configured}")
     extras = {k: text for k in ("lib_version", "timestamp", "uuid", "client_info")
               if (text := read_text(h5, k, where, required=False)) is not None}
+    labels, names = _labels(h5, n, where)
+    meta = read_json(h5, "tinyprune_meta", where, required=False) or {}
     return Recording(
         mode=A121_MODE, data=frames[:, None], sample_times=(ticks - ticks[0]) / float(tps),
         sensor_config=config, session_info=metadata, extras=extras, source=where,
-        generation="a121", flags=flags, a121=a121,
-        meta={"server_info": server_info})
+        generation="a121", flags=flags, a121=a121, labels=labels, label_names=names,
+        meta={**meta, "server_info": server_info})
+
+
+def _labels(h5: h5py.File, n: int, where: str) -> tuple[np.ndarray | None, list | None]:
+    """Our per-frame labels and their class names, if the record has them."""
+    names = read_json(h5, "tinyprune_label_names", where, required=False, kind=list)
+    if "tinyprune_labels" not in h5:
+        return None, names
+    ds = h5["tinyprune_labels"]
+    if not isinstance(ds, h5py.Dataset) or ds.shape != (n,) or ds.dtype.kind not in "iu":
+        raise DataFileError(f"{where}: key 'tinyprune_labels' must be integer ({n},), one per frame")
+    labels = np.asarray(ds[()], dtype=np.int64)
+    if names is not None and n and (labels.min() < -1 or labels.max() >= len(names)):
+        raise DataFileError(f"{where}: key 'tinyprune_labels' holds a class index outside "
+                            f"-1..{len(names) - 1}")
+    return labels, names
 
 
 def write_h5(h5: h5py.File, rec: Recording) -> None:
@@ -207,6 +226,13 @@ def write_h5(h5: h5py.File, rec: Recording) -> None:
     for key in ("client_info", "lib_version", "timestamp", "uuid"):
         if key in rec.extras:
             h5.create_dataset(key, data=rec.extras[key], dtype=text)
+    if rec.labels is not None:
+        h5.create_dataset("tinyprune_labels", data=np.asarray(rec.labels, dtype=np.int16))
+    if rec.label_names is not None:
+        h5.create_dataset("tinyprune_label_names", data=json.dumps(rec.label_names), dtype=text)
+    meta = {k: v for k, v in rec.meta.items() if k != "server_info"}
+    if meta:
+        h5.create_dataset("tinyprune_meta", data=json.dumps(meta), dtype=text)
     session = h5.create_group("sessions/session_0")
     h5["session"] = h5py.SoftLink("/sessions/session_0")
     config = {k: v for k, v in a.session_config.items() if k != "groups"}

@@ -9,11 +9,19 @@ over the hand's scatterers, the forearm behind it and static clutter, with
 a_i = rho_i (r_ref / r_i)^2 g(theta_i) (Rayleigh rho_i, Gaussian beam g).  Sweeps are evaluated
 at jittered real sweep times, so the slow-time phase aliases as it does on the sensor.
 Amplitudes are in raw A111 IQ units (the shared recordings show reflectors of a few hundred).
+
+The default configuration is the original model (white noise at a per-session SNR, a few
+discrete clutter reflectors); it is the ``default`` profile, which the demo and the published
+figures use. A calibrated profile (:mod:`sdk.radar.calibrate`, ``tinyprune data calibrate``)
+sets the sensor's noise level, its correlation along depth (``noise_corr_m``) and along sweeps
+(AR(1) ``noise_ar``), a diffuse static scene (``static_std``) and the direct leakage near the
+sensor (``leakage``); each of them draws random numbers only when it is switched on, so the
+default profile's output is unchanged.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -43,6 +51,12 @@ class SimConfig:
     clutter_reflectors: tuple[int, int] = (1, 3)
     clutter_drift: float = 0.01           # relative amplitude drift of static clutter per sweep
     recordings_per_session: int = 5       # per class: one session = one person and room
+    profile: str = "default"              # the name of these settings (sim.json key, or default)
+    noise_std: float = 0.0                # complex noise std, raw units; 0: from snr_db per session
+    noise_corr_m: float = 0.0             # noise correlation length along depth (falls to 0.5)
+    noise_ar: float = 0.0                 # AR(1) coefficient of the noise along sweeps
+    static_std: float = 0.0               # rms of a diffuse static scene (many weak reflectors)
+    leakage: float = 0.0                  # direct leakage amplitude at 0 m (pulse-shaped)
 
     def to_dict(self) -> dict:
         """JSON-able parameters, stored in the dataset's metadata."""
@@ -66,6 +80,9 @@ class Session:
     forearm_m: float
     clutter_r: np.ndarray
     clutter_amp: np.ndarray
+    static_r: np.ndarray = field(default_factory=lambda: np.zeros(0))   # diffuse static scene
+    static_amp: np.ndarray = field(default_factory=lambda: np.zeros(0, np.complex128))
+    leakage_phase: float = 0.0
 
 
 def _beam(theta: np.ndarray, hpbw_deg: float) -> np.ndarray:
@@ -79,12 +96,66 @@ def new_session(cfg: SimConfig, rng: np.random.Generator, session_id: int) -> Se
     far = cfg.range_end_m + 0.2
     clutter_r = rng.uniform(cfg.range_start_m + 0.15, far, n_clutter)
     clutter_amp = cfg.hand_amplitude * rng.uniform(0.2, 1.0, n_clutter) * (cfg.r_ref_m / clutter_r) ** 2
-    return Session(session_id=session_id, snr_db=float(rng.uniform(*cfg.snr_db)), n_hand=n_hand,
-                   hand_offsets=rng.uniform([-0.04, -0.03], [0.04, 0.03], (n_hand, 2)),
-                   forearm_m=float(rng.uniform(0.12, 0.30)), clutter_r=clutter_r, clutter_amp=clutter_amp)
+    session = Session(session_id=session_id, snr_db=float(rng.uniform(*cfg.snr_db)), n_hand=n_hand,
+                      hand_offsets=rng.uniform([-0.04, -0.03], [0.04, 0.03], (n_hand, 2)),
+                      forearm_m=float(rng.uniform(0.12, 0.30)), clutter_r=clutter_r,
+                      clutter_amp=clutter_amp)
+    if cfg.static_std > 0:
+        # Reflectors every sigma_p / 4 from the sensor to 0.5 m beyond the range: their
+        # pulse-shaped sum is a smooth complex profile of rms static_std at any depth grid.
+        r = np.arange(0.0, max(cfg.range_end_m, 0.1) + 0.5, cfg.sigma_p_m / 4.0)
+        pulse_power = np.sqrt(np.pi / 2.0) * cfg.sigma_p_m / (cfg.sigma_p_m / 4.0)
+        amp = rng.normal(0.0, np.sqrt(0.5), (r.size, 2)) @ np.array([1.0, 1.0j])
+        session = replace(session, static_r=r, static_amp=amp * cfg.static_std / np.sqrt(pulse_power))
+    if cfg.leakage > 0:
+        session = replace(session, leakage_phase=float(rng.uniform(0.0, 2.0 * np.pi)))
+    return session
 
 
-def _hand_path(gesture: str, t: np.ndarray,
+def static_scene(depths_m: np.ndarray, session: Session, cfg: SimConfig) -> np.ndarray:
+    """The session's diffuse static scene plus the direct leakage, complex (depths,)."""
+    out = np.zeros(depths_m.size, dtype=np.complex128)
+    if session.static_r.size:
+        pulse = np.exp(-(((depths_m[:, None] - session.static_r[None]) / cfg.sigma_p_m) ** 2))
+        out += pulse @ (session.static_amp * np.exp(-4j * np.pi * session.static_r / WAVELENGTH_M))
+    if cfg.leakage > 0:
+        out += cfg.leakage * np.exp(-((depths_m / cfg.sigma_p_m) ** 2) + 1j * session.leakage_phase)
+    return out
+
+
+def noise_sigma(session: Session, cfg: SimConfig) -> float:
+    """Standard deviation of each of I and Q of the noise."""
+    if cfg.noise_std > 0:
+        return cfg.noise_std / np.sqrt(2.0)
+    return cfg.hand_amplitude * 10.0 ** (-session.snr_db / 20.0) / np.sqrt(2.0)
+
+
+def noise(shape: tuple[int, ...], step_m: float, session: Session, cfg: SimConfig,
+          rng: np.random.Generator) -> np.ndarray:
+    """Complex noise ``(..., sweeps, depths)``: white, or correlated along depth (Gaussian
+    kernel, correlation 0.5 at ``noise_corr_m``) and along sweeps (AR(1) ``noise_ar``, restarted
+    per burst from its stationary state), of the same variance."""
+    sigma = noise_sigma(session, cfg)
+    kernel_sd = cfg.noise_corr_m / (2.0 * np.sqrt(np.log(2.0))) / step_m if step_m > 0 else 0.0
+    pad = int(np.ceil(4 * kernel_sd))
+    white = rng.normal(0.0, sigma, (*shape[:-1], shape[-1] + 2 * pad, 2))
+    n = white[..., 0] + 1j * white[..., 1]
+    if pad:
+        k = np.arange(-pad, pad + 1)
+        kernel = np.exp(-0.5 * (k / kernel_sd) ** 2)
+        kernel /= np.sqrt(np.sum(kernel ** 2))
+        size = n.shape[-1] + kernel.size - 1
+        full = np.fft.ifft(np.fft.fft(n, size, axis=-1) * np.fft.fft(kernel, size), axis=-1)
+        n = full[..., 2 * pad: 2 * pad + shape[-1]]
+    if cfg.noise_ar:
+        a, scale = cfg.noise_ar, np.sqrt(1.0 - cfg.noise_ar ** 2)
+        n = n.copy()
+        for t in range(1, shape[-2]):
+            n[..., t, :] = a * n[..., t - 1, :] + scale * n[..., t, :]
+    return n
+
+
+def hand_path(gesture: str, t: np.ndarray,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hand centre (lateral x, height z) over time, plus the finger micro-motion along range."""
     duration = t[-1] - t[0]
@@ -128,10 +199,11 @@ def hand_scatterers(x: np.ndarray, z: np.ndarray, micro: np.ndarray, rho: np.nda
     return ranges, amps
 
 
-def echo(r: np.ndarray, a: np.ndarray, phi: np.ndarray, cfg: SimConfig) -> np.ndarray:
+def echo(r: np.ndarray, a: np.ndarray, phi: np.ndarray, cfg: SimConfig,
+         depths_m: np.ndarray | None = None) -> np.ndarray:
     """Sum over scatterers (columns of ranges ``r`` and amplitudes ``a``, phases ``phi``) of
-    the pulse-shaped complex echo: sweeps ``(T, depth_bins)``."""
-    d = cfg.depths_m[None, None, :]
+    the pulse-shaped complex echo: sweeps ``(T, depths)`` at ``depths_m`` [cfg.depths_m]."""
+    d = (cfg.depths_m if depths_m is None else depths_m)[None, None, :]
     r3, a3 = r[:, :, None], a[:, :, None]
     pulse = np.exp(-(((d - r3) / cfg.sigma_p_m) ** 2))
     return (a3 * pulse * np.exp(1j * (phi[None, :, None] - 4.0 * np.pi * r3 / WAVELENGTH_M))).sum(axis=1)
@@ -145,7 +217,7 @@ def simulate(gesture: str, session: Session, cfg: SimConfig,
     ranges: list[np.ndarray] = []
     amps: list[np.ndarray] = []
     if gesture != "empty":
-        x, z, micro = _hand_path(gesture, t, rng)
+        x, z, micro = hand_path(gesture, t, rng)
         rho = rng.rayleigh(1.0 / np.sqrt(2.0), session.n_hand)
         rho *= cfg.hand_amplitude / np.sqrt(session.n_hand)
         ranges, amps = hand_scatterers(x, z, micro, rho, session, cfg)
@@ -157,9 +229,9 @@ def simulate(gesture: str, session: Session, cfg: SimConfig,
     if ranges:
         sweeps = echo(np.stack(ranges, axis=1), np.stack(amps, axis=1),
                       rng.uniform(0, 2 * np.pi, len(ranges)), cfg)
-    sigma = cfg.hand_amplitude * 10.0 ** (-session.snr_db / 20.0) / np.sqrt(2.0)
-    noise = rng.normal(0.0, sigma, (t.size, cfg.depth_bins, 2))
-    return t, sweeps + noise[..., 0] + 1j * noise[..., 1]
+    step = (cfg.range_end_m - cfg.range_start_m) / cfg.depth_bins
+    return t, sweeps + static_scene(cfg.depths_m, session, cfg) + noise(
+        (t.size, cfg.depth_bins), step, session, cfg, rng)
 
 
 def simulated_recording(times: np.ndarray, sweeps: np.ndarray, labels: np.ndarray,

@@ -68,6 +68,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
                      "--seconds", "2"),
     "stream": ("run", "{s}/float.tpm", "--board", "host", "--data", "{f}", "--out", "{o}"),
     "pack": ("data", "pack", "{f}", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{o}.h5"),
+    "calibrate": ("data", "calibrate", "{f}", "--out", "{o}.json"),
+    "compare": ("data", "compare", "{s}/rec.h5", "{f}", "--plot", "{o}.png"),
     "calib": ("quantize", "{s}/float.tpm", "--calib", "{f}", "--out", "{o}.tpm"),
     "input": ("run", "{s}/float.tpm", "--board", "host", "--out", "{o}", "--input", "{f}"),
     "prune": ("prune", "{f}", "--method", "l1_filter", "--amount", "0.5", "--out", "{o}.tpm"),
@@ -91,10 +93,10 @@ def _cases() -> list[Case]:
         cases += [Case("tflite", seed, fault, c) for c in _model_commands(seed)]
     for fault, (seed, _) in seeds.H5_FAULTS.items():
         commands = ((*DATA_COMMANDS, "prune-sweep") if seed == "data.h5"
-                    else ("info", "show", "stream", "pack"))
+                    else ("info", "show", "stream", "pack", "calibrate", "compare"))
         cases += [Case("h5", seed, fault, c) for c in commands]
     for fault in seeds.A121_FAULTS:
-        cases += [Case("h5", "a121.h5", fault, c) for c in ("info", "info-json")]
+        cases += [Case("h5", "a121.h5", fault, c) for c in ("info", "info-json", "calibrate")]
     for seed in MODEL_SEEDS:
         for i in range(24):
             for command in ("inspect", "convert") if i % 3 else _model_commands(seed):
@@ -109,7 +111,7 @@ def _cases() -> list[Case]:
             cases.append(Case("cut", "data.h5", f"{i}/24", command))
         cases += [Case("cut", "rec.h5", f"{i}/24", c) for c in ("info", "stream")]
         if i % 3 == 0:
-            cases.append(Case("cut", "rec.h5", f"{i}/24", "pack"))
+            cases += [Case("cut", "rec.h5", f"{i}/24", c) for c in ("pack", "calibrate", "compare")]
     for i in range(40):
         cases.append(Case("flip", "data.h5", f"{i}/40", "info-json"))
     for offset in range(0, 1024, 32):  # the HDF5 superblock and the root group's header
@@ -396,6 +398,28 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("prune", "sweep", "--data", "{t}/none.h5", "--out", "{o}"),
     ("prune", "sweep", "--data", "{s}/x.npy", "--out", "{o}"),
     ("prune", "sweep", "--data", "{s}/data.h5", "--out", "{s}/x.npy"),
+    # the simulator's calibration, comparison, profiles and A121 mode
+    ("data", "calibrate", "{s}/rec.h5", "--out", "{o}.json", "--seed", "-1"),
+    *[("data", "calibrate", "{s}/rec.h5", "--out", out) for out in ("{t}", "{t}/missing/s.json",
+                                                                      "{s}/x.npy")],
+    *[("data", "calibrate", rec, "--out", "{o}.json") for rec in ("{s}/data.h5", "{t}/none.h5",
+                                                                  "{s}/float.tpm", "{s}/x.npy")],
+    ("data", "compare", "{s}/rec.h5", "{s}/a121.h5", "--plot", "{o}.png"),
+    ("data", "compare", "{s}/rec.h5", "{t}/none.h5", "--plot", "{o}.png"),
+    ("data", "compare", "{t}", "{s}/rec.h5", "--plot", "{o}.png"),
+    *[("data", "compare", "{s}/rec.h5", "{s}/rec1.h5", "--plot", out)
+      for out in ("{t}", "{t}/missing/p.png", "{s}/x.npy")],
+    *[("data", "synth", "--out", "{o}.h5", "--sim", v) for v in ("nope", "{s}/x.npy",
+                                                                  "{s}/x.npy:a111/profile2")],
+    *[("data", "synth-a121", "--out", "{o}", *opt)
+      for opt in (("--per-class", "0"), ("--sweeps-per-frame", "0"), ("--sweep-rate", "nan"),
+                  ("--sweep-rate", "0"), ("--frame-rate", "-1"), ("--frames", "0"),
+                  ("--sweeps-per-frame", "64"), ("--seed", "-1"), ("--gestures", "clap"),
+                  ("--gestures", ""), ("--subsweep", "1,2"), ("--subsweep", "1,2,3,PROFILE_9"),
+                  ("--subsweep", "a,2,3,PROFILE_1"), ("--subsweep", "20,0,3,PROFILE_1"),
+                  ("--sim", "{t}/none.json"), ("--sim", "{s}/x.npy"), ("--like", "{s}/rec.h5"),
+                  ("--like", "{t}/none.h5"))],
+    *[("data", "synth-a121", "--out", out) for out in ("{s}/x.npy", "{t}/missing/d")],
 ]
 
 

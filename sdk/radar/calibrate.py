@@ -1,0 +1,222 @@
+"""Fit the simulator to real recordings: one calibrated profile per sensor generation, profile
+and (A121) settings, kept in a ``sim.json`` file.
+
+For every key (:attr:`sdk.radar.radar_stats.SweepBlocks.key`) the recordings' statistics are
+pooled (median) into targets, then the simulator's sensor parameters start from their direct
+inversions and are corrected by simulating an empty scene on exactly the recordings' depths,
+bursts and sweep counts (:func:`simulate_blocks`) and comparing:
+
+* ``noise_ar`` = lag ratio - 1 (AR(1) noise has ratio ``1 + a``);
+* ``noise_std`` = measured noise / sqrt(1 - a) (the sweep-to-sweep difference sees ``1 - a``);
+* ``noise_corr_m`` = the correlation length along depth;
+* ``static_std`` and ``leakage`` from the static level over all depths and near the sensor.
+
+The hand's amplitude cannot be fitted from recordings without gestures: A111 profiles keep the
+default (raw A111 units), A121 profiles scale it with their noise so the hand stands as far above
+the noise as the default hand above the real A111 noise (``HAND_OVER_NOISE``).
+
+File format (JSON): ``{"format": 1, "profiles": {key: {"sim": {SimConfig fields},
+"target": stats, "fitted": stats, "recordings": [paths]}}}``; NaN statistics are null.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sdk.atomic import atomic_path
+from sdk.errors import DataFileError
+from sdk.radar import radar_stats as rs
+from sdk.radar.recording import Recording
+from sdk.radar.simulator import SimConfig, new_session, noise, static_scene
+
+FORMAT = 1
+ITERATIONS = 6
+POOL_DEPTHS = 240
+HAND_OVER_NOISE = 400.0 / 25.8  # default hand amplitude / real A111 noise (sleep_breathing)
+# Pulse envelope sigma per A121 profile (exp(-(d/sigma)^2)), from approximate FWHM pulse lengths
+# of 40, 70, 140, 190 and 320 mm; A111 keeps the default 0.05 m.
+A121_PULSE_SIGMA_M = {"profile1": 0.024, "profile2": 0.042, "profile3": 0.084,
+                      "profile4": 0.114, "profile5": 0.192}
+BUILTIN = Path(__file__).with_name("sim_profiles.json")
+
+
+def base_config(key: str) -> SimConfig:
+    """The starting point of a key's profile: the default scene without discrete clutter
+    reflectors (the fitted diffuse static scene stands for the whole room)."""
+    generation, profile = (key.split("/") + ["", ""])[:2]
+    cfg = SimConfig(profile=key, clutter_reflectors=(0, 0))
+    if generation == "a121":
+        cfg = replace(cfg, sigma_p_m=A121_PULSE_SIGMA_M.get(profile, cfg.sigma_p_m))
+    return cfg
+
+
+def simulate_blocks(cfg: SimConfig, like: rs.SweepBlocks, rng: np.random.Generator) -> rs.SweepBlocks:
+    """An empty scene (static scene, leakage, noise) on the depths and burst shape of ``like``."""
+    cfg = replace(cfg, range_end_m=max(cfg.range_end_m, float(like.depths_m.max())))
+    session = new_session(cfg, rng, 0)
+    step = float(np.median(np.diff(like.depths_m))) if like.depths_m.size > 1 else 0.0
+    sweeps = static_scene(like.depths_m, session, cfg) + noise(like.bursts.shape, step, session,
+                                                                cfg, rng)
+    return rs.SweepBlocks(sweeps, like.depths_m, like.sweep_rate_hz, like.generation,
+                          like.profile, f"simulated like {like.source}", like.settings)
+
+
+def measure_simulated(cfg: SimConfig, like: list[rs.SweepBlocks], seed: int = 0) -> rs.RadarStats:
+    """Pooled statistics of ``cfg``'s empty scene simulated like each block of ``like``, in
+    several independent scenes each: a recording of few depths sees a single draw of the
+    static scene, the pool of about ``POOL_DEPTHS`` depths is the typical scene."""
+    out = []
+    for i, b in enumerate(like):
+        sessions = int(np.clip(-(-POOL_DEPTHS // b.depths_m.size), 5, 120))
+        out += [rs.measure(simulate_blocks(cfg, b, np.random.default_rng([seed, i, j])))
+                for j in range(sessions)]
+    return rs.pooled(out)
+
+
+def _ratio(target: float, measured: float) -> float:
+    ok = np.isfinite(target) and np.isfinite(measured) and measured > 0 and target > 0
+    return float(target / measured) if ok else 1.0
+
+
+def _finite(value: float, fallback: float = 0.0) -> float:
+    return float(value) if np.isfinite(value) else fallback
+
+
+def fit(blocks: list[rs.SweepBlocks], seed: int = 0) -> tuple[SimConfig, rs.RadarStats, rs.RadarStats]:
+    """(fitted config, target statistics, statistics of the fitted simulation) for blocks of
+    one key."""
+    key = blocks[0].key
+    target = rs.pooled([rs.measure(b) for b in blocks])
+    cfg = base_config(key)
+    a = float(np.clip(_finite(target.noise_lag_ratio, 1.0) - 1.0, -0.5, 0.9))
+    near_depths = np.concatenate([b.depths_m[b.depths_m < rs.NEAR_M] for b in blocks])
+    near_gain = float(np.median(np.exp(-(near_depths / cfg.sigma_p_m) ** 2))) if near_depths.size else 1.0
+    cfg = replace(cfg, noise_ar=a, noise_std=_finite(target.noise, 1.0) / np.sqrt(1.0 - a),
+                  noise_corr_m=_finite(target.depth_corr_m), static_std=_finite(target.static),
+                  leakage=_finite(target.near_static) / max(near_gain, 1e-3))
+    for _ in range(ITERATIONS):
+        got = measure_simulated(cfg, blocks, seed)
+        ar = cfg.noise_ar + _finite(target.noise_lag_ratio - got.noise_lag_ratio)
+        cfg = replace(
+            cfg, noise_ar=float(np.clip(ar, -0.5, 0.9)),
+            noise_std=cfg.noise_std * _ratio(target.noise, got.noise),
+            noise_corr_m=cfg.noise_corr_m * _ratio(target.depth_corr_m, got.depth_corr_m),
+            static_std=cfg.static_std * _ratio(target.static, got.static) ** 0.7,
+            leakage=cfg.leakage * _ratio(target.near_static, got.near_static) ** 0.7)
+    if blocks[0].generation == "a121":
+        cfg = replace(cfg, hand_amplitude=HAND_OVER_NOISE * cfg.noise_std)
+    return cfg, target, measure_simulated(cfg, blocks, seed + 1)
+
+
+
+def group_blocks(recordings: list[Recording]) -> dict[str, list[rs.SweepBlocks]]:
+    """Sweep blocks of all recordings by key, in the order first seen."""
+    groups: dict[str, list[rs.SweepBlocks]] = {}
+    for rec in recordings:
+        for blocks in rs.sweep_blocks(rec):
+            groups.setdefault(blocks.key, []).append(blocks)
+    return groups
+
+
+def _stats_json(stats: rs.RadarStats) -> dict[str, float | None]:
+    return {k: (round(v, 6) if np.isfinite(v) else None) for k, v in stats.to_dict().items()}
+
+
+def calibrate(recordings: list[Recording], seed: int = 0,
+              on_key: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The ``sim.json`` document for ``recordings``."""
+    profiles = {}
+    for key, blocks in group_blocks(recordings).items():
+        cfg, target, fitted = fit(blocks, seed)
+        sim = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in cfg.to_dict().items()}
+        profiles[key] = {"sim": sim, "target": _stats_json(target), "fitted": _stats_json(fitted),
+                         "recordings": sorted({b.source for b in blocks})}
+        if on_key is not None:
+            on_key(key)
+    return {"format": FORMAT, "profiles": profiles}
+
+
+def write_sim_json(path: Path, doc: dict[str, Any]) -> None:
+    """Write a ``sim.json`` document atomically."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(doc, indent=1) + "\n")
+
+
+def read_sim_json(path: Path) -> dict[str, dict[str, Any]]:
+    """The profiles of a ``sim.json`` file; anything else is one DataFileError line."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataFileError(f"{path}: not a sim.json file (not JSON: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or \
+            not isinstance(doc.get("profiles"), dict) or not doc["profiles"]:
+        raise DataFileError(f"{path}: not a sim.json file (expected format {FORMAT} with a "
+                            "non-empty 'profiles' object, as `tinyprune data calibrate` writes)")
+    return doc["profiles"]
+
+
+def config_from_dict(sim: Any, where: str) -> SimConfig:
+    """A SimConfig from its JSON form; unknown keys or wrong types name ``where`` and the key."""
+    if not isinstance(sim, dict):
+        raise DataFileError(f"{where}: 'sim' must be an object of simulator settings")
+    known = {f.name: f for f in fields(SimConfig)}
+    default = SimConfig()
+    values: dict[str, Any] = {}
+    for name, value in sim.items():
+        if name not in known:
+            raise DataFileError(f"{where}: unknown simulator setting '{name}'")
+        want = getattr(default, name)
+        if isinstance(want, tuple):
+            ok = isinstance(value, list) and len(value) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            value = tuple(value) if ok else value
+        else:
+            ok = isinstance(value, type(want)) or (isinstance(want, float) and isinstance(value, int))
+            ok = ok and not isinstance(value, bool)
+        if not ok or (isinstance(value, (int, float)) and not np.isfinite(value)):
+            raise DataFileError(f"{where}: setting '{name}' must be like {want!r}, got {value!r}")
+        values[name] = float(value) if isinstance(want, float) else value
+    try:
+        return SimConfig(**values)
+    except (TypeError, ValueError) as exc:
+        raise DataFileError(f"{where}: {exc}") from None
+
+
+def profile_names(path: Path = BUILTIN) -> list[str]:
+    """Keys of a sim.json file (the built-in one by default)."""
+    return list(read_sim_json(path))
+
+
+def load_sim(spec: str, generation: str = "a111") -> SimConfig:
+    """Simulator settings by name: ``default`` (the original model), a key of the built-in
+    calibrated profiles (``a111/profile2``...), or a sim.json file, optionally ``FILE:KEY``
+    (without a key, the file's only profile of ``generation``)."""
+    if spec == "default":
+        return SimConfig()
+    path, key = Path(spec), None
+    if not path.is_file() and ":" in spec and Path(spec.rsplit(":", 1)[0]).is_file():
+        path, key = Path(spec.rsplit(":", 1)[0]), spec.rsplit(":", 1)[1]
+    if not path.is_file():
+        builtin = read_sim_json(BUILTIN)
+        if spec not in builtin:
+            raise DataFileError(f"simulator profile '{spec}': no such file, and not a built-in "
+                                f"profile (default, {', '.join(builtin)})")
+        return config_from_dict(builtin[spec]["sim"], f"{BUILTIN}: {spec}")
+    profiles = read_sim_json(path)
+    if key is None:
+        mine = [k for k in profiles if k.split("/")[0] == generation]
+        if len(mine) != 1:
+            raise DataFileError(f"{path}: holds {len(mine)} {generation} profiles "
+                                f"({', '.join(profiles)}); name one as {path}:KEY")
+        key = mine[0]
+    if key not in profiles or not isinstance(profiles[key], dict):
+        raise DataFileError(f"{path}: no profile '{key}' (has {', '.join(profiles)})")
+    return config_from_dict(profiles[key].get("sim"), f"{path}: {key}")

@@ -1,0 +1,59 @@
+"""`tinyprune data compare` on the shared real recordings of both generations: the calibrated
+profiles come within the issue's 20 % where the default simulator does not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import assert_one_line_error, cli
+from sdk.paths import SHARED_DIR
+from sdk.radar.compare import compare, of_class, recordings_at
+from sdk.radar.dataset import synthesize
+from sdk.radar.recording import load_recording
+
+A111 = SHARED_DIR / "data" / "acconeer_a111"
+A121 = SHARED_DIR / "data" / "acconeer_a121"
+pytestmark = pytest.mark.skipif(not (A111.is_dir() and A121.is_dir()),
+                                reason=f"shared Acconeer recordings not found in {A111.parent}")
+REAL_A111 = [str(A111 / "sleep_breathing" / "input.h5"), str(A111 / "obstacle_detection" / "input.h5")]
+SENSOR_STATS = ("noise", "noise_lag_ratio", "depth_corr_m", "frame_median")
+
+
+def _gaps(proc) -> dict[str, dict[str, dict[str, float]]]:
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)["keys"]
+
+
+def test_a111_calibrated_profile_against_the_real_iq_recordings(tmp_path: Path) -> None:
+    assert cli("data", "synth", "--sim", "a111/profile2", "--per-class", "5", "--out", "cal.h5",
+               cwd=tmp_path).returncode == 0
+    proc = cli("data", "compare", "cal.h5", *REAL_A111, "--class", "empty", cwd=tmp_path)
+    assert proc.returncode == 0 and "noise_lag_ratio" in proc.stdout, proc.stderr
+    assert (tmp_path / "cal_vs_real.png").stat().st_size > 10_000
+    gaps = _gaps(cli("data", "compare", "cal.h5", *REAL_A111, "--class", "empty", "--json",
+                     "--plot", "cal.png", cwd=tmp_path))["a111/profile2"]
+    for stat in (*SENSOR_STATS, "static"):
+        assert gaps[stat]["gap"] <= 0.2, (stat, gaps[stat])
+    synthesize(tmp_path / "default.h5", per_class=2, seed=0)  # noise white along depth (issue 18)
+    real = [load_recording(p) for p in REAL_A111]
+    [default] = compare(of_class(recordings_at(tmp_path / "default.h5"), "empty", "default"), real)
+    assert dict((n, g) for n, _, _, g in default.rows())["depth_corr_m"] > 0.5
+
+
+def test_a121_mode_like_a_real_record(tmp_path: Path) -> None:
+    real = A121 / "presence-short_range.h5"  # four subsweeps, four profiles
+    proc = cli("data", "synth-a121", "--like", str(real), "--gestures", "empty", "--per-class", "3",
+               "--out", "sim", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    keys = _gaps(cli("data", "compare", "sim", str(real), "--json", cwd=tmp_path))
+    assert len(keys) == 4
+    for key, gaps in keys.items():
+        for stat in SENSOR_STATS:
+            gap = gaps[stat]["gap"]
+            assert gap is None or gap <= 0.2, (key, stat, gaps[stat])
+    assert_one_line_error(cli("data", "compare", "sim", REAL_A111[0], "--plot", "x.png",
+                              cwd=tmp_path), "no configuration in common")
+    assert not (tmp_path / "x.png").exists()
