@@ -1,13 +1,16 @@
-"""Reading untrusted HDF5 files in a child process with a wall-clock and a memory limit.
+"""Reading untrusted HDF5 files in a child process with a CPU-time and a memory limit.
 
 libhdf5 can spin for minutes on a corrupt global heap, in C code no Python signal handler can
 interrupt (docs/reliability.md F1), and can allocate gigabytes for a corrupt chunk of a 15 kB
 file (F2). Neither can be stopped inside the process that runs libhdf5, so every reader of a
 file the user hands us (recordings, datasets) is decorated with :func:`isolated`: the reader
 runs in a forked child whose address space is limited (``RLIMIT_AS``), its result (numpy
-arrays and all) comes back pickled through a pipe, and a child that outlives its time is
-killed. Fork, not spawn: the child shares the parent's imported modules, so a normal read
-costs one fork (a few milliseconds) instead of a new interpreter.
+arrays and all) comes back pickled through a pipe, and a child that spins past its CPU time
+(``RLIMIT_CPU``) dies of SIGXCPU. The limit is CPU time, not wall time, so a valid read on a
+loaded machine is never mistaken for a hang; a wall-clock backstop of ``WALL_FACTOR`` times
+the limit ends a child that blocks without spinning. Fork, not spawn: the child shares the
+parent's imported modules, so a normal read costs one fork (a few milliseconds) instead of a
+new interpreter.
 
 The child is a plain descendant of the CLI process, so host/shutdown.py's handler kills it on
 SIGINT, SIGTERM and SIGHUP; the child restores the default signal actions, so a Ctrl-C sent to
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import faulthandler
 import functools
+import math
 import os
 import pickle
 import resource
@@ -36,6 +40,7 @@ T = TypeVar("T")
 # uncompressed, so a valid file never needs much more memory than a few times its size.
 BASE_SECONDS = 10.0
 SECONDS_PER_MB = 0.5
+WALL_FACTOR = 10.0
 BASE_MEMORY_MB = 512
 MEMORY_PER_FILE_MB = 6
 
@@ -51,7 +56,7 @@ _in_child = False
 
 
 def limits(path: Path) -> tuple[float, int]:
-    """(seconds, megabytes of new address space) allowed for reading ``path``."""
+    """(CPU seconds, megabytes of new address space) allowed for reading ``path``."""
     size_mb = path.stat().st_size / 2**20 if path.is_file() else 0.0
     return BASE_SECONDS + SECONDS_PER_MB * size_mb, int(BASE_MEMORY_MB + MEMORY_PER_FILE_MB * size_mb)
 
@@ -66,7 +71,7 @@ def _address_space_bytes() -> int | None:
         return None
 
 
-def _child(write_fd: int, memory_mb: int, call: Callable[[], Any]) -> None:
+def _child(write_fd: int, seconds: float, memory_mb: int, call: Callable[[], Any]) -> None:
     """Run ``call`` and send ("ok", result) or ("error", exception) to ``write_fd``; never returns."""
     global _in_child
     _in_child = True
@@ -76,8 +81,11 @@ def _child(write_fd: int, memory_mb: int, call: Callable[[], Any]) -> None:
         # Shutdown signals end the child at once; a crash inside libhdf5 ends it by its signal,
         # which the parent reports (not a handler inherited from the parent, like a fuzzer's).
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGSEGV, signal.SIGBUS,
-                    signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+                    signal.SIGFPE, signal.SIGILL, signal.SIGABRT, signal.SIGXCPU):
             signal.signal(sig, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cpu = math.ceil(seconds)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         size = _address_space_bytes()
         if size is not None:
             limit = size + memory_mb * 2**20
@@ -124,8 +132,9 @@ def _receive(read_fd: int, deadline: float) -> bytes | None:
 def run_isolated(reader: Callable[..., T], path: str | Path, *args: Any,
                  seconds: float | None = None, memory_mb: int | None = None, **kwargs: Any) -> T:
     """``reader(path, *args, **kwargs)`` in a child process within the limits (by default
-    :func:`limits` of the file); a child that exceeds them becomes one :class:`IsolatedReadError`
-    line naming the file, and the reader's own errors are raised here as they were raised there."""
+    :func:`limits` of the file: ``seconds`` of CPU time, rounded up to whole seconds, and
+    ``memory_mb``); a child that exceeds them becomes one :class:`IsolatedReadError` line naming
+    the file, and the reader's own errors are raised here as they were raised there."""
     default_seconds, default_mb = limits(Path(path))
     seconds = default_seconds if seconds is None else seconds
     memory_mb = default_mb if memory_mb is None else memory_mb
@@ -133,15 +142,19 @@ def run_isolated(reader: Callable[..., T], path: str | Path, *args: Any,
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _child(write_fd, memory_mb, lambda: reader(path, *args, **kwargs))
+        _child(write_fd, seconds, memory_mb, lambda: reader(path, *args, **kwargs))
     os.close(write_fd)
     alive = True
     try:
-        payload = _receive(read_fd, time.monotonic() + seconds)
+        wall = WALL_FACTOR * math.ceil(seconds)
+        payload = _receive(read_fd, time.monotonic() + wall)
         if payload is None:
-            raise IsolatedReadError(f"{path}: took longer than {seconds:.1f} s to read: corrupt HDF5?")
+            raise IsolatedReadError(f"{path}: no answer after {wall:g} s: corrupt HDF5?")
         _, status = os.waitpid(pid, 0)
         alive = False
+        if not payload and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+            raise IsolatedReadError(f"{path}: took more than {math.ceil(seconds)} s of CPU time "
+                                    "to read: corrupt HDF5?")
         if not payload:
             how = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
                    else f"status {os.waitstatus_to_exitcode(status)}")
