@@ -1,9 +1,10 @@
 """Weight storage: how a constant tensor's values are laid out in flash.
 
 The IR names a constant's storage with a string (``Tensor.storage``); this registry maps the
-name to a :class:`WeightStorage` object that knows the packed size and how to pack: ``dense``
-and ``sparse_csr`` (pruned weights, :class:`SparseStorage`; the code generator picks it per
-layer, :mod:`sdk.kernels.sparse_cost`). Kernel families are keyed by the storage name.
+name to a :class:`WeightStorage` object that knows the packed size and how to pack: ``dense``,
+``sparse_csr`` (pruned weights, :class:`SparseStorage`; the code generator picks it per
+layer, :mod:`sdk.kernels.sparse_cost`) and ``bitpacked`` (binary weights,
+:class:`BitpackedStorage`, :mod:`sdk.kernels.bitpack`). Kernel families are keyed by the storage name.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from sdk.errors import UnsupportedError
 from sdk.ir.tensor import Tensor
+from sdk.kernels import bitpack
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,28 @@ class SparseStorage(WeightStorage):
         return pack_sparse(tensor).value
 
 
+@dataclass(frozen=True)
+class BitpackedStorage(WeightStorage):
+    """Binary (+1/-1) weights bit-packed along their last axis (:mod:`sdk.kernels.bitpack`):
+    a Conv2D filter OHWI per (o, h, w), a Dense weight [O, K] per ``meta["bitpack_group"]``
+    values (default K). ``word_bits``: the word of the sizes and tables it reports (32; the
+    lowering packs in the graph's own word, :func:`sdk.kernels.bitpack.graph_word_bits`)."""
+
+    name: str = "bitpacked"
+    word_bits: int = 32
+
+    def packed_bytes(self, tensor: Tensor) -> int:
+        return bitpack.packed_bytes(tensor.shape, self.word_bits, _group(tensor))
+
+    def pack(self, tensor: Tensor) -> np.ndarray:
+        return bitpack.pack_bits(tensor.const_data(), self.word_bits, _group(tensor)).ravel()
+
+
+def _group(tensor: Tensor) -> int | None:
+    group = tensor.meta.get("bitpack_group")
+    return None if group is None else int(group)
+
+
 _STORAGES: dict[str, WeightStorage] = {}
 
 
@@ -137,3 +161,4 @@ def storage_of(tensor: Tensor) -> WeightStorage:
 
 register_storage(DenseStorage())
 register_storage(SparseStorage())
+register_storage(BitpackedStorage())
