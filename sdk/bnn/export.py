@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+import sdk.kernels.families  # noqa: F401  (registers the binary ops' specs)
 from sdk.bnn.heads import Head
 from sdk.bnn.layers import QuantConv2d, QuantLinear, _ThresholdBatchNorm
 from sdk.bnn.models import INPUT_SCALE, INPUT_ZERO_POINT, BinaryClassifier
@@ -106,10 +107,11 @@ class _Exporter:
         return terms * max(abs(-128 - zp), abs(127 - zp))
 
     def _consts(self, name: str, w: np.ndarray, flip: np.ndarray, t: np.ndarray,
-                wquant: QuantParams | None = None) -> list[str]:
+                wquant: QuantParams | None = None, attrs: dict | None = None) -> list[str]:
         flipped = (w.astype(np.int64) * flip.reshape((-1,) + (1,) * (w.ndim - 1))).astype(np.int8)
+        meta = {"bitpack_group": attrs["group"]} if attrs and "group" in attrs else {}
         self.graph.add_tensor(Tensor(f"{name}/weights", w.shape, "binary", flipped, wquant,
-                                     storage="bitpacked"))
+                                     storage="bitpacked", meta=meta))
         self.graph.add_tensor(Tensor(f"{name}/threshold", t.shape, "int32",
                                      t.astype(np.int32)))
         return [f"{name}/weights", f"{name}/threshold"]
@@ -119,7 +121,7 @@ class _Exporter:
         w = binary_weights(layer.weight)
         flip, t = fold_thresholds(bn, self._bound(int(np.prod(w.shape[1:]))))
         stride = tuple(int(s) for s in layer.stride)
-        attrs = {"stride": stride, "padding": [layer.pad] * 4}
+        attrs = {"stride": stride, "padding": [layer.pad] * 4, "activation": "none"}
         _, h, wd, _ = self.shape
         oh = (h + 2 * layer.pad - w.shape[1]) // stride[0] + 1
         ow = (wd + 2 * layer.pad - w.shape[2]) // stride[1] + 1
@@ -130,7 +132,7 @@ class _Exporter:
     def pool(self, layer: nn.MaxPool2d) -> None:
         if layer.kernel_size not in (2, (2, 2)) or layer.stride not in (2, (2, 2)) \
                 or layer.padding not in (0, (0, 0)):
-            raise UnsupportedError(f"not supported: {layer} in a binary network (2x2, stride 2, "
+            raise UnsupportedError(f"{layer} in a binary network (2x2, stride 2, "
                                    "no padding)")
         _, h, w, c = self.shape
         name = self._new("pool")
@@ -148,7 +150,7 @@ class _Exporter:
 
     def _dense_weights(self, layer: nn.Linear) -> tuple[np.ndarray, dict]:
         w = binary_weights(layer.weight)
-        attrs: dict = {}
+        attrs: dict = {"activation": "none"}
         if self.flattened is not None:
             c, h, wd = self.flattened
             w = np.ascontiguousarray(w.reshape(-1, c, h, wd).transpose(0, 2, 3, 1)
@@ -162,7 +164,7 @@ class _Exporter:
         name = self._new("dense")
         w, attrs = self._dense_weights(layer)
         flip, t = fold_thresholds(bn, self._bound(w.shape[1]))
-        consts = self._consts(name, w, flip, t)
+        consts = self._consts(name, w, flip, t, attrs=attrs)
         self._op("BinaryDense", consts, Tensor(f"{name}/out", (1, w.shape[0]), "binary"), attrs)
 
     def head(self, head: Head) -> None:
@@ -170,13 +172,13 @@ class _Exporter:
             self.dense(head.linear, head.bn)
             return
         if head.kind != "int8":
-            raise UnsupportedError(f"not supported: exporting a {head.kind} head (the float "
+            raise UnsupportedError(f"exporting a {head.kind} head (the float "
                                    "twin is for comparison only)")
         name = self._new("dense")
         w, attrs = self._dense_weights(head.linear)
         p = head.int8_params()
         wq = QuantParams(p.scale, np.zeros(p.scale.size, np.int64), 0)
-        consts = self._consts(name, w, p.flip, p.bias, wq)
+        consts = self._consts(name, w, p.flip, p.bias, wq, attrs)
         self._op("BinaryDense", consts, Tensor(f"{name}/out", (1, w.shape[0]), "int8",
                                               quant=p.output), attrs)
         self._op("Softmax", [], Tensor("softmax/out", (1, w.shape[0]), "int8",
@@ -195,7 +197,7 @@ def export_binary(model: BinaryClassifier, input_shape: tuple[int, int, int, int
         m = mods[i]
         nxt = mods[i + 1] if i + 1 < len(mods) else None
         if isinstance(m, (QuantConv2d, QuantLinear)) and not isinstance(nxt, _ThresholdBatchNorm):
-            raise UnsupportedError(f"not supported: {type(m).__name__} without the threshold "
+            raise UnsupportedError(f"{type(m).__name__} without the threshold "
                                    "batch norm after it")
         if isinstance(m, QuantConv2d):
             ex.conv(m, nxt)  # type: ignore[arg-type]
@@ -210,7 +212,7 @@ def export_binary(model: BinaryClassifier, input_shape: tuple[int, int, int, int
         elif isinstance(m, Head):
             ex.head(m)
         else:
-            raise UnsupportedError(f"not supported: {type(m).__name__} in a binary network")
+            raise UnsupportedError(f"{type(m).__name__} in a binary network")
         i += 1
     ex.graph.outputs.append(ex.cur)
     ex.graph.metadata["binary"] = {"last": model.head.kind}

@@ -31,7 +31,7 @@ from sdk.ir.tensor import QuantParams
 from sdk.quant import layer_params as lp
 from sdk.quant.arith import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, tflite_round
 
-HEAD_KINDS = ("int8", "binary")
+HEAD_KINDS = ("int8", "binary")  # what a user chooses; "float" is the float twin's head
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ class Head(nn.Module):
     def __init__(self, in_features: int, classes: int, kind: str, input_quantizer: Quantizer,
                  kernel_quantizer: Quantizer, momentum: float = 0.01) -> None:
         super().__init__()
-        if kind not in HEAD_KINDS:
-            raise UnsupportedError(f"not supported: last layer {kind!r} (expected "
+        if kind not in (*HEAD_KINDS, "float"):
+            raise UnsupportedError(f"last layer {kind!r} (expected "
                                    f"{' or '.join(HEAD_KINDS)})")
         self.kind = kind
         self.linear = QuantLinear(in_features, classes, input_quantizer, kernel_quantizer)
@@ -69,11 +69,13 @@ class Head(nn.Module):
         self.register_buffer("seen", torch.tensor(False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Float logits in training; the device's scores (int8 dequantized, or +1/-1) in eval."""
+        """Float logits in training (and for the float twin); the device's scores (int8
+        dequantized, or +1/-1) in eval."""
         dot = self.linear(x)
         y = self.bn(dot)
         if self.training:
             self._observe(y.detach())
+        if self.training or self.kind == "float":
             return y
         if self.kind == "binary":
             return sign(y)
@@ -93,7 +95,7 @@ class Head(nn.Module):
         """The int8 head's device parameters (see the module docstring)."""
         g = self.bn.gain().double().numpy()
         if np.any(g == 0.0):
-            raise UnsupportedError(f"not supported: an int8 last layer with a batch-norm scale of "
+            raise UnsupportedError(f"an int8 last layer with a batch-norm scale of "
                                    f"0 (class {int(np.flatnonzero(g == 0.0)[0])}): its scores "
                                    "would not depend on the input")
         mean = self.bn.running_mean.double().numpy()

@@ -57,7 +57,7 @@ def _quantizers(name: str, float_twin: bool) -> tuple[type[Quantizer], Quantizer
     if float_twin:
         return Relu, None
     if name not in QUANTIZERS:
-        raise UnsupportedError(f"not supported: quantizer {name!r} (expected "
+        raise UnsupportedError(f"quantizer {name!r} (expected "
                                f"{', '.join(QUANTIZERS)})")
     return QUANTIZERS[name], QUANTIZERS["ste_sign"]()
 
