@@ -59,6 +59,9 @@ def train(
                              "int8 (class scores, then softmax) or binary (+1/-1 per class)."),
     quantizer: str = typer.Option("ste_sign", "--quantizer", help="With --binary: the "
                                   "activations' sign, ste_sign or approx_sign (Bi-Real Net)."),
+    float_twin: bool = typer.Option(
+        False, "--float-twin", help="With --binary: also train the same layers in float (ReLU, "
+        "float weights) with the same data, seed and epochs, and report its test accuracy."),
     lr: float = typer.Option(None, "--lr", help="Adam learning rate [default: 0.002; 0.005 "
                              "with --binary].", callback=positive_float),
 ) -> None:
@@ -70,6 +73,8 @@ def train(
     from sdk.train.zoo_fit import fit_zoo_model
 
     model = _check_binary_options(model, data, binary, last, quantizer, int8, c_preprocess)
+    if float_twin and not binary:
+        raise TinypruneError("--float-twin applies to --binary only")
     siblings = [out, out.with_suffix(".confusion.png"), out.with_suffix(".training.png")]
     if int8:
         siblings.append(out.with_name(out.stem + "_int8.tpm"))
@@ -82,12 +87,19 @@ def train(
         from sdk.radar.augment import doppler_mirror
 
         augment_fn = doppler_mirror
+    lr = lr or (5e-3 if binary else 2e-3)
     report = fit_zoo_model(
         model, train_set, val_set, test_set, classes, epochs=epochs,
-        seed=seed, patience=patience, augment=augment_fn, schedule="cosine",
-        lr=lr or (5e-3 if binary else 2e-3), metadata=metadata,
+        seed=seed, patience=patience, augment=augment_fn, schedule="cosine", lr=lr,
+        metadata=metadata,
         model_options={"last": last, "quantizer": quantizer} if binary else None)
     save_model(report.graph, out)
+    twin = None
+    if float_twin:
+        from sdk.bnn.fit import float_twin_accuracy
+
+        twin = float_twin_accuracy(model, train_set, val_set, test_set, classes, epochs, seed,
+                                   lr, patience=patience, augment=augment_fn, schedule="cosine")
     confusion_png = plot_confusion(report.confusion, report.classes,
                                    out.with_suffix(".confusion.png"),
                                    f"{model}: test {'digits' if data == 'mnist' else 'frames'}")
@@ -104,12 +116,15 @@ def train(
                    "classes": report.classes, "epochs_run": len(report.result.history),
                    "frames": report.graph.metadata["training"]["frames"],
                    **({"c_preprocess": c_check.to_dict()} if c_check is not None else {}),
+                   **({"float_twin_test_accuracy": twin} if twin is not None else {}),
                    **(int8_report or {})})
         return
     con.print(confusion_table(report.confusion, report.classes, "test frames"))
     con.print(f"validation accuracy {report.val_accuracy:.4f}, test accuracy "
               f"{report.test_accuracy:.4f} ({len(test_set[1])} test "
               f"{'digits' if data == 'mnist' else 'frames from sessions never seen in training'})")
+    if twin is not None:
+        con.print(f"float twin (the same layers in float): test accuracy {twin:.4f}")
     if int8_report is not None:
         con.print(f"int8 ({int8_report['int8_model']}): test accuracy "
                   f"{int8_report['int8_test_accuracy']:.4f}, float "

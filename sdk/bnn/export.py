@@ -191,7 +191,7 @@ def export_binary(model: BinaryClassifier, input_shape: tuple[int, int, int, int
     in [0, 1] quantized with scale 1/255, zero point -128), binary layers, the head."""
     model.eval()
     ex = _Exporter(name, input_shape)
-    mods = [*model.features, *model.classifier]
+    mods = [*model.features.children(), *model.classifier.children()]
     i = 0
     while i < len(mods):
         m = mods[i]

@@ -54,8 +54,9 @@ class Head(nn.Module):
     high: torch.Tensor
     seen: torch.Tensor
 
-    def __init__(self, in_features: int, classes: int, kind: str, input_quantizer: Quantizer,
-                 kernel_quantizer: Quantizer, momentum: float = 0.01) -> None:
+    def __init__(self, in_features: int, classes: int, kind: str,
+                 input_quantizer: Quantizer | None, kernel_quantizer: Quantizer | None,
+                 momentum: float = 0.01) -> None:
         super().__init__()
         if kind not in (*HEAD_KINDS, "float"):
             raise UnsupportedError(f"last layer {kind!r} (expected "
@@ -98,14 +99,15 @@ class Head(nn.Module):
             raise UnsupportedError(f"an int8 last layer with a batch-norm scale of "
                                    f"0 (class {int(np.flatnonzero(g == 0.0)[0])}): its scores "
                                    "would not depend on the input")
-        mean = self.bn.running_mean.double().numpy()
+        mean = self.bn.running_stats()[0].double().numpy()
         beta = self.bn.bias.detach().double().numpy()
         flip = np.where(g > 0, 1, -1).astype(np.int64)
         bias = tflite_round((beta - g * mean) / np.abs(g))
         bias = np.clip(bias, INT32_MIN, INT32_MAX).astype(np.int64)
         quantizer = self.linear.input_quantizer
-        in_scale = getattr(quantizer, "scale", 1.0)
-        input_params = QuantParams(in_scale, getattr(quantizer, "zero_point", 0))
+        in_scale = float(getattr(quantizer, "scale", 1.0))
+        input_params = QuantParams(np.array([in_scale]),
+                                   np.array([int(getattr(quantizer, "zero_point", 0))]))
         scale = np.abs(g).astype(np.float32).astype(np.float64) / in_scale
         scale = scale.astype(np.float32).astype(np.float64)
         output = _activation_params(float(self.low), float(self.high))

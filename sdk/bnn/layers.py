@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sdk.bnn.quantizers import Quantizer
+from sdk.errors import UnsupportedError
 
 
 def _quantized(quantizer: Quantizer | None, x: torch.Tensor) -> torch.Tensor:
@@ -94,15 +95,22 @@ class _ThresholdBatchNorm(nn.modules.batchnorm._BatchNorm):
     where the sign of ``y`` changes by evaluating it (docs/binary.md).
     """
 
+    def running_stats(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(running_mean, running_var)``; the threshold needs them."""
+        if self.running_mean is None or self.running_var is None:
+            raise UnsupportedError("a binary layer's batch norm without running statistics "
+                                   "(track_running_stats=False)")
+        return self.running_mean, self.running_var
+
     def gain(self) -> torch.Tensor:
         """``g = gamma / sqrt(running_var + eps)`` per channel, float32."""
-        return self.weight.detach() / torch.sqrt(self.running_var + self.eps)
+        return self.weight.detach() / torch.sqrt(self.running_stats()[1] + self.eps)
 
     def eval_output(self, x: torch.Tensor, channel_dim: int = 1) -> torch.Tensor:
         """The eval-mode output for pre-activations ``x`` (channels along ``channel_dim``)."""
         shape = [1] * x.dim()
         shape[channel_dim] = -1
-        mean = self.running_mean.reshape(shape)
+        mean = self.running_stats()[0].reshape(shape)
         return (x - mean) * self.gain().reshape(shape) + self.bias.detach().reshape(shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

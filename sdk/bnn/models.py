@@ -10,6 +10,7 @@ Every network takes float frames in [0, 1] (NCHW), quantizes them to int8 in its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -45,7 +46,11 @@ class BinaryClassifier(SoftmaxClassifier):
 
     def __init__(self, features: nn.Sequential, classifier: nn.Sequential) -> None:
         super().__init__(features, classifier)
-        self.head: Head = classifier[-1]
+
+    @property
+    def head(self) -> Head:
+        """The last layer."""
+        return cast(Head, cast(nn.Sequential, self.classifier)[-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Probabilities (int8 head) or +1/-1 per class (binary head)."""

@@ -1,6 +1,5 @@
 """Export of binary networks: batch norm + sign folded into integer thresholds decides exactly
-as the eval-mode torch model, layer by layer, at and near the thresholds (contract:
-/work/brief/bnn_contract.md; docs/binary.md)."""
+as the eval-mode torch model, layer by layer, at and near the thresholds (docs/binary.md)."""
 
 from __future__ import annotations
 
