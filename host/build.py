@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from sdk.codegen.generate import GeneratedModel, Step, generate_model
 from sdk.codegen.memory_planner import MemoryLayout, MemoryPlan
 from sdk.errors import BuildError, ToolchainError, UnsupportedError
 from sdk.ir.graph import Graph
+from sdk.kernels.bitpack import word_bits_for_arch
 from sdk.paths import DEVICE_DIR, ENGINE_DIR
 
 # app name -> (source in device/app, the profiling hook it defines)
@@ -253,9 +254,13 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
 def _build_firmware(graph: Graph, board: Board, out: Path, app: str,
                     layout: MemoryLayout | None, prefer_speed: bool) -> BuildResult:
     app_source, hook = APPS[app]
+    arch = c_library.board_arch(board)
+    if any(t.dtype == "binary" for t in graph.tensors.values()):
+        # Binary tensors are packed in the board's word (tp_bword in tp_engine_b1.h).
+        graph = replace(graph, metadata={**graph.metadata, "binary_word": word_bits_for_arch(arch)})
     gen = generate_model(graph, layout=layout, prefer_speed=prefer_speed)
     write_generated(gen, out)
-    engine = c_library.sources_for(gen.engine_kernels, c_library.board_arch(board))
+    engine = c_library.sources_for(gen.engine_kernels, arch)
     outside = [f for f in gen.outside_files if f.suffix == ".c"]
     sources = [out / "model.c", *engine, *outside,
                DEVICE_DIR / "app" / app_source,

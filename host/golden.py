@@ -224,6 +224,18 @@ def _micropython(work: Path) -> dict:
         "predict_into_allocated_bytes": rep["predict_into_allocated"][0]}}
 
 
+def _binary(work: Path) -> dict:
+    from host.bench_binary import measure_binary
+
+    return measure_binary(work)
+
+
+def _binary_msp430(work: Path) -> dict:
+    from host.bench_binary import measure_binary_msp430
+
+    return measure_binary_msp430(work)
+
+
 def _kernels(work: Path) -> dict:
     from host.bench_kernels import measure_kernels
 
@@ -248,6 +260,11 @@ GROUPS = (
     Group("kernels", "int8 kernel variants alone on synthetic graphs, qemu_m7 "
           "(host.bench_kernels)", ("arm-none-eabi-gcc", "qemu-system-arm", "numpy"), "qemu",
           _kernels),
+    Group("binary", "binary 3x3 convolutions alone on qemu_m7, beside int8 "
+          "(host.bench_binary)", ("arm-none-eabi-gcc", "qemu-system-arm", "numpy"), "qemu",
+          _binary),
+    Group("binary_msp430", "binary 3x3 convolution alone on msp430fr6989 in mspdebug "
+          "(host.bench_binary)", (*MSP430, "numpy"), "msp430", _binary_msp430),
     Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
     Group("sparse", "gesture CNN pruned by magnitude, sparse kernels, qemu_m7 "

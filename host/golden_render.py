@@ -246,6 +246,29 @@ def kernel_variants(f: dict) -> str:
                   "per output", "floor", "x floor", "target", "target met"], rows)
 
 
+def binary_kernels(f: dict) -> str:
+    """The binary convolution alone (host.bench_binary): instructions (qemu_m7) or cycles
+    (MSP430) per binary MAC, beside the int8 convolution of the same shape and issue 12's
+    targets."""
+    from host.bench_binary import CASE_BY_NAME, INT8_RATIO_TARGET, PER_MAC_TARGET, case_shape
+
+    rows = []
+    for name, m in f["binary"].items():
+        n, n8, macs = m["instructions"], m["int8_instructions"], m["macs"]
+        target = PER_MAC_TARGET[m["k"]]
+        met = n / macs <= target and n8 / n >= INT8_RATIO_TARGET
+        rows.append(["qemu_m7 (instructions)", case_shape(CASE_BY_NAME[name]), str(m["k"]),
+                     _n(macs), _n(n), _per_mac(n, macs), _n(n8), f"{n8 / n:.2f}",
+                     f"<= {target:.2f}, >= {INT8_RATIO_TARGET}x",
+                     "met" if met else "**not met**"])
+    for name, m in f["binary_msp430"].items():
+        rows.append(["msp430fr6989 (cycles)", case_shape(CASE_BY_NAME[name]), str(m["k"]),
+                     _n(m["macs"]), _n(m["cycles"]), _per_mac(m["cycles"], m["macs"]), "-",
+                     "-", "-", "-"])
+    return _rows(["board (count)", "layer", "K", "binary MACs", "count", "per binary MAC",
+                  "int8 instructions", "int8 / binary", "target", "target met"], rows)
+
+
 TABLES: dict[str, Callable[[dict], str]] = {
     "int8-bench": int8_bench, "int8-anchors": int8_anchors, "int8-targets": int8_targets,
     "int8-steps": int8_steps, "float-gesture": float_gesture, "float-steps": float_steps,
@@ -253,7 +276,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "gesture-firmware": gesture_firmware, "int8-profile-gesture": int8_profile_gesture,
     "msp430-int8": int8_msp430,
     "kernel-variants": kernel_variants, "sparse-gesture": sparse_table,
-    "micropython": micropython,
+    "micropython": micropython, "binary-kernels": binary_kernels,
 }
 
 

@@ -4,6 +4,8 @@ never/always-firing channels, and int8 or binary outputs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 import sdk.kernels.families  # noqa: F401  (registers the binary op types)
@@ -89,6 +91,9 @@ class BinaryGraphBuilder:
         """Reshape of an NHWC tensor to [N, H*W*C]."""
         shape = self.graph.tensors[x].shape
         name = self._name("flatten")
+        self.graph.add_tensor(Tensor(name + "_out", (shape[0], int(np.prod(shape[1:]))),
+                                     self.graph.tensors[x].dtype,
+                                     quant=self.graph.tensors[x].quant))
         self.graph.add_op(Op(name, "Reshape", [x], [name + "_out"],
                              {"shape": [shape[0], int(np.prod(shape[1:]))]}))
         return name + "_out"
@@ -108,6 +113,26 @@ class BinaryGraphBuilder:
         self.graph.add_op(Op(name, "BinaryDense", inputs, [name + "_out"], attrs))
         return name + "_out"
 
+    def probe(self, x: str) -> str:
+        """An int8 view of binary tensor ``x`` that shows every bit: a 1x1 BinaryConv2D (or a
+        BinaryDense for [N, C]) with C outputs, weight and output scale 1 and no bias, so each
+        output is exactly one dot product of x's C values (at most 127 channels)."""
+        shape = self.graph.tensors[x].shape
+        c = shape[-1]
+        name = self._name("probe")
+        w_shape = (c, 1, 1, c) if len(shape) == 4 else (c, c)
+        data = self.rng.choice(np.array([-1, 1], dtype=np.int8), size=w_shape)
+        self.graph.add_tensor(Tensor(name + "_w", w_shape, "binary", data, storage="bitpacked",
+                                     quant=QuantParams(np.ones(c), np.zeros(c, np.int64), 0)))
+        self.graph.add_tensor(Tensor(name + "_t", (c,), "int32", np.zeros(c, np.int32)))
+        self.graph.add_tensor(Tensor(name + "_out", shape, "int8", quant=QuantParams(1.0, 0)))
+        attrs: dict = {"activation": "none"}
+        if len(shape) == 4:
+            attrs.update(stride=[1, 1], padding=[0, 0, 0, 0])
+        self.graph.add_op(Op(name, "BinaryConv2D" if len(shape) == 4 else "BinaryDense",
+                             [x, name + "_w", name + "_t"], [name + "_out"], attrs))
+        return name + "_out"
+
     def finish(self, *outputs: str) -> Graph:
         """The graph with ``outputs``."""
         self.graph.outputs = list(outputs)
@@ -123,6 +148,32 @@ def random_input(graph: Graph, seed: int = 0) -> np.ndarray:
     return rng.integers(-128, 128, size=t.shape).astype(np.int8)
 
 
+def probed_net(seed: int = 0, input_shape: tuple[int, ...] = (1, 9, 8, 3),
+               channels: tuple[int, int, int] = (21, 37, 13), outputs: slice = slice(None)
+               ) -> Graph:
+    """Every binary kernel once, each binary tensor probed (:meth:`BinaryGraphBuilder.probe`):
+    int8 input -> BinaryConv2D stride 2 (int8 input) -> BinaryConv2D (padding top/left only)
+    -> MaxPool2D 2x2 -> BinaryConv2D stride (2, 1) -> Flatten -> BinaryDense (grouped) ->
+    BinaryDense to int8, plus an int8-output BinaryConv2D, int8-input BinaryDense layers (binary
+    and int8 outputs) and an int8-input, int8-output BinaryConv2D. ``outputs``: which of the
+    ten outputs the graph keeps (the MSP430 simulator's mailbox holds 8 files)."""
+    b = BinaryGraphBuilder(f"probed{seed}", input_shape, "int8", seed)
+    a = b.conv("input", channels[0], stride=(2, 2), padding=(1, 1, 1, 1))
+    c = b.conv(a, channels[1], padding=(1, 0, 1, 0))
+    p = b.maxpool(c)
+    d = b.conv(p, channels[2], kernel=(2, 3), stride=(2, 1), padding=(1, 1, 1, 1))
+    c8 = b.conv(c, 6, kernel=(1, 2), padding=(0, 0, 0, 1), out_dtype="int8", activation="relu")
+    f = b.flatten(d)
+    e = b.dense(f, 19, group=channels[2])
+    first = b.flatten("input")
+    e8 = b.dense(first, 11, out_dtype="binary")
+    last = b.dense(e, 5, out_dtype="int8")
+    first8 = b.conv("input", 7, kernel=(2, 2), padding=(0, 1, 1, 0), out_dtype="int8")
+    dense8 = b.dense(first, 6, out_dtype="int8", activation="relu")
+    return b.finish(*[b.probe(a), b.probe(c), b.probe(p), b.probe(d), c8, b.probe(e),
+                      b.probe(e8), last, first8, dense8][outputs])
+
+
 def binary_net(seed: int = 0, channels: tuple[int, int] = (20, 37), word_in: int = 8,
                input_shape: tuple[int, ...] = (1, 10, 9, 3), out_dtype: str = "int8") -> Graph:
     """int8 input -> BinaryConv2D stride 2 -> BinaryConv2D -> MaxPool2D -> Flatten ->
@@ -135,3 +186,34 @@ def binary_net(seed: int = 0, channels: tuple[int, int] = (20, 37), word_in: int
     x = b.flatten(x)
     x = b.dense(x, word_in + 5, group=c)
     return b.finish(b.dense(x, 4, out_dtype=out_dtype))
+
+
+def run_all_outputs(graph: Graph, board: str, x: np.ndarray, work: Path
+                    ) -> tuple[list[np.ndarray], list[str]]:
+    """Build ``graph`` for ``board`` (host, qemu_m7 or msp430fr6989), run it on ``x`` and
+    return every output and the kernels of its steps."""
+    from host.build import build_firmware
+    from host.run_files import read_outputs, run_native, write_inputs
+
+    build = build_firmware(graph, board, work / "build")
+    kernels = [s.kernel for s in build.steps]
+    if board == "host":
+        return run_native(build.elf, graph, [x]), kernels
+    run = work / "run"
+    run.mkdir()
+    write_inputs(graph, run, [x])
+    if board == "qemu_m7":
+        from host.qemu import run_qemu
+
+        assert run_qemu(build.elf, run).exit_code == 0
+    else:
+        from host.mspdebug import run_mspdebug
+
+        inputs = {p.name: p.read_bytes() for p in sorted(run.glob("input*.bin"))}
+        sim = run_mspdebug(build.elf, inputs, max_counter_calls=len(build.steps) + 3,
+                           timeout_s=300)
+        assert sim.exit_code == 0, sim.console
+        for name, content in sim.files.items():
+            if not name.startswith("input"):
+                (run / name).write_bytes(content)
+    return read_outputs(graph, run), kernels

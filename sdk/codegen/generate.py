@@ -103,6 +103,11 @@ def _check_graph(graph: Graph) -> None:
         if t.dtype not in CTYPES:
             raise UnsupportedError(f"tensor {name} of dtype {t.dtype} in the C engine "
                                    f"(activations: {', '.join(CTYPES)})")
+    for name in list(graph.inputs) + list(graph.outputs):
+        if graph.tensors[name].dtype == "binary":
+            raise UnsupportedError(f"not supported: binary graph input or output {name} in the "
+                                   "C engine (a binary network starts and ends with int8 "
+                                   "layers)")
 
 
 def _add(items: list, item) -> None:

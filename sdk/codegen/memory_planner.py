@@ -41,6 +41,7 @@ import numpy as np
 
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Graph, Op
+from sdk.kernels.bitpack import graph_word_bits, packed_bytes
 from sdk.kernels.program import Program, lower
 
 ALIGNMENT = 8
@@ -187,6 +188,15 @@ def overlap_limit(graph: Graph, op: Op, tile: int = 0) -> int:
     return (limit // ALIGNMENT) * ALIGNMENT
 
 
+def activation_bytes(graph: Graph, name: str) -> int:
+    """Bytes of activation ``name`` in the arena: a binary tensor bit-packed along its last
+    axis in the graph's word (N*H*W*ceil(C/W)*W/8 for NHWC), the rest as stored densely."""
+    t = graph.tensors[name]
+    if t.dtype == "binary":
+        return packed_bytes(t.shape, graph_word_bits(graph.metadata))
+    return t.nbytes
+
+
 class _Groups:
     """Union-find over tensor names; the root is the tensor that owns the memory."""
 
@@ -260,7 +270,7 @@ def plan_program(program: Program, layout: MemoryLayout | None = None) -> Memory
         root = groups.root(name)
         if root not in buffers:
             lo, hi = span(root)
-            buffers[root] = Buffer([], graph.tensors[root].nbytes, lo, hi)
+            buffers[root] = Buffer([], activation_bytes(graph, root), lo, hi)
         buffers[root].tensors.append(name)
     planned = list(buffers.values())
     index = {root: k for k, root in enumerate(buffers)}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sdk.errors import ShapeError, TinypruneError
 from sdk.ir.checks import check_dtypes, check_multipliers, check_op_attrs, check_tensors
-from sdk.ir.ops import ACTIVATIONS, OP_SPECS
+from sdk.ir.ops import ACTIVATIONS, OP_SPECS, op_spec
 from sdk.ir.tensor import Tensor
 
 
@@ -58,7 +58,7 @@ class Graph:
 
     def add_op(self, op: Op) -> Op:
         """Append an op; its output tensors get their shapes inferred if not yet present."""
-        spec = OP_SPECS.get(op.type)
+        spec = op_spec(op.type)
         if spec is None:
             raise GraphError(f"op {op.name}: unknown type {op.type!r}")
         for out in op.outputs:
@@ -103,7 +103,7 @@ class Graph:
                 raise GraphError(f"graph input/output {name!r} is not a tensor")
         check_tensors(self)
         for op in self.ops:
-            spec = OP_SPECS.get(op.type)
+            spec = op_spec(op.type)
             if spec is None:
                 raise GraphError(f"op {op.name}: unknown type {op.type!r}")
             if not spec.min_inputs <= len(op.inputs) <= spec.max_inputs:

@@ -166,6 +166,18 @@ OP_SPECS: dict[str, OpSpec] = {
 }
 
 
+def op_spec(name: str) -> OpSpec | None:
+    """The spec of op type ``name`` (None when unknown). Op types that kernel families register
+    (the binary ones) are loaded on first need, so a model file naming them reads without
+    importing their modules first."""
+    spec = OP_SPECS.get(name)
+    if spec is None:
+        import sdk.kernels.families  # noqa: F401  (registers their op types)
+
+        spec = OP_SPECS.get(name)
+    return spec
+
+
 def register_op(spec: OpSpec) -> OpSpec:
     """Add (or replace) the op type ``spec.name``; returns the spec."""
     OP_SPECS[spec.name] = spec

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# C element types of the dtypes a table or an activation may have.
+# C element types of the dtypes a table or an activation may have (bit-packed binary
+# activations are words of the board's width, tp_bword in tp_engine_b1.h; their tables are
+# uint16 or uint32).
 CTYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t",
-          "int32": "int32_t"}
+          "int32": "int32_t", "uint16": "uint16_t", "uint32": "uint32_t", "binary": "tp_bword"}
 
 
 @dataclass(frozen=True)

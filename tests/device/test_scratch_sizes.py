@@ -16,11 +16,13 @@ import subprocess
 import numpy as np
 import pytest
 
+from binary_graphs import BinaryGraphBuilder
 from graphs import GraphBuilder
 from int8_graphs import quantize_randomly
 from sdk.codegen import c_library, generate_model
 from sdk.codegen.export import write_generated
 from sdk.kernels import registered_families, registered_patterns
+from sdk.kernels.families.binary_conv import CONV_KERNELS
 from sdk.kernels.families.depthwise_kx1 import KX1_KERNEL
 from sdk.kernels.families.depthwise_s2 import S2_KERNEL
 from sdk.paths import ENGINE_DIR
@@ -64,13 +66,33 @@ def _chain(rng, b: GraphBuilder) -> str:
     return b.pool(x, "MaxPool2D") if rng.random() < 0.7 else b.conv(x, 3)
 
 
+def _binary_conv(function: str):
+    """BinaryConv2D graphs that lower to ``function`` (binary or int8 input and output)."""
+    def build(rng, seed: int):
+        binary_in = "_b1" in function
+        h, w = int(rng.integers(4, 12)), int(rng.integers(4, 12))
+        b = BinaryGraphBuilder(f"{function}_{seed}", (1, h, w, int(rng.integers(1, 6))), "int8",
+                               seed)
+        # A binary graph input is not supported: an int8-input layer first.
+        x = b.conv("input", int(rng.integers(1, 70))) if binary_in else "input"
+        kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        y = b.conv(x, int(rng.integers(1, 40)), kernel=(kh, kw),
+                   stride=(int(rng.integers(1, 3)), int(rng.integers(1, 3))),
+                   padding=(kh // 2, kh // 2, kw // 2, kw // 2),
+                   out_dtype="int8" if function.endswith("s8") else "binary")
+        return b.finish(y if function.endswith("s8") else b.probe(y))
+    return build
+
+
 # Kernels a family's lowering chooses instead of its own (variants with their own C function).
-VARIANT_KERNELS = (KX1_KERNEL, S2_KERNEL)
+VARIANT_KERNELS = (KX1_KERNEL, S2_KERNEL, *CONV_KERNELS.values())
 # Graph builders by the C function of the kernel whose scratch they exercise.
 BUILDERS = {"tp_convolve_s8": _conv, "tp_depthwise_conv_s8": _depthwise,
             "tp_conv_chain_s8": _chain, "tp_conv_chain_sparse_s8": _chain,
             "tp_conv_sparse_f32": _conv, "tp_depthwise_conv_kx1_s8": _kx1,
             "tp_depthwise_conv_s2_s8": _s2}
+# Builders of whole graphs (binary ones: their own builder and weights).
+GRAPH_BUILDERS = {name: _binary_conv(name) for name in CONV_KERNELS}
 # Kernels of pruned weights (their graphs are sparsified) and of float graphs.
 SPARSE = ("tp_conv_chain_sparse_s8", "tp_conv_sparse_f32")
 FLOAT = ("tp_conv_sparse_f32",)
@@ -78,6 +100,8 @@ FLOAT = ("tp_conv_sparse_f32",)
 
 def _graph(function: str, seed: int):
     rng = np.random.default_rng(seed)
+    if function in GRAPH_BUILDERS:
+        return GRAPH_BUILDERS[function](rng, seed)
     h, w = int(rng.integers(6, 20)), int(rng.integers(6, 20))
     b = GraphBuilder(f"{function}_{seed}", (1, h, w, int(rng.integers(1, 40))), seed)
     g = b.finish(BUILDERS[function](rng, b))
@@ -93,13 +117,14 @@ def test_every_kernel_with_scratch_is_covered():
     with_scratch |= {p.kernel.function for p in registered_patterns()
                      if p.kernel.scratch is not None}
     with_scratch |= {k.function for k in VARIANT_KERNELS if k.scratch is not None}
-    assert with_scratch == set(BUILDERS)
+    assert with_scratch == set(BUILDERS) | set(GRAPH_BUILDERS)
 
 
 def test_c_buffer_sizes_equal_the_planned_scratch(tmp_path):
-    objects, mains, sources, checked = [], [], set(), {name: 0 for name in BUILDERS}
+    objects, mains, sources, checked = [], [], set(), {name: 0 for name in
+                                                        (*BUILDERS, *GRAPH_BUILDERS)}
     cc = ["gcc", "-std=c99", "-O1", "-Wall", "-Werror", f"-I{ENGINE_DIR}"]
-    for function in BUILDERS:
+    for function in (*BUILDERS, *GRAPH_BUILDERS):
         for seed in range(GRAPHS_PER_KERNEL):
             prefix = f"m_{function}_{seed}"
             gen = generate_model(_graph(function, seed), prefix=prefix)

@@ -176,3 +176,17 @@ def test_shape_errors_name_the_op():
     with pytest.raises(ShapeError, match="BinaryConv2D: weights must be OHWI with 3"):
         b.graph.add_op(Op("c", "BinaryConv2D", ["input", "w", "t"], ["y"],
                           {"stride": [1, 1], "padding": [0, 0, 0, 0]}))
+
+
+def test_a_binary_model_file_reads_without_importing_the_families(tmp_path):
+    """The binary op types register from their family modules, loaded on first need."""
+    import subprocess
+    import sys
+
+    path = save_model(binary_net(3), tmp_path / "b.tpm")
+    code = ("import sys; from sdk.ir.serialize import load_model; "
+            "assert 'sdk.kernels.families' not in sys.modules; "
+            f"g = load_model({str(path)!r}); g.validate(); print(g.ops[0].type)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "BinaryConv2D"

@@ -21,8 +21,11 @@ from sdk.errors import ShapeError, UnsupportedError
 from sdk.ir.graph import Op
 from sdk.ir.ops import OpSpec, register_op, window_output
 from sdk.ir.tensor import QuantParams
-from sdk.kernels.program import KernelCall, LowerContext
-from sdk.kernels.registry import Family, register_family
+from sdk.kernels.bitpack import graph_word_bits, pack_bits, words_per_group
+from sdk.kernels.families.binary_conv_oc import oc_bounds, oc_filter
+from sdk.kernels.program import KernelCall, LowerContext, geometry, simple_call
+from sdk.kernels.registry import CKernel, Family, register_family
+from sdk.kernels.values import SCRATCH, ConstTable, Int, Struct, struct
 from sdk.quant import layer_params as lp
 from sdk.reference.common import pad_nhwc, sliding_windows
 from sdk.reference.context import RefContext
@@ -98,9 +101,134 @@ def reference(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
     return binary_output(ctx, conv_dot(ctx, args[0], args[1]), args[2].astype(np.int64))
 
 
+
+def word_table(ctx: LowerContext, name: str, group: int | None = None,
+               flat: bool = False) -> ConstTable:
+    """Binary constant ``name`` bit-packed in the graph's word (one table per model): along
+    its last axis in groups, or (``flat``, the int8-input kernels) as one bit string per
+    output over all its other axes."""
+    word = graph_word_bits(ctx.graph.metadata)
+    t = ctx.graph.tensors[name]
+    data = t.const_data()
+    if flat:
+        data = data.reshape(data.shape[0], -1)
+    packed = pack_bits(data, word, None if flat else group).ravel()
+    how = "one bit string per output" if flat else "bit-packed"
+    return ConstTable(f"uint{word}", packed, f"{name} {list(t.shape)} {how} in {word}-bit "
+                      "words", key=f"{name}/{'flat' if flat else 'bitpacked'}", aligned=True)
+
+
+def threshold_tables(ctx: LowerContext, op: Op, terms: int
+                     ) -> tuple[str, ConstTable, Struct | None, int]:
+    """The output stage of a binary op with ``terms`` real terms per dot product: its kernel
+    name suffix ("b1" or "s8"), the table (popcount limits for a binary input and output,
+    thresholds for an int8 input, biases for an int8 output), the int8 output's
+    tp_channel_quant (None for a binary output) and output offset."""
+    g = ctx.graph
+    t = g.tensors[op.inputs[2]].const_data().astype(np.int64)
+    binary_in = g.tensors[op.inputs[0]].dtype == "binary"
+    if g.tensors[op.outputs[0]].dtype == "binary":
+        if binary_in:  # +1 iff terms - 2 * popcount >= t, i.e. popcount <= (terms - t) // 2
+            limit = np.clip((terms - t) // 2, -1, terms)
+            return "b1", ConstTable("int32", limit.astype(np.int32),
+                                    "largest popcount of +1", "limit"), None, 0
+        return "b1", ConstTable("int32", t.astype(np.int32), "thresholds", "threshold"), None, 0
+    bound = int(np.max(np.abs(t))) + terms * (1 if binary_in else 255)
+    if bound >= 2**31:
+        raise UnsupportedError(f"op {op.name} ({op.type}): biases up to {int(np.max(np.abs(t)))}"
+                               f" with {terms} terms overflow the int32 accumulator")
+    x = g.tensors[op.inputs[0]]
+    inq = ctx.per_tensor(op, x.name) if x.dtype == "int8" else QuantParams(np.ones(1),
+                                                                             np.zeros(1))
+    outq = ctx.per_tensor(op, op.outputs[0])
+    m, shifts = lp.conv_multipliers(inq, ctx.quant(op, op.inputs[1]), outq, t.size)
+    quant = struct("tp_channel_quant", "quant",
+                   multiplier=ConstTable("int32", m.astype(np.int32), "multipliers",
+                                         "multiplier"),
+                   shift=ConstTable("int8", shifts.astype(np.int8), "shifts", "shift"))
+    return "s8", ConstTable("int32", t.astype(np.int32), "biases", "bias"), quant, \
+        int(outq.zero_point[0])
+
+
+def activation(ctx: LowerContext, op: Op) -> Struct:
+    """The int8 output's clamp (the whole int8 range for a binary output)."""
+    if ctx.graph.tensors[op.outputs[0]].dtype == "binary":
+        return struct("tp_activation_s8", min=-128, max=127)
+    return ctx.act_s8(op)
+
+
+def kernel_name(op_kind: str, ctx: LowerContext, op: Op, out: str) -> str:
+    """tp_binary_<op_kind>_b1 (binary input and output), _b1_s8 (binary input, int8 output),
+    _s8in_b1 or _s8in_s8 (int8 input)."""
+    binary_in = ctx.graph.tensors[op.inputs[0]].dtype == "binary"
+    if binary_in:
+        return f"tp_binary_{op_kind}_b1" + ("_s8" if out == "s8" else "")
+    return f"tp_binary_{op_kind}_s8in_{out}"
+
+
+def conv_scratch(filter_shape: tuple[int, ...], binary_input: bool, word_bits: int) -> int:
+    """Bytes of the window (twin of tp_binary_conv_*_get_buffer_size): kh x kw pixels of packed
+    words for a binary input, kh x kw x c int16 values for an int8 one."""
+    _, kh, kw, c = filter_shape
+    if binary_input:
+        return kh * kw * words_per_group(c, word_bits) * word_bits // 8
+    return kh * kw * c * 2
+
+
+def _conv_kernel(name: str) -> CKernel:
+    return CKernel(name, B1_HEADERS, scratch=conv_scratch)
+
+
+B1_HEADERS = ("tp_engine_b1.h",)
+CONV_KERNELS = {name: _conv_kernel(name) for name in (
+    "tp_binary_conv_b1_oc", "tp_binary_conv_b1_s8",
+    "tp_binary_conv_s8in_b1", "tp_binary_conv_s8in_s8")}
+
+
 def lower(ctx: LowerContext, op: Op) -> KernelCall:
-    """Not yet in the C engine."""
-    raise UnsupportedError(f"not supported: op {op.name} (BinaryConv2D) in the C engine")
+    """tp_binary_conv_*(params, [quant,] in dims, input, filter dims, filter, thresholds /
+    biases, out dims, output, scratch); a binary input and output: tp_binary_conv_b1_oc."""
+    ctx.check_window(op)
+    g = ctx.graph
+    w = g.tensors[op.inputs[1]]
+    binary_in = g.tensors[op.inputs[0]].dtype == "binary"
+    _, kh, kw, c = w.shape
+    out, table, quant, out_off = threshold_tables(ctx, op, kh * kw * c)
+    din, dout = ctx.io_dims(op)
+    dfilt = ctx.dims("filter", w.shape)
+    in_off = 0 if binary_in else -int(ctx.per_tensor(op, op.inputs[0]).zero_point[0])
+    params = struct("tp_binary_conv_params", "params", **geometry(op), input_offset=in_off,
+                    output_offset=out_off, activation=activation(ctx, op))
+    word = graph_word_bits(g.metadata)
+    if binary_in and out == "b1":
+        return _oc_call(ctx, op, table.data.astype(np.int64) + 1, (params, din, dout, dfilt),
+                        word)
+    filt = word_table(ctx, op.inputs[1], flat=not binary_in)
+    head = (params,) if quant is None else (params, quant)
+    args = (*head, din, ctx.tensor(op.inputs[0]), dfilt, filt, table, dout,
+            ctx.tensor(op.outputs[0]), SCRATCH)
+    return simple_call(ctx, op, CONV_KERNELS[kernel_name("conv", ctx, op, out)], args,
+                       (*head[1:], filt, table, din, dout, dfilt, params),
+                       scratch_bytes=conv_scratch(w.shape, binary_in, word), size_args=(dfilt,))
+
+
+def _oc_call(ctx: LowerContext, op: Op, bound: np.ndarray, statics: tuple[Struct, ...],
+             word: int) -> KernelCall:
+    """tp_binary_conv_b1_oc(params, in dims, input, filter dims, filter, bounds, planes,
+    out dims, output, scratch): filters packed along output channels."""
+    params, din, dout, dfilt = statics
+    w = ctx.graph.tensors[op.inputs[1]]
+    words = oc_filter(w.const_data(), word)
+    filt = ConstTable(f"uint{word}", words.ravel(), f"{w.name} {list(w.shape)} packed along "
+                      f"output channels in {word}-bit words", "lanes", aligned=True)
+    _, kh, kw, c = w.shape
+    planes_words, planes = oc_bounds(bound, kh * kw * c, word)
+    bounds = ConstTable(f"uint{word}", planes_words.ravel(), "bounds, bit-sliced", "bounds")
+    args = (params, din, ctx.tensor(op.inputs[0]), dfilt, filt, bounds, Int(planes), dout,
+            ctx.tensor(op.outputs[0]), SCRATCH)
+    return simple_call(ctx, op, CONV_KERNELS["tp_binary_conv_b1_oc"], args,
+                       (filt, bounds, din, dout, dfilt, params),
+                       scratch_bytes=conv_scratch(w.shape, True, word), size_args=(dfilt,))
 
 
 for _act in ("binary", "int8"):

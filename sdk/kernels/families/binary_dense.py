@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from sdk.errors import ShapeError, UnsupportedError
+from sdk.errors import ShapeError
 from sdk.ir.graph import Op
 from sdk.ir.ops import OpSpec, register_op
-from sdk.kernels.families.binary_conv import binary_output
-from sdk.kernels.program import KernelCall, LowerContext
-from sdk.kernels.registry import Family, register_family
+from sdk.kernels.families.binary_conv import (
+    B1_HEADERS,
+    activation,
+    binary_output,
+    kernel_name,
+    threshold_tables,
+    word_table,
+)
+from sdk.kernels.program import KernelCall, LowerContext, simple_call
+from sdk.kernels.registry import CKernel, Family, register_family
+from sdk.kernels.values import struct
 from sdk.reference.context import RefContext
 
 
@@ -55,9 +63,31 @@ def reference(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
     return binary_output(ctx, x @ args[1].astype(np.int64).T, args[2].astype(np.int64))
 
 
+
+DENSE_KERNELS = {name: CKernel(name, B1_HEADERS) for name in (
+    "tp_binary_fully_connected_b1", "tp_binary_fully_connected_b1_s8",
+    "tp_binary_fully_connected_s8in_b1", "tp_binary_fully_connected_s8in_s8")}
+
+
 def lower(ctx: LowerContext, op: Op) -> KernelCall:
-    """Not yet in the C engine."""
-    raise UnsupportedError(f"not supported: op {op.name} (BinaryDense) in the C engine")
+    """tp_binary_fully_connected_*(params, [quant,] in dims, input, weights, limits /
+    thresholds / biases, out dims, output)."""
+    g = ctx.graph
+    w = g.tensors[op.inputs[1]]
+    n_out, k = w.shape
+    group = group_of(op.attrs, k)
+    binary_in = g.tensors[op.inputs[0]].dtype == "binary"
+    out, table, quant, out_off = threshold_tables(ctx, op, k)
+    kernel = DENSE_KERNELS[kernel_name("fully_connected", ctx, op, out)]
+    din, dout = ctx.io_dims(op)
+    in_off = 0 if binary_in else -int(ctx.per_tensor(op, op.inputs[0]).zero_point[0])
+    params = struct("tp_binary_fc_params", "params", group=group, input_offset=in_off,
+                    output_offset=out_off, activation=activation(ctx, op))
+    weights = word_table(ctx, op.inputs[1], group, flat=not binary_in)
+    head = (params,) if quant is None else (params, quant)
+    args = (*head, din, ctx.tensor(op.inputs[0]), weights, table, dout,
+            ctx.tensor(op.outputs[0]))
+    return simple_call(ctx, op, kernel, args, (*head[1:], weights, table, din, dout, params))
 
 
 for _act in ("binary", "int8"):

@@ -12,9 +12,11 @@ import numpy as np
 
 from sdk.errors import UnsupportedError
 from sdk.ir.graph import Op
+from sdk.kernels.families.binary_conv import B1_HEADERS
 from sdk.kernels.families.elementwise import reshape
-from sdk.kernels.program import KernelCall, LowerContext
-from sdk.kernels.registry import Family, register_family
+from sdk.kernels.program import KernelCall, LowerContext, simple_call
+from sdk.kernels.registry import CKernel, Family, register_family
+from sdk.kernels.values import struct
 from sdk.reference.common import sliding_windows
 from sdk.reference.context import RefContext
 
@@ -35,10 +37,22 @@ def reference(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
     return win.max(axis=(3, 4)).astype(np.int64)
 
 
+
+POOL_KERNEL = CKernel("tp_binary_max_pool_b1", B1_HEADERS)
+
+
 def lower(ctx: LowerContext, op: Op) -> KernelCall:
-    """Not yet in the C engine."""
-    raise UnsupportedError(f"not supported: op {op.name} (binary MaxPool2D) in the C engine")
+    """tp_binary_max_pool_b1(stride, in dims, input, window, out dims, output)."""
+    ctx.check_window(op)
+    check_valid(op.name, op.attrs["padding"])
+    din, dout = ctx.io_dims(op)
+    sh, sw = op.attrs["stride"]
+    kh, kw = op.attrs["kernel"]
+    stride = struct("tp_tile", "stride", h=sh, w=sw)
+    window = struct("tp_tile", "kernel", h=kh, w=kw)
+    args = (stride, din, ctx.tensor(op.inputs[0]), window, dout, ctx.tensor(op.outputs[0]))
+    return simple_call(ctx, op, POOL_KERNEL, args, (din, dout, stride, window))
 
 
-register_family(Family("MaxPool2D", "binary", None, None, reference, lower, None))
+register_family(Family("MaxPool2D", "binary", None, None, reference, lower, POOL_KERNEL))
 register_family(Family("Reshape", "binary", None, None, reshape, None, None))
