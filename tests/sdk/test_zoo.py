@@ -63,7 +63,8 @@ def test_mnist_cnn_size_and_registry():
     assert names(binary=False) == ["gesture_cnn", "mnist_cnn"]
     assert names(binary=True) == ["bnn_gesture_cnn", "bnn_gesture_msp430", "bnn_mnist"]
     assert names() == sorted(names(binary=False) + names(binary=True))
-    with pytest.raises(TinypruneError, match=r"zoo: no model 'resnet'; known: bnn_gesture_cnn, .*gesture_cnn"):
+    with pytest.raises(TinypruneError,
+                       match=r"zoo: no model 'resnet'; known: bnn_gesture_cnn, .*gesture_cnn"):
         zoo_get("resnet")
 
 
