@@ -75,6 +75,15 @@ def out_folder(ctx: typer.Context, param: typer.CallbackParam, value):
     return value
 
 
+def dataset_or_mnist(ctx: typer.Context, param: typer.CallbackParam,
+                     value: str | None) -> str | None:
+    """A dataset file from ``tinyprune data synth``, or ``mnist`` for the shared digits."""
+    if value is not None and value != "mnist" and not Path(value).is_file():
+        raise TinypruneError(f"{_name(param)} {value}: no such dataset file (a file from "
+                             "`tinyprune data synth`, or `mnist` for the shared digits)")
+    return value
+
+
 def existing_file(ctx: typer.Context, param: typer.CallbackParam, value):
     """A file to read: it must exist and be a file."""
     if value is None:

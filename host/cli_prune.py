@@ -10,7 +10,7 @@ import typer
 from typer._click.core import Context as ClickContext  # the Context TyperGroup declares
 from typer.core import TyperGroup
 
-from host.cli_checks import non_negative_int, out_file, out_folder, positive_int
+from host.cli_checks import dataset_or_mnist, non_negative_int, out_file, out_folder, positive_int
 from host.cli_options import BOARD_OPT
 from host.console import emit_json, human
 from sdk.atomic import check_target
@@ -34,13 +34,6 @@ prune_app = typer.Typer(cls=_ModelOrSweep, no_args_is_help=True, add_completion=
                         help="Prune a model (magnitude or channels) and compare methods: "
                         "`tinyprune prune MODEL --method M --amount A --out P.tpm` (options: "
                         "`tinyprune prune model --help`), or `tinyprune prune sweep ...`.")
-
-
-def _data(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
-    if value is not None and value != "mnist" and not Path(value).is_file():
-        raise TinypruneError(f"--data {value}: no such dataset file (a file from `tinyprune "
-                             "data synth`, or `mnist` for the shared digits)")
-    return value
 
 
 def _amount(ctx: typer.Context, param: typer.CallbackParam, value: float | None) -> float | None:
@@ -94,7 +87,7 @@ def prune_model(
                                            "channels until at most this many MACs remain.",
                                            callback=positive_int),
     data: str | None = typer.Option(None, "--data", help="Dataset for retraining and accuracy "
-                                    "(a `data synth` file, or `mnist`).", callback=_data),
+                                    "(a `data synth` file, or `mnist`).", callback=dataset_or_mnist),
     retrain_epochs: int = typer.Option(0, "--retrain-epochs", help="Epochs of retraining "
                                        "(magnitude: the sparsity follows the polynomial "
                                        "schedule during them).", callback=non_negative_int),
@@ -129,7 +122,7 @@ def sweep(
     amounts: str = typer.Option("0.5:0.98", "--amounts", help="A:B (5 points), A:B:N or "
                                 "A,B,C; each in [0, 1)."),
     data: str = typer.Option(..., "--data", help="A `data synth` file, or `mnist`.",
-                             callback=_data),
+                             callback=dataset_or_mnist),
     model: str | None = typer.Option(None, "--model", help="Zoo model [gesture_cnn for "
                                      "gesture data, mnist_cnn for mnist]."),
     seeds: str = typer.Option("0", "--seeds", help="Comma-separated seeds (the tables use 0,1,2)."),

@@ -1,4 +1,5 @@
-"""``tinyprune train``: train a zoo model on a gesture dataset and write the IR model."""
+"""``tinyprune train``: train a zoo model on a gesture dataset (or, binary, on the shared MNIST
+digits) and write the IR model."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from host.cli_checks import existing_file, non_negative_int, out_file, positive_int
+from host.cli_checks import dataset_or_mnist, non_negative_int, out_file, positive_float, positive_int
 from host.console import emit_json, err_console, human
 from sdk.atomic import check_target
+from sdk.errors import TinypruneError, UnsupportedError
 
 
 def confusion_table(matrix, classes: list[str], title: str) -> Table:
@@ -25,9 +27,12 @@ def confusion_table(matrix, classes: list[str], title: str) -> Table:
 
 
 def train(
-    model: str = typer.Option("gesture_cnn", "--model", help="Zoo model to train."),
-    data: Path = typer.Option(..., "--data", help="Dataset file from `tinyprune data synth`.",
-                              callback=existing_file),
+    model: str = typer.Option(None, "--model", help="Zoo model to train [default: "
+                              "gesture_cnn; with --binary bnn_gesture_msp430, or bnn_mnist for "
+                              "--data mnist]."),
+    data: str = typer.Option(..., "--data", help="Dataset file from `tinyprune data synth`, "
+                             "or `mnist` (the shared digits; --binary only).",
+                             callback=dataset_or_mnist),
     out: Path = typer.Option(..., "--out", help="Model file to write (.tpm).", callback=out_file),
     epochs: int = typer.Option(20, "--epochs", help="Epochs (the cosine schedule spans them; "
                                "early stopping on validation).", callback=positive_int),
@@ -47,38 +52,59 @@ def train(
     int8: bool = typer.Option(
         False, "--int8", help="Also quantize the trained model to int8 (256 training frames "
         "for calibration), write it beside OUT as *_int8.tpm and report its test accuracy."),
+    binary: bool = typer.Option(
+        False, "--binary", help="Train a binary network (sdk.bnn; docs/binary.md): int8 input, "
+        "binary layers, thresholds folded from batch norm."),
+    last: str = typer.Option("int8", "--last", help="With --binary: the last layer's output, "
+                             "int8 (class scores, then softmax) or binary (+1/-1 per class)."),
+    quantizer: str = typer.Option("ste_sign", "--quantizer", help="With --binary: the "
+                                  "activations' sign, ste_sign or approx_sign (Bi-Real Net)."),
+    float_twin: bool = typer.Option(
+        False, "--float-twin", help="With --binary: also train the same layers in float (ReLU, "
+        "float weights) with the same data, seed and epochs, and report its test accuracy."),
+    lr: float = typer.Option(None, "--lr", help="Adam learning rate [default: 0.002; 0.005 "
+                             "with --binary].", callback=positive_float),
 ) -> None:
     """Train MODEL on the train split of DATA (sessions never shared between splits), keep
     the epoch with the best validation accuracy, and report test accuracy and the confusion
     matrix (also as PNGs beside the model)."""
     from host.plots import plot_confusion, plot_training
     from sdk.ir import save_model
-    from sdk.radar.augment import doppler_mirror
-    from sdk.radar.dataset import DataWarning, load_splits
     from sdk.train.zoo_fit import fit_zoo_model
 
+    model = _check_binary_options(model, data, binary, last, quantizer, int8, c_preprocess)
+    if float_twin and not binary:
+        raise TinypruneError("--float-twin applies to --binary only")
     siblings = [out, out.with_suffix(".confusion.png"), out.with_suffix(".training.png")]
     if int8:
         siblings.append(out.with_name(out.stem + "_int8.tpm"))
     for path in siblings:
         check_target(path, force)
     con = human(json_out)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
-        splits = load_splits(data)
-    for w in caught:
-        err_console.print(f"warning: {w.message}")
+    train_set, val_set, test_set, classes, metadata = _load(data, seed)
+    augment_fn = None
+    if augment and data != "mnist":
+        from sdk.radar.augment import doppler_mirror
+
+        augment_fn = doppler_mirror
+    lr = lr or (5e-3 if binary else 2e-3)
     report = fit_zoo_model(
-        model, (splits.train.x, splits.train.y), (splits.val.x, splits.val.y),
-        (splits.test.x, splits.test.y), splits.classes, epochs=epochs, seed=seed,
-        patience=patience, augment=doppler_mirror if augment else None, schedule="cosine",
-        metadata={"preprocess": splits.preprocess.to_dict(), "dataset": str(data)})
+        model, train_set, val_set, test_set, classes, epochs=epochs,
+        seed=seed, patience=patience, augment=augment_fn, schedule="cosine", lr=lr,
+        metadata=metadata,
+        model_options={"last": last, "quantizer": quantizer} if binary else None)
     save_model(report.graph, out)
+    twin = None
+    if float_twin:
+        from sdk.bnn.fit import float_twin_accuracy
+
+        twin = float_twin_accuracy(model, train_set, val_set, test_set, classes, epochs, seed,
+                                   lr, patience=patience, augment=augment_fn, schedule="cosine")
     confusion_png = plot_confusion(report.confusion, report.classes,
                                    out.with_suffix(".confusion.png"),
-                                   f"{model}: test frames")
+                                   f"{model}: test {'digits' if data == 'mnist' else 'frames'}")
     curve_png = plot_training(report.result.history, out.with_suffix(".training.png"), model)
-    int8_report = _int8(report.graph, splits, out, seed) if int8 else None
+    int8_report = _int8(report.graph, train_set[0], test_set, out, seed) if int8 else None
     c_check = None
     if c_preprocess:
         from sdk.radar.c_preprocess import compare_split
@@ -90,12 +116,15 @@ def train(
                    "classes": report.classes, "epochs_run": len(report.result.history),
                    "frames": report.graph.metadata["training"]["frames"],
                    **({"c_preprocess": c_check.to_dict()} if c_check is not None else {}),
+                   **({"float_twin_test_accuracy": twin} if twin is not None else {}),
                    **(int8_report or {})})
         return
     con.print(confusion_table(report.confusion, report.classes, "test frames"))
     con.print(f"validation accuracy {report.val_accuracy:.4f}, test accuracy "
-              f"{report.test_accuracy:.4f} ({len(splits.test.y)} test frames from sessions "
-              f"never seen in training)")
+              f"{report.test_accuracy:.4f} ({len(test_set[1])} test "
+              f"{'digits' if data == 'mnist' else 'frames from sessions never seen in training'})")
+    if twin is not None:
+        con.print(f"float twin (the same layers in float): test accuracy {twin:.4f}")
     if int8_report is not None:
         con.print(f"int8 ({int8_report['int8_model']}): test accuracy "
                   f"{int8_report['int8_test_accuracy']:.4f}, float "
@@ -108,7 +137,68 @@ def train(
     con.print(f"wrote {out}, {confusion_png}, {curve_png}")
 
 
-def _int8(graph, splits, out: Path, seed: int) -> dict:
+def _load(data: str, seed: int) -> tuple[tuple, tuple, tuple, list[str], dict]:
+    """``(train, val, test, classes, metadata)``, each split ``(x, y)`` with frames ``[N, H,
+    W]``, of a gesture dataset file or ``mnist`` (the shared digits split by ``seed``;
+    sdk.train.mnist)."""
+    if data == "mnist":
+        from sdk.train.mnist import MNIST_DIR, mnist_splits
+
+        if not MNIST_DIR.is_dir():
+            raise TinypruneError(f"--data mnist: the shared digits are not at {MNIST_DIR} "
+                                 "(../shared beside the repository)")
+        s = mnist_splits(seed)
+        train, val, test = ((x[:, 0], y) for x, y in (s.train, s.val, s.test))
+        return train, val, test, [str(d) for d in range(10)], {"dataset": "mnist"}
+    from sdk.radar.dataset import DataWarning, load_splits
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        splits = load_splits(data)
+    for w in caught:
+        err_console.print(f"warning: {w.message}")
+    return ((splits.train.x, splits.train.y), (splits.val.x, splits.val.y),
+            (splits.test.x, splits.test.y), splits.classes,
+            {"preprocess": splits.preprocess.to_dict(), "dataset": str(data)})
+
+
+def _check_binary_options(model: str | None, data: str, binary: bool, last: str,
+                          quantizer: str, int8: bool, c_preprocess: bool) -> str:
+    """The zoo model to train; one-line errors for options that do not go together."""
+    from sdk import zoo
+    from sdk.bnn.heads import HEAD_KINDS
+    from sdk.bnn.quantizers import QUANTIZERS
+
+    if not binary:
+        if data == "mnist":
+            raise UnsupportedError("--data mnist without --binary (train "
+                                   "mnist_cnn with `tinyprune prune sweep --data mnist`)")
+        if (last, quantizer) != ("int8", "ste_sign"):
+            raise TinypruneError("--last and --quantizer apply to --binary only")
+        model = model or "gesture_cnn"
+        if model in zoo.names(binary=True):
+            raise TinypruneError(f"--model {model}: a binary network; add --binary")
+        return model
+    if int8 or c_preprocess:
+        raise UnsupportedError(f"{'--int8' if int8 else '--c-preprocess'} with "
+                               "--binary (a binary network is already integer)")
+    if last not in HEAD_KINDS:
+        raise TinypruneError(f"--last {last}: expected {' or '.join(HEAD_KINDS)}")
+    if quantizer not in QUANTIZERS:
+        raise TinypruneError(f"--quantizer {quantizer}: expected {' or '.join(QUANTIZERS)}")
+    model = model or ("bnn_mnist" if data == "mnist" else "bnn_gesture_msp430")
+    if model not in zoo.names(binary=True):
+        raise TinypruneError(f"--model {model}: not a binary zoo network; binary ones: "
+                             f"{', '.join(zoo.names(binary=True))}")
+    mnist_model = zoo.get(model).input_shape == zoo.get("bnn_mnist").input_shape
+    if mnist_model != (data == "mnist"):
+        takes = "MNIST digits" if mnist_model else "gesture frames"
+        raise TinypruneError(f"--model {model} takes {takes}; --data {data} is "
+                             f"{'mnist' if data == 'mnist' else 'a gesture dataset'}")
+    return model
+
+
+def _int8(graph, train_x, test: tuple, out: Path, seed: int) -> dict:
     """Quantize ``graph`` with training frames, save it beside ``out``, and score it on test."""
     import numpy as np
 
@@ -116,9 +206,9 @@ def _int8(graph, splits, out: Path, seed: int) -> dict:
     from sdk.compress.report import predict_int8
     from sdk.ir import save_model
 
-    qgraph = quantize_graph(graph, calibration_frames(splits.train.x, 256, seed), progress=False)
+    qgraph = quantize_graph(graph, calibration_frames(train_x, 256, seed), progress=False)
     qgraph.metadata.update(graph.metadata)
     path = save_model(qgraph, out.with_name(out.stem + "_int8.tpm"))
-    scores = predict_int8(qgraph, splits.test.x[..., None].astype(np.float32), progress=False)
+    scores = predict_int8(qgraph, test[0][..., None].astype(np.float32), progress=False)
     return {"int8_model": str(path),
-            "int8_test_accuracy": float(np.mean(scores.argmax(axis=1) == splits.test.y))}
+            "int8_test_accuracy": float(np.mean(scores.argmax(axis=1) == test[1]))}

@@ -84,7 +84,8 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
                      batch_size: int, seed: int, patience: int | None = None,
                      progress: bool = True,
                      augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
-                     schedule: str = "constant", weight_decay: float = 0.0) -> TrainResult:
+                     schedule: str = "constant", weight_decay: float = 0.0,
+                     after_step: Callable[[nn.Module], None] | None = None) -> TrainResult:
     """Train ``model`` with Adam on cross-entropy; keep the weights with the best validation.
 
     ``train_set`` and ``val_set`` are ``(x, y)`` with ``x`` NCHW float and ``y`` integer
@@ -99,7 +100,8 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
     ``augment(batch, generator)`` (optional) transforms every training batch (NCHW) with its
     own generator seeded by ``seed``; ``schedule`` is ``"constant"`` or ``"cosine"`` (the
     learning rate falls from ``lr`` to 0 along a half cosine over ``epochs`` epochs, stepped
-    per batch); ``weight_decay`` is Adam's L2 penalty.
+    per batch); ``weight_decay`` is Adam's L2 penalty; ``after_step(model)`` (optional) runs
+    after every optimizer step (binary networks clip their latent weights there).
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}")
@@ -137,6 +139,8 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+                if after_step is not None:
+                    after_step(model)
                 if scheduler is not None:
                     scheduler.step()
                 total_loss += loss.item() * len(idx)

@@ -18,6 +18,7 @@ from torch import nn
 from sdk.frontends.pytorch import from_torch
 from sdk.ir import Graph
 from sdk.train.loop import TrainResult, evaluate, train_classifier
+from sdk.zoo import ZooEntry
 from sdk.zoo import get as zoo_get
 
 
@@ -63,27 +64,36 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
                   batch_size: int = 32, patience: int = 4, progress: bool = True,
                   metadata: dict | None = None,
                   augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
-                  schedule: str = "constant", weight_decay: float = 0.0) -> FitReport:
+                  schedule: str = "constant", weight_decay: float = 0.0,
+                  model_options: dict | None = None) -> FitReport:
     """Train zoo model ``name`` on ``(frames, labels)`` splits and convert it to IR.
 
     Frames are ``[N, H, W]`` (one channel) or NHWC. The initial weights, shuffling and dropout
     all follow ``seed``; ``torch`` uses at most 2 threads so results do not depend on the core
     count of a bigger machine. ``augment``, ``schedule`` and ``weight_decay`` go to
-    :func:`sdk.train.loop.train_classifier`.
+    :func:`sdk.train.loop.train_classifier`; ``model_options`` to the zoo factory. A binary
+    network (``entry.binary``) has its latent weights clipped after every step
+    (:func:`sdk.bnn.layers.clip_latent_weights`) and is converted by
+    :func:`sdk.bnn.export.export_binary`, whose graph decides exactly as the eval-mode module.
     """
     entry = zoo_get(name)
     torch.set_num_threads(min(2, torch.get_num_threads()))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        module = entry.factory(num_classes=len(classes))
+        module = entry.factory(num_classes=len(classes), **(model_options or {}))
+    after_step = None
+    if entry.binary:
+        from sdk.bnn.layers import clip_latent_weights
+
+        after_step = clip_latent_weights
     x_train, x_val, x_test = nchw(train[0]), nchw(val[0]), nchw(test[0])
     result = train_classifier(module, (x_train, train[1]), (x_val, val[1]), epochs=epochs,
                               lr=lr, batch_size=batch_size, seed=seed, patience=patience,
                               progress=progress, augment=augment, schedule=schedule,
-                              weight_decay=weight_decay)
+                              weight_decay=weight_decay, after_step=after_step)
     test_accuracy = evaluate(module, x_test, test[1]).accuracy
     confusion = confusion_matrix(test[1], predict(module, x_test), len(classes))
-    graph = from_torch(module, entry.input_shape, name)
+    graph = _convert(module, entry, name)
     graph.metadata.update(metadata or {})
     graph.metadata["class_names"] = list(classes)
     graph.metadata["training"] = {
@@ -92,6 +102,15 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
         "augment": getattr(augment, "__name__", None) if augment is not None else None,
         "val_accuracy": result.best_val_accuracy, "test_accuracy": test_accuracy,
         "frames": {"train": len(train[1]), "val": len(val[1]), "test": len(test[1])},
+        **({"model_options": dict(model_options)} if model_options else {}),
     }
     return FitReport(module, graph, result, result.best_val_accuracy, test_accuracy, confusion,
                      list(classes))
+
+
+def _convert(module: nn.Module, entry: ZooEntry, name: str) -> Graph:
+    if entry.binary:
+        from sdk.bnn.export import export_binary
+
+        return export_binary(module, entry.input_shape, name)  # type: ignore[arg-type]
+    return from_torch(module, entry.input_shape, name)

@@ -2,7 +2,9 @@
 
 ``get("gesture_cnn")`` returns a :class:`ZooEntry`; ``entry.factory()`` builds a fresh,
 untrained ``nn.Module`` whose ``forward`` returns class probabilities and whose ``logits``
-method returns the pre-softmax scores.
+method returns the pre-softmax scores. Binary networks (``entry.binary``, :mod:`sdk.bnn`)
+convert with :func:`sdk.bnn.export.export_binary`, the others with
+:func:`sdk.frontends.pytorch.from_torch`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class ZooEntry:
     input_shape: tuple[int, int, int, int]
     class_names: tuple[str, ...]
     description: str
+    binary: bool = False
 
 
 def _gesture() -> ZooEntry:
@@ -42,13 +45,32 @@ def _mnist() -> ZooEntry:
                     "a small MNIST CNN with BatchNorm (28x28 digits, about 25 k params)")
 
 
+def _binary(name: str, description: str) -> Callable[[], ZooEntry]:
+    def entry() -> ZooEntry:
+        from sdk.bnn import models
+
+        gesture = name.startswith("bnn_gesture")
+        return ZooEntry(getattr(models, name),
+                        models.GESTURE_INPUT if gesture else models.MNIST_INPUT,
+                        models.GESTURE_CLASSES if gesture else models.MNIST_CLASSES,
+                        description, binary=True)
+    return entry
+
+
 # Entries are built lazily so that listing the zoo does not import torch.
-_ENTRIES: dict[str, Callable[[], ZooEntry]] = {"gesture_cnn": _gesture, "mnist_cnn": _mnist}
+_ENTRIES: dict[str, Callable[[], ZooEntry]] = {
+    "gesture_cnn": _gesture, "mnist_cnn": _mnist,
+    "bnn_gesture_msp430": _binary("bnn_gesture_msp430", "a binary gesture network sized for "
+                                  "the MSP430 (int8-input stride-2 first layer, 3 binary layers)"),
+    "bnn_gesture_cnn": _binary("bnn_gesture_cnn", "the seed's gesture-CNN shape, binarized"),
+    "bnn_mnist": _binary("bnn_mnist", "a binary 784-256-256-10 MNIST network"),
+}
+_BINARY = {"bnn_gesture_msp430", "bnn_gesture_cnn", "bnn_mnist"}
 
 
-def names() -> list[str]:
-    """The zoo's model names."""
-    return sorted(_ENTRIES)
+def names(binary: bool | None = None) -> list[str]:
+    """The zoo's model names: all, or only the binary (``True``) or float (``False``) ones."""
+    return sorted(n for n in _ENTRIES if binary is None or (n in _BINARY) == binary)
 
 
 def get(name: str) -> ZooEntry:

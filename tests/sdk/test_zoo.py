@@ -60,8 +60,11 @@ def test_mnist_cnn_size_and_registry():
     model = entry.factory()
     assert 20_000 <= sum(p.numel() for p in model.parameters()) <= 50_000
     assert model(torch.zeros(entry.input_shape)).shape == (1, len(entry.class_names))
-    assert names() == ["gesture_cnn", "mnist_cnn"]
-    with pytest.raises(TinypruneError, match=r"zoo: no model 'resnet'; known: gesture_cnn"):
+    assert names(binary=False) == ["gesture_cnn", "mnist_cnn"]
+    assert names(binary=True) == ["bnn_gesture_cnn", "bnn_gesture_msp430", "bnn_mnist"]
+    assert names() == sorted(names(binary=False) + names(binary=True))
+    with pytest.raises(TinypruneError,
+                       match=r"zoo: no model 'resnet'; known: bnn_gesture_cnn, .*gesture_cnn"):
         zoo_get("resnet")
 
 

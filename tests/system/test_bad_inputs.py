@@ -420,6 +420,18 @@ OPTION_CASES: list[tuple[str, ...]] = [
                   ("--sim", "{t}/none.json"), ("--sim", "{s}/x.npy"), ("--like", "{s}/rec.h5"),
                   ("--like", "{t}/none.h5"))],
     *[("data", "synth-a121", "--out", out) for out in ("{s}/x.npy", "{t}/missing/d")],
+    # train --binary: options that do not go together, unknown choices, wrong data for a model
+    *[("train", "--binary", "--data", "{s}/data.h5", "--out", "{o}.tpm", *opt)
+      for opt in (("--last", "ternary"), ("--quantizer", "tanh"), ("--model", "gesture_cnn"),
+                  ("--model", "bnn_mnist"), ("--int8",), ("--c-preprocess",), ("--lr", "0"),
+                  ("--lr", "-1"), ("--lr", "nan"), ("--model", "no_such_net"))],
+    *[("train", "--data", "{s}/data.h5", "--out", "{o}.tpm", *opt)
+      for opt in (("--model", "bnn_gesture_msp430"), ("--float-twin",), ("--last", "binary"),
+                  ("--quantizer", "approx_sign"))],
+    ("train", "--data", "mnist", "--out", "{o}.tpm"),
+    ("train", "--binary", "--data", "mnist", "--model", "bnn_gesture_cnn", "--out", "{o}.tpm"),
+    ("train", "--binary", "--data", "{t}/none.h5", "--out", "{o}.tpm"),
+    ("train", "--binary", "--data", "{s}/data.h5", "--out", "{s}/float.tpm"),
 ]
 
 
