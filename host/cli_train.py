@@ -47,6 +47,15 @@ def train(
     int8: bool = typer.Option(
         False, "--int8", help="Also quantize the trained model to int8 (256 training frames "
         "for calibration), write it beside OUT as *_int8.tpm and report its test accuracy."),
+    background_class: str = typer.Option(
+        None, "--background-class", help="The class the gesture detector never fires for, or "
+        "'none' [the dataset's background class, else a class named 'empty', else none]."),
+    threshold: float = typer.Option(0.7, "--threshold", help="Detector: a frame counts when its "
+                                    "class's probability is at least this."),
+    consecutive: int = typer.Option(3, "--consecutive", help="Detector: frames of one class in "
+                                    "a row that fire an event.", callback=positive_int),
+    refractory_s: float = typer.Option(1.0, "--refractory-s", help="Detector: seconds after an "
+                                       "event in which nothing fires."),
 ) -> None:
     """Train MODEL on the train split of DATA (sessions never shared between splits), keep
     the epoch with the best validation accuracy, and report test accuracy and the confusion
@@ -55,6 +64,7 @@ def train(
     from sdk.ir import save_model
     from sdk.radar.augment import doppler_mirror
     from sdk.radar.dataset import DataWarning, load_splits
+    from sdk.radar.gestures import detector_for
     from sdk.train.zoo_fit import fit_zoo_model
 
     siblings = [out, out.with_suffix(".confusion.png"), out.with_suffix(".training.png")]
@@ -68,11 +78,15 @@ def train(
         splits = load_splits(data)
     for w in caught:
         err_console.print(f"warning: {w.message}")
+    detector = detector_for(splits.classes, _background(background_class, splits),
+                            threshold, consecutive, refractory_s)
     report = fit_zoo_model(
         model, (splits.train.x, splits.train.y), (splits.val.x, splits.val.y),
         (splits.test.x, splits.test.y), splits.classes, epochs=epochs, seed=seed,
         patience=patience, augment=doppler_mirror if augment else None, schedule="cosine",
-        metadata={"preprocess": splits.preprocess.to_dict(), "dataset": str(data)})
+        metadata={"preprocess": splits.preprocess.to_dict(), "dataset": str(data),
+                  "detector": detector.to_dict()},
+        context_frames=splits.preprocess.context_frames)
     save_model(report.graph, out)
     confusion_png = plot_confusion(report.confusion, report.classes,
                                    out.with_suffix(".confusion.png"),
@@ -106,6 +120,16 @@ def train(
                   f"{c_check.frames} test frames predicted differently; largest input "
                   f"difference {c_check.max_abs_diff:.2e}")
     con.print(f"wrote {out}, {confusion_png}, {curve_png}")
+
+
+def _background(option: str | None, splits) -> str | None:
+    """The detector's background class: the option ('none': no background), else the one the
+    dataset was packed with, else a class named 'empty'."""
+    if option is not None:
+        return None if option.strip().lower() == "none" else option
+    if splits.background is not None:
+        return splits.background
+    return "empty" if "empty" in splits.classes else None
 
 
 def _int8(graph, splits, out: Path, seed: int) -> dict:

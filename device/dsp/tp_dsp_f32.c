@@ -12,6 +12,7 @@ void tp_dsp_f32_init(tp_dsp_f32_state *state)
     }
     state->head = 0;
     state->count = 0;
+    state->since = 0;
 }
 
 /* log2 for normal x > 0 from the IEEE-754 exponent and a polynomial of the mantissa (no libm:
@@ -130,10 +131,17 @@ int tp_dsp_f32_push(tp_dsp_f32_state *state, const float *iq, float frame[TP_DSP
     state->head = (uint16_t)(state->head + 1u == TP_DSP_N ? 0u : state->head + 1u);
     if (state->count < TP_DSP_N) {
         state->count++;
+        if (state->count < TP_DSP_N) {
+            return 0;
+        }
+#if TP_DSP_HOP > 1
+    } else if (++state->since < TP_DSP_HOP) {
+        return 0; /* a frame every TP_DSP_HOP sweeps once the window is full */
+#endif
     }
-    if (state->count < TP_DSP_N) {
-        return 0;
-    }
+#if TP_DSP_HOP > 1
+    state->since = 0;
+#endif
     for (int b = 0; b < TP_DSP_BINS; ++b) {
         float mean_re = 0.0f;
         float mean_im = 0.0f;

@@ -217,6 +217,7 @@ void tp_dsp_q15_init(tp_dsp_q15_state *state)
     }
     state->head = 0;
     state->count = 0;
+    state->since = 0;
 }
 
 #ifdef TP_DSP_COUNT_LOG2
@@ -364,10 +365,17 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
     state->head = (uint16_t)(state->head + 1u == TP_DSP_N ? 0u : state->head + 1u);
     if (state->count < TP_DSP_N) {
         state->count++;
+        if (state->count < TP_DSP_N) {
+            return 0;
+        }
+#if TP_DSP_HOP > 1
+    } else if (++state->since < TP_DSP_HOP) {
+        return 0; /* a frame every TP_DSP_HOP sweeps once the window is full */
+#endif
     }
-    if (state->count < TP_DSP_N) {
-        return 0;
-    }
+#if TP_DSP_HOP > 1
+    state->since = 0;
+#endif
 
     /* The window's sweeps (ring rows), oldest first (direct DFT) or in the FFT's input order,
      * at the current depth bin. */
