@@ -170,7 +170,7 @@ class EventScore:
 def score_events(events: np.ndarray, labels: np.ndarray, background: int = 3,
                  slack: int = 20) -> EventScore:
     """Compare per-sweep ``events`` with per-sweep ``labels``: a segment is a maximal run of
-    one non-background label; its first event of that class within the run or the ``slack``
+    one non-background label (-1, unlabeled, is none); its first event of that class within the run or the ``slack``
     sweeps after it detects it (the window lags the motion by up to a frame)."""
     events = np.asarray(events, dtype=np.int64)
     labels = np.asarray(labels, dtype=np.int64)
@@ -178,7 +178,7 @@ def score_events(events: np.ndarray, labels: np.ndarray, background: int = 3,
     start = 0
     for i in range(1, len(labels) + 1):
         if i == len(labels) or labels[i] != labels[start]:
-            if labels[start] != background:
+            if labels[start] != background and labels[start] >= 0:
                 segments.append((start, i, int(labels[start])))
             start = i
     used: set[int] = set()
