@@ -122,9 +122,10 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
                 def show(r: Any) -> None:
                     rows.append(r)
                     view.update(_live_table(rows, names, info.deadline_budget))
-                outcome = stream_sweeps(link, sweeps, fast=fast, on_result=show)
+                outcome = stream_sweeps(link, sweeps, fast=fast, on_result=show,
+                                        rate_hz=preprocess.sweep_rate_hz)
         else:
-            outcome = stream_sweeps(link, sweeps, fast=fast)
+            outcome = stream_sweeps(link, sweeps, fast=fast, rate_hz=preprocess.sweep_rate_hz)
         stats = fetch_stats(link)
         profile = fetch_profile(link)
         link_stats = link.stats

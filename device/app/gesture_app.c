@@ -292,7 +292,7 @@ static uint8_t send_page(uint8_t type, const uint8_t *rec, uint16_t total, uint8
 static uint8_t send_info(const tp_frame_t *f)
 {
     static tp_info_t info;
-    static uint8_t rec[41u + TP_MAX_BOARD_NAME];
+    static uint8_t rec[45u + TP_MAX_BOARD_NAME];
     tp_get_page_t req;
     if (tp_unpack_get_page(f->payload, f->len, &req) != 0) {
         return TP_NACK_BAD_PAYLOAD;

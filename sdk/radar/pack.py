@@ -70,6 +70,7 @@ class PackResult:
     split_frames: dict[str, dict[str, int]]
     segments: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    preprocess: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -281,4 +282,4 @@ def pack(paths: Sequence[Path], out: Path, opts: PackOptions,
                            for k, c in enumerate(classes)} for name, ids in parts.items()}
     return PackResult(str(out), len(outs), classes, session_ids,
                       {name: [session_names[i] for i in ids] for name, ids in parts.items()},
-                      split_frames, segments, warnings)
+                      split_frames, segments, warnings, config.to_dict())
