@@ -52,8 +52,8 @@ def load_stream_data(path: str, preprocess: Any = None, owner: str = "the model"
             raise TinypruneError(f"{rec.source}: radar configuration differs from the first "
                                  f"recording's ({', '.join(other.differences(radar))})")
         sweeps.append(wire_sweeps(rec, config.depth_bins, burst_aligned(rec, config)))
-        labels.append(rec.sweep_labels() if rec.labels is not None
-                      else np.full(len(sweeps[-1]), -1))
+        per_sweep = rec.sweep_labels()
+        labels.append(per_sweep if per_sweep is not None else np.full(len(sweeps[-1]), -1))
     return np.concatenate(sweeps), np.concatenate(labels).astype(np.int64), radar
 
 

@@ -12,10 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from sdk.radar.preprocess import PreprocessConfig
+from sdk.radar.preprocess import RATE_TOLERANCE, PreprocessConfig
 from sdk.radar.recording import Recording
-
-from sdk.radar.preprocess import RATE_TOLERANCE
 
 
 def _r(value: float | None, digits: int = 6) -> float | None:

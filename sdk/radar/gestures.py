@@ -170,8 +170,9 @@ class EventScore:
 def score_events(events: np.ndarray, labels: np.ndarray, background: int = 3,
                  slack: int = 20) -> EventScore:
     """Compare per-sweep ``events`` with per-sweep ``labels``: a segment is a maximal run of
-    one non-background label (-1, unlabeled, is none); its first event of that class within the run or the ``slack``
-    sweeps after it detects it (the window lags the motion by up to a frame)."""
+    one non-background label (-1, unlabeled, is none); its first event of that class within
+    the run or the ``slack`` sweeps after it detects it (the window lags the motion by up to a
+    frame)."""
     events = np.asarray(events, dtype=np.int64)
     labels = np.asarray(labels, dtype=np.int64)
     segments: list[tuple[int, int, int]] = []

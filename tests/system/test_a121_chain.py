@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from a121_style import FIVE, PATTERN, THREE, record_a121_gestures
+
 from cli_helpers import assert_one_line_error, cli
 from host.cli_stream import run_stream
 from sdk.boards import load_board
