@@ -39,7 +39,9 @@ typedef struct {
     float ring[TP_DSP_N][TP_DSP_BINS][2];
     uint16_t head;  /* slot of the next sweep = slot of the oldest once full */
     uint16_t count; /* sweeps pushed, saturating at TP_DSP_N */
-    uint16_t since; /* sweeps since the last frame (hops > 1) */
+#if TP_DSP_HOP > 1
+    uint16_t since; /* sweeps since the last frame */
+#endif
 } tp_dsp_f32_state;
 
 /* The q15 path multiplies 16 x 16 -> 32 bits only. On an MSP430 build, define
@@ -51,7 +53,9 @@ typedef struct {
     int16_t ring[TP_DSP_N][TP_DSP_BINS][2]; /* depth means in raw units * 2^TP_DSP_Q15_FRAC */
     uint16_t head;
     uint16_t count;
+#if TP_DSP_HOP > 1
     uint16_t since;
+#endif
 } tp_dsp_q15_state;
 
 void tp_dsp_f32_init(tp_dsp_f32_state *state);
