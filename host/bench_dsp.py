@@ -24,6 +24,7 @@ from host.mspdebug import run_mspdebug
 from host.qemu import run_qemu, ticks_to_instructions
 from sdk.errors import BuildError, ToolchainError
 from sdk.paths import BOARDS_DIR, DEVICE_DIR
+from sdk.radar.preprocess import PreprocessConfig
 
 ARM_FLAGS = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"]
 VARIANTS = {
@@ -39,7 +40,9 @@ MSP430_VARIANTS = {
 }
 BENCH_DEPTHS = 120  # TP_DSP_DEPTHS_IN of the committed device/dsp/tp_dsp_tables.h
 MSP430_CLOCK_HZ = 16_000_000
-SWEEP_RATE_HZ = 18.0
+# The committed tables are the seed's preprocessing: its frame rate sets the budget a frame
+# is measured against (a model at another rate has its own, host/gesture_fw.deadline_budget).
+FRAME_RATE_HZ = PreprocessConfig().frame_rate_hz
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,18 @@ def pack_cmd(
                              callback=non_negative_int),
     sensor: int = typer.Option(None, "--sensor", help="Sensor id [the first].",
                                callback=positive_int),
+    window_sweeps: int = typer.Option(None, "--window-sweeps", help="Sweeps per frame (the "
+                                      "Doppler axis) [an A121 recording's sweeps per frame, "
+                                      "else 20].", callback=positive_int),
+    hop: int = typer.Option(None, "--hop", help="Sweeps from one frame to the next [the window "
+                            "for A121 bursts, else 1].", callback=positive_int),
+    depth_bins: int = typer.Option(None, "--depth-bins", help="Depth rows of a frame [the "
+                                   "recordings' depths, at most 30].", callback=positive_int),
+    context_frames: int = typer.Option(1, "--context-frames", help="Frames one model input "
+                                       "stacks (time context).", callback=positive_int),
+    fixed_scaling: bool = typer.Option(False, "--fixed-scaling", help="Keep the seed's fixed "
+                                       "amplitude scaling (10-70 dB) instead of calibrating it "
+                                       "on the training split."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -80,7 +92,9 @@ def pack_cmd(
     opts = PackOptions(classes=_class_names(classes), background=background_class,
                        label_pattern=label_pattern, intervals=intervals,
                        segment_background=segment_against, test_sessions=tuple(test_session),
-                       seed=seed, sensor=sensor)
+                       seed=seed, sensor=sensor, window_sweeps=window_sweeps, hop=hop,
+                       depth_bins=depth_bins, context_frames=context_frames,
+                       calibrate=not fixed_scaling)
     con = human(json_out)
     with Progress(TextColumn("pack"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=con, transient=json_out) as bar:
@@ -92,6 +106,11 @@ def pack_cmd(
         return
     con.print(f"wrote {result.recordings} recordings, classes {', '.join(result.classes)}, "
               f"{len(result.sessions)} sessions to {out}; labels drawn in {chart}")
+    p = result.preprocess
+    con.print(f"preprocessing: {p['window_sweeps']} sweeps per frame every {p['hop']} at "
+              f"{p['sweep_rate_hz']:g} sweeps/s ({p['sweep_rate_hz'] / p['hop']:.4g} frames/s), "
+              f"{p['depth_bins']} depth rows, {p['context_frames']} frame(s) per input, "
+              f"{p['floor_db']:g}-{p['ceil_db']:g} dB")
     for name, counts in result.split_frames.items():
         con.print(f"  {name}: sessions {', '.join(result.split_sessions[name])}; frames "
                   + ", ".join(f"{c} {n}" for c, n in counts.items()))

@@ -27,22 +27,33 @@ def _names(graph: Any, n: int) -> list[str]:
     return list(CLASS_NAMES) if n == len(CLASS_NAMES) else [f"class{i}" for i in range(n)]
 
 
-def load_stream_data(path: str) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Wire sweeps (n, 30, 2) int16, labels per sweep (-1 when unlabeled) and the radar
-    configuration of a recording or dataset file (recordings back to back)."""
+def load_stream_data(path: str, preprocess: Any = None, owner: str = "the model"
+                     ) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Wire sweeps (n, depth_bins, 2) int16, labels per sweep (-1 when unlabeled) and the
+    radar configuration of a recording or dataset file (recordings back to back), for the
+    preprocessing ``preprocess`` (the seed's if None). A recording at another sweep rate, or
+    with fewer depths than the frame has rows, is refused in one line naming both."""
     from host.gesture_fw import radar_config, wire_sweeps
     from sdk.radar.dataset import load_dataset
+    from sdk.radar.describe import burst_aligned
+    from sdk.radar.preprocess import PreprocessConfig
 
+    config = preprocess or PreprocessConfig()
     ds = load_dataset(path)
-    radar = radar_config(ds.recordings[0])
+    radar = radar_config(ds.recordings[0], config.depth_bins)
     sweeps, labels = [], []
     for rec in ds.recordings:
-        other = radar_config(rec)
+        config.check_rate(rec.sweep_rate_hz, rec.source, owner)
+        if rec.data.shape[-1] < config.depth_bins:
+            raise TinypruneError(f"{rec.source}: {rec.data.shape[-1]} depths per sweep, but "
+                                 f"{owner} reduces sweeps to {config.depth_bins} depth rows")
+        other = radar_config(rec, config.depth_bins)
         if other != radar:
             raise TinypruneError(f"{rec.source}: radar configuration differs from the first "
                                  f"recording's ({', '.join(other.differences(radar))})")
-        sweeps.append(wire_sweeps(rec))
-        labels.append(rec.labels if rec.labels is not None else np.full(rec.n_updates, -1))
+        sweeps.append(wire_sweeps(rec, config.depth_bins, burst_aligned(rec, config)))
+        per_sweep = rec.sweep_labels()
+        labels.append(per_sweep if per_sweep is not None else np.full(len(sweeps[-1]), -1))
     return np.concatenate(sweeps), np.concatenate(labels).astype(np.int64), radar
 
 
@@ -80,10 +91,11 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
     from sdk.boards import load_board
     from sdk.radar import gestures
 
-    gesture = gesture or gestures.GestureConfig()
     graph = load_model_arg(model)
-    sweeps, labels, radar = load_stream_data(data)
     n_classes = graph.tensors[graph.outputs[0]].size
+    preprocess = gestures.model_preprocess(graph.metadata)
+    gesture = gesture or gestures.model_detector(graph.metadata, n_classes)
+    sweeps, labels, radar = load_stream_data(data, preprocess, f"model {model}")
     names = _names(graph, n_classes)
     con = human(json_mode)
     step_names: list[str] = []
@@ -91,7 +103,8 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
         if port is None:
             b = load_board(board)
             work = stack.enter_context(work_folder(out, f"{Path(model).stem}-{board}-gesture"))
-            build = build_gesture_firmware(graph, model, b, work, radar=radar, gesture=gesture)
+            build = build_gesture_firmware(graph, model, b, work, radar=radar, gesture=gesture,
+                                           preprocess=preprocess)
             step_names = [s.name for s in build.steps]
             dev = stack.enter_context(start_device(build.elf, b.runner))
             link = stack.enter_context(dev.connect())
@@ -109,20 +122,21 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
                 def show(r: Any) -> None:
                     rows.append(r)
                     view.update(_live_table(rows, names, info.deadline_budget))
-                outcome = stream_sweeps(link, sweeps, fast=fast, on_result=show)
+                outcome = stream_sweeps(link, sweeps, fast=fast, on_result=show,
+                                        rate_hz=preprocess.sweep_rate_hz)
         else:
-            outcome = stream_sweeps(link, sweeps, fast=fast)
+            outcome = stream_sweeps(link, sweeps, fast=fast, rate_hz=preprocess.sweep_rate_hz)
         stats = fetch_stats(link)
         profile = fetch_profile(link)
         link_stats = link.stats
-    ref = host_reference(graph, sweeps, gesture)
+    ref = host_reference(graph, sweeps, gesture, preprocess)
     return _report(outcome, ref, labels, stats, profile, link_stats, info, step_names, names,
-                   gesture, len(sweeps))
+                   gesture, len(sweeps), preprocess)
 
 
 def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any,
             link_stats: Any, info: Any, step_names: list[str], names: list[str],
-            gesture: Any, n: int) -> dict:
+            gesture: Any, n: int, preprocess: Any) -> dict:
     from sdk.radar import gestures
 
     idx = np.array(sorted(outcome.results), dtype=np.int64)
@@ -134,8 +148,10 @@ def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any
     host_use = (ref.classes != gestures.NONE) & (labels >= 0)
     dev_events_full = np.full(n, gestures.NONE, dtype=np.int64)
     dev_events_full[idx] = dev_evt
-    score = gestures.score_events(dev_events_full, labels, gesture.background)
-    host_score = gestures.score_events(ref.events, labels, gesture.background)
+    # A gesture's events may come up to one input's span after its last labeled sweep.
+    slack = preprocess.first_input_sweep + 1
+    score = gestures.score_events(dev_events_full, labels, gesture.background, slack)
+    host_score = gestures.score_events(ref.events, labels, gesture.background, slack)
     complete = len(idx) == n
     return {
         "frames": int(classified.sum()),
@@ -155,7 +171,10 @@ def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any
         "false_triggers": score.false_triggers,
         "host_detected": host_score.detected, "host_false_triggers": host_score.false_triggers,
         "latency_sweeps": (float(np.mean(score.latencies)) if score.latencies else None),
-        "latency_s": (float(np.mean(score.latencies)) / 18.0 if score.latencies else None),
+        "latency_s": (float(np.mean(score.latencies)) / preprocess.sweep_rate_hz
+                      if score.latencies else None),
+        "sweep_rate_hz": preprocess.sweep_rate_hz, "frame_rate_hz": preprocess.frame_rate_hz,
+        "refractory_s": gesture.refractory_s,
         "deadline_misses": int(stats.deadline_misses),
         "deadline_budget": int(info.deadline_budget),
         "max_work": int(max((r.work for r in outcome.results.values()), default=0)),
@@ -185,7 +204,8 @@ def print_stream_report(rep: dict, con: Any) -> None:
     t.add_column("figure")
     t.add_column("value", justify="right")
     for key in ("sweeps", "frames", "accuracy", "host_accuracy", "agreement", "classes_equal",
-                "events_equal", "gestures", "detected", "false_triggers", "latency_s",
+                "events_equal", "gestures", "detected", "false_triggers", "frame_rate_hz",
+                "latency_s",
                 "deadline_misses", "max_work", "deadline_budget", "crc_errors", "framing_errors",
                 "sequence_gaps", "retries"):
         t.add_row(key, _figure_text(rep[key]))

@@ -64,6 +64,15 @@ def train(
         "float weights) with the same data, seed and epochs, and report its test accuracy."),
     lr: float = typer.Option(None, "--lr", help="Adam learning rate [default: 0.002; 0.005 "
                              "with --binary].", callback=positive_float),
+    background_class: str = typer.Option(
+        None, "--background-class", help="The class the gesture detector never fires for, or "
+        "'none' [the dataset's background class, else a class named 'empty', else none]."),
+    threshold: float = typer.Option(0.7, "--threshold", help="Detector: a frame counts when its "
+                                    "class's probability is at least this."),
+    consecutive: int = typer.Option(3, "--consecutive", help="Detector: frames of one class in "
+                                    "a row that fire an event.", callback=positive_int),
+    refractory_s: float = typer.Option(1.0, "--refractory-s", help="Detector: seconds after an "
+                                       "event in which nothing fires."),
 ) -> None:
     """Train MODEL on the train split of DATA (sessions never shared between splits), keep
     the epoch with the best validation accuracy, and report test accuracy and the confusion
@@ -81,7 +90,8 @@ def train(
     for path in siblings:
         check_target(path, force)
     con = human(json_out)
-    train_set, val_set, test_set, classes, metadata = _load(data, seed)
+    train_set, val_set, test_set, classes, metadata, context = _load(
+        data, seed, (background_class, threshold, consecutive, refractory_s))
     augment_fn = None
     if augment and data != "mnist":
         from sdk.radar.augment import doppler_mirror
@@ -92,7 +102,8 @@ def train(
         model, train_set, val_set, test_set, classes, epochs=epochs,
         seed=seed, patience=patience, augment=augment_fn, schedule="cosine", lr=lr,
         metadata=metadata,
-        model_options={"last": last, "quantizer": quantizer} if binary else None)
+        model_options={"last": last, "quantizer": quantizer} if binary else None,
+        context_frames=context)
     save_model(report.graph, out)
     twin = None
     if float_twin:
@@ -137,10 +148,12 @@ def train(
     con.print(f"wrote {out}, {confusion_png}, {curve_png}")
 
 
-def _load(data: str, seed: int) -> tuple[tuple, tuple, tuple, list[str], dict]:
-    """``(train, val, test, classes, metadata)``, each split ``(x, y)`` with frames ``[N, H,
-    W]``, of a gesture dataset file or ``mnist`` (the shared digits split by ``seed``;
-    sdk.train.mnist)."""
+def _load(data: str, seed: int,
+          detector: tuple) -> tuple[tuple, tuple, tuple, list[str], dict, int]:
+    """``(train, val, test, classes, metadata, context frames)``, each split ``(x, y)`` with
+    frames ``[N, H, W]``, of a gesture dataset file or ``mnist`` (the shared digits split by
+    ``seed``; sdk.train.mnist). ``detector``: the gesture detector's options (background
+    class, threshold, consecutive frames, refractory seconds), stored in the metadata."""
     if data == "mnist":
         from sdk.train.mnist import MNIST_DIR, mnist_splits
 
@@ -149,17 +162,32 @@ def _load(data: str, seed: int) -> tuple[tuple, tuple, tuple, list[str], dict]:
                                  "(../shared beside the repository)")
         s = mnist_splits(seed)
         train, val, test = ((x[:, 0], y) for x, y in (s.train, s.val, s.test))
-        return train, val, test, [str(d) for d in range(10)], {"dataset": "mnist"}
+        return train, val, test, [str(d) for d in range(10)], {"dataset": "mnist"}, 1
     from sdk.radar.dataset import DataWarning, load_splits
+    from sdk.radar.gestures import detector_for
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
         splits = load_splits(data)
     for w in caught:
         err_console.print(f"warning: {w.message}")
+    background, threshold, consecutive, refractory_s = detector
+    found = detector_for(splits.classes, _background(background, splits), threshold,
+                         consecutive, refractory_s)
     return ((splits.train.x, splits.train.y), (splits.val.x, splits.val.y),
             (splits.test.x, splits.test.y), splits.classes,
-            {"preprocess": splits.preprocess.to_dict(), "dataset": str(data)})
+            {"preprocess": splits.preprocess.to_dict(), "dataset": str(data),
+             "detector": found.to_dict()}, splits.preprocess.context_frames)
+
+
+def _background(option: str | None, splits) -> str | None:
+    """The detector's background class: the option ('none': no background), else the one the
+    dataset was packed with, else a class named 'empty'."""
+    if option is not None:
+        return None if option.strip().lower() == "none" else option
+    if splits.background is not None:
+        return splits.background
+    return "empty" if "empty" in splits.classes else None
 
 
 def _check_binary_options(model: str | None, data: str, binary: bool, last: str,

@@ -35,7 +35,7 @@ from sdk.protocol.messages import (
 )
 from sdk.protocol.records import Info, Stats
 from sdk.radar import gestures
-from sdk.radar.preprocess import PreprocessConfig, frames
+from sdk.radar.preprocess import PreprocessConfig, model_inputs
 from sdk.radar.recording import Recording
 
 RATE_HZ = 18.0
@@ -93,9 +93,9 @@ class HostReference:
 
 def model_frames(graph: Graph, sweeps_iq: np.ndarray,
                  preprocess: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
-    """The model's input for every complete frame of the wire sweeps (numpy preprocessing,
-    quantized for an int8 model): ``(n - N + 1, *input shape[1:])``."""
-    x = frames(wire_to_complex(sweeps_iq), preprocess)  # (n - N + 1, bins, N)
+    """The model's input for every complete input of the wire sweeps (numpy preprocessing,
+    time context, quantized for an int8 model): one per ``preprocess.input_sweeps(n)``."""
+    x = model_inputs(wire_to_complex(sweeps_iq), preprocess)
     inp = graph.tensors[graph.inputs[0]]
     feed = x.reshape(len(x), *inp.shape[1:])
     if inp.dtype == "int8" and len(x):
@@ -107,31 +107,32 @@ def model_frames(graph: Graph, sweeps_iq: np.ndarray,
 def reference_from_outputs(graph: Graph, n: int, out: np.ndarray,
                            gesture: gestures.GestureConfig,
                            preprocess: PreprocessConfig = PreprocessConfig()) -> HostReference:
-    """Classes, scores and events of ``n`` sweeps whose complete frames gave the model outputs
-    ``out`` (one row per frame, in the output's dtype): the firmware's arithmetic."""
+    """Classes, scores and events of ``n`` sweeps whose complete inputs gave the model outputs
+    ``out`` (one row per input, in the output's dtype): the firmware's arithmetic. The
+    detector steps once per input, at the frame rate; other sweeps have neither."""
     out_t = graph.tensors[graph.outputs[0]]
     n_classes = out_t.size
     classes = np.full(n, gestures.NONE, dtype=np.int64)
     scores = np.zeros((n, n_classes), dtype=np.int64)
-    p256 = np.zeros(n, dtype=np.int64)
+    events = np.full(n, gestures.NONE, dtype=np.int64)
+    at = preprocess.input_sweeps(n)
     if len(out):
         out = out.reshape(len(out), n_classes)
-        first = preprocess.window_sweeps - 1
         if out_t.dtype == "int8":
             q = out.astype(np.int64)
             cls = gestures.frame_class(q)
-            scores[first:] = q
+            scores[at] = q
             q_out = out_t.qparams()
-            p256[first:] = gestures.int8_p256(q[np.arange(len(q)), cls],
-                                              int(q_out.zero_point[0]),
-                                              gestures.p256_multiplier(q_out.scale[0]))
+            p256 = gestures.int8_p256(q[np.arange(len(q)), cls], int(q_out.zero_point[0]),
+                                      gestures.p256_multiplier(q_out.scale[0]))
         else:
             out32 = out.astype(np.float32)
             cls = gestures.frame_class(out32)
-            scores[first:] = gestures.float_scores(out32)
-            p256[first:] = scores[first:][np.arange(len(cls)), cls]
-        classes[first:] = cls
-    return HostReference(classes, scores, gestures.detect_events(classes, p256, gesture))
+            scores[at] = gestures.float_scores(out32)
+            p256 = scores[at][np.arange(len(cls)), cls]
+        classes[at] = cls
+        events[at] = gestures.detect_events(cls, p256, gesture, preprocess.frame_rate_hz)
+    return HostReference(classes, scores, events)
 
 
 def host_reference(graph: Graph, sweeps_iq: np.ndarray, gesture: gestures.GestureConfig,

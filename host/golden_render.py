@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from host.bench_anchors import ANCHORS, FLOAT_ANCHORS, INT8_TARGETS
-from host.bench_dsp import MSP430_CLOCK_HZ, SWEEP_RATE_HZ
+from host.bench_dsp import FRAME_RATE_HZ, MSP430_CLOCK_HZ
 from host.bench_sparse import sparse_table
 from host.golden import flatten
 from sdk.atomic import write_bytes_atomic
@@ -27,7 +27,7 @@ from sdk.errors import TinypruneError
 from sdk.paths import ROOT
 
 RENDERED_DOCS = (ROOT / "docs" / "benchmarks.md", ROOT / "README.md")
-MSP430_BUDGET_CYCLES = MSP430_CLOCK_HZ / SWEEP_RATE_HZ  # one sweep's time on the MSP430
+MSP430_BUDGET_CYCLES = MSP430_CLOCK_HZ / FRAME_RATE_HZ  # one frame's time on the MSP430
 INT8_LABELS = {"kws_ref_model": "KWS DS-CNN", "ad01_int8": "AD autoencoder",
                "gesture_cnn_int8": "gesture CNN int8"}
 _BLOCK = re.compile(r"(<!-- golden:([\w-]+) -->\n)(.*?)(<!-- /golden -->)", re.S)
@@ -126,9 +126,9 @@ def radar_m7(f: dict) -> str:
 
 
 def radar_msp430(f: dict) -> str:
-    """Cycles and instructions per q15 frame in mspdebug, and the share of the 18 Hz budget."""
+    """Cycles and instructions per q15 frame in mspdebug, and the share of the frame budget."""
     return _rows(["variant", "MCLK cycles per frame (mspdebug sim)", "instructions",
-                  "of the 18 Hz budget at 16 MHz"],
+                  f"of the {FRAME_RATE_HZ:g} Hz budget at 16 MHz"],
                  [[k, _n(v["cycles"]), _n(v["instructions"]),
                    f"{v['cycles'] / MSP430_BUDGET_CYCLES:.0%}"]
                   for k, v in f["radar_msp430"].items()])
@@ -142,7 +142,7 @@ def msp430_selftest(f: dict) -> str:
         ["q15 push that completes a frame (30 depths in)",
          f"{_n(s['frame_push_cycles_min'])} - {_n(s['frame_push_cycles_max'])} "
          f"({s['frame_push_cycles_max'] / MSP430_BUDGET_CYCLES:.1%} of "
-         f"{_n(round(MSP430_BUDGET_CYCLES))}, 18 Hz at 16 MHz)"],
+         f"{_n(round(MSP430_BUDGET_CYCLES))}, {FRAME_RATE_HZ:g} Hz at 16 MHz)"],
         ["q15 push while the ring fills (depth means only)",
          f"{_n(s['filling_push_cycles_min'])} - {_n(s['filling_push_cycles_max'])}"],
         [f"whole run ({_n(s['instructions'])} instructions)", _n(s["cycles"])]])

@@ -47,8 +47,13 @@ def prune_file(model: str, method: str, amount: float | None, target_macs: int |
         from host.prune_trial import prune_module
         from sdk import zoo
         from sdk.prune.ir_weights import load_into_module
+        from sdk.radar.gestures import model_preprocess
 
-        module = load_into_module(zoo.get(graph.name).factory(), graph)
+        # The zoo model shaped as this one was trained: its input, classes and time context.
+        shape = graph.tensors[graph.inputs[0]].shape
+        module = load_into_module(
+            zoo.get(graph.name).build(graph.tensors[graph.outputs[0]].size, (shape[1], shape[2]),
+                                      model_preprocess(graph.metadata).context_frames), graph)
         pruned, record = prune_module(module, task, method, amount or 0.0, epochs, seed,
                                       target_macs)
         pruned.metadata = {**graph.metadata, **pruned.metadata}

@@ -2,12 +2,14 @@
  * serial protocol (docs/protocol.md, docs/gestures.md).
  *
  * Per sweep (from the host-fed source, or the board's own source while capturing): the C
- * preprocessing pushes it into the 20-sweep ring and, once the ring is full, writes a 30 x 20
- * frame; the frame is copied (float model) or quantized (int8 model) into the model's input;
- * the model runs; the class with the highest score and its probability x 256 go through the
- * gesture detector; a RESULT reports the sweep. Preprocessing plus inference is measured with
- * the board's counter and judged against the deadline (clock / 18); a miss is counted and
- * flagged, never fatal.
+ * preprocessing pushes it into the N-sweep ring and, once the ring is full, every hop sweeps
+ * (every sweep for the seed's sliding window, once per burst for an A121-style source) writes
+ * a frame; the last TP_APP_CONTEXT_FRAMES frames are copied (float model) or quantized (int8
+ * model) into the model's input; the model runs; the class with the highest score and its
+ * probability x 256 go through the gesture detector (which counts frames); a RESULT reports
+ * the sweep. Preprocessing plus inference is measured with the board's counter and judged
+ * against the deadline (clock / the model's frame rate, TP_APP_DEADLINE_BUDGET); a miss is
+ * counted and flagged, never fatal.
  *
  * A SWEEP with sweep_index 0 starts a new stream: the ring and the detector are cleared, so a
  * host that streams a recording twice gets the same results twice. CAPTURE_START does the same.
@@ -32,9 +34,10 @@
 #define EXIT_INIT 3
 #define MAX_RX_PER_TURN 512u /* bytes handled before a capturing loop sends its next sweep */
 
-#if TP_DSP_BINS * TP_DSP_N != TP_MODEL_INPUT0_SIZE
-#error "the model's input is not one preprocessed frame (TP_DSP_BINS x TP_DSP_N)"
+#if TP_APP_CONTEXT_FRAMES * TP_DSP_BINS * TP_DSP_N != TP_MODEL_INPUT0_SIZE
+#error "the model's input is not TP_APP_CONTEXT_FRAMES preprocessed frames (TP_DSP_BINS x TP_DSP_N)"
 #endif
+#define FRAME_SIZE (TP_DSP_BINS * TP_DSP_N)
 #if TP_APP_N_CLASSES > TP_MAX_CLASSES || TP_APP_N_CLASSES != TP_MODEL_OUTPUT0_SIZE
 #error "the model's output is not one score per class (at most TP_MAX_CLASSES)"
 #endif
@@ -72,6 +75,12 @@ static uint32_t s_tx_frames, s_tx_dropped, s_payload_errors;
 /* Pipeline state. */
 static tp_dsp_f32_state s_dsp;
 static float s_frame[TP_DSP_BINS][TP_DSP_N];
+#if TP_APP_CONTEXT_FRAMES > 1
+/* The last TP_APP_CONTEXT_FRAMES frames, a ring; the model sees them oldest first, stacked
+ * along the rows (sdk/radar/preprocess.py:with_context). */
+static float s_history[TP_APP_CONTEXT_FRAMES][FRAME_SIZE];
+static uint32_t s_frames_seen;
+#endif
 static float s_iq_f[2u * TP_APP_N_DEPTHS];
 static int16_t s_iq[2u * TP_MAX_DEPTHS];
 static tp_gesture_t s_gesture;
@@ -183,6 +192,31 @@ static void pipeline_reset(void)
                                             TP_APP_G_REFRACTORY, TP_APP_G_BACKGROUND};
     tp_dsp_f32_init(&s_dsp);
     tp_gesture_init(&s_gesture, &cfg);
+#if TP_APP_CONTEXT_FRAMES > 1
+    s_frames_seen = 0u;
+#endif
+}
+
+/* The new frame into the model's input; returns 0 while the time context is still filling. */
+static int load_model_input(void)
+{
+#if TP_APP_CONTEXT_FRAMES > 1
+    const uint32_t slot = s_frames_seen % TP_APP_CONTEXT_FRAMES;
+    for (uint32_t i = 0; i < FRAME_SIZE; ++i) {
+        s_history[slot][i] = (&s_frame[0][0])[i];
+    }
+    s_frames_seen++;
+    if (s_frames_seen < TP_APP_CONTEXT_FRAMES) {
+        return 0;
+    }
+    for (uint32_t k = 0; k < TP_APP_CONTEXT_FRAMES; ++k) {
+        const uint32_t from = (s_frames_seen + k) % TP_APP_CONTEXT_FRAMES; /* oldest first */
+        tp_gesture_load_frame(s_history[from], tp_model_input(0), k * FRAME_SIZE);
+    }
+#else
+    tp_gesture_load_frame(&s_frame[0][0], tp_model_input(0), 0u);
+#endif
+    return 1;
 }
 
 static void process_sweep(const int16_t *iq, uint32_t index)
@@ -198,14 +232,14 @@ static void process_sweep(const int16_t *iq, uint32_t index)
     for (uint32_t i = 0; i < 2u * TP_APP_N_DEPTHS; ++i) {
         s_iq_f[i] = (float)iq[i];
     }
-    const int ready = tp_dsp_f32_push(&s_dsp, s_iq_f, s_frame);
+    const int ready = tp_dsp_f32_push(&s_dsp, s_iq_f, s_frame) && load_model_input();
     t_pre = tp_board_counter();
     res.sweep_index = index;
     res.frame_class = TP_NONE_CLASS;
     res.n_scores = 0u;
     res.flags = 0u;
+    res.event = TP_NONE_CLASS;
     if (ready) {
-        tp_gesture_load_input(&s_frame[0][0], tp_model_input(0));
         if (tp_model_invoke() != TP_MODEL_OK) {
             send_error(TP_ERROR_INTERNAL, "model invoke failed", NULL);
             return;
@@ -213,8 +247,9 @@ static void process_sweep(const int16_t *iq, uint32_t index)
         t_inf = tp_board_counter();
         res.frame_class = tp_gesture_read_output(tp_model_output(0), res.scores, &p256);
         res.n_scores = TP_APP_N_CLASSES;
+        /* The detector counts frames: it steps at the frame rate, not per sweep. */
+        res.event = tp_gesture_step(&s_gesture, res.frame_class, p256);
     }
-    res.event = tp_gesture_step(&s_gesture, res.frame_class, p256);
     units = to_units(t_pre - t0);
     if (ready) {
         s_prof_index = index;
@@ -257,7 +292,7 @@ static uint8_t send_page(uint8_t type, const uint8_t *rec, uint16_t total, uint8
 static uint8_t send_info(const tp_frame_t *f)
 {
     static tp_info_t info;
-    static uint8_t rec[41u + TP_MAX_BOARD_NAME];
+    static uint8_t rec[45u + TP_MAX_BOARD_NAME];
     tp_get_page_t req;
     if (tp_unpack_get_page(f->payload, f->len, &req) != 0) {
         return TP_NACK_BAD_PAYLOAD;

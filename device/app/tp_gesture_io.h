@@ -1,20 +1,22 @@
-/* The gesture pipeline's model input and output: one preprocessed frame into the model's input
+/* The gesture pipeline's model input and output: preprocessed frames into the model's input
  * (quantized for an int8 model) and the model's output into RESULT's integer scores, the
  * frame class and its probability x 256 for the detector.
  *
  * Shared by the gesture firmware (gesture_app.c) and the MicroPython module's push_sweep
  * (sdk/codegen/c_module_wrapper.py), so both give the same events. Needs gesture_config.h
- * (TP_APP_*) and model.h (TP_MODEL_INPUT0_SIZE) included first. */
+ * (TP_APP_*), model.h and tp_dsp.h (TP_DSP_BINS, TP_DSP_N) included first. */
 #ifndef TP_GESTURE_IO_H
 #define TP_GESTURE_IO_H
 
 #include <stdint.h>
 
-static inline void tp_gesture_load_input(const float *x, void *model_input)
+/* One preprocessed frame (TP_DSP_BINS x TP_DSP_N values) into the model's input from element
+ * ``offset`` on (a model with a time context takes several frames). */
+static inline void tp_gesture_load_frame(const float *x, void *model_input, uint32_t offset)
 {
 #if TP_APP_INPUT_INT8
-    int8_t *in = (int8_t *)model_input;
-    for (uint32_t i = 0; i < TP_MODEL_INPUT0_SIZE; ++i) {
+    int8_t *in = (int8_t *)model_input + offset;
+    for (uint32_t i = 0; i < TP_DSP_BINS * TP_DSP_N; ++i) {
         /* Same arithmetic as sdk/radar/gestures.py:quantize_input: float division, rounded
          * half away from zero (x >= 0 here), zero point, saturation. */
         const float v = x[i] / TP_APP_INPUT_SCALE;
@@ -23,8 +25,8 @@ static inline void tp_gesture_load_input(const float *x, void *model_input)
         in[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
     }
 #else
-    float *in = (float *)model_input;
-    for (uint32_t i = 0; i < TP_MODEL_INPUT0_SIZE; ++i) {
+    float *in = (float *)model_input + offset;
+    for (uint32_t i = 0; i < TP_DSP_BINS * TP_DSP_N; ++i) {
         in[i] = x[i];
     }
 #endif

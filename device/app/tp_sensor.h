@@ -30,9 +30,9 @@
 
 typedef struct {
     uint16_t start_mm;       /* first depth */
-    uint16_t step_um;        /* depth step of the delivered (reduced) sweeps */
+    uint32_t step_um;        /* depth step of the delivered (reduced) sweeps */
     uint16_t n_depths;       /* complex depths per delivered sweep */
-    uint16_t sweep_rate_mhz; /* sweeps per 1000 s (18000 = 18 Hz) */
+    uint32_t sweep_rate_mhz; /* sweeps per 1000 s (18000 = 18 Hz) */
 } tp_radar_config_t;
 
 typedef struct tp_sensor {

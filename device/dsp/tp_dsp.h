@@ -20,6 +20,10 @@
 #endif
 #include TP_DSP_TABLES_HEADER
 
+#ifndef TP_DSP_HOP
+#define TP_DSP_HOP 1
+#endif
+
 /* The q15 ring (2.4 kB for 20 x 30 complex) does not fit the MSP430FR6989's 2 kB SRAM.
  * Declare the state with this attribute to put it in FRAM; ".persistent" is the section TI's
  * MSP430 linker scripts place in FRAM without clearing it at reset (tp_dsp_q15_init does). */
@@ -35,6 +39,9 @@ typedef struct {
     float ring[TP_DSP_N][TP_DSP_BINS][2];
     uint16_t head;  /* slot of the next sweep = slot of the oldest once full */
     uint16_t count; /* sweeps pushed, saturating at TP_DSP_N */
+#if TP_DSP_HOP > 1
+    uint16_t since; /* sweeps since the last frame */
+#endif
 } tp_dsp_f32_state;
 
 /* The q15 path multiplies 16 x 16 -> 32 bits only. On an MSP430 build, define
@@ -46,10 +53,14 @@ typedef struct {
     int16_t ring[TP_DSP_N][TP_DSP_BINS][2]; /* depth means in raw units * 2^TP_DSP_Q15_FRAC */
     uint16_t head;
     uint16_t count;
+#if TP_DSP_HOP > 1
+    uint16_t since;
+#endif
 } tp_dsp_q15_state;
 
 void tp_dsp_f32_init(tp_dsp_f32_state *state);
-/* Returns 1 and fills frame once TP_DSP_N sweeps are in, else 0 (frame untouched). */
+/* Returns 1 and fills frame once TP_DSP_N sweeps are in and a hop is complete, else 0 (frame
+ * untouched). */
 int tp_dsp_f32_push(tp_dsp_f32_state *state, const float *iq, float frame[TP_DSP_BINS][TP_DSP_N]);
 
 void tp_dsp_q15_init(tp_dsp_q15_state *state);

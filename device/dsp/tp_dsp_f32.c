@@ -12,6 +12,9 @@ void tp_dsp_f32_init(tp_dsp_f32_state *state)
     }
     state->head = 0;
     state->count = 0;
+#if TP_DSP_HOP > 1
+    state->since = 0;
+#endif
 }
 
 /* log2 for normal x > 0 from the IEEE-754 exponent and a polynomial of the mantissa (no libm:
@@ -134,6 +137,15 @@ int tp_dsp_f32_push(tp_dsp_f32_state *state, const float *iq, float frame[TP_DSP
     if (state->count < TP_DSP_N) {
         return 0;
     }
+#if TP_DSP_HOP > 1
+    /* A frame every TP_DSP_HOP sweeps once the window is full; since counts the sweeps after
+     * the last frame. */
+    const uint16_t since = state->since;
+    state->since = (uint16_t)(since + 1u == TP_DSP_HOP ? 0u : since + 1u);
+    if (since != 0u) {
+        return 0;
+    }
+#endif
     for (int b = 0; b < TP_DSP_BINS; ++b) {
         float mean_re = 0.0f;
         float mean_im = 0.0f;

@@ -217,6 +217,9 @@ void tp_dsp_q15_init(tp_dsp_q15_state *state)
     }
     state->head = 0;
     state->count = 0;
+#if TP_DSP_HOP > 1
+    state->since = 0;
+#endif
 }
 
 #ifdef TP_DSP_COUNT_LOG2
@@ -368,6 +371,15 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
     if (state->count < TP_DSP_N) {
         return 0;
     }
+#if TP_DSP_HOP > 1
+    /* A frame every TP_DSP_HOP sweeps once the window is full; since counts the sweeps after
+     * the last frame. */
+    const uint16_t since = state->since;
+    state->since = (uint16_t)(since + 1u == TP_DSP_HOP ? 0u : since + 1u);
+    if (since != 0u) {
+        return 0;
+    }
+#endif
 
     /* The window's sweeps (ring rows), oldest first (direct DFT) or in the FFT's input order,
      * at the current depth bin. */

@@ -2,7 +2,7 @@
 
 #include "tp_le.h"
 
-#define INFO_HEAD 41u
+#define INFO_HEAD 45u
 #define SWEEP_HEAD 6u
 #define RESULT_HEAD 12u
 #define PROFILE_HEAD 18u
@@ -185,14 +185,14 @@ uint16_t tp_pack_info(const tp_info_t *m, uint8_t *p, uint16_t cap)
     copy_bytes(p + 13, m->model_hash, 8u);
     p[21] = m->n_classes;
     tp_put_u16(p + 22, m->start_mm);
-    tp_put_u16(p + 24, m->step_um);
-    tp_put_u16(p + 26, m->n_depths);
-    tp_put_u16(p + 28, m->sweep_rate_mhz);
-    p[30] = m->frame_sweeps;
-    tp_put_u32(p + 31, m->flash_used);
-    tp_put_u32(p + 35, m->ram_used);
-    p[39] = m->capabilities;
-    p[40] = m->board_len;
+    tp_put_u32(p + 24, m->step_um);
+    tp_put_u16(p + 28, m->n_depths);
+    tp_put_u32(p + 30, m->sweep_rate_mhz);
+    p[34] = m->frame_sweeps;
+    tp_put_u32(p + 35, m->flash_used);
+    tp_put_u32(p + 39, m->ram_used);
+    p[43] = m->capabilities;
+    p[44] = m->board_len;
     copy_bytes(p + INFO_HEAD, (const uint8_t *)m->board, m->board_len);
     return n;
 }
@@ -200,11 +200,11 @@ uint16_t tp_pack_info(const tp_info_t *m, uint8_t *p, uint16_t cap)
 int8_t tp_unpack_info(const uint8_t *p, uint16_t len, tp_info_t *m)
 {
     uint8_t i;
-    if (len < INFO_HEAD || p[40] > TP_MAX_BOARD_NAME || len != INFO_HEAD + p[40] ||
+    if (len < INFO_HEAD || p[44] > TP_MAX_BOARD_NAME || len != INFO_HEAD + p[44] ||
         p[8] > TP_UNIT_CYCLES || p[21] > TP_MAX_CLASSES) {
         return -1;
     }
-    for (i = 0; i < p[40]; i++) {
+    for (i = 0; i < p[44]; i++) {
         if (p[INFO_HEAD + i] < 0x20u || p[INFO_HEAD + i] > 0x7Eu) {
             return -1;
         }
@@ -219,14 +219,14 @@ int8_t tp_unpack_info(const uint8_t *p, uint16_t len, tp_info_t *m)
     copy_bytes(m->model_hash, p + 13, 8u);
     m->n_classes = p[21];
     m->start_mm = tp_get_u16(p + 22);
-    m->step_um = tp_get_u16(p + 24);
-    m->n_depths = tp_get_u16(p + 26);
-    m->sweep_rate_mhz = tp_get_u16(p + 28);
-    m->frame_sweeps = p[30];
-    m->flash_used = tp_get_u32(p + 31);
-    m->ram_used = tp_get_u32(p + 35);
-    m->capabilities = p[39];
-    m->board_len = p[40];
+    m->step_um = tp_get_u32(p + 24);
+    m->n_depths = tp_get_u16(p + 28);
+    m->sweep_rate_mhz = tp_get_u32(p + 30);
+    m->frame_sweeps = p[34];
+    m->flash_used = tp_get_u32(p + 35);
+    m->ram_used = tp_get_u32(p + 39);
+    m->capabilities = p[43];
+    m->board_len = p[44];
     copy_bytes((uint8_t *)m->board, p + INFO_HEAD, m->board_len);
     m->board[m->board_len] = '\0';
     return 0;

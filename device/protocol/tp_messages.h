@@ -72,9 +72,9 @@ typedef struct {
     uint8_t model_hash[8];
     uint8_t n_classes;
     uint16_t start_mm;
-    uint16_t step_um;
+    uint32_t step_um;
     uint16_t n_depths;
-    uint16_t sweep_rate_mhz;
+    uint32_t sweep_rate_mhz;
     uint8_t frame_sweeps;
     uint32_t flash_used;
     uint32_t ram_used;

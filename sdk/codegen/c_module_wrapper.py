@@ -178,6 +178,7 @@ static mp_obj_t tp_push_sweep(mp_obj_t sweep_obj)
     const int16_t *iq = (const int16_t *)info.buf;
     uint8_t frame_class = TP_GESTURE_NONE;
     int16_t p256 = 0;
+    uint8_t event = TP_GESTURE_NONE;
     if (!TP_PIPE->ready) {{
         tp_pipeline_reset();
     }}
@@ -186,13 +187,14 @@ static mp_obj_t tp_push_sweep(mp_obj_t sweep_obj)
         TP_PIPE->iq[i] = (float)iq[i];
     }}
     if (tp_dsp_f32_push(&TP_PIPE->dsp, TP_PIPE->iq, TP_PIPE->frame)) {{
-        tp_gesture_load_input(&TP_PIPE->frame[0][0], TP_INPUT);
+        tp_gesture_load_frame(&TP_PIPE->frame[0][0], TP_INPUT, 0u);
         if ({prefix}_run(TP_ARENA) != {prefix.upper()}_OK) {{
             mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("push_sweep: a kernel failed"));
         }}
         frame_class = tp_gesture_read_output(TP_OUTPUT, TP_PIPE->scores, &p256);
+        /* The detector counts frames, as the firmware's (gesture_app.c). */
+        event = tp_gesture_step(&TP_PIPE->gesture, frame_class, p256);
     }}
-    const uint8_t event = tp_gesture_step(&TP_PIPE->gesture, frame_class, p256);
     TP_MARK(1);
     return event == TP_GESTURE_NONE ? mp_const_none : MP_OBJ_NEW_SMALL_INT(event);
 }}

@@ -20,7 +20,7 @@ from sdk.protocol.messages import (
     _check,
 )
 
-_INFO_HEAD = "<BBBBIBI8sBHHHHBIIBB"
+_INFO_HEAD = "<BBBBIBI8sBHIHIBIIBB"
 
 
 @dataclass(frozen=True)

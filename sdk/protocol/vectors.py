@@ -113,7 +113,7 @@ def _good_messages(rng: random.Random) -> list[tuple[str, int, int, Message]]:
         ("info qemu_m7, first page, with SYNC", 0, FLAG_SYNC,
          InfoPage(0, len(info), info[:16])),
         ("info qemu_m7, last page (short)", 1, FLAG_SYNC,
-         InfoPage(32, len(info), info[32:])),
+         InfoPage(48, len(info), info[48:])),
         ("sweep of 30 depths", 100, 0, Sweep(sweep_index=123456, iq=sweep30)),
         ("sweep of 62 depths (largest payload, two COBS blocks)", 101, 0,
          Sweep(sweep_index=0xFFFFFFFF, iq=sweep62)),
@@ -238,8 +238,8 @@ def _record_errors() -> list[tuple[str, type[Info] | type[Stats], bytes, str]]:
     """Records that break their layout: (name, record, bytes, words the error must contain)."""
     info = Info(VERSION, 0, 1, 0, 1, 0, 1, bytes(8), 4, 1, 1, 1, 1, 20, 1, 1, 1, "ab").pack()
     return [
-        ("info one byte short", Info, info[:-1], "expected 43"),
-        ("info with a board name of 33 bytes", Info, info[:40] + b"\x21" + b"a" * 33,
+        ("info one byte short", Info, info[:-1], "expected 47"),
+        ("info with a board name of 33 bytes", Info, info[:44] + b"\x21" + b"a" * 33,
          "board name of 33 bytes"),
         ("info with a non-printable board name", Info, info[:-1] + b"\x07", "not printable"),
         ("info with counter_unit 2", Info, info[:8] + b"\x02" + info[9:], "counter_unit 2"),

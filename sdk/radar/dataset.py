@@ -47,7 +47,7 @@ class Dataset:
 
 @dataclass
 class Split:
-    """Preprocessed frames (N, bins, window) float32, integer labels and their session ids."""
+    """Model inputs (N, rows, window) float32, integer labels and their session ids."""
 
     x: np.ndarray
     y: np.ndarray
@@ -63,6 +63,7 @@ class Splits:
     test: Split
     classes: list[str]
     preprocess: prep.PreprocessConfig
+    background: str | None = None  # the class `data pack` gave unlabeled sweeps
 
 
 def synthesize(path: str | Path, per_class: int, seed: int, sim: SimConfig = SimConfig(),
@@ -175,13 +176,15 @@ def load_dataset(path: str | Path) -> Dataset:
 
 
 def recording_frames(rec: Recording, config: prep.PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Frames of one recording and their labels (the label of each window's newest sweep);
-    frames whose newest sweep has no class (label -1) are left out."""
+    """Model inputs of one recording (:func:`sdk.radar.preprocess.model_inputs`) and their
+    labels (the label of the newest sweep); inputs whose newest sweep has no class (label -1)
+    are left out. A recording at another sweep rate than ``config`` is refused."""
     labels = rec.sweep_labels()
     if labels is None:
         raise DataFileError(f"{rec.source}: no 'tinyprune_labels' key, so its frames have no labels")
-    x = prep.frames(rec.iq_sweeps(), config)
-    y = labels[config.window_sweeps - 1:]
+    config.check_rate(rec.sweep_rate_hz, rec.source, "the dataset's preprocessing")
+    x = prep.model_inputs(rec.iq_sweeps(), config)
+    y = labels[config.input_sweeps(len(labels))]
     keep = y >= 0
     return x[keep], y[keep]
 
@@ -233,7 +236,7 @@ def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAUL
         ss.append(np.full(len(y), int(rec.meta.get("session", index))))
     if not sum(len(y) for y in ys):
         raise DataFileError(f"{path}: no recording is long enough for one labeled frame "
-                            f"({ds.preprocess.window_sweeps} sweeps)")
+                            f"({ds.preprocess.first_input_sweep + 1} sweeps)")
     x, y, s = np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
     parts = split_sessions(s, fractions, ds.info.get("seed", 0) if seed is None else seed,
                            test=ds.info.get("test_sessions"))
@@ -254,4 +257,6 @@ def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAUL
         warnings.warn(f"{path}: the {name} split has no frame of class {', '.join(names)}; its "
                       "accuracy says nothing about that class", DataWarning, stacklevel=2)
     train, val, test = (Split(x[m], y[m], s[m]) for m in (pick["train"], pick["val"], pick["test"]))
-    return Splits(train, val, test, classes=ds.classes, preprocess=ds.preprocess)
+    background = ds.info.get("background")
+    return Splits(train, val, test, classes=ds.classes, preprocess=ds.preprocess,
+                  background=background if background in ds.classes else None)

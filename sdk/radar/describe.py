@@ -1,8 +1,9 @@
 """What a recording holds, said plainly: rates, depths, subsweeps, flags, and whether (and how)
 the gesture pipeline's range-Doppler preprocessing can use it.
 
-The gesture setup (docs/radar.md) wants complex IQ sweeps, evenly spaced at 18 Hz, with at least
-as many depths as the frame has depth rows (30) and at least one frame's worth of sweeps (20).
+The gesture preprocessing (docs/radar.md) wants complex IQ sweeps, evenly spaced (or in A121
+bursts, one frame per burst) at its configuration's sweep rate (the seed's: 18 Hz), with at
+least as many depths as the frame has depth rows and at least one frame's worth of sweeps.
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from sdk.radar.preprocess import PreprocessConfig
+from sdk.radar.preprocess import RATE_TOLERANCE, PreprocessConfig
 from sdk.radar.recording import Recording
-
-GESTURE_SWEEP_RATE_HZ = 18.0
-RATE_TOLERANCE = 0.05  # relative; a recording within it counts as recorded at the gesture rate
 
 
 def _r(value: float | None, digits: int = 6) -> float | None:
@@ -40,14 +38,22 @@ def depth_axis(rec: Recording) -> dict[str, Any]:
             "depth_step_m": _r(step) if isinstance(step, (int, float)) else None, "subsweeps": []}
 
 
+def burst_aligned(rec: Recording, config: PreprocessConfig) -> bool:
+    """Whether ``config`` takes one frame per sensor burst of ``rec`` (A121 frames of several
+    sweeps): then gaps between bursts do not matter."""
+    per = rec.sweeps_per_update
+    return per > 1 and config.window_sweeps == per and config.hop == per
+
+
 def gesture_readiness(rec: Recording, config: PreprocessConfig = PreprocessConfig(),
                       sensor: int | None = None) -> dict[str, Any]:
-    """Whether the range-Doppler preprocessing can run on ``rec``, how, and why not."""
-    problem = rec.stream_problem()
+    """Whether the range-Doppler preprocessing ``config`` can run on ``rec``, how, and why not."""
+    bursts = burst_aligned(rec, config)
+    problem = rec.stream_problem(bursts)
     if problem is not None:
         return {"preprocessable": False, "why_not": problem, "how": None, "frames": 0,
                 "matches_gesture_rate": False}
-    sweeps = rec.iq_sweeps(sensor)
+    sweeps = rec.iq_sweeps(sensor, bursts)
     n_sweeps, depths = sweeps.shape
     rate = rec.sweep_rate_hz
     if depths < config.depth_bins:
@@ -57,22 +63,23 @@ def gesture_readiness(rec: Recording, config: PreprocessConfig = PreprocessConfi
         why = f"{n_sweeps} sweeps; one frame needs {config.window_sweeps}"
     else:
         why = None
-    matches = rate > 0 and abs(rate / GESTURE_SWEEP_RATE_HZ - 1.0) <= RATE_TOLERANCE
+    matches = rate > 0 and abs(rate / config.sweep_rate_hz - 1.0) <= RATE_TOLERANCE
     span = config.window_sweeps / rate if rate > 0 else float("nan")
+    n_frames = max(0, (n_sweeps - config.window_sweeps) // config.hop + 1)
     how = None
     if why is None:
         per_bin = depths // config.depth_bins
         how = (f"{n_sweeps} complex sweeps of {depths} depths ({per_bin}-{-(-depths // config.depth_bins)} "
-               f"averaged per row) -> {n_sweeps - config.window_sweeps + 1} frames of "
-               f"{config.depth_bins} x {config.window_sweeps}")
+               f"averaged per row) -> {n_frames} frames of "
+               f"{config.depth_bins} x {config.window_sweeps}, one every {config.hop} sweep(s)")
         if not matches:
-            how += (f"; but at {rate:.4g} sweeps/s a frame spans {span:.3g} s, not the gesture "
-                    f"setup's {config.window_sweeps / GESTURE_SWEEP_RATE_HZ:.3g} s at "
-                    f"{GESTURE_SWEEP_RATE_HZ:g} Hz: a model trained at 18 Hz does not apply; "
-                    "record at 18 Hz")
+            how += (f"; but at {rate:.4g} sweeps/s a frame spans {span:.3g} s, not the "
+                    f"configuration's {config.window_sweeps / config.sweep_rate_hz:.3g} s at "
+                    f"{config.sweep_rate_hz:g} Hz: a model trained at {config.sweep_rate_hz:g} Hz "
+                    "does not apply; pack it with its own rate (`tinyprune data pack` takes the "
+                    "recordings' rate)")
     return {"preprocessable": why is None, "why_not": why, "how": how,
-            "frames": max(0, n_sweeps - config.window_sweeps + 1) if why is None else 0,
-            "matches_gesture_rate": bool(matches)}
+            "frames": n_frames if why is None else 0, "matches_gesture_rate": bool(matches)}
 
 
 def describe(rec: Recording, config: PreprocessConfig = PreprocessConfig(),

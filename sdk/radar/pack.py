@@ -26,12 +26,12 @@ import h5py
 import numpy as np
 
 from sdk.atomic import atomic_path
-from sdk.errors import DataFileError
+from sdk.errors import DataFileError, TinypruneError
 from sdk.radar import labeling
 from sdk.radar.acconeer_a111 import write_record
 from sdk.radar.dataset import DEFAULT_FRACTIONS, FORMAT_VERSION, missing_classes, split_sessions
-from sdk.radar.describe import gesture_readiness
-from sdk.radar.preprocess import PreprocessConfig
+from sdk.radar.describe import burst_aligned, gesture_readiness
+from sdk.radar.preprocess import PreprocessConfig, calibrate_scaling
 from sdk.radar.recording import Recording, load_recording, open_h5
 
 
@@ -47,7 +47,15 @@ class PackOptions:
     test_sessions: tuple[str, ...] = ()
     seed: int = 0
     sensor: int | None = None
-    preprocess: PreprocessConfig = PreprocessConfig()
+    # The preprocessing, from the data unless given: the recordings' sweep rate; one frame per
+    # A121 burst (window = hop = sweeps per frame) or 20-sweep windows every sweep; up to 30
+    # depth rows; amplitude scaling calibrated on the training split (``calibrate``).
+    window_sweeps: int | None = None
+    hop: int | None = None
+    depth_bins: int | None = None
+    context_frames: int = 1
+    calibrate: bool = True
+    preprocess: PreprocessConfig | None = None
 
 
 @dataclass
@@ -62,6 +70,7 @@ class PackResult:
     split_frames: dict[str, dict[str, int]]
     segments: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    preprocess: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -87,16 +96,17 @@ def _sweep_times(rec: Recording, n: int) -> np.ndarray:
     return (rec.times_s[:, None] + offsets[None, :]).reshape(-1)[:n]
 
 
-def _names(path: Path, rec: Recording, n: int, times: np.ndarray, opts: PackOptions,
+def _names(path: Path, rec: Recording, sweeps: np.ndarray, times: np.ndarray, opts: PackOptions,
            intervals: list[labeling.Interval], background: np.ndarray | None,
            segments: dict[str, int]) -> list[str | None]:
+    n = len(sweeps)
     if intervals:
         return labeling.interval_labels(times, path, intervals)
     if opts.label_pattern is not None:
         label = labeling.name_fields(path, opts.label_pattern)["label"]
         if background is None:
             return [label] * n
-        found = labeling.motion_segments(rec.iq_sweeps(opts.sensor), background)
+        found = labeling.motion_segments(sweeps, background)
         segments[str(path)] = len(found)
         return labeling.segment_labels(n, found, label)
     per_sweep = rec.sweep_labels()
@@ -116,12 +126,36 @@ def _session(path: Path, rec: Recording, opts: PackOptions) -> str:
     return path.parent.name or "."
 
 
-def _read(path: Path, opts: PackOptions) -> Recording:
+def data_config(rec: Recording, opts: PackOptions) -> PreprocessConfig:
+    """The preprocessing ``rec`` (the first recording) asks for, with ``opts``' overrides."""
+    if opts.preprocess is not None:
+        return opts.preprocess
+    per = rec.sweeps_per_update if rec.a121 is not None else 1
+    window = opts.window_sweeps or (per if per > 1 else 20)
+    hop = opts.hop or (per if per > 1 and window == per else 1)
+    depths = int(rec.data.shape[-1])
+    bins = opts.depth_bins or min(30, depths)
+    rate = rec.sweep_rate_hz if rec.sweep_rate_hz > 0 else PreprocessConfig.sweep_rate_hz
+    try:
+        return PreprocessConfig(window_sweeps=window, depth_bins=bins, sweep_rate_hz=float(rate),
+                                hop=hop, context_frames=opts.context_frames)
+    except TinypruneError as exc:
+        raise DataFileError(f"data pack: {exc}") from None
+
+
+def _read(path: Path, opts: PackOptions, config: PreprocessConfig | None) -> Recording:
     rec = load_recording(path, sensor=opts.sensor)
-    ready = gesture_readiness(rec, opts.preprocess, opts.sensor)
+    config = config or data_config(rec, opts)
+    ready = gesture_readiness(rec, config, opts.sensor)
     if not ready["preprocessable"]:
         raise DataFileError(f"{path}: cannot be preprocessed for the gesture pipeline: "
                             f"{ready['why_not']}")
+    if not rec.sweep_rate_hz > 0:
+        raise DataFileError(f"{path}: no sweep rate in the recording; the preprocessing needs one")
+    if not ready["matches_gesture_rate"]:
+        raise DataFileError(f"{path}: {rec.sweep_rate_hz:.4g} sweeps/s, but the dataset's "
+                            f"preprocessing (from {config.sweep_rate_hz:.4g} sweeps/s recordings) "
+                            "needs one rate for all; pack each rate into its own dataset")
     return rec
 
 
@@ -142,21 +176,23 @@ def _class_list(items: list[_Item], opts: PackOptions) -> list[str]:
 
 
 def _recording_out(item: _Item, labels: np.ndarray, classes: list[str], session_id: int,
-                   opts: PackOptions) -> Recording:
+                   opts: PackOptions, config: PreprocessConfig) -> Recording:
     """The sweep stream as an A111 IQ Record with our labels."""
     rec = item.rec
     sensor_ids = rec.sensor_ids()
     sensor = sensor_ids[rec.sensor_index(opts.sensor)]
     depths = item.sweeps.shape[1]
+    # A burst recording is packed as its sweeps with their (burst) times; the preprocessing
+    # config's hop keeps every frame inside one burst.
     start, end = rec.range_m
     return Recording(
         mode="iq", data=item.sweeps.astype(np.complex64)[:, None, :],
         sample_times=item.times, data_info=[],
         sensor_config={"mode": "IQ", "sensor": [sensor], "range_interval": [start, end],
-                       "update_rate": rec.sweep_rate_hz},
+                       "update_rate": config.sweep_rate_hz},
         session_info={"range_start_m": start, "range_length_m": end - start, "data_length": depths,
                       "step_length_m": (end - start) / max(1, depths - 1)},
-        labels=labels, label_names=classes, preprocess=opts.preprocess,
+        labels=labels, label_names=classes, preprocess=config,
         meta={"source": str(item.path), "generation": rec.generation, "session": session_id,
               "session_name": item.session},
         extras={"note": f"packed by tinyprune from {item.path.name}"})
@@ -169,18 +205,22 @@ def pack(paths: Sequence[Path], out: Path, opts: PackOptions,
         raise DataFileError("data pack: no recording given")
     intervals = labeling.read_intervals(opts.intervals) if opts.intervals is not None else []
     background = None
+    config = opts.preprocess
     if opts.segment_background is not None:
         if opts.label_pattern is None:
             raise DataFileError("--segment-against needs --label-pattern (the label of the "
                                 "motion it finds)")
-        background = _read(opts.segment_background, opts).iq_sweeps(opts.sensor)
+        bg_rec = _read(opts.segment_background, opts, config)
+        config = config or data_config(bg_rec, opts)
+        background = bg_rec.iq_sweeps(opts.sensor, burst_aligned(bg_rec, config))
     segments: dict[str, int] = {}
     items = []
     for path in paths:
-        rec = _read(path, opts)
-        sweeps = rec.iq_sweeps(opts.sensor)
+        rec = _read(path, opts, config)
+        config = config or data_config(rec, opts)
+        sweeps = rec.iq_sweeps(opts.sensor, burst_aligned(rec, config))
         times = _sweep_times(rec, len(sweeps))
-        names = _names(path, rec, len(sweeps), times, opts, intervals, background, segments)
+        names = _names(path, rec, sweeps, times, opts, intervals, background, segments)
         items.append(_Item(path, rec, sweeps, times, names, _session(path, rec, opts)))
         if on_recording is not None:
             on_recording()
@@ -193,15 +233,15 @@ def pack(paths: Sequence[Path], out: Path, opts: PackOptions,
     if unknown:
         raise DataFileError(f"--test-session {unknown[0]}: no such session (have "
                             f"{', '.join(session_names)})")
+    assert config is not None  # set from the first recording
     bg_index = classes.index(opts.background) if opts.background is not None else -1
-    outs, frame_labels, frame_sessions = [], [], []
-    n_window = opts.preprocess.window_sweeps
+    all_labels, frame_labels, frame_sessions = [], [], []
     for item in items:
         labels = np.array([classes.index(n) if n is not None else bg_index for n in item.names],
                           dtype=np.int64)
         sid = session_ids[item.session]
-        outs.append(_recording_out(item, labels, classes, sid, opts))
-        y = labels[n_window - 1:]
+        all_labels.append(labels)
+        y = labels[config.input_sweeps(len(labels))]
         frame_labels.append(y[y >= 0])
         frame_sessions.append(np.full(int(np.count_nonzero(y >= 0)), sid))
     y_all, s_all = np.concatenate(frame_labels), np.concatenate(frame_sessions)
@@ -218,16 +258,19 @@ def pack(paths: Sequence[Path], out: Path, opts: PackOptions,
         raise DataFileError(f"data pack: the training split has no frame of class "
                             f"{', '.join(lacking['train'])}; record it in more sessions or "
                             "choose other --test-session")
+    if opts.calibrate and opts.preprocess is None:
+        train_ids = {int(i) for i in parts["train"]}
+        config = calibrate_scaling([item.sweeps for item in items
+                                    if session_ids[item.session] in train_ids], config)
+    outs = [_recording_out(item, labels, classes, session_ids[item.session], opts, config)
+            for item, labels in zip(items, all_labels)]
     warnings = [f"the {name} split has no frame of class {', '.join(names)}"
                 for name, names in lacking.items()]
     warnings += [f"{item.path}: no sweep has a label" + (" (not named in --intervals)"
                                                          if intervals else "")
                  for item in items if all(n is None for n in item.names)]
-    warnings += [f"{item.path}: {item.rec.sweep_rate_hz:.4g} sweeps/s, not the gesture setup's 18"
-                 for item in items
-                 if not gesture_readiness(item.rec, opts.preprocess, opts.sensor)["matches_gesture_rate"]]
     header = {"format": FORMAT_VERSION, "classes": classes, "seed": opts.seed, "packed": True,
-              "preprocess": opts.preprocess.to_dict(), "background": opts.background,
+              "preprocess": config.to_dict(), "background": opts.background,
               "sessions": session_names, "test_sessions": test_ids}
     with atomic_path(out) as tmp, open_h5(tmp, "w") as h5:
         h5.create_dataset("tinyprune_dataset", data=json.dumps(header),
@@ -239,4 +282,4 @@ def pack(paths: Sequence[Path], out: Path, opts: PackOptions,
                            for k, c in enumerate(classes)} for name, ids in parts.items()}
     return PackResult(str(out), len(outs), classes, session_ids,
                       {name: [session_names[i] for i in ids] for name, ids in parts.items()},
-                      split_frames, segments, warnings)
+                      split_frames, segments, warnings, config.to_dict())

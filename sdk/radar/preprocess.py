@@ -1,7 +1,9 @@
-"""The reference radar preprocessing: complex sweeps in, 30 x 20 range-Doppler frames out.
+"""The reference radar preprocessing: complex sweeps in, range-Doppler frames out.
 
 This is the one definition (docs/radar.md writes it out as formulas); device/dsp/ implements the
-same steps in C and tests compare both on the same sweeps.  Per frame, for the last N sweeps:
+same steps in C and tests compare both on the same sweeps.  A frame is computed every ``hop``
+sweeps (hop 1: after every sweep, the A111 sliding window; hop N: one frame per sensor burst of
+N sweeps, the A121 way) from the last N sweeps:
 
 1. depth reduction: coherent mean of the input depths into ``depth_bins`` contiguous groups;
 2. per-depth mean removal over the N sweeps of the window;
@@ -10,12 +12,13 @@ same steps in C and tests compare both on the same sweeps.  Per frame, for the l
 5. fixed log scaling ``(20*log10(|X|/sum(w)) - floor_db) / (ceil_db - floor_db)`` clipped to [0, 1].
 
 Frames are laid out (depth_bins, N): rows are depths (near to far), columns Doppler bins from
--N/2 to N/2-1 after the fftshift.
+-N/2 to N/2-1 after the fftshift.  A model with a time context of K frames sees the last K
+frames stacked along the rows, oldest first: ``(K * depth_bins, N)`` (:func:`with_context`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +34,11 @@ class PreprocessConfig:
     """Parameters of the reference preprocessing; defaults are the seed's 30 x 20 frames at 18 Hz.
 
     ``floor_db`` and ``ceil_db`` are fixed amplitudes (in dB of raw sensor units, see
-    docs/radar.md) mapped to 0 and 1, so the network's input quantization can be fixed once.
+    docs/radar.md) mapped to 0 and 1, so the network's input quantization can be fixed once
+    (:func:`calibrate_scaling` picks them from a dataset's own sweeps).  ``sweep_rate_hz`` is
+    the sensor's sweep rate the frames assume; a frame every ``hop`` sweeps gives
+    :attr:`frame_rate_hz`, the rate the device's deadline and the detector's timing follow.
+    ``context_frames`` frames make one model input (:attr:`input_shape`).
     """
 
     window_sweeps: int = 20
@@ -39,12 +46,24 @@ class PreprocessConfig:
     window: str = "hann_periodic"
     floor_db: float = 10.0
     ceil_db: float = 70.0
+    sweep_rate_hz: float = 18.0
+    hop: int = 1
+    context_frames: int = 1
 
     def __post_init__(self) -> None:
         if self.window_sweeps < 2:
             raise ShapeError(f"preprocess config: window_sweeps must be >= 2, got {self.window_sweeps}")
         if self.depth_bins < 1:
             raise ShapeError(f"preprocess config: depth_bins must be >= 1, got {self.depth_bins}")
+        if not 1 <= self.hop <= self.window_sweeps:
+            raise ShapeError(f"preprocess config: hop must be 1..window_sweeps "
+                             f"({self.window_sweeps}), got {self.hop}")
+        if self.context_frames < 1:
+            raise ShapeError(f"preprocess config: context_frames must be >= 1, got "
+                             f"{self.context_frames}")
+        if not self.sweep_rate_hz > 0:
+            raise ShapeError(f"preprocess config: sweep_rate_hz must be > 0, got "
+                             f"{self.sweep_rate_hz}")
         if self.window not in WINDOW_KINDS:
             raise UnsupportedError(f"window '{self.window}' (expected one of {', '.join(WINDOW_KINDS)})")
         if not self.ceil_db > self.floor_db:
@@ -55,6 +74,33 @@ class PreprocessConfig:
     def frame_shape(self) -> tuple[int, int]:
         """(depth rows, Doppler columns) of one output frame."""
         return (self.depth_bins, self.window_sweeps)
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        """(rows, columns) of one model input: ``context_frames`` frames stacked along rows."""
+        return (self.context_frames * self.depth_bins, self.window_sweeps)
+
+    @property
+    def frame_rate_hz(self) -> float:
+        """Frames (and model inputs) per second: the sweep rate over the hop."""
+        return self.sweep_rate_hz / self.hop
+
+    @property
+    def first_input_sweep(self) -> int:
+        """Index of the sweep after which the first model input is complete."""
+        return self.window_sweeps - 1 + (self.context_frames - 1) * self.hop
+
+    def input_sweeps(self, n_sweeps: int) -> np.ndarray:
+        """Indices of the sweeps after which a model input is complete, for ``n_sweeps``."""
+        return np.arange(self.first_input_sweep, n_sweeps, self.hop, dtype=np.int64)
+
+    def check_rate(self, rate_hz: float, source: str, owner: str = "the model") -> None:
+        """One-line error naming both when ``rate_hz`` sweeps/s is not this config's rate
+        (within 5 %: sensors' clocks differ slightly)."""
+        if not (rate_hz > 0 and abs(rate_hz / self.sweep_rate_hz - 1.0) <= RATE_TOLERANCE):
+            raise ShapeError(f"{source}: {rate_hz:.4g} sweeps/s, but {owner} expects "
+                             f"{self.sweep_rate_hz:.4g} sweeps/s ({self.window_sweeps} sweeps per "
+                             f"frame, hop {self.hop})")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict; it travels in recordings and model metadata."""
@@ -78,6 +124,7 @@ class PreprocessConfig:
         return cls(**kwargs)
 
 
+RATE_TOLERANCE = 0.05
 _JSON_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str}
 
 
@@ -126,9 +173,10 @@ def frames_from_windows(windows: np.ndarray, config: PreprocessConfig) -> np.nda
 
 
 def frames(sweeps: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
-    """Batch form: sweeps (T, depths) complex -> frames (T - N + 1, bins, N) float32.
+    """Batch form: sweeps (T, depths) complex -> frames (F, bins, N) float32,
+    F = (T - N) // hop + 1.
 
-    Frame i is the one the streaming form emits after sweep ``i + N - 1``.
+    Frame i is the one the streaming form emits after sweep ``i * hop + N - 1``.
     """
     sweeps = np.asarray(sweeps)
     if sweeps.ndim != 2 or not np.iscomplexobj(sweeps):
@@ -137,12 +185,49 @@ def frames(sweeps: np.ndarray, config: PreprocessConfig = PreprocessConfig()) ->
     if sweeps.shape[0] < n:
         return np.zeros((0, *config.frame_shape), dtype=np.float32)
     reduced = reduce_depths(sweeps, config.depth_bins)
-    windows = sliding_window_view(reduced, n, axis=0).swapaxes(-1, -2)
+    windows = sliding_window_view(reduced, n, axis=0)[::config.hop].swapaxes(-1, -2)
     return frames_from_windows(windows, config)
 
 
+def with_context(frame_seq: np.ndarray, config: PreprocessConfig) -> np.ndarray:
+    """Model inputs from consecutive frames (F, bins, N): the last ``context_frames`` stacked
+    along the rows, oldest first -> (F - K + 1, K * bins, N)."""
+    k = config.context_frames
+    frame_seq = np.asarray(frame_seq)
+    if k == 1:
+        return frame_seq
+    if len(frame_seq) < k:
+        return np.zeros((0, *config.input_shape), dtype=frame_seq.dtype)
+    stacked = sliding_window_view(frame_seq, k, axis=0)  # (F-K+1, bins, N, K)
+    return np.moveaxis(stacked, -1, 1).reshape(-1, *config.input_shape)
+
+
+def model_inputs(sweeps: np.ndarray, config: PreprocessConfig) -> np.ndarray:
+    """Every complete model input of complex sweeps (T, depths), one per
+    :meth:`PreprocessConfig.input_sweeps` index."""
+    return with_context(frames(sweeps, config), config)
+
+
+def calibrate_scaling(sweep_sets: list[np.ndarray], config: PreprocessConfig,
+                      low_pct: float = 5.0, high_pct: float = 99.9) -> PreprocessConfig:
+    """``config`` with ``floor_db`` and ``ceil_db`` set from data: the ``low_pct`` and
+    ``high_pct`` percentiles of the frames' amplitudes (dB) over ``sweep_sets``, so that a
+    sensor with other units (A121, other gains) fills [0, 1] as the A111 did."""
+    wide = replace(config, floor_db=-400.0, ceil_db=400.0)
+    values = [frames(s, wide).ravel() for s in sweep_sets if len(s) >= config.window_sweeps]
+    if not values:
+        raise ShapeError(f"amplitude calibration: no recording has {config.window_sweeps} sweeps")
+    db = np.concatenate(values).astype(np.float64) * 800.0 - 400.0
+    db = db[db > -300.0]  # exact zeros (constant depths) say nothing about the level
+    if not len(db):
+        raise ShapeError("amplitude calibration: every frame is silent")
+    floor, ceil = (round(float(v), 1) for v in np.percentile(db, [low_pct, high_pct]))
+    return replace(config, floor_db=floor, ceil_db=max(ceil, floor + 24.0))
+
+
 class StreamingPreprocessor:
-    """Streaming form: one sweep in, one frame out once ``window_sweeps`` sweeps are in.
+    """Streaming form: one sweep in, a frame out every ``hop`` sweeps once ``window_sweeps``
+    sweeps are in.
 
     Keeps only the depth-reduced ring of the last N sweeps, as the device does.
     """
@@ -153,14 +238,15 @@ class StreamingPreprocessor:
         self._count = 0
 
     def push(self, sweep: np.ndarray) -> np.ndarray | None:
-        """Add one complex sweep (depths,); return the (bins, N) frame, or None while filling."""
+        """Add one complex sweep (depths,); return the (bins, N) frame, or None while filling
+        and between hops."""
         sweep = np.asarray(sweep)
         if sweep.ndim != 1 or not np.iscomplexobj(sweep):
             raise ShapeError(f"a sweep must be complex (depths,), got {sweep.dtype} {sweep.shape}")
         n = self.config.window_sweeps
         self._ring[self._count % n] = reduce_depths(sweep, self.config.depth_bins)
         self._count += 1
-        if self._count < n:
+        if self._count < n or (self._count - n) % self.config.hop:
             return None
         oldest = self._count % n
         window = np.roll(self._ring, -oldest, axis=0)

@@ -181,8 +181,10 @@ class Recording:
             return list(ids)
         return list(range(1, n + 1))
 
-    def stream_problem(self) -> str | None:
-        """Why these updates are not one complex sweep stream at a fixed rate, or None if they are."""
+    def stream_problem(self, bursts: bool = False) -> str | None:
+        """Why these updates are not one complex sweep stream at a fixed rate, or None if they are.
+        With ``bursts`` an A121 frame of several sweeps with gaps between frames is fine: the
+        preprocessing then takes one frame per burst (window_sweeps = hop = sweeps per frame)."""
         if self.generation == "a111":
             if self.mode == "iq":
                 return None
@@ -197,16 +199,18 @@ class Recording:
         if len(entry.subsweeps) > 1:
             return (f"{len(entry.subsweeps)} subsweeps (separate depth ranges, each with its own "
                     "step and profile); the range-Doppler frames need one evenly spaced depth axis")
-        if entry.sweeps_per_frame > 1 and not entry.continuous_sweep_mode:
+        if entry.sweeps_per_frame > 1 and not entry.continuous_sweep_mode and not bursts:
             return (f"{entry.sweeps_per_frame} sweeps per frame with gaps between frames; the "
                     "range-Doppler frames need evenly spaced sweeps (1 sweep per frame, or "
-                    "continuous sweep mode)")
+                    "continuous sweep mode), or one frame per burst (window_sweeps = hop = "
+                    f"{entry.sweeps_per_frame})")
         return None
 
-    def iq_sweeps(self, sensor: int | None = None) -> np.ndarray:
+    def iq_sweeps(self, sensor: int | None = None, bursts: bool = False) -> np.ndarray:
         """Complex sweeps (sweeps, depths) of one sensor (id; None: the first), evenly spaced in
-        time; recordings that are not such a stream raise a 'not supported' line saying why."""
-        problem = self.stream_problem()
+        time (or in bursts, see :meth:`stream_problem`); recordings that are not such a stream
+        raise a 'not supported' line saying why."""
+        problem = self.stream_problem(bursts)
         if problem is not None:
             raise UnsupportedError(f"range-Doppler preprocessing of {self.source}: {problem}")
         data = self.data[:, self.sensor_index(sensor)]

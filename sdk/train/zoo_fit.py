@@ -65,10 +65,12 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
                   metadata: dict | None = None,
                   augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
                   schedule: str = "constant", weight_decay: float = 0.0,
-                  model_options: dict | None = None) -> FitReport:
+                  model_options: dict | None = None, context_frames: int = 1) -> FitReport:
     """Train zoo model ``name`` on ``(frames, labels)`` splits and convert it to IR.
 
-    Frames are ``[N, H, W]`` (one channel) or NHWC. The initial weights, shuffling and dropout
+    Frames are ``[N, H, W]`` (one channel) or NHWC; the model takes their shape and one output
+    per class (``context_frames`` tells a time-context model how many frames the rows stack).
+    The initial weights, shuffling and dropout
     all follow ``seed``; ``torch`` uses at most 2 threads so results do not depend on the core
     count of a bigger machine. ``augment``, ``schedule`` and ``weight_decay`` go to
     :func:`sdk.train.loop.train_classifier`; ``model_options`` to the zoo factory. A binary
@@ -78,22 +80,24 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
     """
     entry = zoo_get(name)
     torch.set_num_threads(min(2, torch.get_num_threads()))
+    x_train, x_val, x_test = nchw(train[0]), nchw(val[0]), nchw(test[0])
+    input_shape = (1, *x_train.shape[1:])
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        module = entry.factory(num_classes=len(classes), **(model_options or {}))
+        module = entry.build(len(classes), input_shape[2:], context_frames,
+                             **(model_options or {}))
     after_step = None
     if entry.binary:
         from sdk.bnn.layers import clip_latent_weights
 
         after_step = clip_latent_weights
-    x_train, x_val, x_test = nchw(train[0]), nchw(val[0]), nchw(test[0])
     result = train_classifier(module, (x_train, train[1]), (x_val, val[1]), epochs=epochs,
                               lr=lr, batch_size=batch_size, seed=seed, patience=patience,
                               progress=progress, augment=augment, schedule=schedule,
                               weight_decay=weight_decay, after_step=after_step)
     test_accuracy = evaluate(module, x_test, test[1]).accuracy
     confusion = confusion_matrix(test[1], predict(module, x_test), len(classes))
-    graph = _convert(module, entry, name)
+    graph = _convert(module, entry, name, input_shape)
     graph.metadata.update(metadata or {})
     graph.metadata["class_names"] = list(classes)
     graph.metadata["training"] = {
@@ -108,9 +112,10 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
                      list(classes))
 
 
-def _convert(module: nn.Module, entry: ZooEntry, name: str) -> Graph:
+def _convert(module: nn.Module, entry: ZooEntry, name: str,
+             input_shape: tuple[int, ...]) -> Graph:
     if entry.binary:
         from sdk.bnn.export import export_binary
 
-        return export_binary(module, entry.input_shape, name)  # type: ignore[arg-type]
-    return from_torch(module, entry.input_shape, name)
+        return export_binary(module, input_shape, name)  # type: ignore[arg-type]
+    return from_torch(module, input_shape, name)

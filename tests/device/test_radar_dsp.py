@@ -106,8 +106,12 @@ def test_recorded_sweeps_float_and_q15(tmp_path: Path) -> None:
 def test_committed_tables_match_the_generator() -> None:
     committed = (DSP / "tp_dsp_tables.h").read_text()
     assert committed == render_header(prep.PreprocessConfig(), 120)
-    with pytest.raises(UnsupportedError, match="window_sweeps=16"):
-        render_header(prep.PreprocessConfig(window_sweeps=16), 120)
+    # Another N takes the float direct DFT; the q15 path (4 x 5 FFT) refuses it at compile time.
+    burst = render_header(prep.PreprocessConfig(window_sweeps=16, hop=16), 120)
+    assert "#define TP_DSP_DIRECT_DFT" in burst and "#define TP_DSP_HOP 16" in burst
+    assert "#error" in burst and "q15 preprocessing with window_sweeps=16" in burst
+    with pytest.raises(UnsupportedError, match="window_sweeps=65"):
+        render_header(prep.PreprocessConfig(window_sweeps=65), 120)
 
 
 @pytest.mark.parametrize("compiler,flags", [
@@ -136,3 +140,29 @@ def test_m7_frame_cost_fft_beats_direct_dft() -> None:
     assert cost["float, 4x5 FFT"] < cost["float, direct DFT"]
     assert cost["q15, 4x5 FFT"] < cost["q15, direct DFT"]
     assert all(1_000 < n < 12_000_000 for n in cost.values())  # under the 55 ms budget at 216 MHz
+
+
+# The preprocessing configurations the A121-style tests use (tests/a121_style.py): a burst of
+# 16 sweeps per frame over few depths, overlapping bursts, and the seed's window every 2 sweeps.
+DATA_CONFIGS = {
+    "burst16x6": (6, prep.PreprocessConfig(window_sweeps=16, hop=16, depth_bins=6,
+                                           sweep_rate_hz=1000.0, floor_db=-20.0, ceil_db=40.0)),
+    "burst16hop4x3": (12, prep.PreprocessConfig(window_sweeps=16, hop=4, depth_bins=3,
+                                                sweep_rate_hz=1000.0)),
+    "seed_hop2": (120, prep.PreprocessConfig(hop=2)),
+}
+
+
+@need_gcc
+@pytest.mark.parametrize("name", list(DATA_CONFIGS))
+def test_float_matches_numpy_for_data_configs(tmp_path: Path, name: str) -> None:
+    depths, config = DATA_CONFIGS[name]
+    sweeps = _random_sweeps(depths, np.random.default_rng(9))
+    exe = build_host_preprocessor(tmp_path, depths, config, cflags=SANITIZE)
+    iq = np.stack([sweeps.real, sweeps.imag], axis=-1).astype("<f4")
+    out = subprocess.run([str(exe)], input=iq.tobytes(), capture_output=True, check=True,
+                         timeout=60).stdout
+    got = np.frombuffer(out, "<f4").reshape(-1, *config.frame_shape)
+    ref = prep.frames(sweeps, config)
+    assert got.shape == ref.shape and len(ref) == (60 - config.window_sweeps) // config.hop + 1
+    assert 0.05 < ref.mean() < 0.95 and np.abs(got - ref).max() <= 1e-4

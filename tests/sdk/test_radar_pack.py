@@ -208,7 +208,7 @@ A121 = SHARED_DIR / "data" / "acconeer_a121"
 @pytest.mark.skipif(not A121.is_dir() or not A111.is_dir(), reason="../shared recordings not found")
 @pytest.mark.parametrize("path,why", [
     (A121 / "distance-5to20.h5", "2 subsweeps"),
-    (A121 / "fr10Hz-spf4.h5", "4 sweeps per frame with gaps"),
+    (A121 / "fr10Hz-spf4.h5", "4 sweeps per frame with gaps.*window_sweeps = hop = 4"),
     (A121 / "touchless_button_default.h5", "3 depths per sweep"),
     (A121 / "input.h5", "10 sweeps; one frame needs 20"),
     (A111 / "wave_to_exit" / "input.h5", "A111 sparse data is real-valued"),
@@ -217,7 +217,9 @@ A121 = SHARED_DIR / "data" / "acconeer_a121"
 def test_pack_names_recordings_it_cannot_use(tmp_path: Path, path: Path, why: str) -> None:
     with pytest.raises(DataFileError, match=rf"^{path}: cannot be preprocessed for the gesture "
                                             rf"pipeline: {why}"):
-        pack([path], tmp_path / "x.h5", PackOptions(label_pattern=r"(?P<label>\w+)\.h5"))
+        # 30 x 20 frames: bursts of 4 sweeps with gaps and 3 depths cannot give them
+        pack([path], tmp_path / "x.h5", PackOptions(label_pattern=r"(?P<label>\w+)\.h5",
+                                                    window_sweeps=20, depth_bins=30))
 
 
 def test_pack_a121_recordings(tmp_path: Path) -> None:

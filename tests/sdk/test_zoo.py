@@ -60,7 +60,7 @@ def test_mnist_cnn_size_and_registry():
     model = entry.factory()
     assert 20_000 <= sum(p.numel() for p in model.parameters()) <= 50_000
     assert model(torch.zeros(entry.input_shape)).shape == (1, len(entry.class_names))
-    assert names(binary=False) == ["gesture_cnn", "mnist_cnn"]
+    assert names(binary=False) == ["gesture_cnn", "gesture_tcn", "mnist_cnn"]
     assert names(binary=True) == ["bnn_gesture_cnn", "bnn_gesture_msp430", "bnn_mnist"]
     assert names() == sorted(names(binary=False) + names(binary=True))
     with pytest.raises(TinypruneError,
@@ -123,3 +123,27 @@ def test_gesture_cnn_short_training_beats_chance():
                               progress=False)
     accuracy = evaluate(model, x_test, y_test).accuracy
     assert accuracy > 0.6, (accuracy, [h.val.accuracy for h in result.history])
+
+
+@pytest.mark.parametrize("name,hw,context", [("gesture_cnn", (6, 16), 1),
+                                             ("gesture_cnn", (30, 20), 1),
+                                             ("gesture_tcn", (4 * 6, 16), 4)])
+@pytest.mark.parametrize("classes", [3, 5])
+def test_gesture_models_take_the_data_shape_and_classes(name, hw, context, classes):
+    import torch
+
+    from sdk.frontends.pytorch import from_torch
+    from sdk.zoo import get
+
+    module = get(name).build(classes, hw, context).eval()
+    assert module(torch.zeros(2, 1, *hw)).shape == (2, classes)
+    graph = from_torch(module, (1, 1, *hw), name)
+    assert graph.tensors[graph.outputs[0]].size == classes
+
+
+def test_a_fixed_shape_model_refuses_other_data_in_one_line():
+    from sdk.errors import ShapeError
+    from sdk.zoo import get
+
+    with pytest.raises(ShapeError, match=r"^zoo: this model takes 28 x 28 inputs, the data has 6 x 16$"):
+        get("mnist_cnn").build(10, (6, 16))

@@ -287,6 +287,11 @@ OPTION_CASES: list[tuple[str, ...]] = [
        "--percentile", v) for v in ("0", "-1", "100.5", "nan", "inf", "-inf", "1e9")],
     *[("train", "--data", "{s}/data.h5", "--out", "{o}.tpm", opt, v)
       for opt in ("--epochs", "--patience") for v in ("0", "-2")],
+    *[("train", "--data", "{s}/data.h5", "--out", "{o}.tpm", opt, v)
+      for opt, v in (("--background-class", "nope"), ("--threshold", "1.5"),
+                     ("--threshold", "-0.1"), ("--threshold", "nan"), ("--consecutive", "0"),
+                     ("--consecutive", "300"), ("--refractory-s", "-1"),
+                     ("--refractory-s", "nan"))],
     *[("data", "show", "{s}/data.h5", "--out", "{o}.png", "--per-class", v) for v in ("0", "-1")],
     *[("demo", "--out", "{o}", opt, v) for opt in ("--per-class", "--epochs") for v in ("0", "-5")],
     # --out a folder, or in a folder that does not exist
@@ -347,7 +352,9 @@ OPTION_CASES: list[tuple[str, ...]] = [
                     ("--test-session", "nope"), ("--intervals", "{t}/none.csv"),
                     ("--intervals", "{s}/x.npy"), ("--segment-against", "{s}/rec1.h5"),
                     ("--segment-against", "{t}/none.h5", "--label-pattern", "(?P<label>rec)"),
-                    ("--background-class", " "))],
+                    ("--background-class", " "), ("--window-sweeps", "0"), ("--window-sweeps", "1"),
+                    ("--hop", "0"), ("--hop", "21"), ("--depth-bins", "0"),
+                    ("--depth-bins", "999"), ("--context-frames", "0"))],
     ("data", "pack", "{s}/rec.h5", "--out", "{o}.h5"),  # one session cannot fill three splits
     ("data", "pack", "{s}/data.h5", "--out", "{o}.h5"),
     ("data", "pack", "{s}/float.tpm", "--out", "{o}.h5"),

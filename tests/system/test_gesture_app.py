@@ -47,7 +47,7 @@ HAVE_QEMU = shutil.which("qemu-system-arm") is not None and shutil.which("arm-no
 needs_qemu = pytest.mark.skipif(not HAVE_QEMU, reason="qemu-system-arm or arm-none-eabi-gcc "
                                 "missing (./setup.sh installs them)")
 # Events from a random-weight model: low threshold, no background class, short debounce.
-EAGER = gestures.GestureConfig(threshold=0, consecutive=2, refractory=3, background=0xFF)
+EAGER = gestures.GestureConfig(threshold=0, consecutive=2, refractory_s=3 / 18, background=0xFF)
 
 
 def small_gesture_graph(seed: int = 0):
@@ -104,7 +104,7 @@ def test_detector_in_c_equals_numpy(tmp_path, sanitize):
                     str(DEVICE_DIR / "app" / "tp_gesture.c"), "-o", str(exe)], check=True)
     rng = np.random.default_rng(7)
     configs = [gestures.GestureConfig(), gestures.GestureConfig(100, 1, 0, 0xFF),
-               gestures.GestureConfig(150, 4, 5, 2), gestures.GestureConfig(0, 2, 30, 0)]
+               gestures.GestureConfig(150, 4, 5 / 18, 2), gestures.GestureConfig(0, 2, 30 / 18, 0)]
     fired = 0
     for cfg in configs:
         # Runs of one class (as frames of a gesture are), NONE at the start, noisy scores.
@@ -113,7 +113,7 @@ def test_detector_in_c_equals_numpy(tmp_path, sanitize):
         p256 = rng.integers(60, 257, len(classes))
         text = "".join(f"{c} {p}\n" for c, p in zip(classes, p256))
         out = subprocess.run([str(exe), str(cfg.threshold), str(cfg.consecutive),
-                              str(cfg.refractory), str(cfg.background)], input=text,
+                              str(cfg.refractory_frames(18.0)), str(cfg.background)], input=text,
                              capture_output=True, text=True, check=True, timeout=10).stdout
         c_events = np.array([int(v) for v in out.split()])
         np_events = gestures.detect_events(classes, p256, cfg)
@@ -123,7 +123,7 @@ def test_detector_in_c_equals_numpy(tmp_path, sanitize):
 
 
 def test_detector_rules():
-    cfg = gestures.GestureConfig(threshold=128, consecutive=3, refractory=2, background=3)
+    cfg = gestures.GestureConfig(threshold=128, consecutive=3, refractory_s=2 / 18, background=3)
     cls = [255, 0, 0, 0, 0, 0, 0, 1, 1, 3, 1, 1, 1]
     p = [0, 200, 200, 200, 200, 200, 200, 200, 200, 255, 200, 100, 200]
     ev = gestures.detect_events(cls, p, cfg).tolist()

@@ -56,7 +56,8 @@ def test_summary_shows_framing_and_crc_errors_beside_the_other_link_figures():
     rep = {"board": "qemu_m7", "model_hash": "00" * 8, "sweeps": 10, "frames": 5,
            "accuracy": None, "host_accuracy": None, "agreement": 1.0, "classes_equal": True,
            "events_equal": True, "gestures": 0, "detected": 0, "false_triggers": 0,
-           "latency_s": None, "deadline_misses": 0, "max_work": 10, "deadline_budget": 100,
+           "frame_rate_hz": 18.0, "latency_s": None, "deadline_misses": 0, "max_work": 10,
+           "deadline_budget": 100,
            "crc_errors": 7, "framing_errors": 13, "sequence_gaps": 2, "retries": 5,
            "counter_unit": "instructions", "device_errors": [],
            "profile": {"sweep": 9, "preprocess": 1, "inference": 2, "steps": []}}
