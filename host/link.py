@@ -26,6 +26,7 @@ from sdk.protocol.frame import (
     StreamDecoder,
     Verdict,
     encode_frame,
+    is_answer,
     is_command,
 )
 from sdk.protocol.messages import (
@@ -65,6 +66,7 @@ class LinkStats:
     duplicates: int
     retries: int
     inbox_dropped: int
+    stale_answers: int
 
 
 class Link:
@@ -99,7 +101,7 @@ class Link:
         self._short = timeout
         self._quiet = 0  # consecutive attempts that heard nothing
         self._sync_next = True
-        self._tx = self._rx = self._payload_errors = self._retries = self._dropped = 0
+        self._tx = self._rx = self._payload_errors = self._retries = self._dropped = self._stale = 0
         self.last_rx = time.monotonic()  # when the last byte arrived (or the port opened)
         # A lone delimiter ends whatever partial frame the device's receiver holds.
         self._write(b"\x00")
@@ -202,7 +204,7 @@ class Link:
             header_errors=c[Verdict.VERSION] + c[Verdict.LENGTH] + c[Verdict.TYPE],
             payload_errors=self._payload_errors, sequence_gaps=self._tracker.gaps,
             duplicates=self._tracker.duplicates, retries=self._retries,
-            inbox_dropped=self._dropped)
+            inbox_dropped=self._dropped, stale_answers=self._stale)
 
     def _until_answered(self, msg: Message, seq: int, give_up: float,
                         own_reply: bool) -> Message | None:
@@ -298,7 +300,13 @@ class Link:
                 self._replies[msg.acked_seq] = msg
             elif self._reply_type is not None and msg.TYPE == self._reply_type:
                 if self._accept is None or self._accept(msg):
-                    self._reply_data = msg  # else a late answer to an earlier page: dropped
+                    self._reply_data = msg
+                else:  # a late answer to an earlier page
+                    self._stale += 1
+            elif is_answer(msg.TYPE):
+                # The device answers every retry of a query; an answer that arrives after its
+                # command completed is stale, never a data message.
+                self._stale += 1
             elif len(self._inbox) < INBOX_LIMIT:
                 self._inbox.append(msg)
             else:

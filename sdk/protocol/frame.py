@@ -47,6 +47,11 @@ def is_command(msg_type: int) -> bool:
     return 0x01 <= msg_type <= 0x1F
 
 
+def is_answer(msg_type: int) -> bool:
+    """True for the types a device sends only in answer to a query (INFO, PROFILE, STATS)."""
+    return msg_type in (MsgType.INFO, MsgType.PROFILE, MsgType.STATS)
+
+
 class Verdict(IntEnum):
     """A receiver's judgement of one delimited frame; codes are shared with the C decoder."""
 

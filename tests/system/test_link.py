@@ -12,7 +12,7 @@ from host.faulty_pipe import Faults, FaultyPipe
 from host.gesture_stream import fetch_profile, fetch_stats, hello
 from host.link import Link, LinkError
 from protocol_peer import ProtocolPeer, captured_sweep, expected_result
-from sdk.protocol.frame import MsgType
+from sdk.protocol.frame import Frame, MsgType, encode_frame
 from sdk.protocol.messages import (
     CaptureStart,
     CaptureStop,
@@ -20,7 +20,9 @@ from sdk.protocol.messages import (
     Hello,
     ResetStats,
     Result,
+    StatsPage,
     Sweep,
+    pack_message,
 )
 from sdk.protocol.records import Info, Stats
 
@@ -70,6 +72,21 @@ def test_nack_is_reported_with_its_reason():
         with pytest.raises(LinkError, match="refused CAPTURE_START: busy"):
             link.command(CaptureStart(n_sweeps=5))
         link.command(CaptureStop())
+
+
+def test_an_answer_after_its_command_is_dropped_and_counted():
+    """A device answers every retry of a query; an answer arriving after the command completed
+    is stale: never handed out as a data message."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        with Link(f"socket://127.0.0.1:{server.getsockname()[1]}") as link:
+            device, _ = server.accept()
+            with device:
+                for seq, msg in enumerate((StatsPage(0, 3, b"abc"), _sweep(7)), start=1):
+                    device.sendall(encode_frame(Frame(msg.TYPE, seq, pack_message(msg), 0)))
+                got = link.receive(timeout=2.0)
+                assert isinstance(got, Sweep) and got.sweep_index == 7
+                assert link.receive(timeout=0.2) is None
+                assert link.stats.stale_answers == 1
 
 
 def test_duplicated_frames_are_delivered_once():
