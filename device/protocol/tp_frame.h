@@ -7,7 +7,7 @@
 
 #include "tp_cobs.h"
 
-#define TP_PROTO_VERSION 2u
+#define TP_PROTO_VERSION 3u
 #define TP_FRAME_HEADER_LEN 7u
 #define TP_FRAME_CRC_LEN 2u
 #define TP_FRAME_MAX_PAYLOAD 256u

@@ -13,7 +13,7 @@ from enum import IntEnum
 from sdk.protocol.cobs import CobsError, cobs_decode, cobs_encode
 from sdk.protocol.crc import crc16_ccitt_false
 
-VERSION = 2
+VERSION = 3
 HEADER_LEN = 7
 CRC_LEN = 2
 MAX_PAYLOAD = 256

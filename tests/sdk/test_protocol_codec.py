@@ -52,13 +52,13 @@ def test_cobs_published_examples_by_hand():
 
 
 def test_hello_frame_by_hand():
-    # HELLO for offset 0, seq 1, SYNC. Raw: 02 01 01 01 00 01 00 (version, type, flags, seq LE,
-    # length LE), payload 00, then its CRC 0xDE38 little-endian (38 DE; also checked with a
-    # bitwise implementation). COBS blocks: [02 01 01 01] -> 05..., [01] -> 02 01, an empty
-    # block -> 01, [38 DE] -> 03 38 DE.
-    assert crc16_ccitt_false(bytes.fromhex("0201010100010000")) == 0xDE38
+    # HELLO for offset 0, seq 1, SYNC. Raw: 03 01 01 01 00 01 00 (version, type, flags, seq LE,
+    # length LE), payload 00, then its CRC 0x99EB little-endian (EB 99; also checked with a
+    # bitwise implementation). COBS blocks: [03 01 01 01] -> 05..., [01] -> 02 01, an empty
+    # block -> 01, [EB 99] -> 03 EB 99.
+    assert crc16_ccitt_false(bytes.fromhex("0301010100010000")) == 0x99EB
     assert encode_frame(Frame(MsgType.HELLO, 1, b"\x00", flags=1)) == bytes.fromhex(
-        "05 02010101 02 01 01 03 38de 00")
+        "05 03010101 02 01 01 03 eb99 00")
 
 
 def test_crc_vectors():
