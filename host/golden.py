@@ -197,6 +197,12 @@ def _sparse(work: Path) -> dict:
     return measure_sparse(work)
 
 
+def _channels(work: Path) -> dict:
+    from host.bench_channels import measure_channels
+
+    return measure_channels(work)
+
+
 def _micropython(work: Path) -> dict:
     """The seeded int8 gesture CNN as a native module on MicroPython's qemu port (MPS2_AN500):
     load-time RAM, the bare inference inside the module, predict_into (no allocation, so
@@ -269,6 +275,8 @@ GROUPS = (
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
     Group("sparse", "gesture CNN pruned by magnitude, sparse kernels, qemu_m7 "
           "(host.bench_sparse)", (*ARM, *PYTHON_PACKAGES), "qemu", _sparse),
+    Group("channels", "gesture CNN with channels removed by L1 filter norm, int8, qemu_m7 "
+          "(host.bench_channels)", (*ARM, *PYTHON_PACKAGES), "qemu", _channels),
     Group("micropython", "seeded int8 gesture CNN as a MicroPython native module on the "
           "qemu port (MPS2_AN500)", (*ARM, *PYTHON_PACKAGES, "mpremote"), "qemu", _micropython),
 )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from host.bench_anchors import ANCHORS, FLOAT_ANCHORS, INT8_TARGETS
+from host.bench_channels import channels_table
 from host.bench_dsp import FRAME_RATE_HZ, MSP430_CLOCK_HZ
 from host.bench_sparse import sparse_table
 from host.golden import flatten
@@ -291,6 +292,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "gesture-firmware": gesture_firmware, "int8-profile-gesture": int8_profile_gesture,
     "msp430-int8": int8_msp430,
     "kernel-variants": kernel_variants, "sparse-gesture": sparse_table,
+    "channels-gesture": channels_table,
     "micropython": micropython, "binary-kernels": binary_kernels,
 }
 

@@ -121,3 +121,18 @@ def test_a_hand_edited_figure_is_caught():
     assert render_text(text.replace(prose, prose.replace("66,264", "66,000")), figures) == text
     with pytest.raises(TinypruneError, match="no figure 'float.nothing'"):
         render_text("<!--g:float.nothing-->1<!--/g-->", figures)
+
+
+def test_channel_pruned_models_are_smaller_and_faster_than_the_dense_one():
+    """The golden channel-pruned gesture CNNs against the dense one (golden ``sparse.int8.dense``):
+    fewer instructions and MACs, smaller weights, flash and arena, bit-exact, and the more
+    pruned the smaller."""
+    figures = load_golden()["figures"]
+    dense = figures["sparse"]["int8"]["dense"]
+    previous = {**dense, "macs": figures["channels"]["dense_macs"]}
+    for name, point in figures["channels"]["points"].items():
+        assert point["exact"], name
+        for key in ("instructions", "macs", "weights_bytes", "flash_bytes", "arena_bytes"):
+            assert point[key] < previous[key], (name, key)
+        assert sum(s["instructions"] for s in point["steps"]) == point["instructions"], name
+        previous = point
