@@ -121,9 +121,10 @@ def test_generated_headers_hold_every_vector(tmp_path: Path):
         assert f"#define ST_N_{name} {len(vectors[key])}u" in text
     first, last = [st.message_fields(v["message"]) for v in vectors["frames"]
                    if v["verdict"] == "OK" and v["frame"]["type"] == "INFO"]
-    # offset, total, page length, then the record: protocol version 2, firmware 0.1.0 ...
-    assert first[:7] == [0, 48, 16, 2, 0, 1, 0]
-    assert last[:3] == [32, 48, 16] and last[-8:] == [7, *b"qemu_m7"]
+    # offset, total, page length, then the record: protocol version 3, firmware 0.1.0 ...;
+    # the last page holds the record's last 4 bytes (the end of the board name "qemu_m7")
+    assert first[:7] == [0, 52, 16, 3, 0, 1, 0]
+    assert last == [48, 52, 4, *b"u_m7"]
     sweeps = st.selftest_sweeps()
     assert sweeps.shape == (st.N_SWEEPS, st.N_DEPTHS, 2) and sweeps.dtype == np.int16
     assert np.array_equal(sweeps, st.selftest_sweeps())  # seeded: every build the same

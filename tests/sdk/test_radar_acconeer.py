@@ -158,7 +158,7 @@ def test_a111_every_mode_reads_and_is_described_honestly(path: Path) -> None:
         assert not gesture["preprocessable"] and "no phase" in gesture["why_not"]
     else:  # iq at 66 Hz and 10 Hz: preprocessable, but not at the gesture setup's rate
         assert gesture["preprocessable"] and not gesture["matches_gesture_rate"]
-        assert "not the gesture setup's 1.11 s at 18 Hz" in gesture["how"]
+        assert "not the configuration's 1.11 s at 18 Hz" in gesture["how"]
 
 
 @need_a111
