@@ -10,6 +10,8 @@ input).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import torch
 from torch import nn
 
@@ -19,7 +21,7 @@ def sign(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
 
 
-class Quantizer(nn.Module):
+class Quantizer(nn.Module, ABC):
     """The base: ``forward(x) = q(x) + g(x) - g(x).detach()``.
 
     ``q`` gives the value (:meth:`value`), ``g`` the surrogate whose derivative is the
@@ -30,9 +32,9 @@ class Quantizer(nn.Module):
     binary: bool = False
     pad_value: float = 0.0
 
+    @abstractmethod
     def value(self, x: torch.Tensor) -> torch.Tensor:
         """The quantized value ``q(x)``."""
-        raise NotImplementedError
 
     def surrogate(self, x: torch.Tensor) -> torch.Tensor:
         """``g(x)``: the function whose derivative the backward pass uses."""
