@@ -1,6 +1,6 @@
 """A121-style gesture recordings for tests: bursts of sweeps per frame at a high sweep rate over
-few depth points, written in the A121 Exploration Tool layout (tests/bad_input_seeds.py's
-write_a121_seed shows the layout; sdk/radar/acconeer_a121.py reads it).
+few depth points, written in the A121 Exploration Tool layout (sdk/radar/acconeer_a121.py writes
+and reads it).
 
 The sweeps come from the point-scatterer simulator (sdk.radar.simulator) run at the burst's
 sweep rate over the burst's depth points; only the format is the A121's, the physics is the
@@ -10,12 +10,14 @@ tests' PATTERN), so any number of classes can be made from the simulator's four 
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from sdk.radar.acconeer_a121 import write_h5
+from sdk.radar.sim_a121 import A121SimConfig, A121Subsweep, a121_recording
 from sdk.radar.simulator import SimConfig, new_session, simulate
 
 PATTERN = r"(?P<session>s\d+)/(?P<label>[a-z]+)_\d+\.h5$"
@@ -26,40 +28,19 @@ FIVE = {"swipe": "swipe", "press": "press", "pick": "pick", "empty": "empty", "w
 def write_a121_bursts(path: Path, sweeps: np.ndarray, sweeps_per_frame: int,
                       sweep_rate_hz: float, start_point: int = 80, step_length: int = 40) -> Path:
     """Complex ``sweeps`` (T, points) as an A121 record of T // sweeps_per_frame frames, each a
-    burst of ``sweeps_per_frame`` sweeps at ``sweep_rate_hz`` (frames back to back)."""
+    burst of ``sweeps_per_frame`` sweeps at ``sweep_rate_hz`` (frames back to back), written by
+    the project's A121 writer without labels (the pack tests label by file name)."""
     frames, points = len(sweeps) // sweeps_per_frame, sweeps.shape[1]
-    frame_rate = sweep_rate_hz / sweeps_per_frame
-    text = h5py.string_dtype("utf-8")
-    config = {"groups": [{"1": {"sweep_rate": sweep_rate_hz, "frame_rate": frame_rate,
-                                "sweeps_per_frame": sweeps_per_frame,
-                                "continuous_sweep_mode": False, "subsweeps": [
-                                    {"start_point": start_point, "num_points": points,
-                                     "step_length": step_length, "profile": "PROFILE_3"}]}}],
-              "extended": False}
-    meta = {"frame_data_length": points * sweeps_per_frame, "sweep_data_length": points,
-            "subsweep_data_offset": [0], "subsweep_data_length": [points],
-            "base_step_length_m": 0.0025, "tick_period": 0}
+    cfg = A121SimConfig(sweeps_per_frame=sweeps_per_frame, sweep_rate_hz=sweep_rate_hz,
+                        frame_rate_hz=sweep_rate_hz / sweeps_per_frame, frames=frames,
+                        subsweeps=(A121Subsweep(start_point, points, step_length, "PROFILE_3"),))
     data = sweeps[: frames * sweeps_per_frame].reshape(frames, sweeps_per_frame, points)
-    frame = np.zeros(data.shape, dtype=[("real", "<i2"), ("imag", "<i2")])
-    frame["real"] = np.clip(np.rint(data.real), -32768, 32767)
-    frame["imag"] = np.clip(np.rint(data.imag), -32768, 32767)
-    ticks_per_frame = round(1_000_000 / frame_rate)
+    data = (np.clip(np.rint(data.real), -32768, 32767)
+            + 1j * np.clip(np.rint(data.imag), -32768, 32767)).astype(np.complex64)
+    rec = replace(a121_recording(data, cfg, np.zeros(frames, np.int64), {}),
+                  labels=None, label_names=None)
     with h5py.File(path, "w") as h5:
-        h5.create_dataset("generation", data="a121", dtype=text)
-        h5.create_dataset("server_info", data=json.dumps({"ticks_per_second": 1000000}), dtype=text)
-        h5.create_dataset("client_info", data="{}", dtype=text)
-        session = h5.create_group("sessions/session_0")
-        h5["session"] = h5py.SoftLink("/sessions/session_0")
-        session.create_dataset("session_config", data=json.dumps(config), dtype=text)
-        entry = session.create_group("group_0/entry_0")
-        entry.create_dataset("sensor_id", data=1)
-        entry.create_dataset("metadata", data=json.dumps(meta), dtype=text)
-        result = entry.create_group("result")
-        result.create_dataset("frame", data=frame)
-        result.create_dataset("tick", data=1000 + np.arange(frames, dtype=np.int64) * ticks_per_frame)
-        for flag in ("data_saturated", "frame_delayed", "calibration_needed"):
-            result.create_dataset(flag, data=np.zeros(frames, bool))
-        result.create_dataset("temperature", data=np.full(frames, 25))
+        write_h5(h5, rec)
     return path
 
 
