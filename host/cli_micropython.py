@@ -33,10 +33,12 @@ def export_module(graph: Graph, out: str | Path, arch: str, module: str,
     module builds and fits."""
     from host.micropython import build_module, check_fits, gesture_headers, source_path
     from sdk.codegen.c_module_wrapper import io_facts
+    from sdk.codegen.generate import check_prefix
     from sdk.codegen.micropython_app import print_example
     from sdk.codegen.micropython_module import check_arch, write_module_sources
 
     check_arch(arch)
+    check_prefix(module)
     source = source_path(source_opt)
     dest = Path(out)
     with tempfile.TemporaryDirectory(prefix=".tinyprune-", dir=dest.parent) as tmp:

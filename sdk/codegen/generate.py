@@ -115,6 +115,13 @@ def _add(items: list, item) -> None:
         items.append(item)
 
 
+def check_prefix(prefix: str) -> None:
+    """One-line error unless ``prefix`` is a C identifier of at most 31 characters."""
+    if not _PREFIX_RE.fullmatch(prefix):
+        raise UnsupportedError(f"symbol prefix {prefix!r}: use a C identifier of at most 31 "
+                               "characters")
+
+
 def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan | None = None,
                    layout: MemoryLayout | None = None,
                    prefer_speed: bool = False) -> GeneratedModel:
@@ -127,9 +134,7 @@ def generate_model(graph: Graph, prefix: str = DEFAULT_PREFIX, plan: MemoryPlan 
     where that is predicted faster (sdk.kernels.sparse_cost.choose_storage), unless the graph's
     metadata says ``"weight_storage": "fixed"`` (every tensor's storage kept as it is).
     """
-    if not _PREFIX_RE.fullmatch(prefix):
-        raise UnsupportedError(f"symbol prefix {prefix!r}: use a C identifier of at most 31 "
-                               "characters")
+    check_prefix(prefix)
     _check_graph(graph)
     choices: list[StorageChoice] = []
     if graph.metadata.get("weight_storage", "auto") != "fixed":
