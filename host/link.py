@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import serial
 
@@ -73,15 +74,18 @@ class Link:
     """A serial link to a tinyprune device; use as a context manager."""
 
     def __init__(self, url: str, *, baudrate: int = 115200, timeout: float = 0.5,
-                 attempts: int = 6, budget_s: float = 10.0) -> None:
+                 attempts: int = 6, budget_s: float = 10.0, port: Any = None) -> None:
+        """Open ``url``, or use ``port``: an open port with pyserial's ``write``, ``read``,
+        ``in_waiting`` and ``close`` (the MSP430 simulator's, host/msp430_stream.py), named
+        ``url`` in messages."""
         self.url = url
         self.baudrate = baudrate
         self.timeout = timeout
         self.attempts = attempts
         self.budget_s = budget_s
         try:
-            self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02,
-                                               write_timeout=5.0)
+            self._port = port if port is not None else serial.serial_for_url(
+                url, baudrate=baudrate, timeout=0.02, write_timeout=5.0)
         except (serial.SerialException, ValueError, OSError) as exc:
             raise LinkError(f"{url}: cannot open the port: {exc}") from None
         sock = getattr(self._port, "_socket", None)  # socket:// URLs (emulators, pipes)

@@ -79,8 +79,9 @@ class MspdebugResult:
     log: str = field(repr=False, default="")
 
 
-def elf_symbols(elf: Path) -> dict[str, int]:
-    """Function and object symbols of a 32-bit little-endian ELF (name -> address)."""
+def elf_symbols(elf: Path, untyped: bool = False) -> dict[str, int]:
+    """Function and object symbols of a 32-bit little-endian ELF (name -> address); with
+    ``untyped`` also symbols without a type (a linker script's, like ``__stack_start``)."""
     data = Path(elf).read_bytes()
     if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:
         raise TinypruneError(f"{elf}: not a 32-bit little-endian ELF file")
@@ -95,7 +96,8 @@ def elf_symbols(elf: Path) -> dict[str, int]:
         strtab = sections[sec[6]]
         for off in range(sec[4], sec[4] + sec[5], 16):
             name_off, value, _size, info, _other, _shndx = struct.unpack_from("<IIIBBH", data, off)
-            if info & 0xF in (1, 2) and name_off:  # STT_OBJECT, STT_FUNC
+            kinds = (0, 1, 2) if untyped else (1, 2)  # STT_NOTYPE, STT_OBJECT, STT_FUNC
+            if info & 0xF in kinds and name_off:
                 start = strtab[4] + name_off
                 name = data[start:data.index(b"\0", start)].decode()
                 symbols[name] = value

@@ -2,7 +2,8 @@
  *
  * Console: bytes written to the simulator's console device (0x00FF). Files: a mailbox in
  * memory the host fills before the run and reads after it (host/mspdebug.py); the serial
- * link is two files of that mailbox, "serial.in" and "serial.out". Counter: the
+ * link is two files of that mailbox, "serial.in" and "serial.out"; a streaming session
+ * (host/mspdebug_session.py) refills them at tp_board_idle. Counter: the
  * simulator has no cycle counter a program can read, so tp_board_counter returns how many
  * times it has been called, and the runner stops at it with a breakpoint and records the
  * simulator's MCLK cycle count at every call; the host substitutes those cycle counts for
@@ -137,8 +138,12 @@ int32_t tp_board_write_file(const char *name, const void *buf, uint32_t size, in
  * are read in order; bytes written are appended to "serial.out" (host/mspdebug.py reads both
  * like any other file). Appending works while "serial.out" is the last file written, so an
  * app that also writes files writes them after its serial traffic. On the chip this would be
- * eUSCI_A1, the LaunchPad back-channel UART (not written yet). */
+ * eUSCI_A1, the LaunchPad back-channel UART (not written yet). The file is looked up when
+ * reading starts from its first byte (a session's refill sets s_serial_in_pos back to 0), not
+ * for every byte: reading a byte then costs about what a receive interrupt's ring would. */
 static uint32_t s_serial_in_pos;
+static const uint8_t *s_serial_in;
+static uint32_t s_serial_in_size;
 
 void tp_board_serial_write(const uint8_t *data, uint32_t size)
 {
@@ -147,12 +152,30 @@ void tp_board_serial_write(const uint8_t *data, uint32_t size)
 
 int32_t tp_board_serial_read(void)
 {
-    uint8_t byte;
-    if (tp_board_read_file("serial.in", s_serial_in_pos, &byte, 1u) != 1) {
+    if (s_serial_in_pos == 0u) {
+        tp_sim_files *files = TP_SIM_FILES;
+        const tp_sim_file_entry *e = find_file(files, "serial.in");
+        s_serial_in_size = 0u;
+        if (e != NULL && (uint32_t)e->offset + e->size <= sizeof(files->data)) {
+            s_serial_in = &files->data[e->offset];
+            s_serial_in_size = e->size;
+        }
+    }
+    if (s_serial_in_pos >= s_serial_in_size) {
         return -1;
     }
-    s_serial_in_pos++;
-    return (int32_t)byte;
+    return (int32_t)s_serial_in[s_serial_in_pos++];
+}
+
+/* No low-power wait in the simulator: this is where the firmware waits for the line. A
+ * streaming session (host/mspdebug_session.py) sets a breakpoint here; the firmware has read
+ * every byte of "serial.in" by then, so the session takes "serial.out", writes the next bytes
+ * as a new "serial.in" and sets s_serial_in_pos back to 0 before it continues. A run without
+ * that breakpoint (host/mspdebug.py's batch runs) just returns. Never inlined: the breakpoint
+ * needs the symbol. */
+__attribute__((noinline)) void tp_board_idle(void)
+{
+    __asm__ volatile("");
 }
 
 void tp_board_puts(const char *text)

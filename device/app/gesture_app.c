@@ -14,6 +14,11 @@
  * A SWEEP with sweep_index 0 starts a new stream: the ring and the detector are cleared, so a
  * host that streams a recording twice gets the same results twice. CAPTURE_START does the same.
  *
+ * The preprocessing is the board's (TP_APP_DSP_Q15, board.json "dsp"): float on the Cortex-M,
+ * q15 on the MSP430, whose frames reach an int8 model through a 256-entry table
+ * (tp_gesture_io.h). The large buffers carry TP_APP_FRAM, which puts them in the MSP430's FRAM
+ * (its 2 kB SRAM holds the stack and the small state); each is initialized before it is read.
+ *
  * Build-time configuration comes from gesture_config.h and the replay recording from
  * gesture_replay.h, both generated next to model.h by host/gesture_fw.py. Nothing allocates.
  */
@@ -63,26 +68,36 @@ static const tp_radar_config_t s_radar = {TP_APP_START_MM, TP_APP_STEP_UM, TP_AP
                                           TP_APP_SWEEP_RATE_MHZ};
 
 /* Protocol state. */
-static tp_frame_decoder_t s_dec;
+static TP_APP_FRAM tp_frame_decoder_t s_dec;
 static tp_seq_t s_seq;
 static tp_cmd_filter_t s_cmd;
-static uint8_t s_payload[TP_FRAME_MAX_PAYLOAD];
-static uint8_t s_wire[TP_FRAME_MAX_WIRE];
+static TP_APP_FRAM uint8_t s_payload[TP_FRAME_MAX_PAYLOAD];
+static TP_APP_FRAM uint8_t s_wire[TP_FRAME_MAX_WIRE];
 static uint16_t s_tx_seq;
 static uint8_t s_sent_any;
 static uint32_t s_tx_frames, s_tx_dropped, s_payload_errors;
 
-/* Pipeline state. */
+/* Pipeline state: a frame holds q15 (int16) or float values. */
+#if TP_APP_DSP_Q15
+typedef int16_t frame_value;
+static TP_APP_FRAM tp_dsp_q15_state s_dsp;
+#define DSP_INIT tp_dsp_q15_init
+#define LOAD_FRAME tp_gesture_load_frame_q15
+#else
+typedef float frame_value;
 static tp_dsp_f32_state s_dsp;
-static float s_frame[TP_DSP_BINS][TP_DSP_N];
+static float s_iq_f[2u * TP_APP_N_DEPTHS];
+#define DSP_INIT tp_dsp_f32_init
+#define LOAD_FRAME tp_gesture_load_frame
+#endif
+static TP_APP_FRAM frame_value s_frame[TP_DSP_BINS][TP_DSP_N];
 #if TP_APP_CONTEXT_FRAMES > 1
 /* The last TP_APP_CONTEXT_FRAMES frames, a ring; the model sees them oldest first, stacked
  * along the rows (sdk/radar/preprocess.py:with_context). */
-static float s_history[TP_APP_CONTEXT_FRAMES][FRAME_SIZE];
+static TP_APP_FRAM frame_value s_history[TP_APP_CONTEXT_FRAMES][FRAME_SIZE];
 static uint32_t s_frames_seen;
 #endif
-static float s_iq_f[2u * TP_APP_N_DEPTHS];
-static int16_t s_iq[2u * TP_MAX_DEPTHS];
+static TP_APP_FRAM int16_t s_iq[2u * TP_MAX_DEPTHS];
 static tp_gesture_t s_gesture;
 static tp_sensor_t *s_host_src;
 static tp_sensor_t *s_capture_src; /* non-NULL while capturing */
@@ -144,7 +159,7 @@ static uint16_t copy_text(char *dst, uint16_t cap, const char *a, const char *b)
 
 static void send_log(uint8_t level, const char *text)
 {
-    static tp_log_t log;
+    static TP_APP_FRAM tp_log_t log;
     log.level = level;
     log.len = copy_text(log.text, TP_MAX_LOG_TEXT, text, NULL);
     send(TP_MSG_LOG, tp_pack_log(&log, s_payload, (uint16_t)sizeof(s_payload)));
@@ -167,7 +182,7 @@ static char *put_uint(char *p, uint32_t v)
 
 static void send_error(uint16_t code, const char *text, const char *detail)
 {
-    static tp_error_t err;
+    static TP_APP_FRAM tp_error_t err;
     err.code = code;
     err.len = copy_text(err.text, TP_MAX_ERROR_TEXT, text, detail);
     send(TP_MSG_ERROR, tp_pack_error(&err, s_payload, (uint16_t)sizeof(s_payload)));
@@ -190,7 +205,7 @@ static void pipeline_reset(void)
 {
     static const tp_gesture_config_t cfg = {TP_APP_G_THRESHOLD, TP_APP_G_CONSECUTIVE,
                                             TP_APP_G_REFRACTORY, TP_APP_G_BACKGROUND};
-    tp_dsp_f32_init(&s_dsp);
+    DSP_INIT(&s_dsp);
     tp_gesture_init(&s_gesture, &cfg);
 #if TP_APP_CONTEXT_FRAMES > 1
     s_frames_seen = 0u;
@@ -211,17 +226,17 @@ static int load_model_input(void)
     }
     for (uint32_t k = 0; k < TP_APP_CONTEXT_FRAMES; ++k) {
         const uint32_t from = (s_frames_seen + k) % TP_APP_CONTEXT_FRAMES; /* oldest first */
-        tp_gesture_load_frame(s_history[from], tp_model_input(0), k * FRAME_SIZE);
+        LOAD_FRAME(s_history[from], tp_model_input(0), k * FRAME_SIZE);
     }
 #else
-    tp_gesture_load_frame(&s_frame[0][0], tp_model_input(0), 0u);
+    LOAD_FRAME(&s_frame[0][0], tp_model_input(0), 0u);
 #endif
     return 1;
 }
 
 static void process_sweep(const int16_t *iq, uint32_t index)
 {
-    static tp_result_t res;
+    static TP_APP_FRAM tp_result_t res;
     int16_t p256 = 0;
     uint32_t t_pre, t_inf = 0u, units;
 
@@ -229,10 +244,14 @@ static void process_sweep(const int16_t *iq, uint32_t index)
         pipeline_reset(); /* a new host-fed stream */
     }
     const uint32_t t0 = tp_board_counter();
+#if TP_APP_DSP_Q15
+    const int ready = tp_dsp_q15_push(&s_dsp, iq, s_frame) && load_model_input();
+#else
     for (uint32_t i = 0; i < 2u * TP_APP_N_DEPTHS; ++i) {
         s_iq_f[i] = (float)iq[i];
     }
     const int ready = tp_dsp_f32_push(&s_dsp, s_iq_f, s_frame) && load_model_input();
+#endif
     t_pre = tp_board_counter();
     res.sweep_index = index;
     res.frame_class = TP_NONE_CLASS;
@@ -281,7 +300,7 @@ static void process_sweep(const int16_t *iq, uint32_t index)
  * returns a NACK reason or 0. */
 static uint8_t send_page(uint8_t type, const uint8_t *rec, uint16_t total, uint8_t offset)
 {
-    static tp_page_t page;
+    static TP_APP_FRAM tp_page_t page;
     if (tp_page_of(rec, (uint8_t)total, offset, &page) != 0) {
         return TP_NACK_BAD_PAYLOAD;
     }
@@ -291,8 +310,8 @@ static uint8_t send_page(uint8_t type, const uint8_t *rec, uint16_t total, uint8
 
 static uint8_t send_info(const tp_frame_t *f)
 {
-    static tp_info_t info;
-    static uint8_t rec[45u + TP_MAX_BOARD_NAME];
+    static TP_APP_FRAM tp_info_t info;
+    static TP_APP_FRAM uint8_t rec[45u + TP_MAX_BOARD_NAME];
     tp_get_page_t req;
     if (tp_unpack_get_page(f->payload, f->len, &req) != 0) {
         return TP_NACK_BAD_PAYLOAD;
@@ -331,8 +350,8 @@ static uint8_t send_info(const tp_frame_t *f)
  * not), so the pages of one reading agree. */
 static uint8_t send_stats(const tp_frame_t *f, uint8_t execute)
 {
-    static tp_stats_t st;
-    static uint8_t rec[4u * TP_STAT_COUNT];
+    static TP_APP_FRAM tp_stats_t st;
+    static TP_APP_FRAM uint8_t rec[4u * TP_STAT_COUNT];
     static uint16_t rec_len;
     tp_get_page_t req;
     if (tp_unpack_get_page(f->payload, f->len, &req) != 0) {
@@ -375,7 +394,7 @@ static void reset_stats(void)
 /* GET_PROFILE's answer; returns a NACK reason or 0. */
 static uint8_t send_profile(const tp_frame_t *f)
 {
-    static tp_profile_t prof;
+    static TP_APP_FRAM tp_profile_t prof;
     tp_get_profile_t req;
     if (tp_unpack_get_profile(f->payload, f->len, &req) != 0 ||
         (req.first_step >= TP_MODEL_NUM_STEPS && req.first_step != 0u)) {
@@ -506,7 +525,7 @@ static void handle_command(const tp_frame_t *f)
 
 static void handle_sweep(const tp_frame_t *f)
 {
-    static tp_sweep_t sw;
+    static TP_APP_FRAM tp_sweep_t sw;
     uint32_t index;
     if (tp_unpack_sweep(f->payload, f->len, &sw) != 0) {
         s_payload_errors++;
@@ -546,7 +565,7 @@ static void handle_frame(const tp_frame_t *f)
 static void capture_one(void)
 {
     uint32_t index;
-    static tp_sweep_t sw;
+    static TP_APP_FRAM tp_sweep_t sw;
     if (!s_capture_src->poll(s_capture_src, s_iq, &index)) {
         return;
     }

@@ -32,6 +32,27 @@ static inline void tp_gesture_load_frame(const float *x, void *model_input, uint
 #endif
 }
 
+#if defined(TP_APP_DSP_Q15) && TP_APP_DSP_Q15
+#if !TP_APP_INPUT_INT8
+#error "q15 preprocessing feeds int8 models only"
+#endif
+#include "gesture_q15_input.h"
+
+/* One q15 frame (value x 32768, in [0, 1)) into the int8 model input: the int8 of q15 value v
+ * is tp_app_q15_to_s8[v >> 7], a table of the input quantization at the middle of each run of
+ * 128 q15 values (host/gesture_fw.py writes it, host/msp430_stream.py uses the same table), so
+ * no multiply or division runs per pixel on a 16-bit core. */
+static inline void tp_gesture_load_frame_q15(const int16_t *x, void *model_input,
+                                             uint32_t offset)
+{
+    int8_t *in = (int8_t *)model_input + offset;
+    for (uint16_t i = 0; i < TP_DSP_BINS * TP_DSP_N; ++i) {
+        const int16_t v = x[i];
+        in[i] = tp_app_q15_to_s8[v < 0 ? 0u : (uint16_t)v >> 7];
+    }
+}
+#endif
+
 static inline int16_t tp_gesture_sat16(int32_t v)
 {
     return (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));

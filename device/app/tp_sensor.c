@@ -1,12 +1,13 @@
 /* The host-fed and replay sensor sources (tp_sensor.h). */
 #include "tp_sensor.h"
 
-#include "gesture_replay.h" /* generated next to model.h by host/replay_gen.py */
+#include "gesture_config.h" /* TP_APP_FRAM; generated next to model.h by host/gesture_fw.py */
+#include "gesture_replay.h"
 #include "tp_messages.h"
 
 /* ---- host-fed: a one-sweep mailbox filled by the protocol handler ---- */
 
-static struct {
+static TP_APP_FRAM struct {
     tp_sensor_t sensor;
     int16_t iq[2u * TP_MAX_DEPTHS];
     uint32_t index;
