@@ -3,6 +3,7 @@ its serial link (host/gesture_stream.py does the talking; this module the comman
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -75,18 +76,22 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
                gesture: Any = None) -> dict:
     """Build (or reach on ``port``) the gesture firmware, stream ``data`` through it, and
     compare with the host. Returns the report dict ``--json`` prints."""
+    from host.device_run import reference_outputs
     from host.devices import start_device
-    from host.gesture_fw import build_gesture_firmware
+    from host.gesture_fw import board_dsp, build_gesture_firmware
     from host.gesture_stream import (
         check_device,
         fetch_profile,
         fetch_stats,
         hello,
         host_reference,
+        reference_from_outputs,
         reset_stats,
         stream_sweeps,
     )
+    from host.link import Link
     from host.models import load_model_arg
+    from host.msp430_stream import q15_reference_inputs
     from host.workdir import work_folder
     from sdk.boards import load_board
     from sdk.radar import gestures
@@ -99,23 +104,32 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
     names = _names(graph, n_classes)
     con = human(json_mode)
     step_names: list[str] = []
+    b = load_board(board)
+    sim: Any = None
     with ExitStack() as stack:
+        work = stack.enter_context(work_folder(out, f"{Path(model).stem}-{board}-gesture"))
         if port is None:
-            b = load_board(board)
-            work = stack.enter_context(work_folder(out, f"{Path(model).stem}-{board}-gesture"))
             build = build_gesture_firmware(graph, model, b, work, radar=radar, gesture=gesture,
                                            preprocess=preprocess)
             step_names = [s.name for s in build.steps]
-            dev = stack.enter_context(start_device(build.elf, b.runner))
-            link = stack.enter_context(dev.connect())
-        else:
-            from host.link import Link
+            if b.runner == "mspdebug":
+                from host.msp430_stream import start_msp430
 
+                # The simulator runs one turn per SWEEP, as fast as it simulates: real time is
+                # the firmware's own cycle count against its budget.
+                sim = stack.enter_context(start_msp430(build.elf))
+                fast = True
+                link = stack.enter_context(Link(f"mspdebug:{build.elf.name}", port=sim))
+            else:
+                dev = stack.enter_context(start_device(build.elf, b.runner))
+                link = stack.enter_context(dev.connect())
+        else:
             link = stack.enter_context(Link(port))
         info = hello(link)
         check_device(info, model, radar, link.url)
         reset_stats(link)
         rows: list[Any] = []
+        started, turns_before = time.monotonic(), len(sim.turns) if sim is not None else 0
         if live:
             with Live(_live_table(rows, names, info.deadline_budget), console=con,
                       refresh_per_second=8) as view:
@@ -126,12 +140,40 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
                                         rate_hz=preprocess.sweep_rate_hz)
         else:
             outcome = stream_sweeps(link, sweeps, fast=fast, rate_hz=preprocess.sweep_rate_hz)
+        wall = time.monotonic() - started
         stats = fetch_stats(link)
         profile = fetch_profile(link)
         link_stats = link.stats
-    ref = host_reference(graph, sweeps, gesture, preprocess)
-    return _report(outcome, ref, labels, stats, profile, link_stats, info, step_names, names,
-                   gesture, len(sweeps), preprocess)
+        if board_dsp(b) == "q15":
+            feed = q15_reference_inputs(graph, sweeps, preprocess, work / "host_q15")
+            ref = reference_from_outputs(graph, len(sweeps), reference_outputs(graph, feed)
+                                         if len(feed) else np.zeros((0,)), gesture, preprocess)
+        else:
+            ref = host_reference(graph, sweeps, gesture, preprocess)
+        extra = {} if sim is None else _sim_figures(sim, outcome, turns_before, wall,
+                                                    len(sweeps), info.deadline_budget)
+    rep = _report(outcome, ref, labels, stats, profile, link_stats, info, step_names, names,
+                  gesture, len(sweeps), preprocess)
+    return {**rep, **extra}
+
+
+def _sim_figures(sim: Any, outcome: Any, first_turn: int, wall_s: float, n: int,
+                 budget: int) -> dict:
+    """The MSP430 simulator's per-sweep figures: each sweep's MCLK cycles (everything the
+    firmware did for it), the part outside preprocessing and inference (reception, protocol,
+    detector, loop), misses of the whole sweep against the budget, the simulator's speed."""
+    from host.msp430_stream import sweep_cycles, throughput
+
+    turns = sim.turns[first_turn:first_turn + n]
+    cycles = sweep_cycles(turns, n)
+    rest = [c - outcome.results[i].work if c is not None and i in outcome.results else None
+            for i, c in enumerate(cycles)]
+    known = [c for c in cycles if c is not None]
+    return {"sweep_cycles": cycles, "sweep_cycles_outside_work": rest,
+            "sweep_deadline_misses": sum(c > budget for c in known),
+            "max_sweep_cycles": max(known, default=0),
+            "stack_intact": sim.stack_intact(),
+            "simulator": throughput(turns, wall_s)}
 
 
 def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any,
@@ -209,7 +251,14 @@ def print_stream_report(rep: dict, con: Any) -> None:
                 "deadline_misses", "max_work", "deadline_budget", "crc_errors", "framing_errors",
                 "sequence_gaps", "retries"):
         t.add_row(key, _figure_text(rep[key]))
+    if "sweep_cycles" in rep:  # the MSP430 simulator: whole sweeps in MCLK cycles
+        for key in ("max_sweep_cycles", "sweep_deadline_misses", "stack_intact"):
+            t.add_row(key, _figure_text(rep[key]))
     con.print(t)
+    if "simulator" in rep:
+        sim = rep["simulator"]
+        con.print(f"mspdebug: {sim['turns']} sweeps in {sim['wall_s']} s "
+                  f"({sim['turns_per_s']} sweeps/s, {sim['mcycles_per_s']} M cycles/s)")
     con.print(profile_table(rep["profile"], rep["counter_unit"]))
     for err in rep["device_errors"]:
         con.print(f"[red]{err}[/]")
@@ -217,8 +266,9 @@ def print_stream_report(rep: dict, con: Any) -> None:
 
 def profile_table(profile: dict, unit: str) -> Table:
     """Per-step counts and preprocessing of one sweep."""
-    t = Table(title=f"profile of sweep {profile['sweep']} ({unit}; on the emulator every "
-                    "instruction counts 1, not Cortex-M7 cycles)")
+    note = ("simulated MCLK cycles" if unit == "cycles" else
+            "instructions; on the emulator every instruction counts 1, not Cortex-M7 cycles")
+    t = Table(title=f"profile of sweep {profile['sweep']} ({note})")
     t.add_column("stage")
     t.add_column(unit, justify="right")
     t.add_row("preprocessing", f"{profile['preprocess']:,}")
