@@ -242,6 +242,12 @@ def _binary_msp430(work: Path) -> dict:
     return measure_binary_msp430(work)
 
 
+def _gesture_msp430(work: Path) -> dict:
+    from host.msp430_stream import measure_gesture_msp430
+
+    return measure_gesture_msp430(work)
+
+
 def _kernels(work: Path) -> dict:
     from host.bench_kernels import measure_kernels
 
@@ -271,6 +277,9 @@ GROUPS = (
           _binary),
     Group("binary_msp430", "binary 3x3 convolution alone on msp430fr6989 in mspdebug "
           "(host.bench_binary)", (*MSP430, "numpy"), "msp430", _binary_msp430),
+    Group("gesture_msp430", "real-time gesture firmware on msp430fr6989 in one mspdebug "
+          "session, seeded binary network, cycles per sweep (host.msp430_stream)",
+          (*MSP430, *PYTHON_PACKAGES, "gcc"), "msp430", _gesture_msp430),
     Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
     Group("sparse", "gesture CNN pruned by magnitude, sparse kernels, qemu_m7 "

@@ -175,6 +175,36 @@ def gesture_firmware(f: dict) -> str:
                   for board, v in f["gesture_firmware"].items()])
 
 
+def gesture_msp430(f: dict) -> str:
+    """The binary gesture network in the MSP430 gesture firmware: where one classified sweep's
+    cycles go, and every sweep's cycles against the budget."""
+    m = f["gesture_msp430"]["bnn_gesture_msp430"]
+    cycles, budget, last = m["sweep_cycles"], m["deadline_budget"], m["profile_sweep"]
+    share = [f"{c / budget:.1%}" for c in (m["outside_work_cycles"][last], m["preprocess_cycles"],
+                                         *(st["cycles"] for st in m["steps"]),
+                                         m["inference_cycles"], cycles[last])]
+    rows = [["reception, frame decoding, detector, RESULT, loop", _n(m["outside_work_cycles"][last])],
+            ["preprocessing (q15 push, frame to int8 input)", _n(m["preprocess_cycles"])],
+            *[[f"  {st['name']}", _n(st["cycles"])] for st in m["steps"]],
+            ["inference (with the profiling marks)", _n(m["inference_cycles"])],
+            [f"whole sweep {last}", _n(cycles[last])]]
+    head = _rows([f"sweep {last} (classified)", "MCLK cycles", f"of {_n(budget)}"],
+                 [[*r, sh] for r, sh in zip(rows, share)])
+    filling = cycles[:len(cycles) - m["frames"]]
+    framed = cycles[len(cycles) - m["frames"]:]
+    runs = _rows(["sweeps", "MCLK cycles per sweep", "deadline misses (whole sweep / firmware)",
+                  "classes, events equal to the host's", "FRAM B", "SRAM B (stack reserve)",
+                  "arena B"],
+                 [[f"{m['sweeps']} ({len(filling)} filling the window)",
+                   f"filling {_n(min(filling))} - {_n(max(filling))}; classified "
+                   + ", ".join(_n(c) for c in framed),
+                   f"{m['sweep_deadline_misses']} / {m['deadline_misses']}",
+                   "yes" if m["classes_equal"] and m["events_equal"] else "NO",
+                   _n(m["fram_bytes"]), f"{_n(m['sram_bytes'])} ({_n(m['stack_bytes'])})",
+                   f"{_n(m['arena_bytes'])} ({'FRAM' if m['arena_in_fram'] else 'SRAM'})"]])
+    return head + "\n" + runs
+
+
 def micropython(f: dict) -> str:
     """The seeded int8 gesture CNN as a MicroPython native module on the emulated Cortex-M7,
     beside the same model in our own firmware (group int8)."""
@@ -294,6 +324,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "kernel-variants": kernel_variants, "sparse-gesture": sparse_table,
     "channels-gesture": channels_table,
     "micropython": micropython, "binary-kernels": binary_kernels,
+    "gesture-msp430": gesture_msp430,
 }
 
 

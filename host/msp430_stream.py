@@ -225,3 +225,41 @@ def throughput(turns: list[Turn], wall_s: float) -> dict:
             "turns_per_s": round(len(turns) / wall_s, 3) if wall_s > 0 else None,
             "mcycles_per_s": round(cycles / wall_s / 1e6, 3) if wall_s > 0 else None}
 
+
+
+GOLDEN_SEED = 0  # torch seed of the untrained network the golden figures stream through
+
+
+def measure_gesture_msp430(work: Path) -> dict:
+    """Golden group ``gesture_msp430``: the seeded, untrained ``bnn_gesture_msp430`` in the
+    gesture firmware on msp430fr6989, streamed a seeded simulated swipe (24 sweeps, the first
+    five frames): every sweep's MCLK cycles, the profile of the last one, deadline misses,
+    agreement with the host, and the firmware's memory."""
+    import torch
+
+    from host.cli_stream import run_stream, simulated_recording
+    from host.gesture_fw import build_gesture_firmware
+    from sdk.bnn.export import export_binary
+    from sdk.bnn.models import GESTURE_INPUT, bnn_gesture_msp430
+    from sdk.ir import save_model
+
+    torch.manual_seed(GOLDEN_SEED)
+    graph = export_binary(bnn_gesture_msp430(), GESTURE_INPUT, "bnn_gesture_msp430")
+    model = save_model(graph, work / "bnn_gesture_msp430.tpm")
+    build = build_gesture_firmware(graph, model, "msp430fr6989", work / "fw")
+    rep = run_stream(str(model), "msp430fr6989", str(simulated_recording(work / "swipe.h5")),
+                     out=work / "stream")
+    cycles, s, plan = rep["sweep_cycles"], build.size, build.plan
+    prof = rep["profile"]
+    return {"bnn_gesture_msp430": {
+        "sweeps": rep["sweeps"], "frames": rep["frames"],
+        "classes_equal": rep["classes_equal"], "events_equal": rep["events_equal"],
+        "deadline_budget": rep["deadline_budget"], "deadline_misses": rep["deadline_misses"],
+        "sweep_deadline_misses": rep["sweep_deadline_misses"],
+        "sweep_cycles": cycles, "outside_work_cycles": rep["sweep_cycles_outside_work"],
+        "profile_sweep": prof["sweep"], "preprocess_cycles": prof["preprocess"],
+        "inference_cycles": prof["inference"],
+        "steps": [{"name": st["name"], "cycles": st["count"]} for st in prof["steps"]],
+        "fram_bytes": s.flash_bytes, "sram_bytes": s.ram_bytes, "stack_bytes": s.stack_bytes,
+        "weights_bytes": build.weights_bytes, "arena_bytes": plan.arena_bytes,
+        "arena_in_fram": plan.layout is not None and plan.layout.arena == "FRAM"}}
