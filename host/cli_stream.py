@@ -78,7 +78,7 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
     compare with the host. Returns the report dict ``--json`` prints."""
     from host.device_run import reference_outputs
     from host.devices import start_device
-    from host.gesture_fw import board_dsp, build_gesture_firmware
+    from host.gesture_fw import board_dsp, build_gesture_firmware, check_dsp
     from host.gesture_stream import (
         check_device,
         fetch_profile,
@@ -105,6 +105,7 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
     con = human(json_mode)
     step_names: list[str] = []
     b = load_board(board)
+    check_dsp(graph, b)
     sim: Any = None
     with ExitStack() as stack:
         work = stack.enter_context(work_folder(out, f"{Path(model).stem}-{board}-gesture"))

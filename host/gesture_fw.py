@@ -123,12 +123,17 @@ def q15_model_input(frames_q15: np.ndarray, table: np.ndarray) -> np.ndarray:
     return table[x]
 
 
+def check_dsp(graph: Graph, board: Board) -> None:
+    """Refuse a float model on a board whose preprocessing is q15 (its frames reach the model
+    through the int8 table only)."""
+    if board_dsp(board) == "q15" and not _quant(graph, graph.inputs[0])[0]:
+        raise UnsupportedError(f"a float model with the q15 preprocessing of board "
+                               f"{board.name}; quantize it to int8 first")
+
+
 def write_q15_input_header(out: Path, graph: Graph) -> Path:
     """Write gesture_q15_input.h: :func:`q15_input_table` of the model's input quantization."""
-    is_int8, scale, zp = _quant(graph, graph.inputs[0])
-    if not is_int8:
-        raise UnsupportedError("not supported: a float model with q15 preprocessing (the "
-                               "MSP430's); quantize it to int8 first")
+    _is_int8, scale, zp = _quant(graph, graph.inputs[0])
     table = q15_input_table(scale, zp)
     rows = [", ".join(str(int(v)) for v in table[i:i + 16]) for i in range(0, 256, 16)]
     path = out / "gesture_q15_input.h"
@@ -257,6 +262,7 @@ def build_gesture_firmware(graph: Graph, model_file: str | Path, board: Board | 
     gesture = gesture or model_detector(graph.metadata, n_classes)
     radar = radar or model_radar(preprocess)
     board = load_board(board) if isinstance(board, str) else board
+    check_dsp(graph, board)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     if preprocess.depth_bins != radar.n_depths:

@@ -67,6 +67,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "synth-stream": ("data", "synth-stream", "--dataset", "{f}", "--out", "{o}.h5",
                      "--seconds", "2"),
     "stream": ("run", "{s}/float.tpm", "--board", "host", "--data", "{f}", "--out", "{o}"),
+    "stream-msp430": ("run", "{s}/int8.tpm", "--board", "msp430fr6989", "--data", "{f}",
+                      "--out", "{o}"),
     "pack": ("data", "pack", "{f}", "{s}/rec1.h5", "{s}/rec2.h5", "--out", "{o}.h5"),
     "calibrate": ("data", "calibrate", "{f}", "--out", "{o}.json"),
     "compare": ("data", "compare", "{s}/rec.h5", "{f}", "--plot", "{o}.png"),
@@ -93,7 +95,8 @@ def _cases() -> list[Case]:
         cases += [Case("tflite", seed, fault, c) for c in _model_commands(seed)]
     for fault, (seed, _) in seeds.H5_FAULTS.items():
         commands = ((*DATA_COMMANDS, "prune-sweep") if seed == "data.h5"
-                    else ("info", "show", "stream", "pack", "calibrate", "compare"))
+                    else ("info", "show", "stream", "stream-msp430", "pack", "calibrate",
+                          "compare"))
         cases += [Case("h5", seed, fault, c) for c in commands]
     for fault in seeds.A121_FAULTS:
         cases += [Case("h5", "a121.h5", fault, c) for c in ("info", "info-json", "calibrate")]
@@ -111,7 +114,8 @@ def _cases() -> list[Case]:
             cases.append(Case("cut", "data.h5", f"{i}/24", command))
         cases += [Case("cut", "rec.h5", f"{i}/24", c) for c in ("info", "stream")]
         if i % 3 == 0:
-            cases += [Case("cut", "rec.h5", f"{i}/24", c) for c in ("pack", "calibrate", "compare")]
+            cases += [Case("cut", "rec.h5", f"{i}/24", c)
+                      for c in ("pack", "calibrate", "compare", "stream-msp430")]
     for i in range(40):
         cases.append(Case("flip", "data.h5", f"{i}/40", "info-json"))
     for offset in range(0, 1024, 32):  # the HDF5 superblock and the root group's header
@@ -334,6 +338,10 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("run", "{s}/float.tpm", "--board", "host", "--out", "{o}", "--data", "{t}/none.h5"),
     ("build", "{s}/float.tpm", "--board", "pdp11", "--out", "{o}"),
     ("build", "{s}/float.tpm", "--board", "host", "--app", "bogus", "--out", "{o}"),
+    # the MSP430's q15 preprocessing feeds int8 models only
+    ("build", "{s}/float.tpm", "--board", "msp430fr6989", "--app", "gesture", "--out", "{o}"),
+    ("run", "{s}/float.tpm", "--board", "msp430fr6989", "--out", "{o}", "--data", "{s}/rec.h5"),
+    ("run", "{s}/int8.tpm", "--board", "msp430fr6989", "--out", "{o}", "--data", "{t}/none.h5"),
     ("quantize", "{s}/float.tpm", "--calib", "{t}/none.npy", "--out", "{o}.tpm"),
     ("quantize", "{s}/int8.tpm", "--calib", "{s}/calib.npy", "--out", "{o}.tpm"),
     ("train", "--data", "{t}/none.h5", "--out", "{o}.tpm"),

@@ -72,10 +72,12 @@ def _orphans_after(tag: str) -> list[int]:
     return left
 
 
-def _interrupt_streams(files: Path, n: int, seed: int,
-                       signals: tuple[int, ...]) -> tuple[list[int], list[int], list[Path]]:
-    """Start ``n`` streams one after another, each signalled at a seeded moment after its
-    handler is installed; returns (exit statuses, orphan pids, leftover work folders)."""
+def _interrupt_streams(files: Path, n: int, seed: int, signals: tuple[int, ...],
+                       board: str = "qemu_m7", model: str = "small.tpm"
+                       ) -> tuple[list[int], list[int], list[Path]]:
+    """Start ``n`` streams of ``model`` on ``board`` one after another, each signalled at a
+    seeded moment after its handler is installed; returns (exit statuses, orphan pids,
+    leftover work folders)."""
     rng = np.random.default_rng(seed)
     statuses: list[int] = []
     orphans: list[int] = []
@@ -83,12 +85,11 @@ def _interrupt_streams(files: Path, n: int, seed: int,
         sig = signals[k % len(signals)]
         tag = uuid.uuid4().hex
         proc = subprocess.Popen(
-            [*TINYPRUNE, "run", "small.tpm", "--board", "qemu_m7", "--data", "long.h5",
-             "--json"], cwd=files, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [*TINYPRUNE, "run", model, "--board", board, "--data", "long.h5", "--json"], cwd=files, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env={**os.environ, TAG: tag})
         while not _handler_installed(proc.pid, sig) and proc.poll() is None:
             time.sleep(0.01)
-        # Moments across the build (compiler children), QEMU's start and the stream.
+        # Moments across the build (compiler children), the emulator's start and the stream.
         time.sleep(float(rng.uniform(0.0, 8.0)))
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
@@ -102,6 +103,24 @@ def _interrupt_streams(files: Path, n: int, seed: int,
 def test_signals_during_a_stream_leave_nothing_behind(stream_files):
     statuses, orphans, left = _interrupt_streams(
         stream_files, 3, seed=1, signals=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+    assert statuses == [143, 130, 129]
+    assert orphans == [] and left == []
+
+
+@pytest.mark.msp430
+@pytest.mark.skipif(any(shutil.which(t) is None for t in ("clang-14", "ld.lld-14", "mspdebug")),
+                    reason="clang-14, ld.lld-14 or mspdebug missing")
+def test_signals_during_an_msp430_stream_leave_nothing_behind(stream_files):
+    """The MSP430 stream's mspdebug session (one long-lived child) goes with the command."""
+    torch = pytest.importorskip("torch")
+    from sdk.bnn.export import export_binary
+    from sdk.bnn.models import GESTURE_INPUT, bnn_gesture_msp430
+
+    torch.manual_seed(0)
+    save_model(export_binary(bnn_gesture_msp430(), GESTURE_INPUT, "bnn"), stream_files / "bnn.tpm")
+    statuses, orphans, left = _interrupt_streams(
+        stream_files, 3, seed=2, signals=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP),
+        board="msp430fr6989", model="bnn.tpm")
     assert statuses == [143, 130, 129]
     assert orphans == [] and left == []
 
