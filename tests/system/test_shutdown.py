@@ -85,7 +85,8 @@ def _interrupt_streams(files: Path, n: int, seed: int, signals: tuple[int, ...],
         sig = signals[k % len(signals)]
         tag = uuid.uuid4().hex
         proc = subprocess.Popen(
-            [*TINYPRUNE, "run", model, "--board", board, "--data", "long.h5", "--json"], cwd=files, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [*TINYPRUNE, "run", model, "--board", board, "--data", "long.h5", "--json"],
+            cwd=files, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env={**os.environ, TAG: tag})
         while not _handler_installed(proc.pid, sig) and proc.poll() is None:
             time.sleep(0.01)
