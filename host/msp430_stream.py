@@ -38,8 +38,10 @@ from host.mspdebug import (
 )
 from host.mspdebug_session import MspdebugSession
 from sdk.errors import ToolchainError
+from sdk.ir import Graph
 from sdk.protocol.frame import MsgType, StreamDecoder
 from sdk.protocol.messages import PayloadError, Sweep, unpack_message
+from sdk.radar.preprocess import PreprocessConfig
 
 IDLE_SYMBOL = "tp_board_idle"
 CALLS_SYMBOL = "s_counter_calls"   # boards/msp430fr6989/board.c: tp_board_counter's count
@@ -198,7 +200,8 @@ def sweep_cycles(turns: list[Turn], n: int) -> list[int | None]:
     return out
 
 
-def q15_reference_inputs(graph, sweeps_iq: np.ndarray, preprocess, work: Path) -> np.ndarray:
+def q15_reference_inputs(graph: Graph, sweeps_iq: np.ndarray, preprocess: PreprocessConfig,
+                         work: Path) -> np.ndarray:
     """The int8 model inputs the MSP430 firmware computes from wire sweeps: the q15
     preprocessing (device/dsp/tp_dsp_q15.c built for the host, the same integers as on the
     board), the table of :func:`host.gesture_fw.q15_input_table`, the time context."""
