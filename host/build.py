@@ -235,7 +235,10 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     compiling or linking fails (with the first error line, or :class:`DoesNotFit` naming every
     overflowed memory region). On a board with an overflow region (board.json ``memory``) the
     faster program is built first (``prefer_speed``: whole windows, not chunks of rows), and
-    the smallest memory when that does not fit.
+    the smallest memory when that does not fit; when neither fits with the arena where the
+    planner put it (an arena within the SRAM budget, but an app whose own buffers leave less
+    SRAM than that budget assumes), the arena goes to the overflow region. The error raised is
+    that of the planner's own placement.
     """
     board = load_board(board) if isinstance(board, str) else board
     if app not in APPS:
@@ -245,10 +248,20 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
         return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, False)
     # A board with an overflow region (MSP430: SRAM, then FRAM): the faster program where it
     # fits, else the smallest memory.
+    out = Path(out_dir).resolve()
     try:
-        return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, True)
+        return _build_firmware(graph, board, out, app, layout, True)
     except DoesNotFit:
-        return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, False)
+        pass
+    try:
+        return _build_firmware(graph, board, out, app, layout, False)
+    except DoesNotFit as err:
+        if layout.arena == layout.overflow:
+            raise
+        try:
+            return _build_firmware(graph, board, out, app, layout.overflowed(), False)
+        except DoesNotFit:
+            raise err from None
 
 
 def _build_firmware(graph: Graph, board: Board, out: Path, app: str,
