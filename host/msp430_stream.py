@@ -32,8 +32,9 @@ import numpy as np
 from host.mspdebug import (
     COUNTER_SYMBOL,
     MAILBOX_ADDR,
-    MAILBOX_MAX_FILES,
+    MAILBOX_DATA_ADDR,
     STOP_SYMBOL,
+    mailbox_directory,
     pack_mailbox,
 )
 from host.mspdebug_session import MspdebugSession
@@ -48,9 +49,6 @@ CALLS_SYMBOL = "s_counter_calls"   # boards/msp430fr6989/board.c: tp_board_count
 IN_POS_SYMBOL = "s_serial_in_pos"  # board.c: the next byte of "serial.in" to read
 STACK_SYMBOL = "__stack_start"     # crt0's canary words at the bottom of the stack reserve
 CANARY = struct.pack("<HH", 0x5AC3, 0xA53C)
-_HEADER = struct.Struct("<HHHH")
-_ENTRY = struct.Struct("<14sHH")
-_DIRECTORY_BYTES = _HEADER.size + MAILBOX_MAX_FILES * _ENTRY.size
 
 
 @dataclass(frozen=True)
@@ -153,18 +151,9 @@ class SimPort:
 
     def _serial_out(self) -> bytes:
         """The mailbox file "serial.out" (empty when the firmware sent nothing)."""
-        image = self.session.read(MAILBOX_ADDR, _DIRECTORY_BYTES)
-        magic, count, _used, _ = _HEADER.unpack_from(image, 0)
-        if magic != 0x7046:
-            return b""
-        found = None
-        for i in range(min(count, MAILBOX_MAX_FILES)):
-            name, offset, size = _ENTRY.unpack_from(image, _HEADER.size + i * _ENTRY.size)
-            if name.split(b"\0", 1)[0] == b"serial.out":
-                found = (offset, size)
-        if found is None or found[1] == 0:
-            return b""
-        return self.session.read(MAILBOX_ADDR + _DIRECTORY_BYTES + found[0], found[1])
+        head = self.session.read(MAILBOX_ADDR, MAILBOX_DATA_ADDR - MAILBOX_ADDR)
+        offset, size = mailbox_directory(head).get("serial.out", (0, 0))
+        return self.session.read(MAILBOX_DATA_ADDR + offset, size) if size else b""
 
 
 @contextmanager

@@ -125,20 +125,28 @@ def pack_mailbox(files: Mapping[str, bytes]) -> bytes:
     return _HEADER.pack(MAILBOX_MAGIC, len(files), len(data), 0) + directory + data
 
 
-def unpack_mailbox(image: bytes) -> dict[str, bytes]:
-    """Files in a mailbox image read back from the simulator (a later entry of the same
-    name replaces an earlier one, as on the board)."""
+def mailbox_directory(image: bytes) -> dict[str, tuple[int, int]]:
+    """The files of a mailbox image's header and directory (its first
+    ``MAILBOX_DATA_ADDR - MAILBOX_ADDR`` bytes suffice): name -> (offset from
+    MAILBOX_DATA_ADDR, size); a later entry of the same name replaces an earlier one, as on
+    the board."""
     magic, count, _used, _ = _HEADER.unpack_from(image, 0)
     if magic != MAILBOX_MAGIC:
         return {}
-    files: dict[str, bytes] = {}
-    data = image[_HEADER.size + MAILBOX_MAX_FILES * _ENTRY.size:]
+    files: dict[str, tuple[int, int]] = {}
     for i in range(min(count, MAILBOX_MAX_FILES)):
         raw, offset, size = _ENTRY.unpack_from(image, _HEADER.size + i * _ENTRY.size)
-        if offset + size > len(data):
+        if offset + size > MAILBOX_DATA_BYTES:
             raise TinypruneError(f"MSP430 mailbox entry {i} runs past the mailbox")
-        files[raw.split(b"\0", 1)[0].decode(errors="replace")] = data[offset:offset + size]
+        files[raw.split(b"\0", 1)[0].decode(errors="replace")] = (offset, size)
     return files
+
+
+def unpack_mailbox(image: bytes) -> dict[str, bytes]:
+    """Files in a mailbox image read back from the simulator."""
+    data = image[MAILBOX_DATA_ADDR - MAILBOX_ADDR:]
+    return {name: data[offset:offset + size]
+            for name, (offset, size) in mailbox_directory(image).items()}
 
 
 def mspdebug_command(elf: Path, files: Mapping[str, bytes] | None, stops: int,
