@@ -136,3 +136,18 @@ def test_channel_pruned_models_are_smaller_and_faster_than_the_dense_one():
             assert point[key] < previous[key], (name, key)
         assert sum(s["instructions"] for s in point["steps"]) == point["instructions"], name
         previous = point
+
+
+def test_msp430_gesture_figures_agree_with_each_other():
+    """The published MSP430 gesture loop: host-equal, every sweep measured, the misses those
+    sweeps over the budget, the steps inside the inference."""
+    m = load_golden()["figures"]["gesture_msp430"]["bnn_gesture_msp430"]
+    cycles, budget = m["sweep_cycles"], m["deadline_budget"]
+    assert m["classes_equal"] and m["events_equal"]
+    assert len(cycles) == m["sweeps"] and budget == 16_000_000 // 18
+    assert m["sweep_deadline_misses"] == sum(c > budget for c in cycles)
+    assert m["deadline_misses"] <= m["sweep_deadline_misses"]
+    assert sum(s["cycles"] for s in m["steps"]) <= m["inference_cycles"]
+    last = m["profile_sweep"]
+    assert cycles[last] == (m["outside_work_cycles"][last] + m["preprocess_cycles"]
+                            + m["inference_cycles"])
