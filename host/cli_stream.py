@@ -142,6 +142,7 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
         else:
             outcome = stream_sweeps(link, sweeps, fast=fast, rate_hz=preprocess.sweep_rate_hz)
         wall = time.monotonic() - started
+        stream_turns = sim.turns[turns_before:] if sim is not None else []
         stats = fetch_stats(link)
         profile = fetch_profile(link)
         link_stats = link.stats
@@ -151,21 +152,20 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
                                          if len(feed) else np.zeros((0,)), gesture, preprocess)
         else:
             ref = host_reference(graph, sweeps, gesture, preprocess)
-        extra = {} if sim is None else _sim_figures(sim, outcome, turns_before, wall,
+        extra = {} if sim is None else _sim_figures(sim, outcome, stream_turns, wall,
                                                     len(sweeps), info.deadline_budget)
     rep = _report(outcome, ref, labels, stats, profile, link_stats, info, step_names, names,
                   gesture, len(sweeps), preprocess)
     return {**rep, **extra}
 
 
-def _sim_figures(sim: Any, outcome: Any, first_turn: int, wall_s: float, n: int,
+def _sim_figures(sim: Any, outcome: Any, turns: list, wall_s: float, n: int,
                  budget: int) -> dict:
     """The MSP430 simulator's per-sweep figures: each sweep's MCLK cycles (everything the
     firmware did for it), the part outside preprocessing and inference (reception, protocol,
     detector, loop), misses of the whole sweep against the budget, the simulator's speed."""
     from host.msp430_stream import sweep_cycles, throughput
 
-    turns = sim.turns[first_turn:first_turn + n]
     cycles = sweep_cycles(turns, n)
     rest = [c - outcome.results[i].work if c is not None and i in outcome.results else None
             for i, c in enumerate(cycles)]
