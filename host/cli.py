@@ -148,7 +148,8 @@ def run(
                                        "through the real-time gesture firmware instead.",
                                        callback=existing_file),
     fast: bool = typer.Option(False, "--fast", help="With --data: as fast as the link allows "
-                              "(default: real time, at the model's sweep rate)."),
+                              "(default: real time, at the model's sweep rate; the MSP430 "
+                              "simulator always runs a sweep per turn, its time in cycles)."),
     port: str | None = typer.Option(None, "--port", help="With --data: a device already "
                                        "running the gesture firmware (serial port or URL)."),
     json_out: bool = JSON_OPT,
