@@ -151,3 +151,26 @@ def test_an_arena_the_app_leaves_no_sram_for_goes_to_fram(tmp_path):
     build = build_gesture_firmware(graph, model, "msp430fr6989", tmp_path / "fw")
     assert build.plan.layout is not None and build.plan.layout.arena == "FRAM"
     assert build.plan.arena_bytes <= 1472 and build.size.ram_bytes <= 2048
+
+
+@pytest.mark.msp430
+@needs_msp430
+def test_a_session_that_never_stops_is_killed_within_its_limit(tmp_path):
+    from host.build import build_sources
+    from host.mspdebug_session import MspdebugSession
+    from sdk.boards import load_board
+    from sdk.errors import TinypruneError, ToolchainError
+    from sdk.paths import DEVICE_DIR
+
+    src = tmp_path / "spin.c"
+    src.write_text('#include "tp_board.h"\nint main(void)\n{\n    tp_board_init();\n'
+                   '    for (;;) {\n    }\n}\n')
+    board = load_board("msp430fr6989")
+    elf, _map, _cmd = build_sources(board, [src, *[board.dir / s for s in board.sources]],
+                                    tmp_path, [DEVICE_DIR / "app"], name="spin")
+    with pytest.raises(TinypruneError, match="no symbol tp_no_such_function"):
+        MspdebugSession(elf, ["tp_no_such_function"])
+    session = MspdebugSession(elf, ["__stop"], timeout_s=1.0)
+    with pytest.raises(ToolchainError, match="within 1 s; killed"):
+        session.run()
+    assert session.proc.poll() is not None  # the simulator is gone
