@@ -31,6 +31,7 @@ KERNEL_FEATURES = {
     "tp_binary_fully_connected_s8in_b1": ("calls", "outputs", "gather", "work"),
     "tp_binary_fully_connected_b1": ("calls", "outputs", "gather", "work"),
     "tp_binary_fully_connected_b1_s8": ("calls", "outputs", "gather", "work"),
+    "tp_binary_fully_connected_s8in_s8": ("calls", "outputs", "gather", "work"),
     "tp_softmax_s8": ("calls", "outputs"),
 }
 # The MSP430 keeps packed weights in 48 kB of FRAM beside the firmware: measured layers stay
@@ -46,6 +47,11 @@ class Case:
     kernel: str
     features: dict[str, int]
     count: int
+
+    def to_json(self) -> dict:
+        """The case as kept beside a fit."""
+        return {"board": self.board, "kernel": self.kernel, "features": self.features,
+                "count": self.count}
 
 
 def random_arch(rng: np.random.Generator) -> dict:
@@ -162,6 +168,19 @@ def check(found: list[Case], path: Path = COST_FILE) -> list[dict]:
                      "fit_error": model.max_rel_error if model else None,
                      "fresh_error": round(max(errors), 4) if errors else None})
     return rows
+
+
+def save_cases(found: list[Case], firmware: dict[str, int], path: Path) -> Path:
+    """Keep measured cases (and firmware bytes) in a JSON file."""
+    path.write_text(json.dumps({"firmware_bytes": firmware,
+                                "cases": [c.to_json() for c in found]}) + "\n")
+    return path
+
+
+def load_cases(path: Path) -> tuple[list[Case], dict[str, int]]:
+    """Cases kept by :func:`save_cases`."""
+    doc = json.loads(path.read_text())
+    return [Case(**c) for c in doc["cases"]], doc["firmware_bytes"]
 
 
 def write(data: dict, path: Path = COST_FILE) -> Path:
