@@ -51,7 +51,8 @@ def run_search(common: dict, input_chw: tuple[int, int, int], classes: int, budg
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, trials))
+    # The same sampler whatever --trials, so a longer search starts as the shorter one did.
+    sampler = optuna.samplers.TPESampler(seed=seed)
     study = optuna.create_study(directions=list(DIRECTIONS), sampler=sampler)
     trained: list[dict] = []
     rejected: list[dict] = []
