@@ -28,11 +28,25 @@ import numpy as np
 from sdk.ir.graph import Graph, Op
 
 COST_FILE = Path(__file__).with_name("binary_cost.json")
-FEATURES = ("calls", "pixels", "outputs", "gather", "work", "inputs")
+FEATURES = ("calls", "pixels", "outputs", "gather", "work", "work_words", "out_words",
+            "segment_work", "border", "work_triples", "inputs")
 
 
 def _words(bits: int, word: int) -> int:
     return -(-bits // word)
+
+
+def _outside(in_hw: tuple[int, ...], out_hw: tuple[int, ...], k: tuple[int, int],
+             attrs: dict) -> int:
+    """Window positions that fall in the padding, summed over the output pixels."""
+    counts = []
+    for axis in (0, 1):
+        stride, before = attrs["stride"][axis], attrs["padding"][2 * axis]
+        starts = np.arange(out_hw[axis]) * stride - before
+        inside = np.clip(starts + k[axis], 0, in_hw[axis]) - np.clip(starts, 0, in_hw[axis])
+        counts.append(inside)
+    inside = np.outer(counts[0], counts[1])
+    return int(k[0] * k[1] * inside.size - inside.sum())
 
 
 def step_features(graph: Graph, op: Op, kernel: str, word: int) -> dict[str, int]:
@@ -51,17 +65,27 @@ def step_features(graph: Graph, op: Op, kernel: str, word: int) -> dict[str, int
     if op.type == "BinaryConv2D":
         o, kh, kw, c = wt.shape
         pixels = int(np.prod(y.shape[1:3]))
-        units = kh * kw * _words(c, word) if binary_in else kh * kw * c
+        per_pixel = _words(c, word) if binary_in else c
+        units = kh * kw * per_pixel
+        segments = kh * kw
+        feats["border"] = _outside(x.shape[1:3], y.shape[1:3], (kh, kw), op.attrs) * per_pixel
     else:
         o, k = wt.shape
         group = int(op.attrs.get("group") or k)
         pixels = 1
         units = (k // group) * _words(group, word) if binary_in else k
+        segments = k // group
+    lanes = _words(o, word) if kernel == "tp_binary_conv_b1_oc" else o
     if kernel == "tp_binary_conv_b1_oc":
-        work = pixels * _words(o, word) * units * word
+        work, work_words = pixels * lanes * units * word, pixels * lanes * units
     else:
         work = pixels * o * units
-    feats.update(pixels=pixels, outputs=pixels * o, gather=pixels * units, work=work)
+        work_words = work if binary_in else pixels * o * _words(units, word)
+        # The Cortex-M7's popcount takes words three at a time.
+        feats["work_triples"] = pixels * o * -(-units // 3) if binary_in else 0
+    feats.update(pixels=pixels, outputs=pixels * o, gather=pixels * units, work=work,
+                 work_words=work_words, out_words=pixels * _words(o, word),
+                 segment_work=pixels * lanes * segments)
     return feats
 
 
@@ -89,11 +113,12 @@ def load_costs(path: Path = COST_FILE) -> dict[tuple[str, str], KernelCost]:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """A program's predicted count on a board: the total, its largest stated relative error
-    (of the kernels it uses) and the kernels no model covers (their cost is not in the total)."""
+    """A program's predicted count on a board, the bound that adds each step's model error
+    (its largest stated relative error), and the kernels no model covers (their cost is in
+    neither)."""
 
     count: float
-    max_rel_error: float
+    bound: float
     unmodelled: tuple[str, ...]
 
 
@@ -101,12 +126,13 @@ def predict_steps(board: str, steps: list[tuple[Graph, Op, str]], word: int) -> 
     """The predicted count of ``steps`` ((graph, first op, kernel) per kernel call) on
     ``board``."""
     costs = load_costs()
-    total, err, missing = 0.0, 0.0, []
+    total, bound, missing = 0.0, 0.0, []
     for graph, op, kernel in steps:
         model = costs.get((board, kernel))
         if model is None:
             missing.append(kernel)
             continue
-        total += model.predict(step_features(graph, op, kernel, word))
-        err = max(err, model.max_rel_error)
-    return CostEstimate(total, err, tuple(sorted(set(missing))))
+        predicted = model.predict(step_features(graph, op, kernel, word))
+        total += predicted
+        bound += predicted * (1 + model.max_rel_error)
+    return CostEstimate(total, bound, tuple(sorted(set(missing))))

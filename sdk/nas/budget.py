@@ -12,9 +12,9 @@ Three limits (boards/<board>/board.json and the fitted cost file):
   region's ``arena_bytes`` (the MSP430's SRAM gives 1,472 of its 2,048 bytes; the rest is
   stack and statics);
 * **time**: cycles (MSP430) or instructions (qemu_m7) per inference predicted by the fitted
-  cost model (sdk.kernels.binary_cost), increased by the model's largest stated error so a
-  candidate that only fits within the model's error is rejected, against the deadline
-  ``clock / frame rate`` less what the caller reserves (preprocessing).
+  cost model (sdk.kernels.binary_cost), each step increased by its model's largest stated
+  error so a candidate that only fits within the models' error is rejected, against the
+  deadline ``clock / frame rate`` less what the caller reserves (preprocessing).
 """
 
 from __future__ import annotations
@@ -136,9 +136,8 @@ def check_budget(graph: Graph, budget: Budget) -> BudgetCheck:
     ops = {op.name: op for op in graph.ops}
     estimate = predict_steps(board.name, [(graph, ops[s.name], s.kernel) for s in gen.steps],
                              word)
-    counted = estimate.count * (1 + estimate.max_rel_error)
     usages = (Usage("weight bytes", gen.weights_bytes, budget.weight_bytes, "B"),
               Usage("activation bytes", smallest.arena_bytes + smallest.scratch_arena_bytes,
                     budget.activation_bytes, "B"),
-              Usage(budget.counter_unit, counted, budget.count_limit, "per inference"))
+              Usage(budget.counter_unit, estimate.bound, budget.count_limit, "per inference"))
     return BudgetCheck(usages, estimate.count, estimate.unmodelled)
