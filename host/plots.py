@@ -168,6 +168,7 @@ def plot_pareto(rows: list[dict], path: str | Path, title: str) -> Path:
         ax.plot(x[front][order], y[front][order], "o", color="#c44e52", ms=5,
                 label="Pareto front (accuracy, bytes, operations)")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(_pyplot().NullFormatter())
         ax.set_xlabel(label)
         ax.set_ylabel("test accuracy")
         ax.grid(alpha=0.3)
