@@ -39,6 +39,9 @@ def nas(
                                 help="Trainings at once (processes, or CPUs of a local Ray)."),
     backend: str = BACKEND_OPT,
     address: str | None = ADDRESS_OPT,
+    run_winner: bool = typer.Option(True, "--run-winner/--no-run-winner", help="Build the "
+                                    "most accurate candidate for BOARD and run a test frame "
+                                    "there: bit-exact check, measured against predicted count."),
     json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
 ) -> None:
     """Search binary architectures for DATA that fit BOARD (packed weights beside the
@@ -46,31 +49,41 @@ def nas(
     deadline: every candidate checked before it is trained), with Optuna maximizing test
     accuracy and minimizing weight bytes and binary operations. Writes a table and a Pareto
     plot; trained candidates are kept in OUT/results.jsonl and never trained again."""
+    from functools import partial
+
+    from host import nas_trial as trials_mod
     from host.nas_search import run_search, write_reports
-    from host.nas_trial import nas_trial, task_for
+    from sdk.boards import load_board
     from sdk.nas.budget import board_budget
-    from sdk.nas.search import check_space, parse_objective
+    from sdk.nas.search import check_space, describe, parse_objective
     from sdk.sweep import ResultStore
 
     check_space(space)
     parse_objective(objective)
     budget = board_budget(board, frame_rate, reserve)
     executor = sweep_backend(backend, address, workers)
-    task = task_for(data)  # a bad dataset is one line before any file
+    task = trials_mod.task_for(data)  # a bad dataset is one line before any file
     input_chw = tuple(int(v) for v in task.train[0].shape[1:])
     common = {"data": data, "epochs": epochs, "seed": seed, "board": board}
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     result = run_search(common, input_chw, len(task.classes), budget, trials, seed,  # type: ignore[arg-type]
                         ResultStore(folder / "results.jsonl"), executor, max(1, workers),
-                        nas_trial, progress=not json_out)
+                        partial(trials_mod.nas_trial, folder=str(folder.resolve())),
+                        progress=not json_out)
     title = (f"nas on {data} for {board}" + (f" at {frame_rate:g} Hz" if frame_rate else "")
              + f": {trials} candidates, {epochs} epochs, seed {seed}")
     paths = write_reports(result, folder, title)
     rows = result.rows()
+    best = result.winner()
+    winner = None
+    if run_winner and best is not None and load_board(board).runner is not None:
+        winner = trials_mod.run_winner(str(folder.resolve()), best["config"],
+                                       best["result"]["predicted_count"])
     if json_out:
         emit_json({**{k: str(v) for k, v in paths.items()}, "ran": result.ran,
                    "reused": result.reused, "rejected": result.rejected, "rows": rows,
+                   "winner": winner,
                    "budget": {"weight_bytes": budget.weight_bytes,
                               "activation_bytes": budget.activation_bytes,
                               "count_limit": budget.count_limit, "unit": budget.counter_unit}})
@@ -91,6 +104,11 @@ def nas(
               f"{budget.activation_bytes:,} B, "
               + (f"{budget.count_limit:,} {budget.counter_unit} per inference"
                  if budget.count_limit is not None else "no deadline"))
+    if winner is not None:
+        con.print(f"winner {describe(winner['arch'])} on {board}: measured "
+                  f"{winner['measured_count']:,} {budget.counter_unit}, predicted "
+                  f"{winner['predicted_count']:,} ({winner['error']:+.1%}), bit-exact "
+                  f"{'yes' if winner['bit_exact'] else 'NO'}")
     con.print(f"trained {result.ran} now, reused {result.reused}; rejected by the budget "
               f"before training: {len(result.rejected)}; wrote "
               + ", ".join(str(p) for p in paths.values()))

@@ -34,9 +34,14 @@ class SearchResult:
     ran: int
     reused: int
 
+    def winner(self) -> dict | None:
+        """The record of the most accurate trained candidate (None when none finished)."""
+        done = [r for r in self.trained if r["status"] == "ok"]
+        return max(done, key=lambda r: r["result"]["accuracy"], default=None)
+
     def rows(self) -> list[dict]:
         """One row per trained candidate that finished, with its Pareto flag."""
-        rows = [{"arch": describe(r["config"]["arch"]), **r["result"]}
+        rows = [{"arch": describe(r["config"]["arch"]), "key": r["key"], **r["result"]}
                 for r in self.trained if r["status"] == "ok"]
         for row, front in zip(rows, pareto_front(rows)):
             row["pareto"] = front
