@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sdk.ir import Graph
+    from sdk.prune.task import Task
 
 # The zoo network whose data each dataset trains with (splits, learning rate, batch size,
 # augmentation): the candidates share its input.
@@ -13,14 +18,14 @@ TASK_MODEL = {"mnist": "bnn_mnist"}
 GESTURE_TASK_MODEL = "bnn_gesture_msp430"
 
 
-def task_for(data: str):
+def task_for(data: str) -> Task:
     """The splits and training recipe of ``data`` (:func:`sdk.prune.task.load_task`)."""
     from sdk.prune.task import load_task
 
     return load_task(data, TASK_MODEL.get(data, GESTURE_TASK_MODEL))
 
 
-def binary_ops(graph) -> int:
+def binary_ops(graph: Graph) -> int:
     """Binary operations of one inference: the MACs of every binary layer."""
     return sum(graph.macs(op) for op in graph.ops if op.type in ("BinaryConv2D", "BinaryDense"))
 

@@ -11,7 +11,7 @@ accuracy (maximized), the packed weight bytes and the binary operations (minimiz
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from sdk.errors import TinypruneError, UnsupportedError
 
@@ -49,7 +49,7 @@ def check_space(space: str) -> str:
     return space
 
 
-def suggest_arch(trial, input_chw: tuple[int, int, int], classes: int) -> dict:
+def suggest_arch(trial: Any, input_chw: tuple[int, int, int], classes: int) -> dict:
     """A candidate drawn by an Optuna ``trial`` (conditional parameters per layer)."""
     convs = []
     for i in range(trial.suggest_int("convs", 0, 3)):

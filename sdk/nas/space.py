@@ -9,8 +9,13 @@ an architecture is a sweep configuration and the key of its results.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sdk.errors import TinypruneError
 from sdk.ir import Graph
+
+if TYPE_CHECKING:
+    from sdk.bnn.models import BinaryClassifier
 
 
 def check_arch(arch: dict) -> dict:
@@ -29,7 +34,7 @@ def check_arch(arch: dict) -> dict:
     return arch
 
 
-def build_module(arch: dict):
+def build_module(arch: dict) -> BinaryClassifier:
     """The untrained :class:`sdk.bnn.models.BinaryClassifier` of ``arch``."""
     from sdk.bnn.models import Conv, binary_net
 
