@@ -32,7 +32,7 @@ stamp=.venv/.tinyprune-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing tinyprune and its extras into .venv (torch comes from this machine's disk)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[train,prune,interop,dev,micropython]"
+  .venv/bin/python -m pip install -q -e ".[train,prune,interop,dev,micropython,cluster,nas]"
   # The test-only `acconeer` extra without the dependencies it declares (see pyproject.toml).
   .venv/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["acconeer"]))' \
     | xargs .venv/bin/python -m pip install -q --no-deps

@@ -349,6 +349,7 @@ from host.cli_bench import bench  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
 from host.cli_golden import golden  # noqa: E402
 from host.cli_micropython import app as micropython_app  # noqa: E402
+from host.cli_nas import nas  # noqa: E402
 from host.cli_pack import pack_cmd  # noqa: E402
 from host.cli_prune import prune_app  # noqa: E402
 from host.cli_quantize import convert, quantize  # noqa: E402
@@ -356,7 +357,7 @@ from host.cli_sim import calibrate_cmd, compare_cmd, synth_a121_cmd  # noqa: E40
 from host.cli_stream import capture, profile  # noqa: E402
 from host.cli_train import train  # noqa: E402
 
-for _command in (train, quantize, convert, bench, golden, capture, profile):
+for _command in (train, quantize, convert, bench, golden, capture, profile, nas):
     app.command()(_command)
 data_app.command("pack")(pack_cmd)
 data_app.command("calibrate")(calibrate_cmd)

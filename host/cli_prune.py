@@ -11,7 +11,7 @@ from typer._click.core import Context as ClickContext  # the Context TyperGroup 
 from typer.core import TyperGroup
 
 from host.cli_checks import dataset_or_mnist, non_negative_int, out_file, out_folder, positive_int
-from host.cli_options import BOARD_OPT
+from host.cli_options import ADDRESS_OPT, BACKEND_OPT, BOARD_OPT, sweep_backend
 from host.console import emit_json, human
 from sdk.atomic import check_target
 from sdk.errors import TinypruneError
@@ -138,7 +138,9 @@ def sweep(
                             help="Folder: results.jsonl (resumed), sweep.csv, sweep.png, "
                             "sweep.md, models/."),
     workers: int = typer.Option(1, "--workers", callback=positive_int,
-                                help="Trials at once (processes)."),
+                                help="Trials at once (processes, or CPUs of a local Ray)."),
+    backend: str = BACKEND_OPT,
+    address: str | None = ADDRESS_OPT,
     json_out: bool = JSON_OPT,
 ) -> None:
     """For every method, amount and seed: prune the dense model, retrain, quantize to int8,
@@ -154,9 +156,10 @@ def sweep(
     from sdk.boards import load_board
     from sdk.prune.criteria import check_method
     from sdk.prune.task import load_task
-    from sdk.sweep import LocalBackend, ResultStore, run_sweep
+    from sdk.sweep import ResultStore, run_sweep
     from sdk.zoo import get as zoo_get
 
+    executor = sweep_backend(backend, address, workers)
     method_list = [check_method(m.strip()) for m in methods.split(",") if m.strip()]
     amount_list = parse_amounts(amounts)
     seed_list = _ints(seeds, "--seeds")
@@ -175,8 +178,8 @@ def sweep(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     store = ResultStore(folder / "results.jsonl")
-    result = run_sweep(configs, partial(prune_trial, folder=str(folder)), store,
-                       LocalBackend(workers), progress=not json_out,
+    result = run_sweep(configs, partial(prune_trial, folder=str(folder.resolve())), store,
+                       executor, progress=not json_out,
                        describe=lambda c: f"{c['method']} {c['amount']:g} seed {c['seed']}")
     rows = rows_of(list(store.records.values()))
     csv_path = write_csv(rows, folder / "sweep.csv")

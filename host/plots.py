@@ -151,3 +151,27 @@ def plot_radar_compare(comparisons: list, path: str | Path, title: str) -> Path:
                              fontsize=7)
     fig.suptitle(title, fontsize=9)
     return _save(fig, path, dpi=90)
+
+
+def plot_pareto(rows: list[dict], path: str | Path, title: str) -> Path:
+    """Search results: test accuracy against packed weight bytes and against binary
+    operations, every trained candidate a dot, the Pareto front (``pareto``) joined."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, label in ((axes[0], "weight_bytes", "packed weight bytes"),
+                           (axes[1], "binary_ops", "binary operations per inference")):
+        x = np.array([r[key] for r in rows], dtype=float)
+        y = np.array([r["accuracy"] for r in rows], dtype=float)
+        front = np.array([r["pareto"] for r in rows], dtype=bool)
+        ax.scatter(x[~front], y[~front], s=14, color="#999999", label="candidate")
+        order = np.argsort(x[front])
+        ax.plot(x[front][order], y[front][order], "o", color="#c44e52", ms=5,
+                label="Pareto front (accuracy, bytes, operations)")
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(_pyplot().NullFormatter())
+        ax.set_xlabel(label)
+        ax.set_ylabel("test accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path, dpi=100)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,12 +18,31 @@ TrialFn = Callable[[dict], dict]
 Outcome = tuple[dict, str, "dict | str"]  # (config, "ok" | "error", result or message)
 
 
-def _guarded(fn: TrialFn, config: dict) -> Outcome:
-    """Run one trial; a user-level error becomes its record, anything else propagates."""
+def guarded_trial(fn: TrialFn, config: dict) -> Outcome:
+    """Run one trial on one torch thread; a user-level error becomes its record, anything
+    else propagates."""
+    with one_torch_thread():
+        try:
+            return config, "ok", fn(config)
+        except TinypruneError as exc:
+            return config, "error", str(exc)
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Pin torch to one intra-op thread for the block (restored after it), so a trial's float
+    reductions, and hence its result, do not depend on how many cores its machine has."""
     try:
-        return config, "ok", fn(config)
-    except TinypruneError as exc:
-        return config, "error", str(exc)
+        import torch
+    except ImportError:  # a sweep without torch has no threads to pin
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Backend(Protocol):
@@ -43,12 +63,30 @@ class LocalBackend:
         """Run ``fn`` on every configuration."""
         if self.workers <= 1:
             for config in configs:
-                yield _guarded(fn, config)
+                yield guarded_trial(fn, config)
             return
         with ProcessPoolExecutor(self.workers) as pool:
-            futures = [pool.submit(_guarded, fn, c) for c in configs]
+            futures = [pool.submit(guarded_trial, fn, c) for c in configs]
             for future in as_completed(futures):
                 yield future.result()
+
+
+BACKENDS = ("local", "ray")
+
+
+def make_backend(kind: str, workers: int = 1, address: str | None = None) -> Backend:
+    """The backend a sweep command asked for: ``local`` (``workers`` processes) or ``ray``
+    (a local Ray instance of ``workers`` CPUs, or the cluster at ``address``). Checks the
+    choice, Ray's presence and the address before any trial or file."""
+    if kind not in BACKENDS:
+        raise TinypruneError(f"--backend {kind!r}: expected one of {', '.join(BACKENDS)}")
+    if kind == "local":
+        if address is not None:
+            raise TinypruneError("--address: only with --backend ray")
+        return LocalBackend(workers)
+    from sdk.sweep.ray_backend import RayBackend
+
+    return RayBackend(address, num_cpus=None if address else workers)
 
 
 @dataclass

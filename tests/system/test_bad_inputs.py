@@ -409,8 +409,22 @@ OPTION_CASES: list[tuple[str, ...]] = [
       for opt in (("--methods", "magnitude,bogus"), ("--seeds", "-1"), ("--seeds", "a,b"),
                   ("--model", "no_such_net"), ("--board", "pdp11"), ("--board", "host"),
                   ("--workers", "0"), ("--retrain-epochs", "-1"), ("--dense-epochs", "0"),
-                  ("--device-frames", "0"), ("--model", "mnist_cnn"))],
+                  ("--device-frames", "0"), ("--model", "mnist_cnn"), ("--backend", "slurm"),
+                  ("--address", "127.0.0.1:6379"), ("--backend", "ray", "--address", "nonsense"),
+                  ("--backend", "ray", "--address", "127.0.0.1:1"),
+                  ("--backend", "ray", "--address", "ray://head:10001"))],
     ("prune", "sweep", "--data", "{t}/none.h5", "--out", "{o}"),
+    # the architecture search: options checked before the data, then the data
+    *[("nas", "--data", "{s}/data.h5", "--out", "{o}", *opt)
+      for opt in (("--objective", "accuracy at ber=0.01"), ("--objective", "accuracy at ber=1.5"),
+                  ("--objective", "speed"), ("--space", "cnn"), ("--board", "host"),
+                  ("--board", "pdp11"), ("--trials", "0"), ("--epochs", "0"),
+                  ("--frame-rate", "0"), ("--frame-rate", "nan"), ("--reserve", "-1"),
+                  ("--seed", "-1"), ("--workers", "0"), ("--backend", "slurm"),
+                  ("--address", "127.0.0.1:6379"), ("--backend", "ray", "--address", "x"))],
+    *[("nas", "--data", data, "--out", "{o}") for data in ("{t}/none.h5", "{s}/x.npy",
+                                                              "{s}/data.h5")],
+    ("nas", "--data", "{s}/data.h5", "--out", "{s}/x.npy"),
     ("prune", "sweep", "--data", "{s}/x.npy", "--out", "{o}"),
     ("prune", "sweep", "--data", "{s}/data.h5", "--out", "{s}/x.npy"),
     # the simulator's calibration, comparison, profiles and A121 mode

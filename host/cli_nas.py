@@ -1,0 +1,114 @@
+"""``tinyprune nas``: search binary architectures under a board's budget (Optuna,
+multi-objective), every trial through the sweep executor and its resumable store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from host.cli_checks import dataset_or_mnist, non_negative_int, out_folder, positive_float, positive_int
+from host.cli_options import ADDRESS_OPT, BACKEND_OPT, BOARD_OPT, sweep_backend
+from host.console import emit_json, human
+
+
+def nas(
+    space: str = typer.Option("bnn", "--space", help="Search space: bnn (binary networks: "
+                              "0-3 convolutions, 0-2 dense layers, channels, kernel sizes, "
+                              "pools; docs/nas.md)."),
+    data: str = typer.Option(..., "--data", help="A `data synth` file, or `mnist`.",
+                             callback=dataset_or_mnist),
+    board: str = BOARD_OPT,
+    objective: str = typer.Option("accuracy", "--objective", help="accuracy (test accuracy, "
+                                  "against packed weight bytes and binary operations); "
+                                  "'accuracy at ber=R' needs issue 13's bit errors."),
+    trials: int = typer.Option(20, "--trials", callback=positive_int,
+                               help="Candidates trained (rejected ones are not counted)."),
+    epochs: int = typer.Option(3, "--epochs", callback=positive_int,
+                               help="Training epochs of every candidate."),
+    frame_rate: float | None = typer.Option(None, "--frame-rate", callback=positive_float,
+                                            help="Deadline: clock / rate per inference (18 "
+                                            "for the gesture loop); none by default."),
+    reserve: int = typer.Option(0, "--reserve", callback=non_negative_int, help="Counter "
+                                "units of each frame kept for preprocessing."),
+    seed: int = typer.Option(0, "--seed", callback=non_negative_int,
+                             help="Seed of the sampler and of every training."),
+    out: str = typer.Option("build/nas", "--out", callback=out_folder,
+                            help="Folder: results.jsonl (resumed), nas.csv, nas.md, pareto.png."),
+    workers: int = typer.Option(1, "--workers", callback=positive_int,
+                                help="Trainings at once (processes, or CPUs of a local Ray)."),
+    backend: str = BACKEND_OPT,
+    address: str | None = ADDRESS_OPT,
+    run_winner: bool = typer.Option(True, "--run-winner/--no-run-winner", help="Build the "
+                                    "most accurate candidate for BOARD and run a test frame "
+                                    "there: bit-exact check, measured against predicted count."),
+    json_out: bool = typer.Option(False, "--json", help="Print exactly one JSON object."),
+) -> None:
+    """Search binary architectures for DATA that fit BOARD (packed weights beside the
+    firmware, activations in the arena's RAM, predicted cycles or instructions within the
+    deadline: every candidate checked before it is trained), with Optuna maximizing test
+    accuracy and minimizing weight bytes and binary operations. Writes a table and a Pareto
+    plot; trained candidates are kept in OUT/results.jsonl and never trained again."""
+    from functools import partial
+
+    from host import nas_trial as trials_mod
+    from host.nas_search import run_search, write_reports
+    from sdk.boards import load_board
+    from sdk.nas.budget import board_budget
+    from sdk.nas.search import check_space, describe, parse_objective
+    from sdk.sweep import ResultStore
+
+    check_space(space)
+    parse_objective(objective)
+    budget = board_budget(board, frame_rate, reserve)
+    executor = sweep_backend(backend, address, workers)
+    task = trials_mod.task_for(data)  # a bad dataset is one line before any file
+    input_chw = tuple(int(v) for v in task.train[0].shape[1:])
+    common = {"data": data, "epochs": epochs, "seed": seed, "board": board}
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    result = run_search(common, input_chw, len(task.classes), budget, trials, seed,  # type: ignore[arg-type]
+                        ResultStore(folder / "results.jsonl"), executor, max(1, workers),
+                        partial(trials_mod.nas_trial, folder=str(folder.resolve())),
+                        progress=not json_out)
+    title = (f"nas on {data} for {board}" + (f" at {frame_rate:g} Hz" if frame_rate else "")
+             + f": {trials} candidates, {epochs} epochs, seed {seed}")
+    paths = write_reports(result, folder, title)
+    rows = result.rows()
+    best = result.winner()
+    winner = None
+    if run_winner and best is not None and load_board(board).runner is not None:
+        winner = trials_mod.run_winner(str(folder.resolve()), best["config"],
+                                       best["result"]["predicted_count"])
+    if json_out:
+        emit_json({**{k: str(v) for k, v in paths.items()}, "ran": result.ran,
+                   "reused": result.reused, "rejected": result.rejected, "rows": rows,
+                   "winner": winner,
+                   "budget": {"weight_bytes": budget.weight_bytes,
+                              "activation_bytes": budget.activation_bytes,
+                              "count_limit": budget.count_limit, "unit": budget.counter_unit}})
+        return
+    from rich.table import Table
+
+    con = human(False)
+    table = Table(title=title)
+    for col in ("architecture", "test acc", "weight B", "activation B",
+                f"{budget.counter_unit} (pred.)", "binary ops", "Pareto"):
+        table.add_column(col, justify="right")
+    for r in sorted(rows, key=lambda r: -r["accuracy"]):
+        table.add_row(r["arch"], f"{r['accuracy']:.4f}", f"{r['weight_bytes']:,}",
+                      f"{r['activation_bytes']:,}", f"{r['predicted_count']:,}",
+                      f"{r['binary_ops']:,}", "yes" if r["pareto"] else "")
+    con.print(table)
+    con.print(f"budget on {board}: weights {budget.weight_bytes:,} B, activations "
+              f"{budget.activation_bytes:,} B, "
+              + (f"{budget.count_limit:,} {budget.counter_unit} per inference"
+                 if budget.count_limit is not None else "no deadline"))
+    if winner is not None:
+        con.print(f"winner {describe(winner['arch'])} on {board}: measured "
+                  f"{winner['measured_count']:,} {budget.counter_unit}, predicted "
+                  f"{winner['predicted_count']:,} ({winner['error']:+.1%}), bit-exact "
+                  f"{'yes' if winner['bit_exact'] else 'NO'}")
+    con.print(f"trained {result.ran} now, reused {result.reused}; rejected by the budget "
+              f"before training: {len(result.rejected)}; wrote "
+              + ", ".join(str(p) for p in paths.values()))

@@ -1,0 +1,84 @@
+"""The search over binary architectures: the space Optuna samples, the objectives, and the
+Pareto front of the trained candidates.
+
+Each candidate (:mod:`sdk.nas.space`) has 0-3 convolutions (channels, kernel size, a 2x2 max
+pool or not; the first reads the int8 input and may have stride 2), 0-2 binary dense layers
+and the int8 head. Every layer but the first is binary: int8 hidden layers are not in the
+binary network's export yet (``precision`` is fixed to binary). The objectives are the test
+accuracy (maximized), the packed weight bytes and the binary operations (minimized).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from sdk.errors import TinypruneError, UnsupportedError
+
+SPACES = ("bnn",)
+CHANNELS = (8, 16, 24, 32, 48, 64)
+KERNELS = (1, 3, 5)
+UNITS = (16, 32, 64, 128, 256)
+OBJECTIVES = ("accuracy", "weight_bytes", "binary_ops")
+DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize", "minimize")
+
+
+def parse_objective(text: str) -> str:
+    """``accuracy``; ``accuracy at ber=R`` parses (R in [0, 1)) but needs bit-error injection
+    (issue 13), not on this branch: "not supported"; anything else is a one-line error."""
+    text = text.strip()
+    if text == "accuracy":
+        return text
+    match = re.fullmatch(r"accuracy at ber\s*=\s*([0-9.eE+-]+)", text)
+    if match:
+        try:
+            rate = float(match.group(1))
+        except ValueError:
+            rate = -1.0
+        if not 0.0 <= rate < 1.0:
+            raise TinypruneError(f"--objective {text!r}: the bit error rate must be in [0, 1)")
+        raise UnsupportedError(f"--objective {text!r}: accuracy under bit errors needs the "
+                               "bit-error injection of issue 13; use --objective accuracy")
+    raise TinypruneError(f"--objective {text!r}: expected 'accuracy' or 'accuracy at ber=R'")
+
+
+def check_space(space: str) -> str:
+    """``space`` if it is a known search space."""
+    if space not in SPACES:
+        raise TinypruneError(f"--space {space!r}: expected one of {', '.join(SPACES)}")
+    return space
+
+
+def suggest_arch(trial: Any, input_chw: tuple[int, int, int], classes: int) -> dict:
+    """A candidate drawn by an Optuna ``trial`` (conditional parameters per layer)."""
+    convs = []
+    for i in range(trial.suggest_int("convs", 0, 3)):
+        kernels = KERNELS[1:] if i == 0 else KERNELS
+        convs.append([trial.suggest_categorical(f"conv{i}_channels", CHANNELS),
+                      trial.suggest_categorical(f"conv{i}_kernel", kernels),
+                      trial.suggest_int("conv0_stride", 1, 2) if i == 0 else 1,
+                      trial.suggest_int(f"conv{i}_pool", 0, 1)])
+    dense = [trial.suggest_categorical(f"dense{i}_units", UNITS)
+             for i in range(trial.suggest_int("dense", 0, 2))]
+    return {"input": list(input_chw), "convs": convs, "dense": dense, "classes": classes}
+
+
+def pareto_front(rows: list[dict]) -> list[bool]:
+    """For each row (with the OBJECTIVES), whether no other row is at least as good on every
+    objective and better on one."""
+    def better_or_equal(a: dict, b: dict) -> bool:
+        return (a["accuracy"] >= b["accuracy"] and a["weight_bytes"] <= b["weight_bytes"]
+                and a["binary_ops"] <= b["binary_ops"])
+
+    def key(r: dict) -> tuple:
+        return (r["accuracy"], -r["weight_bytes"], -r["binary_ops"])
+
+    return [not any(better_or_equal(o, r) and key(o) != key(r) for o in rows) for r in rows]
+
+
+def describe(arch: dict) -> str:
+    """A short text of an architecture: ``c16k3s2p-c32k3p-d64-h4``."""
+    parts = [f"c{c}k{k}" + (f"s{s}" if s > 1 else "") + ("p" if p else "")
+             for c, k, s, p in arch["convs"]]
+    parts += [f"d{u}" for u in arch["dense"]]
+    return "-".join([*parts, f"h{arch['classes']}"])
