@@ -1,0 +1,134 @@
+/* tp_msp430_b1_s8in_tables(src, job): every output bit of one pixel of tp_binary_conv_s8in_b1
+ * (int8 input, binary weights, binary output) for windows of k <= 128 values; returns the
+ * output pointer past the pixel's words.
+ *
+ * The window's values, centered (x + input offset), are taken three at a time in window order
+ * (the last group padded with 0). For each group (a, b, c) the 8 signed sums
+ * T[i] = (bit 0 of i ? a : -a) + (bit 1 ? b : -b) + (bit 2 ? c : -c) are built once, 15
+ * additions and stores, so a channel's dot is one table read per group: its 3 weight bits
+ * are the index, precomputed per channel and group as a byte offset into the tables by the C
+ * kernel. Per channel that is 8 cycles a group plus the comparison with its 16-bit threshold,
+ * against 9 cycles a value summing the values whose weight is +1.
+ *
+ * src: the window's top-left value; its rows are job->row values long, job->skip bytes apart
+ * past a row's end. job: tp_msp430_s8in_tables_job (tp_msp430_b1.h).
+ *
+ * Tables: r12 the source, r13 the values left, r14 the input offset, r11 the values left in
+ * the row, r10 the skip, r9 the row length, r4-r6 a group's values, r7 and r8 its sums, r15
+ * the group's table. Channels: r4 the offsets, r5 the thresholds, r6 the output, r7 the output
+ * word, r8 its mask, r9 a table entry's address, r10 the tables, r11 the groups left, r12 the
+ * groups, r13 the channels left, r15 the dot.
+ */
+#if defined(__MSP430__)
+
+    .section .text.tp_msp430_b1_s8in_tables,"ax",@progbits
+    .global tp_msp430_b1_s8in_tables
+    .type tp_msp430_b1_s8in_tables, @function
+    .p2align 1
+
+/* The next centered value in \v (0 past the window's last). */
+.macro TP_VALUE v
+    tst r13
+    jz 8f
+    mov.b @r12+, \v
+    sxt \v
+    add r14, \v
+    dec r13
+    dec r11
+    jnz 9f
+    add r10, r12
+    mov r9, r11
+    jmp 9f
+8:  clr \v
+9:
+.endm
+
+tp_msp430_b1_s8in_tables:
+    push r4
+    push r5
+    push r6
+    push r7
+    push r8
+    push r9
+    push r10
+    push r13
+    mov r13, r15
+    mov 8(r15), r10
+    mov 10(r15), r9
+    mov r9, r11
+    mov 18(r15), r14
+    mov 12(r15), r13
+    mov 6(r15), r15
+1:  TP_VALUE r4
+    TP_VALUE r5
+    TP_VALUE r6
+    mov r4, r7
+    add r5, r7
+    add r6, r7
+    inv r7
+    inc r7
+    rla r4
+    rla r5
+    rla r6
+    mov r7, 0(r15)
+    mov r7, r8
+    add r4, r8
+    mov r8, 2(r15)
+    add r5, r8
+    mov r8, 6(r15)
+    sub r4, r8
+    mov r8, 4(r15)
+    add r6, r7
+    mov r7, 8(r15)
+    add r4, r7
+    mov r7, 10(r15)
+    add r5, r7
+    mov r7, 14(r15)
+    sub r4, r7
+    mov r7, 12(r15)
+    add #16, r15
+    tst r13
+    jnz 1b
+    pop r13
+    mov @r13, r4
+    mov 2(r13), r5
+    mov 4(r13), r6
+    mov 6(r13), r10
+    mov 14(r13), r12
+    mov 16(r13), r13
+    clr r7
+    mov #1, r8
+2:  clr r15
+    mov r12, r11
+3:  mov @r4+, r9
+    add r10, r9
+    add @r9, r15
+    dec r11
+    jnz 3b
+    cmp @r5+, r15
+    jl 4f
+    bis r8, r7
+4:  rla r8
+    jnz 5f
+    mov r7, 0(r6)
+    incd r6
+    clr r7
+    mov #1, r8
+5:  dec r13
+    jnz 2b
+    cmp #1, r8
+    jeq 6f
+    mov r7, 0(r6)
+    incd r6
+6:  mov r6, r12
+    pop r10
+    pop r9
+    pop r8
+    pop r7
+    pop r6
+    pop r5
+    pop r4
+    ret
+    .size tp_msp430_b1_s8in_tables, .-tp_msp430_b1_s8in_tables
+
+#endif
