@@ -39,9 +39,9 @@ int32_t tp_binary_conv_s8in_b1_get_buffer_size(const tp_dims *filter_dims)
 /* The window at `win` in a kh x (kw x c) byte block, zero point at padded positions. */
 static void border_window(const int8_t *image, const tp_bwin *w, int8_t fill, int8_t *dst)
 {
-    int32_t lo;
-    int32_t hi;
-    int32_t at = w->base;
+    ptrdiff_t lo;
+    ptrdiff_t hi;
+    ptrdiff_t at = w->base;
     int32_t ky;
     tp_bwin_clip(w, &lo, &hi);
     for (ky = 0; ky < w->kh; ky++) {
