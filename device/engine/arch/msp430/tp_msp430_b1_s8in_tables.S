@@ -7,8 +7,8 @@
  * T[i] = (bit 0 of i ? a : -a) + (bit 1 ? b : -b) + (bit 2 ? c : -c) are built once, 15
  * additions and stores, so a channel's dot is one table read per group: its 3 weight bits
  * are the index, precomputed per channel and group as a byte offset into the tables by the C
- * kernel. Per channel that is 8 cycles a group plus the comparison with its 16-bit threshold,
- * against 9 cycles a value summing the values whose weight is +1.
+ * kernel. Per channel that is 8 cycles a group (5 unrolled, for 3 groups) plus the comparison
+ * with its 16-bit threshold, against 9 cycles a value summing the values whose weight is +1.
  *
  * src: the window's top-left value; its rows are job->row values long, job->skip bytes apart
  * past a row's end. job: tp_msp430_s8in_tables_job (tp_msp430_b1.h).
@@ -98,6 +98,8 @@ tp_msp430_b1_s8in_tables:
     mov 16(r13), r13
     clr r7
     mov #1, r8
+    cmp #3, r12
+    jeq 7f
 2:  clr r15
     mov r12, r11
 3:  mov @r4+, r9
@@ -116,7 +118,29 @@ tp_msp430_b1_s8in_tables:
     mov #1, r8
 5:  dec r13
     jnz 2b
-    cmp #1, r8
+    jmp 9f
+    /* Three groups (3x3 single-channel windows): the table reads unrolled. */
+7:  mov @r4+, r9
+    add r10, r9
+    mov @r9, r15
+    mov @r4+, r9
+    add r10, r9
+    add @r9, r15
+    mov @r4+, r9
+    add r10, r9
+    add @r9, r15
+    cmp @r5+, r15
+    jl 8f
+    bis r8, r7
+8:  rla r8
+    jnz 5f
+    mov r7, 0(r6)
+    incd r6
+    clr r7
+    mov #1, r8
+5:  dec r13
+    jnz 7b
+9:  cmp #1, r8
     jeq 6f
     mov r7, 0(r6)
     incd r6
