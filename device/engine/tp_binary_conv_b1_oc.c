@@ -77,11 +77,7 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
 {
     const int32_t wpc = TP_BWORDS(input_dims->c);
     const int32_t words = filter_dims->h * filter_dims->w * wpc;
-    /* Pointer-sized steps: 16-bit arithmetic on the MSP430. */
-    const ptrdiff_t tiles = TP_BWORDS(output_dims->c);
-    const ptrdiff_t tile_step = (ptrdiff_t)words * TP_BWORD_BITS;
-    tp_bword count[5 + TP_OC_HIGH_PLANES];
-    const tp_bword *count_end;
+    const int32_t tiles = TP_BWORDS(output_dims->c);
     int32_t nhigh = 0;
     int32_t used;
     int32_t b;
@@ -92,7 +88,6 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
     }
     used = (TP_BWORD_BITS == 32 ? 5 : 4) + nhigh;
     used = used > planes ? used : planes;
-    count_end = count + used;
     if (filter_dims->c != input_dims->c || filter_dims->n != output_dims->c ||
         input_dims->n != output_dims->n || buffer == 0 || ((int32_t)1 << nhigh) <= words ||
         planes > 5 + TP_OC_HIGH_PLANES) {
@@ -109,16 +104,17 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
             for (ox = 0; ox < output_dims->w; ox++) {
                 const tp_bword *wt = filter;
                 const tp_bword *tile_bound = bound;
-                tp_bword *const tiles_end = output + tiles;
+                int32_t t;
                 tp_binary_gather_b1(image, &win, buffer);
-                while (output < tiles_end) {
+                for (t = 0; t < tiles; t++) {
+                    tp_bword count[5 + TP_OC_HIGH_PLANES];
                     tp_bword *c = count;
-                    while (c < count_end) {
+                    while (c < count + used) {
                         *c++ = 0;
                     }
                     tile_count(buffer, words, wt, count, nhigh);
                     *output++ = tp_oc_less(count, tile_bound, planes);
-                    wt += tile_step;
+                    wt += words * TP_BWORD_BITS;
                     tile_bound += planes;
                 }
                 tp_bwin_next_x(&win);

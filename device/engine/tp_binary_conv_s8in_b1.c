@@ -108,11 +108,10 @@ static tp_status conv_tables(const tp_binary_conv_params *params, const tp_dims 
         int32_t oy;
         tp_bwin_start(&win, input_dims, c, filter_dims, &params->stride, &params->padding);
         for (oy = 0; oy < output_dims->h; oy++) {
-            const int inside_y = win.iy >= 0 && win.iy + win.kh <= win.in_h;
             int32_t ox;
             tp_bwin_row_start(&win);
             for (ox = 0; ox < output_dims->w; ox++) {
-                if (inside_y && win.ix >= 0 && win.ix + win.kw <= win.in_w) {
+                if (tp_bwin_inside(&win)) {
                     job.skip = skip;
                     job.out = tp_msp430_b1_s8in_tables(image + win.base, &job);
                 } else {

@@ -85,6 +85,12 @@ static inline void tp_bwin_clip(const tp_bwin *w, ptrdiff_t *lo, ptrdiff_t *hi)
     }
 }
 
+/* Whether the current window lies inside the image (no padded position). */
+static inline int tp_bwin_inside(const tp_bwin *w)
+{
+    return w->iy >= 0 && w->iy + w->kh <= w->in_h && w->ix >= 0 && w->ix + w->kw <= w->in_w;
+}
+
 /* Copy the current window of a packed binary image into col, padded pixels as 0 words. */
 static inline void tp_binary_gather_b1(const tp_bword *image, const tp_bwin *w, tp_bword *col)
 {
@@ -92,6 +98,19 @@ static inline void tp_binary_gather_b1(const tp_bword *image, const tp_bwin *w, 
     ptrdiff_t hi;
     ptrdiff_t at = w->base;
     int32_t ky;
+    if (tp_bwin_inside(w)) {
+        /* Most windows: whole rows, no clipping. */
+        const tp_bword *src = image + at;
+        const ptrdiff_t skip = w->row - w->row_elems;
+        for (ky = 0; ky < w->kh; ky++) {
+            tp_bword *const end = col + w->row_elems;
+            while (col < end) {
+                *col++ = *src++;
+            }
+            src += skip;
+        }
+        return;
+    }
     tp_bwin_clip(w, &lo, &hi);
     /* Pointer loops: no 32-bit counter per word on the MSP430. */
     for (ky = 0; ky < w->kh; ky++) {
