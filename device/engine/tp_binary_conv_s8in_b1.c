@@ -8,15 +8,16 @@
  * MSP430 (windows of at most TP_MSP430_S8IN_MAX_K values): the window's values are taken in
  * groups of 3 and each group's 8 signed sums tabled once per pixel
  * (tp_msp430_b1_s8in_tables.S), so a channel's dot is one table read per group. The weight
- * bits are turned into table offsets and the thresholds saturated to 16 bits once per call.
- * Interior windows are read in place; a window that crosses the border is first copied into
- * the scratch with the zero point (centered 0) at padded positions.
+ * bits are turned into table-entry addresses and the thresholds saturated to 16 bits once per
+ * call. A run of windows inside the image is one call, read in place; a window that crosses
+ * the border is first copied into the scratch with the zero point (centered 0) at padded
+ * positions.
  */
 #include "tp_binary_window.h"
 
 #if defined(__MSP430__)
-/* Scratch of the table path: the tables (8 int16 per group), the offsets (one int16 per
- * channel and group), the 16-bit thresholds, a border window of k bytes. */
+/* Scratch of the table path: the tables (8 int16 per group), the entries (one 16-bit
+ * address per channel and group), the 16-bit thresholds, a border window of k bytes. */
 static int32_t tables_scratch(int32_t k, int32_t channels)
 {
     const int32_t groups = (k + 2) / 3;
@@ -76,12 +77,14 @@ static tp_status conv_tables(const tp_binary_conv_params *params, const tp_dims 
     const int16_t channels = (int16_t)output_dims->c;
     const int16_t words = (int16_t)TP_BWORDS(k);
     const int16_t row = (int16_t)(filter_dims->w * c);
-    int16_t *const offsets = buffer + groups * 8;
-    int16_t *const thresholds = offsets + channels * groups;
+    const int16_t skip = (int16_t)((input_dims->w - filter_dims->w) * c);
+    const int16_t step = (int16_t)(params->stride.w * c);
+    const int16_t **const entries = (const int16_t **)(buffer + groups * 8);
+    int16_t *const thresholds = (int16_t *)(entries + channels * groups);
     int8_t *const window = (int8_t *)(thresholds + channels);
-    tp_msp430_s8in_tables_job job = {offsets, thresholds, output, buffer, 0, row, k, groups,
-                                     channels, (int16_t)params->input_offset};
-    int16_t *off = offsets;
+    tp_msp430_s8in_tables_job job = {entries, thresholds, output, buffer, 0, row, k, groups,
+                                     channels, (int16_t)params->input_offset, step, 0};
+    const int16_t **entry = entries;
     int16_t o;
     int32_t b;
 
@@ -98,28 +101,37 @@ static tp_status conv_tables(const tp_binary_conv_params *params, const tp_dims 
                 bits |= (uint16_t)(f[bit / TP_BWORD_BITS + 1] <<
                                    (TP_BWORD_BITS - bit % TP_BWORD_BITS));
             }
-            *off++ = (int16_t)(g * 16 + (bits & 7u) * 2);
+            *entry++ = buffer + g * 8 + (bits & 7u);
         }
     }
     for (b = 0; b < input_dims->n; b++) {
         const int8_t *image = input + b * input_dims->h * input_dims->w * c;
-        const int16_t skip = (int16_t)((input_dims->w - filter_dims->w) * c);
         tp_bwin win;
         int32_t oy;
         tp_bwin_start(&win, input_dims, c, filter_dims, &params->stride, &params->padding);
         for (oy = 0; oy < output_dims->h; oy++) {
-            int32_t ox;
+            int32_t ox = 0;
             tp_bwin_row_start(&win);
-            for (ox = 0; ox < output_dims->w; ox++) {
+            while (ox < output_dims->w) {
                 if (tp_bwin_inside(&win)) {
+                    /* A run of inside windows: one call, read in place. */
+                    const int8_t *const src = image + win.base;
+                    job.pixels = 0;
+                    while (ox < output_dims->w && tp_bwin_inside(&win)) {
+                        job.pixels++;
+                        ox++;
+                        tp_bwin_next_x(&win);
+                    }
                     job.skip = skip;
-                    job.out = tp_msp430_b1_s8in_tables(image + win.base, &job);
+                    (void)tp_msp430_b1_s8in_tables(src, &job);
                 } else {
                     border_window(image, &win, (int8_t)-params->input_offset, window);
+                    job.pixels = 1;
                     job.skip = 0;
-                    job.out = tp_msp430_b1_s8in_tables(window, &job);
+                    (void)tp_msp430_b1_s8in_tables(window, &job);
+                    ox++;
+                    tp_bwin_next_x(&win);
                 }
-                tp_bwin_next_x(&win);
             }
             tp_bwin_next_y(&win);
         }

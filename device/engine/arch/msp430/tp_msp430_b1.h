@@ -15,13 +15,13 @@ int16_t tp_msp430_xor_popcount(const uint16_t *a, const uint16_t *b, uint16_t n)
  * (k <= 128; tp_binary_dot_s8). */
 int16_t tp_msp430_b1_plus_s16(const int16_t *v, const uint16_t *w, int16_t k);
 
-/* One pixel of tp_binary_conv_s8in_b1 (tp_msp430_b1_s8in_tables.S), windows of at most
+/* Pixels of tp_binary_conv_s8in_b1 (tp_msp430_b1_s8in_tables.S), windows of at most
  * TP_MSP430_S8IN_MAX_K values (their dot fits 16 bits: 128 x 255). */
 #define TP_MSP430_S8IN_MAX_K 128
 typedef struct {
-    const int16_t *offsets; /* per channel and group of 3 values: byte offset into tables */
+    const int16_t *const *entries; /* per channel and group of 3 values: its table entry */
     const int16_t *thresholds; /* per channel, saturated to 16 bits */
-    uint16_t *out;          /* the pixel's output words */
+    uint16_t *out;          /* the pixels' output words (advanced by the routine) */
     int16_t *tables;        /* 8 sums per group */
     int16_t skip;           /* bytes from a window row's end to the next row's start */
     int16_t row;            /* values per window row */
@@ -29,8 +29,10 @@ typedef struct {
     int16_t groups;         /* (k + 2) / 3 */
     int16_t channels;
     int16_t input_offset;
+    int16_t step;           /* bytes from a window's start to the next pixel's */
+    int16_t pixels;         /* consecutive pixels (counted down by the routine) */
 } tp_msp430_s8in_tables_job;
 
-uint16_t *tp_msp430_b1_s8in_tables(const int8_t *src, const tp_msp430_s8in_tables_job *job);
+uint16_t *tp_msp430_b1_s8in_tables(const int8_t *src, tp_msp430_s8in_tables_job *job);
 
 #endif /* TP_MSP430_B1_H */

@@ -1,23 +1,24 @@
-/* tp_msp430_b1_s8in_tables(src, job): every output bit of one pixel of tp_binary_conv_s8in_b1
- * (int8 input, binary weights, binary output) for windows of k <= 128 values; returns the
- * output pointer past the pixel's words.
+/* tp_msp430_b1_s8in_tables(src, job): every output bit of job->pixels consecutive pixels of
+ * tp_binary_conv_s8in_b1 (int8 input, binary weights, binary output) for windows of
+ * k <= 128 values; returns the output pointer past their words (also left in job->out).
  *
  * The window's values, centered (x + input offset), are taken three at a time in window order
  * (the last group padded with 0). For each group (a, b, c) the 8 signed sums
  * T[i] = (bit 0 of i ? a : -a) + (bit 1 ? b : -b) + (bit 2 ? c : -c) are built once, 15
  * additions and stores, so a channel's dot is one table read per group: its 3 weight bits
- * are the index, precomputed per channel and group as a byte offset into the tables by the C
- * kernel. Per channel that is 8 cycles a group (5 unrolled, for 3 groups) plus the comparison
- * with its 16-bit threshold, against 9 cycles a value summing the values whose weight is +1.
+ * pick the entry, whose address the C kernel computes once per call. Per channel that is 4
+ * cycles a group (7 with the loop; unrolled for 3 groups) plus the comparison with its 16-bit
+ * threshold, against 9 cycles a value summing the values whose weight is +1.
  *
- * src: the window's top-left value; its rows are job->row values long, job->skip bytes apart
- * past a row's end. job: tp_msp430_s8in_tables_job (tp_msp430_b1.h).
+ * src: the first window's top-left value; a window's rows are job->row values long,
+ * job->skip bytes apart past a row's end; the next pixel's window starts job->step bytes
+ * further. job: tp_msp430_s8in_tables_job (tp_msp430_b1.h).
  *
  * Tables: r12 the source, r13 the values left, r14 the input offset, r11 the values left in
  * the row, r10 the skip, r9 the row length, r4-r6 a group's values, r7 and r8 its sums, r15
- * the group's table. Channels: r4 the offsets, r5 the thresholds, r6 the output, r7 the output
- * word, r8 its mask, r9 a table entry's address, r10 the tables, r11 the groups left, r12 the
- * groups, r13 the channels left, r15 the dot.
+ * the group's table. Channels: r4 the entries, r5 the thresholds, r6 the output, r7 the output
+ * word, r8 its mask, r9 an entry's address, r11 the groups left, r12 the groups, r13 the
+ * channels left, r15 the dot. The window's start and the job on the stack.
  */
 #if defined(__MSP430__)
 
@@ -52,14 +53,18 @@ tp_msp430_b1_s8in_tables:
     push r9
     push r10
     push r13
-    mov r13, r15
+    push r12
+    /* One pixel: its tables. */
+.Ls8in_pixel:
+    mov 2(r1), r15
     mov 8(r15), r10
     mov 10(r15), r9
     mov r9, r11
     mov 18(r15), r14
     mov 12(r15), r13
     mov 6(r15), r15
-1:  TP_VALUE r4
+    mov @r1, r12
+2:  TP_VALUE r4
     TP_VALUE r5
     TP_VALUE r6
     mov r4, r7
@@ -88,63 +93,66 @@ tp_msp430_b1_s8in_tables:
     mov r7, 12(r15)
     add #16, r15
     tst r13
-    jnz 1b
-    pop r13
+    jnz 2b
+    /* Its channels. */
+    mov 2(r1), r13
     mov @r13, r4
     mov 2(r13), r5
     mov 4(r13), r6
-    mov 6(r13), r10
     mov 14(r13), r12
     mov 16(r13), r13
     clr r7
     mov #1, r8
     cmp #3, r12
     jeq 7f
-2:  clr r15
+3:  clr r15
     mov r12, r11
-3:  mov @r4+, r9
-    add r10, r9
+4:  mov @r4+, r9
     add @r9, r15
     dec r11
-    jnz 3b
+    jnz 4b
     cmp @r5+, r15
-    jl 4f
+    jl 5f
     bis r8, r7
-4:  rla r8
-    jnz 5f
+5:  rla r8
+    jnz 6f
     mov r7, 0(r6)
     incd r6
     clr r7
     mov #1, r8
-5:  dec r13
-    jnz 2b
+6:  dec r13
+    jnz 3b
     jmp 9f
     /* Three groups (3x3 single-channel windows): the table reads unrolled. */
 7:  mov @r4+, r9
-    add r10, r9
     mov @r9, r15
     mov @r4+, r9
-    add r10, r9
     add @r9, r15
     mov @r4+, r9
-    add r10, r9
     add @r9, r15
     cmp @r5+, r15
     jl 8f
     bis r8, r7
 8:  rla r8
-    jnz 5f
+    jnz 6f
     mov r7, 0(r6)
     incd r6
     clr r7
     mov #1, r8
-5:  dec r13
+6:  dec r13
     jnz 7b
 9:  cmp #1, r8
-    jeq 6f
+    jeq 1f
     mov r7, 0(r6)
     incd r6
-6:  mov r6, r12
+    /* The next pixel. */
+1:  mov 2(r1), r13
+    mov r6, 4(r13)
+    add 20(r13), 0(r1)
+    dec 22(r13)
+    jnz .Ls8in_pixel
+    mov r6, r12
+    add #4, r1
     pop r10
     pop r9
     pop r8
