@@ -26,6 +26,7 @@ typedef struct {
     ptrdiff_t pixel;
     ptrdiff_t row;             /* elements per input row */
     ptrdiff_t row_elems;       /* elements per window row: kw x pixel */
+    ptrdiff_t window_elems;    /* elements per window: kh x row_elems */
     int32_t sh, sw, left;      /* stride, left padding */
     ptrdiff_t step_x, step_y;  /* element steps of one output pixel and one output row */
     int32_t iy, ix;
@@ -43,6 +44,7 @@ static inline void tp_bwin_start(tp_bwin *w, const tp_dims *input_dims, int32_t 
     w->kw = filter_dims->w;
     w->row = input_dims->w * pixel;
     w->row_elems = filter_dims->w * pixel;
+    w->window_elems = filter_dims->h * w->row_elems;
     w->sh = stride->h;
     w->sw = stride->w;
     w->left = padding->left;
@@ -99,11 +101,13 @@ static inline void tp_binary_gather_b1(const tp_bword *image, const tp_bwin *w, 
     ptrdiff_t at = w->base;
     int32_t ky;
     if (tp_bwin_inside(w)) {
-        /* Most windows: whole rows, no clipping. */
+        /* Most windows: whole rows, no clipping; the fields in locals (pointer-sized). */
         const tp_bword *src = image + at;
-        const ptrdiff_t skip = w->row - w->row_elems;
-        for (ky = 0; ky < w->kh; ky++) {
-            tp_bword *const end = col + w->row_elems;
+        const ptrdiff_t n = w->row_elems;
+        const ptrdiff_t skip = w->row - n;
+        tp_bword *const last = col + w->window_elems;
+        while (col < last) {
+            tp_bword *const end = col + n;
             while (col < end) {
                 *col++ = *src++;
             }
