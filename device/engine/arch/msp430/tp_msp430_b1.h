@@ -4,9 +4,20 @@
 
 #include <stdint.h>
 
-/* tp_msp430_b1_oc_words.S: a tile's bit-sliced counts (tp_binary_conv_b1_oc.c). */
-void tp_msp430_b1_oc_words(const uint16_t *col, uint16_t *planes, const uint16_t *wt,
-                           uint16_t words);
+/* tp_msp430_b1_oc_pixel.S: one pixel of tp_binary_conv_b1_oc, every tile (counts and
+ * comparison); the pointers are left past the pixel's. */
+typedef struct {
+    const uint16_t *wt;     /* the first tile's lane words */
+    const uint16_t *bound;  /* the first tile's bit-sliced bounds */
+    uint16_t *out;          /* the pixel's output words */
+    uint16_t *high;         /* the count planes of weight 16 on */
+    uint16_t words;         /* window words */
+    uint16_t tiles;
+    uint16_t planes;        /* bound planes */
+    uint16_t zero;          /* high planes cleared per tile (>= 1) */
+} tp_msp430_b1_oc_job;
+
+void tp_msp430_b1_oc_pixel(const uint16_t *col, tp_msp430_b1_oc_job *job);
 
 /* tp_msp430_xor_popcount.S: popcount(a XOR b) over n words, by a byte table (tp_popcount.h). */
 int16_t tp_msp430_xor_popcount(const uint16_t *a, const uint16_t *b, uint16_t n);
