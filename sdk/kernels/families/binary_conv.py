@@ -224,8 +224,8 @@ def lower(ctx: LowerContext, op: Op) -> KernelCall:
                     output_offset=out_off, activation=activation(ctx, op))
     word = graph_word_bits(g.metadata)
     if binary_in and out == "b1":
-        return _oc_call(ctx, op, table.data.astype(np.int64) + 1, (params, din, dout, dfilt),
-                        word)
+        return oc_call(ctx, op, w.const_data(), table.data.astype(np.int64) + 1,
+                       (params, din, dout, dfilt), word)
     filt = word_table(ctx, op.inputs[1], flat=not binary_in)
     head = (params,) if quant is None else (params, quant)
     args = (*head, din, ctx.tensor(op.inputs[0]), dfilt, filt, table, dout,
@@ -237,23 +237,24 @@ def lower(ctx: LowerContext, op: Op) -> KernelCall:
                        size_args=(dfilt,))
 
 
-def _oc_call(ctx: LowerContext, op: Op, bound: np.ndarray, statics: tuple[Struct, ...],
-             word: int) -> KernelCall:
+def oc_call(ctx: LowerContext, op: Op, weights: np.ndarray, bound: np.ndarray,
+            statics: tuple[Struct, ...], word: int) -> KernelCall:
     """tp_binary_conv_b1_oc(params, in dims, input, filter dims, filter, bounds, planes,
-    out dims, output, scratch): filters packed along output channels."""
+    out dims, output, scratch): filters (+1/-1 OHWI ``weights``) packed along output
+    channels; ``bound`` = popcount limit + 1 per channel."""
     params, din, dout, dfilt = statics
     w = ctx.graph.tensors[op.inputs[1]]
-    words = oc_filter(w.const_data(), word)
-    filt = ConstTable(f"uint{word}", words.ravel(), f"{w.name} {list(w.shape)} packed along "
-                      f"output channels in {word}-bit words", "lanes", aligned=True)
-    _, kh, kw, c = w.shape
+    words = oc_filter(weights, word)
+    filt = ConstTable(f"uint{word}", words.ravel(), f"{w.name} {list(weights.shape)} packed "
+                      f"along output channels in {word}-bit words", "lanes", aligned=True)
+    _, kh, kw, c = weights.shape
     planes_words, planes = oc_bounds(bound, kh * kw * c, word)
     bounds = ConstTable(f"uint{word}", planes_words.ravel(), "bounds, bit-sliced", "bounds")
     args = (params, din, ctx.tensor(op.inputs[0]), dfilt, filt, bounds, Int(planes), dout,
             ctx.tensor(op.outputs[0]), SCRATCH)
     return simple_call(ctx, op, CONV_KERNELS["tp_binary_conv_b1_oc"], args,
                        (filt, bounds, din, dout, dfilt, params),
-                       scratch_bytes=conv_scratch(w.shape, True, word), size_args=(dfilt,))
+                       scratch_bytes=conv_scratch(weights.shape, True, word), size_args=(dfilt,))
 
 
 for _act in ("binary", "int8"):
