@@ -42,27 +42,28 @@ static void border_window(const int8_t *image, const tp_bwin *w, int8_t fill, in
 {
     ptrdiff_t lo;
     ptrdiff_t hi;
-    ptrdiff_t at = w->base;
-    int32_t ky;
+    const int8_t *row = image + w->base;
+    int8_t *const last = dst + w->window_elems;
+    int32_t y = w->iy;
     tp_bwin_clip(w, &lo, &hi);
-    for (ky = 0; ky < w->kh; ky++) {
-        const int32_t y = w->iy + ky;
+    while (dst < last) {
         int8_t *const end = dst + w->row_elems;
         if (y >= 0 && y < w->in_h) {
-            const int8_t *src = image + (at + lo);
+            const int8_t *src = row + lo;
             int8_t *const first = dst + lo;
-            int8_t *const last = dst + hi;
+            int8_t *const inside_end = dst + hi;
             while (dst < first) {
                 *dst++ = fill;
             }
-            while (dst < last) {
+            while (dst < inside_end) {
                 *dst++ = *src++;
             }
         }
         while (dst < end) {
             *dst++ = fill;
         }
-        at += w->row;
+        row += w->row;
+        y++;
     }
 }
 

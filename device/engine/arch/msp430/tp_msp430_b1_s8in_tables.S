@@ -44,29 +44,8 @@
 9:
 .endm
 
-tp_msp430_b1_s8in_tables:
-    push r4
-    push r5
-    push r6
-    push r7
-    push r8
-    push r9
-    push r10
-    push r13
-    push r12
-    /* One pixel: its tables. */
-.Ls8in_pixel:
-    mov 2(r1), r15
-    mov 8(r15), r10
-    mov 10(r15), r9
-    mov r9, r11
-    mov 18(r15), r14
-    mov 12(r15), r13
-    mov 6(r15), r15
-    mov @r1, r12
-2:  TP_VALUE r4
-    TP_VALUE r5
-    TP_VALUE r6
+/* The 8 signed sums of the group (r4, r5, r6) at r15, which moves to the next table. */
+.macro TP_TABLE
     mov r4, r7
     add r5, r7
     add r6, r7
@@ -92,9 +71,54 @@ tp_msp430_b1_s8in_tables:
     sub r4, r7
     mov r7, 12(r15)
     add #16, r15
+.endm
+
+tp_msp430_b1_s8in_tables:
+    push r4
+    push r5
+    push r6
+    push r7
+    push r8
+    push r9
+    push r10
+    push r13
+    push r12
+    /* One pixel: its tables. */
+.Ls8in_pixel:
+    mov 2(r1), r15
+    mov 8(r15), r10
+    mov 10(r15), r9
+    mov r9, r11
+    mov 18(r15), r14
+    mov 12(r15), r13
+    mov 6(r15), r15
+    mov @r1, r12
+    cmp #3, r9
+    jeq .Ls8in_rows3
+2:  TP_VALUE r4
+    TP_VALUE r5
+    TP_VALUE r6
+    TP_TABLE
     tst r13
     jnz 2b
+    jmp .Ls8in_channels
+    /* Window rows of 3 values (3-wide single-channel kernels): a group is a row. */
+.Ls8in_rows3:
+    mov.b @r12+, r4
+    sxt r4
+    add r14, r4
+    mov.b @r12+, r5
+    sxt r5
+    add r14, r5
+    mov.b @r12+, r6
+    sxt r6
+    add r14, r6
+    add r10, r12
+    TP_TABLE
+    sub #3, r13
+    jnz .Ls8in_rows3
     /* Its channels. */
+.Ls8in_channels:
     mov 2(r1), r13
     mov @r13, r4
     mov 2(r13), r5
