@@ -197,17 +197,16 @@ def gesture_model_graph() -> Graph:
     training, except the softmax's few data-dependent ones."""
     import torch
 
-    from sdk import zoo
     from sdk.bnn.export import export_binary
+    from sdk.bnn.models import GESTURE_INPUT, bnn_gesture_msp430
 
-    entry = zoo.get("bnn_gesture_msp430")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        model = entry.factory()
+        model = bnn_gesture_msp430()
     with torch.no_grad():
         model.head.low.fill_(-20.0)
         model.head.high.fill_(20.0)
-    return export_binary(model, entry.input_shape, "bnn_gesture_msp430")
+    return export_binary(model, GESTURE_INPUT, "bnn_gesture_msp430")
 
 
 def measure_gesture_model_msp430(work: Path) -> dict:
