@@ -16,6 +16,9 @@
 #include "tp_binary_window.h"
 
 #if defined(__MSP430__)
+/* The entries are table addresses sized as int16: the small memory model's 16-bit pointers. */
+_Static_assert(sizeof(const int16_t *) == sizeof(int16_t), "16-bit pointers");
+
 /* Scratch of the table path: the tables (8 int16 per group), the entries (one 16-bit
  * address per channel and group), the 16-bit thresholds, a border window of k bytes. */
 static int32_t tables_scratch(int32_t k, int32_t channels)
