@@ -176,10 +176,52 @@ def measure_binary(work: Path) -> dict:
 
 def measure_binary_msp430(work: Path) -> dict:
     """The golden group ``binary_msp430``: per case, K, binary MACs and the binary layer's
-    simulated MCLK cycles on msp430fr6989; the first layer's additions and cycles."""
+    simulated MCLK cycles on msp430fr6989; the first layer's additions and cycles; the zoo
+    gesture model's cycles per step."""
     figures: dict = {case.name: {"k": case.k, "macs": case.macs,
                                  "cycles": _run(binary_case_graph(case), "msp430fr6989", work, 1)}
                      for case in MSP430_CASES}
     figures["first_layer"] = {"adds": first_layer_adds(),
                               "cycles": _run(first_layer_graph(), "msp430fr6989", work, 0)}
+    figures["gesture_model"] = measure_gesture_model_msp430(work)
     return figures
+
+
+# Issue 12's MSP430 target: preprocessing plus binary inference per sweep at 16 MHz.
+SWEEP_TARGET_CYCLES = 800_000
+
+
+def gesture_model_graph() -> Graph:
+    """The zoo's ``bnn_gesture_msp430`` with seeded, untrained weights (default batch norms:
+    thresholds near 0; the int8 head's range [-20, 20]): its cycles per layer do not depend on
+    training, except the softmax's few data-dependent ones."""
+    import torch
+
+    from sdk.bnn.export import export_binary
+    from sdk.bnn.models import GESTURE_INPUT, bnn_gesture_msp430
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        model = bnn_gesture_msp430()
+    with torch.no_grad():
+        model.head.low.fill_(-20.0)
+        model.head.high.fill_(20.0)
+    return export_binary(model, GESTURE_INPUT, "bnn_gesture_msp430")
+
+
+def measure_gesture_model_msp430(work: Path) -> dict:
+    """Cycles per step of :func:`gesture_model_graph` on msp430fr6989 (bit-exact checked) and
+    their total: the golden figure ``binary_msp430.gesture_model``."""
+    from host.device_run import run_on_board
+
+    graph = gesture_model_graph()
+    shape = graph.tensors[graph.inputs[0]].shape
+    x = np.random.default_rng(SEED).integers(-128, 128, shape).astype(np.int8)
+    run = run_on_board(graph, "msp430fr6989", x, work / graph.name, timeout_s=600)
+    counts = [s.instructions for s in run.steps]
+    if not run.bit_exact or any(c is None for c in counts):
+        raise TinypruneError(f"binary bench {graph.name} on msp430fr6989: bit-exact "
+                             f"{run.bit_exact}, counts {counts}")
+    steps = [{"name": s.name, "op": s.op, "macs": s.macs, "cycles": s.instructions}
+             for s in run.steps]
+    return {"cycles": sum(s["cycles"] for s in steps), "steps": steps}

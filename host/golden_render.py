@@ -306,13 +306,29 @@ def binary_kernels(f: dict) -> str:
                      f"<= {target:.2f}, >= {INT8_RATIO_TARGET}x",
                      "met" if met else "**not met**"])
     for name, m in f["binary_msp430"].items():
-        if name == "first_layer":
+        if name in ("first_layer", "gesture_model"):
             continue
         rows.append(["msp430fr6989 (cycles)", case_shape(CASE_BY_NAME[name]), str(m["k"]),
                      _n(m["macs"]), _n(m["cycles"]), _per_mac(m["cycles"], m["macs"]), "-",
                      "-", "-", "-"])
     return _rows(["board (count)", "layer", "K", "binary MACs", "count", "per binary MAC",
                   "int8 instructions", "int8 / binary", "target", "target met"], rows)
+
+
+def binary_gesture_msp430(f: dict) -> str:
+    """The zoo's bnn_gesture_msp430 per step on msp430fr6989, then the sweep: the q15
+    preprocessing (radar_msp430) plus the inference against issue 12's target."""
+    from host.bench_binary import SWEEP_TARGET_CYCLES
+
+    m = f["binary_msp430"]["gesture_model"]
+    pre = f["radar_msp430"]["q15, 4x5 FFT"]["cycles"]
+    rows = [[s["name"], s["op"], _n(s["macs"]), _n(s["cycles"])] for s in m["steps"]]
+    rows.append(["inference", "", "", _n(m["cycles"])])
+    rows.append(["q15 preprocessing (4x5 FFT)", "", "", _n(pre)])
+    sweep = pre + m["cycles"]
+    met = "met" if sweep <= SWEEP_TARGET_CYCLES else "**not met**"
+    rows.append(["sweep", f"target <= {_n(SWEEP_TARGET_CYCLES)}: {met}", "", _n(sweep)])
+    return _rows(["step", "op", "MACs / additions", "cycles"], rows)
 
 
 TABLES: dict[str, Callable[[dict], str]] = {
@@ -325,6 +341,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "channels-gesture": channels_table,
     "micropython": micropython, "binary-kernels": binary_kernels,
     "gesture-msp430": gesture_msp430,
+    "binary-gesture-msp430": binary_gesture_msp430,
 }
 
 

@@ -27,6 +27,7 @@ int32_t tp_binary_conv_b1_oc_get_buffer_size(const tp_dims *filter_dims)
            (int32_t)sizeof(tp_bword);
 }
 
+#if TP_B1_OC_ASM != 2
 /* The count planes of one tile (5 + TP_OC_HIGH_PLANES, the first `used` zeroed by the caller):
  * ones, twos, fours, eights, then (32-bit words) sixteens and the planes of weight 32 on, or
  * (16-bit words) the planes of weight 16 on. */
@@ -36,9 +37,6 @@ static void tile_count(const tp_bword *col, int32_t words, const tp_bword *wt, t
 #if TP_B1_OC_ASM == 1
     (void)nhigh;
     tp_b1_oc_words(col, words, wt, count);
-#elif TP_B1_OC_ASM == 2
-    (void)nhigh;
-    tp_msp430_b1_oc_words(col, count, wt, (uint16_t)words);
 #else
     tp_bword ones = 0, twos = 0, fours = 0, eights = 0;
     int32_t i;
@@ -70,6 +68,8 @@ static void tile_count(const tp_bword *col, int32_t words, const tp_bword *wt, t
 #endif
 }
 
+#endif
+
 tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dims *input_dims,
                                const tp_bword *input, const tp_dims *filter_dims,
                                const tp_bword *filter, const tp_bword *bound, int32_t planes,
@@ -93,6 +93,11 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
         planes > 5 + TP_OC_HIGH_PLANES) {
         return TP_ERR_ARGUMENT;
     }
+#if TP_B1_OC_ASM == 2
+    tp_bword high[TP_OC_HIGH_PLANES];
+    tp_msp430_b1_oc_job job = {0, 0, 0, high, (uint16_t)words, (uint16_t)tiles,
+                               (uint16_t)planes, (uint16_t)(used - 4)};
+#endif
     for (b = 0; b < input_dims->n; b++) {
         const tp_bword *image = input + b * input_dims->h * input_dims->w * wpc;
         tp_bwin win;
@@ -102,10 +107,18 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
             int32_t ox;
             tp_bwin_row_start(&win);
             for (ox = 0; ox < output_dims->w; ox++) {
+                tp_binary_gather_b1(image, &win, buffer);
+#if TP_B1_OC_ASM == 2
+                /* The whole pixel in assembly: no per-tile call, clearing or comparison. */
+                job.wt = filter;
+                job.bound = bound;
+                job.out = output;
+                tp_msp430_b1_oc_pixel(buffer, &job);
+                output = job.out;
+#else
                 const tp_bword *wt = filter;
                 const tp_bword *tile_bound = bound;
                 int32_t t;
-                tp_binary_gather_b1(image, &win, buffer);
                 for (t = 0; t < tiles; t++) {
                     tp_bword count[5 + TP_OC_HIGH_PLANES];
                     tp_bword *c = count;
@@ -117,6 +130,7 @@ tp_status tp_binary_conv_b1_oc(const tp_binary_conv_params *params, const tp_dim
                     wt += words * TP_BWORD_BITS;
                     tile_bound += planes;
                 }
+#endif
                 tp_bwin_next_x(&win);
             }
             tp_bwin_next_y(&win);

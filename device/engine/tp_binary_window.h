@@ -14,18 +14,23 @@
 #include "arch/msp430/tp_msp430_b1.h"
 #endif
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The window of the current output pixel: its top-left input position (iy, ix) and that
  * position's element index (iy * in_w + ix) * pixel, moved by additions from pixel to pixel
- * (the MSP430 multiplies in software). `pixel`: elements (words or values) per input pixel. */
+ * (the MSP430 multiplies in software). `pixel`: elements (words or values) per input pixel.
+ * Element offsets are ptrdiff_t: pointer-sized, so 16-bit arithmetic on the MSP430. */
 typedef struct {
-    int32_t in_h, in_w, pixel, kh, kw;
-    int32_t row;               /* elements per input row */
-    int32_t row_elems;         /* elements per window row: kw x pixel */
+    int32_t in_h, in_w, kh, kw;
+    ptrdiff_t pixel;
+    ptrdiff_t row;             /* elements per input row */
+    ptrdiff_t row_elems;       /* elements per window row: kw x pixel */
+    ptrdiff_t window_elems;    /* elements per window: kh x row_elems */
     int32_t sh, sw, left;      /* stride, left padding */
-    int32_t step_x, step_y;    /* element steps of one output pixel and one output row */
-    int32_t iy, ix, base, base_y;
+    ptrdiff_t step_x, step_y;  /* element steps of one output pixel and one output row */
+    int32_t iy, ix;
+    ptrdiff_t base, base_y;
 } tp_bwin;
 
 static inline void tp_bwin_start(tp_bwin *w, const tp_dims *input_dims, int32_t pixel,
@@ -39,6 +44,7 @@ static inline void tp_bwin_start(tp_bwin *w, const tp_dims *input_dims, int32_t 
     w->kw = filter_dims->w;
     w->row = input_dims->w * pixel;
     w->row_elems = filter_dims->w * pixel;
+    w->window_elems = filter_dims->h * w->row_elems;
     w->sh = stride->h;
     w->sw = stride->w;
     w->left = padding->left;
@@ -68,7 +74,7 @@ static inline void tp_bwin_next_y(tp_bwin *w)
 }
 
 /* The window row's elements [*lo, *hi) inside the input (no multiply). */
-static inline void tp_bwin_clip(const tp_bwin *w, int32_t *lo, int32_t *hi)
+static inline void tp_bwin_clip(const tp_bwin *w, ptrdiff_t *lo, ptrdiff_t *hi)
 {
     int32_t t;
     *lo = 0;
@@ -81,13 +87,34 @@ static inline void tp_bwin_clip(const tp_bwin *w, int32_t *lo, int32_t *hi)
     }
 }
 
+/* Whether the current window lies inside the image (no padded position). */
+static inline int tp_bwin_inside(const tp_bwin *w)
+{
+    return w->iy >= 0 && w->iy + w->kh <= w->in_h && w->ix >= 0 && w->ix + w->kw <= w->in_w;
+}
+
 /* Copy the current window of a packed binary image into col, padded pixels as 0 words. */
 static inline void tp_binary_gather_b1(const tp_bword *image, const tp_bwin *w, tp_bword *col)
 {
-    int32_t lo;
-    int32_t hi;
-    int32_t at = w->base;
+    ptrdiff_t lo;
+    ptrdiff_t hi;
+    ptrdiff_t at = w->base;
     int32_t ky;
+    if (tp_bwin_inside(w)) {
+        /* Most windows: whole rows, no clipping; the fields in locals (pointer-sized). */
+        const tp_bword *src = image + at;
+        const ptrdiff_t n = w->row_elems;
+        const ptrdiff_t skip = w->row - n;
+        tp_bword *const last = col + w->window_elems;
+        while (col < last) {
+            tp_bword *const end = col + n;
+            while (col < end) {
+                *col++ = *src++;
+            }
+            src += skip;
+        }
+        return;
+    }
     tp_bwin_clip(w, &lo, &hi);
     /* Pointer loops: no 32-bit counter per word on the MSP430. */
     for (ky = 0; ky < w->kh; ky++) {
@@ -118,9 +145,9 @@ static inline int32_t tp_binary_gather_s8(const int8_t *image, const tp_bwin *w,
 {
     const int16_t offset = (int16_t)input_offset;
     int32_t sum = 0;
-    int32_t lo;
-    int32_t hi;
-    int32_t at = w->base;
+    ptrdiff_t lo;
+    ptrdiff_t hi;
+    ptrdiff_t at = w->base;
     int32_t ky;
     tp_bwin_clip(w, &lo, &hi);
     for (ky = 0; ky < w->kh; ky++) {

@@ -89,13 +89,6 @@ tp_status tp_binary_conv_s8in_s8(const tp_binary_conv_params *params,
                                  const tp_dims *output_dims, int8_t *output, int16_t *buffer);
 int32_t tp_binary_conv_s8in_s8_get_buffer_size(const tp_dims *filter_dims);
 
-/* Binary fully connected, binary input, binary output (limit). input_dims: n = batch,
- * c = inputs; output_dims->c = outputs. */
-tp_status tp_binary_fully_connected_b1(const tp_binary_fc_params *params, const tp_dims *input_dims,
-                                       const tp_bword *input, const tp_bword *weights,
-                                       const int32_t *limit, const tp_dims *output_dims,
-                                       tp_bword *output);
-
 /* Binary fully connected, binary input, int8 output. */
 tp_status tp_binary_fully_connected_b1_s8(const tp_binary_fc_params *params,
                                           const tp_channel_quant *quant,

@@ -106,11 +106,12 @@ MNIST_INPUT = (1, 1, 28, 28)
 
 
 def bnn_gesture_msp430(num_classes: int = len(GESTURE_CLASSES), **kw) -> BinaryClassifier:
-    """Sized for the MSP430's 18 Hz budget: int8-input 3x3 stride-2 convolution to 16
-    channels (15x10, 21,600 additions), binary 3x3 16 -> 16 (345,600 binary MACs), max pool,
-    binary 3x3 16 -> 32 (161,280), max pool (3x2x32 = 192), dense 192 -> 64, head 64 -> 4."""
-    return binary_net(GESTURE_INPUT[1:], [Conv(16, stride=2), Conv(16, pool=True),
-                                          Conv(32, pool=True)], [64], num_classes, **kw)
+    """Sized for the MSP430's 18 Hz budget: int8-input 3x3 stride-2 convolution to 16 channels
+    (15x10, 21,600 additions), max pool (7x5), binary 3x3 16 -> 32 (161,280 binary MACs), max
+    pool (3x2x32 = 192), dense 192 -> 64, head 64 -> 4. Trained with
+    ``quantizer="approx_sign"`` (docs/binary.md)."""
+    return binary_net(GESTURE_INPUT[1:], [Conv(16, stride=2, pool=True), Conv(32, pool=True)],
+                      [64], num_classes, **kw)
 
 
 def bnn_gesture_cnn(num_classes: int = len(GESTURE_CLASSES), **kw) -> BinaryClassifier:

@@ -87,7 +87,7 @@ def _binary(name: str, description: str) -> Callable[[], ZooEntry]:
 _ENTRIES: dict[str, Callable[[], ZooEntry]] = {
     "gesture_cnn": _gesture, "gesture_tcn": _gesture_tcn, "mnist_cnn": _mnist,
     "bnn_gesture_msp430": _binary("bnn_gesture_msp430", "a binary gesture network sized for "
-                                  "the MSP430 (int8-input stride-2 first layer, 3 binary layers)"),
+                                  "the MSP430 (int8-input stride-2 first layer, 2 binary layers)"),
     "bnn_gesture_cnn": _binary("bnn_gesture_cnn", "the seed's gesture-CNN shape, binarized"),
     "bnn_mnist": _binary("bnn_mnist", "a binary 784-256-256-10 MNIST network"),
 }

@@ -36,3 +36,14 @@ def test_binary_kernels_bit_exact_on_qemu(tmp_path):
 @pytest.mark.parametrize("outputs", [slice(0, 5), slice(5, 10)])  # the mailbox holds 8 files
 def test_binary_kernels_bit_exact_on_msp430(outputs, tmp_path):
     _check(probed_net(5, (1, 9, 8, 3), (17, 33, 15), outputs), "msp430fr6989", tmp_path)
+
+
+@pytest.mark.msp430
+@pytest.mark.skipif(any(shutil.which(t) is None for t in ("clang-14", "ld.lld-14", "mspdebug")),
+                    reason="clang-14, ld.lld-14 or mspdebug not installed")
+def test_single_channel_3x3_first_layer_bit_exact_on_msp430(tmp_path):
+    # The MSP430's unrolled three-group table path with border windows (padding 1, stride 2),
+    # the shape of the binary gesture network's first layer (host.bench_binary).
+    from host.bench_binary import first_layer_graph
+
+    _check(first_layer_graph(), "msp430fr6989", tmp_path)

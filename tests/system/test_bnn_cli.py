@@ -35,7 +35,7 @@ def test_train_binary_gesture_model_decides_as_trained(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     doc = json.loads(proc.stdout)
     graph = load_model(tmp_path / "b.tpm")
-    assert [op.type for op in graph.ops][:2] == ["BinaryConv2D", "BinaryConv2D"]
+    assert [op.type for op in graph.ops][:3] == ["BinaryConv2D", "MaxPool2D", "BinaryConv2D"]
     assert graph.name == "bnn_gesture_msp430" and graph.metadata["binary"]["last"] == "int8"
     test = load_splits(tmp_path / "g.h5").test
     assert _graph_accuracy(graph, test.x, test.y) == doc["test_accuracy"]

@@ -151,3 +151,17 @@ def test_msp430_gesture_figures_agree_with_each_other():
     last = m["profile_sweep"]
     assert cycles[last] == (m["outside_work_cycles"][last] + m["preprocess_cycles"]
                             + m["inference_cycles"])
+
+
+def test_binary_gesture_model_fits_the_msp430_sweep():
+    """Issue 12: the q15 preprocessing plus the binary gesture model's inference at most
+    800,000 cycles per sweep (golden ``binary_msp430.gesture_model`` and ``radar_msp430``),
+    its steps adding up to its total."""
+    from host.bench_binary import SWEEP_TARGET_CYCLES
+
+    figures = load_golden()["figures"]
+    model = figures["binary_msp430"]["gesture_model"]
+    assert sum(s["cycles"] for s in model["steps"]) == model["cycles"]
+    assert [s["op"] for s in model["steps"]][:3] == ["BinaryConv2D", "MaxPool2D", "BinaryConv2D"]
+    sweep = figures["radar_msp430"]["q15, 4x5 FFT"]["cycles"] + model["cycles"]
+    assert sweep <= SWEEP_TARGET_CYCLES

@@ -15,6 +15,8 @@ int8 input the zero point (it adds 0).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sdk.errors import ShapeError, UnsupportedError
@@ -175,8 +177,29 @@ def conv_scratch(filter_shape: tuple[int, ...], binary_input: bool, word_bits: i
     return kh * kw * c * 2
 
 
+# The MSP430's int8-input path tables the window's values in groups of 3 (dot in 16 bits).
+MSP430_S8IN_MAX_K = 128
+
+
+def s8in_b1_scratch(filter_shape: tuple[int, ...], binary_input: bool, word_bits: int) -> int:
+    """Bytes of tp_binary_conv_s8in_b1's scratch (twin of its _get_buffer_size): on the MSP430
+    (16-bit words) for k <= 128, 8 int16 sums per group of 3 values, an int16 table offset per
+    channel and group, the 16-bit thresholds and a k-byte border window; else the window as
+    int16."""
+    o, kh, kw, c = filter_shape
+    k = kh * kw * c
+    if word_bits != 16 or k > MSP430_S8IN_MAX_K:
+        return conv_scratch(filter_shape, binary_input, word_bits)
+    groups = (k + 2) // 3
+    return (groups * 8 + o * groups + o) * 2 + k + (k & 1)
+
+
+def _scratch_of(name: str) -> Callable[[tuple[int, ...], bool, int], int]:
+    return s8in_b1_scratch if name == "tp_binary_conv_s8in_b1" else conv_scratch
+
+
 def _conv_kernel(name: str) -> CKernel:
-    return CKernel(name, B1_HEADERS, scratch=conv_scratch)
+    return CKernel(name, B1_HEADERS, scratch=_scratch_of(name))
 
 
 B1_HEADERS = ("tp_engine_b1.h",)
@@ -201,34 +224,37 @@ def lower(ctx: LowerContext, op: Op) -> KernelCall:
                     output_offset=out_off, activation=activation(ctx, op))
     word = graph_word_bits(g.metadata)
     if binary_in and out == "b1":
-        return _oc_call(ctx, op, table.data.astype(np.int64) + 1, (params, din, dout, dfilt),
-                        word)
+        return oc_call(ctx, op, w.const_data(), table.data.astype(np.int64) + 1,
+                       (params, din, dout, dfilt), word)
     filt = word_table(ctx, op.inputs[1], flat=not binary_in)
     head = (params,) if quant is None else (params, quant)
     args = (*head, din, ctx.tensor(op.inputs[0]), dfilt, filt, table, dout,
             ctx.tensor(op.outputs[0]), SCRATCH)
-    return simple_call(ctx, op, CONV_KERNELS[kernel_name("conv", ctx, op, out)], args,
+    name = kernel_name("conv", ctx, op, out)
+    return simple_call(ctx, op, CONV_KERNELS[name], args,
                        (*head[1:], filt, table, din, dout, dfilt, params),
-                       scratch_bytes=conv_scratch(w.shape, binary_in, word), size_args=(dfilt,))
+                       scratch_bytes=_scratch_of(name)(w.shape, binary_in, word),
+                       size_args=(dfilt,))
 
 
-def _oc_call(ctx: LowerContext, op: Op, bound: np.ndarray, statics: tuple[Struct, ...],
-             word: int) -> KernelCall:
+def oc_call(ctx: LowerContext, op: Op, weights: np.ndarray, bound: np.ndarray,
+            statics: tuple[Struct, ...], word: int) -> KernelCall:
     """tp_binary_conv_b1_oc(params, in dims, input, filter dims, filter, bounds, planes,
-    out dims, output, scratch): filters packed along output channels."""
+    out dims, output, scratch): filters (+1/-1 OHWI ``weights``) packed along output
+    channels; ``bound`` = popcount limit + 1 per channel."""
     params, din, dout, dfilt = statics
     w = ctx.graph.tensors[op.inputs[1]]
-    words = oc_filter(w.const_data(), word)
-    filt = ConstTable(f"uint{word}", words.ravel(), f"{w.name} {list(w.shape)} packed along "
-                      f"output channels in {word}-bit words", "lanes", aligned=True)
-    _, kh, kw, c = w.shape
+    words = oc_filter(weights, word)
+    filt = ConstTable(f"uint{word}", words.ravel(), f"{w.name} {list(weights.shape)} packed "
+                      f"along output channels in {word}-bit words", "lanes", aligned=True)
+    _, kh, kw, c = weights.shape
     planes_words, planes = oc_bounds(bound, kh * kw * c, word)
     bounds = ConstTable(f"uint{word}", planes_words.ravel(), "bounds, bit-sliced", "bounds")
     args = (params, din, ctx.tensor(op.inputs[0]), dfilt, filt, bounds, Int(planes), dout,
             ctx.tensor(op.outputs[0]), SCRATCH)
     return simple_call(ctx, op, CONV_KERNELS["tp_binary_conv_b1_oc"], args,
                        (filt, bounds, din, dout, dfilt, params),
-                       scratch_bytes=conv_scratch(w.shape, True, word), size_args=(dfilt,))
+                       scratch_bytes=conv_scratch(weights.shape, True, word), size_args=(dfilt,))
 
 
 for _act in ("binary", "int8"):

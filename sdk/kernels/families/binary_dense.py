@@ -15,11 +15,13 @@ import numpy as np
 from sdk.errors import ShapeError
 from sdk.ir.graph import Op
 from sdk.ir.ops import OpSpec, register_op
+from sdk.kernels.bitpack import graph_word_bits
 from sdk.kernels.families.binary_conv import (
     B1_HEADERS,
     activation,
     binary_output,
     kernel_name,
+    oc_call,
     threshold_tables,
     word_table,
 )
@@ -64,20 +66,23 @@ def reference(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
 
 
 
+# A binary input and output lowers to the output-channel convolution (_as_oc_conv).
 DENSE_KERNELS = {name: CKernel(name, B1_HEADERS) for name in (
-    "tp_binary_fully_connected_b1", "tp_binary_fully_connected_b1_s8",
+    "tp_binary_fully_connected_b1_s8",
     "tp_binary_fully_connected_s8in_b1", "tp_binary_fully_connected_s8in_s8")}
 
 
 def lower(ctx: LowerContext, op: Op) -> KernelCall:
-    """tp_binary_fully_connected_*(params, [quant,] in dims, input, weights, limits /
-    thresholds / biases, out dims, output)."""
+    """tp_binary_fully_connected_*(params, [quant,] in dims, input, weights, thresholds /
+    biases, out dims, output); a binary input and output: tp_binary_conv_b1_oc."""
     g = ctx.graph
     w = g.tensors[op.inputs[1]]
     n_out, k = w.shape
     group = group_of(op.attrs, k)
     binary_in = g.tensors[op.inputs[0]].dtype == "binary"
     out, table, quant, out_off = threshold_tables(ctx, op, k)
+    if binary_in and out == "b1":
+        return _as_oc_conv(ctx, op, group, table.data.astype(np.int64) + 1)
     kernel = DENSE_KERNELS[kernel_name("fully_connected", ctx, op, out)]
     din, dout = ctx.io_dims(op)
     in_off = 0 if binary_in else -int(ctx.per_tensor(op, op.inputs[0]).zero_point[0])
@@ -88,6 +93,24 @@ def lower(ctx: LowerContext, op: Op) -> KernelCall:
     args = (*head, din, ctx.tensor(op.inputs[0]), weights, table, dout,
             ctx.tensor(op.outputs[0]))
     return simple_call(ctx, op, kernel, args, (*head[1:], weights, table, din, dout, params))
+
+
+def _as_oc_conv(ctx: LowerContext, op: Op, group: int, bound: np.ndarray) -> KernelCall:
+    """A binary-to-binary dense layer as the output-channel convolution
+    (tp_binary_conv_b1_oc): its K inputs are K / group pixels of one group each, packed
+    exactly as a 1 x (K / group) image of ``group`` channels, and the layer is that image's
+    one VALID 1 x (K / group) window."""
+    g = ctx.graph
+    w = g.tensors[op.inputs[1]]
+    n_out, k = w.shape
+    batch = g.tensors[op.inputs[0]].shape[0]
+    weights = w.const_data().reshape(n_out, 1, k // group, group)
+    params = struct("tp_binary_conv_params", "params", stride=struct("tp_tile", h=1, w=1),
+                    padding=struct("tp_padding", top=0, left=0), input_offset=0,
+                    output_offset=0, activation=activation(ctx, op))
+    statics = (params, ctx.dims("in", (batch, 1, k // group, group)),
+               ctx.dims("out", (batch, 1, 1, n_out)), ctx.dims("filter", weights.shape))
+    return oc_call(ctx, op, weights, bound, statics, graph_word_bits(g.metadata))
 
 
 for _act in ("binary", "int8"):
