@@ -24,7 +24,7 @@ from typing import cast
 import numpy as np
 import torch
 
-from sdk.bnn.layers import _ThresholdBatchNorm
+from sdk.bnn.layers import QuantConv2d, QuantLinear, _ThresholdBatchNorm
 from sdk.bnn.models import BinaryClassifier
 from sdk.bnn.surgery import blocks, remove_channels
 from sdk.errors import UnsupportedError
@@ -77,7 +77,8 @@ def _module_for(graph: Graph) -> BinaryClassifier:
     return remove_channels(model, keep) if keep else model
 
 
-def _layers_and_bns(model: BinaryClassifier) -> list[tuple[torch.nn.Module, _ThresholdBatchNorm]]:
+def _layers_and_bns(model: BinaryClassifier
+                    ) -> list[tuple[QuantConv2d | QuantLinear, _ThresholdBatchNorm]]:
     return [(b.layer, b.bn) for b in blocks(model)] + [(model.head.linear, model.head.bn)]
 
 
@@ -85,9 +86,10 @@ def _set_bn(bn: _ThresholdBatchNorm, mean: np.ndarray, var: np.ndarray, gain: np
             shift: np.ndarray) -> None:
     """Eval output ``(d - mean) * gain + shift`` with the given running statistics."""
     sigma = np.sqrt(var + bn.eps)
+    running_mean, running_var = bn.running_stats()
     with torch.no_grad():
-        bn.running_mean.copy_(torch.from_numpy(mean))
-        bn.running_var.copy_(torch.from_numpy(var))
+        running_mean.copy_(torch.from_numpy(mean))
+        running_var.copy_(torch.from_numpy(var))
         bn.weight.copy_(torch.from_numpy(gain * sigma))
         bn.bias.copy_(torch.from_numpy(shift))
 

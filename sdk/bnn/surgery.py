@@ -68,7 +68,7 @@ def _slice_bn(bn: _ThresholdBatchNorm, idx: torch.Tensor) -> None:
     bn.num_features = int(idx.numel())
 
 
-def _slice_inputs(layer: nn.Module, idx: torch.Tensor) -> None:
+def _slice_inputs(layer: QuantConv2d | QuantLinear, idx: torch.Tensor) -> None:
     layer.weight = nn.Parameter(layer.weight.detach()[:, idx].clone())
     if isinstance(layer, QuantConv2d):
         layer.in_channels = int(idx.numel())
@@ -114,13 +114,13 @@ def remove_channels(model: BinaryClassifier, keep: dict[str, np.ndarray]) -> Bin
                 _slice_inputs(layer, pending)
                 pending = None
             if name in keep:
-                idx = torch.as_tensor(np.sort(np.asarray(keep[name])), dtype=torch.long)
+                rows = torch.as_tensor(np.sort(np.asarray(keep[name])), dtype=torch.long)
                 width = int(layer.weight.shape[0])
-                _slice_outputs(layer, idx)
+                _slice_outputs(layer, rows)
                 bn = seq[i + 1][1]
                 assert isinstance(bn, _ThresholdBatchNorm)
-                _slice_bn(bn, idx)
-                pending = idx
+                _slice_bn(bn, rows)
+                pending = rows
     return pruned
 
 

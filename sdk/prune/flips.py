@@ -13,7 +13,8 @@ The method is patented (US 12,387,101); docs/pruning.md says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -33,7 +34,7 @@ class FlipCounter:
     """Counts the sign changes of the latent weights of ``layers`` (name -> a module with a
     ``weight``) between calls of :meth:`step` (call it after every optimizer step)."""
 
-    def __init__(self, layers: dict[str, nn.Module]) -> None:
+    def __init__(self, layers: Mapping[str, nn.Module]) -> None:
         self.layers = layers
         self.signs = {n: self._sign(m) for n, m in layers.items()}
         self.flips = {n: torch.zeros_like(s, dtype=torch.int64) for n, s in self.signs.items()}
@@ -41,7 +42,7 @@ class FlipCounter:
 
     @staticmethod
     def _sign(m: nn.Module) -> torch.Tensor:
-        return m.weight.detach() >= 0
+        return cast(torch.Tensor, m.weight).detach() >= 0
 
     def step(self) -> None:
         """Compare every weight's sign with the previous step's and count the changes."""
