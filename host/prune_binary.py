@@ -59,9 +59,17 @@ def prune_binary_file(model: str, method: str, to_bytes: str | None, to_ops: str
     from rich.console import Console
 
     from host.models import load_model_arg
-    from sdk.bnn.from_ir import is_binary_graph, module_from_graph
+    from sdk import zoo
+    from sdk.bnn.from_ir import is_binary_graph, module_from_graph, network_of
     from sdk.ir import save_model
-    from sdk.prune.binary_channels import BINARY_CRITERIA, Settings, SizeTarget, cost_of, prune_binary
+    from sdk.prune.binary_channels import (
+        BINARY_CRITERIA,
+        Settings,
+        SizeTarget,
+        check_reachable,
+        cost_of,
+        prune_binary,
+    )
     from sdk.prune.task import load_task
 
     option, text = ("--to-bytes", to_bytes) if to_bytes is not None else ("--to-ops", to_ops)
@@ -83,14 +91,18 @@ def prune_binary_file(model: str, method: str, to_bytes: str | None, to_ops: str
     if epochs < 1:
         raise TinypruneError(f"--retrain-epochs {epochs}: {option} scores and retrains over "
                              "training intervals; expected at least 1")
+    what = "bytes" if option == "--to-bytes" else "binary_ops"
+    # The size and whether the target is reachable, before any data is read.
+    network = network_of(graph)
+    shape = zoo.get(graph.name).input_shape
+    if share is not None:
+        value = max(1, int(getattr(cost_of(network, shape), what) * share))
+    assert value is not None
+    target = SizeTarget(what, value)
+    check_reachable(network, target, floor, shape, graph.name)
     torch.set_num_threads(1)
     task = load_task(data, graph.name)
     module = module_from_graph(graph, task.train[0][:512])
-    what = "bytes" if option == "--to-bytes" else "binary_ops"
-    if share is not None:
-        value = max(1, int(getattr(cost_of(module, task.input_shape), what) * share))
-    assert value is not None
-    target = SizeTarget(what, value)
     table = Table(title=f"{graph.name}: {method} to {value:,} "
                   f"{'bytes' if what == 'bytes' else 'binary ops'}")
     for col in ("round", "bytes", "binary ops", "val acc", "test acc", "channels"):

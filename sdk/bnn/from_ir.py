@@ -58,7 +58,9 @@ def _torch_weights(graph: Graph) -> list[np.ndarray]:
     return out
 
 
-def _module_for(graph: Graph) -> BinaryClassifier:
+def network_of(graph: Graph) -> BinaryClassifier:
+    """The zoo network of binary ``graph`` with its layer widths (fresh weights: what its size
+    and operations are computed from); a one-line error for a graph that is not one."""
     if graph.name not in zoo_names(binary=True) or "binary" not in graph.metadata:
         raise UnsupportedError(f"not supported: model {graph.name!r} is not a binary zoo "
                                "network from `tinyprune train --binary` (binary ones: "
@@ -97,7 +99,7 @@ def _set_bn(bn: _ThresholdBatchNorm, mean: np.ndarray, var: np.ndarray, gain: np
 def module_from_graph(graph: Graph, frames: np.ndarray) -> BinaryClassifier:
     """The trainable module of binary ``graph``, its batch-norm statistics measured on NCHW
     float ``frames`` (a few hundred training frames); see the module docstring."""
-    model = _module_for(graph)
+    model = network_of(graph)
     ops = _binary_ops(graph)
     pairs = _layers_and_bns(model)
     for (layer, _), w, op in zip(pairs, _torch_weights(graph), ops):

@@ -197,6 +197,21 @@ def recalibrate(model: BinaryClassifier, frames: torch.Tensor) -> None:
     model.eval()
 
 
+def check_reachable(model: BinaryClassifier, target: SizeTarget, floor: float,
+                    input_shape: tuple[int, int, int, int], name: str) -> int:
+    """The model's own size in ``target.what``; a one-line error when keeping ``floor`` of
+    every layer's channels leaves it above the target."""
+    least = floor_widths(widths(model), floor)
+    smallest = remove_channels(model, {n: np.arange(k) for n, k in least.items()})
+    start, low = target.of(cost_of(model, input_shape)), target.of(cost_of(smallest, input_shape))
+    if low > target.value:
+        raise TinypruneError(f"{target.option} {target.value:,}: {name} cannot get below "
+                             f"{low:,} {target.what.replace('_', ' ')} keeping {floor:g} of every "
+                             f"layer's channels (it has {start:,}); expected a larger target or "
+                             "a smaller --floor")
+    return start
+
+
 class BinaryPruner:
     """Prunes a binary network of a task (``sdk.prune.task.Task``) to a :class:`SizeTarget`."""
 
@@ -253,15 +268,8 @@ class BinaryPruner:
         """The pruned and retrained model and every size reached (the start first)."""
         s = self.settings
         shape = self.task.input_shape
-        original = widths(model)
-        least = floor_widths(original, s.floor)
-        smallest = remove_channels(model, {n: np.arange(k) for n, k in least.items()})
-        start, low = target.of(cost_of(model, shape)), target.of(cost_of(smallest, shape))
-        if low > target.value:
-            raise TinypruneError(f"{target.option} {target.value:,}: {self.task.model} cannot get "
-                                 f"below {low:,} {target.what.replace('_', ' ')} keeping "
-                                 f"{s.floor:g} of every layer's channels (it has {start:,}); "
-                                 "expected a larger target or a smaller --floor")
+        least = floor_widths(widths(model), s.floor)
+        start = check_reachable(model, target, s.floor, shape, self.task.model)
         steps = [self._record(0, model, {})]
         if start <= target.value:
             return model, steps
