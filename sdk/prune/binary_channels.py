@@ -143,8 +143,10 @@ def floor_widths(original: dict[str, int], floor: float) -> dict[str, int]:
     return {n: max(1, math.ceil(floor * w - 1e-9)) for n, w in original.items()}
 
 
-def _keep(scores: Scores, current: dict[str, int], least: dict[str, int],
-          amounts: dict[str, float]) -> dict[str, np.ndarray]:
+def keep_for_amounts(scores: Scores, current: dict[str, int], least: dict[str, int],
+                     amounts: dict[str, float]) -> dict[str, np.ndarray]:
+    """The channels each layer keeps (its best-scored) when it loses the fraction ``amounts``
+    of its ``current`` channels, never fewer than ``least``; layers that keep all are left out."""
     keep = {}
     for n, w in current.items():
         k = max(least[n], min(w, w - int(round(amounts[n] * w))))
@@ -163,7 +165,7 @@ def _candidate(model: BinaryClassifier, scores: Scores, profile: dict[str, float
 
     def pruned(s: float) -> tuple[BinaryClassifier, dict[str, float]]:
         amounts = {n: min(1.0, s * profile[n]) for n in current}
-        return remove_channels(model, _keep(scores, current, least, amounts)), amounts
+        return remove_channels(model, keep_for_amounts(scores, current, least, amounts)), amounts
 
     top = 1.0 / max(min(v for v in profile.values() if v > 0), 1e-3)
     best = pruned(top)

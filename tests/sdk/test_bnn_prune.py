@@ -16,6 +16,7 @@ from bnn_models import (  # noqa: E402
     seeded_batchnorms,
     torch_binary_activations,
 )
+
 from sdk import zoo  # noqa: E402
 from sdk.bnn.cost import graph_cost  # noqa: E402
 from sdk.bnn.export import export_binary  # noqa: E402
@@ -25,9 +26,9 @@ from sdk.errors import ShapeError, TinypruneError  # noqa: E402
 from sdk.prune.binary_channels import (  # noqa: E402
     Scores,
     SizeTarget,
-    _keep,
     check_reachable,
     floor_widths,
+    keep_for_amounts,
     scores_of,
 )
 from sdk.prune.flips import (  # noqa: E402
@@ -141,7 +142,7 @@ def test_flip_scores_remove_the_most_flipping_channels_first():
     assert scores.profile[first] == pytest.approx((2 * 9 + 1) / (16 * 9))
     assert all(v == 0 for n, v in scores.profile.items() if n != first)
     current = widths(model)
-    keep = _keep(scores, current, floor_widths(current, 0.25), {first: 3 / 16, **{
+    keep = keep_for_amounts(scores, current, floor_widths(current, 0.25), {first: 3 / 16, **{
         n: 0.0 for n in current if n != first}})
     assert set(keep) == {first}
     assert sorted(set(range(16)) - set(keep[first].tolist())) == [0, 3, 7]
@@ -153,7 +154,7 @@ def test_amounts_stop_at_the_floor_and_unreachable_targets_are_one_line():
     least = floor_widths(current, 0.25)
     scores = Scores({n: 1.0 for n in current}, {n: np.arange(w, dtype=float)
                                                for n, w in current.items()})
-    keep = _keep(scores, current, least, {n: 1.0 for n in current})
+    keep = keep_for_amounts(scores, current, least, {n: 1.0 for n in current})
     assert {n: len(k) for n, k in keep.items()} == least == {n: max(1, -(-w // 4))
                                                            for n, w in current.items()}
     own = check_reachable(model, SizeTarget("bytes", 10**6), 0.25, entry.input_shape, "m")
