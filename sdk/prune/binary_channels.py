@@ -24,6 +24,7 @@ and test accuracy.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -319,8 +320,6 @@ def prune_binary(model: BinaryClassifier, task, settings: Settings, target: Size
     if settings.criterion not in BINARY_CRITERIA:
         raise TinypruneError(f"--method {settings.criterion!r}: binary networks are pruned by "
                              f"one of {', '.join(BINARY_CRITERIA)}")
-    import copy
-
     pruned, steps = BinaryPruner(task, settings, progress, on_step).run(copy.deepcopy(model),
                                                                        target)
     graph = export_binary(pruned, task.input_shape, task.model)
