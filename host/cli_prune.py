@@ -20,7 +20,8 @@ JSON_OPT = typer.Option(False, "--json", help="Print exactly one JSON object on 
 METHOD_HELP = ("random, magnitude, global_magnitude (unstructured: weights become zeros); "
                "random_channel, l1_filter, geometric_median, bn_scale (channels removed); "
                "binary networks with --to-bytes/--to-ops: flip_frequency (patented, "
-               "US 12,387,101), latent_magnitude, channel_norm")
+               "US 12,387,101), latent_magnitude, channel_norm, or best (each; the best validation "
+               "accuracy at the size is kept)")
 
 
 class _ModelOrSweep(TyperGroup):
@@ -152,7 +153,9 @@ def _prune_to_size(model: str, method: str, to_bytes: str | None, to_ops: str | 
         return
     con = human(False)
     con.print(table)
-    if method == "flip_frequency":
+    if method == "best":
+        con.print(f"kept: {report['method']} (the best validation accuracy at the size)")
+    if report["method"] == "flip_frequency":
         con.print("weight-flipping-frequency pruning is patented (US 12,387,101): check its "
                   "licensing before shipping a model pruned with it")
     con.print(f"wrote {out_path}, {report['plot']}")

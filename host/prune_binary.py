@@ -30,22 +30,27 @@ def parse_size(text: str, option: str) -> tuple[int | None, float | None]:
                              "of the model's own like 50%") from None
 
 
-def plot_sizes(steps: list, what: str, path: Path, title: str) -> Path:
-    """Accuracy (validation and test) against the size reached, the start marked."""
+def plot_sizes(runs: dict[str, list], what: str, path: Path, title: str) -> Path:
+    """Test accuracy (solid) and validation accuracy (dotted) against the size reached, one
+    colour per criterion; the unpruned model's test accuracy dashed."""
     from host.plots import _pyplot, _save
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    xs = [getattr(s.cost, what) for s in steps]
-    ax.plot(xs, [s.test_accuracy for s in steps], marker="o", label="test")
-    ax.plot(xs, [s.val_accuracy for s in steps], marker="s", linestyle=":", label="validation")
-    ax.axhline(steps[0].test_accuracy, color="gray", linestyle="--", label="unpruned (test)")
+    for i, (method, steps) in enumerate(runs.items()):
+        xs = [getattr(s.cost, what) for s in steps]
+        ax.plot(xs, [s.test_accuracy for s in steps], marker="o", color=f"C{i}",
+                label=f"{method} (test)")
+        ax.plot(xs, [s.val_accuracy for s in steps], marker="s", linestyle=":", color=f"C{i}",
+                label=f"{method} (validation)")
+    first = next(iter(runs.values()))[0]
+    ax.axhline(first.test_accuracy, color="gray", linestyle="--", label="unpruned (test)")
     ax.invert_xaxis()
     ax.set_xlabel("packed bytes" if what == "bytes" else "binary operations per inference")
     ax.set_ylabel("accuracy")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     return _save(fig, path, dpi=110)
 
 
@@ -75,9 +80,10 @@ def prune_binary_file(model: str, method: str, to_bytes: str | None, to_ops: str
     option, text = ("--to-bytes", to_bytes) if to_bytes is not None else ("--to-ops", to_ops)
     assert text is not None
     value, share = parse_size(text, option)
-    if method not in BINARY_CRITERIA:
+    if method not in (*BINARY_CRITERIA, "best"):
         raise TinypruneError(f"--method {method!r}: {option} prunes binary networks by one of "
-                             f"{', '.join(BINARY_CRITERIA)}")
+                             f"{', '.join(BINARY_CRITERIA)}, or best (each, keeping the best "
+                             "validation accuracy)")
     if not 0.0 < floor <= 1.0:
         raise TinypruneError(f"--floor {floor:g}: expected the fraction of every layer's "
                              "channels kept at least, in (0, 1]")
@@ -103,31 +109,36 @@ def prune_binary_file(model: str, method: str, to_bytes: str | None, to_ops: str
     torch.set_num_threads(1)
     task = load_task(data, graph.name)
     module = module_from_graph(graph, task.train[0][:512])
-    table = Table(title=f"{graph.name}: {method} to {value:,} "
-                  f"{'bytes' if what == 'bytes' else 'binary ops'}")
-    for col in ("round", "bytes", "binary ops", "val acc", "test acc", "channels"):
+    unit = "bytes" if what == "bytes" else "binary ops"
+    table = Table(title=f"{graph.name}: {method} to {value:,} {unit}")
+    for col in ("method", "round", "bytes", "binary ops", "val acc", "test acc", "channels"):
         table.add_column(col, justify="right")
     console = Console(stderr=True)
+    runs: dict[str, tuple] = {}
+    for criterion in BINARY_CRITERIA if method == "best" else (method,):
+        def show(step, criterion: str = criterion) -> None:
+            row = (criterion, str(step.round), f"{step.cost.bytes:,}",
+                   f"{step.cost.binary_ops:,}", f"{step.val_accuracy:.4f}",
+                   f"{step.test_accuracy:.4f}", " ".join(str(w) for w in step.widths.values()))
+            table.add_row(*row)
+            if progress:
+                console.print("  ".join(row))
 
-    def show(step) -> None:
-        row = (str(step.round), f"{step.cost.bytes:,}", f"{step.cost.binary_ops:,}",
-               f"{step.val_accuracy:.4f}", f"{step.test_accuracy:.4f}",
-               " ".join(str(w) for w in step.widths.values()))
-        table.add_row(*row)
-        if progress:
-            console.print("  ".join(row))
-
-    pruned, steps = prune_binary(module, task, Settings(method, rounds, epochs, floor, seed=seed),
-                                 target, progress=progress, on_step=show)
+        runs[criterion] = prune_binary(module, task, Settings(criterion, rounds, epochs, floor,
+                                                              seed=seed),
+                                       target, progress=progress, on_step=show)
+    chosen = max(runs, key=lambda c: runs[c][1][-1].val_accuracy)
+    pruned, steps = runs[chosen]
     pruned.metadata = {**graph.metadata, **pruned.metadata}
     save_model(pruned, out)
-    png = plot_sizes(steps, what, out.with_suffix(".sizes.png"),
-                     f"{graph.name}: {method} pruning to {value:,} "
-                     f"{'bytes' if what == 'bytes' else 'binary ops'}")
+    png = plot_sizes({c: r[1] for c, r in runs.items()}, what, out.with_suffix(".sizes.png"),
+                     f"{graph.name}: {method} pruning to {value:,} {unit}")
     first, last = steps[0], steps[-1]
-    return {"model": model, "out": str(out), "plot": str(png), "method": method,
+    return {"model": model, "out": str(out), "plot": str(png), "method": chosen,
             "target": {what: value}, "bytes_before": first.cost.bytes,
             "bytes_after": last.cost.bytes, "binary_ops_before": first.cost.binary_ops,
             "binary_ops_after": last.cost.binary_ops,
             "test_accuracy_before": first.test_accuracy, "test_accuracy_after": last.test_accuracy,
-            "steps": [s.to_dict() for s in steps]}, table
+            "steps": [s.to_dict() for s in steps],
+            **({"tried": {c: [s.to_dict() for s in r[1]] for c, r in runs.items()}}
+               if len(runs) > 1 else {})}, table

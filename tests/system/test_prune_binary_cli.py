@@ -49,12 +49,21 @@ def test_prune_to_bytes_meets_the_size_and_reports_every_step(binary_model, tmp_
 
 
 @pytest.mark.slow
-def test_prune_to_ops_in_percent_with_the_table(binary_model, tmp_path):
-    proc = cli("prune", str(binary_model / "b.tpm"), "--method", "channel_norm", "--to-ops",
-               "70%", "--data", str(binary_model / "g.h5"), "--retrain-epochs", "1",
-               "--rounds", "1", "--out", "p.tpm", cwd=tmp_path)
+def test_prune_to_ops_in_percent_by_the_best_criterion(binary_model, tmp_path):
+    from sdk.bnn.cost import graph_cost
+
+    proc = cli("prune", str(binary_model / "b.tpm"), "--method", "best", "--to-ops", "70%",
+               "--data", str(binary_model / "g.h5"), "--retrain-epochs", "1", "--rounds", "1",
+               "--out", "p.tpm", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "binary ops" in proc.stdout and "wrote" in proc.stdout
+    kept = next(line for line in proc.stdout.splitlines() if line.startswith("kept: "))
+    assert kept.split()[1] in ("flip_frequency", "latent_magnitude", "channel_norm")
+    for method in ("flip_frequency", "latent_magnitude", "channel_norm"):
+        assert method in proc.stdout  # a table row per criterion and size
+    before = graph_cost(load_model(binary_model / "b.tpm")).binary_ops
+    graph = load_model(tmp_path / "p.tpm")
+    assert graph_cost(graph).binary_ops <= int(before * 0.7)
+    assert graph.metadata["pruning"]["method"] == kept.split()[1]
 
 
 def test_a_target_below_the_floor_is_one_line_and_writes_nothing(binary_model, tmp_path):
