@@ -13,21 +13,12 @@ The method is patented (US 12,387,101); docs/pruning.md says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import cast
 
 import numpy as np
 import torch
 from torch import nn
-
-
-def count_flips(history: Sequence[np.ndarray]) -> np.ndarray:
-    """Sign changes of every weight between consecutive snapshots of its latent value
-    (``history[i]`` the weights after step i, all one shape); ``sign(0) = +1``."""
-    if len(history) < 2:
-        return np.zeros(np.shape(history[0]) if history else (0,), np.int64)
-    signs = np.stack([np.asarray(h) >= 0 for h in history])
-    return (signs[1:] != signs[:-1]).sum(axis=0).astype(np.int64)
 
 
 class FlipCounter:
