@@ -160,3 +160,14 @@ def test_amounts_stop_at_the_floor_and_unreachable_targets_are_one_line():
     assert own == graph_cost(export_binary(model, entry.input_shape, "m")).bytes
     with pytest.raises(TinypruneError, match=r"--to-ops 10: m cannot get below [\d,]+ binary ops"):
         check_reachable(model, SizeTarget("binary_ops", 10), 0.25, entry.input_shape, "m")
+
+
+def test_mnist_task_splits_the_digits_as_the_model_was_trained():
+    from sdk.prune.task import load_task
+    from sdk.train.mnist import MNIST_DIR, mnist_splits
+
+    if not MNIST_DIR.is_dir():
+        pytest.skip(f"the shared MNIST digits are not at {MNIST_DIR} (../shared)")
+    task = load_task("mnist", "bnn_mnist", 1)
+    np.testing.assert_array_equal(task.test[1], mnist_splits(1).test[1])
+    assert not np.array_equal(task.test[1], load_task("mnist", "bnn_mnist").test[1])
