@@ -18,7 +18,10 @@ from sdk.errors import TinypruneError
 
 JSON_OPT = typer.Option(False, "--json", help="Print exactly one JSON object on stdout.")
 METHOD_HELP = ("random, magnitude, global_magnitude (unstructured: weights become zeros); "
-               "random_channel, l1_filter, geometric_median, bn_scale (channels removed)")
+               "random_channel, l1_filter, geometric_median, bn_scale (channels removed); "
+               "binary networks with --to-bytes/--to-ops: flip_frequency (patented, "
+               "US 12,387,101), latent_magnitude, channel_norm, or best (each; the best validation "
+               "accuracy at the size is kept)")
 
 
 class _ModelOrSweep(TyperGroup):
@@ -94,11 +97,24 @@ def prune_model(
     seed: int = typer.Option(0, "--seed", callback=non_negative_int, help="Seed."),
     out: str = typer.Option(..., "--out", help="Pruned model to write (.tpm).", callback=out_file),
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
+    to_bytes: str | None = typer.Option(None, "--to-bytes", help="Binary networks: remove "
+                                        "channels until the packed model has at most N bytes "
+                                        "(N, or P% of its own)."),
+    to_ops: str | None = typer.Option(None, "--to-ops", help="Binary networks: remove channels "
+                                      "until at most N binary operations remain (N or P%)."),
+    rounds: int = typer.Option(3, "--rounds", callback=positive_int, help="With --to-bytes/"
+                               "--to-ops: prune-and-retrain rounds toward the size."),
+    floor: float = typer.Option(0.25, "--floor", help="With --to-bytes/--to-ops: the fraction "
+                                "of every layer's channels it keeps at least."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Prune MODEL by METHOD and write the pruned model (masks and a pruning record in it)."""
     from host.prune_one import prune_file
 
+    if to_bytes is not None or to_ops is not None:
+        _prune_to_size(model, method, to_bytes, to_ops, amount, target_macs, data,
+                       retrain_epochs, rounds, floor, seed, out, force, json_out)
+        return
     if (amount is None) == (target_macs is None):
         raise TinypruneError("give exactly one of --amount and --target-macs")
     if not out.endswith(".tpm"):
@@ -113,6 +129,36 @@ def prune_model(
         if not isinstance(value, dict):
             con.print(f"{key}: {value}")
     con.print(f"wrote {out_path}")
+
+
+def _prune_to_size(model: str, method: str, to_bytes: str | None, to_ops: str | None,
+                   amount: float | None, target_macs: int | None, data: str | None, epochs: int,
+                   rounds: int, floor: float, seed: int, out: str, force: bool,
+                   json_out: bool) -> None:
+    from host.prune_binary import prune_binary_file
+
+    given = [o for o, v in (("--to-bytes", to_bytes), ("--to-ops", to_ops), ("--amount", amount),
+                            ("--target-macs", target_macs)) if v is not None]
+    if len(given) > 1:
+        raise TinypruneError(f"give one of --to-bytes, --to-ops, --amount and --target-macs, "
+                             f"not {' and '.join(given)}")
+    if not out.endswith(".tpm"):
+        raise TinypruneError(f"--out {out}: the file name must end in .tpm")
+    out_path = check_target(Path(out), force)
+    check_target(out_path.with_suffix(".sizes.png"), force)
+    report, table = prune_binary_file(model, method, to_bytes, to_ops, data, epochs, rounds,
+                                      floor, seed, out_path, progress=not json_out)
+    if json_out:
+        emit_json(report)
+        return
+    con = human(False)
+    con.print(table)
+    if method == "best":
+        con.print(f"kept: {report['method']} (the best validation accuracy at the size)")
+    if report["method"] == "flip_frequency":
+        con.print("weight-flipping-frequency pruning is patented (US 12,387,101): check its "
+                  "licensing before shipping a model pruned with it")
+    con.print(f"wrote {out_path}, {report['plot']}")
 
 
 @prune_app.command("sweep")

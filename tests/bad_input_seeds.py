@@ -48,10 +48,27 @@ def make_seeds(folder: Path) -> dict[str, Path]:
     for i in (1, 2):  # two more sessions: with rec.h5, enough for `data pack` to split
         synth_stream(folder / f"rec{i}.h5", seed=0, session_id=10_000 + i, seconds=3.0)
     write_a121_seed(folder / "a121.h5")
-    for name in ("x.npy", "calib.npy", "calib.npz", "data.h5", "rec.h5", "rec1.h5", "rec2.h5",
+    write_binary_seed(folder / "binary.tpm")
+    for name in ("binary.tpm", "x.npy", "calib.npy", "calib.npz", "data.h5", "rec.h5", "rec1.h5", "rec2.h5",
                  "a121.h5"):
         seeds[name] = folder / name
     return seeds
+
+
+def write_binary_seed(path: Path) -> Path:
+    """A small binary network (``bnn_gesture_msp430``, untrained, seeded) exported as
+    `tinyprune train --binary` writes it: the model `prune --to-bytes/--to-ops` takes."""
+    import torch
+
+    from sdk import zoo
+    from sdk.bnn.export import export_binary
+
+    entry = zoo.get("bnn_gesture_msp430")
+    torch.manual_seed(0)
+    model = entry.factory()
+    model.head.low.fill_(-4.0)
+    model.head.high.fill_(4.0)
+    return save_model(export_binary(model, entry.input_shape, "bnn_gesture_msp430"), path)
 
 
 def write_a121_seed(path: Path, frames: int = 30, points: int = 40) -> Path:

@@ -42,13 +42,14 @@ class Task:
     metadata: dict
 
 
-def load_task(data: str, model: str | None = None) -> Task:
-    """The splits of ``data`` (a gesture dataset file or ``mnist``) for zoo ``model`` (default:
-    the data's own); a model whose input does not match the data is a one-line error."""
+def load_task(data: str, model: str | None = None, mnist_seed: int = 0) -> Task:
+    """The splits of ``data`` (a gesture dataset file or ``mnist``, split with ``mnist_seed``
+    as `tinyprune train --seed` splits it) for zoo ``model`` (default: the data's own); a model
+    whose input does not match the data is a one-line error."""
     if data == "mnist":
         from sdk.train.mnist import mnist_splits
 
-        s = mnist_splits(0)
+        s = mnist_splits(mnist_seed)
         name = model or "mnist_cnn"
         task = Task(name, data, s.train, s.val, s.test, [str(d) for d in range(10)],
                     zoo_get(name).input_shape, None, 3e-3, 64, {})

@@ -425,6 +425,25 @@ OPTION_CASES: list[tuple[str, ...]] = [
     *[("nas", "--data", data, "--out", "{o}") for data in ("{t}/none.h5", "{s}/x.npy",
                                                               "{s}/data.h5")],
     ("nas", "--data", "{s}/data.h5", "--out", "{s}/x.npy"),
+    # prune to a size (binary networks): sizes, options that do not go together, a model that
+    # is not binary, a target below what the floor allows
+    *[("prune", "{s}/binary.tpm", "--method", "flip_frequency", "--data", "{s}/data.h5",
+       "--retrain-epochs", "1", "--out", "{o}.tpm", *opt)
+      for opt in (("--to-bytes", "abc"), ("--to-bytes", "0"), ("--to-ops", "-5"),
+                  ("--to-ops", "150%"), ("--to-bytes", "0%"), ("--to-bytes", "10"),
+                  ("--to-ops", "1"), ("--to-bytes", "50%", "--amount", "0.5"),
+                  ("--to-bytes", "50%", "--to-ops", "50%"), ("--to-bytes", "50%", "--floor", "0"),
+                  ("--to-bytes", "50%", "--floor", "1.5"), ("--to-bytes", "50%", "--rounds", "0"),
+                  ("--to-bytes", "50%", "--retrain-epochs", "0"),
+                  ("--to-bytes", "50%", "--data", "{t}/none.h5"))],
+    ("prune", "{s}/binary.tpm", "--method", "l1_filter", "--to-bytes", "50%", "--data",
+     "{s}/data.h5", "--out", "{o}.tpm"),
+    ("prune", "{s}/binary.tpm", "--method", "flip_frequency", "--to-bytes", "50%",
+     "--retrain-epochs", "1", "--out", "{o}.tpm"),
+    ("prune", "{s}/float.tpm", "--method", "flip_frequency", "--to-bytes", "1000", "--data",
+     "{s}/data.h5", "--retrain-epochs", "1", "--out", "{o}.tpm"),
+    ("prune", "{s}/binary.tpm", "--method", "flip_frequency", "--to-bytes", "50%", "--data",
+     "mnist", "--retrain-epochs", "1", "--out", "{o}.tpm"),
     ("prune", "sweep", "--data", "{s}/x.npy", "--out", "{o}"),
     ("prune", "sweep", "--data", "{s}/data.h5", "--out", "{s}/x.npy"),
     # the simulator's calibration, comparison, profiles and A121 mode
