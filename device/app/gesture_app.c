@@ -37,7 +37,6 @@
 #if TP_APP_CONTEXT_FRAMES * TP_DSP_BINS * TP_DSP_N != TP_MODEL_INPUT0_SIZE
 #error "the model's input is not TP_APP_CONTEXT_FRAMES preprocessed frames (TP_DSP_BINS x TP_DSP_N)"
 #endif
-#define FRAME_SIZE (TP_DSP_BINS * TP_DSP_N)
 #if TP_APP_N_CLASSES > TP_MAX_CLASSES || TP_APP_N_CLASSES != TP_MODEL_OUTPUT0_SIZE
 #error "the model's output is not one score per class (at most TP_MAX_CLASSES)"
 #endif
@@ -75,12 +74,7 @@ static uint32_t s_tx_frames, s_tx_dropped, s_payload_errors;
 /* Pipeline state. */
 static tp_dsp_f32_state s_dsp;
 static float s_frame[TP_DSP_BINS][TP_DSP_N];
-#if TP_APP_CONTEXT_FRAMES > 1
-/* The last TP_APP_CONTEXT_FRAMES frames, a ring; the model sees them oldest first, stacked
- * along the rows (sdk/radar/preprocess.py:with_context). */
-static float s_history[TP_APP_CONTEXT_FRAMES][FRAME_SIZE];
-static uint32_t s_frames_seen;
-#endif
+static tp_gesture_context_t s_context;
 static float s_iq_f[2u * TP_APP_N_DEPTHS];
 static int16_t s_iq[2u * TP_MAX_DEPTHS];
 static tp_gesture_t s_gesture;
@@ -192,31 +186,7 @@ static void pipeline_reset(void)
                                             TP_APP_G_REFRACTORY, TP_APP_G_BACKGROUND};
     tp_dsp_f32_init(&s_dsp);
     tp_gesture_init(&s_gesture, &cfg);
-#if TP_APP_CONTEXT_FRAMES > 1
-    s_frames_seen = 0u;
-#endif
-}
-
-/* The new frame into the model's input; returns 0 while the time context is still filling. */
-static int load_model_input(void)
-{
-#if TP_APP_CONTEXT_FRAMES > 1
-    const uint32_t slot = s_frames_seen % TP_APP_CONTEXT_FRAMES;
-    for (uint32_t i = 0; i < FRAME_SIZE; ++i) {
-        s_history[slot][i] = (&s_frame[0][0])[i];
-    }
-    s_frames_seen++;
-    if (s_frames_seen < TP_APP_CONTEXT_FRAMES) {
-        return 0;
-    }
-    for (uint32_t k = 0; k < TP_APP_CONTEXT_FRAMES; ++k) {
-        const uint32_t from = (s_frames_seen + k) % TP_APP_CONTEXT_FRAMES; /* oldest first */
-        tp_gesture_load_frame(s_history[from], tp_model_input(0), k * FRAME_SIZE);
-    }
-#else
-    tp_gesture_load_frame(&s_frame[0][0], tp_model_input(0), 0u);
-#endif
-    return 1;
+    s_context.seen = 0u;
 }
 
 static void process_sweep(const int16_t *iq, uint32_t index)
@@ -232,7 +202,8 @@ static void process_sweep(const int16_t *iq, uint32_t index)
     for (uint32_t i = 0; i < 2u * TP_APP_N_DEPTHS; ++i) {
         s_iq_f[i] = (float)iq[i];
     }
-    const int ready = tp_dsp_f32_push(&s_dsp, s_iq_f, s_frame) && load_model_input();
+    const int ready = tp_dsp_f32_push(&s_dsp, s_iq_f, s_frame)
+                      && tp_gesture_load_input(&s_context, &s_frame[0][0], tp_model_input(0));
     t_pre = tp_board_counter();
     res.sweep_index = index;
     res.frame_class = TP_NONE_CLASS;

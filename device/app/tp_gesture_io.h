@@ -18,7 +18,7 @@ static inline void tp_gesture_load_frame(const float *x, void *model_input, uint
     int8_t *in = (int8_t *)model_input + offset;
     for (uint32_t i = 0; i < TP_DSP_BINS * TP_DSP_N; ++i) {
         /* Same arithmetic as sdk/radar/gestures.py:quantize_input: float division, rounded
-         * half away from zero (x >= 0 here), zero point, saturation. */
+         * half away from zero (standardized frames are negative too), zero point, saturation. */
         const float v = x[i] / TP_APP_INPUT_SCALE;
         int32_t q = (v >= 0.0f) ? (int32_t)(v + 0.5f) : -(int32_t)(-v + 0.5f);
         q += TP_APP_INPUT_ZP;
@@ -30,6 +30,40 @@ static inline void tp_gesture_load_frame(const float *x, void *model_input, uint
         in[i] = x[i];
     }
 #endif
+}
+
+/* The time context: the last TP_APP_CONTEXT_FRAMES frames, a ring; the model sees them oldest
+ * first, stacked along the rows (sdk/radar/preprocess.py:with_context). */
+typedef struct {
+#if TP_APP_CONTEXT_FRAMES > 1
+    float frames[TP_APP_CONTEXT_FRAMES][TP_DSP_BINS * TP_DSP_N];
+#endif
+    uint32_t seen;
+} tp_gesture_context_t;
+
+/* A new frame into the model's input, after the context's older frames; returns 0 while the
+ * context is still filling (no input yet). ``seen`` = 0 starts a new stream. */
+static inline int tp_gesture_load_input(tp_gesture_context_t *ctx, const float *frame,
+                                        void *model_input)
+{
+#if TP_APP_CONTEXT_FRAMES > 1
+    const uint32_t slot = ctx->seen % TP_APP_CONTEXT_FRAMES;
+    for (uint32_t i = 0; i < TP_DSP_BINS * TP_DSP_N; ++i) {
+        ctx->frames[slot][i] = frame[i];
+    }
+    ctx->seen++;
+    if (ctx->seen < TP_APP_CONTEXT_FRAMES) {
+        return 0;
+    }
+    for (uint32_t k = 0; k < TP_APP_CONTEXT_FRAMES; ++k) {
+        const uint32_t from = (ctx->seen + k) % TP_APP_CONTEXT_FRAMES; /* oldest first */
+        tp_gesture_load_frame(ctx->frames[from], model_input, k * TP_DSP_BINS * TP_DSP_N);
+    }
+#else
+    ctx->seen++;
+    tp_gesture_load_frame(frame, model_input, 0u);
+#endif
+    return 1;
 }
 
 static inline int16_t tp_gesture_sat16(int32_t v)
