@@ -119,12 +119,14 @@ TP_INLINE void normalize(uint32_t ar, uint32_t ai, uint16_t q, uint16_t *xr, uin
     TP_OP2 = (uint16_t)ai;
     *xi = (uint16_t)(r + TP_RESHI);
 }
+#ifdef TP_DSP_STANDARDIZE
 TP_INLINE int32_t smul32(int16_t a, int16_t b)
 {
     TP_MPYS = (uint16_t)a;
     TP_OP2 = (uint16_t)b;
     return (int32_t)result32();
 }
+#endif
 /* a*a + b*b */
 TP_INLINE uint32_t usquares(uint16_t a, uint16_t b)
 {
@@ -191,10 +193,12 @@ TP_INLINE uint32_t usquares(uint16_t a, uint16_t b)
 {
     return (uint32_t)a * a + (uint32_t)b * b;
 }
+#ifdef TP_DSP_STANDARDIZE
 TP_INLINE int32_t smul32(int16_t a, int16_t b)
 {
     return (int32_t)a * b;
 }
+#endif
 TP_INLINE int32_t sum_times(const int16_t *x, uint16_t n, uint16_t stride, int16_t m)
 {
     int32_t s = 0;

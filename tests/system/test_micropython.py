@@ -293,8 +293,8 @@ main()
 def _context_gesture_graph():
     """A small int8 CNN over 3 stacked frames, preprocessed with a per-depth-row
     standardization (its metadata's preprocessing): the module must follow it."""
-    from int8_graphs import quantize_randomly
     from graphs import GraphBuilder
+    from int8_graphs import quantize_randomly
     from sdk.radar.preprocess import PreprocessConfig
 
     b = GraphBuilder("ctx_gesture", (1, 90, 20, 1), 2)
