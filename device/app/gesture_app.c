@@ -186,7 +186,7 @@ static void pipeline_reset(void)
                                             TP_APP_G_REFRACTORY, TP_APP_G_BACKGROUND};
     tp_dsp_f32_init(&s_dsp);
     tp_gesture_init(&s_gesture, &cfg);
-    s_context.seen = 0u;
+    tp_gesture_context_reset(&s_context);
 }
 
 static void process_sweep(const int16_t *iq, uint32_t index)

@@ -33,7 +33,8 @@ static inline void tp_gesture_load_frame(const float *x, void *model_input, uint
 }
 
 /* The time context: the last TP_APP_CONTEXT_FRAMES frames, a ring; the model sees them oldest
- * first, stacked along the rows (sdk/radar/preprocess.py:with_context). */
+ * first, stacked along the rows (sdk/radar/preprocess.py:with_context). Without a context
+ * nothing of it is read or written, so the compiler drops the state. */
 typedef struct {
 #if TP_APP_CONTEXT_FRAMES > 1
     float frames[TP_APP_CONTEXT_FRAMES][TP_DSP_BINS * TP_DSP_N];
@@ -41,8 +42,18 @@ typedef struct {
     uint32_t seen;
 } tp_gesture_context_t;
 
+/* A new stream: the context fills again. */
+static inline void tp_gesture_context_reset(tp_gesture_context_t *ctx)
+{
+#if TP_APP_CONTEXT_FRAMES > 1
+    ctx->seen = 0u;
+#else
+    (void)ctx;
+#endif
+}
+
 /* A new frame into the model's input, after the context's older frames; returns 0 while the
- * context is still filling (no input yet). ``seen`` = 0 starts a new stream. */
+ * context is still filling (no input yet). */
 static inline int tp_gesture_load_input(tp_gesture_context_t *ctx, const float *frame,
                                         void *model_input)
 {
@@ -60,7 +71,7 @@ static inline int tp_gesture_load_input(tp_gesture_context_t *ctx, const float *
         tp_gesture_load_frame(ctx->frames[from], model_input, k * TP_DSP_BINS * TP_DSP_N);
     }
 #else
-    ctx->seen++;
+    (void)ctx;
     tp_gesture_load_frame(frame, model_input, 0u);
 #endif
     return 1;
