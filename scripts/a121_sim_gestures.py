@@ -88,20 +88,22 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=20)
     parser.add_argument("--context", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-seed", type=int, default=0, help="seed of the simulation")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="training seeds")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    paths, empty = simulate(args.out, args.per_class, args.seed)
+    paths, empty = simulate(args.out, args.per_class, args.data_seed)
     for standardize in (True, False):
         ds = pack(args.out, paths, empty, args.context, standardize)
         for name in ("gesture_cnn", "gesture_tcn"):
-            model = ds.with_name(f"{ds.stem}_{name}.tpm")
-            if not model.is_file():
-                _run("train", "--model", name, "--data", str(ds), "--out", str(model),
-                     "--epochs", str(args.epochs), "--seed", str(args.seed), "--json")
-            print(json.dumps({"model": name, "standardized": standardize,
-                              "context_frames": args.context, **segment_scores(model, ds)}),
-                  flush=True)
+            for seed in args.seeds:
+                model = ds.with_name(f"{ds.stem}_{name}_s{seed}.tpm")
+                if not model.is_file():
+                    _run("train", "--model", name, "--data", str(ds), "--out", str(model),
+                         "--epochs", str(args.epochs), "--seed", str(seed), "--json")
+                print(json.dumps({"model": name, "seed": seed, "standardized": standardize,
+                                  "context_frames": args.context,
+                                  **segment_scores(model, ds)}), flush=True)
 
 
 if __name__ == "__main__":
