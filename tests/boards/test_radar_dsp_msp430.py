@@ -45,7 +45,7 @@ def test_msp430_frame_equals_host_q15_and_fft_is_cheaper(tmp_path: Path) -> None
 
 
 def test_msp430_standardized_frame_equals_host_q15(tmp_path: Path) -> None:
-    """Step 8 (per-depth-row standardization) on the MSP430's multiplier: the same integers as
+    """Step 6 (per-depth-row standardization) on the MSP430's multiplier: the same integers as
     the host build of the same tables, negative outputs included."""
     from sdk.radar.dsp_tables import write_header
     from sdk.radar.preprocess import PreprocessConfig
