@@ -73,18 +73,22 @@ def synth_stream_cmd(
                                 callback=non_negative_int),
     index: int = typer.Option(0, "--index", help="Which recording of that session.",
                                callback=non_negative_int),
+    sim: str = typer.Option(None, "--sim", help="Simulator profile, as for `data synth` "
+                            "[default; with --dataset, the dataset's]."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Simulate one continuous recording: gestures now and then (swipe, press, pick in random
     order), the hand entering and leaving, empty stretches between; labels per sweep."""
-    from sdk.radar.simulator import SimConfig
+    from sdk.radar.calibrate import load_sim
     from sdk.radar.stream import dataset_stream_source, synth_stream
 
     check_target(out, force)
     if seconds <= 0:
         raise DataFileError(f"--seconds must be positive, got {seconds}")
-    cfg = SimConfig()
+    if sim is not None and dataset is not None:
+        raise DataFileError("--sim and --dataset: give one (the dataset names its simulator)")
+    cfg = load_sim(sim or "default")
     if dataset is not None:
         ds_seed, ds_session, cfg = dataset_stream_source(dataset)
         seed = ds_seed if seed is None else seed
@@ -93,7 +97,7 @@ def synth_stream_cmd(
     session = FRESH_SESSION if session is None else session
     rec = synth_stream(out, seed, session, seconds, index, cfg=cfg, overwrite=force)
     summary = {"path": str(out), "seconds": seconds, "sweeps": rec.n_updates, "seed": seed,
-               "session": session, "index": index,
+               "session": session, "index": index, "sim": cfg.profile,
                "gestures": [e["gesture"] for e in rec.meta["episodes"]],
                "episodes": rec.meta["episodes"],
                "labeled_sweeps": {name: int(np.count_nonzero(rec.labels == i))

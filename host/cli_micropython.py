@@ -71,14 +71,15 @@ def _frames(graph: Graph, data: str | None, n: int) -> tuple[np.ndarray, Any]:
         return rng.normal(size=shape).astype(np.float32), None
     from host.cli_stream import load_stream_data
     from host.gesture_stream import model_frames
-    from sdk.radar.preprocess import PreprocessConfig
+    from sdk.radar.gestures import model_preprocess
 
-    cfg = PreprocessConfig()
-    if inp.size != cfg.depth_bins * cfg.window_sweeps:
-        raise TinypruneError(f"--data: the model's input ({list(inp.shape)}) is not one "
-                             f"preprocessed frame ({cfg.depth_bins} x {cfg.window_sweeps})")
-    sweeps, _, _ = load_stream_data(data)
-    return model_frames(graph, sweeps), sweeps
+    cfg = model_preprocess(graph.metadata)
+    if inp.size != cfg.input_shape[0] * cfg.input_shape[1]:
+        raise TinypruneError(f"--data: the model's input ({list(inp.shape)}) is not "
+                             f"{cfg.context_frames} preprocessed frame(s) of {cfg.depth_bins} x "
+                             f"{cfg.window_sweeps}, as its preprocessing says")
+    sweeps, _, _ = load_stream_data(data, cfg)
+    return model_frames(graph, sweeps, cfg), sweeps
 
 
 def micropython_run(model: str, data: str | None, n_frames: int, source_opt: str | None,

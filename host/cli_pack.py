@@ -74,12 +74,16 @@ def pack_cmd(
     fixed_scaling: bool = typer.Option(False, "--fixed-scaling", help="Keep the seed's fixed "
                                        "amplitude scaling (10-70 dB) instead of calibrating it "
                                        "on the training split."),
+    no_standardize: bool = typer.Option(False, "--no-standardize", help="Leave out the "
+                                        "per-depth-row standardization (mean and standard "
+                                        "deviation of the training split)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Pack labeled recordings into a dataset `tinyprune train --data` reads (sessions never
     share a split) and draw every recording's labels over time in OUT.labels.png."""
     from sdk.radar.pack import PackOptions, pack
+    from sdk.radar.preprocess import PreprocessConfig
 
     chart = out.with_suffix(".labels.png")
     check_target(out, force)
@@ -94,7 +98,7 @@ def pack_cmd(
                        segment_background=segment_against, test_sessions=tuple(test_session),
                        seed=seed, sensor=sensor, window_sweeps=window_sweeps, hop=hop,
                        depth_bins=depth_bins, context_frames=context_frames,
-                       calibrate=not fixed_scaling)
+                       calibrate=not fixed_scaling, standardize=not no_standardize)
     con = human(json_out)
     with Progress(TextColumn("pack"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=con, transient=json_out) as bar:
@@ -106,11 +110,12 @@ def pack_cmd(
         return
     con.print(f"wrote {result.recordings} recordings, classes {', '.join(result.classes)}, "
               f"{len(result.sessions)} sessions to {out}; labels drawn in {chart}")
-    p = result.preprocess
-    con.print(f"preprocessing: {p['window_sweeps']} sweeps per frame every {p['hop']} at "
-              f"{p['sweep_rate_hz']:g} sweeps/s ({p['sweep_rate_hz'] / p['hop']:.4g} frames/s), "
-              f"{p['depth_bins']} depth rows, {p['context_frames']} frame(s) per input, "
-              f"{p['floor_db']:g}-{p['ceil_db']:g} dB")
+    p = PreprocessConfig.from_dict(result.preprocess)
+    con.print(f"preprocessing: {p.window_sweeps} sweeps per frame every {p.hop} at "
+              f"{p.sweep_rate_hz:g} sweeps/s ({p.frame_rate_hz:.4g} frames/s), "
+              f"{p.depth_bins} depth rows, {p.context_frames} frame(s) per input, "
+              f"{p.floor_db:g}-{p.ceil_db:g} dB"
+              + (", standardized per depth row" if p.standardized else ""))
     for name, counts in result.split_frames.items():
         con.print(f"  {name}: sessions {', '.join(result.split_sessions[name])}; frames "
                   + ", ".join(f"{c} {n}" for c, n in counts.items()))

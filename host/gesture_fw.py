@@ -124,11 +124,17 @@ def q15_model_input(frames_q15: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 def check_dsp(graph: Graph, board: Board) -> None:
-    """Refuse a float model on a board whose preprocessing is q15 (its frames reach the model
-    through the int8 table only)."""
-    if board_dsp(board) == "q15" and not _quant(graph, graph.inputs[0])[0]:
+    """Refuse, on a board whose preprocessing is q15, a float model (its frames reach the model
+    through the int8 table only) and a standardized one (the table reads unsigned frames)."""
+    if board_dsp(board) != "q15":
+        return
+    if not _quant(graph, graph.inputs[0])[0]:
         raise UnsupportedError(f"a float model with the q15 preprocessing of board "
                                f"{board.name}; quantize it to int8 first")
+    if model_preprocess(graph.metadata).standardized:
+        # the q15 -> int8 table reads frames in [0, 1); standardized frames are signed
+        raise UnsupportedError(f"a model with standardized preprocessing (step 6) in the q15 "
+                               f"gesture app of board {board.name}")
 
 
 def write_q15_input_header(out: Path, graph: Graph) -> Path:

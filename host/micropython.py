@@ -214,22 +214,23 @@ def check_fits(build: ModuleBuild, arch: str, heap_bytes: int | None = None) -> 
 def gesture_headers(graph: Graph, gesture: GestureConfig | None = None,
                     radar: RadarConfig | None = None) -> dict[str, str]:
     """gesture_config.h and the preprocessing tables it names, as the gesture firmware's
-    (host.gesture_fw), for a module's push_sweep: {file name: text}."""
-    from host.gesture_fw import RadarConfig, write_config_header
+    (host.gesture_fw): the model's own preprocessing (rate, window, hop, time context,
+    standardization) and detector unless given, for a module's push_sweep: {file name: text}."""
+    from host.gesture_fw import model_radar, write_config_header
     from sdk.boards import load_board
     from sdk.radar.dsp_tables import write_header
-    from sdk.radar.gestures import GestureConfig
-    from sdk.radar.preprocess import PreprocessConfig
+    from sdk.radar.gestures import model_detector, model_preprocess
 
-    radar = radar or RadarConfig()
-    preprocess = PreprocessConfig()
+    preprocess = model_preprocess(graph.metadata)
+    radar = radar or model_radar(preprocess)
     if preprocess.depth_bins != radar.n_depths:
         raise TinypruneError(f"radar n_depths {radar.n_depths} differs from the preprocessing's "
                              f"depth_bins {preprocess.depth_bins}")
+    gesture = gesture or model_detector(graph.metadata, graph.tensors[graph.outputs[0]].size)
     with tempfile.TemporaryDirectory() as tmp:
         # The board only sets INFO's clock and counter macros, which push_sweep does not use;
         # the model hash is INFO's too.
         config = write_config_header(Path(tmp), graph, load_board("qemu_m7"), bytes(8), radar,
-                                     gesture or GestureConfig())
+                                     gesture, preprocess)
         tables = write_header(Path(tmp) / "gesture_dsp_tables.h", preprocess, radar.n_depths)
         return {config.name: config.read_text(), tables.name: tables.read_text()}

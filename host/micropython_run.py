@@ -211,12 +211,13 @@ def measure_frames(graph: Graph, frames: np.ndarray, source: Path, work: Path,
     pushes: dict[str, Any] = {}
     if sweeps is not None:
         from host.gesture_stream import host_reference
-        from sdk.radar.gestures import NONE, GestureConfig
+        from sdk.radar.gestures import NONE, model_detector, model_preprocess
 
         if len(result.sweeps) != len(sweeps):
             raise TinypruneError(f"MicroPython pushed {len(result.sweeps)} of {len(sweeps)} "
                                  "sweeps")
-        host = host_reference(graph, sweeps, GestureConfig())
+        detector = model_detector(graph.metadata, graph.tensors[graph.outputs[0]].size)
+        host = host_reference(graph, sweeps, detector, model_preprocess(graph.metadata))
         quiet = [p for p in result.sweeps if p.event is None]
         pushes = {
             "events_host": [(i, int(e)) for i, e in enumerate(host.events) if e != NONE],

@@ -42,7 +42,6 @@
 #if TP_APP_CONTEXT_FRAMES * TP_DSP_BINS * TP_DSP_N != TP_MODEL_INPUT0_SIZE
 #error "the model's input is not TP_APP_CONTEXT_FRAMES preprocessed frames (TP_DSP_BINS x TP_DSP_N)"
 #endif
-#define FRAME_SIZE (TP_DSP_BINS * TP_DSP_N)
 #if TP_APP_N_CLASSES > TP_MAX_CLASSES || TP_APP_N_CLASSES != TP_MODEL_OUTPUT0_SIZE
 #error "the model's output is not one score per class (at most TP_MAX_CLASSES)"
 #endif
@@ -77,26 +76,17 @@ static uint16_t s_tx_seq;
 static uint8_t s_sent_any;
 static uint32_t s_tx_frames, s_tx_dropped, s_payload_errors;
 
-/* Pipeline state: a frame holds q15 (int16) or float values. */
+/* Pipeline state: a frame holds q15 (int16) or float values (tp_frame_value_t). */
 #if TP_APP_DSP_Q15
-typedef int16_t frame_value;
 static TP_APP_FRAM tp_dsp_q15_state s_dsp;
 #define DSP_INIT tp_dsp_q15_init
-#define LOAD_FRAME tp_gesture_load_frame_q15
 #else
-typedef float frame_value;
 static tp_dsp_f32_state s_dsp;
 static float s_iq_f[2u * TP_APP_N_DEPTHS];
 #define DSP_INIT tp_dsp_f32_init
-#define LOAD_FRAME tp_gesture_load_frame
 #endif
-static TP_APP_FRAM frame_value s_frame[TP_DSP_BINS][TP_DSP_N];
-#if TP_APP_CONTEXT_FRAMES > 1
-/* The last TP_APP_CONTEXT_FRAMES frames, a ring; the model sees them oldest first, stacked
- * along the rows (sdk/radar/preprocess.py:with_context). */
-static TP_APP_FRAM frame_value s_history[TP_APP_CONTEXT_FRAMES][FRAME_SIZE];
-static uint32_t s_frames_seen;
-#endif
+static TP_APP_FRAM tp_frame_value_t s_frame[TP_DSP_BINS][TP_DSP_N];
+static TP_APP_FRAM tp_gesture_context_t s_context;
 static TP_APP_FRAM int16_t s_iq[2u * TP_MAX_DEPTHS];
 static tp_gesture_t s_gesture;
 static tp_sensor_t *s_host_src;
@@ -207,31 +197,7 @@ static void pipeline_reset(void)
                                             TP_APP_G_REFRACTORY, TP_APP_G_BACKGROUND};
     DSP_INIT(&s_dsp);
     tp_gesture_init(&s_gesture, &cfg);
-#if TP_APP_CONTEXT_FRAMES > 1
-    s_frames_seen = 0u;
-#endif
-}
-
-/* The new frame into the model's input; returns 0 while the time context is still filling. */
-static int load_model_input(void)
-{
-#if TP_APP_CONTEXT_FRAMES > 1
-    const uint32_t slot = s_frames_seen % TP_APP_CONTEXT_FRAMES;
-    for (uint32_t i = 0; i < FRAME_SIZE; ++i) {
-        s_history[slot][i] = (&s_frame[0][0])[i];
-    }
-    s_frames_seen++;
-    if (s_frames_seen < TP_APP_CONTEXT_FRAMES) {
-        return 0;
-    }
-    for (uint32_t k = 0; k < TP_APP_CONTEXT_FRAMES; ++k) {
-        const uint32_t from = (s_frames_seen + k) % TP_APP_CONTEXT_FRAMES; /* oldest first */
-        LOAD_FRAME(s_history[from], tp_model_input(0), k * FRAME_SIZE);
-    }
-#else
-    LOAD_FRAME(&s_frame[0][0], tp_model_input(0), 0u);
-#endif
-    return 1;
+    tp_gesture_context_reset(&s_context);
 }
 
 static void process_sweep(const int16_t *iq, uint32_t index)
@@ -245,12 +211,14 @@ static void process_sweep(const int16_t *iq, uint32_t index)
     }
     const uint32_t t0 = tp_board_counter();
 #if TP_APP_DSP_Q15
-    const int ready = tp_dsp_q15_push(&s_dsp, iq, s_frame) && load_model_input();
+    const int ready = tp_dsp_q15_push(&s_dsp, iq, s_frame)
+                      && tp_gesture_load_input(&s_context, &s_frame[0][0], tp_model_input(0));
 #else
     for (uint32_t i = 0; i < 2u * TP_APP_N_DEPTHS; ++i) {
         s_iq_f[i] = (float)iq[i];
     }
-    const int ready = tp_dsp_f32_push(&s_dsp, s_iq_f, s_frame) && load_model_input();
+    const int ready = tp_dsp_f32_push(&s_dsp, s_iq_f, s_frame)
+                      && tp_gesture_load_input(&s_context, &s_frame[0][0], tp_model_input(0));
 #endif
     t_pre = tp_board_counter();
     res.sweep_index = index;

@@ -18,7 +18,7 @@ static inline void tp_gesture_load_frame(const float *x, void *model_input, uint
     int8_t *in = (int8_t *)model_input + offset;
     for (uint32_t i = 0; i < TP_DSP_BINS * TP_DSP_N; ++i) {
         /* Same arithmetic as sdk/radar/gestures.py:quantize_input: float division, rounded
-         * half away from zero (x >= 0 here), zero point, saturation. */
+         * half away from zero (standardized frames are negative too), zero point, saturation. */
         const float v = x[i] / TP_APP_INPUT_SCALE;
         int32_t q = (v >= 0.0f) ? (int32_t)(v + 0.5f) : -(int32_t)(-v + 0.5f);
         q += TP_APP_INPUT_ZP;
@@ -51,7 +51,59 @@ static inline void tp_gesture_load_frame_q15(const int16_t *x, void *model_input
         in[i] = tp_app_q15_to_s8[v < 0 ? 0u : (uint16_t)v >> 7];
     }
 }
+
+/* A frame's value: q15 on boards that preprocess in q15, float elsewhere. */
+typedef int16_t tp_frame_value_t;
+#define TP_GESTURE_LOAD_FRAME tp_gesture_load_frame_q15
+#else
+typedef float tp_frame_value_t;
+#define TP_GESTURE_LOAD_FRAME tp_gesture_load_frame
 #endif
+
+/* The time context: the last TP_APP_CONTEXT_FRAMES frames, a ring; the model sees them oldest
+ * first, stacked along the rows (sdk/radar/preprocess.py:with_context). Without a context
+ * nothing of it is read or written, so the compiler drops the state. */
+typedef struct {
+#if TP_APP_CONTEXT_FRAMES > 1
+    tp_frame_value_t frames[TP_APP_CONTEXT_FRAMES][TP_DSP_BINS * TP_DSP_N];
+#endif
+    uint32_t seen;
+} tp_gesture_context_t;
+
+/* A new stream: the context fills again. */
+static inline void tp_gesture_context_reset(tp_gesture_context_t *ctx)
+{
+#if TP_APP_CONTEXT_FRAMES > 1
+    ctx->seen = 0u;
+#else
+    (void)ctx;
+#endif
+}
+
+/* A new frame into the model's input, after the context's older frames; returns 0 while the
+ * context is still filling (no input yet). */
+static inline int tp_gesture_load_input(tp_gesture_context_t *ctx, const tp_frame_value_t *frame,
+                                        void *model_input)
+{
+#if TP_APP_CONTEXT_FRAMES > 1
+    const uint32_t slot = ctx->seen % TP_APP_CONTEXT_FRAMES;
+    for (uint32_t i = 0; i < TP_DSP_BINS * TP_DSP_N; ++i) {
+        ctx->frames[slot][i] = frame[i];
+    }
+    ctx->seen++;
+    if (ctx->seen < TP_APP_CONTEXT_FRAMES) {
+        return 0;
+    }
+    for (uint32_t k = 0; k < TP_APP_CONTEXT_FRAMES; ++k) {
+        const uint32_t from = (ctx->seen + k) % TP_APP_CONTEXT_FRAMES; /* oldest first */
+        TP_GESTURE_LOAD_FRAME(ctx->frames[from], model_input, k * TP_DSP_BINS * TP_DSP_N);
+    }
+#else
+    (void)ctx;
+    TP_GESTURE_LOAD_FRAME(frame, model_input, 0u);
+#endif
+    return 1;
+}
 
 static inline int16_t tp_gesture_sat16(int32_t v)
 {

@@ -48,6 +48,21 @@ static float scale(float power)
     return out < 0.0f ? 0.0f : (out > 1.0f ? 1.0f : out);
 }
 
+#ifdef TP_DSP_STANDARDIZE
+/* Step 6: (v - mean) / std of depth row b, clipped to +-TP_DSP_STD_CLIP_F32 (a product with the
+ * tabled reciprocal: no division on the device). */
+static void standardize(float *row, int b)
+{
+    const float mean = tp_dsp_row_mean_f32[b];
+    const float inv_std = tp_dsp_row_inv_std_f32[b];
+    for (int c = 0; c < TP_DSP_N; ++c) {
+        const float v = (row[c] - mean) * inv_std;
+        row[c] = v < -TP_DSP_STD_CLIP_F32 ? -TP_DSP_STD_CLIP_F32
+                                          : (v > TP_DSP_STD_CLIP_F32 ? TP_DSP_STD_CLIP_F32 : v);
+    }
+}
+#endif
+
 #ifdef TP_DSP_DIRECT_DFT
 /* Direct 20-point DFT: 400 complex multiplies per depth; kept to measure against the FFT. */
 static void transform(const float v[TP_DSP_N][2], float *row)
@@ -164,6 +179,9 @@ int tp_dsp_f32_push(tp_dsp_f32_state *state, const float *iq, float frame[TP_DSP
             slot_index = slot_index + 1 == TP_DSP_N ? 0 : slot_index + 1;
         }
         transform((const float(*)[2])v, frame[b]);
+#ifdef TP_DSP_STANDARDIZE
+        standardize(frame[b], b);
+#endif
     }
     return 1;
 }

@@ -119,6 +119,14 @@ TP_INLINE void normalize(uint32_t ar, uint32_t ai, uint16_t q, uint16_t *xr, uin
     TP_OP2 = (uint16_t)ai;
     *xi = (uint16_t)(r + TP_RESHI);
 }
+#ifdef TP_DSP_STANDARDIZE
+TP_INLINE int32_t smul32(int16_t a, int16_t b)
+{
+    TP_MPYS = (uint16_t)a;
+    TP_OP2 = (uint16_t)b;
+    return (int32_t)result32();
+}
+#endif
 /* a*a + b*b */
 TP_INLINE uint32_t usquares(uint16_t a, uint16_t b)
 {
@@ -185,6 +193,12 @@ TP_INLINE uint32_t usquares(uint16_t a, uint16_t b)
 {
     return (uint32_t)a * a + (uint32_t)b * b;
 }
+#ifdef TP_DSP_STANDARDIZE
+TP_INLINE int32_t smul32(int16_t a, int16_t b)
+{
+    return (int32_t)a * b;
+}
+#endif
 TP_INLINE int32_t sum_times(const int16_t *x, uint16_t n, uint16_t stride, int16_t m)
 {
     int32_t s = 0;
@@ -222,12 +236,13 @@ void tp_dsp_q15_init(tp_dsp_q15_state *state)
 #endif
 }
 
-#ifdef TP_DSP_COUNT_LOG2
+#if defined(TP_DSP_COUNT_LOG2) || defined(TP_DSP_STANDARDIZE)
 static int16_t saturate16(int32_t x)
 {
     return (int16_t)(x > 32767L ? 32767L : (x < -32768L ? -32768L : x));
 }
 #endif
+
 
 /* round(sum * 2^FRAC / count) of count >= 1 values x[0], x[2], ..., halves away from zero,
  * saturated to int16. */
@@ -311,6 +326,23 @@ static int16_t scale(int32_t re, int32_t im)
     u = (uint16_t)(u - TP_DSP_LOG_U0);
     return (int16_t)(u >= 32767u ? 32767u : u);
 }
+
+/* ---- standardization (step 6) ---------------------------------------------------------- */
+
+#ifdef TP_DSP_STANDARDIZE
+/* Depth row b in place: (v - MEAN[b]) * GAIN[b] >> STD_SHIFT, saturated. Input q15 in [0, 1);
+ * output q15 of the standardized value / TP_DSP_STD_CLIP (sdk/radar/dsp_tables.py). */
+static void standardize(int16_t *row, uint16_t b)
+{
+    const int16_t mean = tp_dsp_row_mean_q15[b];
+    const int16_t gain = tp_dsp_row_gain_q[b];
+    for (uint16_t c = 0; c < TP_DSP_N; ++c) {
+        const int16_t d = (int16_t)(row[c] - mean); /* both in [0, 32767]: no overflow */
+        /* +-TP_DSP_STD_CLIP is the output's full scale: saturation is step 6's clip */
+        row[c] = saturate16(smul32(d, gain) >> TP_DSP_STD_SHIFT);
+    }
+}
+#endif
 
 /* ---- the transform --------------------------------------------------------------------- */
 
@@ -446,6 +478,9 @@ int tp_dsp_q15_push(tp_dsp_q15_state *state, const int16_t *iq, int16_t frame[TP
         for (uint16_t i = 0; i < TP_DSP_N; ++i) {
             out[tp_dsp_pfa_col[i]] = scale(x[i][0], x[i][1]);
         }
+#endif
+#ifdef TP_DSP_STANDARDIZE
+        standardize(out, b);
 #endif
         out += TP_DSP_N;
     }

@@ -123,7 +123,8 @@ def _info_items(graph: Graph, arena: int, weights: int, steps: int, inp: TensorF
 
 def _gesture_c(prefix: str) -> str:
     """push_sweep and reset: the gesture firmware's per-sweep pipeline (tp_dsp_f32 push, the
-    shared model input/output of tp_gesture_io.h, tp_gesture_step) on module state."""
+    shared time context and model input/output of tp_gesture_io.h, tp_gesture_step) on module
+    state."""
     return f"""
 #include "gesture_config.h"
 #include "tp_dsp.h"
@@ -137,6 +138,9 @@ def _gesture_c(prefix: str) -> str:
 typedef struct {{
     tp_dsp_f32_state dsp;
     float frame[TP_DSP_BINS][TP_DSP_N];
+#if TP_APP_CONTEXT_FRAMES > 1
+    tp_gesture_context_t context;
+#endif
     float iq[2u * TP_APP_N_DEPTHS];
     int16_t scores[TP_APP_N_CLASSES];
     tp_gesture_t gesture;
@@ -146,6 +150,12 @@ typedef struct {{
 /* Global for the same reason as the arena. */
 tp_pipeline_t {prefix}_mp_pipeline;
 #define TP_PIPE (&{prefix}_mp_pipeline)
+/* Without a time context there is no context state (tp_gesture_io.h never reads it). */
+#if TP_APP_CONTEXT_FRAMES > 1
+#define TP_CONTEXT (&TP_PIPE->context)
+#else
+#define TP_CONTEXT ((tp_gesture_context_t *)0)
+#endif
 
 static void tp_pipeline_reset(void)
 {{
@@ -153,6 +163,7 @@ static void tp_pipeline_reset(void)
                                             TP_APP_G_REFRACTORY, TP_APP_G_BACKGROUND}};
     tp_dsp_f32_init(&TP_PIPE->dsp);
     tp_gesture_init(&TP_PIPE->gesture, &cfg);
+    tp_gesture_context_reset(TP_CONTEXT);
     TP_PIPE->ready = 1u;
 }}
 
@@ -186,8 +197,8 @@ static mp_obj_t tp_push_sweep(mp_obj_t sweep_obj)
     for (uint32_t i = 0; i < 2u * TP_APP_N_DEPTHS; ++i) {{
         TP_PIPE->iq[i] = (float)iq[i];
     }}
-    if (tp_dsp_f32_push(&TP_PIPE->dsp, TP_PIPE->iq, TP_PIPE->frame)) {{
-        tp_gesture_load_frame(&TP_PIPE->frame[0][0], TP_INPUT, 0u);
+    if (tp_dsp_f32_push(&TP_PIPE->dsp, TP_PIPE->iq, TP_PIPE->frame)
+        && tp_gesture_load_input(TP_CONTEXT, &TP_PIPE->frame[0][0], TP_INPUT)) {{
         if ({prefix}_run(TP_ARENA) != {prefix.upper()}_OK) {{
             mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("push_sweep: a kernel failed"));
         }}

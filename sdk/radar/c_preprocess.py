@@ -39,7 +39,7 @@ class FrameComparison:
     """Predictions of one model on the same frames preprocessed by numpy and by C.
 
     ``differing`` counts frames whose predicted class differs; ``max_abs_diff`` is the largest
-    difference of any input pixel (frames are in [0, 1]).
+    difference of any input pixel (frames are in [0, 1], or standardized).
     """
 
     frames: int
@@ -85,8 +85,9 @@ def build_host_preprocessor(out_dir: str | Path, depths_in: int,
 
 def c_frames(exe: str | Path, sweeps: np.ndarray, q15: bool = False,
              config: prep.PreprocessConfig = prep.PreprocessConfig()) -> np.ndarray:
-    """Frames (T - N + 1, bins, N) float32 in [0, 1] of complex ``sweeps`` (T, depths) by the
-    host build ``exe`` (q15 output divided by 32768)."""
+    """Frames (T - N + 1, bins, N) float32 of complex ``sweeps`` (T, depths) by the host build
+    ``exe``: q15 output divided by 32768, times ``STD_CLIP`` where the config standardizes
+    (its q15 full scale)."""
     sweeps = np.asarray(sweeps)
     iq = np.stack([sweeps.real, sweeps.imag], axis=-1)
     data = (np.clip(np.round(iq), -32768, 32767).astype("<i2") if q15 else iq.astype("<f4"))
@@ -94,7 +95,10 @@ def c_frames(exe: str | Path, sweeps: np.ndarray, q15: bool = False,
     if proc.returncode != 0:
         raise ToolchainError(f"{exe}: exit status {proc.returncode}")
     out = np.frombuffer(proc.stdout, "<i2" if q15 else "<f4").reshape(-1, *config.frame_shape)
-    return (out.astype(np.float32) / np.float32(32768.0)) if q15 else out.astype(np.float32)
+    if not q15:
+        return out.astype(np.float32)
+    full = prep.STD_CLIP if config.standardized else 1.0
+    return out.astype(np.float32) * np.float32(full / 32768.0)
 
 
 def split_frames(path: str | Path, split: str = "test", use_c: bool = True, q15: bool = False,

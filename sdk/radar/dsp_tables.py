@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from sdk.errors import UnsupportedError
-from sdk.radar.preprocess import PreprocessConfig, depth_edges, window_table
+from sdk.radar.preprocess import STD_CLIP, PreprocessConfig, depth_edges, window_table
 
 # Fractional bits of the q15 ring: raw A111 IQ units are stored times 4, so the ring holds
 # depth means up to +-8191 raw units (the shared recordings peak near 400) with 0.25 resolution.
@@ -34,6 +34,10 @@ Q15_ACC_BITS = Q15_RING_FRAC_BITS + Q15_FFT_COEF_BITS - Q15_FFT_SHIFT
 LOG2_TABLE_BITS = 5          # q15 log2: 32-segment table of the mantissa, linearly interpolated
 LOG2_POLY_DEGREE = 5         # float log2: polynomial of the mantissa in [1, 2)
 Q15_LOG_FRAC_BITS = 12       # log2 values carried in Q12
+# q15 standardization (step 6): out = (v - MEAN) * GAIN >> 12 with v, MEAN in q15 and the output
+# the standardized value / STD_CLIP in q15, so GAIN = 2**12 / (STD_CLIP * std): below 2**15 for
+# every std >= STD_MIN, and |v - MEAN| * GAIN < 2**30.
+Q15_STD_SHIFT = 12
 
 
 def _c_array(ctype: str, name: str, values, fmt: str = "{}") -> str:
@@ -150,6 +154,17 @@ def _check_q15_bounds(w: np.ndarray, in_map: list[int], pfa: np.ndarray, dft_cos
             raise UnsupportedError("q15 direct DFT constants (internal error)")
 
 
+def _q15_standardize(config: PreprocessConfig) -> str:
+    """The q15 tables of step 6 (tp_dsp_q15.c's standardize)."""
+    mean = [min(32767, round(32768 * m)) for m in config.row_mean]
+    gain = [round((1 << Q15_STD_SHIFT) / (STD_CLIP * sd)) for sd in config.row_std]
+    if max(gain) >= 1 << 15:
+        raise UnsupportedError(f"q15 standardization with row_std {min(config.row_std)} (too small)")
+    return "".join([f"#define TP_DSP_STD_SHIFT {Q15_STD_SHIFT}\n",
+                    _c_array("int16_t", "tp_dsp_row_mean_q15", mean),
+                    _c_array("int16_t", "tp_dsp_row_gain_q", gain)])
+
+
 def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_map: list[int]) -> str:
     """The TP_DSP_TABLES_Q15 part of the header (tp_dsp_q15.c)."""
     n = len(w)
@@ -223,6 +238,7 @@ def _q15_tables(config: PreprocessConfig, w: np.ndarray, counts: np.ndarray, in_
             raise UnsupportedError(f"q15 log scaling over {range_db} dB (internal bound)")
     return "".join([
         f"#define TP_DSP_Q15_FRAC {Q15_RING_FRAC_BITS}\n{count_log2}",
+        _q15_standardize(config) if config.standardized else "",
         "/* 4 x 5 FFT: constants [n1][dc, p1, p2, q1, q2][n2] in Q14 (window folded in); five-point\n"
         " * sums >> SHIFT. Mean removal: bin 0 (position 0 of the output order 5 k1 + k2) gains\n"
         " * sum * MEAN_CORR0, bins 1 and N-1 (positions POS1, POSM1) sum * MEAN_CORR1. */\n",
@@ -283,7 +299,8 @@ def render_header(config: PreprocessConfig, depths_in: int) -> str:
         f" * config: {config.to_dict()} */\n",
         "#ifndef TP_DSP_TABLES_H\n#define TP_DSP_TABLES_H\n\n#include <stdint.h>\n\n",
         f"#define TP_DSP_N {n}\n#define TP_DSP_BINS {bins}\n#define TP_DSP_DEPTHS_IN {depths_in}\n",
-        f"#define TP_DSP_HOP {config.hop}\n{transform}\n",
+        f"#define TP_DSP_HOP {config.hop}\n{transform}",
+        "#define TP_DSP_STANDARDIZE\n" if config.standardized else "", "\n",
         _c_array("uint16_t", "tp_dsp_edges", edges.tolist()),
         *([_c_array("uint8_t", "tp_dsp_pfa_in", in_map),
            _c_array("uint8_t", "tp_dsp_pfa_col", out_col)] if n == 20 else []),
@@ -299,6 +316,11 @@ def render_header(config: PreprocessConfig, depths_in: int) -> str:
         "/* out = clip(GAIN * log2(|X|^2) + OFFSET, 0, 1) */\n"
         f"#define TP_DSP_GAIN_F32 {_f(db_per_log2 / range_db)}\n"
         f"#define TP_DSP_OFFSET_F32 {_f(-(sum_db + config.floor_db) / range_db)}\n",
+        *([f"/* step 6: clip((out - MEAN) * INV_STD, -CLIP, CLIP) */\n#define TP_DSP_STD_CLIP_F32 "
+           f"{_f(STD_CLIP)}\n",
+           _c_array("float", "tp_dsp_row_mean_f32", list(config.row_mean), "{:.9e}f"),
+           _c_array("float", "tp_dsp_row_inv_std_f32", [1.0 / v for v in config.row_std],
+                    "{:.9e}f")] if config.standardized else []),
         "#endif /* TP_DSP_TABLES_F32 */\n\n#ifdef TP_DSP_TABLES_Q15\n",
         q15,
         "#endif /* TP_DSP_TABLES_Q15 */\n\n#endif /* TP_DSP_TABLES_H */\n",

@@ -31,7 +31,7 @@ from sdk.radar import labeling
 from sdk.radar.acconeer_a111 import write_record
 from sdk.radar.dataset import DEFAULT_FRACTIONS, FORMAT_VERSION, missing_classes, split_sessions
 from sdk.radar.describe import burst_aligned, gesture_readiness
-from sdk.radar.preprocess import PreprocessConfig, calibrate_scaling
+from sdk.radar.preprocess import PreprocessConfig, calibrate_scaling, calibrate_standardization
 from sdk.radar.recording import Recording, load_recording, open_h5
 
 
@@ -49,12 +49,14 @@ class PackOptions:
     sensor: int | None = None
     # The preprocessing, from the data unless given: the recordings' sweep rate; one frame per
     # A121 burst (window = hop = sweeps per frame) or 20-sweep windows every sweep; up to 30
-    # depth rows; amplitude scaling calibrated on the training split (``calibrate``).
+    # depth rows; amplitude scaling and the per-depth-row standardization calibrated on the
+    # training split (``calibrate``, ``standardize``).
     window_sweeps: int | None = None
     hop: int | None = None
     depth_bins: int | None = None
     context_frames: int = 1
     calibrate: bool = True
+    standardize: bool = True
     preprocess: PreprocessConfig | None = None
 
 
@@ -136,9 +138,12 @@ def data_config(rec: Recording, opts: PackOptions) -> PreprocessConfig:
     depths = int(rec.data.shape[-1])
     bins = opts.depth_bins or min(30, depths)
     rate = rec.sweep_rate_hz if rec.sweep_rate_hz > 0 else PreprocessConfig.sweep_rate_hz
+    # One frame per burst: the frames come at the record's frame (burst) rate, not rate / hop.
+    bursts = per > 1 and window == hop == per and rec.update_rate_hz > 0
     try:
         return PreprocessConfig(window_sweeps=window, depth_bins=bins, sweep_rate_hz=float(rate),
-                                hop=hop, context_frames=opts.context_frames)
+                                hop=hop, context_frames=opts.context_frames,
+                                burst_rate_hz=float(rec.update_rate_hz) if bursts else 0.0)
     except TinypruneError as exc:
         raise DataFileError(f"data pack: {exc}") from None
 
@@ -258,10 +263,13 @@ def pack(paths: Sequence[Path], out: Path, opts: PackOptions,
         raise DataFileError(f"data pack: the training split has no frame of class "
                             f"{', '.join(lacking['train'])}; record it in more sessions or "
                             "choose other --test-session")
-    if opts.calibrate and opts.preprocess is None:
+    if opts.preprocess is None and (opts.calibrate or opts.standardize):
         train_ids = {int(i) for i in parts["train"]}
-        config = calibrate_scaling([item.sweeps for item in items
-                                    if session_ids[item.session] in train_ids], config)
+        train_sweeps = [item.sweeps for item in items if session_ids[item.session] in train_ids]
+        if opts.calibrate:
+            config = calibrate_scaling(train_sweeps, config)
+        if opts.standardize:
+            config = calibrate_standardization(train_sweeps, config)
     outs = [_recording_out(item, labels, classes, session_ids[item.session], opts, config)
             for item, labels in zip(items, all_labels)]
     warnings = [f"the {name} split has no frame of class {', '.join(names)}"

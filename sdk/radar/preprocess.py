@@ -9,7 +9,11 @@ N sweeps, the A121 way) from the last N sweeps:
 2. per-depth mean removal over the N sweeps of the window;
 3. a periodic Hann window along slow time (table from :func:`window_table`);
 4. an N-point DFT along slow time, fftshift, magnitude;
-5. fixed log scaling ``(20*log10(|X|/sum(w)) - floor_db) / (ceil_db - floor_db)`` clipped to [0, 1].
+5. fixed log scaling ``(20*log10(|X|/sum(w)) - floor_db) / (ceil_db - floor_db)`` clipped to [0, 1];
+6. optional per-depth-row standardization ``(v - row_mean[d]) / row_std[d]`` clipped to
+   [-STD_CLIP, STD_CLIP], with the mean and standard deviation of each depth row over a training
+   split (:func:`calibrate_standardization`): a few depth points whose classes differ by a
+   fraction of a percent of [0, 1] (A121 bursts) otherwise leave the conv models at chance.
 
 Frames are laid out (depth_bins, N): rows are depths (near to far), columns Doppler bins from
 -N/2 to N/2-1 after the fftshift.  A model with a time context of K frames sees the last K
@@ -39,6 +43,9 @@ class PreprocessConfig:
     the sensor's sweep rate the frames assume; a frame every ``hop`` sweeps gives
     :attr:`frame_rate_hz`, the rate the device's deadline and the detector's timing follow.
     ``context_frames`` frames make one model input (:attr:`input_shape`).
+    ``burst_rate_hz``, when set, is the rate of the sensor's bursts of ``hop`` sweeps (A121
+    frames with a gap after each burst): one frame per burst, so it is the frame rate.
+    ``row_mean`` and ``row_std`` (one per depth row, or empty) standardize each row (step 6).
     """
 
     window_sweeps: int = 20
@@ -49,8 +56,13 @@ class PreprocessConfig:
     sweep_rate_hz: float = 18.0
     hop: int = 1
     context_frames: int = 1
+    burst_rate_hz: float = 0.0
+    row_mean: tuple[float, ...] = ()
+    row_std: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "row_mean", tuple(float(v) for v in self.row_mean))
+        object.__setattr__(self, "row_std", tuple(float(v) for v in self.row_std))
         if self.window_sweeps < 2:
             raise ShapeError(f"preprocess config: window_sweeps must be >= 2, got {self.window_sweeps}")
         if self.depth_bins < 1:
@@ -64,6 +76,20 @@ class PreprocessConfig:
         if not self.sweep_rate_hz > 0:
             raise ShapeError(f"preprocess config: sweep_rate_hz must be > 0, got "
                              f"{self.sweep_rate_hz}")
+        if self.burst_rate_hz < 0 or (self.burst_rate_hz > 0 and (
+                self.hop != self.window_sweeps
+                or self.burst_rate_hz > self.sweep_rate_hz / self.hop * (1 + RATE_TOLERANCE))):
+            raise ShapeError(f"preprocess config: burst_rate_hz {self.burst_rate_hz} needs one "
+                             f"frame per burst (hop = window_sweeps) and at most "
+                             f"{self.sweep_rate_hz / self.hop:.4g} bursts/s")
+        if len(self.row_mean) != len(self.row_std) or len(self.row_std) not in (0, self.depth_bins):
+            raise ShapeError(f"preprocess config: row_mean and row_std need {self.depth_bins} "
+                             f"values each (one per depth row) or none, got {len(self.row_mean)} "
+                             f"and {len(self.row_std)}")
+        if any(not (STD_MIN <= v < float("inf")) for v in self.row_std) or any(
+                not (0.0 <= v <= 1.0) for v in self.row_mean):
+            raise ShapeError(f"preprocess config: row_std must be >= {STD_MIN} and row_mean in "
+                             "[0, 1]")
         if self.window not in WINDOW_KINDS:
             raise UnsupportedError(f"window '{self.window}' (expected one of {', '.join(WINDOW_KINDS)})")
         if not self.ceil_db > self.floor_db:
@@ -82,8 +108,14 @@ class PreprocessConfig:
 
     @property
     def frame_rate_hz(self) -> float:
-        """Frames (and model inputs) per second: the sweep rate over the hop."""
-        return self.sweep_rate_hz / self.hop
+        """Frames (and model inputs) per second: the burst rate where sweeps come in bursts,
+        else the sweep rate over the hop."""
+        return self.burst_rate_hz if self.burst_rate_hz > 0 else self.sweep_rate_hz / self.hop
+
+    @property
+    def standardized(self) -> bool:
+        """Whether step 6 (per-depth-row standardization) runs."""
+        return bool(self.row_std)
 
     @property
     def first_input_sweep(self) -> int:
@@ -103,8 +135,15 @@ class PreprocessConfig:
                              f"frame, hop {self.hop})")
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict; it travels in recordings and model metadata."""
-        return asdict(self)
+        """Plain JSON-able dict; it travels in recordings and model metadata. The optional
+        steps' keys appear only when set, so configs without them read as before."""
+        out = asdict(self)
+        for name in _OPTIONAL:
+            if not out[name]:
+                del out[name]
+            elif isinstance(out[name], tuple):
+                out[name] = list(out[name])
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "preprocess config") -> PreprocessConfig:
@@ -117,15 +156,24 @@ class PreprocessConfig:
             raise DataFileError(f"{source}: unknown key '{unknown[0]}' (expected {', '.join(known)})")
         kwargs: dict[str, Any] = {}
         for name, value in data.items():
-            ok = not isinstance(value, bool) and isinstance(value, _JSON_TYPES[known[name]])
+            kind = known[name]
+            items = value if kind == _FLOATS and isinstance(value, list) else [value]
+            ok = not isinstance(value, bool) and isinstance(value, _JSON_TYPES[kind]) and all(
+                not isinstance(v, bool) and isinstance(v, (int, float)) for v in items
+                if kind in ("float", _FLOATS))
             if not ok:
-                raise DataFileError(f"{source}: key '{name}' must be {known[name]}, got {value!r}")
-            kwargs[name] = float(value) if known[name] == "float" else value
+                raise DataFileError(f"{source}: key '{name}' must be {kind}, got {value!r}")
+            kwargs[name] = float(value) if kind == "float" else value
         return cls(**kwargs)
 
 
 RATE_TOLERANCE = 0.05
-_JSON_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str}
+STD_CLIP = 8.0    # standardized values are clipped to +-STD_CLIP (the q15 path's full scale)
+STD_MIN = 0.02    # smallest row_std: a near-constant row is not amplified past 50x
+_FLOATS = "tuple[float, ...]"
+_OPTIONAL = ("burst_rate_hz", "row_mean", "row_std")
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "str": str,
+                                                   _FLOATS: list}
 
 
 def window_table(n: int, kind: str = "hann_periodic") -> np.ndarray:
@@ -169,7 +217,12 @@ def frames_from_windows(windows: np.ndarray, config: PreprocessConfig) -> np.nda
     spectrum = np.fft.fftshift(np.fft.fft(centred * w[:, None], axis=-2), axes=-2)
     amplitude_db = 20.0 * np.log10(np.abs(spectrum) / w.sum() + 1e-30)
     scaled = (amplitude_db - config.floor_db) / (config.ceil_db - config.floor_db)
-    return np.clip(scaled, 0.0, 1.0).swapaxes(-1, -2).astype(np.float32)
+    out = np.clip(scaled, 0.0, 1.0).swapaxes(-1, -2)
+    if config.standardized:
+        mean = np.asarray(config.row_mean)[:, None]
+        std = np.asarray(config.row_std)[:, None]
+        out = np.clip((out - mean) / std, -STD_CLIP, STD_CLIP)
+    return out.astype(np.float32)
 
 
 def frames(sweeps: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
@@ -212,7 +265,9 @@ def calibrate_scaling(sweep_sets: list[np.ndarray], config: PreprocessConfig,
                       low_pct: float = 5.0, high_pct: float = 99.9) -> PreprocessConfig:
     """``config`` with ``floor_db`` and ``ceil_db`` set from data: the ``low_pct`` and
     ``high_pct`` percentiles of the frames' amplitudes (dB) over ``sweep_sets``, so that a
-    sensor with other units (A121, other gains) fills [0, 1] as the A111 did."""
+    sensor with other units (A121, other gains) fills [0, 1] as the A111 did. A standardization
+    (step 6) measured on the old scaling no longer holds and is dropped."""
+    config = replace(config, row_mean=(), row_std=())
     wide = replace(config, floor_db=-400.0, ceil_db=400.0)
     values = [frames(s, wide).ravel() for s in sweep_sets if len(s) >= config.window_sweeps]
     if not values:
@@ -223,6 +278,22 @@ def calibrate_scaling(sweep_sets: list[np.ndarray], config: PreprocessConfig,
         raise ShapeError("amplitude calibration: every frame is silent")
     floor, ceil = (round(float(v), 1) for v in np.percentile(db, [low_pct, high_pct]))
     return replace(config, floor_db=floor, ceil_db=max(ceil, floor + 24.0))
+
+
+def calibrate_standardization(sweep_sets: list[np.ndarray], config: PreprocessConfig
+                              ) -> PreprocessConfig:
+    """``config`` with ``row_mean`` and ``row_std`` (step 6) set to each depth row's mean and
+    standard deviation over every frame and Doppler column of ``sweep_sets`` (the training
+    split), computed after ``config``'s own scaling; rounded to 6 digits so that the numbers in
+    the model's metadata are the ones the C tables hold."""
+    plain = replace(config, row_mean=(), row_std=())
+    values = [frames(s, plain) for s in sweep_sets if len(s) >= config.window_sweeps]
+    if not values:
+        raise ShapeError(f"standardization: no recording has {config.window_sweeps} sweeps")
+    rows = np.concatenate(values).astype(np.float64).swapaxes(0, 1).reshape(config.depth_bins, -1)
+    mean = np.round(rows.mean(axis=1), 6)
+    std = np.round(np.maximum(rows.std(axis=1), STD_MIN), 6)
+    return replace(config, row_mean=tuple(mean.tolist()), row_std=tuple(std.tolist()))
 
 
 class StreamingPreprocessor:

@@ -174,3 +174,22 @@ def test_a_session_that_never_stops_is_killed_within_its_limit(tmp_path):
     with pytest.raises(ToolchainError, match="within 1 s; killed"):
         session.run()
     assert session.proc.poll() is not None  # the simulator is gone
+
+
+def test_a_standardized_model_is_refused_by_the_q15_app(bnn_model):
+    """The q15 -> int8 table reads frames in [0, 1): a model whose frames are standardized
+    (signed) is refused before anything is built, not streamed with wrong inputs."""
+    from host.gesture_fw import check_dsp
+    from sdk.boards import load_board
+    from sdk.errors import UnsupportedError
+    from sdk.ir import load_model
+    from sdk.radar.preprocess import PreprocessConfig
+
+    graph = load_model(bnn_model)
+    check_dsp(graph, load_board("msp430fr6989"))
+    bins = PreprocessConfig().depth_bins
+    graph.metadata["preprocess"] = PreprocessConfig(row_mean=(0.0,) * bins,
+                                                    row_std=(1.0,) * bins).to_dict()
+    with pytest.raises(UnsupportedError, match="standardized preprocessing"):
+        check_dsp(graph, load_board("msp430fr6989"))
+    check_dsp(graph, load_board("qemu_m7"))

@@ -13,7 +13,7 @@ from sanitizers import SANITIZE
 from sdk.errors import UnsupportedError
 from sdk.paths import DEVICE_DIR, SHARED_DIR
 from sdk.radar import preprocess as prep
-from sdk.radar.c_preprocess import build_host_preprocessor
+from sdk.radar.c_preprocess import build_host_preprocessor, c_frames
 from sdk.radar.dataset import load_dataset, synthesize
 from sdk.radar.dsp_tables import render_header
 from sdk.radar.simulator import SimConfig
@@ -166,3 +166,53 @@ def test_float_matches_numpy_for_data_configs(tmp_path: Path, name: str) -> None
     ref = prep.frames(sweeps, config)
     assert got.shape == ref.shape and len(ref) == (60 - config.window_sweeps) // config.hop + 1
     assert 0.05 < ref.mean() < 0.95 and np.abs(got - ref).max() <= 1e-4
+
+
+def _standardized(config: prep.PreprocessConfig, sweeps: np.ndarray) -> prep.PreprocessConfig:
+    """``config`` with step 6 calibrated on half of ``sweeps`` (the other half is then new data,
+    as a test split is)."""
+    out = prep.calibrate_standardization([sweeps[: len(sweeps) // 2]], config)
+    assert out.standardized and len(set(out.row_std)) > 1
+    return out
+
+
+@need_gcc
+@pytest.mark.parametrize("name,q15", [("burst16x6", False), ("seed_hop2", False),
+                                      ("seed_hop2", True)], ids=["burst16x6", "seed", "seed-q15"])
+def test_standardized_c_matches_numpy(tmp_path: Path, name: str, q15: bool) -> None:
+    """Step 6 (per-depth-row standardization) in both C paths: the difference, taken back to the
+    [0, 1] scale of step 5 (times the row's std), stays within the unstandardized paths'
+    tolerance (q15: plus one output step of the product's shift)."""
+    depths, config = DATA_CONFIGS[name]
+    sweeps = _random_sweeps(depths, np.random.default_rng(9))
+    if q15:
+        sweeps = np.round(sweeps)
+    config = _standardized(config, sweeps)
+    exe = build_host_preprocessor(tmp_path, depths, config, q15=q15, cflags=SANITIZE)
+    got = c_frames(exe, sweeps, q15, config)
+    ref = prep.frames(sweeps, config)
+    assert got.shape == ref.shape and ref.min() < -0.5 and ref.max() > 0.5
+    assert abs(float(ref[: len(ref) // 2].mean())) < 0.2  # centred on the calibration half
+    back = np.abs(got - ref) * np.asarray(config.row_std)[:, None]
+    bound = (2 * Q15_LSB_8BIT / 32768 + prep.STD_CLIP / 32768) if q15 else 1e-4
+    assert back.max() <= bound
+    # the clip of step 6 is the q15 path's full scale
+    assert np.abs(got).max() <= prep.STD_CLIP and np.abs(ref).max() <= prep.STD_CLIP
+
+
+@pytest.mark.parametrize("compiler,flags", [
+    ("arm-none-eabi-gcc", [*ARM, "-O2"]),
+    ("clang-14", ["--target=msp430", "-Os"]),
+], ids=["cortex-m7", "msp430"])
+def test_standardized_cross_compiles_warning_free(tmp_path: Path, compiler: str,
+                                                  flags: list[str]) -> None:
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} not installed")
+    config = prep.PreprocessConfig(row_mean=(0.25,) * 30, row_std=(0.1,) * 30)
+    header = tmp_path / "std_tables.h"
+    header.write_text(render_header(config, 120))
+    assert "#define TP_DSP_STANDARDIZE" in header.read_text()
+    for src in ("tp_dsp_q15.c", "tp_dsp_f32.c"):
+        subprocess.run([compiler, *flags, *WARN, f'-DTP_DSP_TABLES_HEADER="{header}"', "-I",
+                        str(DSP), "-c", str(DSP / src), "-o", str(tmp_path / (src + ".o"))],
+                       check=True, capture_output=True, timeout=60)

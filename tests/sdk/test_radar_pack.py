@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -239,3 +240,65 @@ def test_pack_a121_recordings(tmp_path: Path) -> None:
     assert np.array_equal(first.iq_sweeps(), source.iq_sweeps())
     assert np.allclose(first.sample_times, source.times_s)
     assert load_splits(tmp_path / "ds.h5").train.x.shape[1:] == (30, 20)
+
+
+def _a121_bursts(folder: Path, gestures: tuple[str, ...], frame_rate_hz: float) -> list[Path]:
+    """Simulated A121 records: bursts of 16 sweeps at 1 kHz over 6 points, ``frame_rate_hz``
+    bursts per second (a gap after each), three sessions, unlabeled (named by gesture)."""
+    import h5py
+
+    from sdk.radar.acconeer_a121 import write_h5
+    from sdk.radar.sim_a121 import A121SimConfig, A121Subsweep, a121_gesture_recording
+
+    cfg = A121SimConfig(sweeps_per_frame=16, frame_rate_hz=frame_rate_hz, frames=24,
+                        subsweeps=(A121Subsweep(80, 6, 40, "PROFILE_3"),))
+    paths = []
+    for s in range(3):
+        (folder / f"s{s}").mkdir(parents=True, exist_ok=True)
+        for i, gesture in enumerate(gestures):
+            rec = a121_gesture_recording(gesture, cfg, seed=1, session_id=s, index=i)
+            paths.append(folder / f"s{s}" / f"{gesture.replace('_', '')}_0.h5")
+            with h5py.File(paths[-1], "w") as h5:
+                write_h5(h5, dataclasses.replace(rec, labels=None, label_names=None))
+    return paths
+
+
+def test_pack_a121_bursts_at_the_records_frame_rate_and_standardized(tmp_path: Path) -> None:
+    """Bursts of 16 sweeps at 1 kHz, 60 bursts per second: the frames come at 60 Hz (the
+    record's frame rate), not 1000 / 16 = 62.5; every depth row is standardized with the
+    training split's mean and std (``--no-standardize`` leaves it out)."""
+    from sdk.radar.preprocess import PreprocessConfig
+
+    paths = _a121_bursts(tmp_path / "rec", ("tap_in", "empty"), 60.0)
+    result = CliRunner().invoke(app, ["data", "pack", *map(str, paths), "--label-pattern",
+                                      PATTERN, "--out", str(tmp_path / "ds.h5")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "(60 frames/s)" in text and "standardized per depth row" in text
+    config = load_dataset(tmp_path / "ds.h5").preprocess
+    assert (config.window_sweeps, config.hop, config.sweep_rate_hz) == (16, 16, 1000.0)
+    assert config.burst_rate_hz == 60.0 and config.frame_rate_hz == 60.0
+    assert PreprocessConfig.from_dict(config.to_dict()) == config
+    splits = load_splits(tmp_path / "ds.h5")
+    rows = splits.train.x.astype(np.float64).swapaxes(0, 1).reshape(6, -1)
+    assert np.allclose(rows.mean(axis=1), 0.0, atol=1e-3)
+    assert np.allclose(rows.std(axis=1), 1.0, atol=1e-2)
+    assert np.abs(rows.mean(axis=1)).max() < np.abs(splits.test.x.mean(axis=(0, 2))).max() + 1e-3
+    plain = pack(paths, tmp_path / "plain.h5", PackOptions(label_pattern=PATTERN,
+                                                           standardize=False))
+    assert "row_std" not in plain.preprocess and plain.preprocess["burst_rate_hz"] == 60.0
+
+
+def test_preprocess_config_refuses_bad_standardization_and_burst_rate() -> None:
+    from sdk.errors import ShapeError
+    from sdk.radar.preprocess import PreprocessConfig
+
+    with pytest.raises(ShapeError, match="row_mean and row_std need 30 values"):
+        PreprocessConfig(row_mean=(0.1,) * 29, row_std=(0.2,) * 29)
+    with pytest.raises(ShapeError, match="row_std must be >= 0.02"):
+        PreprocessConfig(row_mean=(0.1,) * 30, row_std=(0.0,) * 30)
+    with pytest.raises(ShapeError, match="one frame per burst"):
+        PreprocessConfig(burst_rate_hz=10.0)  # hop 1 < window 20
+    with pytest.raises(DataFileError, match="key 'row_std' must be"):
+        PreprocessConfig.from_dict({"row_mean": [0.1] * 30, "row_std": ["x"] * 30})
+    assert "row_std" not in PreprocessConfig().to_dict()  # configs without step 6 read as before

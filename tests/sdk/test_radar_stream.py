@@ -165,3 +165,21 @@ def test_cli_synth_stream(tmp_path):
     assert sum(summary["labeled_sweeps"].values()) == 270
     again = CliRunner().invoke(app, ["data", "synth-stream", "--out", str(out)])
     assert again.exit_code != 0 and "exists" in str(again.exception)
+
+
+def test_cli_synth_stream_takes_a_calibrated_profile(tmp_path):
+    """--sim as for `data synth`: the calibrated A111 profile gives other sweeps than the default
+    simulator with the same seed, and the recording says which profile made it."""
+    from sdk.radar.calibrate import load_sim
+
+    res = CliRunner().invoke(app, ["data", "synth-stream", "--out", str(tmp_path / "cal.h5"),
+                                   "--seconds", "5", "--sim", "a111/profile2", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["sim"] == "a111/profile2"
+    rec = load_recording(tmp_path / "cal.h5")
+    cfg = load_sim("a111/profile2")
+    assert np.array_equal(rec.data, continuous_recording(0, 10_000, 5.0, cfg=cfg).data)
+    assert not np.array_equal(rec.data, continuous_recording(0, 10_000, 5.0).data)
+    both = CliRunner().invoke(app, ["data", "synth-stream", "--out", str(tmp_path / "b.h5"),
+                                    "--sim", "a111/profile2", "--dataset", str(tmp_path / "cal.h5")])
+    assert both.exit_code != 0 and "give one" in str(both.exception)

@@ -459,6 +459,8 @@ OPTION_CASES: list[tuple[str, ...]] = [
       for out in ("{t}", "{t}/missing/p.png", "{s}/x.npy")],
     *[("data", "synth", "--out", "{o}.h5", "--sim", v) for v in ("nope", "{s}/x.npy",
                                                                   "{s}/x.npy:a111/profile2")],
+    *[("data", "synth-stream", "--out", "{o}.h5", "--sim", v) for v in ("nope", "{s}/x.npy")],
+    ("data", "synth-stream", "--out", "{o}.h5", "--sim", "default", "--dataset", "{s}/data.h5"),
     *[("data", "synth-a121", "--out", "{o}", *opt)
       for opt in (("--per-class", "0"), ("--sweeps-per-frame", "0"), ("--sweep-rate", "nan"),
                   ("--sweep-rate", "0"), ("--frame-rate", "-1"), ("--frames", "0"),

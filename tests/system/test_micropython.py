@@ -290,11 +290,30 @@ main()
 """
 
 
+def _context_gesture_graph():
+    """A small int8 CNN over 3 stacked frames, preprocessed with a per-depth-row
+    standardization (its metadata's preprocessing): the module must follow it."""
+    from graphs import GraphBuilder
+    from int8_graphs import quantize_randomly
+    from sdk.radar.preprocess import PreprocessConfig
+
+    b = GraphBuilder("ctx_gesture", (1, 90, 20, 1), 2)
+    x = b.pool(b.conv("input", 4, activation="relu"), "MaxPool2D")
+    graph = quantize_randomly(b.finish(b.softmax(b.dense(b.flatten(x), 4))), 3)
+    rows = np.arange(30) / 30
+    graph.metadata["preprocess"] = PreprocessConfig(
+        context_frames=3, row_mean=tuple(0.2 + 0.1 * rows), row_std=tuple(0.1 + 0.05 * rows)
+    ).to_dict()
+    return graph
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("model", ["seed", "context3_standardized"])
 def test_push_sweep_gives_the_firmware_events_without_allocating(unix_micropython, mp_source,
-                                                                 tmp_path):
-    # The gesture pipeline in the module (the firmware's preprocessing, model input/output
-    # and detector) against the host's numpy preprocessing, reference and detector.
+                                                                 tmp_path, model):
+    # The gesture pipeline in the module (the firmware's preprocessing, time context, model
+    # input/output and detector) against the host's numpy preprocessing, reference and
+    # detector, for the model's own preprocessing.
     from test_gesture_app import EAGER, small_gesture_graph
 
     from host.cli_stream import load_stream_data
@@ -303,11 +322,13 @@ def test_push_sweep_gives_the_firmware_events_without_allocating(unix_micropytho
     from int8_graphs import quantize_randomly
     from sdk.codegen.micropython_module import write_module_sources
     from sdk.radar.dataset import synthesize
-    from sdk.radar.gestures import NONE
+    from sdk.radar.gestures import NONE, model_preprocess
 
-    graph = quantize_randomly(small_gesture_graph(0), 3)
+    graph = (quantize_randomly(small_gesture_graph(0), 3) if model == "seed"
+             else _context_gesture_graph())
+    preprocess = model_preprocess(graph.metadata)
     synthesize(tmp_path / "rec.h5", per_class=1, seed=5)
-    sweeps, _, _ = load_stream_data(str(tmp_path / "rec.h5"))
+    sweeps, _, _ = load_stream_data(str(tmp_path / "rec.h5"), preprocess)
     src = write_module_sources(graph, tmp_path, "x64", "gest", gesture_headers(graph, EAGER))
     build = build_module(src, mp_source)
     (tmp_path / "gest.mpy").write_bytes(build.mpy.read_bytes())
@@ -318,7 +339,7 @@ def test_push_sweep_gives_the_firmware_events_without_allocating(unix_micropytho
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     events = [(int(ln.split()[1]), int(ln.split()[2])) for ln in lines if ln.startswith("EVENT")]
-    ref = host_reference(graph, sweeps, EAGER)
+    ref = host_reference(graph, sweeps, EAGER, preprocess)
     want = [(i, int(e)) for i, e in enumerate(ref.events) if e != NONE]
     assert want and events == want
     assert f"SWEEPS {len(sweeps)} GREW 0" in lines
