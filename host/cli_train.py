@@ -84,9 +84,8 @@ def train(
     matrix (also as PNGs beside the model)."""
     from host.plots import plot_confusion, plot_training
     from sdk.ir import save_model
-    from sdk.train.zoo_fit import fit_zoo_model
-
     from sdk.train.losses import make_loss
+    from sdk.train.zoo_fit import fit_zoo_model
 
     model = _check_binary_options(model, data, binary, last, quantizer, int8, c_preprocess)
     loss_fn = make_loss(loss, margin, binary)

@@ -1,9 +1,9 @@
 """A generic, seeded training loop for classifiers, with early stopping on validation.
 
 The loss is cross-entropy on the model's logits unless another is given
-(:mod:`sdk.train.losses`, e.g. the hinge loss of margin maximization). Zoo models end in Softmax (so the exported
-graph outputs probabilities) and expose the pre-softmax scores as ``model.logits(x)``; for
-any other model ``model(x)`` is taken to return logits.
+(:mod:`sdk.train.losses`, e.g. the hinge loss of margin maximization). Zoo models end in
+Softmax (so the exported graph outputs probabilities) and expose the pre-softmax scores as
+``model.logits(x)``; for any other model ``model(x)`` is taken to return logits.
 """
 
 from __future__ import annotations
