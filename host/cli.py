@@ -344,6 +344,7 @@ def demo(
 
 
 # Commands defined in their own modules (each imports its heavy dependencies lazily).
+from host.cli_ber import ber_app  # noqa: E402
 from host.cli_bench import bench  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
 from host.cli_golden import golden  # noqa: E402
@@ -364,6 +365,7 @@ data_app.command("compare")(compare_cmd)
 app.add_typer(data_app, name="data")
 app.add_typer(micropython_app, name="micropython")
 app.add_typer(prune_app, name="prune")
+app.add_typer(ber_app, name="ber")
 
 
 def main() -> None:
