@@ -35,7 +35,7 @@ RUNNERS = ("qemu", "native")
 def _layout(board: Board) -> MemoryLayout | None:
     layout = MemoryLayout.from_json(board.extra["memory"]) if "memory" in board.extra else None
     if board.runner not in RUNNERS or (layout is not None and layout.overflow is not None):
-        raise UnsupportedError(f"not supported: bit errors on board {board.name} (qemu_m7 and "
+        raise UnsupportedError(f"bit errors on board {board.name} (qemu_m7 and "
                                "host run them)")
     return layout
 

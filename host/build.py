@@ -167,7 +167,7 @@ def _raise_for(board: Board, output: str,
                                   int(overflow.group(2)))]
         raise DoesNotFit(f"model does not fit board {board.name}: {'; '.join(parts)}", found)
     if board.toolchain == "msp430-clang" and _MSP430_FLOAT.search(output):
-        raise UnsupportedError("not supported: float models on msp430; quantize to int8 first")
+        raise UnsupportedError("float models on msp430; quantize to int8 first")
     first = next((line.strip() for line in output.splitlines() if _ERROR.search(line)),
                  output.strip().splitlines()[0] if output.strip() else "no compiler output")
     raise BuildError(f"build for board {board.name} failed: {first}")
@@ -245,7 +245,7 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     if app not in APPS:
         raise UnsupportedError(f"app {app!r} (known: {', '.join(APPS)})")
     if bit_errors and app != "run":
-        raise UnsupportedError(f"not supported: bit errors in the {app} app (run app only)")
+        raise UnsupportedError(f"bit errors in the {app} app (run app only)")
     layout = MemoryLayout.from_json(board.extra["memory"]) if "memory" in board.extra else None
     if layout is None or layout.overflow is None:
         return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, False,

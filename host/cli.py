@@ -344,8 +344,8 @@ def demo(
 
 
 # Commands defined in their own modules (each imports its heavy dependencies lazily).
-from host.cli_ber import ber_app  # noqa: E402
 from host.cli_bench import bench  # noqa: E402
+from host.cli_ber import ber_app  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
 from host.cli_golden import golden  # noqa: E402
 from host.cli_micropython import app as micropython_app  # noqa: E402

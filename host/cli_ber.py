@@ -70,7 +70,7 @@ def sweep(
         from host.bit_errors_device import _layout
 
         if activations:
-            raise UnsupportedError("not supported: --activations with --device-frames (the "
+            raise UnsupportedError("--activations with --device-frames (the "
                                    "device's activations are not flipped; host reference only)")
         _layout(load_board(board))
     path = str(Path(model).resolve())

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sdk.errors import UnsupportedError
+from sdk.errors import TinypruneError, UnsupportedError
 from sdk.ir.graph import Graph, Op
 from sdk.kernels.bitpack import graph_word_bits, pack_bits, unpack_bits
 
@@ -42,8 +42,8 @@ class BitErrorRates:
     def __post_init__(self) -> None:
         for name, p in (("p01", self.p01), ("p10", self.p10)):
             if not 0.0 <= p <= 1.0:
-                raise UnsupportedError(f"bit error rate {name} = {p}: expected a probability "
-                                       "in [0, 1]")
+                raise TinypruneError(f"bit error rate {name} = {p}: expected a probability "
+                                     "in [0, 1]")
 
     @classmethod
     def symmetric(cls, rate: float) -> BitErrorRates:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sdk.errors import UnsupportedError
+from sdk.errors import TinypruneError, UnsupportedError
 
 LOSSES = ("ce", "hinge")
 # The reference's margin for a binary last layer (seed 001): 128 in popcount units.
@@ -85,7 +85,7 @@ class HingeLoss(ClassifierLoss):
             return logits_of(model, x)
         fn = getattr(model, "margin_scores", None)
         if not callable(fn):
-            raise UnsupportedError(f"not supported: a hinge margin in popcount units for "
+            raise UnsupportedError(f"a hinge margin in popcount units for "
                                    f"{type(model).__name__} (a binary network's last layer "
                                    "has them; use relative units for float or int8 logits)")
         return fn(x)
@@ -116,6 +116,6 @@ def make_loss(name: str, margin: float | None = None, binary: bool = False) -> C
         raise UnsupportedError(f"loss {name!r} (expected {' or '.join(LOSSES)})")
     if name == "ce":
         if margin is not None:
-            raise UnsupportedError("--margin applies to --loss hinge only")
+            raise TinypruneError("--margin applies to --loss hinge only")
         return ClassifierLoss()
     return HingeLoss(margin, "popcount" if binary else "relative")

@@ -16,7 +16,7 @@ from sdk.bnn.bit_errors import (
     flip_packed,
     inject_weight_errors,
 )
-from sdk.errors import UnsupportedError
+from sdk.errors import TinypruneError, UnsupportedError
 from sdk.kernels.bitpack import pack_bits, unpack_bits
 from sdk.reference.int8_executor import run_int8
 
@@ -100,7 +100,7 @@ def test_activation_flips_change_binary_activations_only():
 
 
 def test_rates_are_probabilities_and_a_model_needs_binary_weights():
-    with pytest.raises(UnsupportedError, match="p10 = 1.5"):
+    with pytest.raises(TinypruneError, match="p10 = 1.5"):
         BitErrorRates(0.0, 1.5)
     from graphs import residual_net
 

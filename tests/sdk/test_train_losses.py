@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from sdk.bnn.models import bnn_mnist  # noqa: E402
-from sdk.errors import UnsupportedError  # noqa: E402
+from sdk.errors import TinypruneError, UnsupportedError  # noqa: E402
 from sdk.train.losses import ClassifierLoss, HingeLoss, make_loss  # noqa: E402
 
 
@@ -96,7 +96,7 @@ def test_make_loss_choices():
     assert make_loss("hinge", 0.25).describe()["units"] == "relative"
     with pytest.raises(UnsupportedError, match="loss 'l2'"):
         make_loss("l2")
-    with pytest.raises(UnsupportedError, match="--margin"):
+    with pytest.raises(TinypruneError, match="--margin"):
         make_loss("ce", 3.0)
     with pytest.raises(UnsupportedError, match="popcount"):
         HingeLoss().scores(torch.nn.Linear(2, 2), torch.zeros(1, 2))
