@@ -5,23 +5,29 @@
 # then `ber sweep` each over bit error rates 0..9 % of the weights with TRIALS trials.
 # Prints the mean over seeds of the accuracy at every rate, for both losses.
 # Usage: scripts/ber_tables.sh mnist|gesture [short]
-#   short: seeds 0 1 2, 3 epochs, 3 trials (about 15 min for mnist on 2 busy cores);
-#   default (long): 20 epochs (mnist) / 30 (gesture), 10 trials.
-# SEEDS, EPOCHS, TRIALS, MARGIN override; results in build/bench/ber-<model>-<mode>/.
+#   short: seeds 0 1 2, 3 epochs, 3 trials (mnist: about 7 min on 2 busy cores); gesture:
+#   2 trials on the first 300 test frames;
+#   default (long): 20 epochs (mnist) / 30 (gesture), 10 trials, every test frame.
+# SEEDS, EPOCHS, TRIALS, FRAMES, MARGIN override; results in build/bench/ber-<model>-<mode>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TP=.venv/bin/tinyprune
 export OMP_NUM_THREADS=1
 mode=${2:-long}
 case "${1:-mnist}" in
-  mnist) data=mnist; model=bnn_mnist; margin=${MARGIN:-128}; long_epochs=20 ;;
+  mnist) data=mnist; model=bnn_mnist; margin=${MARGIN:-128}; long_epochs=20; short_trials=3; short_frames=0 ;;
   gesture)
     [ -f build/bench/gestures.h5 ] || $TP data synth --per-class 200 --seed 0 --out build/bench/gestures.h5
     # The head sees 100 binary inputs: a dot product lies in [-100, 100], so the margin is 32.
-    data=build/bench/gestures.h5; model=bnn_gesture_cnn; margin=${MARGIN:-32}; long_epochs=30 ;;
+    data=build/bench/gestures.h5; model=bnn_gesture_cnn; margin=${MARGIN:-32}; long_epochs=30
+    short_trials=2; short_frames=300 ;;
   *) echo "usage: $0 mnist|gesture [short]" >&2; exit 2 ;;
 esac
-if [ "$mode" = short ]; then epochs=${EPOCHS:-3}; trials=${TRIALS:-3}; else epochs=${EPOCHS:-$long_epochs}; trials=${TRIALS:-10}; fi
+if [ "$mode" = short ]; then
+  epochs=${EPOCHS:-3}; trials=${TRIALS:-$short_trials}; frames=${FRAMES:-$short_frames}
+else
+  epochs=${EPOCHS:-$long_epochs}; trials=${TRIALS:-10}; frames=${FRAMES:-0}
+fi
 out=build/bench/ber-$model-$mode; mkdir -p "$out"
 for seed in ${SEEDS:-0 1 2}; do
   for loss in ce hinge; do
@@ -34,7 +40,7 @@ for seed in ${SEEDS:-0 1 2}; do
       mv "$out/$name.json.part" "$out/$name.json"
     fi
     nice -n 10 $TP ber sweep "$out/$name.tpm" --data "$data" --rates 0:0.09:0.01 \
-      --trials "$trials" --seed "$seed" --out "$out/sweep-$name" --json > "$out/sweep-$name.json"
+      --trials "$trials" --frames "$frames" --seed "$seed" --out "$out/sweep-$name" --json > "$out/sweep-$name.json"
   done
 done
 .venv/bin/python - "$out" <<'PY'
