@@ -32,7 +32,9 @@ MASK_FILE = "flips.bin"
 RUNNERS = ("qemu", "native")
 
 
-def _layout(board: Board) -> MemoryLayout | None:
+def check_board(board: Board) -> MemoryLayout | None:
+    """The board's memory layout; a one-line error unless the board runs the bit-error
+    firmware (QEMU or native, weights in one region)."""
     layout = MemoryLayout.from_json(board.extra["memory"]) if "memory" in board.extra else None
     if board.runner not in RUNNERS or (layout is not None and layout.overflow is not None):
         raise UnsupportedError(f"bit errors on board {board.name} (qemu_m7 and "
@@ -49,7 +51,7 @@ def flip_mask(build: BuildResult, corrupted: Graph) -> bytes:
     board = build.board
     graph = replace(corrupted, metadata={**corrupted.metadata,
                                          "binary_word": word_bits_for_arch(board_arch(board))})
-    program = generate_model(graph, layout=_layout(board)).program
+    program = generate_model(graph, layout=check_board(board)).program
     clean = weight_bit_tables(build.generated.program) if build.generated.program else []
     bad = weight_bit_tables(program) if program is not None else []
     if not clean or [t.data.shape for t in clean] != [t.data.shape for t in bad]:
@@ -85,7 +87,7 @@ def run_with_bit_errors(graph: Graph, board: Board | str, x: np.ndarray, rates: 
     ``seed`` there and run frames ``x`` (int8, batch first); the reference runs the same
     corrupted graph."""
     board = load_board(board) if isinstance(board, str) else board
-    _layout(board)
+    check_board(board)
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     injection = inject_weight_errors(graph, rates, seed)

@@ -67,12 +67,12 @@ def sweep(
     rate_list = parse_rates(rates)
     rates_of(0.0, direction)
     if device_frames:
-        from host.bit_errors_device import _layout
+        from host.bit_errors_device import check_board
 
         if activations:
             raise UnsupportedError("--activations with --device-frames (the "
                                    "device's activations are not flipped; host reference only)")
-        _layout(load_board(board))
+        check_board(load_board(board))
     path = str(Path(model).resolve())
     digest = file_digest(path)
     graph = load_binary_model(path, digest)
