@@ -100,3 +100,16 @@ def test_make_loss_choices():
         make_loss("ce", 3.0)
     with pytest.raises(UnsupportedError, match="popcount"):
         HingeLoss().scores(torch.nn.Linear(2, 2), torch.zeros(1, 2))
+
+
+def test_training_a_float_model_with_relative_hinge():
+    from sdk.train.loop import train_classifier
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(128, 6)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(6, 2)
+    result = train_classifier(model, (x, y), (x, y), epochs=30, lr=0.05, batch_size=32, seed=0,
+                              progress=False, loss_fn=make_loss("hinge"))
+    assert result.best_val_accuracy > 0.9
