@@ -16,6 +16,7 @@ from host.cli_checks import (
     positive_int,
 )
 from host.console import emit_json, human
+from sdk.boards import board_names
 from sdk.errors import TinypruneError, UnsupportedError
 
 ber_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -41,8 +42,9 @@ def sweep(
                                      "the bits of binary activations (host reference only)."),
     frames: int = typer.Option(0, "--frames", callback=non_negative_int,
                                help="Score the first N test frames only (0: all)."),
-    board: str = typer.Option("qemu_m7", "--board", help="Board of the device check (qemu_m7 "
-                              "or host)."),
+    board: str = typer.Option("qemu_m7", "--board", help="Board of the device check, from "
+                              f"boards/: {', '.join(board_names())} (the bit-error firmware "
+                              "runs on qemu_m7 and host)."),
     device_frames: int = typer.Option(0, "--device-frames", callback=non_negative_int,
                                       help="Also run this many test frames of every trial on "
                                       "BOARD with the same flips in its RAM copy of the "
