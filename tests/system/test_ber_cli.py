@@ -70,3 +70,11 @@ def test_train_binary_with_hinge_records_the_loss(files, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     meta = load_model(tmp_path / "h.tpm").metadata["training"]
     assert meta["loss"] == {"name": "hinge", "margin": 32.0, "units": "popcount"}
+
+
+def test_rates_parse_both_ends_included():
+    from host.ber_report import parse_rates
+
+    assert parse_rates("0:0.09:0.01") == [i / 100 for i in range(10)]
+    assert parse_rates("0.5") == [0.5] and parse_rates("0,0.25,1") == [0.0, 0.25, 1.0]
+    assert parse_rates("0.1:0.1:0.05") == [0.1]
