@@ -42,6 +42,8 @@ APPS = {"run": ("run_main.c", "tp_run_mark"),
 # generated headers (host/gesture_fw.py) must be in the build folder before it is built.
 _PROTOCOL = ["protocol/tp_cobs.c", "protocol/tp_crc16.c", "protocol/tp_frame.c",
              "protocol/tp_messages.c", "protocol/tp_seq.c"]
+# The run app's bit-error option (build_firmware(bit_errors=True), docs/bit_errors.md).
+BIT_ERRORS_SOURCE = "tp_bit_errors.c"
 APP_EXTRA = {"gesture": (["app/tp_gesture.c", "app/tp_sensor.c", "app/gesture_dsp.c",
                           *_PROTOCOL], ["protocol", "dsp"])}
 WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror")
@@ -165,7 +167,7 @@ def _raise_for(board: Board, output: str,
                                   int(overflow.group(2)))]
         raise DoesNotFit(f"model does not fit board {board.name}: {'; '.join(parts)}", found)
     if board.toolchain == "msp430-clang" and _MSP430_FLOAT.search(output):
-        raise UnsupportedError("not supported: float models on msp430; quantize to int8 first")
+        raise UnsupportedError("float models on msp430; quantize to int8 first")
     first = next((line.strip() for line in output.splitlines() if _ERROR.search(line)),
                  output.strip().splitlines()[0] if output.strip() else "no compiler output")
     raise BuildError(f"build for board {board.name} failed: {first}")
@@ -228,7 +230,7 @@ def _measure_overflows(link_cmd: list[str], board: Board, out: Path) -> list[Ove
 
 
 def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
-                   app: str = "run") -> BuildResult:
+                   app: str = "run", bit_errors: bool = False) -> BuildResult:
     """Generate, compile and link ``graph`` with ``app`` for ``board`` into ``out_dir``.
 
     Raises :class:`ToolchainError` when the compiler is missing and :class:`BuildError` when
@@ -238,34 +240,41 @@ def build_firmware(graph: Graph, board: Board | str, out_dir: str | Path,
     the smallest memory when that does not fit; when neither fits with the arena where the
     planner put it (an arena within the SRAM budget, but an app whose own buffers leave less
     SRAM than that budget assumes), the arena goes to the overflow region. The error raised is
-    that of the planner's own placement.
+    that of the planner's own placement. ``bit_errors`` (run app only): the binary weights in
+    RAM and flips.bin XORed into them before the first inference (device/app/tp_bit_errors.c,
+    docs/bit_errors.md).
     """
     board = load_board(board) if isinstance(board, str) else board
     if app not in APPS:
         raise UnsupportedError(f"app {app!r} (known: {', '.join(APPS)})")
+    if bit_errors and app != "run":
+        raise UnsupportedError(f"bit errors in the {app} app (run app only)")
     layout = MemoryLayout.from_json(board.extra["memory"]) if "memory" in board.extra else None
     if layout is None or layout.overflow is None:
-        return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, False)
+        return _build_firmware(graph, board, Path(out_dir).resolve(), app, layout, False,
+                               bit_errors)
     # A board with an overflow region (MSP430: SRAM, then FRAM): the faster program where it
     # fits, else the smallest memory.
     out = Path(out_dir).resolve()
     try:
-        return _build_firmware(graph, board, out, app, layout, True)
+        return _build_firmware(graph, board, out, app, layout, True, bit_errors)
     except DoesNotFit:
         pass
     try:
-        return _build_firmware(graph, board, out, app, layout, False)
+        return _build_firmware(graph, board, out, app, layout, False, bit_errors)
     except DoesNotFit as err:
         if layout.arena == layout.overflow:
             raise
         try:
-            return _build_firmware(graph, board, out, app, layout.overflowed(), False)
+            return _build_firmware(graph, board, out, app, layout.overflowed(), False,
+                                   bit_errors)
         except DoesNotFit:
             raise err from None
 
 
 def _build_firmware(graph: Graph, board: Board, out: Path, app: str,
-                    layout: MemoryLayout | None, prefer_speed: bool) -> BuildResult:
+                    layout: MemoryLayout | None, prefer_speed: bool,
+                    bit_errors: bool = False) -> BuildResult:
     app_source, hook = APPS[app]
     arch = c_library.board_arch(board)
     if any(t.dtype == "binary" for t in graph.tensors.values()):
@@ -278,6 +287,7 @@ def _build_firmware(graph: Graph, board: Board, out: Path, app: str,
     sources = [out / "model.c", *engine, *outside,
                DEVICE_DIR / "app" / app_source,
                *[DEVICE_DIR / src for src in APP_EXTRA.get(app, ([], []))[0]],
+               *([DEVICE_DIR / "app" / BIT_ERRORS_SOURCE] if bit_errors else []),
                *[board.dir / s for s in board.sources]]
     elf, map_file, link_cmd = build_sources(board, sources, out,
                                             [out, ENGINE_DIR, DEVICE_DIR / "app",
@@ -285,6 +295,7 @@ def _build_firmware(graph: Graph, board: Board, out: Path, app: str,
                                              *dict.fromkeys(p.parent for p in gen.outside_files),
                                              *[DEVICE_DIR / d
                                                for d in APP_EXTRA.get(app, ([], []))[1]]],
-                                            [f"-DTP_PROFILE_HOOK={hook}"])
+                                            [f"-DTP_PROFILE_HOOK={hook}",
+                                             *(["-DTP_BIT_ERRORS"] if bit_errors else [])])
     return BuildResult(elf, map_file if map_file.exists() else None, board, out, gen,
                        link_cmd, _size_report(elf, map_file, board))

@@ -346,6 +346,7 @@ def demo(
 
 # Commands defined in their own modules (each imports its heavy dependencies lazily).
 from host.cli_bench import bench  # noqa: E402
+from host.cli_ber import ber_app  # noqa: E402
 from host.cli_data import data_app  # noqa: E402
 from host.cli_golden import golden  # noqa: E402
 from host.cli_micropython import app as micropython_app  # noqa: E402
@@ -366,6 +367,7 @@ data_app.command("compare")(compare_cmd)
 app.add_typer(data_app, name="data")
 app.add_typer(micropython_app, name="micropython")
 app.add_typer(prune_app, name="prune")
+app.add_typer(ber_app, name="ber")
 
 
 def main() -> None:

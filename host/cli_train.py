@@ -62,6 +62,11 @@ def train(
     float_twin: bool = typer.Option(
         False, "--float-twin", help="With --binary: also train the same layers in float (ReLU, "
         "float weights) with the same data, seed and epochs, and report its test accuracy."),
+    loss: str = typer.Option("ce", "--loss", help="Training loss: ce (cross-entropy) or "
+                             "hinge (margin maximization; docs/bit_errors.md)."),
+    margin: float = typer.Option(None, "--margin", help="With --loss hinge: the margin b, in "
+                                 "popcount units for --binary [128], else a fraction of half "
+                                 "the logit range [0.5].", callback=positive_float),
     lr: float = typer.Option(None, "--lr", help="Adam learning rate [default: 0.002; 0.005 "
                              "with --binary].", callback=positive_float),
     background_class: str = typer.Option(
@@ -79,9 +84,11 @@ def train(
     matrix (also as PNGs beside the model)."""
     from host.plots import plot_confusion, plot_training
     from sdk.ir import save_model
+    from sdk.train.losses import make_loss
     from sdk.train.zoo_fit import fit_zoo_model
 
     model = _check_binary_options(model, data, binary, last, quantizer, int8, c_preprocess)
+    loss_fn = make_loss(loss, margin, binary)
     if float_twin and not binary:
         raise TinypruneError("--float-twin applies to --binary only")
     siblings = [out, out.with_suffix(".confusion.png"), out.with_suffix(".training.png")]
@@ -103,7 +110,7 @@ def train(
         seed=seed, patience=patience, augment=augment_fn, schedule="cosine", lr=lr,
         metadata=metadata,
         model_options={"last": last, "quantizer": quantizer} if binary else None,
-        context_frames=context)
+        context_frames=context, loss_fn=loss_fn)
     save_model(report.graph, out)
     twin = None
     if float_twin:

@@ -32,7 +32,8 @@ def file_dtype(graph: Graph, name: str) -> np.dtype:
 RUN_TIMEOUT_S = 60.0
 # run_main.c exit statuses
 EXIT_MEANINGS = {2: "an input file is missing or too short", 3: "model init failed",
-                 4: "invoke failed", 5: "an output file could not be written"}
+                 4: "invoke failed", 5: "an output file could not be written",
+                 6: "flips.bin is missing or not the size of the binary weights"}
 
 
 def _file(stem: str, index: int) -> str:

@@ -17,6 +17,7 @@ import flatbuffers
 import h5py
 import numpy as np
 
+from binary_graphs import binary_net
 from graphs import residual_net
 from int8_graphs import int8_residual_net
 from sdk.frontends.tflite import _schema
@@ -38,6 +39,7 @@ def make_seeds(folder: Path) -> dict[str, Path]:
         "int8.tpm": save_model(q, folder / "int8.tpm"),
         "float.tflite": export_tflite(f, folder / "float.tflite"),
         "int8.tflite": export_tflite(q, folder / "int8.tflite"),
+        "binary.tpm": save_model(binary_net(seed=3), folder / "binary.tpm"),
     }
     np.save(folder / "x.npy", rng.normal(size=INPUT_SHAPE).astype(np.float32))
     np.save(folder / "calib.npy", rng.normal(size=(8, *INPUT_SHAPE)).astype(np.float32))

@@ -9,11 +9,16 @@
  *               marks with nothing between them (the cost of one mark). marks[1] is read
  *               before step 0 and marks[k + 2] after step k, so step k costs
  *               marks[k + 2] - marks[k + 1] - marks[0].
+ *   flips.bin   in (built with -DTP_BIT_ERRORS only): a mask XORed into the binary weights
+ *               before the first frame (tp_bit_errors.c, docs/bit_errors.md).
  * Exit status: 0 ok, 2 an input file missing or too short, 3 init failed, 4 invoke failed,
- * 5 an output file could not be written.
+ * 5 an output file could not be written, 6 flips.bin missing or not the weights' size.
  */
 #include "model.h"
 #include "tp_board.h"
+#ifdef TP_BIT_ERRORS
+#include "tp_bit_errors.h"
+#endif
 
 #include <stddef.h>
 
@@ -21,6 +26,7 @@
 #define EXIT_INIT 3
 #define EXIT_INVOKE 4
 #define EXIT_WRITE 5
+#define EXIT_BIT_ERRORS 6
 
 static uint32_t s_marks[TP_MODEL_NUM_STEPS + 2];
 
@@ -88,6 +94,12 @@ int main(void)
     if (tp_model_init(NULL, 0u) != TP_MODEL_OK) {
         tp_board_exit(EXIT_INIT);
     }
+#ifdef TP_BIT_ERRORS
+    if (tp_bit_errors_apply("flips.bin") != 0) {
+        tp_board_puts("run: flips.bin is missing or not the size of the binary weights\n");
+        tp_board_exit(EXIT_BIT_ERRORS);
+    }
+#endif
     for (frame = 0u; read_frame(frame); frame++) {
         tp_run_mark(-1);
         before = s_marks[1];

@@ -82,6 +82,28 @@ class Head(nn.Module):
             return sign(y)
         return self._int8_scores(dot.detach())
 
+    def margin_scores(self, x: torch.Tensor) -> torch.Tensor:
+        """Each class's signed distance from its decision threshold in dot-product (popcount)
+        units, what the hinge loss's margin is measured in (:mod:`sdk.train.losses`).
+
+        With the batch norm ``y = g (dot - mean) + beta`` (batch statistics in training, the
+        running ones in eval), ``y / |g| = sign(g) (dot - mean) + beta / |g|``: exactly the
+        device's ``dot' + bias`` of an int8 head, and positive iff a binary head outputs +1.
+        Computed from ``gamma``, ``beta`` and the statistics (not by dividing ``y``), so the
+        gradient cannot grow the margin by shrinking ``|g|``. Training mode also updates the
+        running statistics and the observed output range, as :meth:`forward` does."""
+        dot = self.linear(x)
+        bn = self.bn
+        if self.training:
+            y = bn(dot)
+            self._observe(y.detach())
+            mean, var = dot.mean(dim=0), dot.var(dim=0, unbiased=False)
+        else:
+            mean, var = bn.running_stats()
+        gamma = bn.weight
+        spread = torch.sqrt(var + bn.eps) / torch.clamp(gamma.abs(), min=1e-8)
+        return torch.sign(gamma) * (dot - mean) + bn.bias * spread
+
     def _observe(self, y: torch.Tensor) -> None:
         lo, hi = y.min(), y.max()
         if not bool(self.seen):

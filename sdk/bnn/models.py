@@ -52,6 +52,12 @@ class BinaryClassifier(SoftmaxClassifier):
         """The last layer."""
         return cast(Head, cast(nn.Sequential, self.classifier)[-1])
 
+    def margin_scores(self, x: torch.Tensor) -> torch.Tensor:
+        """The head's margins in popcount units (:meth:`Head.margin_scores`), for the hinge
+        loss."""
+        hidden = cast(nn.Sequential, self.classifier)[:-1](self.features(x))
+        return self.head.margin_scores(hidden)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Probabilities (int8 head) or +1/-1 per class (binary head)."""
         logits = self.logits(x)

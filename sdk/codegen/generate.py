@@ -19,6 +19,11 @@ it in upper case):
 - ``int32_t PREFIX_check_scratch(void)``: -1 when every kernel's C ``_get_buffer_size`` equals
   the scratch planned for its step, else that step (tests call it; invoke does not).
 
+With ``-DTP_BIT_ERRORS`` (a model with binary weights), the packed binary weight tables are in
+RAM instead of flash and ``uint8_t *PREFIX_weight_bits(int32_t i, uint32_t *bytes)`` gives
+table ``i``'s address and size (NULL past the last), so an app can flip their bits
+(docs/bit_errors.md).
+
 With ``-DTP_PROFILE_HOOK=fn``, invoke calls ``fn(-1)`` before the first step and ``fn(i)``
 after step ``i``, so a board can read its counter between steps.
 """

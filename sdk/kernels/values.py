@@ -39,7 +39,8 @@ class TensorRef:
 class ConstTable:
     """A constant array. ``key`` is the graph tensor's name for graph constants (one copy per
     model) and None for tables derived by lowering, which are named ``name`` within their step.
-    ``comment`` says what it holds; ``aligned``: on a 4-byte boundary (a kernel reads words)."""
+    ``comment`` says what it holds; ``aligned``: on a 4-byte boundary (a kernel reads words);
+    ``weight_bits``: packed binary weights, the bits that bit errors flip (docs/bit_errors.md)."""
 
     dtype: str
     data: np.ndarray
@@ -47,6 +48,7 @@ class ConstTable:
     name: str = ""
     key: str | None = None
     aligned: bool = False
+    weight_bits: bool = False
 
     @property
     def nbytes(self) -> int:

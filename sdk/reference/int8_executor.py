@@ -44,7 +44,9 @@ def _prepare_inputs(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray
 
 
 def _execute(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray,
-             on_op: Callable[[Op, np.ndarray], None] | None = None) -> dict[str, np.ndarray]:
+             on_op: Callable[[Op, np.ndarray], None] | None = None,
+             after_op: Callable[[Op, np.ndarray], np.ndarray] | None = None
+             ) -> dict[str, np.ndarray]:
     values = _prepare_inputs(graph, inputs)
     for t in graph.tensors.values():
         if t.data is not None:
@@ -53,6 +55,8 @@ def _execute(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray,
         family = family_for(graph, op, "the int8 reference executor")
         out = op.outputs[0]
         result = family.reference(RefContext(graph, op), [values[i] for i in op.inputs])
+        if after_op is not None:
+            result = after_op(op, result)
         values[out] = result
         if on_op is not None:
             on_op(op, _as_stored(graph, out, result))
@@ -60,13 +64,17 @@ def _execute(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray,
 
 
 def run_int8(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray,
-             keep_intermediates: bool = False) -> dict[str, np.ndarray]:
+             keep_intermediates: bool = False,
+             after_op: Callable[[Op, np.ndarray], np.ndarray] | None = None
+             ) -> dict[str, np.ndarray]:
     """Execute a quantized graph; returns the graph outputs (or every tensor) in their dtypes.
 
     ``inputs`` maps input names to arrays (int8 values for int8 inputs, floats for float
     inputs that a Quantize op consumes), or is one array for a single-input graph.
+    ``after_op(op, output)`` (optional) replaces each op's output before the next op reads it
+    (bit errors in activations: :mod:`sdk.bnn.bit_errors`).
     """
-    values = _execute(graph, inputs)
+    values = _execute(graph, inputs, after_op=after_op)
     keep = values.keys() if keep_intermediates else graph.outputs
     return {k: _as_stored(graph, k, values[k]) for k in keep}
 

@@ -1,8 +1,9 @@
 """A generic, seeded training loop for classifiers, with early stopping on validation.
 
-The loss is cross-entropy on the model's logits. Zoo models end in Softmax (so the exported
-graph outputs probabilities) and expose the pre-softmax scores as ``model.logits(x)``; for
-any other model ``model(x)`` is taken to return logits.
+The loss is cross-entropy on the model's logits unless another is given
+(:mod:`sdk.train.losses`, e.g. the hinge loss of margin maximization). Zoo models end in
+Softmax (so the exported graph outputs probabilities) and expose the pre-softmax scores as
+``model.logits(x)``; for any other model ``model(x)`` is taken to return logits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 
 from sdk.errors import ShapeError, TinypruneError
+from sdk.train.losses import ClassifierLoss, logits_of
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,6 @@ class TrainResult:
     stopped_early: bool = False
 
 
-def _logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    fn = getattr(model, "logits", None)
-    return fn(x) if callable(fn) else model(x)
-
-
 def _as_tensors(data: tuple[np.ndarray, np.ndarray], what: str) -> tuple[torch.Tensor, ...]:
     x, y = data
     if len(x) != len(y) or len(x) == 0:
@@ -71,7 +68,7 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 2
     total_loss, correct = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(xt), batch_size):
-            logits = _logits(model, xt[start:start + batch_size])
+            logits = logits_of(model, xt[start:start + batch_size])
             target = yt[start:start + batch_size]
             total_loss += float(F.cross_entropy(logits, target, reduction="sum"))
             correct += int((logits.argmax(dim=1) == target).sum())
@@ -85,8 +82,10 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
                      progress: bool = True,
                      augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
                      schedule: str = "constant", weight_decay: float = 0.0,
-                     after_step: Callable[[nn.Module], None] | None = None) -> TrainResult:
-    """Train ``model`` with Adam on cross-entropy; keep the weights with the best validation.
+                     after_step: Callable[[nn.Module], None] | None = None,
+                     loss_fn: ClassifierLoss | None = None) -> TrainResult:
+    """Train ``model`` with Adam on ``loss_fn`` (cross-entropy by default); keep the weights
+    with the best validation.
 
     ``train_set`` and ``val_set`` are ``(x, y)`` with ``x`` NCHW float and ``y`` integer
     class labels. Each epoch shuffles with a generator seeded by ``seed``; dropout and any
@@ -101,13 +100,16 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
     own generator seeded by ``seed``; ``schedule`` is ``"constant"`` or ``"cosine"`` (the
     learning rate falls from ``lr`` to 0 along a half cosine over ``epochs`` epochs, stepped
     per batch); ``weight_decay`` is Adam's L2 penalty; ``after_step(model)`` (optional) runs
-    after every optimizer step (binary networks clip their latent weights there).
+    after every optimizer step (binary networks clip their latent weights there);
+    ``loss_fn`` (:mod:`sdk.train.losses`) takes its scores from the model and gives the batch's
+    loss (validation is always scored by accuracy, ties broken by cross-entropy).
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs}, {batch_size}")
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     x, y = _as_tensors(train_set, "train_set")
+    loss_fn = loss_fn or ClassifierLoss()
     x_val, y_val = val_set
     result = TrainResult()
     best_key = (-1.0, 0.0)
@@ -130,8 +132,8 @@ def train_classifier(model: nn.Module, train_set: tuple[np.ndarray, np.ndarray],
             total_loss, correct = 0.0, 0
             for idx in torch.randperm(len(x), generator=order_gen).split(batch_size):
                 batch = x[idx] if augment is None else augment(x[idx], augment_gen)
-                logits = _logits(model, batch)
-                loss = F.cross_entropy(logits, y[idx])
+                logits = loss_fn.scores(model, batch)
+                loss = loss_fn(logits, y[idx])
                 if not torch.isfinite(loss):
                     raise TinypruneError(f"training: the loss is {loss.item()} in epoch {epoch}; "
                                          "expected a finite loss (check the data for NaN or "

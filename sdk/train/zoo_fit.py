@@ -18,6 +18,7 @@ from torch import nn
 from sdk.frontends.pytorch import from_torch
 from sdk.ir import Graph
 from sdk.train.loop import TrainResult, evaluate, train_classifier
+from sdk.train.losses import ClassifierLoss
 from sdk.zoo import ZooEntry
 from sdk.zoo import get as zoo_get
 
@@ -65,7 +66,8 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
                   metadata: dict | None = None,
                   augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
                   schedule: str = "constant", weight_decay: float = 0.0,
-                  model_options: dict | None = None, context_frames: int = 1) -> FitReport:
+                  model_options: dict | None = None, context_frames: int = 1,
+                  loss_fn: ClassifierLoss | None = None) -> FitReport:
     """Train zoo model ``name`` on ``(frames, labels)`` splits and convert it to IR.
 
     Frames are ``[N, H, W]`` (one channel) or NHWC; the model takes their shape and one output
@@ -73,7 +75,8 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
     The initial weights, shuffling and dropout
     all follow ``seed``; ``torch`` uses at most 2 threads so results do not depend on the core
     count of a bigger machine. ``augment``, ``schedule`` and ``weight_decay`` go to
-    :func:`sdk.train.loop.train_classifier`; ``model_options`` to the zoo factory. A binary
+    :func:`sdk.train.loop.train_classifier`, and ``loss_fn`` (cross-entropy by default,
+    :mod:`sdk.train.losses`); ``model_options`` to the zoo factory. A binary
     network (``entry.binary``) has its latent weights clipped after every step
     (:func:`sdk.bnn.layers.clip_latent_weights`) and is converted by
     :func:`sdk.bnn.export.export_binary`, whose graph decides exactly as the eval-mode module.
@@ -94,7 +97,8 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
     result = train_classifier(module, (x_train, train[1]), (x_val, val[1]), epochs=epochs,
                               lr=lr, batch_size=batch_size, seed=seed, patience=patience,
                               progress=progress, augment=augment, schedule=schedule,
-                              weight_decay=weight_decay, after_step=after_step)
+                              weight_decay=weight_decay, after_step=after_step,
+                              loss_fn=loss_fn)
     test_accuracy = evaluate(module, x_test, test[1]).accuracy
     confusion = confusion_matrix(test[1], predict(module, x_test), len(classes))
     graph = _convert(module, entry, name, input_shape)
@@ -103,6 +107,7 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
     graph.metadata["training"] = {
         "seed": seed, "epochs_run": len(result.history), "best_epoch": result.best_epoch,
         "lr": lr, "schedule": schedule, "weight_decay": weight_decay,
+        "loss": (loss_fn or ClassifierLoss()).describe(),
         "augment": getattr(augment, "__name__", None) if augment is not None else None,
         "val_accuracy": result.best_val_accuracy, "test_accuracy": test_accuracy,
         "frames": {"train": len(train[1]), "val": len(val[1]), "test": len(test[1])},

@@ -77,6 +77,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "prune": ("prune", "{f}", "--method", "l1_filter", "--amount", "0.5", "--out", "{o}.tpm"),
     "prune-sweep": ("prune", "sweep", "--data", "{f}", "--methods", "magnitude", "--amounts",
                     "0.5", "--out", "{o}"),
+    "ber": ("ber", "sweep", "{f}", "--data", "{s}/data.h5", "--rates", "0", "--trials", "1",
+            "--out", "{o}"),
+    "ber-data": ("ber", "sweep", "{s}/binary.tpm", "--data", "{f}", "--rates", "0",
+                 "--trials", "1", "--out", "{o}"),
 }
 MODEL_COMMANDS = ("inspect", "convert", "quantize", "build", "run", "prune")
 DATA_COMMANDS = ("info", "show", "train", "synth-stream")
@@ -131,6 +135,9 @@ def _cases() -> list[Case]:
         for target in ("calib.npy", "x.npy"):
             cases.append(Case("cut", target, f"{i}/8", "calib" if target == "calib.npy"
                               else "input"))
+    for i in range(8):  # ber sweep: a cut binary model, a cut dataset
+        cases.append(Case("cut", "binary.tpm", f"{i}/8", "ber"))
+        cases.append(Case("cut", "data.h5", f"{i}/8", "ber-data"))
     for name in LIBHDF5_FINDINGS:
         cases += [Case("libhdf5", name, "fuzz", c) for c in ("info", "show", "train", "stream")]
     cases += [Case("option", "-", str(i), args) for i, args in enumerate(OPTION_CASES)]
@@ -482,6 +489,25 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("train", "--binary", "--data", "mnist", "--model", "bnn_gesture_cnn", "--out", "{o}.tpm"),
     ("train", "--binary", "--data", "{t}/none.h5", "--out", "{o}.tpm"),
     ("train", "--binary", "--data", "{s}/data.h5", "--out", "{s}/float.tpm"),
+    # train --loss / --margin
+    *[("train", "--data", "{s}/data.h5", "--out", "{o}.tpm", *opt)
+      for opt in (("--loss", "l2"), ("--loss", "ce", "--margin", "3"), ("--margin", "0"),
+                  ("--loss", "hinge", "--margin", "nan"), ("--loss", "hinge", "--margin", "-2"))],
+    ("train", "--binary", "--data", "{s}/data.h5", "--out", "{o}.tpm", "--loss", "squared"),
+    # ber sweep: models without binary weights, missing files, bad rates and option clashes
+    *[("ber", "sweep", model, "--data", "{s}/data.h5", "--out", "{o}")
+      for model in ("{s}/float.tpm", "{s}/int8.tpm", "{t}/none.tpm", "{t}", "{s}/x.npy")],
+    ("ber", "sweep", "{s}/binary.tpm", "--data", "{t}/none.h5", "--out", "{o}"),
+    *[("ber", "sweep", "{s}/binary.tpm", "--data", "{s}/data.h5", "--out", "{o}", *opt)
+      for opt in (("--rates", "0:0.1"), ("--rates", "a,b"), ("--rates", "0,2"),
+                  ("--rates", "0.1:0:0.01"), ("--rates", "0:0.1:0"), ("--rates", "nan"),
+                  ("--rates", ""), ("--trials", "0"), ("--seed", "-1"), ("--frames", "-1"),
+                  ("--direction", "11"), ("--workers", "0"),
+                  ("--device-frames", "1", "--activations"),
+                  ("--device-frames", "1", "--board", "msp430fr6989"),
+                  ("--device-frames", "1", "--board", "no_board"), ("--device-frames", "-1"))],
+    *[("ber", "sweep", "{s}/binary.tpm", "--data", "{s}/data.h5", "--out", out)
+      for out in ("{s}/x.npy", "{t}/missing/b")],
 ]
 
 

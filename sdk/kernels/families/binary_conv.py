@@ -117,7 +117,8 @@ def word_table(ctx: LowerContext, name: str, group: int | None = None,
     packed = pack_bits(data, word, None if flat else group).ravel()
     how = "one bit string per output" if flat else "bit-packed"
     return ConstTable(f"uint{word}", packed, f"{name} {list(t.shape)} {how} in {word}-bit "
-                      "words", key=f"{name}/{'flat' if flat else 'bitpacked'}", aligned=True)
+                      "words", key=f"{name}/{'flat' if flat else 'bitpacked'}", aligned=True,
+                      weight_bits=True)
 
 
 def threshold_tables(ctx: LowerContext, op: Op, terms: int
@@ -246,7 +247,8 @@ def oc_call(ctx: LowerContext, op: Op, weights: np.ndarray, bound: np.ndarray,
     w = ctx.graph.tensors[op.inputs[1]]
     words = oc_filter(weights, word)
     filt = ConstTable(f"uint{word}", words.ravel(), f"{w.name} {list(weights.shape)} packed "
-                      f"along output channels in {word}-bit words", "lanes", aligned=True)
+                      f"along output channels in {word}-bit words", "lanes", aligned=True,
+                      weight_bits=True)
     _, kh, kw, c = weights.shape
     planes_words, planes = oc_bounds(bound, kh * kw * c, word)
     bounds = ConstTable(f"uint{word}", planes_words.ravel(), "bounds, bit-sliced", "bounds")
