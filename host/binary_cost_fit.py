@@ -28,12 +28,11 @@ BOARDS = ("qemu_m7", "msp430fr6989")
 # input straight into the head, rare in random architectures) makes a candidate's cost
 # unknown, and the budget rejects it.
 KERNEL_FEATURES = {
-    ("msp430fr6989", "tp_binary_conv_s8in_b1"): ("pixels", "outputs", "gather", "work"),
+    ("msp430fr6989", "tp_binary_conv_s8in_b1"): ("calls", "outputs", "gather", "work"),
     ("msp430fr6989", "tp_binary_conv_b1_oc"): ("calls", "pixels", "outputs", "gather", "work",
                                                "out_words"),
     ("msp430fr6989", "tp_binary_max_pool_b1"): ("calls", "pixels", "outputs"),
     ("msp430fr6989", "tp_binary_fully_connected_s8in_b1"): ("calls", "work"),
-    ("msp430fr6989", "tp_binary_fully_connected_b1"): ("calls", "outputs", "work"),
     ("msp430fr6989", "tp_binary_fully_connected_b1_s8"): ("calls", "outputs", "work"),
     ("msp430fr6989", "tp_softmax_s8"): ("calls", "outputs"),
     ("qemu_m7", "tp_binary_conv_s8in_b1"): ("calls", "pixels", "outputs", "work", "out_words",
@@ -42,7 +41,6 @@ KERNEL_FEATURES = {
                                           "border"),
     ("qemu_m7", "tp_binary_max_pool_b1"): ("calls", "pixels", "outputs", "inputs"),
     ("qemu_m7", "tp_binary_fully_connected_s8in_b1"): ("work", "out_words"),
-    ("qemu_m7", "tp_binary_fully_connected_b1"): ("outputs", "work", "work_triples"),
     ("qemu_m7", "tp_binary_fully_connected_b1_s8"): ("calls", "outputs", "work", "work_triples"),
     ("qemu_m7", "tp_softmax_s8"): ("calls", "outputs"),
 }

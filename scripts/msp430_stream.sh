@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark of the MSP430 gesture loop (docs/gestures.md, "On the MSP430"): a binary
-# gesture network (MODEL, default: bnn_gesture_msp430 trained EPOCHS epochs, default 8, on 200
-# simulated recordings per class) streamed a whole continuous recording (STREAM_S, default 36:
-# 648 sweeps at 18 Hz) through the msp430fr6989 gesture firmware in one mspdebug session.
+# gesture network (MODEL, default: bnn_gesture_msp430 trained EPOCHS epochs, default 30, with
+# approx-sign on 200 simulated recordings per class: the recipe of scripts/bnn_tables.sh)
+# streamed a whole continuous recording (STREAM_S, default 36: 648 sweeps at 18 Hz) through
+# the msp430fr6989 gesture firmware in one mspdebug session.
 # Minutes on 2 cores. Result: build/bench/msp430-stream.json (every sweep's MCLK cycles,
 # deadline misses, classes and events against the host's, the simulator's throughput).
 # Usage: scripts/msp430_stream.sh [MODEL.tpm]
@@ -14,7 +15,8 @@ out=build/bench; mkdir -p "$out"
 model=${1:-$out/bnn_gesture_msp430.tpm}
 if [ ! -f "$model" ]; then
   OMP_NUM_THREADS=1 nice -n 10 $TP train --binary --data "$out/gestures.h5" \
-    --epochs "${EPOCHS:-8}" --seed 0 --out "$model" --json > "$out/bnn_gesture_msp430.train.json"
+    --epochs "${EPOCHS:-30}" --patience "${EPOCHS:-30}" \
+    --quantizer approx_sign --seed 0 --out "$model" --json > "$out/bnn_gesture_msp430.train.json"
 fi
 rec=$out/stream-${STREAM_S:-36}s.h5
 [ -f "$rec" ] || $TP data synth-stream --dataset "$out/gestures.h5" --seconds "${STREAM_S:-36}" --out "$rec"
