@@ -20,8 +20,15 @@ def nas(
                              callback=dataset_or_mnist),
     board: str = BOARD_OPT,
     objective: str = typer.Option("accuracy", "--objective", help="accuracy (test accuracy, "
-                                  "against packed weight bytes and binary operations); "
-                                  "'accuracy at ber=R' needs issue 13's bit errors."),
+                                  "against packed weight bytes and binary operations), or "
+                                  "'accuracy at ber=R': the mean test accuracy with every "
+                                  "packed weight bit flipped with probability R "
+                                  "(docs/bit_errors.md)."),
+    ber_trials: int = typer.Option(5, "--ber-trials", callback=positive_int,
+                                   help="With 'accuracy at ber=R': seeded flip trials per "
+                                   "candidate."),
+    loss: str = typer.Option("ce", "--loss", help="Training loss of every candidate: ce or "
+                             "hinge (margin maximization, docs/bit_errors.md)."),
     trials: int = typer.Option(20, "--trials", callback=positive_int,
                                help="Candidates trained (rejected ones are not counted)."),
     epochs: int = typer.Option(3, "--epochs", callback=positive_int,
@@ -57,14 +64,18 @@ def nas(
     from sdk.nas.budget import board_budget
     from sdk.nas.search import check_space, describe, parse_objective
     from sdk.sweep import ResultStore
+    from sdk.train.losses import make_loss
 
     check_space(space)
-    parse_objective(objective)
+    ber = parse_objective(objective)
+    make_loss(loss, binary=True)
     budget = board_budget(board, frame_rate, reserve)
     executor = sweep_backend(backend, address, workers)
     task = trials_mod.task_for(data)  # a bad dataset is one line before any file
     input_chw = tuple(int(v) for v in task.train[0].shape[1:])
-    common = {"data": data, "epochs": epochs, "seed": seed, "board": board}
+    common = {"data": data, "epochs": epochs, "seed": seed, "board": board,
+              **({"loss": loss} if loss != "ce" else {}),
+              **({"ber": ber, "ber_trials": ber_trials} if ber is not None else {})}
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     result = run_search(common, input_chw, len(task.classes), budget, trials, seed,  # type: ignore[arg-type]
@@ -72,7 +83,9 @@ def nas(
                         partial(trials_mod.nas_trial, folder=str(folder.resolve())),
                         progress=not json_out)
     title = (f"nas on {data} for {board}" + (f" at {frame_rate:g} Hz" if frame_rate else "")
-             + f": {trials} candidates, {epochs} epochs, seed {seed}")
+             + f": {trials} candidates, {epochs} epochs, seed {seed}"
+             + (f", loss {loss}" if loss != "ce" else "")
+             + (f", accuracy at ber={ber:g} ({ber_trials} trials)" if ber is not None else ""))
     paths = write_reports(result, folder, title)
     rows = result.rows()
     best = result.winner()
@@ -92,7 +105,8 @@ def nas(
 
     con = human(False)
     table = Table(title=title)
-    for col in ("architecture", "test acc", "weight B", "activation B",
+    for col in ("architecture", "test acc" if ber is None else f"acc. at ber={ber:g}",
+                "weight B", "activation B",
                 f"{budget.counter_unit} (pred.)", "binary ops", "Pareto"):
         table.add_column(col, justify="right")
     for r in sorted(rows, key=lambda r: -r["accuracy"]):

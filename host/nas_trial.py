@@ -39,10 +39,12 @@ def model_path(folder: str, config: dict) -> Path:
 
 def nas_trial(config: dict, folder: str | None = None) -> dict:
     """Train ``config["arch"]`` on ``config["data"]`` for at most ``epochs`` epochs (seed,
-    cosine schedule, early stopping on validation, latent weights clipped), export it (kept
-    under ``folder``/models when given), and return its test accuracy (of the exported graph's
-    decisions: the eval-mode module), packed weight bytes, activation bytes and predicted
-    count on the board, and binary operations."""
+    cosine schedule, early stopping on validation, latent weights clipped, ``loss``), export
+    it (kept under ``folder``/models when given), and return its test accuracy (of the
+    exported graph's decisions: the eval-mode module; with ``ber``, the mean over
+    ``ber_trials`` of the exported graph's accuracy with its weight bits flipped at that rate,
+    the error-free one as ``clean_accuracy``), packed weight bytes, activation bytes and
+    predicted count on the board, and binary operations."""
     import torch
 
     from sdk.bnn.export import export_binary
@@ -50,6 +52,7 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
     from sdk.nas.budget import board_budget, check_budget
     from sdk.nas.space import build_module
     from sdk.train.loop import evaluate, train_classifier
+    from sdk.train.losses import make_loss
 
     started = time.perf_counter()
     task = task_for(config["data"])
@@ -58,10 +61,16 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
     result = train_classifier(module, task.train, task.val, config["epochs"],
                               config.get("lr") or 5e-3, task.batch_size, config["seed"],
                               progress=False, augment=task.augment, schedule="cosine",
-                              after_step=clip_latent_weights)
+                              after_step=clip_latent_weights,
+                              loss_fn=make_loss(config.get("loss", "ce"), binary=True))
     accuracy = evaluate(module, *task.test).accuracy
     graph = export_binary(module, (1, *config["arch"]["input"]), "candidate")
     check = check_budget(graph, board_budget(config["board"]))
+    under_errors = {}
+    if config.get("ber") is not None:
+        under_errors = {"clean_accuracy": accuracy,
+                        "accuracy": accuracy_at_ber(graph, task, config["ber"],
+                                                    config["ber_trials"], config["seed"])}
     if folder is not None:
         from sdk.ir import save_model
 
@@ -69,7 +78,26 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
         save_model(graph, model_path(folder, config))
     return {"accuracy": accuracy, "val_accuracy": result.best_val_accuracy,
             "epochs_run": len(result.history), "binary_ops": binary_ops(graph),
-            **check.to_json(), "seconds": time.perf_counter() - started}
+            **check.to_json(), **under_errors, "seconds": time.perf_counter() - started}
+
+
+def accuracy_at_ber(graph: Graph, task: Task, rate: float, trials: int, seed: int) -> float:
+    """Mean test accuracy of ``graph`` (the reference's decisions) over ``trials`` seeded
+    flips of its packed weight bits, both directions at ``rate``; trial ``t`` uses the seed
+    ``seed * 1000 + t``, as ``tinyprune ber sweep`` does."""
+    import numpy as np
+
+    from host.ber_trial import TRIAL_SEED_STRIDE, predict
+    from sdk.bnn.bit_errors import BitErrorRates, inject_weight_errors
+    from sdk.compress.report import quantize_input
+    from sdk.train.mnist import to_nhwc
+
+    x, y = task.test
+    xq = quantize_input(graph, to_nhwc(x))
+    rates = BitErrorRates(rate, rate)
+    return float(np.mean([np.mean(predict(inject_weight_errors(
+        graph, rates, seed * TRIAL_SEED_STRIDE + t).graph, xq) == np.asarray(y))
+        for t in range(trials)]))
 
 
 def run_winner(folder: str, config: dict, predicted: float, frames: int = 1) -> dict:

@@ -60,8 +60,32 @@ def test_a_small_search_fits_the_budget_writes_reports_and_resumes(gestures):
     assert [r["arch"] for r in longer["rows"]][:3] == [r["arch"] for r in doc["rows"]]
 
 
+@needs_optuna
+@pytest.mark.slow  # about 30 s: two one-epoch trainings, each scored under bit errors
+def test_accuracy_at_a_bit_error_rate_is_the_objective(gestures):
+    """With 'accuracy at ber=R' a candidate's accuracy is its mean over seeded flips of its
+    packed weights (R = 0 flips nothing: the error-free accuracy, bit for bit), trained with
+    the margin loss when asked."""
+    def search(rate: str, out: str) -> list[dict]:
+        proc = cli("nas", "--space", "bnn", "--data", "g.h5", "--board", "msp430fr6989",
+                   "--objective", f"accuracy at ber={rate}", "--ber-trials", "2", "--loss",
+                   "hinge", "--epochs", "1", "--seed", "5", "--trials", "2", "--no-run-winner",
+                   "--out", out, "--json", cwd=gestures)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)["rows"]
+
+    clean = search("0", "ber0")
+    assert all(r["accuracy"] == r["clean_accuracy"] for r in clean)
+    noisy = search("0.3", "ber30")
+    # the same seeded candidates, trained the same way: only the flips differ
+    assert [(r["arch"], r["clean_accuracy"]) for r in noisy] == \
+        [(r["arch"], r["clean_accuracy"]) for r in clean]
+    assert any(r["accuracy"] != r["clean_accuracy"] for r in noisy)
+
+
 @pytest.mark.parametrize("opts, needles", [
-    (("--objective", "accuracy at ber=0.01"), ("not supported", "issue 13")),
+    (("--loss", "mse"), ("not supported", "'mse'", "hinge")),
+    (("--ber-trials", "0"), ("--ber-trials",)),
     (("--objective", "accuracy at ber=2"), ("[0, 1)",)),
     (("--objective", "latency"), ("expected 'accuracy'",)),
     (("--space", "cnn"), ("--space", "bnn")),
