@@ -103,3 +103,70 @@ def measure_bnn_versions(work: Path) -> dict:
             version: {board: measure_version(graph, x, board, work / board) for board in BOARDS}
             for version, (graph, x) in graphs.items()}
     return figures
+
+
+# Test accuracy of each version (not golden figures: they need training), 200 recordings per
+# class (`tinyprune data synth --per-class 200 --seed 0`, 600 test frames). Binary and float
+# twin of bnn_gesture_msp430: `tinyprune train --binary --float-twin ... --epochs 30`, seeds
+# 0 1 2 (docs/benchmarks.md "Binary networks: accuracy"); binary bnn_gesture_cnn: 15 epochs,
+# seed 0 ("Pruning binary networks to a size"); float twins and int8:
+# scripts/bnn_twin_int8.py (the twin quantized with 256 training frames).
+ACCURACY = {
+    ("bnn_gesture_msp430", "float"): "0.9222 (seeds 0 1 2: 0.9183 0.9117 0.9367)",
+    ("bnn_gesture_msp430", "int8"): "0.9222 (seeds 0 1 2: 0.9183 0.9100 0.9383)",
+    ("bnn_gesture_msp430", "binary"): "0.9106 (seeds 0 1 2: 0.8833 0.9283 0.9200)",
+    ("bnn_gesture_cnn", "float"): "not measured",
+    ("bnn_gesture_cnn", "int8"): "not measured",
+    ("bnn_gesture_cnn", "binary"): "0.9283 (seed 0, 15 epochs)",
+}
+COUNT_UNIT = {"qemu_m7": "instructions", "msp430fr6989": "MCLK cycles"}
+
+
+def segments(steps: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """``(first, middle, last)``: the first layer (the first step with MACs and the steps
+    without MACs after it, its pool), the last (the last step with MACs, the head, and the
+    softmax after it) and the layers between (the binary layers of the binary version)."""
+    with_macs = [i for i, s in enumerate(steps) if s["macs"]]
+    second, last = with_macs[1], with_macs[-1]
+    return steps[:second], steps[second:last], steps[last:]
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _counts(m: dict) -> list[str]:
+    first, middle, last = (sum(s["count"] for s in part) for part in segments(m["steps"]))
+    # The int8 engine runs two convolutions and their pool as one step where it can: the
+    # first step then holds the second layer as well.
+    fused = " (with layer 2: one step)" if m["steps"][0]["op"].count("Conv2D") > 1 else ""
+    return [_n(first) + fused, _n(middle), _n(last), _n(m["count"])]
+
+
+def _absent(m: dict) -> str:
+    if "build_error" in m:
+        return f"not supported: the compiler says \"{m['build_error']}\""
+    return "does not fit: " + ", ".join(f"{r} {_n(b)} B over" for r, b in m["over"].items())
+
+
+def versions_table(f: dict) -> str:
+    """The ``bnn_versions`` figures as one table: per network, version and board, the counts
+    of the first layer, the layers between, the last layer (with the softmax) and the whole
+    inference, the bytes, and the test accuracy."""
+    header = ["network", "version", "board (count)", "first layer", "layers between",
+              "last layer + softmax", "whole inference", "flash / FRAM B",
+              "RAM / SRAM B", "arena B", "test accuracy"]
+    rows = []
+    for name, versions in f["bnn_versions"].items():
+        for version, boards in versions.items():
+            for board, m in boards.items():
+                where = [f"`{name}`", version, f"{board} ({COUNT_UNIT[board]})"]
+                acc = ACCURACY.get((name, version), "")
+                if not m["fits"]:
+                    rows.append([*where, _absent(m), "", "", "", "", "", "", acc])
+                    continue
+                arena = _n(m["arena_bytes"]) + (" (FRAM)" if m["arena_in_fram"] else "")
+                rows.append([*where, *_counts(m), _n(m["flash_bytes"]), _n(m["ram_bytes"]),
+                             arena, acc])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
