@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -198,12 +199,12 @@ def gesture_model_graph(name: str = "bnn_gesture_msp430") -> Graph:
     import torch
 
     from sdk.bnn.export import export_binary
-    from sdk.bnn.models import GESTURE_INPUT
+    from sdk.bnn.models import GESTURE_INPUT, BinaryClassifier
     from sdk.zoo import get
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        model = get(name).factory()
+        model = cast(BinaryClassifier, get(name).factory())
     with torch.no_grad():
         model.head.low.fill_(-20.0)
         model.head.high.fill_(20.0)
