@@ -14,6 +14,7 @@ compiler's refusal), as the table prints it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import cast
 
@@ -72,8 +73,8 @@ def measure_version(graph: Graph, x: np.ndarray, board: str, work: Path) -> dict
     """One version on one board: per-step counts (instructions on qemu_m7, MCLK cycles on the
     MSP430), whether the output matches the reference (bit-exact for int8 and binary, within
     1e-5 relative for float) and the sizes; ``{"fits": False, "over": {region: bytes}}`` when
-    it does not link, ``{"fits": False, "build_error": message}`` when it does not compile
-    (an array over the MSP430's 16-bit size limit)."""
+    it does not link, ``{"fits": False, "too_large_array_elements": n}`` when clang refuses
+    an array over the MSP430's 16-bit size limit (before the link could measure)."""
     from host.build import DoesNotFit
     from host.device_run import is_quantized, run_on_board
     from sdk.errors import BuildError
@@ -82,8 +83,11 @@ def measure_version(graph: Graph, x: np.ndarray, board: str, work: Path) -> dict
         result = run_on_board(graph, board, x, work / graph.name, timeout_s=600)
     except DoesNotFit as err:
         return {"fits": False, "over": {o.region: o.over_bytes for o in err.overflows}}
-    except BuildError as err:  # the compiler refused it: keep its message, not the paths
-        return {"fits": False, "build_error": str(err).rpartition("error: ")[2]}
+    except BuildError as err:
+        too_large = re.search(r"array is too large \((\d+) elements\)", str(err))
+        if too_large is None:
+            raise
+        return {"fits": False, "too_large_array_elements": int(too_large.group(1))}
     counts = [s.instructions for s in result.steps]
     exact = result.bit_exact if is_quantized(graph) else result.max_rel_diff <= 1e-5
     if not exact or any(c is None for c in counts):
@@ -146,8 +150,9 @@ def _counts(m: dict) -> list[str]:
 
 
 def _absent(m: dict) -> str:
-    if "build_error" in m:
-        return f"not supported: the compiler says \"{m['build_error']}\""
+    if "too_large_array_elements" in m:
+        return (f"not supported: an array of {_n(m['too_large_array_elements'])} elements is "
+                "beyond the 16-bit address space (clang refuses it)")
     return "does not fit: " + ", ".join(f"{r} {_n(b)} B over" for r, b in m["over"].items())
 
 
