@@ -159,10 +159,10 @@ def _absent(m: dict) -> str:
 def versions_table(f: dict) -> str:
     """The ``bnn_versions`` figures as one table: per network, version and board, the counts
     of the first layer, the layers between, the last layer (with the softmax) and the whole
-    inference, the bytes, and the test accuracy."""
+    inference, the bytes, and the test accuracy (:data:`ACCURACY`)."""
     header = ["network", "version", "board (count)", "first layer", "layers between",
               "last layer + softmax", "whole inference", "flash / FRAM B",
-              "RAM / SRAM B", "arena B", "test accuracy"]
+              "RAM / SRAM B", "weights B", "arena B", "test accuracy"]
     rows = []
     for name, versions in f["bnn_versions"].items():
         for version, boards in versions.items():
@@ -170,10 +170,10 @@ def versions_table(f: dict) -> str:
                 where = [f"`{name}`", version, f"{board} ({COUNT_UNIT[board]})"]
                 acc = ACCURACY.get((name, version), "")
                 if not m["fits"]:
-                    rows.append([*where, _absent(m), "", "", "", "", "", "", acc])
+                    rows.append([*where, _absent(m), "", "", "", "", "", "", "", acc])
                     continue
                 arena = _n(m["arena_bytes"]) + (" (FRAM)" if m["arena_in_fram"] else "")
                 rows.append([*where, *_counts(m), _n(m["flash_bytes"]), _n(m["ram_bytes"]),
-                             arena, acc])
+                             _n(m["weights_bytes"]), arena, acc])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
