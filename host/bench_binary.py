@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -191,22 +192,23 @@ def measure_binary_msp430(work: Path) -> dict:
 SWEEP_TARGET_CYCLES = 800_000
 
 
-def gesture_model_graph() -> Graph:
-    """The zoo's ``bnn_gesture_msp430`` with seeded, untrained weights (default batch norms:
-    thresholds near 0; the int8 head's range [-20, 20]): its cycles per layer do not depend on
-    training, except the softmax's few data-dependent ones."""
+def gesture_model_graph(name: str = "bnn_gesture_msp430") -> Graph:
+    """The zoo's binary gesture network ``name`` with seeded, untrained weights (default batch
+    norms: thresholds near 0; the int8 head's range [-20, 20]): its cycles per layer do not
+    depend on training, except the softmax's few data-dependent ones."""
     import torch
 
     from sdk.bnn.export import export_binary
-    from sdk.bnn.models import GESTURE_INPUT, bnn_gesture_msp430
+    from sdk.bnn.models import GESTURE_INPUT, BinaryClassifier
+    from sdk.zoo import get
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        model = bnn_gesture_msp430()
+        model = cast(BinaryClassifier, get(name).factory())
     with torch.no_grad():
         model.head.low.fill_(-20.0)
         model.head.high.fill_(20.0)
-    return export_binary(model, GESTURE_INPUT, "bnn_gesture_msp430")
+    return export_binary(model, GESTURE_INPUT, name)
 
 
 def measure_gesture_model_msp430(work: Path) -> dict:

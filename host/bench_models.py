@@ -55,18 +55,24 @@ def seeded_gesture_cnn(seed: int = GESTURE_SEED, name: str = "gesture_cnn"):
         raise TinypruneError("bench: the gesture CNN needs torch (pip install -e '.[train]', "
                              "or ./setup.sh)") from None
     from sdk.frontends.pytorch import from_torch
-    from sdk.radar import preprocess as prep
-    from sdk.radar.simulator import CLASSES, SimConfig, new_session, simulate
     from sdk.zoo import get
 
     torch.manual_seed(seed)
     entry = get("gesture_cnn")
     graph = from_torch(entry.factory().eval(), entry.input_shape, name)
+    return graph, simulated_frames(seed)
+
+
+def simulated_frames(seed: int = GESTURE_SEED) -> np.ndarray:
+    """20 simulated radar frames [20, 30, 20] (sdk.radar.simulator: one session seeded
+    (seed, 0), one 24-sweep recording per class, 5 frames each, the first a swipe)."""
+    from sdk.radar import preprocess as prep
+    from sdk.radar.simulator import CLASSES, SimConfig, new_session, simulate
+
     sim = SimConfig()
     rng = np.random.default_rng([seed, 0])
     session = new_session(sim, rng, 0)
-    frames = np.concatenate([prep.frames(simulate(g, session, sim, rng)[1]) for g in CLASSES])
-    return graph, frames
+    return np.concatenate([prep.frames(simulate(g, session, sim, rng)[1]) for g in CLASSES])
 
 
 def gesture_cnn_float(seed: int = GESTURE_SEED):

@@ -242,6 +242,12 @@ def _binary_msp430(work: Path) -> dict:
     return measure_binary_msp430(work)
 
 
+def _bnn_versions(work: Path) -> dict:
+    from host.bench_bnn_versions import measure_bnn_versions
+
+    return measure_bnn_versions(work)
+
+
 def _gesture_msp430(work: Path) -> dict:
     from host.msp430_stream import measure_gesture_msp430
 
@@ -280,6 +286,9 @@ GROUPS = (
     Group("gesture_msp430", "real-time gesture firmware on msp430fr6989 in one mspdebug "
           "session, seeded binary network, cycles per sweep (host.msp430_stream)",
           (*MSP430, *PYTHON_PACKAGES, "gcc"), "msp430", _gesture_msp430),
+    Group("bnn_versions", "binary gesture networks as float twin, int8 and binary, seeded, on "
+          "qemu_m7 and msp430fr6989 (host.bench_bnn_versions)",
+          (*ARM, *MSP430, *PYTHON_PACKAGES), "msp430", _bnn_versions),
     Group("gesture_firmware", "real-time gesture firmware, seeded int8 CNN, sizes",
           ("arm-none-eabi-gcc", *PYTHON_PACKAGES), "qemu", _gesture_firmware),
     Group("sparse", "gesture CNN pruned by magnitude, sparse kernels, qemu_m7 "

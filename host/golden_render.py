@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from host.bench_anchors import ANCHORS, FLOAT_ANCHORS, INT8_TARGETS
+from host.bench_bnn_versions import versions_table
 from host.bench_channels import channels_table
 from host.bench_dsp import FRAME_RATE_HZ, MSP430_CLOCK_HZ
 from host.bench_sparse import sparse_table
@@ -342,6 +343,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "micropython": micropython, "binary-kernels": binary_kernels,
     "gesture-msp430": gesture_msp430,
     "binary-gesture-msp430": binary_gesture_msp430,
+    "bnn-versions": versions_table,
 }
 
 

@@ -24,8 +24,9 @@ _PROFILER_NEEDS = ("gcc",)  # the QEMU plugin of bench --profile is built with t
 
 def _group_param(group):
     marks = [pytest.mark.slow, getattr(pytest.mark, group.emulator)]
-    needs = _NEEDS[group.emulator] + (_PROFILER_NEEDS if group.name in ("int8_profile", "sparse")
-                                      else ())
+    emulators = [e for e, tools in _NEEDS.items() if e == group.emulator or tools[0] in group.tools]
+    needs = tuple(t for e in emulators for t in _NEEDS[e]) + (
+        _PROFILER_NEEDS if group.name in ("int8_profile", "sparse") else ())
     missing = [t for t in needs if shutil.which(t) is None]
     if missing:
         marks.append(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))
@@ -165,3 +166,36 @@ def test_binary_gesture_model_fits_the_msp430_sweep():
     assert [s["op"] for s in model["steps"]][:3] == ["BinaryConv2D", "MaxPool2D", "BinaryConv2D"]
     sweep = figures["radar_msp430"]["q15, 4x5 FFT"]["cycles"] + model["cycles"]
     assert sweep <= SWEEP_TARGET_CYCLES
+
+
+def test_float_int8_binary_versions_agree_with_each_other():
+    """The golden ``bnn_versions`` figures: steps add up to each whole inference, the first,
+    between and last parts add up too, every run is exact, a version that does not fit says by
+    how much; and where all three run, the binary layers between take fewer counts in binary
+    than in int8, and int8 fewer than float (whole inference)."""
+    from host.bench_bnn_versions import BOARDS, MODELS, VERSIONS, segments
+
+    figures = load_golden()["figures"]["bnn_versions"]
+    assert set(figures) == set(MODELS)
+    for name, versions in figures.items():
+        assert tuple(versions) == VERSIONS, name
+        for board in BOARDS:
+            runs = {v: versions[v][board] for v in VERSIONS}
+            for version, m in runs.items():
+                if not m["fits"]:
+                    assert m.get("too_large_array_elements", 0) > 0 or all(b > 0 for b in m["over"].values())
+                    continue
+                assert m["exact"], (name, version, board)
+                parts = segments(m["steps"])
+                assert sum(len(p) for p in parts) == len(m["steps"])
+                assert sum(s["count"] for p in parts for s in p) == m["count"]
+            ran = {v for v, m in runs.items() if m["fits"]}
+            if {"int8", "binary"} <= ran and runs["int8"]["steps"][0]["op"] == "Conv2D+MaxPool2D":
+                between = {v: sum(s["count"] for s in segments(runs[v]["steps"])[1])
+                           for v in ("int8", "binary")}
+                assert between["binary"] < between["int8"], (name, board)
+            if {"float", "int8"} <= ran:
+                assert runs["int8"]["count"] < runs["float"]["count"], (name, board)
+    # Only the binary seed-shaped CNN fits the MSP430's FRAM.
+    cnn = figures["bnn_gesture_cnn"]
+    assert [cnn[v]["msp430fr6989"]["fits"] for v in VERSIONS] == [False, False, True]
