@@ -148,14 +148,10 @@ def test_descendants_finds_a_grandchild():
         child.wait()
 
 
-@pytest.mark.slow
-def test_sigterm_during_a_prune_sweep_keeps_finished_trials(tmp_path):
-    """SIGTERM while a sweep trial builds or runs: exit 143, no child left, no work folder;
-    the store holds only whole records and the next run does only what is missing."""
-    synthesize(tmp_path / "g.h5", per_class=15, seed=0)
-    args = [*TINYPRUNE, "prune", "sweep", "--data", "g.h5", "--methods", "l1_filter",
-            "--amounts", "0.5", "--dense-epochs", "1", "--retrain-epochs", "0",
-            "--device-frames", "1", "--out", "sw", "--json"]
+def _sigterm_mid_sweep(args: list[str], tmp_path) -> tuple[int, dict]:
+    """SIGTERM a two-trial sweep (store ``sw``) once a trial has a child on the board: exit
+    143, no child left, no work folder, fewer than 2 whole records. Returns the records kept
+    and the JSON of the rerun, which must succeed."""
     tag = uuid.uuid4().hex
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env={**os.environ, TAG: tag})
@@ -172,7 +168,19 @@ def test_sigterm_during_a_prune_sweep_keeps_finished_trials(tmp_path):
     assert done < 2
     again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["ran"] == 2 - done
+    return done, json.loads(again.stdout)
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_prune_sweep_keeps_finished_trials(tmp_path):
+    """SIGTERM while a sweep trial builds or runs: exit 143, no child left, no work folder;
+    the store holds only whole records and the next run does only what is missing."""
+    synthesize(tmp_path / "g.h5", per_class=15, seed=0)
+    args = [*TINYPRUNE, "prune", "sweep", "--data", "g.h5", "--methods", "l1_filter",
+            "--amounts", "0.5", "--dense-epochs", "1", "--retrain-epochs", "0",
+            "--device-frames", "1", "--out", "sw", "--json"]
+    done, doc = _sigterm_mid_sweep(args, tmp_path)
+    assert doc["ran"] == 2 - done
 
 
 @pytest.mark.slow
@@ -185,21 +193,5 @@ def test_sigterm_during_a_ber_sweep_keeps_finished_trials(tmp_path):
     save_model(binary_net(seed=7, input_shape=(1, 30, 20, 1)), tmp_path / "b.tpm")
     args = [*TINYPRUNE, "ber", "sweep", "b.tpm", "--data", "g.h5", "--rates", "0.01,0.05",
             "--trials", "1", "--device-frames", "1", "--out", "sw", "--json"]
-    tag = uuid.uuid4().hex
-    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env={**os.environ, TAG: tag})
-    while proc.poll() is None and not descendants(proc.pid):
-        time.sleep(0.05)  # the first compiler or QEMU child: a trial is on the board
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err.decode()
-    assert _orphans_after(tag) == []
-    runs = tmp_path / "build" / "runs"
-    assert not runs.exists() or list(runs.iterdir()) == []
-    store = tmp_path / "sw" / "results.jsonl"
-    done = len(store.read_text().splitlines()) if store.exists() else 0
-    assert done < 2
-    again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0, again.stderr
-    doc = json.loads(again.stdout)
+    done, doc = _sigterm_mid_sweep(args, tmp_path)
     assert doc["ran"] == 2 - done and all(r["bit_exact"] for r in doc["rows"])
