@@ -5,7 +5,8 @@
 #            by each criterion (flip_frequency, latent_magnitude, channel_norm);
 #   mnist:   bnn_mnist on the shared digits, flip-frequency pruning to 60 % of its binary ops.
 # Seeds 0 1 2 (SEEDS to change); EPOCHS epochs of training (default 30 gesture, 20 mnist),
-# RETRAIN epochs per prune-and-retrain interval (default 3), ROUNDS rounds (default 3).
+# RETRAIN epochs per prune-and-retrain interval (default 3), ROUNDS rounds (default 3); RUNS
+# (space-separated METHOD:OPTION:SIZE) replaces the list of prune runs below.
 # Long (hours on 2 cores); a short seeded check: SEEDS=0 EPOCHS=8 RETRAIN=2 scripts/bnn_prune_tables.sh gesture
 # Results: one JSON per run in build/bench/bnn-prune-MODEL/ (runs already there are kept), and
 # the table of them all printed at the end (scripts/bnn_prune_summary.py).
@@ -18,10 +19,10 @@ case "${1:-gesture}" in
   gesture)
     [ -f build/bench/gestures.h5 ] || $TP data synth --per-class 200 --seed 0 --out build/bench/gestures.h5
     data=build/bench/gestures.h5; model=bnn_gesture_cnn; epochs=${EPOCHS:-30}
-    runs="flip_frequency:--to-ops:60% flip_frequency:--to-bytes:50% latent_magnitude:--to-bytes:50% channel_norm:--to-bytes:50%" ;;
+    runs=${RUNS:-flip_frequency:--to-ops:60% flip_frequency:--to-bytes:50% latent_magnitude:--to-bytes:50% channel_norm:--to-bytes:50%} ;;
   mnist)
     data=mnist; model=bnn_mnist; epochs=${EPOCHS:-20}
-    runs="flip_frequency:--to-ops:60%" ;;
+    runs=${RUNS:-flip_frequency:--to-ops:60%} ;;
   *) echo "usage: $0 gesture|mnist" >&2; exit 2 ;;
 esac
 out=build/bench/bnn-prune-$model-e$epochs-r${RETRAIN:-3}x${ROUNDS:-3}; mkdir -p "$out"
