@@ -138,12 +138,13 @@ typedef struct tp_add_tables_s8 {
     int32_t shift;
 } tp_add_tables_s8;
 
-/* TFLite's SoftmaxParams: input differences scaled into Q5.26; differences below diff_min
- * give an output of -128. Output scale 1/256, zero point -128. */
+/* TFLite's int8 softmax as a per-layer table (sdk/kernels/families/softmax.py): exp_table[d]
+ * is the Q0.31 exponential of a difference -d from the row maximum, exactly as TFLite computes
+ * it from its SoftmaxParams (0 below diff_min); its last entry (of table_size) is 0 and stands
+ * for every larger difference. Output scale 1/256, zero point -128. */
 typedef struct {
-    int32_t input_multiplier;
-    int32_t input_left_shift;
-    int32_t diff_min;
+    const int32_t *exp_table;
+    int32_t table_size;
 } tp_softmax_params_s8;
 
 typedef struct {
