@@ -1,71 +1,49 @@
-/* Softmax, int8, exactly as TFLite's reference kernel (and sdk/kernels/families/softmax.py).
- * TFLite exponentiates each value's difference from the row maximum, scaled into Q5.26, with
- * gemmlowp's fixed-point exp; that difference is an integer in [-255, 0], so the code generator
- * computes those exponentials once per layer with the same arithmetic and this kernel reads
- * them from params->exp_table. They are summed in Q12.19 and each is multiplied by the
- * fixed-point reciprocal of the sum. Output scale 1/256, zero point -128.
- *
- * Every value takes the same path, so the cost follows the depth, not the scores: a value
- * whose exponential is 0 (below diff_min, or beyond the table, whose last entry is 0) adds 0
- * to the sum, and 0 x reciprocal gives -128, TFLite's output for it. output may alias input: a row is read
- * completely (maximum, sum) before its values are overwritten one by one, each after its own
- * last read.
+/* Softmax, int8, exactly as TFLite's reference kernel (and sdk/quant/fixed_point.py): the
+ * differences from the row maximum are scaled into Q5.26, exponentiated with gemmlowp's
+ * fixed-point exp (a Taylor polynomial on [-1/4, 0) and a barrel shifter of exp(-2^k)),
+ * summed in Q12.19 and multiplied by the fixed-point reciprocal of the sum. Output scale
+ * 1/256, zero point -128. output may alias input: a row is read completely (maximum, sum)
+ * before its values are overwritten one by one, each after its own last read.
  */
 #include "tp_engine_s8.h"
-#include "tp_requant.h"
+#include "tp_softmax_s8.h"
 
-#define ACCUM_INTEGER_BITS 12
+#define DIFF_INTEGER_BITS 5
 
-static int32_t mul(int32_t a, int32_t b)
+/* exp(a) for Q0.31 a in [-1/4, 0). */
+static int32_t exp_on_interval(int32_t a)
 {
-    return tp_saturating_rounding_doubling_high_mul(a, b);
+    const int32_t exp_minus_one_eighth = 1895147668L;
+    const int32_t one_third = 715827883L;
+    const int32_t x = a + ((int32_t)1 << 28);
+    const int32_t x2 = tp_softmax_mul(x, x);
+    const int32_t x3 = tp_softmax_mul(x2, x);
+    const int32_t x4 = tp_softmax_mul(x2, x2);
+    const int32_t x4_over_4 = tp_saturating_rounding_multiply_by_pot(x4, -2);
+    const int32_t poly =
+        tp_saturating_rounding_multiply_by_pot(tp_softmax_mul(x4_over_4 + x3, one_third) + x2, -1);
+    return exp_minus_one_eighth + tp_softmax_mul(exp_minus_one_eighth, x + poly);
 }
 
-/* Leading zeros of x > 0 in five steps whatever x is (a bit-by-bit loop would take as many
- * passes as there are zeros). */
-static int32_t count_leading_zeros(uint32_t x)
+/* exp(a) as Q0.31 for a <= 0 in Q5.26. */
+static int32_t exp_on_negative_values(int32_t a)
 {
-    int32_t n = 0;
-    if (x < 0x10000ul) {
-        n += 16;
-        x <<= 16;
+    static const int32_t exp_of_minus_pot[7] = {1672461947L, 1302514674L, 790015084L,
+                                                290630308L,  39332535L,   720401L, 242L};
+    const int32_t fractional_bits = 31 - DIFF_INTEGER_BITS;
+    const int32_t one_quarter = (int32_t)1 << (fractional_bits - 2);
+    const int32_t a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)) - one_quarter;
+    const int32_t remainder = a_mod_quarter_minus_one_quarter - a;
+    int32_t result = exp_on_interval(
+        tp_saturating_rounding_multiply_by_pot(a_mod_quarter_minus_one_quarter, DIFF_INTEGER_BITS));
+    int32_t k;
+    for (k = 0; k < 7; k++) {
+        /* exponents -2 .. 4, all below DIFF_INTEGER_BITS */
+        if ((remainder & ((int32_t)1 << (fractional_bits - 2 + k))) != 0) {
+            result = tp_softmax_mul(result, exp_of_minus_pot[k]);
+        }
     }
-    if (x < 0x1000000ul) {
-        n += 8;
-        x <<= 8;
-    }
-    if (x < 0x10000000ul) {
-        n += 4;
-        x <<= 4;
-    }
-    if (x < 0x40000000ul) {
-        n += 2;
-        x <<= 2;
-    }
-    return x < 0x80000000ul ? n + 1 : n;
-}
-
-/* 1 / (1 + a) as Q0.31 for Q0.31 a in [0, 1): three Newton-Raphson steps. */
-static int32_t one_over_one_plus_x(int32_t a)
-{
-    const int32_t half_denominator = (int32_t)(((int64_t)a + TP_INT32_MAX + 1) / 2);
-    const int32_t one_q2 = (int32_t)1 << 29;
-    int32_t x = 1515870810L + mul(half_denominator, -1010580540L);
-    int32_t i;
-    for (i = 0; i < 3; i++) {
-        const int32_t t = one_q2 - mul(half_denominator, x);
-        x = x + tp_saturating_rounding_multiply_by_pot(mul(x, t), 2);
-    }
-    return tp_saturating_rounding_multiply_by_pot(x, 1);
-}
-
-/* The Q0.31 exponential of value - max (max >= value): a difference beyond the table reads
- * its last entry, 0, through a minimum rather than a branch around the arithmetic. */
-static int32_t exp_of(const tp_softmax_params_s8 *params, int32_t max, int32_t value)
-{
-    const int32_t d = max - value;
-    const int32_t last = params->table_size - 1;
-    return params->exp_table[d < last ? d : last];
+    return a == 0 ? TP_INT32_MAX : result;
 }
 
 tp_status tp_softmax_s8(const tp_softmax_params_s8 *params, const int8_t *input, int32_t rows,
@@ -78,31 +56,41 @@ tp_status tp_softmax_s8(const tp_softmax_params_s8 *params, const int8_t *input,
         int32_t max = -128;
         int32_t sum = 0;
         int32_t headroom;
-        int32_t exponent;
+        int32_t bits_over_unit;
         int32_t reciprocal;
-        uint32_t half;
         int32_t i;
         for (i = 0; i < depth; i++) {
             max = x[i] > max ? x[i] : max;
         }
         for (i = 0; i < depth; i++) {
-            sum += tp_rounding_divide_by_pot(exp_of(params, max, x[i]), ACCUM_INTEGER_BITS);
+            const int32_t diff = x[i] - max;
+            if (diff >= params->diff_min) {
+                const int32_t scaled =
+                    tp_softmax_mul((int32_t)((uint32_t)diff << params->input_left_shift),
+                        params->input_multiplier);
+                sum += tp_rounding_divide_by_pot(exp_on_negative_values(scaled),
+                                                 TP_SOFTMAX_ACCUM_INTEGER_BITS);
+            }
         }
-        /* The maximum's exponential is 1.0, so sum >= 2^19. The output keeps 8 of the
-         * 31 + (bits of the sum over 1.0) fraction bits of exp x reciprocal: exponent >= 23. */
-        headroom = count_leading_zeros((uint32_t)sum);
-        exponent = ACCUM_INTEGER_BITS - headroom + 31 - 8;
-        reciprocal = one_over_one_plus_x(
+        headroom = tp_softmax_leading_zeros((uint32_t)sum);
+        bits_over_unit = TP_SOFTMAX_ACCUM_INTEGER_BITS - headroom;
+        reciprocal = tp_softmax_one_over_one_plus_x(
             (int32_t)(((uint32_t)sum << headroom) - (uint32_t)0x80000000ul));
-        /* tp_rounding_divide_by_pot(p, exponent) for p >= 0 is (p + 2^(exponent - 1)) >>
-         * exponent; the shift is taken as 16 then exponent - 16 (< 16), which a 16-bit core
-         * makes on one word. */
-        half = exponent > 31 ? 0 : (uint32_t)1 << (exponent - 1);
         for (i = 0; i < depth; i++) {
-            const int32_t p = tp_doubling_high_mul_no_sat(reciprocal, exp_of(params, max, x[i]));
-            const uint16_t high = (uint16_t)(((uint32_t)p + half) >> 16);
-            const int32_t v = (exponent > 31 ? 0 : (int32_t)(high >> (exponent - 16))) - 128;
-            out[i] = (int8_t)(v > 127 ? 127 : v);
+            const int32_t diff = x[i] - max;
+            int32_t v = -128;
+            if (diff >= params->diff_min) {
+                const int32_t scaled =
+                    tp_softmax_mul((int32_t)((uint32_t)diff << params->input_left_shift),
+                        params->input_multiplier);
+                const int32_t exponent = bits_over_unit + 31 - 8;
+                const int32_t p = tp_softmax_mul(reciprocal, exp_on_negative_values(scaled));
+                v = exponent > 31 ? 0 : tp_rounding_divide_by_pot(p, exponent);
+                v -= 128;
+                v = v > 127 ? 127 : v;
+                v = v < -128 ? -128 : v;
+            }
+            out[i] = (int8_t)v;
         }
     }
     return TP_OK;

@@ -2,9 +2,10 @@
 output scale 1/256, zero point -128). Both may run in place over their input.
 
 In TFLite's int8 softmax the exponential of a value depends only on its difference from the
-row maximum, an integer in [-255, 0]: the lowering computes those exponentials once with the
-reference's own arithmetic (:func:`exp_table`), so the C kernel looks them up, bit-exact and
-with a cost that does not depend on the scores."""
+row maximum, an integer in [-255, 0]: on the architectures of TABLE_ARCHES the lowering computes
+those exponentials once with the reference's own arithmetic (:func:`exp_table`) and
+tp_softmax_table_s8 looks them up, bit-exact and at a cost that does not depend on the
+scores; elsewhere tp_softmax_s8 computes them as TFLite does."""
 
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ from sdk.reference.context import RefContext, activate
 F32_KERNEL = CKernel("tp_softmax_f32", in_place_inputs=(0,))
 S8_KERNEL = CKernel("tp_softmax_s8", S8_HEADERS,
                     in_place_inputs=(0,))
+S8_TABLE_KERNEL = CKernel("tp_softmax_table_s8", S8_HEADERS, in_place_inputs=(0,))
+# The engine architectures (graph metadata "arch", which host.build sets) whose int8 softmax
+# reads a table: the MSP430, where the fixed-point exponential multiplies 32 x 32 bits in
+# software (the table is about 7x faster and smaller than the exponential's code), and the
+# host board. Not the Cortex-M (armv7em): there the exponential is a few SMULLs and 416 bytes
+# of code, the table up to 1,028 bytes of flash for about 1,100 instructions fewer per
+# inference of the gesture CNN, and issue 4's weights target has no room for it.
+TABLE_ARCHES = ("msp430", "host")
 
 
 def reference_f32(ctx: RefContext, args: list[np.ndarray]) -> np.ndarray:
@@ -83,16 +92,22 @@ def lower_f32(ctx: LowerContext, op: Op) -> KernelCall:
 
 
 def lower_s8(ctx: LowerContext, op: Op) -> KernelCall:
-    """tp_softmax_s8(params, input, rows, depth, output), params the layer's table of
-    exponentials (:func:`exp_table`)."""
+    """tp_softmax_table_s8(params, input, rows, depth, output), params the layer's table of
+    exponentials (:func:`exp_table`), on the architectures of TABLE_ARCHES; elsewhere
+    tp_softmax_s8(params, ...), params TFLite's SoftmaxParams."""
     _check_output(op, ctx.per_tensor(op, op.outputs[0]))
     p = lp.softmax_params(ctx.per_tensor(op, op.inputs[0]), op.attrs.get("beta", 1.0))
-    table = exp_table(p)
-    exp = ConstTable("int32", table, "Q0.31 exp of each difference -d from the row maximum",
-                     "exp_table", aligned=True)
-    params = struct("tp_softmax_params_s8", "params", exp_table=exp, table_size=table.size)
-    args = (params, ctx.tensor(op.inputs[0]), *_rows(ctx, op), ctx.tensor(op.outputs[0]))
-    return simple_call(ctx, op, S8_KERNEL, args, (exp, params))
+    io = (ctx.tensor(op.inputs[0]), *_rows(ctx, op), ctx.tensor(op.outputs[0]))
+    if ctx.graph.metadata.get("arch") in TABLE_ARCHES:
+        table = exp_table(p)
+        exp = ConstTable("int32", table, "Q0.31 exp of each difference -d from the row maximum",
+                         "exp_table", aligned=True)
+        lut = struct("tp_softmax_table_params_s8", "params", exp_table=exp,
+                     table_size=table.size)
+        return simple_call(ctx, op, S8_TABLE_KERNEL, (lut, *io), (exp, lut))
+    params = struct("tp_softmax_params_s8", "params", input_multiplier=p.input_multiplier,
+                    input_left_shift=p.input_left_shift, diff_min=p.diff_min)
+    return simple_call(ctx, op, S8_KERNEL, (params, *io), (params,))
 
 
 register_family(Family("Softmax", "float32", None, None, reference_f32, lower_f32, F32_KERNEL))
