@@ -27,12 +27,14 @@ F32_KERNEL = CKernel("tp_softmax_f32", in_place_inputs=(0,))
 S8_KERNEL = CKernel("tp_softmax_s8", S8_HEADERS,
                     in_place_inputs=(0,))
 S8_TABLE_KERNEL = CKernel("tp_softmax_table_s8", S8_HEADERS, in_place_inputs=(0,))
-# The engine architectures (graph metadata "arch", which host.build sets) whose int8 softmax
-# reads a table: the MSP430, where the fixed-point exponential multiplies 32 x 32 bits in
-# software (the table is about 7x faster and smaller than the exponential's code), and the
-# host board. Not the Cortex-M (armv7em): there the exponential is a few SMULLs and 416 bytes
-# of code, the table up to 1,028 bytes of flash for about 1,100 instructions fewer per
-# inference of the gesture CNN, and issue 4's weights target has no room for it.
+# The engine architectures (graph metadata "arch", which host.build and the NAS budget set)
+# whose int8 softmax reads a table: the MSP430, where the fixed-point exponential multiplies
+# 32 x 32 bits in software (the table is about 7x faster and smaller than the exponential's
+# code), and the host board (no flash limit; its tests run the table). Not the Cortex-M
+# (armv7em): there the exponential is a few SMULLs and 416 bytes of code, the table up to
+# 1,028 bytes of flash for about 1,100 instructions fewer per inference of the gesture CNN, and
+# issue 4's weights target has no room for it. Without "arch" (export, MicroPython modules)
+# the exponential is computed.
 TABLE_ARCHES = ("msp430", "host")
 
 
