@@ -34,8 +34,9 @@ KERNEL_FEATURES = {
     ("msp430fr6989", "tp_binary_max_pool_b1"): ("calls", "pixels", "outputs"),
     ("msp430fr6989", "tp_binary_fully_connected_s8in_b1"): ("calls", "work"),
     ("msp430fr6989", "tp_binary_fully_connected_b1_s8"): ("calls", "outputs", "work"),
-    ("msp430fr6989", "tp_softmax_s8"): ("calls", "outputs"),
-    ("qemu_m7", "tp_binary_conv_s8in_b1"): ("calls", "pixels", "outputs", "work", "out_words",
+    ("msp430fr6989", "tp_softmax_table_s8"): ("calls", "outputs"),
+    # Its dot product visits the +1 weights one by one: plus_work, not the window's size.
+    ("qemu_m7", "tp_binary_conv_s8in_b1"): ("calls", "pixels", "outputs", "plus_work", "gather",
                                             "border"),
     ("qemu_m7", "tp_binary_conv_b1_oc"): ("calls", "pixels", "gather", "work", "out_words",
                                           "border"),

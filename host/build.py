@@ -277,6 +277,8 @@ def _build_firmware(graph: Graph, board: Board, out: Path, app: str,
                     bit_errors: bool = False) -> BuildResult:
     app_source, hook = APPS[app]
     arch = c_library.board_arch(board)
+    # Lowerings that differ by architecture read it (the int8 softmax's table).
+    graph = replace(graph, metadata={**graph.metadata, "arch": arch})
     if any(t.dtype == "binary" for t in graph.tensors.values()):
         # Binary tensors are packed in the board's word (tp_bword in tp_engine_b1.h).
         graph = replace(graph, metadata={**graph.metadata, "binary_word": word_bits_for_arch(arch)})

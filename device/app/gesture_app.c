@@ -54,13 +54,11 @@ __attribute__((weak)) void tp_board_idle(void)
 {
 }
 
-/* Linker-script symbols for INFO's memory figures; weak, so a board whose script names them
- * differently reports 0 rather than failing to link. */
-extern uint8_t _sidata __attribute__((weak));
-extern uint8_t _sdata __attribute__((weak));
-extern uint8_t _edata __attribute__((weak));
-extern uint8_t _ebss __attribute__((weak));
-extern uint8_t _sstack __attribute__((weak));
+/* INFO's memory figures are the addresses of two absolute symbols that each board's linker
+ * script defines from its own section names (the flash or FRAM image, the RAM of statics and
+ * stack); weak, so a build without them (the hosted one) reports 0. */
+extern uint8_t __tp_flash_used __attribute__((weak));
+extern uint8_t __tp_ram_used __attribute__((weak));
 
 static const uint8_t s_model_hash[8] = TP_APP_MODEL_HASH;
 static const tp_radar_config_t s_radar = {TP_APP_START_MM, TP_APP_STEP_UM, TP_APP_N_DEPTHS,
@@ -301,13 +299,8 @@ static uint8_t send_info(const tp_frame_t *f)
     info.n_depths = s_radar.n_depths;
     info.sweep_rate_mhz = s_radar.sweep_rate_mhz;
     info.frame_sweeps = TP_DSP_N;
-    /* All five exist only in the embedded boards' linker scripts (a hosted linker defines
-     * _edata by itself, so each is checked). */
-    const uint8_t symbols = &_sidata != NULL && &_sdata != NULL && &_edata != NULL &&
-                            &_ebss != NULL && &_sstack != NULL;
-    info.flash_used = symbols ? (uint32_t)(uintptr_t)&_sidata + (uint32_t)(&_edata - &_sdata)
-                              : 0u;
-    info.ram_used = symbols ? (uint32_t)(&_ebss - &_sstack) : 0u;
+    info.flash_used = (uint32_t)(uintptr_t)&__tp_flash_used;
+    info.ram_used = (uint32_t)(uintptr_t)&__tp_ram_used;
     info.capabilities = (uint8_t)(0x01u | (replay != NULL ? 0x06u : 0x00u));
     info.board_len = (uint8_t)copy_text(info.board, TP_MAX_BOARD_NAME, TP_APP_BOARD, NULL);
     return send_page(TP_MSG_INFO, rec, tp_pack_info(&info, rec, (uint16_t)sizeof(rec)),

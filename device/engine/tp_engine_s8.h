@@ -146,6 +146,15 @@ typedef struct {
     int32_t diff_min;
 } tp_softmax_params_s8;
 
+/* The same softmax as a per-layer table (sdk/kernels/families/softmax.py): exp_table[d] is the
+ * Q0.31 exponential of a difference -d from the row maximum, exactly as TFLite computes it
+ * from its SoftmaxParams (0 below diff_min); its last entry (of table_size) is 0 and stands
+ * for every larger difference. */
+typedef struct {
+    const int32_t *exp_table;
+    int32_t table_size;
+} tp_softmax_table_params_s8;
+
 typedef struct {
     float scale;
     int32_t zero_point;
@@ -247,6 +256,10 @@ tp_status tp_add_table_s8(const tp_add_tables_s8 *tables, const int8_t *a, const
 /* Softmax over the last dimension of rows x depth values. output may alias input. */
 tp_status tp_softmax_s8(const tp_softmax_params_s8 *params, const int8_t *input, int32_t rows,
                         int32_t depth, int8_t *output);
+
+/* The same, reading the exponentials from a table. output may alias input. */
+tp_status tp_softmax_table_s8(const tp_softmax_table_params_s8 *params, const int8_t *input,
+                              int32_t rows, int32_t depth, int8_t *output);
 
 /* QUANTIZE float32 -> int8: round(x / scale) half away from zero, + zero point, saturated. */
 tp_status tp_quantize_f32_s8(const tp_quant_params_f32 *params, const float *input,

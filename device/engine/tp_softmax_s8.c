@@ -6,28 +6,9 @@
  * before its values are overwritten one by one, each after its own last read.
  */
 #include "tp_engine_s8.h"
-#include "tp_requant.h"
+#include "tp_softmax_s8.h"
 
 #define DIFF_INTEGER_BITS 5
-#define ACCUM_INTEGER_BITS 12
-
-static int32_t mul(int32_t a, int32_t b)
-{
-    return tp_saturating_rounding_doubling_high_mul(a, b);
-}
-
-static int32_t count_leading_zeros(uint32_t x)
-{
-    int32_t n = 0;
-    if (x == 0u) {
-        return 32;
-    }
-    while ((x & 0x80000000ul) == 0u) {
-        x <<= 1;
-        n++;
-    }
-    return n;
-}
 
 /* exp(a) for Q0.31 a in [-1/4, 0). */
 static int32_t exp_on_interval(int32_t a)
@@ -35,13 +16,13 @@ static int32_t exp_on_interval(int32_t a)
     const int32_t exp_minus_one_eighth = 1895147668L;
     const int32_t one_third = 715827883L;
     const int32_t x = a + ((int32_t)1 << 28);
-    const int32_t x2 = mul(x, x);
-    const int32_t x3 = mul(x2, x);
-    const int32_t x4 = mul(x2, x2);
+    const int32_t x2 = tp_softmax_mul(x, x);
+    const int32_t x3 = tp_softmax_mul(x2, x);
+    const int32_t x4 = tp_softmax_mul(x2, x2);
     const int32_t x4_over_4 = tp_saturating_rounding_multiply_by_pot(x4, -2);
     const int32_t poly =
-        tp_saturating_rounding_multiply_by_pot(mul(x4_over_4 + x3, one_third) + x2, -1);
-    return exp_minus_one_eighth + mul(exp_minus_one_eighth, x + poly);
+        tp_saturating_rounding_multiply_by_pot(tp_softmax_mul(x4_over_4 + x3, one_third) + x2, -1);
+    return exp_minus_one_eighth + tp_softmax_mul(exp_minus_one_eighth, x + poly);
 }
 
 /* exp(a) as Q0.31 for a <= 0 in Q5.26. */
@@ -59,24 +40,10 @@ static int32_t exp_on_negative_values(int32_t a)
     for (k = 0; k < 7; k++) {
         /* exponents -2 .. 4, all below DIFF_INTEGER_BITS */
         if ((remainder & ((int32_t)1 << (fractional_bits - 2 + k))) != 0) {
-            result = mul(result, exp_of_minus_pot[k]);
+            result = tp_softmax_mul(result, exp_of_minus_pot[k]);
         }
     }
     return a == 0 ? TP_INT32_MAX : result;
-}
-
-/* 1 / (1 + a) as Q0.31 for Q0.31 a in [0, 1): three Newton-Raphson steps. */
-static int32_t one_over_one_plus_x(int32_t a)
-{
-    const int32_t half_denominator = (int32_t)(((int64_t)a + TP_INT32_MAX + 1) / 2);
-    const int32_t one_q2 = (int32_t)1 << 29;
-    int32_t x = 1515870810L + mul(half_denominator, -1010580540L);
-    int32_t i;
-    for (i = 0; i < 3; i++) {
-        const int32_t t = one_q2 - mul(half_denominator, x);
-        x = x + tp_saturating_rounding_multiply_by_pot(mul(x, t), 2);
-    }
-    return tp_saturating_rounding_multiply_by_pot(x, 1);
 }
 
 tp_status tp_softmax_s8(const tp_softmax_params_s8 *params, const int8_t *input, int32_t rows,
@@ -99,25 +66,25 @@ tp_status tp_softmax_s8(const tp_softmax_params_s8 *params, const int8_t *input,
             const int32_t diff = x[i] - max;
             if (diff >= params->diff_min) {
                 const int32_t scaled =
-                    mul((int32_t)((uint32_t)diff << params->input_left_shift),
+                    tp_softmax_mul((int32_t)((uint32_t)diff << params->input_left_shift),
                         params->input_multiplier);
                 sum += tp_rounding_divide_by_pot(exp_on_negative_values(scaled),
-                                                 ACCUM_INTEGER_BITS);
+                                                 TP_SOFTMAX_ACCUM_INTEGER_BITS);
             }
         }
-        headroom = count_leading_zeros((uint32_t)sum);
-        bits_over_unit = ACCUM_INTEGER_BITS - headroom;
-        reciprocal = one_over_one_plus_x(
+        headroom = tp_softmax_leading_zeros((uint32_t)sum);
+        bits_over_unit = TP_SOFTMAX_ACCUM_INTEGER_BITS - headroom;
+        reciprocal = tp_softmax_one_over_one_plus_x(
             (int32_t)(((uint32_t)sum << headroom) - (uint32_t)0x80000000ul));
         for (i = 0; i < depth; i++) {
             const int32_t diff = x[i] - max;
             int32_t v = -128;
             if (diff >= params->diff_min) {
                 const int32_t scaled =
-                    mul((int32_t)((uint32_t)diff << params->input_left_shift),
+                    tp_softmax_mul((int32_t)((uint32_t)diff << params->input_left_shift),
                         params->input_multiplier);
                 const int32_t exponent = bits_over_unit + 31 - 8;
-                const int32_t p = mul(reciprocal, exp_on_negative_values(scaled));
+                const int32_t p = tp_softmax_mul(reciprocal, exp_on_negative_values(scaled));
                 v = exponent > 31 ? 0 : tp_rounding_divide_by_pot(p, exponent);
                 v -= 128;
                 v = v > 127 ? 127 : v;

@@ -1,10 +1,10 @@
 """Cycles (MSP430) or instructions (qemu_m7) per inference of binary networks, by kernel.
 
 A binary network lowers to a few kernels (``tp_binary_conv_*``, ``tp_binary_fully_connected_*``,
-``tp_binary_max_pool_b1``, ``tp_softmax_s8``); each kernel's count on each board is a linear
-model of features of its layer, fitted by least squares (relative error) to layers measured on
-the board (``scripts/fit_binary_cost.py`` measures seeded random networks of the zoo's binary
-shape and rewrites ``binary_cost.json`` beside this module with the coefficients and each
+``tp_binary_max_pool_b1``, ``tp_softmax_s8`` or ``tp_softmax_table_s8``); each kernel's count on
+each board is a linear model of features of its layer, fitted by least squares (relative error)
+to layers measured on the board (``scripts/fit_binary_cost.py`` measures seeded random networks
+of the zoo's binary shape and rewrites ``binary_cost.json`` beside this module with the coefficients and each
 model's largest relative error; tests/boards/test_binary_cost.py checks fresh measurements
 against it). :func:`predict_program` sums the models over a lowered program: the cost of a
 candidate network before it is trained or built.
@@ -13,8 +13,9 @@ Features of a step (W = the board's word, 32 or 16 bits; a Dense layer is one pi
 window is its inputs): ``calls`` (1), ``pixels`` (output pixels), ``outputs`` (pixels x output
 channels), ``gather`` (pixels x window units: words of a binary window, values of an int8
 one), ``work`` (the inner loop: pixels x output channels x window units; the output-channel
-convolution counts tiles of W channels x window bits), ``inputs`` (input values of a pool or
-softmax).
+convolution counts tiles of W channels x window bits), ``plus_work`` (an int8 input's layer:
+pixels x the +1 weights, the values whose sum the Cortex-M7's dot product visits one by one),
+``inputs`` (input values of a pool or softmax).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sdk.ir.graph import Graph, Op
 
 COST_FILE = Path(__file__).with_name("binary_cost.json")
 FEATURES = ("calls", "pixels", "outputs", "gather", "work", "work_words", "out_words",
-            "segment_work", "border", "work_triples", "inputs")
+            "segment_work", "border", "work_triples", "plus_work", "inputs")
 
 
 def _words(bits: int, word: int) -> int:
@@ -83,6 +84,7 @@ def step_features(graph: Graph, op: Op, kernel: str, word: int) -> dict[str, int
         work_words = work if binary_in else pixels * o * _words(units, word)
         # The Cortex-M7's popcount takes words three at a time.
         feats["work_triples"] = pixels * o * -(-units // 3) if binary_in else 0
+        feats["plus_work"] = 0 if binary_in else pixels * int(np.count_nonzero(np.asarray(wt.data) > 0))
     feats.update(pixels=pixels, outputs=pixels * o, gather=pixels * units, work=work,
                  work_words=work_words, out_words=pixels * _words(o, word),
                  segment_work=pixels * lanes * segments)

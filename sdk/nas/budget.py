@@ -127,8 +127,9 @@ def check_budget(graph: Graph, budget: Budget) -> BudgetCheck:
     from sdk.kernels.program import lower
 
     board = load_board(budget.board)
-    word = word_bits_for_arch(c_library.board_arch(board))
-    graph = replace(graph, metadata={**graph.metadata, "binary_word": word})
+    arch = c_library.board_arch(board)
+    word = word_bits_for_arch(arch)
+    graph = replace(graph, metadata={**graph.metadata, "binary_word": word, "arch": arch})
     memory = board.extra.get("memory")
     layout = MemoryLayout.from_json(memory) if memory else None
     gen = generate_model(graph, layout=layout, prefer_speed=True)

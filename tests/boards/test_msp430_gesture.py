@@ -6,6 +6,7 @@ misses counted honestly; a model too large fails at build naming the region."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -193,3 +194,25 @@ def test_a_standardized_model_is_refused_by_the_q15_app(bnn_model):
     with pytest.raises(UnsupportedError, match="standardized preprocessing"):
         check_dsp(graph, load_board("msp430fr6989"))
     check_dsp(graph, load_board("qemu_m7"))
+
+
+@pytest.mark.msp430
+@needs_msp430
+def test_info_reports_the_fram_and_sram_tinyprune_build_reports(bnn_model, tmp_path):
+    """INFO's flash_used and ram_used (symbols of the board's linker script) equal the figures
+    `tinyprune build --json` reports for the same firmware."""
+    from cli_helpers import cli
+    from host.gesture_stream import hello
+    from host.link import Link
+    from host.msp430_stream import start_msp430
+
+    proc = cli("build", str(bnn_model), "--board", "msp430fr6989", "--app", "gesture", "--json",
+               "--out", str(tmp_path / "fw"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    size = json.loads(proc.stdout)
+    elf = tmp_path / size["elf"]
+    with start_msp430(elf) as sim, Link(f"mspdebug:{elf.name}", port=sim) as link:
+        info = hello(link)
+    assert info.board == "msp430fr6989"
+    assert (info.flash_used, info.ram_used) == (size["flash_bytes"], size["ram_bytes"])
+    assert 0 < info.flash_used <= 48_000 and 0 < info.ram_used <= 2_048
