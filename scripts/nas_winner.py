@@ -7,9 +7,10 @@ trains its architecture as every search trial trains (host.nas_trial.nas_trial: 
 splits, loss, schedule and bit-error objective) with ``--epochs`` and ``--seed``. The model is
 kept under OUT/models/ (its path is printed), ready for `tinyprune ber sweep`. With ``--run``
 it is also built for the search's board and one test digit runs there (bit-exact check,
-measured against predicted count). Prints one JSON object.
+measured against predicted count). ``--arch`` trains another architecture the same way (a
+candidate the search did not pick, for comparison). Prints one JSON object.
 
-    python scripts/nas_winner.py build/bench/nas-mnist-ber --epochs 15 --seed 1 --out DIR --run
+    python scripts/nas_winner.py build/bench/nas-mnist-long/search --epochs 20 --seed 1 --out DIR --run
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def main() -> None:
     from host.nas_search import SearchResult
     from host.nas_trial import model_path, nas_trial, run_winner
     from sdk.nas.search import describe
+    from sdk.nas.space import check_arch
     from sdk.sweep import ResultStore
     from sdk.sweep.executor import one_torch_thread
 
@@ -35,12 +37,18 @@ def main() -> None:
                         help="flip trials of the objective (default: the search's)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--run", action="store_true", help="build and run it on the board")
+    parser.add_argument("--arch", type=json.loads, default=None,
+                        help="train this architecture (JSON, sdk.nas.space) with the search's "
+                        "settings instead of the winner")
     args = parser.parse_args()
     records = list(ResultStore(args.search / "results.jsonl").records.values())
     best = SearchResult(records, [], 0, 0).winner()
     if best is None:
         raise SystemExit(f"{args.search}: no finished search trial")
     config = {**best["config"], "epochs": args.epochs, "seed": args.seed}
+    if args.arch is not None:
+        config["arch"] = check_arch({**args.arch, "input": config["arch"]["input"],
+                                     "classes": config["arch"]["classes"]})
     if args.ber_trials is not None and "ber" in config:
         config["ber_trials"] = args.ber_trials
     folder = str(args.out.resolve())
