@@ -12,7 +12,7 @@
 #      build/bench/ber-bnn_mnist-long/, `scripts/ber_tables.sh mnist`) when it is there.
 # Usage: scripts/nas_tables.sh [short]
 #   default: 80 trials x 3 epochs, 3 flip trials; winner 20 epochs, seeds 0 1 2, 10 sweep
-#   trials (about 70 minutes of one core);
+#   trials (about 45 minutes on 2 busy cores: 23 for the search, 7 per seed);
 #   short: 4 trials x 1 epoch, 1 flip trial; winner 2 epochs, seed 0, 2 sweep trials.
 # TRIALS, EPOCHS, BER_TRIALS, FINAL_EPOCHS, SEEDS, SWEEP_TRIALS, LOSS override; results in
 # build/bench/nas-mnist-<mode>/.

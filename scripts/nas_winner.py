@@ -54,8 +54,9 @@ def main() -> None:
     folder = str(args.out.resolve())
     with one_torch_thread():
         result = nas_trial(config, folder)
-    record = {"arch": describe(config["arch"]), "config": config, "search": best["result"],
-              "result": result, "model": str(model_path(folder, config))}
+    record = {"arch": describe(config["arch"]), "config": config, "result": result,
+              "model": str(model_path(folder, config)),
+              "search": best["result"] if args.arch is None else None}
     if args.run:
         record["board_run"] = run_winner(folder, config, result["predicted_count"])
     print(json.dumps(record, sort_keys=True))
