@@ -29,6 +29,9 @@ def nas(
                                    "candidate."),
     loss: str = typer.Option("ce", "--loss", help="Training loss of every candidate: ce or "
                              "hinge (margin maximization, docs/bit_errors.md)."),
+    margin: float | None = typer.Option(None, "--margin", help="With --loss hinge: the margin "
+                                        "b in popcount units (default 128; keep it below the "
+                                        "head's inputs: a dot product of K bits is in [-K, K])."),
     trials: int = typer.Option(20, "--trials", callback=positive_int,
                                help="Candidates trained (rejected ones are not counted)."),
     epochs: int = typer.Option(3, "--epochs", callback=positive_int,
@@ -68,13 +71,14 @@ def nas(
 
     check_space(space)
     ber = parse_objective(objective)
-    make_loss(loss, binary=True)
+    make_loss(loss, margin, binary=True)
     budget = board_budget(board, frame_rate, reserve)
     executor = sweep_backend(backend, address, workers)
     task = trials_mod.task_for(data)  # a bad dataset is one line before any file
     input_chw = tuple(int(v) for v in task.train[0].shape[1:])
     common = {"data": data, "epochs": epochs, "seed": seed, "board": board,
               **({"loss": loss} if loss != "ce" else {}),
+              **({"margin": margin} if margin is not None else {}),
               **({"ber": ber, "ber_trials": ber_trials} if ber is not None else {})}
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,6 +89,7 @@ def nas(
     title = (f"nas on {data} for {board}" + (f" at {frame_rate:g} Hz" if frame_rate else "")
              + f": {trials} candidates, {epochs} epochs, seed {seed}"
              + (f", loss {loss}" if loss != "ce" else "")
+             + (f" (margin {margin:g})" if margin is not None else "")
              + (f", accuracy at ber={ber:g} ({ber_trials} trials)" if ber is not None else ""))
     paths = write_reports(result, folder, title)
     rows = result.rows()

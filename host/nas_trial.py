@@ -39,11 +39,11 @@ def model_path(folder: str, config: dict) -> Path:
 
 def nas_trial(config: dict, folder: str | None = None) -> dict:
     """Train ``config["arch"]`` on ``config["data"]`` for at most ``epochs`` epochs (seed,
-    cosine schedule, early stopping on validation, latent weights clipped, ``loss``), export
-    it (kept under ``folder``/models when given), and return its test accuracy (of the
-    exported graph's decisions: the eval-mode module; with ``ber``, the mean over
-    ``ber_trials`` of the exported graph's accuracy with its weight bits flipped at that rate,
-    the error-free one as ``clean_accuracy``), packed weight bytes, activation bytes and
+    cosine schedule, early stopping on validation, latent weights clipped, ``loss`` and its
+    ``margin``), export it (kept under ``folder``/models when given), and return its test
+    accuracy (of the exported graph's decisions: the eval-mode module; with ``ber``, the mean
+    over ``ber_trials`` of the exported graph's accuracy with its weight bits flipped at that
+    rate, the error-free one as ``clean_accuracy``), packed weight bytes, activation bytes and
     predicted count on the board, and binary operations."""
     import torch
 
@@ -62,7 +62,8 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
                               config.get("lr") or 5e-3, task.batch_size, config["seed"],
                               progress=False, augment=task.augment, schedule="cosine",
                               after_step=clip_latent_weights,
-                              loss_fn=make_loss(config.get("loss", "ce"), binary=True))
+                              loss_fn=make_loss(config.get("loss", "ce"), config.get("margin"),
+                                                binary=True))
     accuracy = evaluate(module, *task.test).accuracy
     graph = export_binary(module, (1, *config["arch"]["input"]), "candidate")
     check = check_budget(graph, board_budget(config["board"]))

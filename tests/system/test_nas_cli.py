@@ -65,13 +65,16 @@ def test_a_small_search_fits_the_budget_writes_reports_and_resumes(gestures):
 def test_accuracy_at_a_bit_error_rate_is_the_objective(gestures):
     """With 'accuracy at ber=R' a candidate's accuracy is its mean over seeded flips of its
     packed weights (R = 0 flips nothing: the error-free accuracy, bit for bit), trained with
-    the margin loss when asked."""
+    the margin loss and its margin when asked."""
     def search(rate: str, out: str) -> list[dict]:
         proc = cli("nas", "--space", "bnn", "--data", "g.h5", "--board", "msp430fr6989",
                    "--objective", f"accuracy at ber={rate}", "--ber-trials", "2", "--loss",
-                   "hinge", "--epochs", "1", "--seed", "5", "--trials", "2", "--no-run-winner",
-                   "--out", out, "--json", cwd=gestures)
+                   "hinge", "--margin", "8", "--epochs", "1", "--seed", "5", "--trials", "2",
+                   "--no-run-winner", "--out", out, "--json", cwd=gestures)
         assert proc.returncode == 0, proc.stderr
+        configs = [json.loads(line)["config"]
+                   for line in (gestures / out / "results.jsonl").read_text().splitlines()]
+        assert all((c["loss"], c["margin"]) == ("hinge", 8.0) for c in configs)
         return json.loads(proc.stdout)["rows"]
 
     clean = search("0", "ber0")
@@ -85,6 +88,8 @@ def test_accuracy_at_a_bit_error_rate_is_the_objective(gestures):
 
 @pytest.mark.parametrize("opts, needles", [
     (("--loss", "mse"), ("not supported", "'mse'", "hinge")),
+    (("--margin", "16"), ("--margin", "--loss hinge only")),
+    (("--loss", "hinge", "--margin", "0"), ("margin", "positive")),
     (("--ber-trials", "0"), ("--ber-trials",)),
     (("--objective", "accuracy at ber=2"), ("[0, 1)",)),
     (("--objective", "latency"), ("expected 'accuracy'",)),
