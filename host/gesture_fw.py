@@ -134,7 +134,8 @@ def check_dsp(graph: Graph, board: Board) -> None:
     if model_preprocess(graph.metadata).standardized:
         # the q15 -> int8 table reads frames in [0, 1); standardized frames are signed
         raise UnsupportedError(f"a model with standardized preprocessing (step 6) in the q15 "
-                               f"gesture app of board {board.name}")
+                               f"gesture app of board {board.name}; train it with "
+                               "--no-standardize")
 
 
 def write_q15_input_header(out: Path, graph: Graph) -> Path:

@@ -33,10 +33,14 @@ def _pack_and_train(tmp: Path, gestures: dict[str, str], model: str, context: in
     assert pre["floor_db"] != 10.0 and pre["ceil_db"] != 70.0  # calibrated from the data
     trained = cli("train", "--model", model, "--data", str(tmp / "ds.h5"), "--out",
                   str(tmp / "m.tpm"), "--epochs", "2", "--int8", "--refractory-s", "0.1",
-                  "--threshold", "0", "--consecutive", "1", "--json", cwd=tmp)
+                  "--threshold", "0", "--consecutive", "1", "--json", "--c-preprocess", cwd=tmp)
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout.strip().splitlines()[-1])
     assert report["classes"] == sorted(gestures)
+    # the C float preprocessing of the test inputs (calibrated scaling, step 6, the context)
+    check = report["c_preprocess"]
+    assert check["frames"] == report["frames"]["test"] > 0 and check["differing_frames"] == 0
+    assert check["max_abs_frame_diff"] <= 1e-4 / min(pre["row_std"])
     assert "Traceback" not in trained.stderr
     return tmp / "m_int8.tpm"
 
