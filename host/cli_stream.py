@@ -138,9 +138,9 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
                     rows.append(r)
                     view.update(_live_table(rows, names, info.deadline_budget))
                 outcome = stream_sweeps(link, sweeps, fast=fast, on_result=show,
-                                        rate_hz=preprocess.sweep_rate_hz)
+                                        rate_hz=preprocess.mean_sweep_rate_hz)
         else:
-            outcome = stream_sweeps(link, sweeps, fast=fast, rate_hz=preprocess.sweep_rate_hz)
+            outcome = stream_sweeps(link, sweeps, fast=fast, rate_hz=preprocess.mean_sweep_rate_hz)
         wall = time.monotonic() - started
         stream_turns = sim.turns[turns_before:] if sim is not None else []
         stats = fetch_stats(link)
@@ -214,7 +214,7 @@ def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any
         "false_triggers": score.false_triggers,
         "host_detected": host_score.detected, "host_false_triggers": host_score.false_triggers,
         "latency_sweeps": (float(np.mean(score.latencies)) if score.latencies else None),
-        "latency_s": (float(np.mean(score.latencies)) / preprocess.sweep_rate_hz
+        "latency_s": (float(np.mean(score.latencies)) / preprocess.mean_sweep_rate_hz
                       if score.latencies else None),
         "sweep_rate_hz": preprocess.sweep_rate_hz, "frame_rate_hz": preprocess.frame_rate_hz,
         "refractory_s": gesture.refractory_s,

@@ -14,7 +14,6 @@ from host.console import emit_json, err_console, human
 from sdk.atomic import check_target
 from sdk.errors import TinypruneError, UnsupportedError
 
-
 _BINARY_STANDARDIZED = ("--binary with standardized frames (step 6): binary networks take "
                         "frames in [0, 1] at a fixed int8 scale")
 
@@ -142,7 +141,6 @@ def train(
     c_check = None
     if c_preprocess:
         from sdk.radar.c_preprocess import compare_split
-
         from sdk.radar.preprocess import PreprocessConfig
 
         c_check = compare_split(report.module, data, "test",
