@@ -303,3 +303,22 @@ def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAUL
     background = ds.info.get("background")
     return Splits(train, val, test, classes=ds.classes, preprocess=config,
                   background=background if background in ds.classes else None)
+
+
+def model_splits(path: str | Path, preprocess: dict | None, owner: str) -> Splits:
+    """:func:`load_splits` for a model that was trained with ``preprocess`` (its metadata's;
+    None: any): step 6 on or off as the model has it, and a one-line error naming both when
+    the dataset's preprocessing is still another (rate, layout, depths, scaling, context or
+    standardization)."""
+    if preprocess is None:
+        return load_splits(path)
+    want = prep.PreprocessConfig.from_dict(preprocess, f"{owner}: metadata 'preprocess'")
+    splits = load_splits(path, standardize=want.standardized)
+    have = splits.preprocess.to_dict()
+    differ = [f"{key} {have.get(key)} vs {value}" for key, value in want.to_dict().items()
+              if have.get(key) != value]
+    differ += [f"{key} {value} vs none" for key, value in have.items() if key not in want.to_dict()]
+    if differ:
+        raise DataFileError(f"{path}: its preprocessing differs from {owner}'s (dataset vs "
+                            f"model: {'; '.join(differ[:3])})")
+    return splits

@@ -94,3 +94,21 @@ def test_the_q15_gesture_app_refuses_a_standardized_model(trained, tmp_path: Pat
     assert_one_line_error(proc, "not supported", "standardized preprocessing",
                           "msp430fr6989", "--no-standardize")
     assert not (tmp_path / "fw").exists()
+
+
+def test_a_model_is_evaluated_on_frames_made_as_it_was_trained(dataset: Path, trained) -> None:
+    """`prune`, `ber sweep` and the binary prune read a dataset through the model's own
+    preprocessing (sdk.radar.dataset.model_splits): the standardized frames for a model
+    trained with --standardize, and a one-line error naming both for another layout."""
+    from sdk.errors import DataFileError
+    from sdk.radar.dataset import model_splits
+
+    model, _ = trained
+    meta = load_model(model).metadata["preprocess"]
+    splits = model_splits(dataset, meta, "model m.tpm")
+    assert splits.preprocess.to_dict() == meta
+    np.testing.assert_array_equal(splits.test.x, load_splits(dataset, standardize=True).test.x)
+    other = PreprocessConfig(window_sweeps=16).to_dict()
+    with pytest.raises(DataFileError, match=r"g\.h5: its preprocessing differs from model "
+                                            r"m\.tpm's \(dataset vs model: window_sweeps 20 vs 16"):
+        model_splits(dataset, other, "model m.tpm")
