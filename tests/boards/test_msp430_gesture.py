@@ -178,7 +178,8 @@ def test_a_session_that_never_stops_is_killed_within_its_limit(tmp_path):
 
 def test_a_standardized_model_is_refused_by_the_q15_app(bnn_model):
     """The q15 -> int8 table reads frames in [0, 1): a model whose frames are standardized
-    (signed) is refused before anything is built, not streamed with wrong inputs."""
+    (signed), or whose frames the q15 transform cannot make, is refused before anything is
+    built, not streamed with wrong inputs."""
     from host.gesture_fw import check_dsp
     from sdk.boards import load_board
     from sdk.errors import UnsupportedError
@@ -191,6 +192,11 @@ def test_a_standardized_model_is_refused_by_the_q15_app(bnn_model):
     graph.metadata["preprocess"] = PreprocessConfig(row_mean=(0.0,) * bins,
                                                     row_std=(1.0,) * bins).to_dict()
     with pytest.raises(UnsupportedError, match="standardized preprocessing"):
+        check_dsp(graph, load_board("msp430fr6989"))
+    check_dsp(graph, load_board("qemu_m7"))
+    # frames of 16 sweeps (an A121 burst): the q15 transform is the 20-point FFT only
+    graph.metadata["preprocess"] = PreprocessConfig(window_sweeps=16, hop=16).to_dict()
+    with pytest.raises(UnsupportedError, match="frames have 16 sweeps in the q15 gesture app"):
         check_dsp(graph, load_board("msp430fr6989"))
     check_dsp(graph, load_board("qemu_m7"))
 
