@@ -314,10 +314,14 @@ def model_splits(path: str | Path, preprocess: dict | None, owner: str) -> Split
         return load_splits(path)
     want = prep.PreprocessConfig.from_dict(preprocess, f"{owner}: metadata 'preprocess'")
     splits = load_splits(path, standardize=want.standardized)
-    have = splits.preprocess.to_dict()
-    differ = [f"{key} {have.get(key)} vs {value}" for key, value in want.to_dict().items()
-              if have.get(key) != value]
-    differ += [f"{key} {value} vs none" for key, value in have.items() if key not in want.to_dict()]
+    have, wanted = splits.preprocess.to_dict(), want.to_dict()
+
+    def text(value: Any) -> str:
+        return f"{len(value)} values" if isinstance(value, list) else str(value)
+
+    differ = [f"{key} {text(have.get(key))} vs {text(wanted.get(key))}"
+              for key in [*wanted, *(k for k in have if k not in wanted)]
+              if have.get(key) != wanted.get(key)]
     if differ:
         raise DataFileError(f"{path}: its preprocessing differs from {owner}'s (dataset vs "
                             f"model: {'; '.join(differ[:3])})")
