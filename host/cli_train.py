@@ -14,8 +14,8 @@ from host.console import emit_json, err_console, human
 from sdk.atomic import check_target
 from sdk.errors import TinypruneError, UnsupportedError
 
-_BINARY_STANDARDIZED = ("--binary with standardized frames (step 6): binary networks take "
-                        "frames in [0, 1] at a fixed int8 scale")
+_BINARY_STANDARDIZED = ("--binary with standardized frames (docs/radar.md, step 8): binary "
+                        "networks take frames in [0, 1] at a fixed int8 scale")
 
 
 def confusion_table(matrix, classes: list[str], title: str) -> Table:
@@ -82,8 +82,8 @@ def train(
     refractory_s: float = typer.Option(1.0, "--refractory-s", help="Detector: seconds after an "
                                        "event in which nothing fires."),
     standardize: bool = typer.Option(
-        None, "--standardize/--no-standardize", help="Standardize each depth row (preprocessing "
-        "step 6; docs/radar.md) with the mean and standard deviation of the training split, "
+        None, "--standardize/--no-standardize", help="Standardize each depth row (docs/radar.md, "
+        "step 8) with the mean and standard deviation of the training split, "
         "stored with the model, or leave it out [as the dataset was packed]. Not for --binary, "
         "nor for boards with q15 preprocessing (msp430fr6989)."),
 ) -> None:

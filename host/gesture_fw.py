@@ -140,8 +140,8 @@ def check_dsp(graph: Graph, board: Board) -> None:
                                f"the {Q15_WINDOW_SWEEPS}-point 4 x 5 FFT)")
     if preprocess.standardized:
         # the q15 -> int8 table reads frames in [0, 1); standardized frames are signed
-        raise UnsupportedError(f"a model with standardized preprocessing (step 6) in the q15 "
-                               f"gesture app of board {board.name}; train it with "
+        raise UnsupportedError(f"a model with standardized preprocessing (docs/radar.md step 8) "
+                               f"in the q15 gesture app of board {board.name}; train it with "
                                "--no-standardize")
 
 
