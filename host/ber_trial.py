@@ -11,6 +11,7 @@ rates on the same draws.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from functools import lru_cache, partial
 from pathlib import Path
@@ -60,10 +61,12 @@ def load_binary_model(path: str, digest: str) -> Graph:
 
 
 @lru_cache(maxsize=4)
-def test_frames(data: str, graph_seed: int, frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """The test split of ``data`` (a gesture dataset file, or ``mnist``: the shared digits
-    split by the model's training seed, so its test digits are the held-out ones) as float
-    NHWC frames and labels; the first ``frames`` of them when ``frames`` > 0."""
+def test_frames(data: str, graph_seed: int, frames: int,
+                preprocess: str = "null") -> tuple[np.ndarray, np.ndarray]:
+    """The test split of ``data`` (a gesture dataset file made with the model's ``preprocess``,
+    JSON, :func:`sdk.radar.dataset.model_splits`; or ``mnist``: the shared digits split by the
+    model's training seed, so its test digits are the held-out ones) as float NHWC frames and
+    labels; the first ``frames`` of them when ``frames`` > 0."""
     if data == "mnist":
         from sdk.train.mnist import MNIST_DIR, mnist_splits, to_nhwc
 
@@ -73,9 +76,9 @@ def test_frames(data: str, graph_seed: int, frames: int) -> tuple[np.ndarray, np
         x, y = mnist_splits(graph_seed).test
         x = to_nhwc(x)
     else:
-        from sdk.radar.dataset import load_splits
+        from sdk.radar.dataset import model_splits
 
-        split = load_splits(data).test
+        split = model_splits(data, json.loads(preprocess), "the model").test
         x, y = split.x[..., None] if split.x.ndim == 3 else split.x, split.y
     if frames > 0:
         x, y = x[:frames], y[:frames]
@@ -88,7 +91,8 @@ def model_frames(graph: Graph, data: str, frames: int) -> tuple[np.ndarray, np.n
     from sdk.compress.report import quantize_input
 
     seed = int(graph.metadata.get("training", {}).get("seed", 0))
-    x, y = test_frames(data, seed, frames)
+    x, y = test_frames(data, seed, frames,
+                       json.dumps(graph.metadata.get("preprocess"), sort_keys=True))
     shape = graph.tensors[graph.inputs[0]].shape
     if tuple(x.shape[1:]) != tuple(shape[1:]):
         raise TinypruneError(f"--data {data}: frames of shape {list(x.shape[1:])}, model "

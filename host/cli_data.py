@@ -160,24 +160,31 @@ def info(file: Path = typer.Argument(..., help="Dataset, or an Acconeer recordin
     from sdk.radar.describe import describe
     from sdk.radar.recording import load_recording
 
+    seed_setup = ""
     if is_dataset_file(file):
         summary = _summary(file)
     else:
+        from sdk.radar.pack import pack_readiness
+
         rec = load_recording(file, sensor=sensor, session=session, group=group)
         summary = describe(rec, rec.preprocess or PreprocessConfig(), sensor)
+        summary["pack"] = pack_readiness(rec, sensor)
+        seed_setup = "" if rec.preprocess else " (the seed's 30 x 20 frames at 18 Hz)"
     if json_out:
         emit_json(summary)
         return
     table = Table(title=f"{file}", show_header=False)
     for key, value in summary.items():
-        if key not in ("path", "gesture"):
+        if key not in ("path", "gesture", "pack"):
             table.add_row(key, str(value))
     con = human(False)
     con.print(table)
-    gesture = summary.get("gesture")
-    if gesture is not None:
-        con.print(f"gesture preprocessing: {gesture['how']}" if gesture["preprocessable"]
-                  else f"gesture preprocessing: not possible: {gesture['why_not']}")
+    for key, what in (("gesture", f"gesture preprocessing{seed_setup}"),
+                      ("pack", "data pack (its own rate and depths, a frame per burst)")):
+        ready = summary.get(key)
+        if ready is not None:
+            con.print(f"{what}: {ready['how']}" if ready["preprocessable"]
+                      else f"{what}: not possible: {ready['why_not']}")
 
 
 @data_app.command()

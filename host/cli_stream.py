@@ -32,11 +32,12 @@ def load_stream_data(path: str, preprocess: Any = None, owner: str = "the model"
                      ) -> tuple[np.ndarray, np.ndarray, Any]:
     """Wire sweeps (n, depth_bins, 2) int16, labels per sweep (-1 when unlabeled) and the
     radar configuration of a recording or dataset file (recordings back to back), for the
-    preprocessing ``preprocess`` (the seed's if None). A recording at another sweep rate, or
-    with fewer depths than the frame has rows, is refused in one line naming both."""
+    preprocessing ``preprocess`` (the seed's if None). A recording at another sweep or frame
+    rate, in bursts of another size, or with fewer depths than the frame has rows, is refused
+    in one line naming both (:func:`sdk.radar.describe.check_stream`)."""
     from host.gesture_fw import radar_config, wire_sweeps
     from sdk.radar.dataset import load_dataset
-    from sdk.radar.describe import burst_aligned
+    from sdk.radar.describe import burst_aligned, check_stream
     from sdk.radar.preprocess import PreprocessConfig
 
     config = preprocess or PreprocessConfig()
@@ -44,10 +45,7 @@ def load_stream_data(path: str, preprocess: Any = None, owner: str = "the model"
     radar = radar_config(ds.recordings[0], config.depth_bins)
     sweeps, labels = [], []
     for rec in ds.recordings:
-        config.check_rate(rec.sweep_rate_hz, rec.source, owner)
-        if rec.data.shape[-1] < config.depth_bins:
-            raise TinypruneError(f"{rec.source}: {rec.data.shape[-1]} depths per sweep, but "
-                                 f"{owner} reduces sweeps to {config.depth_bins} depth rows")
+        check_stream(rec, config, owner)
         other = radar_config(rec, config.depth_bins)
         if other != radar:
             raise TinypruneError(f"{rec.source}: radar configuration differs from the first "
@@ -58,13 +56,24 @@ def load_stream_data(path: str, preprocess: Any = None, owner: str = "the model"
     return np.concatenate(sweeps), np.concatenate(labels).astype(np.int64), radar
 
 
-def _live_table(rows: list[Any], names: list[str], budget: int) -> Table:
+def _probability(graph: Any) -> Any:
+    """RESULT.score -> the class's probability: float models send it x 256, int8 models their
+    raw output (docs/protocol.md)."""
+    out = graph.tensors[graph.outputs[0]]
+    if out.dtype != "int8":
+        return lambda score: score / 256.0
+    q = out.qparams()
+    scale, zero_point = float(q.scale[0]), int(q.zero_point[0])
+    return lambda score: (score - zero_point) * scale
+
+
+def _live_table(rows: list[Any], names: list[str], budget: int, prob: Any) -> Table:
     table = Table(title="device results (newest last)")
     for col in ("sweep", "class", "score", "event", "work", "deadline"):
         table.add_column(col, justify="right")
     for r in rows[-12:]:
-        cls = names[r.frame_class] if r.frame_class != 0xFF else "(filling)"
-        score = f"{r.scores[r.frame_class] / 256:.2f}" if r.frame_class != 0xFF else ""
+        cls = names[r.frame_class] if r.frame_class != 0xFF else "(no frame)"
+        score = f"{prob(r.scores[r.frame_class]):.2f}" if r.frame_class != 0xFF else ""
         event = f"[bold green]{names[r.event]}[/]" if r.event != 0xFF else ""
         miss = "[red]missed[/]" if r.flags & 1 else ("ok" if budget else "-")
         table.add_row(str(r.sweep_index), cls, score, event, f"{r.work:,}", miss)
@@ -132,15 +141,16 @@ def run_stream(model: str, board: str, data: str, fast: bool = True, port: str |
         rows: list[Any] = []
         started, turns_before = time.monotonic(), len(sim.turns) if sim is not None else 0
         if live:
-            with Live(_live_table(rows, names, info.deadline_budget), console=con,
+            prob = _probability(graph)
+            with Live(_live_table(rows, names, info.deadline_budget, prob), console=con,
                       refresh_per_second=8) as view:
                 def show(r: Any) -> None:
                     rows.append(r)
-                    view.update(_live_table(rows, names, info.deadline_budget))
+                    view.update(_live_table(rows, names, info.deadline_budget, prob))
                 outcome = stream_sweeps(link, sweeps, fast=fast, on_result=show,
-                                        rate_hz=preprocess.sweep_rate_hz)
+                                        rate_hz=preprocess.mean_sweep_rate_hz)
         else:
-            outcome = stream_sweeps(link, sweeps, fast=fast, rate_hz=preprocess.sweep_rate_hz)
+            outcome = stream_sweeps(link, sweeps, fast=fast, rate_hz=preprocess.mean_sweep_rate_hz)
         wall = time.monotonic() - started
         stream_turns = sim.turns[turns_before:] if sim is not None else []
         stats = fetch_stats(link)
@@ -214,7 +224,7 @@ def _report(outcome: Any, ref: Any, labels: np.ndarray, stats: Any, profile: Any
         "false_triggers": score.false_triggers,
         "host_detected": host_score.detected, "host_false_triggers": host_score.false_triggers,
         "latency_sweeps": (float(np.mean(score.latencies)) if score.latencies else None),
-        "latency_s": (float(np.mean(score.latencies)) / preprocess.sweep_rate_hz
+        "latency_s": (float(np.mean(score.latencies)) / preprocess.mean_sweep_rate_hz
                       if score.latencies else None),
         "sweep_rate_hz": preprocess.sweep_rate_hz, "frame_rate_hz": preprocess.frame_rate_hz,
         "refractory_s": gesture.refractory_s,

@@ -14,6 +14,9 @@ from host.console import emit_json, err_console, human
 from sdk.atomic import check_target
 from sdk.errors import TinypruneError, UnsupportedError
 
+_BINARY_STANDARDIZED = ("--binary with standardized frames (docs/radar.md, step 8): binary "
+                        "networks take frames in [0, 1] at a fixed int8 scale")
+
 
 def confusion_table(matrix, classes: list[str], title: str) -> Table:
     """Rows: true class; columns: predicted class."""
@@ -78,6 +81,11 @@ def train(
                                     "a row that fire an event.", callback=positive_int),
     refractory_s: float = typer.Option(1.0, "--refractory-s", help="Detector: seconds after an "
                                        "event in which nothing fires."),
+    standardize: bool = typer.Option(
+        None, "--standardize/--no-standardize", help="Standardize each depth row (docs/radar.md, "
+        "step 8) with the mean and standard deviation of the training split, "
+        "stored with the model, or leave it out [as the dataset was packed]. Not for --binary, "
+        "nor for boards with q15 preprocessing (msp430fr6989)."),
 ) -> None:
     """Train MODEL on the train split of DATA (sessions never shared between splits), keep
     the epoch with the best validation accuracy, and report test accuracy and the confusion
@@ -88,6 +96,10 @@ def train(
     from sdk.train.zoo_fit import fit_zoo_model
 
     model = _check_binary_options(model, data, binary, last, quantizer, int8, c_preprocess)
+    if standardize is not None and data == "mnist":
+        raise TinypruneError("--standardize/--no-standardize apply to gesture datasets only")
+    if standardize and binary:
+        raise UnsupportedError(_BINARY_STANDARDIZED)
     loss_fn = make_loss(loss, margin, binary)
     if float_twin and not binary:
         raise TinypruneError("--float-twin applies to --binary only")
@@ -98,7 +110,10 @@ def train(
         check_target(path, force)
     con = human(json_out)
     train_set, val_set, test_set, classes, metadata, context = _load(
-        data, seed, (background_class, threshold, consecutive, refractory_s))
+        data, seed, (background_class, threshold, consecutive, refractory_s), standardize)
+    if binary and metadata.get("preprocess", {}).get("row_std"):
+        raise UnsupportedError(f"{_BINARY_STANDARDIZED} ({data} is packed standardized); add "
+                               "--no-standardize")
     augment_fn = None
     if augment and data != "mnist":
         from sdk.radar.augment import doppler_mirror
@@ -126,8 +141,10 @@ def train(
     c_check = None
     if c_preprocess:
         from sdk.radar.c_preprocess import compare_split
+        from sdk.radar.preprocess import PreprocessConfig
 
-        c_check = compare_split(report.module, data, "test")
+        c_check = compare_split(report.module, data, "test",
+                                config=PreprocessConfig.from_dict(metadata["preprocess"]))
     if json_out:
         emit_json({"model": str(out), "val_accuracy": report.val_accuracy,
                    "test_accuracy": report.test_accuracy, "confusion": report.confusion,
@@ -155,12 +172,13 @@ def train(
     con.print(f"wrote {out}, {confusion_png}, {curve_png}")
 
 
-def _load(data: str, seed: int,
-          detector: tuple) -> tuple[tuple, tuple, tuple, list[str], dict, int]:
+def _load(data: str, seed: int, detector: tuple,
+          standardize: bool | None = None) -> tuple[tuple, tuple, tuple, list[str], dict, int]:
     """``(train, val, test, classes, metadata, context frames)``, each split ``(x, y)`` with
     frames ``[N, H, W]``, of a gesture dataset file or ``mnist`` (the shared digits split by
     ``seed``; sdk.train.mnist). ``detector``: the gesture detector's options (background
-    class, threshold, consecutive frames, refractory seconds), stored in the metadata."""
+    class, threshold, consecutive frames, refractory seconds), stored in the metadata;
+    ``standardize``: step 6 on (calibrated on the training split) or off, None as packed."""
     if data == "mnist":
         from sdk.train.mnist import MNIST_DIR, mnist_splits
 
@@ -175,7 +193,7 @@ def _load(data: str, seed: int,
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        splits = load_splits(data)
+        splits = load_splits(data, standardize=standardize)
     for w in caught:
         err_console.print(f"warning: {w.message}")
     background, threshold, consecutive, refractory_s = detector

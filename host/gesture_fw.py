@@ -105,6 +105,7 @@ def board_dsp(board: Board) -> str:
 
 
 Q15_INDEX_SHIFT = 7  # q15 frame values per table entry: 2**7 (tp_gesture_io.h)
+Q15_WINDOW_SWEEPS = 20  # tp_dsp_q15.c's transform (4 x 5)
 
 
 def q15_input_table(scale: float, zero_point: int) -> np.ndarray:
@@ -125,16 +126,23 @@ def q15_model_input(frames_q15: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 def check_dsp(graph: Graph, board: Board) -> None:
     """Refuse, on a board whose preprocessing is q15, a float model (its frames reach the model
-    through the int8 table only) and a standardized one (the table reads unsigned frames)."""
+    through the int8 table only), frames of another length than the q15 transform's, and a
+    standardized model (the table reads unsigned frames)."""
     if board_dsp(board) != "q15":
         return
     if not _quant(graph, graph.inputs[0])[0]:
         raise UnsupportedError(f"a float model with the q15 preprocessing of board "
                                f"{board.name}; quantize it to int8 first")
-    if model_preprocess(graph.metadata).standardized:
+    preprocess = model_preprocess(graph.metadata)
+    if preprocess.window_sweeps != Q15_WINDOW_SWEEPS:
+        raise UnsupportedError(f"a model whose frames have {preprocess.window_sweeps} sweeps in "
+                               f"the q15 gesture app of board {board.name} (its transform is "
+                               f"the {Q15_WINDOW_SWEEPS}-point 4 x 5 FFT)")
+    if preprocess.standardized:
         # the q15 -> int8 table reads frames in [0, 1); standardized frames are signed
-        raise UnsupportedError(f"a model with standardized preprocessing (step 6) in the q15 "
-                               f"gesture app of board {board.name}")
+        raise UnsupportedError(f"a model with standardized preprocessing (docs/radar.md step 8) "
+                               f"in the q15 gesture app of board {board.name}; train it with "
+                               "--no-standardize")
 
 
 def write_q15_input_header(out: Path, graph: Graph) -> Path:

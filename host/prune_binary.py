@@ -108,7 +108,8 @@ def prune_binary_file(model: str, method: str, to_bytes: str | None, to_ops: str
     check_reachable(network, target, floor, shape, graph.name)
     torch.set_num_threads(1)
     # The digits split as the model was trained (a gesture file's split is in the file).
-    task = load_task(data, graph.name, int(graph.metadata.get("training", {}).get("seed", 0)))
+    task = load_task(data, graph.name, int(graph.metadata.get("training", {}).get("seed", 0)),
+                     graph.metadata.get("preprocess"))
     module = module_from_graph(graph, task.train[0][:512])
     unit = "bytes" if what == "bytes" else "binary ops"
     table = Table(title=f"{graph.name}: {method} to {value:,} {unit}")

@@ -26,7 +26,7 @@ def _zoo_task(graph: Graph, data: str | None, epochs: int):
             raise TinypruneError(f"--data: retraining the zoo model {graph.name!r} needs its "
                                  "dataset")
         return None
-    return load_task(data, graph.name)
+    return load_task(data, graph.name, preprocess=graph.metadata.get("preprocess"))
 
 
 def prune_file(model: str, method: str, amount: float | None, target_macs: int | None,

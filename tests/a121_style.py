@@ -26,13 +26,16 @@ FIVE = {"swipe": "swipe", "press": "press", "pick": "pick", "empty": "empty", "w
 
 
 def write_a121_bursts(path: Path, sweeps: np.ndarray, sweeps_per_frame: int,
-                      sweep_rate_hz: float, start_point: int = 80, step_length: int = 40) -> Path:
+                      sweep_rate_hz: float, start_point: int = 80, step_length: int = 40,
+                      frame_rate_hz: float | None = None) -> Path:
     """Complex ``sweeps`` (T, points) as an A121 record of T // sweeps_per_frame frames, each a
-    burst of ``sweeps_per_frame`` sweeps at ``sweep_rate_hz`` (frames back to back), written by
-    the project's A121 writer without labels (the pack tests label by file name)."""
+    burst of ``sweeps_per_frame`` sweeps at ``sweep_rate_hz`` (frames back to back unless
+    ``frame_rate_hz`` says otherwise), written by the project's A121 writer without labels (the
+    pack tests label by file name)."""
     frames, points = len(sweeps) // sweeps_per_frame, sweeps.shape[1]
     cfg = A121SimConfig(sweeps_per_frame=sweeps_per_frame, sweep_rate_hz=sweep_rate_hz,
-                        frame_rate_hz=sweep_rate_hz / sweeps_per_frame, frames=frames,
+                        frame_rate_hz=frame_rate_hz or sweep_rate_hz / sweeps_per_frame,
+                        frames=frames,
                         subsweeps=(A121Subsweep(start_point, points, step_length, "PROFILE_3"),))
     data = sweeps[: frames * sweeps_per_frame].reshape(frames, sweeps_per_frame, points)
     data = (np.clip(np.rint(data.real), -32768, 32767)

@@ -22,6 +22,12 @@
  *   stop:   stop the service and power the sensor down;
  *   config: the radar configuration actually programmed, so the app can refuse a model
  *           whose configuration differs (INFO and ERROR code 2).
+ *
+ * An A121 source delivers frames: a burst of sweeps_per_frame sweeps, then a gap until the
+ * next frame. It hands the burst's sweeps to the app one after the other through the same
+ * poll (the host-fed source does the same with an A121 recording); a model packed from such
+ * bursts has TP_DSP_N = TP_DSP_HOP = sweeps_per_frame, so the preprocessing makes one frame
+ * per burst, and its deadline is the clock over the frame rate (gesture_config.h).
  */
 #ifndef TP_SENSOR_H
 #define TP_SENSOR_H

@@ -42,10 +42,12 @@ class Task:
     metadata: dict
 
 
-def load_task(data: str, model: str | None = None, mnist_seed: int = 0) -> Task:
+def load_task(data: str, model: str | None = None, mnist_seed: int = 0,
+              preprocess: dict | None = None) -> Task:
     """The splits of ``data`` (a gesture dataset file or ``mnist``, split with ``mnist_seed``
-    as `tinyprune train --seed` splits it) for zoo ``model`` (default: the data's own); a model
-    whose input does not match the data is a one-line error."""
+    as `tinyprune train --seed` splits it) for zoo ``model`` (default: the data's own), made
+    with ``preprocess`` (a trained model's metadata; None: the data's own); a model whose
+    input or preprocessing does not match the data is a one-line error."""
     if data == "mnist":
         from sdk.train.mnist import mnist_splits
 
@@ -55,10 +57,10 @@ def load_task(data: str, model: str | None = None, mnist_seed: int = 0) -> Task:
                     zoo_get(name).input_shape, None, 3e-3, 64, {})
     else:
         from sdk.radar.augment import doppler_mirror
-        from sdk.radar.dataset import load_splits
+        from sdk.radar.dataset import model_splits
         from sdk.train.zoo_fit import nchw
 
-        g = load_splits(data)
+        g = model_splits(data, preprocess, f"model {model or 'gesture_cnn'}")
         name = model or "gesture_cnn"
         task = Task(name, data, (nchw(g.train.x), g.train.y), (nchw(g.val.x), g.val.y),
                     (nchw(g.test.x), g.test.y), list(g.classes), zoo_get(name).input_shape,

@@ -26,7 +26,13 @@ import numpy as np
 from sdk.errors import BuildError, ToolchainError
 from sdk.paths import DEVICE_DIR
 from sdk.radar import preprocess as prep
-from sdk.radar.dataset import DEFAULT_FRACTIONS, load_dataset, split_sessions
+from sdk.radar.dataset import (
+    DEFAULT_FRACTIONS,
+    dataset_parts,
+    input_labels,
+    load_dataset,
+    recording_sessions,
+)
 from sdk.radar.dsp_tables import write_header
 
 DSP_DIR = DEVICE_DIR / "dsp"
@@ -85,7 +91,7 @@ def build_host_preprocessor(out_dir: str | Path, depths_in: int,
 
 def c_frames(exe: str | Path, sweeps: np.ndarray, q15: bool = False,
              config: prep.PreprocessConfig = prep.PreprocessConfig()) -> np.ndarray:
-    """Frames (T - N + 1, bins, N) float32 of complex ``sweeps`` (T, depths) by the host build
+    """Frames ((T - N) // hop + 1, bins, N) float32 of complex ``sweeps`` (T, depths) by the host build
     ``exe``: q15 output divided by 32768, times ``STD_CLIP`` where the config standardizes
     (its q15 full scale)."""
     sweeps = np.asarray(sweeps)
@@ -103,47 +109,50 @@ def c_frames(exe: str | Path, sweeps: np.ndarray, q15: bool = False,
 
 def split_frames(path: str | Path, split: str = "test", use_c: bool = True, q15: bool = False,
                  fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
-                 seed: int | None = None, work_dir: str | Path | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Frames and labels of one split of a dataset file, preprocessed by C (``use_c``) or by
-    numpy, in the order and with the labels of :func:`sdk.radar.dataset.load_splits`."""
-    from sdk.radar.dataset import recording_frames
-
+                 seed: int | None = None, work_dir: str | Path | None = None,
+                 config: prep.PreprocessConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Model inputs and labels of one split of a dataset file, preprocessed by C (``use_c``) or
+    by numpy with ``config`` (default: the dataset's; a model's own where `train` changed it),
+    in the order and with the labels and time context of
+    :func:`sdk.radar.dataset.load_splits`."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     ds = load_dataset(path)
-    sessions = np.array([int(rec.meta.get("session", i)) for i, rec in enumerate(ds.recordings)])
-    chosen = split_sessions(sessions, fractions, ds.info.get("seed", 0) if seed is None else seed)
-    wanted = set(chosen[split].tolist())
+    config = config or ds.preprocess
+    labels = [input_labels(rec, config) for rec in ds.recordings]
+    wanted = set(dataset_parts(ds, labels, fractions, seed)[split].tolist())
     xs, ys = [], []
     with tempfile.TemporaryDirectory() as tmp:
         build_dir = Path(work_dir) if work_dir is not None else Path(tmp)
         exes: dict[int, Path] = {}
-        for rec, session in zip(ds.recordings, sessions):
+        for rec, session, y in zip(ds.recordings, recording_sessions(ds), labels):
             if int(session) not in wanted:
                 continue
-            x, y = recording_frames(rec, ds.preprocess)  # labels by the one rule in dataset.py
+            sweeps = rec.iq_sweeps()
             if use_c:
-                sweeps = rec.iq_sweeps()
                 depths = sweeps.shape[1]
                 if depths not in exes:
-                    exes[depths] = build_host_preprocessor(build_dir, depths, ds.preprocess, q15)
-                x = c_frames(exes[depths], sweeps, q15, ds.preprocess)
-            xs.append(x)
-            ys.append(y)
-    empty = np.zeros((0, *ds.preprocess.frame_shape), np.float32)
+                    exes[depths] = build_host_preprocessor(build_dir, depths, config, q15)
+                x = prep.with_context(c_frames(exes[depths], sweeps, q15, config), config)
+            else:
+                x = prep.model_inputs(sweeps, config)
+            xs.append(x[y >= 0])
+            ys.append(y[y >= 0])
+    empty = np.zeros((0, *config.input_shape), np.float32)
     return (np.concatenate(xs) if xs else empty,
             np.concatenate(ys) if ys else np.zeros(0, np.int64))
 
 
 def compare_split(module, path: str | Path, split: str = "test", q15: bool = False,
-                  seed: int | None = None) -> FrameComparison:
-    """Predicted classes of the PyTorch ``module`` on one split preprocessed by numpy and by
-    the C implementation (float, or q15 with ``q15``), frame for frame."""
+                  seed: int | None = None,
+                  config: prep.PreprocessConfig | None = None) -> FrameComparison:
+    """Predicted classes of the PyTorch ``module`` on one split preprocessed (with ``config``,
+    default the dataset's) by numpy and by the C implementation (float, or q15 with ``q15``),
+    frame for frame."""
     from sdk.train.zoo_fit import nchw, predict
 
-    x_ref, y = split_frames(path, split, use_c=False, seed=seed)
-    x_c, y_c = split_frames(path, split, use_c=True, q15=q15, seed=seed)
+    x_ref, y = split_frames(path, split, use_c=False, seed=seed, config=config)
+    x_c, y_c = split_frames(path, split, use_c=True, q15=q15, seed=seed, config=config)
     if x_ref.shape != x_c.shape or not np.array_equal(y, y_c):
         raise ToolchainError(f"{path}: C frames {x_c.shape} do not line up with numpy's {x_ref.shape}")
     if len(y) == 0:

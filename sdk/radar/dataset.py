@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -175,18 +175,24 @@ def load_dataset(path: str | Path) -> Dataset:
     return Dataset(recs, list(header["classes"]), config, header, str(path))
 
 
-def recording_frames(rec: Recording, config: prep.PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Model inputs of one recording (:func:`sdk.radar.preprocess.model_inputs`) and their
-    labels (the label of the newest sweep); inputs whose newest sweep has no class (label -1)
-    are left out. A recording at another sweep rate than ``config`` is refused."""
+def input_labels(rec: Recording, config: prep.PreprocessConfig) -> np.ndarray:
+    """The label of every model input of one recording (that of its newest sweep; -1 for none),
+    one per :meth:`sdk.radar.preprocess.PreprocessConfig.input_sweeps` index. A recording at
+    another sweep rate than ``config`` is refused."""
     labels = rec.sweep_labels()
     if labels is None:
         raise DataFileError(f"{rec.source}: no 'tinyprune_labels' key, so its frames have no labels")
     config.check_rate(rec.sweep_rate_hz, rec.source, "the dataset's preprocessing")
-    x = prep.model_inputs(rec.iq_sweeps(), config)
-    y = labels[config.input_sweeps(len(labels))]
+    return labels[config.input_sweeps(len(labels))]
+
+
+def recording_frames(rec: Recording, config: prep.PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Model inputs of one recording (:func:`sdk.radar.preprocess.model_inputs`) and their
+    labels (:func:`input_labels`); inputs whose newest sweep has no class (label -1) are left
+    out."""
+    y = input_labels(rec, config)
     keep = y >= 0
-    return x[keep], y[keep]
+    return prep.model_inputs(rec.iq_sweeps(), config)[keep], y[keep]
 
 
 def split_sessions(sessions: np.ndarray, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
@@ -221,25 +227,59 @@ def missing_classes(parts: dict[str, np.ndarray], sessions: np.ndarray, labels: 
     return out
 
 
+def recording_sessions(ds: Dataset) -> np.ndarray:
+    """The session id of every recording of ``ds`` (its metadata's, else its index)."""
+    return np.array([int(rec.meta.get("session", i)) for i, rec in enumerate(ds.recordings)],
+                    dtype=np.int64)
+
+
+def dataset_parts(ds: Dataset, labels: list[np.ndarray],
+                  fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
+                  seed: int | None = None) -> dict[str, np.ndarray]:
+    """The session ids of each split (:func:`split_sessions`) of ``ds`` whose recordings' inputs
+    have ``labels`` (:func:`input_labels`): sessions without a labeled input take no part, the
+    dataset's ``test_sessions`` stay the test split and ``seed`` (default: the dataset's own)
+    draws the rest."""
+    sessions = recording_sessions(ds)
+    s = np.concatenate([np.full(int(np.count_nonzero(y >= 0)), sid)
+                        for y, sid in zip(labels, sessions)])
+    return split_sessions(s, fractions, ds.info.get("seed", 0) if seed is None else seed,
+                          test=ds.info.get("test_sessions"))
+
+
+def training_preprocess(ds: Dataset, train_sessions: np.ndarray,
+                        standardize: bool | None = None) -> prep.PreprocessConfig:
+    """The dataset's preprocessing with per-depth-row standardization (step 6) turned on
+    (calibrated on the recordings of ``train_sessions`` only, as `data pack` does) or off;
+    ``None`` keeps the dataset's own."""
+    config = ds.preprocess
+    if standardize is None or standardize == config.standardized:
+        return config
+    if not standardize:
+        return replace(config, row_mean=(), row_std=())
+    train = set(np.asarray(train_sessions).tolist())
+    sweeps = [rec.iq_sweeps() for rec, sid in zip(ds.recordings, recording_sessions(ds))
+              if int(sid) in train]
+    return prep.calibrate_standardization(sweeps, config)
+
+
 def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
-                seed: int | None = None) -> Splits:
+                seed: int | None = None, standardize: bool | None = None) -> Splits:
     """Preprocessed train / val / test frames of a dataset file, split by recording session.
 
-    ``seed`` (default: the dataset's own) chooses which sessions go where.
+    ``seed`` (default: the dataset's own) chooses which sessions go where. ``standardize``
+    turns step 6 on (calibrated on the training split) or off (:func:`training_preprocess`);
+    :attr:`Splits.preprocess` is the configuration the frames were made with.
     """
     ds = load_dataset(path)
-    xs, ys, ss = [], [], []
-    for index, rec in enumerate(ds.recordings):
-        x, y = recording_frames(rec, ds.preprocess)
-        xs.append(x)
-        ys.append(y)
-        ss.append(np.full(len(y), int(rec.meta.get("session", index))))
-    if not sum(len(y) for y in ys):
+    labels = [input_labels(rec, ds.preprocess) for rec in ds.recordings]
+    kept = [y[y >= 0] for y in labels]
+    if not sum(len(y) for y in kept):
         raise DataFileError(f"{path}: no recording is long enough for one labeled frame "
                             f"({ds.preprocess.first_input_sweep + 1} sweeps)")
-    x, y, s = np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
-    parts = split_sessions(s, fractions, ds.info.get("seed", 0) if seed is None else seed,
-                           test=ds.info.get("test_sessions"))
+    y = np.concatenate(kept)
+    s = np.concatenate([np.full(len(k), sid) for k, sid in zip(kept, recording_sessions(ds))])
+    parts = dataset_parts(ds, labels, fractions, seed)
     pick = {name: np.isin(s, ids) for name, ids in parts.items()}
     empty = [name for name, mask in pick.items() if not mask.any()]
     if empty:
@@ -256,7 +296,33 @@ def load_splits(path: str | Path, fractions: tuple[float, float, float] = DEFAUL
     for name, names in lacking.items():
         warnings.warn(f"{path}: the {name} split has no frame of class {', '.join(names)}; its "
                       "accuracy says nothing about that class", DataWarning, stacklevel=2)
+    config = training_preprocess(ds, parts["train"], standardize)
+    x = np.concatenate([prep.model_inputs(rec.iq_sweeps(), config)[yy >= 0]
+                        for rec, yy in zip(ds.recordings, labels)])
     train, val, test = (Split(x[m], y[m], s[m]) for m in (pick["train"], pick["val"], pick["test"]))
     background = ds.info.get("background")
-    return Splits(train, val, test, classes=ds.classes, preprocess=ds.preprocess,
+    return Splits(train, val, test, classes=ds.classes, preprocess=config,
                   background=background if background in ds.classes else None)
+
+
+def model_splits(path: str | Path, preprocess: dict | None, owner: str) -> Splits:
+    """:func:`load_splits` for a model that was trained with ``preprocess`` (its metadata's;
+    None: any): step 6 on or off as the model has it, and a one-line error naming both when
+    the dataset's preprocessing is still another (rate, layout, depths, scaling, context or
+    standardization)."""
+    if preprocess is None:
+        return load_splits(path)
+    want = prep.PreprocessConfig.from_dict(preprocess, f"{owner}: metadata 'preprocess'")
+    splits = load_splits(path, standardize=want.standardized)
+    have, wanted = splits.preprocess.to_dict(), want.to_dict()
+
+    def text(value: Any) -> str:
+        return f"{len(value)} values" if isinstance(value, list) else str(value)
+
+    differ = [f"{key} {text(have.get(key))} vs {text(wanted.get(key))}"
+              for key in [*wanted, *(k for k in have if k not in wanted)]
+              if have.get(key) != wanted.get(key)]
+    if differ:
+        raise DataFileError(f"{path}: its preprocessing differs from {owner}'s (dataset vs "
+                            f"model: {'; '.join(differ[:3])})")
+    return splits

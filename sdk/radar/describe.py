@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from sdk.errors import ShapeError
 from sdk.radar.preprocess import RATE_TOLERANCE, PreprocessConfig
 from sdk.radar.recording import Recording
 
@@ -43,6 +44,40 @@ def burst_aligned(rec: Recording, config: PreprocessConfig) -> bool:
     sweeps): then gaps between bursts do not matter."""
     per = rec.sweeps_per_update
     return per > 1 and config.window_sweeps == per and config.hop == per
+
+
+def recording_frame_rate(rec: Recording, config: PreprocessConfig) -> float:
+    """Frames per second ``config`` makes of ``rec``'s sweeps: the burst rate where it takes
+    one frame per A121 burst with gaps after it (or where a packed recording says so), else
+    the sweep rate over the hop."""
+    gaps = rec.a121 is not None and not rec.a121.continuous_sweep_mode
+    if burst_aligned(rec, config) and gaps:
+        return rec.update_rate_hz
+    packed = rec.preprocess
+    if packed is not None and packed.burst_rate_hz > 0 and packed.hop == config.hop:
+        return packed.burst_rate_hz
+    return rec.sweep_rate_hz / config.hop
+
+
+def check_stream(rec: Recording, config: PreprocessConfig, owner: str = "the model") -> None:
+    """One-line errors naming both when ``rec``'s sweeps cannot feed ``config`` (a model's
+    preprocessing): another sweep rate, bursts of another size, another frame rate, or fewer
+    depths than the frame has rows."""
+    config.check_rate(rec.sweep_rate_hz, rec.source, owner)
+    per = rec.sweeps_per_update
+    if rec.a121 is not None and per > 1 and not rec.a121.continuous_sweep_mode and not (
+            config.window_sweeps == config.hop == per):
+        raise ShapeError(f"{rec.source}: bursts of {per} sweeps with gaps between them, but "
+                         f"{owner} takes {config.window_sweeps}-sweep frames every {config.hop} "
+                         f"sweep(s) (one frame per burst of {config.window_sweeps})")
+    rate = recording_frame_rate(rec, config)
+    if abs(rate / config.frame_rate_hz - 1.0) > RATE_TOLERANCE:
+        raise ShapeError(f"{rec.source}: {rate:.4g} frames/s, but {owner} expects "
+                         f"{config.frame_rate_hz:.4g} frames/s (a frame every {config.hop} "
+                         f"sweep(s) at {config.sweep_rate_hz:.4g} sweeps/s)")
+    if rec.data.shape[-1] < config.depth_bins:
+        raise ShapeError(f"{rec.source}: {rec.data.shape[-1]} depths per sweep, but {owner} "
+                         f"reduces sweeps to {config.depth_bins} depth rows")
 
 
 def gesture_readiness(rec: Recording, config: PreprocessConfig = PreprocessConfig(),

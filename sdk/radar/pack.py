@@ -148,6 +148,18 @@ def data_config(rec: Recording, opts: PackOptions) -> PreprocessConfig:
         raise DataFileError(f"data pack: {exc}") from None
 
 
+def pack_readiness(rec: Recording, sensor: int | None = None) -> dict[str, Any]:
+    """Whether `data pack` (its defaults) can use ``rec``, how, and with which preprocessing
+    (:func:`data_config`: the recording's own rate, one frame per A121 burst, its depths)."""
+    try:
+        config = data_config(rec, PackOptions(sensor=sensor))
+    except DataFileError as exc:
+        return {"preprocessable": False, "why_not": str(exc), "how": None, "preprocess": None}
+    ready = gesture_readiness(rec, config, sensor)
+    return {"preprocessable": ready["preprocessable"], "why_not": ready["why_not"],
+            "how": ready["how"], "preprocess": config.to_dict()}
+
+
 def _read(path: Path, opts: PackOptions, config: PreprocessConfig | None) -> Recording:
     rec = load_recording(path, sensor=opts.sensor)
     config = config or data_config(rec, opts)

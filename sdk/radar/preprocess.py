@@ -113,6 +113,12 @@ class PreprocessConfig:
         return self.burst_rate_hz if self.burst_rate_hz > 0 else self.sweep_rate_hz / self.hop
 
     @property
+    def mean_sweep_rate_hz(self) -> float:
+        """Sweeps per second over bursts and the gaps between them (the sweep rate when sweeps
+        are evenly spaced): what turns a count of sweeps into seconds of a stream."""
+        return self.frame_rate_hz * self.hop
+
+    @property
     def standardized(self) -> bool:
         """Whether step 6 (per-depth-row standardization) runs."""
         return bool(self.row_std)

@@ -179,7 +179,8 @@ def test_a_session_that_never_stops_is_killed_within_its_limit(tmp_path):
 
 def test_a_standardized_model_is_refused_by_the_q15_app(bnn_model):
     """The q15 -> int8 table reads frames in [0, 1): a model whose frames are standardized
-    (signed) is refused before anything is built, not streamed with wrong inputs."""
+    (signed), or whose frames the q15 transform cannot make, is refused before anything is
+    built, not streamed with wrong inputs."""
     from host.gesture_fw import check_dsp
     from sdk.boards import load_board
     from sdk.errors import UnsupportedError
@@ -192,6 +193,11 @@ def test_a_standardized_model_is_refused_by_the_q15_app(bnn_model):
     graph.metadata["preprocess"] = PreprocessConfig(row_mean=(0.0,) * bins,
                                                     row_std=(1.0,) * bins).to_dict()
     with pytest.raises(UnsupportedError, match="standardized preprocessing"):
+        check_dsp(graph, load_board("msp430fr6989"))
+    check_dsp(graph, load_board("qemu_m7"))
+    # frames of 16 sweeps (an A121 burst): the q15 transform is the 20-point FFT only
+    graph.metadata["preprocess"] = PreprocessConfig(window_sweeps=16, hop=16).to_dict()
+    with pytest.raises(UnsupportedError, match="frames have 16 sweeps in the q15 gesture app"):
         check_dsp(graph, load_board("msp430fr6989"))
     check_dsp(graph, load_board("qemu_m7"))
 
@@ -216,3 +222,31 @@ def test_info_reports_the_fram_and_sram_tinyprune_build_reports(bnn_model, tmp_p
     assert info.board == "msp430fr6989"
     assert (info.flash_used, info.ram_used) == (size["flash_bytes"], size["ram_bytes"])
     assert 0 < info.flash_used <= 48_000 and 0 < info.ram_used <= 2_048
+
+
+@pytest.mark.msp430
+@needs_msp430
+def test_a_60_hz_stream_is_judged_against_a_60_hz_budget_on_the_msp430(tmp_path):
+    """The q15 preprocessing alone takes about 293 k cycles per frame: inside the 18 Hz budget
+    (16 MHz / 18 = 888,888), over the 60 Hz one (266,666). A small int8 model (always a
+    confident swipe) at 60 Hz misses every frame and at 18 Hz none; its latency and refractory
+    period are counted at the model's rate, in the firmware and in the report."""
+    from rate_pacing import assert_paced_by_the_rate, rate_model_and_recording
+
+    from sdk.compress.quantize import quantize_graph
+    from sdk.frontends.pytorch import from_torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(600, 4)).eval()
+    with torch.no_grad():
+        net[1].bias[0] = 50.0
+    calib = np.random.default_rng(0).uniform(0, 1, (8, 30, 20, 1)).astype(np.float32)
+    qgraph = quantize_graph(from_torch(net, (1, 1, 30, 20), "dense"), calib, progress=False)
+    for rate in (18.0, 60.0):
+        model, rec = rate_model_and_recording(qgraph, tmp_path, rate, 26)
+        rep = run_stream(str(model), "msp430fr6989", str(rec), out=tmp_path / f"fw{rate:g}")
+        assert_paced_by_the_rate(rep, rate, 16_000_000, 7)
+        config = (tmp_path / f"fw{rate:g}" / "gesture_config.h").read_text()
+        assert f"#define TP_APP_G_REFRACTORY {round(0.1 * rate)}u" in config
+        assert 266_666 < rep["max_work"] < 888_888
+        assert rep["deadline_misses"] == (0 if rate == 18.0 else rep["frames"])

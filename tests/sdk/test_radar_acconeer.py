@@ -325,7 +325,8 @@ def test_cli_data_info_describes_every_shared_recording() -> None:
         info = json.loads(res.stdout)
         assert info["generation"] in ("a111", "a121") and "preprocessable" in info["gesture"]
         human = runner.invoke(app, ["data", "info", str(path)])
-        assert "gesture preprocessing: " in human.stdout
+        assert "gesture preprocessing" in human.stdout and "data pack (" in human.stdout
+        assert "preprocessable" in info["pack"]
     res = runner.invoke(app, ["data", "info", str(A121 / "hand-motion-default.h5"), "--session", "2",
                               "--json"])
     assert json.loads(res.stdout)["session"] == 2

@@ -487,6 +487,13 @@ OPTION_CASES: list[tuple[str, ...]] = [
       for opt in (("--model", "bnn_gesture_msp430"), ("--float-twin",), ("--last", "binary"),
                   ("--quantizer", "approx_sign"))],
     ("train", "--data", "mnist", "--out", "{o}.tpm"),
+    # train --standardize/--no-standardize: gesture datasets only, not with --binary
+    ("train", "--binary", "--data", "mnist", "--standardize", "--out", "{o}.tpm"),
+    ("train", "--binary", "--data", "mnist", "--no-standardize", "--out", "{o}.tpm"),
+    ("train", "--binary", "--data", "{s}/data.h5", "--standardize", "--out", "{o}.tpm"),
+    ("train", "--data", "{t}/none.h5", "--standardize", "--out", "{o}.tpm"),
+    ("train", "--data", "{s}/data.h5", "--no-standardize", "--out", "{o}.tpm"),
+    ("train", "--data", "{s}/data.h5", "--standardize", "--out", "{s}/float.tpm"),
     ("train", "--binary", "--data", "mnist", "--model", "bnn_gesture_cnn", "--out", "{o}.tpm"),
     ("train", "--binary", "--data", "{t}/none.h5", "--out", "{o}.tpm"),
     ("train", "--binary", "--data", "{s}/data.h5", "--out", "{s}/float.tpm"),
