@@ -195,7 +195,9 @@ def compare_cmd(
                        f" simulated vs {names} real")
     if json_out:
         emit_json({"plot": str(plot), "target": TARGET, "keys": {
-            c.key: {name: {"simulated": s, "real": r, "gap": g} for name, s, r, g in c.rows()}
+            c.key: {name: {"simulated": s, "real": r, "gap": g,
+                           **({"note": c.notes()[name]} if name in c.notes() else {})}
+                    for name, s, r, g in c.rows()}
             for c in comparisons}})
         return
     con = human(False)
@@ -208,4 +210,6 @@ def compare_cmd(
             gap = "-" if g != g else f"{100 * g:.0f} %" + (" *" if g > TARGET else "")
             table.add_row(name, f"{s:.4g}", f"{r:.4g}", gap)
         con.print(table)
+        for name, why in c.notes().items():
+            con.print(f"  {name}, {why}")
     con.print(f"* more than {100 * TARGET:.0f} % apart; plot: {plot}")
