@@ -73,15 +73,18 @@ def base_config(key: str) -> SimConfig:
 def leakage_width(blocks: list[rs.SweepBlocks], sigma_m: float) -> float:
     """The pulse envelope's width from the direct leakage's falloff where a recording starts
     within ``NEAR_M`` of the sensor: ``exp(-(d / sigma)^2)`` through the static level of its
-    first two depths, where the leakage outweighs the scene most (``sigma_m`` itself without
-    such a recording; within 0.5-1.5 times it; the median over recordings). The A121
-    profiles' nominal widths (:data:`A121_PULSE_SIGMA_M`) are approximate: the touchless-button
-    recordings fall off over 13 and 64 mm where profiles 1 and 3 nominally give 24 and 84."""
+    first depth and of the first one where that level has halved, the steepest part of the
+    falloff, where the leakage outweighs the scene most (``sigma_m`` itself without such a
+    recording; within 0.5-1.5 times it; the median over recordings). The A121 profiles'
+    nominal widths (:data:`A121_PULSE_SIGMA_M`) are approximate: the touchless-button
+    recordings fall off over 13 and 65 mm where profiles 1 and 3 nominally give 24 and 84."""
     widths = []
     for b in blocks:
         static, d = rs.static_profile(b.bursts), b.depths_m
-        if d.size >= 2 and d[0] < rs.NEAR_M and static[0] > static[1] > 0:
-            widths.append(np.sqrt((d[1] ** 2 - d[0] ** 2) / np.log(static[0] / static[1])))
+        half = np.nonzero(static <= 0.5 * static[0])[0]
+        if d[0] < rs.NEAR_M and half.size and static[half[0]] > 0:
+            k = int(half[0])
+            widths.append(np.sqrt((d[k] ** 2 - d[0] ** 2) / np.log(static[0] / static[k])))
     if not widths:
         return sigma_m
     return float(np.clip(np.median(widths), 0.5 * sigma_m, 1.5 * sigma_m))

@@ -99,7 +99,8 @@ def test_calibration_recovers_known_motion() -> None:
     fitted, target, got = cal.fit(blocks, seed=4)
     assert target.frame_p90 > 1.2 * still.frame_p90  # the motion is what the fit has to find
     assert fitted.motion_reflectors == 1
-    assert fitted.motion_range_m == pytest.approx((0.35, 0.35), abs=0.01)
+    assert np.mean(fitted.motion_range_m) == pytest.approx(0.35, abs=0.01)
+    assert np.ptp(fitted.motion_range_m) < fitted.sigma_p_m / 2  # one body, not a spread
     assert fitted.motion_amplitude == pytest.approx(300.0, rel=0.25)
     assert fitted.motion_disp_m == pytest.approx(0.0015, rel=0.25)
     assert fitted.noise_std == pytest.approx(30.0, rel=0.1)
@@ -108,3 +109,20 @@ def test_calibration_recovers_known_motion() -> None:
     quiet = cal.fit([cal.simulate_blocks(replace(truth, motion_reflectors=0), like,
                                          np.random.default_rng(9))], seed=4)[0]
     assert quiet.motion_reflectors == 0  # a still scene gets no motion
+
+
+def test_calibration_recovers_a_static_jitter_and_the_pulse_width() -> None:
+    # an A121 subsweep from 0 m: leakage whose phase jitters by 0.1 rad per sweep and point
+    truth = replace(cal.base_config("a121/profile1/hwaas40/gain0"), sigma_p_m=0.018,
+                    noise_std=20.0, static_std=30.0, leakage=3000.0, static_jitter_rad=0.1)
+    like = rs.SweepBlocks(np.zeros((60, 16, 25), complex), 0.004 * np.arange(25), 320.0,
+                          "a121", "profile1", "<shape>", "hwaas40/gain0")
+    blocks = [cal.simulate_blocks(truth, like, np.random.default_rng([9, i])) for i in range(2)]
+    fitted, target, got = cal.fit(blocks, seed=5)
+    assert fitted.sigma_p_m == pytest.approx(0.018, rel=0.1)  # nominal profile 1: 0.024
+    assert fitted.static_jitter_rad == pytest.approx(0.1, rel=0.2)
+    assert fitted.motion_reflectors == 0  # the moving depths keep their mean: a jitter
+    assert fitted.leakage == pytest.approx(3000.0, rel=0.15)
+    assert fitted.noise_std == pytest.approx(20.0, rel=0.15)
+    for name in ("noise", "frame_median", "frame_p90", "static", "near_static"):
+        assert getattr(got, name) == pytest.approx(getattr(target, name), rel=0.2), name
