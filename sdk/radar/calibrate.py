@@ -10,15 +10,15 @@ bursts and sweep counts (:func:`simulate_blocks`) and comparing:
 * ``noise_std`` = measured noise / sqrt(1 - a) (the sweep-to-sweep difference sees ``1 - a``);
 * ``noise_corr_m`` = the correlation length along depth;
 * ``static_std`` and ``leakage`` from the static level over all depths and near the sensor;
-* ``sigma_p_m`` (the pulse envelope) from the leakage's falloff over the first two depths,
-  where a recording starts at the sensor (:func:`leakage_width`);
+* ``leakage_sigma_m`` (the leakage's envelope) from its falloff, where a recording starts at
+  the sensor (:func:`leakage_width`);
 * the motion component (:mod:`sdk.radar.motion`), only where the recordings move and the
   still scene's ``frame_p90`` falls more than 10 % short: the moving depths' range, the
   displacement from their lag ratio, the amplitude from ``frame_p90``.
 
 The hand's amplitude cannot be fitted from recordings without gestures: A111 profiles keep the
-default (raw A111 units), A121 profiles scale it with their noise so the hand stands as far above
-the noise as the default hand above the real A111 noise (``HAND_OVER_NOISE``).
+default (raw A111 units), A121 profiles scale it with their measured noise so the hand stands as
+far above the noise as the default hand above the real A111 noise (``HAND_OVER_NOISE``).
 
 File format (JSON): ``{"format": 1, "profiles": {key: {"sim": {SimConfig fields},
 "target": stats, "fitted": stats, "recordings": [paths], "not_measurable": {statistic:
@@ -71,13 +71,14 @@ def base_config(key: str) -> SimConfig:
 
 
 def leakage_width(blocks: list[rs.SweepBlocks], sigma_m: float) -> float:
-    """The pulse envelope's width from the direct leakage's falloff where a recording starts
+    """The direct leakage's envelope width from its falloff where a recording starts
     within ``NEAR_M`` of the sensor: ``exp(-(d / sigma)^2)`` through the static level of its
     first depth and of the first one where that level has halved, the steepest part of the
-    falloff, where the leakage outweighs the scene most (``sigma_m`` itself without such a
-    recording; within 0.5-1.5 times it; the median over recordings). The A121 profiles'
-    nominal widths (:data:`A121_PULSE_SIGMA_M`) are approximate: the touchless-button
-    recordings fall off over 13 and 65 mm where profiles 1 and 3 nominally give 24 and 84."""
+    falloff, where the leakage outweighs the scene most (0, the pulse's ``sigma_m``, without
+    such a recording; within 0.5-1.5 times ``sigma_m``; the median over recordings). The
+    touchless-button recordings fall off over 13 and 65 mm where the A121 profiles 1 and 3
+    nominally give 24 and 84 (:data:`A121_PULSE_SIGMA_M`); targets' echoes, which these
+    recordings do not show, keep the nominal pulse."""
     widths = []
     for b in blocks:
         static, d = rs.static_profile(b.bursts), b.depths_m
@@ -86,7 +87,7 @@ def leakage_width(blocks: list[rs.SweepBlocks], sigma_m: float) -> float:
             k = int(half[0])
             widths.append(np.sqrt((d[k] ** 2 - d[0] ** 2) / np.log(static[0] / static[k])))
     if not widths:
-        return sigma_m
+        return 0.0
     return float(np.clip(np.median(widths), 0.5 * sigma_m, 1.5 * sigma_m))
 
 
@@ -136,10 +137,11 @@ def fit(blocks: list[rs.SweepBlocks], seed: int = 0) -> tuple[SimConfig, rs.Rada
     key = blocks[0].key
     target = rs.pooled([rs.measure(b) for b in blocks])
     cfg = base_config(key)
-    cfg = replace(cfg, sigma_p_m=leakage_width(blocks, cfg.sigma_p_m))
+    cfg = replace(cfg, leakage_sigma_m=leakage_width(blocks, cfg.sigma_p_m))
     a = float(np.clip(_finite(target.noise_lag_ratio, 1.0) - 1.0, -0.5, 0.9))
     near_depths = np.array([b.depths_m[0] for b in blocks if b.depths_m[0] < rs.NEAR_M])
-    near_gain = float(np.median(np.exp(-(near_depths / cfg.sigma_p_m) ** 2))) if near_depths.size else 1.0
+    width = cfg.leakage_sigma_m or cfg.sigma_p_m
+    near_gain = float(np.median(np.exp(-(near_depths / width) ** 2))) if near_depths.size else 1.0
     cfg = replace(cfg, noise_ar=a, noise_std=_finite(target.noise, 1.0) / np.sqrt(1.0 - a),
                   noise_corr_m=_finite(target.depth_corr_m), static_std=_finite(target.static),
                   leakage=_finite(target.near_static) / max(near_gain, 1e-3))
@@ -149,7 +151,8 @@ def fit(blocks: list[rs.SweepBlocks], seed: int = 0) -> tuple[SimConfig, rs.Rada
     if moves is not None and target.frame_p90 > still.frame_p90 * (1.0 + motion.P90_SHORT):
         cfg = _iterate(motion.start(cfg, moves), target, blocks, seed, moves)
     if blocks[0].generation == "a121":
-        cfg = replace(cfg, hand_amplitude=HAND_OVER_NOISE * cfg.noise_std)
+        # above the noise the recordings show (with what a jitter adds), in noise_std's terms
+        cfg = replace(cfg, hand_amplitude=HAND_OVER_NOISE * _finite(target.noise, 1.0) / np.sqrt(1.0 - a))
     return cfg, target, measure_simulated(cfg, blocks, seed + 1)
 
 

@@ -1,5 +1,5 @@
-"""The scene's motion component: where real recordings move, and the moving reflectors that
-stand for it in a calibrated profile (:func:`sdk.radar.simulator.moving_scene`).
+"""The scene's motion component: where real recordings move, and what stands for it in a
+calibrated profile (:func:`sdk.radar.simulator.moving_scene`, :func:`~sdk.radar.simulator.jittered`).
 
 Most shared recordings are not of an empty room: a sleeping person breathes, obstacles move,
 a hand hovers at the touchless button. That motion is the tail of the frame amplitudes
@@ -10,15 +10,23 @@ statistic): their range (the 10-90 % quantiles of the excess power over depth) a
 spectrum of the motion there, as the lag ratio of the excess, lag-2 over lag-1 difference
 power less the noise's share of each.
 
-Moving reflectors (``motion_reflectors`` of ``motion_amplitude`` at rest ranges drawn in
-``motion_range_m``) move by an Ornstein-Uhlenbeck displacement of rms ``motion_disp_m`` and
-correlation time ``motion_time_s`` (:data:`MOTION_TIME_S`, breathing-like, unless that needs a
-displacement beyond an eighth of the pulse: then a jitter, see :func:`_as_jitter`). Their
-phase steps are
-near Gaussian of variance ``v = (4 pi / lambda)^2 motion_disp_m^2 2 (1 - rho)`` per sweep
-(``rho = exp(-dt / motion_time_s)``), which gives the excess lag ratio ``1 + exp(-v / 2)``:
-the ratio sets the displacement, the frame tail then sets the amplitude
-(:func:`sdk.radar.calibrate.fit`).
+What moves is told apart by what it leaves in the mean over sweeps:
+
+* static returns that jitter (all the A121 recordings that move: the leakage and the scene
+  near the sensor keep a mean far above their fluctuation) become ``static_jitter_rad``, a
+  phase jitter per sweep and point;
+* a body moving over radians of phase (a sleeping person, obstacles: the A111 recordings)
+  leaves little mean, and becomes ``motion_reflectors`` bodies of rms ``motion_amplitude`` at
+  rest ranges drawn in ``motion_range_m``, moving by an Ornstein-Uhlenbeck displacement of rms
+  ``motion_disp_m`` and correlation time ``motion_time_s`` (:data:`MOTION_TIME_S`,
+  breathing-like, unless that needs a displacement beyond an eighth of the pulse: then a
+  faster motion within it, :func:`_within_pulse`). Their phase steps are near Gaussian of
+  variance ``v = (4 pi / lambda)^2 motion_disp_m^2 2 (1 - rho)`` per sweep
+  (``rho = exp(-dt / motion_time_s)``), which gives the excess lag ratio ``1 + exp(-v / 2)``:
+  the ratio sets the displacement.
+
+The frame tail then sets the amplitude or the jitter (:func:`correct`, called by
+:func:`sdk.radar.calibrate.fit`).
 """
 
 from __future__ import annotations
@@ -38,12 +46,12 @@ ONE_REFLECTOR_SPAN = 1.28   # 10-90 % quantile span of one reflector's excess, i
 RATIO_RANGE = (1.02, 1.98)  # excess lag ratios the displacement inversion uses
 MAX_JITTER_SHARE = 0.9  # of the static power a jitter's difference power may take at first
 MAX_JITTER_RAD = 1.5
-MAX_DISP_PULSE = 0.125  # a larger displacement becomes a faster jitter (:func:`_as_jitter`)
+MAX_DISP_PULSE = 0.125  # a larger displacement becomes a faster jitter (:func:`_within_pulse`)
 
 
 @dataclass(frozen=True)
 class Motion:
-    """Where and how a set of recordings moves (``lag_ratio`` NaN where nothing moves)."""
+    """Where and how a set of recordings moves."""
 
     range_m: tuple[float, float]
     lag_ratio: float
@@ -105,10 +113,10 @@ def _one_minus_rho(cfg: SimConfig, sweep_rate_hz: float) -> float:
     return float(-np.expm1(-1.0 / (max(sweep_rate_hz, 1e-9) * cfg.motion_time_s)))
 
 
-def _as_jitter(cfg: SimConfig, disp_m: float, sweep_rate_hz: float) -> SimConfig:
+def _within_pulse(cfg: SimConfig, disp_m: float, sweep_rate_hz: float) -> SimConfig:
     """``cfg`` with displacement ``disp_m``, or, when that is more than ``MAX_DISP_PULSE`` of
     the pulse width, the same phase-step variance from that displacement at a shorter
-    correlation time (a jitter that keeps the reflector within its pulse, not a wander)."""
+    correlation time (a faster motion that keeps the body within its pulse, not a wander)."""
     cap = MAX_DISP_PULSE * cfg.sigma_p_m
     if disp_m <= cap:
         return replace(cfg, motion_disp_m=float(disp_m))
@@ -137,7 +145,7 @@ def start(cfg: SimConfig, motion: Motion) -> SimConfig:
     n = int(np.clip(1 + round((hi - lo) / cfg.sigma_p_m), 1, MAX_REFLECTORS))
     amp = np.sqrt(motion.excess / (2.0 * -np.expm1(-v / 2.0)))
     cfg = replace(cfg, motion_reflectors=n, motion_range_m=(lo, hi), motion_amplitude=float(amp))
-    return _as_jitter(cfg, float(disp), motion.sweep_rate_hz)
+    return _within_pulse(cfg, float(disp), motion.sweep_rate_hz)
 
 
 def correct(cfg: SimConfig, target: Motion, got: Motion | None, target_p90: float,
@@ -157,6 +165,6 @@ def correct(cfg: SimConfig, target: Motion, got: Motion | None, target_p90: floa
             replace(cfg, motion_time_s=MOTION_TIME_S), target.sweep_rate_hz))
         scale = float(np.clip(np.sqrt(_phase_step_var(target.lag_ratio)
                                       / _phase_step_var(got.lag_ratio)), 0.5, 2.0))
-        cfg = _as_jitter(replace(cfg, motion_time_s=MOTION_TIME_S), equiv * scale,
+        cfg = _within_pulse(replace(cfg, motion_time_s=MOTION_TIME_S), equiv * scale,
                          target.sweep_rate_hz)
     return replace(cfg, motion_amplitude=cfg.motion_amplitude * gain)

@@ -61,6 +61,7 @@ class SimConfig:
     noise_ar: float = 0.0                 # AR(1) coefficient of the noise along sweeps
     static_std: float = 0.0               # rms of a diffuse static scene (many weak reflectors)
     leakage: float = 0.0                  # direct leakage amplitude at 0 m (pulse-shaped)
+    leakage_sigma_m: float = 0.0          # the leakage's envelope width; 0: the pulse's
     motion_reflectors: int = 0            # moving reflectors in every recording; 0: a still scene
     motion_range_m: tuple[float, float] = (0.0, 0.0)  # their rest ranges, drawn per session
     motion_amplitude: float = 0.0         # each one's rms amplitude, raw units
@@ -175,7 +176,8 @@ def static_scene(depths_m: np.ndarray, session: Session, cfg: SimConfig) -> np.n
         pulse = np.exp(-(((depths_m[:, None] - session.static_r[None]) / cfg.sigma_p_m) ** 2))
         out += pulse @ (session.static_amp * np.exp(-4j * np.pi * session.static_r / WAVELENGTH_M))
     if cfg.leakage > 0:
-        out += cfg.leakage * np.exp(-((depths_m / cfg.sigma_p_m) ** 2) + 1j * session.leakage_phase)
+        width = cfg.leakage_sigma_m or cfg.sigma_p_m
+        out += cfg.leakage * np.exp(-((depths_m / width) ** 2) + 1j * session.leakage_phase)
     return out
 
 

@@ -67,6 +67,11 @@ def test_builtin_profiles_load_and_errors_are_one_line(tmp_path: Path) -> None:
     bad.write_text(json.dumps(doc))
     with pytest.raises(DataFileError, match="holds 11 a121 profiles"):
         cal.load_sim(str(bad), generation="a121")
+    assert a111.motion_reflectors > 0 and a111.motion_range_m[0] < a111.motion_range_m[1]
+    doc["profiles"]["a111/profile2"]["sim"]["motion_range_m"] = [0.3]
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(DataFileError, match="setting 'motion_range_m' must be like"):
+        cal.load_sim(f"{bad}:a111/profile2")
     doc["profiles"]["a111/profile2"]["sim"]["noise_std"] = "loud"
     bad.write_text(json.dumps(doc))
     with pytest.raises(DataFileError, match="setting 'noise_std' must be like"):
@@ -111,15 +116,15 @@ def test_calibration_recovers_known_motion() -> None:
     assert quiet.motion_reflectors == 0  # a still scene gets no motion
 
 
-def test_calibration_recovers_a_static_jitter_and_the_pulse_width() -> None:
+def test_calibration_recovers_a_static_jitter_and_the_leakage_width() -> None:
     # an A121 subsweep from 0 m: leakage whose phase jitters by 0.1 rad per sweep and point
-    truth = replace(cal.base_config("a121/profile1/hwaas40/gain0"), sigma_p_m=0.018,
+    truth = replace(cal.base_config("a121/profile1/hwaas40/gain0"), leakage_sigma_m=0.018,
                     noise_std=20.0, static_std=30.0, leakage=3000.0, static_jitter_rad=0.1)
     like = rs.SweepBlocks(np.zeros((60, 16, 25), complex), 0.004 * np.arange(25), 320.0,
                           "a121", "profile1", "<shape>", "hwaas40/gain0")
     blocks = [cal.simulate_blocks(truth, like, np.random.default_rng([9, i])) for i in range(2)]
     fitted, target, got = cal.fit(blocks, seed=5)
-    assert fitted.sigma_p_m == pytest.approx(0.018, rel=0.1)  # nominal profile 1: 0.024
+    assert fitted.leakage_sigma_m == pytest.approx(0.018, rel=0.1)  # nominal profile 1: 0.024
     assert fitted.static_jitter_rad == pytest.approx(0.1, rel=0.2)
     assert fitted.motion_reflectors == 0  # the moving depths keep their mean: a jitter
     assert fitted.leakage == pytest.approx(3000.0, rel=0.15)
