@@ -195,7 +195,9 @@ def compare_cmd(
                        f" simulated vs {names} real")
     if json_out:
         emit_json({"plot": str(plot), "target": TARGET, "keys": {
-            c.key: {name: {"simulated": s, "real": r, "gap": g} for name, s, r, g in c.rows()}
+            c.key: {name: {"simulated": s, "real": r, "gap": g,
+                           **({"note": c.notes()[name]} if name in c.notes() else {})}
+                    for name, s, r, g in c.rows()}
             for c in comparisons}})
         return
     con = human(False)
@@ -204,8 +206,12 @@ def compare_cmd(
                             "real recordings")
         for column in ("statistic", "simulated", "real", "gap"):
             table.add_column(column, justify="left" if column == "statistic" else "right")
+        notes = c.notes()
         for name, s, r, g in c.rows():
-            gap = "-" if g != g else f"{100 * g:.0f} %" + (" *" if g > TARGET else "")
+            gap = ("not measurable" if name in notes else "-") if g != g else \
+                f"{100 * g:.0f} %" + (" *" if g > TARGET else "")
             table.add_row(name, f"{s:.4g}", f"{r:.4g}", gap)
         con.print(table)
+        for name, why in notes.items():
+            con.print(f"  {name}, {why}")
     con.print(f"* more than {100 * TARGET:.0f} % apart; plot: {plot}")

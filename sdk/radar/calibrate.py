@@ -9,14 +9,20 @@ bursts and sweep counts (:func:`simulate_blocks`) and comparing:
 * ``noise_ar`` = lag ratio - 1 (AR(1) noise has ratio ``1 + a``);
 * ``noise_std`` = measured noise / sqrt(1 - a) (the sweep-to-sweep difference sees ``1 - a``);
 * ``noise_corr_m`` = the correlation length along depth;
-* ``static_std`` and ``leakage`` from the static level over all depths and near the sensor.
+* ``static_std`` and ``leakage`` from the static level over all depths and near the sensor;
+* ``leakage_sigma_m`` (the leakage's envelope) from its falloff, where a recording starts at
+  the sensor (:func:`leakage_width`);
+* the motion component (:mod:`sdk.radar.motion`), only where the recordings move and the
+  still scene's ``frame_p90`` falls more than 10 % short: the moving depths' range, the
+  displacement from their lag ratio, the amplitude from ``frame_p90``.
 
 The hand's amplitude cannot be fitted from recordings without gestures: A111 profiles keep the
-default (raw A111 units), A121 profiles scale it with their noise so the hand stands as far above
-the noise as the default hand above the real A111 noise (``HAND_OVER_NOISE``).
+default (raw A111 units), A121 profiles scale it with their measured noise so the hand stands as
+far above the noise as the default hand above the real A111 noise (``HAND_OVER_NOISE``).
 
 File format (JSON): ``{"format": 1, "profiles": {key: {"sim": {SimConfig fields},
-"target": stats, "fitted": stats, "recordings": [paths]}}}``; NaN statistics are null.
+"target": stats, "fitted": stats, "recordings": [paths], "not_measurable": {statistic:
+reason}}}}`` (the last only when a target is); NaN statistics are null.
 """
 
 from __future__ import annotations
@@ -31,9 +37,17 @@ import numpy as np
 
 from sdk.atomic import atomic_path
 from sdk.errors import DataFileError
+from sdk.radar import motion
 from sdk.radar import radar_stats as rs
 from sdk.radar.recording import Recording
-from sdk.radar.simulator import SimConfig, new_session, noise, static_scene
+from sdk.radar.simulator import (
+    SimConfig,
+    jittered,
+    moving_scene,
+    new_session,
+    noise,
+    static_scene,
+)
 
 FORMAT = 1
 ITERATIONS = 6
@@ -56,27 +70,56 @@ def base_config(key: str) -> SimConfig:
     return cfg
 
 
+def leakage_width(blocks: list[rs.SweepBlocks], sigma_m: float) -> float:
+    """The direct leakage's envelope width from its falloff where a recording starts
+    within ``NEAR_M`` of the sensor: ``exp(-(d / sigma)^2)`` through the static level of its
+    first depth and of the first one where that level has halved, the steepest part of the
+    falloff, where the leakage outweighs the scene most (0, the pulse's ``sigma_m``, without
+    such a recording; within 0.5-1.5 times ``sigma_m``; the median over recordings). The
+    touchless-button recordings fall off over 13 and 65 mm where the A121 profiles 1 and 3
+    nominally give 24 and 84 (:data:`A121_PULSE_SIGMA_M`); targets' echoes, which these
+    recordings do not show, keep the nominal pulse."""
+    widths = []
+    for b in blocks:
+        static, d = rs.static_profile(b.bursts), b.depths_m
+        half = np.nonzero(static <= 0.5 * static[0])[0]
+        if d[0] < rs.NEAR_M and half.size and static[half[0]] > 0:
+            k = int(half[0])
+            widths.append(np.sqrt((d[k] ** 2 - d[0] ** 2) / np.log(static[0] / static[k])))
+    if not widths:
+        return 0.0
+    return float(np.clip(np.median(widths), 0.5 * sigma_m, 1.5 * sigma_m))
+
+
 def simulate_blocks(cfg: SimConfig, like: rs.SweepBlocks, rng: np.random.Generator) -> rs.SweepBlocks:
     """An empty scene (static scene, leakage, noise) on the depths and burst shape of ``like``."""
     cfg = replace(cfg, range_end_m=max(cfg.range_end_m, float(like.depths_m.max())))
     session = new_session(cfg, rng, 0)
     step = float(np.median(np.diff(like.depths_m))) if like.depths_m.size > 1 else 0.0
-    sweeps = static_scene(like.depths_m, session, cfg) + noise(like.bursts.shape, step, session,
-                                                                cfg, rng)
+    sweeps = jittered(static_scene(like.depths_m, session, cfg), like.bursts.shape, cfg, rng) + \
+        noise(like.bursts.shape, step, session, cfg, rng)
+    if session.motion_r.size:
+        b, s, d = like.bursts.shape
+        t = np.arange(b * s) / max(like.sweep_rate_hz, 1e-9)
+        sweeps = sweeps + moving_scene(t, like.depths_m, session, cfg, rng).reshape(b, s, d)
     return rs.SweepBlocks(sweeps, like.depths_m, like.sweep_rate_hz, like.generation,
                           like.profile, f"simulated like {like.source}", like.settings)
 
 
-def measure_simulated(cfg: SimConfig, like: list[rs.SweepBlocks], seed: int = 0) -> rs.RadarStats:
-    """Pooled statistics of ``cfg``'s empty scene simulated like each block of ``like``, in
-    several independent scenes each: a recording of few depths sees a single draw of the
-    static scene, the pool of about ``POOL_DEPTHS`` depths is the typical scene."""
+def simulate_like(cfg: SimConfig, like: list[rs.SweepBlocks], seed: int = 0) -> list[rs.SweepBlocks]:
+    """``cfg``'s empty scene simulated like each block of ``like``, in several independent
+    scenes each: a recording of few depths sees a single draw of the static scene, the pool
+    of about ``POOL_DEPTHS`` depths is the typical scene."""
     out = []
     for i, b in enumerate(like):
         sessions = int(np.clip(-(-POOL_DEPTHS // b.depths_m.size), 5, 120))
-        out += [rs.measure(simulate_blocks(cfg, b, np.random.default_rng([seed, i, j])))
-                for j in range(sessions)]
-    return rs.pooled(out)
+        out += [simulate_blocks(cfg, b, np.random.default_rng([seed, i, j])) for j in range(sessions)]
+    return out
+
+
+def measure_simulated(cfg: SimConfig, like: list[rs.SweepBlocks], seed: int = 0) -> rs.RadarStats:
+    """Pooled statistics of :func:`simulate_like`."""
+    return rs.pooled([rs.measure(b) for b in simulate_like(cfg, like, seed)])
 
 
 def _ratio(target: float, measured: float) -> float:
@@ -94,14 +137,34 @@ def fit(blocks: list[rs.SweepBlocks], seed: int = 0) -> tuple[SimConfig, rs.Rada
     key = blocks[0].key
     target = rs.pooled([rs.measure(b) for b in blocks])
     cfg = base_config(key)
+    cfg = replace(cfg, leakage_sigma_m=leakage_width(blocks, cfg.sigma_p_m))
     a = float(np.clip(_finite(target.noise_lag_ratio, 1.0) - 1.0, -0.5, 0.9))
-    near_depths = np.concatenate([b.depths_m[b.depths_m < rs.NEAR_M] for b in blocks])
-    near_gain = float(np.median(np.exp(-(near_depths / cfg.sigma_p_m) ** 2))) if near_depths.size else 1.0
+    near_depths = np.array([b.depths_m[0] for b in blocks if b.depths_m[0] < rs.NEAR_M])
+    width = cfg.leakage_sigma_m or cfg.sigma_p_m
+    near_gain = float(np.median(np.exp(-(near_depths / width) ** 2))) if near_depths.size else 1.0
     cfg = replace(cfg, noise_ar=a, noise_std=_finite(target.noise, 1.0) / np.sqrt(1.0 - a),
                   noise_corr_m=_finite(target.depth_corr_m), static_std=_finite(target.static),
                   leakage=_finite(target.near_static) / max(near_gain, 1e-3))
+    cfg = _iterate(cfg, target, blocks, seed)
+    still = measure_simulated(cfg, blocks, seed)
+    moves = motion.measure_motion(blocks)
+    if moves is not None and target.frame_p90 > still.frame_p90 * (1.0 + motion.P90_SHORT):
+        cfg = _iterate(motion.start(cfg, moves), target, blocks, seed, moves)
+    if blocks[0].generation == "a121":
+        # above the noise the recordings show (with what a jitter adds), in noise_std's terms
+        cfg = replace(cfg, hand_amplitude=HAND_OVER_NOISE * _finite(target.noise, 1.0) / np.sqrt(1.0 - a))
+    return cfg, target, measure_simulated(cfg, blocks, seed + 1)
+
+
+
+def _iterate(cfg: SimConfig, target: rs.RadarStats, blocks: list[rs.SweepBlocks], seed: int,
+             moves: motion.Motion | None = None) -> SimConfig:
+    """ITERATIONS corrections of every parameter toward ``target``; the motion's too when
+    ``moves`` (the recordings' motion) is given."""
     for _ in range(ITERATIONS):
-        got = measure_simulated(cfg, blocks, seed)
+        sims = simulate_like(cfg, blocks, seed)
+        each = [rs.measure(b) for b in sims]
+        got = rs.pooled(each)
         ar = cfg.noise_ar + _finite(target.noise_lag_ratio - got.noise_lag_ratio)
         cfg = replace(
             cfg, noise_ar=float(np.clip(ar, -0.5, 0.9)),
@@ -109,10 +172,10 @@ def fit(blocks: list[rs.SweepBlocks], seed: int = 0) -> tuple[SimConfig, rs.Rada
             noise_corr_m=cfg.noise_corr_m * _ratio(target.depth_corr_m, got.depth_corr_m),
             static_std=cfg.static_std * _ratio(target.static, got.static) ** 0.7,
             leakage=cfg.leakage * _ratio(target.near_static, got.near_static) ** 0.7)
-    if blocks[0].generation == "a121":
-        cfg = replace(cfg, hand_amplitude=HAND_OVER_NOISE * cfg.noise_std)
-    return cfg, target, measure_simulated(cfg, blocks, seed + 1)
-
+        if moves is not None:
+            cfg = motion.correct(cfg, moves, motion.measure_motion(sims, each), target.frame_p90,
+                                 got.frame_p90)
+    return cfg
 
 
 def group_blocks(recordings: list[Recording]) -> dict[str, list[rs.SweepBlocks]]:
@@ -136,7 +199,8 @@ def calibrate(recordings: list[Recording], seed: int = 0,
         cfg, target, fitted = fit(blocks, seed)
         sim = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in cfg.to_dict().items()}
         profiles[key] = {"sim": sim, "target": _stats_json(target), "fitted": _stats_json(fitted),
-                         "recordings": sorted({b.source for b in blocks})}
+                         "recordings": sorted({b.source for b in blocks}),
+                         **({"not_measurable": target.notes} if target.notes else {})}
         if on_key is not None:
             on_key(key)
     return {"format": FORMAT, "profiles": profiles}

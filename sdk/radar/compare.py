@@ -43,6 +43,12 @@ class Comparison:
             out.append((name, sim, real, abs(sim - real) / abs(real) if ok else float("nan")))
         return out
 
+    def notes(self) -> dict[str, str]:
+        """Why a statistic is not measurable, per statistic (the real side's reason first)."""
+        return {name: f"{side}: {stats.notes[name]}"
+                for side, stats in (("simulated", self.simulated.stats), ("real", self.real.stats))
+                for name in stats.notes}
+
 
 def recordings_at(path: Path) -> list[Recording]:
     """Every recording a path holds: a dataset file's, a folder's (.h5 and .npz files, sorted),

@@ -15,14 +15,15 @@ the simulator can be fitted to a sensor (:mod:`sdk.radar.calibrate`) and compare
   ``a`` (low-frequency noise gives more than 1);
 * ``depth_corr_m``: correlation length along depth, the distance at which the correlation of
   sweep-to-sweep differences between two depths falls to 0.5 (real sensors give streaks: the
-  pulse and the receiver filter spread noise over several depths);
+  pulse and the receiver filter spread noise over several depths); NaN with the reason in
+  ``notes`` where the depth step cannot resolve it (:func:`correlation_length`);
 * ``frame_median`` and ``frame_p90``: amplitude distribution of the frames under the reference
   preprocessing (:mod:`sdk.radar.preprocess`, fixed scaling);
 * ``static``: static clutter, the median over depths of the power of the mean over all sweeps,
   less what the noise leaves in a mean of that many sweeps (so short and long recordings
   compare), as an amplitude;
-* ``near_static``: direct leakage, the same over the depths within ``NEAR_M`` of the sensor
-  (NaN if the recording does not cover them).
+* ``near_static``: direct leakage, the same at the depth nearest the sensor, its peak, when
+  that is within ``NEAR_M`` (NaN otherwise).
 
 A recording is seen as bursts of consecutive sweeps (:class:`SweepBlocks`): an A111 IQ recording
 is one burst; an A121 entry is one burst per frame (or one burst of all frames when it has one
@@ -31,7 +32,7 @@ sweep per frame), one subsweep at a time because subsweeps have their own depths
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -78,10 +79,11 @@ class RadarStats:
     frame_p90: float
     static: float
     near_static: float
+    notes: dict[str, str] = field(default_factory=dict)  # why a NaN statistic is not measurable
 
     def to_dict(self) -> dict[str, float]:
-        """JSON-able form (NaN stays NaN: json writes it as NaN)."""
-        return {k: float(v) for k, v in asdict(self).items()}
+        """JSON-able form of the statistics (NaN stays NaN: json writes it as NaN)."""
+        return {k: float(getattr(self, k)) for k in STAT_NAMES}
 
 
 def profile_name(profile: object) -> str:
@@ -114,7 +116,8 @@ def sweep_blocks(rec: Recording, subsweep: int | None = None) -> list[SweepBlock
             isinstance(configured[i], dict) else rec.sensor_config
         settings = f"hwaas{conf.get('hwaas', '?')}/gain{conf.get('receiver_gain', '?')}"
         data = np.asarray(rec.data[:, 0, :, sub.offset:sub.offset + sub.length], dtype=np.complex128)
-        rate = rec.sweep_rate_hz
+        # a record that leaves the sweep rate open sweeps at its maximum rate (as simulated)
+        rate = rec.sweep_rate_hz or entry.max_sweep_rate_hz or 0.0
         if data.shape[1] == 1:  # one sweep per frame: the frames are the sweeps
             data, rate = data.swapaxes(0, 1), rec.update_rate_hz
         out.append(SweepBlocks(data, entry.point_distances_m(i), rate, "a121",
@@ -160,15 +163,30 @@ def depth_correlation(bursts: np.ndarray, max_lag: int = MAX_CORR_LAGS) -> np.nd
                              for lag in range(1, lags + 1)])
 
 
-def correlation_length(rho: np.ndarray, step_m: float) -> float:
-    """Distance where ``rho`` first falls to HALF_CORR (linear between lags); the longest
-    lag measured if it never does."""
+def correlation_length(rho: np.ndarray, step_m: float, se: float = 0.0) -> tuple[float, str]:
+    """(distance where ``rho`` falls to HALF_CORR, why not measurable: "" when it is).
+
+    Between two measured lags: linear between them. Within the first lag (a correlation
+    length below one depth step) or beyond the last one, the lags cannot bracket it: it is
+    read from that lag's correlation through the Gaussian shape ``2^(-(x / L)^2)`` the
+    simulator's noise has, when that correlation is more than 3 standard errors ``se`` from
+    0 and from 1. Otherwise NaN with the reason: white noise at the step gives 0, and a
+    correlation at or below 0 (the A121 touchless button's three points 6 cm apart: -0.28,
+    from the motion near the sensor) says nothing about a length below the step."""
     below = np.nonzero(rho <= HALF_CORR)[0]
-    if not below.size:
-        return float((len(rho) - 1) * step_m)
-    k = int(below[0])
-    frac = (rho[k - 1] - HALF_CORR) / max(rho[k - 1] - rho[k], 1e-12)
-    return float((k - 1 + frac) * step_m)
+    k = int(below[0]) if below.size else 0
+    if k >= 2:
+        frac = (rho[k - 1] - HALF_CORR) / max(rho[k - 1] - rho[k], 1e-12)
+        return float((k - 1 + frac) * step_m), ""
+    lag = 1 if below.size else len(rho) - 1
+    if lag < 1:
+        return float("nan"), "not measurable: a single depth"
+    r = float(rho[lag])
+    if 3.0 * se < r < 1.0 - 3.0 * se:
+        return float(lag * step_m * np.sqrt(np.log(2.0) / -np.log(r))), ""
+    where = "below one depth step" if below.size else "beyond the depths covered"
+    return float("nan"), (f"not measurable: {where} ({lag * step_m:.3g} m), where the "
+                          f"correlation is {r:+.2f} (standard error {se:.2f})")
 
 
 def block_frames(blocks: SweepBlocks, config: prep.PreprocessConfig | None = None) -> np.ndarray:
@@ -201,10 +219,11 @@ def measure(blocks: SweepBlocks) -> RadarStats:
     """All statistics of one set of sweep blocks."""
     bursts = blocks.bursts
     step = float(np.median(np.diff(blocks.depths_m))) if len(blocks.depths_m) > 1 else 0.0
-    corr = correlation_length(depth_correlation(bursts), step) if step > 0 else float("nan")
+    pairs = bursts.shape[0] * max(bursts.shape[1] - 1, 0) * max(bursts.shape[2] - 1, 0)
+    corr, why = correlation_length(depth_correlation(bursts), step, 1.0 / np.sqrt(max(pairs, 1))) \
+        if step > 0 else (float("nan"), "not measurable: a single depth")
     frames = block_frames(blocks)
     static = static_profile(bursts)
-    near = blocks.depths_m < NEAR_M
     nan = float("nan")
     noise, ratio = noise_level(bursts), lag_ratio(bursts)
     a = float(np.clip(ratio - 1.0, -0.5, 0.9)) if np.isfinite(ratio) else 0.0
@@ -217,17 +236,21 @@ def measure(blocks: SweepBlocks) -> RadarStats:
         frame_median=float(np.median(frames)) if frames.size else nan,
         frame_p90=float(np.percentile(frames, 90)) if frames.size else nan,
         static=_static_level(static, of_mean),
-        near_static=_static_level(static[near], of_mean) if near.any() else nan)
+        near_static=_static_level(static[:1], of_mean) if blocks.depths_m[0] < NEAR_M else nan,
+        notes={"depth_corr_m": why} if why else {})
 
 
 def pooled(stats: list[RadarStats]) -> RadarStats:
     """The median of each statistic over several measurements (NaNs ignored)."""
-    values = {}
+    values, notes = {}, {}
     for name in STAT_NAMES:
         column = np.array([getattr(s, name) for s in stats], dtype=np.float64)
         finite = column[np.isfinite(column)]
         values[name] = float(np.median(finite)) if finite.size else float("nan")
-    return RadarStats(**values)
+        why = [s.notes[name] for s in stats if name in s.notes]
+        if not finite.size and why:
+            notes[name] = why[0]
+    return RadarStats(**values, notes=notes)
 
 
 def slow_time_spectrum(blocks: SweepBlocks) -> tuple[np.ndarray, np.ndarray]:

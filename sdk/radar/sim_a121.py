@@ -8,7 +8,8 @@ each with its own start point, number of points and step length (distances
 ``(start_point + i * step_length) * BASE_STEP_M``) and its own profile (pulse length),
 hardware averaging and gain. The point-scatterer scene of :mod:`sdk.radar.simulator` is
 evaluated at every sweep's time and every subsweep's depths; each subsweep takes the sensor
-parameters (noise, its colour and depth correlation, static scene, leakage, hand amplitude) of
+parameters (noise, its colour and depth correlation, static scene, leakage, motion, hand
+amplitude) of
 its calibrated profile (``a121/profileP/hwaasH/gainG`` in a sim.json, see
 :mod:`sdk.radar.calibrate`), or of the calibrated profile with the same pulse profile when its
 settings were never calibrated.
@@ -38,6 +39,8 @@ from sdk.radar.simulator import (
     echo,
     hand_path,
     hand_scatterers,
+    jittered,
+    moving_scene,
     new_session,
     noise,
     static_scene,
@@ -218,9 +221,12 @@ def simulate_a121(gesture: str, cfg: A121SimConfig, scenes: list[SimConfig],
             ranges, amps = hand_scatterers(*hand, rho, sessions[0], scene)
             sweeps = echo(np.stack(ranges, 1), np.stack(amps, 1), phases, scene, depths)
         step = sub.step_length * BASE_STEP_M
-        sweeps = sweeps.reshape(*times.shape, depths.size) + static_scene(
-            depths, sessions[len(parts)], scene) + noise(
-            (*times.shape, depths.size), step, sessions[len(parts)], scene, rng)
+        session = sessions[len(parts)]
+        if session.motion_r.size:
+            sweeps = sweeps + moving_scene(t, depths, session, scene, rng)
+        shape = (*times.shape, depths.size)
+        sweeps = sweeps.reshape(shape) + jittered(static_scene(depths, session, scene), shape,
+                                                  scene, rng) + noise(shape, step, session, scene, rng)
         parts.append(sweeps)
     frames = np.concatenate(parts, axis=-1)
     return (np.clip(np.round(frames.real), -I16 - 1, I16)

@@ -15,8 +15,11 @@ discrete clutter reflectors); it is the ``default`` profile, which the demo and 
 figures use. A calibrated profile (:mod:`sdk.radar.calibrate`, ``tinyprune data calibrate``)
 sets the sensor's noise level, its correlation along depth (``noise_corr_m``) and along sweeps
 (AR(1) ``noise_ar``), a diffuse static scene (``static_std``) and the direct leakage near the
-sensor (``leakage``); each of them draws random numbers only when it is switched on, so the
-default profile's output is unchanged.
+sensor (``leakage``) and a motion component (``motion_*``: moving bodies, as a breathing person
+or moving obstacles in the recordings it was fitted to, present in every recording;
+``static_jitter_rad``: the static returns jittering in phase, as near the A121's leakage);
+each of them draws random numbers only when it is switched on, so the default profile's output
+is unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sdk.radar.recording import Recording
 
 CLASSES = ("swipe", "press", "pick", "empty")
 WAVELENGTH_M = 2.0 * 2.445e-3  # Acconeer's lambda/2 constant for the 60.5 GHz carrier
+MOTION_SCATTERERS = 8          # scatterers per moving body (:func:`moving_scene`)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,13 @@ class SimConfig:
     noise_ar: float = 0.0                 # AR(1) coefficient of the noise along sweeps
     static_std: float = 0.0               # rms of a diffuse static scene (many weak reflectors)
     leakage: float = 0.0                  # direct leakage amplitude at 0 m (pulse-shaped)
+    leakage_sigma_m: float = 0.0          # the leakage's envelope width; 0: the pulse's
+    motion_reflectors: int = 0            # moving reflectors in every recording; 0: a still scene
+    motion_range_m: tuple[float, float] = (0.0, 0.0)  # their rest ranges, drawn per session
+    motion_amplitude: float = 0.0         # each one's rms amplitude, raw units
+    motion_disp_m: float = 0.0            # rms displacement along range
+    motion_time_s: float = 1.0            # correlation time of the displacement
+    static_jitter_rad: float = 0.0        # rms phase jitter of the static returns, per sweep and point
 
     def to_dict(self) -> dict:
         """JSON-able parameters, stored in the dataset's metadata."""
@@ -83,6 +94,8 @@ class Session:
     static_r: np.ndarray = field(default_factory=lambda: np.zeros(0))   # diffuse static scene
     static_amp: np.ndarray = field(default_factory=lambda: np.zeros(0, np.complex128))
     leakage_phase: float = 0.0
+    motion_r: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (bodies, scatterers)
+    motion_amp: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.complex128))
 
 
 def _beam(theta: np.ndarray, hpbw_deg: float) -> np.ndarray:
@@ -109,7 +122,51 @@ def new_session(cfg: SimConfig, rng: np.random.Generator, session_id: int) -> Se
         session = replace(session, static_r=r, static_amp=amp * cfg.static_std / np.sqrt(pulse_power))
     if cfg.leakage > 0:
         session = replace(session, leakage_phase=float(rng.uniform(0.0, 2.0 * np.pi)))
+    if cfg.motion_reflectors > 0:
+        # each moving reflector is a body (a chest, a hand): MOTION_SCATTERERS Gaussian
+        # scatterers within half a pulse width of its centre, moving as one
+        shape = (cfg.motion_reflectors, MOTION_SCATTERERS)
+        centre = rng.uniform(*cfg.motion_range_m, shape[0])[:, None]
+        offsets = rng.uniform(-0.5, 0.5, shape) * cfg.sigma_p_m
+        amp = rng.normal(0.0, np.sqrt(0.5), (*shape, 2)) @ np.array([1.0, 1.0j])
+        session = replace(session, motion_r=centre + offsets,
+                          motion_amp=amp * cfg.motion_amplitude / np.sqrt(MOTION_SCATTERERS))
     return session
+
+
+def moving_scene(t: np.ndarray, depths_m: np.ndarray, session: Session, cfg: SimConfig,
+                 rng: np.random.Generator) -> np.ndarray:
+    """The session's moving reflectors at sweep times ``t``: complex ``(t.size, depths)``.
+
+    Each one's range is its rest range plus an Ornstein-Uhlenbeck displacement (rms
+    ``motion_disp_m``, correlation time ``motion_time_s``: a Lorentzian motion spectrum, slow
+    like breathing at long times, a jitter from sweep to sweep at short ones), mirrored at 0 m.
+    A body's scatterers sit at random phases, so what it adds decorrelates from depth to depth
+    as a diffuse scene's does.
+    """
+    n = session.motion_r.shape[0]
+    u = np.empty((t.size, n))
+    u[0] = rng.normal(0.0, 1.0, n)
+    rho = np.exp(-np.diff(t) / max(cfg.motion_time_s, 1e-9))
+    kicks = rng.normal(0.0, 1.0, (t.size - 1, n)) * np.sqrt(1.0 - rho ** 2)[:, None]
+    for k in range(1, t.size):
+        u[k] = rho[k - 1] * u[k - 1] + kicks[k - 1]
+    r = np.abs(session.motion_r[None] + cfg.motion_disp_m * u[:, :, None]).reshape(t.size, -1)
+    a = np.broadcast_to(np.abs(session.motion_amp).ravel()[None], r.shape)
+    return echo(r, a, np.angle(session.motion_amp).ravel(), cfg, depths_m)
+
+
+def jittered(static: np.ndarray, shape: tuple[int, ...], cfg: SimConfig,
+             rng: np.random.Generator) -> np.ndarray:
+    """The static returns ``static`` (depths,) in every sweep of ``shape`` (..., sweeps,
+    depths), each point with its own phase jitter of rms ``static_jitter_rad`` and the noise's
+    colour along sweeps (``noise_ar``): the A121 samples every point at its own instant, and
+    its sampling jitter shows as noise proportional to the return, independent from point to
+    point; unchanged without jitter."""
+    if cfg.static_jitter_rad <= 0:
+        return static
+    phase = ar_along_sweeps(rng.normal(0.0, cfg.static_jitter_rad, shape), cfg.noise_ar)
+    return static * np.exp(1j * phase)
 
 
 def static_scene(depths_m: np.ndarray, session: Session, cfg: SimConfig) -> np.ndarray:
@@ -119,7 +176,8 @@ def static_scene(depths_m: np.ndarray, session: Session, cfg: SimConfig) -> np.n
         pulse = np.exp(-(((depths_m[:, None] - session.static_r[None]) / cfg.sigma_p_m) ** 2))
         out += pulse @ (session.static_amp * np.exp(-4j * np.pi * session.static_r / WAVELENGTH_M))
     if cfg.leakage > 0:
-        out += cfg.leakage * np.exp(-((depths_m / cfg.sigma_p_m) ** 2) + 1j * session.leakage_phase)
+        width = cfg.leakage_sigma_m or cfg.sigma_p_m
+        out += cfg.leakage * np.exp(-((depths_m / width) ** 2) + 1j * session.leakage_phase)
     return out
 
 
@@ -147,12 +205,18 @@ def noise(shape: tuple[int, ...], step_m: float, session: Session, cfg: SimConfi
         size = n.shape[-1] + kernel.size - 1
         full = np.fft.ifft(np.fft.fft(n, size, axis=-1) * np.fft.fft(kernel, size), axis=-1)
         n = full[..., 2 * pad: 2 * pad + shape[-1]]
-    if cfg.noise_ar:
-        a, scale = cfg.noise_ar, np.sqrt(1.0 - cfg.noise_ar ** 2)
-        n = n.copy()
-        for t in range(1, shape[-2]):
-            n[..., t, :] = a * n[..., t - 1, :] + scale * n[..., t, :]
-    return n
+    return ar_along_sweeps(n, cfg.noise_ar)
+
+
+def ar_along_sweeps(white: np.ndarray, a: float) -> np.ndarray:
+    """White samples ``(..., sweeps, depths)`` made AR(1) of coefficient ``a`` along sweeps,
+    of the same variance, starting from the stationary state in every burst."""
+    if not a:
+        return white
+    out, scale = white.copy(), np.sqrt(1.0 - a ** 2)
+    for t in range(1, white.shape[-2]):
+        out[..., t, :] = a * out[..., t - 1, :] + scale * out[..., t, :]
+    return out
 
 
 def hand_path(gesture: str, t: np.ndarray,
@@ -230,8 +294,12 @@ def simulate(gesture: str, session: Session, cfg: SimConfig,
         sweeps = echo(np.stack(ranges, axis=1), np.stack(amps, axis=1),
                       rng.uniform(0, 2 * np.pi, len(ranges)), cfg)
     step = (cfg.range_end_m - cfg.range_start_m) / cfg.depth_bins
-    return t, sweeps + static_scene(cfg.depths_m, session, cfg) + noise(
-        (t.size, cfg.depth_bins), step, session, cfg, rng)
+    shape = (t.size, cfg.depth_bins)
+    sweeps = sweeps + jittered(static_scene(cfg.depths_m, session, cfg), shape, cfg, rng) + noise(
+        shape, step, session, cfg, rng)
+    if session.motion_r.size:
+        sweeps = sweeps + moving_scene(t, cfg.depths_m, session, cfg, rng)
+    return t, sweeps
 
 
 def simulated_recording(times: np.ndarray, sweeps: np.ndarray, labels: np.ndarray,

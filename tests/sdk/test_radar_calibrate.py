@@ -67,6 +67,11 @@ def test_builtin_profiles_load_and_errors_are_one_line(tmp_path: Path) -> None:
     bad.write_text(json.dumps(doc))
     with pytest.raises(DataFileError, match="holds 11 a121 profiles"):
         cal.load_sim(str(bad), generation="a121")
+    assert a111.motion_reflectors > 0 and a111.motion_range_m[0] < a111.motion_range_m[1]
+    doc["profiles"]["a111/profile2"]["sim"]["motion_range_m"] = [0.3]
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(DataFileError, match="setting 'motion_range_m' must be like"):
+        cal.load_sim(f"{bad}:a111/profile2")
     doc["profiles"]["a111/profile2"]["sim"]["noise_std"] = "loud"
     bad.write_text(json.dumps(doc))
     with pytest.raises(DataFileError, match="setting 'noise_std' must be like"):
@@ -85,3 +90,44 @@ def test_cli_synth_with_a_calibrated_profile(tmp_path: Path) -> None:
     assert_one_line_error(cli("data", "synth", "--out", "e.h5", "--sim", "nope", cwd=tmp_path),
                           "simulator profile 'nope'")
     assert not (tmp_path / "e.h5").exists()
+
+
+def test_calibration_recovers_known_motion() -> None:
+    # one reflector breathing-like at 0.35 m: 1.5 mm rms displacement, 1 s correlation time
+    truth = replace(cal.base_config("a111/profile2"), noise_std=30.0, noise_corr_m=0.01,
+                    static_std=20.0, motion_reflectors=1, motion_range_m=(0.35, 0.35),
+                    motion_amplitude=300.0, motion_disp_m=0.0015, motion_time_s=1.0)
+    like = rs.SweepBlocks(np.zeros((1, 200, 150), complex), 0.2 + 0.002 * np.arange(150), 20.0,
+                          "a111", "profile2", "<shape>")
+    blocks = [cal.simulate_blocks(truth, like, np.random.default_rng([8, i])) for i in range(2)]
+    still = cal.measure_simulated(replace(truth, motion_reflectors=0), blocks)
+    fitted, target, got = cal.fit(blocks, seed=4)
+    assert target.frame_p90 > 1.2 * still.frame_p90  # the motion is what the fit has to find
+    assert fitted.motion_reflectors == 1
+    assert np.mean(fitted.motion_range_m) == pytest.approx(0.35, abs=0.01)
+    assert np.ptp(fitted.motion_range_m) < fitted.sigma_p_m / 2  # one body, not a spread
+    assert fitted.motion_amplitude == pytest.approx(300.0, rel=0.25)
+    assert fitted.motion_disp_m == pytest.approx(0.0015, rel=0.25)
+    assert fitted.noise_std == pytest.approx(30.0, rel=0.1)
+    for name in ("noise", "noise_lag_ratio", "depth_corr_m", "frame_median", "frame_p90"):
+        assert getattr(got, name) == pytest.approx(getattr(target, name), rel=0.2), name
+    quiet = cal.fit([cal.simulate_blocks(replace(truth, motion_reflectors=0), like,
+                                         np.random.default_rng(9))], seed=4)[0]
+    assert quiet.motion_reflectors == 0  # a still scene gets no motion
+
+
+def test_calibration_recovers_a_static_jitter_and_the_leakage_width() -> None:
+    # an A121 subsweep from 0 m: leakage whose phase jitters by 0.1 rad per sweep and point
+    truth = replace(cal.base_config("a121/profile1/hwaas40/gain0"), leakage_sigma_m=0.018,
+                    noise_std=20.0, static_std=30.0, leakage=3000.0, static_jitter_rad=0.1)
+    like = rs.SweepBlocks(np.zeros((60, 16, 25), complex), 0.004 * np.arange(25), 320.0,
+                          "a121", "profile1", "<shape>", "hwaas40/gain0")
+    blocks = [cal.simulate_blocks(truth, like, np.random.default_rng([9, i])) for i in range(2)]
+    fitted, target, got = cal.fit(blocks, seed=5)
+    assert fitted.leakage_sigma_m == pytest.approx(0.018, rel=0.1)  # nominal profile 1: 0.024
+    assert fitted.static_jitter_rad == pytest.approx(0.1, rel=0.2)
+    assert fitted.motion_reflectors == 0  # the moving depths keep their mean: a jitter
+    assert fitted.leakage == pytest.approx(3000.0, rel=0.15)
+    assert fitted.noise_std == pytest.approx(20.0, rel=0.15)
+    for name in ("noise", "frame_median", "frame_p90", "static", "near_static"):
+        assert getattr(got, name) == pytest.approx(getattr(target, name), rel=0.2), name

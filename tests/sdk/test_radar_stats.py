@@ -35,7 +35,8 @@ def test_white_noise_level_lag_ratio_and_static() -> None:
     assert s.noise_lag_ratio == pytest.approx(1.0, abs=0.05)
     assert s.static == pytest.approx(300.0, rel=0.02)
     assert np.isnan(s.near_static)  # the depths start at 0.2 m
-    assert s.depth_corr_m < 0.005  # white along depth: below one step
+    assert np.isnan(s.depth_corr_m)  # white along depth: below what one step resolves
+    assert s.notes["depth_corr_m"].startswith("not measurable: below one depth step (0.005 m)")
 
 
 def test_ar1_noise_along_sweeps_raises_the_lag_ratio() -> None:
@@ -58,6 +59,23 @@ def test_depth_correlation_length_of_smoothed_noise() -> None:
     raw = _noise(rng, (300, 400), 1.0)
     smooth = np.stack([np.convolve(row, kernel, mode="valid") for row in raw])
     assert rs.measure(_blocks(smooth[None], step)).depth_corr_m == pytest.approx(length, rel=0.05)
+
+
+def test_depth_correlation_below_one_step_from_the_first_lag() -> None:
+    # noise correlated over 0.01 m sampled every 0.015 m: the first lag (0.21) already lies
+    # below 0.5, so the length comes through the Gaussian shape 2^(-(x / L)^2)
+    rng = np.random.default_rng(5)
+    fine, length = 0.0005, 0.01
+    k = np.arange(-80, 81) * fine
+    kernel = np.exp(-0.5 * (k / (length / (2 * np.sqrt(np.log(2))))) ** 2)
+    raw = _noise(rng, (2000, 400), 1.0)
+    smooth = np.stack([np.convolve(row, kernel, mode="valid") for row in raw])[:, ::30]
+    s = rs.measure(_blocks(smooth[None], 0.015))
+    assert s.depth_corr_m == pytest.approx(length, rel=0.05) and not s.notes
+    anti = rs.measure(_blocks((smooth[:, 1:] - smooth[:, :-1])[None], 0.015))
+    assert np.isnan(anti.depth_corr_m)  # neighbours anti-correlated: says nothing of a length
+    assert "correlation is -0." in anti.notes["depth_corr_m"]
+    assert "depth_corr_m" in rs.pooled([anti, anti]).notes and not rs.pooled([s, anti]).notes
 
 
 def test_near_static_sees_leakage_and_frames_follow_noise() -> None:
@@ -92,3 +110,6 @@ def test_shared_recordings_give_the_issue_figures() -> None:
     assert [b.key for b in button] == ["a121/profile1/hwaas40/gain0", "a121/profile3/hwaas60/gain5"]
     near = rs.measure(button[0])
     assert near.near_static > 10 * near.noise  # the range starts at 0 m: leakage dominates
+    # three points 6 cm apart from 0 m: neighbours anti-correlate (-0.28), no length measurable
+    far = rs.measure(button[1])
+    assert np.isnan(far.depth_corr_m) and "correlation is -0.28" in far.notes["depth_corr_m"]
