@@ -29,6 +29,9 @@ def nas(
                                    "candidate."),
     loss: str = typer.Option("ce", "--loss", help="Training loss of every candidate: ce or "
                              "hinge (margin maximization, docs/bit_errors.md)."),
+    quantizer: str = typer.Option("ste_sign", "--quantizer", help="The activations' sign "
+                                  "while every candidate trains: ste_sign or approx_sign "
+                                  "(Bi-Real Net; as `tinyprune train --binary --quantizer`)."),
     trials: int = typer.Option(20, "--trials", callback=positive_int,
                                help="Candidates trained (rejected ones are not counted)."),
     epochs: int = typer.Option(3, "--epochs", callback=positive_int,
@@ -60,7 +63,9 @@ def nas(
 
     from host import nas_trial as trials_mod
     from host.nas_search import run_search, write_reports
+    from sdk.bnn.quantizers import QUANTIZERS
     from sdk.boards import load_board
+    from sdk.errors import TinypruneError
     from sdk.nas.budget import board_budget
     from sdk.nas.search import check_space, describe, parse_objective
     from sdk.sweep import ResultStore
@@ -69,12 +74,16 @@ def nas(
     check_space(space)
     ber = parse_objective(objective)
     make_loss(loss, binary=True)
+    if quantizer not in QUANTIZERS:
+        raise TinypruneError(f"--quantizer {quantizer}: expected {' or '.join(QUANTIZERS)}")
     budget = board_budget(board, frame_rate, reserve)
     executor = sweep_backend(backend, address, workers)
     task = trials_mod.task_for(data)  # a bad dataset is one line before any file
     input_chw = tuple(int(v) for v in task.train[0].shape[1:])
+    _check_gesture_app(task, input_chw, board)
     common = {"data": data, "epochs": epochs, "seed": seed, "board": board,
               **({"loss": loss} if loss != "ce" else {}),
+              **({"quantizer": quantizer} if quantizer != "ste_sign" else {}),
               **({"ber": ber, "ber_trials": ber_trials} if ber is not None else {})}
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,6 +94,7 @@ def nas(
     title = (f"nas on {data} for {board}" + (f" at {frame_rate:g} Hz" if frame_rate else "")
              + f": {trials} candidates, {epochs} epochs, seed {seed}"
              + (f", loss {loss}" if loss != "ce" else "")
+             + (f", {quantizer}" if quantizer != "ste_sign" else "")
              + (f", accuracy at ber={ber:g} ({ber_trials} trials)" if ber is not None else ""))
     paths = write_reports(result, folder, title)
     rows = result.rows()
@@ -126,3 +136,17 @@ def nas(
     con.print(f"trained {result.ran} now, reused {result.reused}; rejected by the budget "
               f"before training: {len(result.rejected)}; wrote "
               + ", ".join(str(p) for p in paths.values()))
+
+
+def _check_gesture_app(task, input_chw: tuple[int, ...], board: str) -> None:
+    """Refuse data whose models the board's gesture app would refuse (a standardized
+    preprocessing on a q15 board, host.gesture_fw.check_dsp): the search's deadline is that
+    app's frame."""
+    from host.gesture_fw import check_dsp
+    from sdk.boards import load_board
+    from sdk.nas.space import arch_graph
+
+    graph = arch_graph({"input": list(input_chw), "convs": [], "dense": [],
+                        "classes": len(task.classes)})
+    graph.metadata.update(task.metadata)
+    check_dsp(graph, load_board(board))

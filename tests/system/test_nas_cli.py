@@ -85,6 +85,7 @@ def test_accuracy_at_a_bit_error_rate_is_the_objective(gestures):
 
 @pytest.mark.parametrize("opts, needles", [
     (("--loss", "mse"), ("not supported", "'mse'", "hinge")),
+    (("--quantizer", "tanh"), ("--quantizer", "approx_sign")),
     (("--ber-trials", "0"), ("--ber-trials",)),
     (("--objective", "accuracy at ber=2"), ("[0, 1)",)),
     (("--objective", "latency"), ("expected 'accuracy'",)),
