@@ -13,8 +13,8 @@ executor into ``DIR/retrain/results.jsonl`` (resumed), and its model is kept in
 `tinyprune build --app gesture` or `tinyprune run --data REC.h5`.
 
 Writes ``DIR/retrain/retrain.md`` (one row per architecture: test accuracy per seed, mean,
-weight bytes, predicted count, against the baseline's mean) and prints it; ``--json`` prints
-the rows instead.
+weight bytes, predicted count, against the baseline's mean) and ``retrain.json`` (the rows,
+with the models' paths) and prints the table; ``--json`` prints the rows instead.
 
 Usage: python scripts/nas_retrain.py DIR [--top 3] [--seeds 0 1 2] [--epochs 30]
        [--quantizer approx_sign] [--json]
@@ -39,11 +39,10 @@ MSP430_GESTURE = {"convs": [[16, 3, 2, 1], [32, 3, 1, 1]], "dense": [64]}
 
 
 def best_candidates(records: list[dict], top: int) -> list[dict]:
-    """The ``top`` trained candidates that finished, by validation accuracy (test accuracy,
-    then fewer weight bytes break ties), each architecture once."""
+    """The ``top`` trained candidates that finished, by validation accuracy (fewer weight
+    bytes break ties), each architecture once."""
     done = [r for r in records if r["status"] == "ok" and r["result"].get("fits", True)]
-    done.sort(key=lambda r: (-r["result"]["val_accuracy"], -r["result"]["accuracy"],
-                             r["result"]["weight_bytes"]))
+    done.sort(key=lambda r: (-r["result"]["val_accuracy"], r["result"]["weight_bytes"]))
     chosen: dict[str, dict] = {}
     for r in done:
         chosen.setdefault(describe(r["config"]["arch"]), r)
@@ -122,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                                 if c["arch"] == arch]})
     text = table(rows, args.seeds, describe(baseline))
     (out / "retrain.md").write_text(text)
+    (out / "retrain.json").write_text(json.dumps(rows, indent=1) + "\n")
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
