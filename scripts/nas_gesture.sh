@@ -9,12 +9,12 @@
 # RESERVE (default 370000) is the MSP430 cycles of a sweep kept for everything but the
 # inference: q15 preprocessing (297,785 in the gesture app) plus reception, decoding,
 # detector and RESULT (65,653), plus a margin (golden group gesture_msp430).
-# About an hour of one core. Results in build/bench/nas-gesture/ (resumed).
+# About an hour of one core. Results in OUT (default build/bench/nas-gesture/; resumed).
 # Usage: scripts/nas_gesture.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TP=.venv/bin/tinyprune
-out=build/bench/nas-gesture; mkdir -p "$out"
+out=${OUT:-build/bench/nas-gesture}; mkdir -p "$out"
 data=build/bench/gestures.h5
 [ -f "$data" ] || $TP data synth --per-class 200 --seed 0 --out "$data"
 export OMP_NUM_THREADS=1

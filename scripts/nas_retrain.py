@@ -17,7 +17,7 @@ weight bytes, predicted count, against the baseline's mean) and ``retrain.json``
 with the models' paths) and prints the table; ``--json`` prints the rows instead.
 
 Usage: python scripts/nas_retrain.py DIR [--top 3] [--seeds 0 1 2] [--epochs 30]
-       [--quantizer approx_sign] [--json]
+       [--quantizer approx_sign] [--out FOLDER] [--json]
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quantizer", default="approx_sign")
     p.add_argument("--baseline", default=json.dumps(MSP430_GESTURE),
                    help="JSON {convs, dense} of the architecture to compare with")
+    p.add_argument("--out", type=Path, help="results folder (default DIR/retrain); one "
+                   "folder shared by several searches trains the baseline once")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     store = ResultStore(args.folder / "results.jsonl")
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = {**search["arch"], **json.loads(args.baseline)}
     archs = [baseline, *[r["config"]["arch"] for r in top if r["config"]["arch"] != baseline]]
     configs = retrain_configs(search, archs, args.seeds, args.epochs, args.quantizer)
-    out = args.folder / "retrain"
+    out = args.out or args.folder / "retrain"
     out.mkdir(parents=True, exist_ok=True)
     folder = str(out.resolve())
     sweep = run_sweep(configs, lambda c: nas_trial(c, folder), ResultStore(out / "results.jsonl"),
