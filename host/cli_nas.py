@@ -4,12 +4,16 @@ multi-objective), every trial through the sweep executor and its resumable store
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from host.cli_checks import dataset_or_mnist, non_negative_int, out_folder, positive_float, positive_int
 from host.cli_options import ADDRESS_OPT, BACKEND_OPT, BOARD_OPT, sweep_backend
 from host.console import emit_json, human
+
+if TYPE_CHECKING:
+    from sdk.prune.task import Task
 
 
 def nas(
@@ -138,7 +142,7 @@ def nas(
               + ", ".join(str(p) for p in paths.values()))
 
 
-def _check_gesture_app(task, input_chw: tuple[int, ...], board: str) -> None:
+def _check_gesture_app(task: Task, input_chw: tuple[int, ...], board: str) -> None:
     """Refuse data whose models the board's gesture app would refuse (a standardized
     preprocessing on a q15 board, host.gesture_fw.check_dsp): the search's deadline is that
     app's frame."""
