@@ -4,12 +4,16 @@ multi-objective), every trial through the sweep executor and its resumable store
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from host.cli_checks import dataset_or_mnist, non_negative_int, out_folder, positive_float, positive_int
 from host.cli_options import ADDRESS_OPT, BACKEND_OPT, BOARD_OPT, sweep_backend
 from host.console import emit_json, human
+
+if TYPE_CHECKING:
+    from sdk.prune.task import Task
 
 
 def nas(
@@ -32,6 +36,9 @@ def nas(
     margin: float | None = typer.Option(None, "--margin", help="With --loss hinge: the margin "
                                         "b in popcount units (default 128; keep it below the "
                                         "head's inputs: a dot product of K bits is in [-K, K])."),
+    quantizer: str = typer.Option("ste_sign", "--quantizer", help="The activations' sign "
+                                  "while every candidate trains: ste_sign or approx_sign "
+                                  "(Bi-Real Net; as `tinyprune train --binary --quantizer`)."),
     trials: int = typer.Option(20, "--trials", callback=positive_int,
                                help="Candidates trained (rejected ones are not counted)."),
     epochs: int = typer.Option(3, "--epochs", callback=positive_int,
@@ -63,7 +70,9 @@ def nas(
 
     from host import nas_trial as trials_mod
     from host.nas_search import run_search, write_reports
+    from sdk.bnn.quantizers import QUANTIZERS
     from sdk.boards import load_board
+    from sdk.errors import TinypruneError
     from sdk.nas.budget import board_budget
     from sdk.nas.search import check_space, describe, parse_objective
     from sdk.sweep import ResultStore
@@ -72,13 +81,17 @@ def nas(
     check_space(space)
     ber = parse_objective(objective)
     make_loss(loss, margin, binary=True)
+    if quantizer not in QUANTIZERS:
+        raise TinypruneError(f"--quantizer {quantizer}: expected {' or '.join(QUANTIZERS)}")
     budget = board_budget(board, frame_rate, reserve)
     executor = sweep_backend(backend, address, workers)
     task = trials_mod.task_for(data)  # a bad dataset is one line before any file
     input_chw = tuple(int(v) for v in task.train[0].shape[1:])
+    _check_gesture_app(task, input_chw, board)
     common = {"data": data, "epochs": epochs, "seed": seed, "board": board,
               **({"loss": loss} if loss != "ce" else {}),
               **({"margin": margin} if margin is not None else {}),
+              **({"quantizer": quantizer} if quantizer != "ste_sign" else {}),
               **({"ber": ber, "ber_trials": ber_trials} if ber is not None else {})}
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,6 +103,7 @@ def nas(
              + f": {trials} candidates, {epochs} epochs, seed {seed}"
              + (f", loss {loss}" if loss != "ce" else "")
              + (f" (margin {margin:g})" if margin is not None else "")
+             + (f", {quantizer}" if quantizer != "ste_sign" else "")
              + (f", accuracy at ber={ber:g} ({ber_trials} trials)" if ber is not None else ""))
     paths = write_reports(result, folder, title)
     rows = result.rows()
@@ -131,3 +145,17 @@ def nas(
     con.print(f"trained {result.ran} now, reused {result.reused}; rejected by the budget "
               f"before training: {len(result.rejected)}; wrote "
               + ", ".join(str(p) for p in paths.values()))
+
+
+def _check_gesture_app(task: Task, input_chw: tuple[int, ...], board: str) -> None:
+    """Refuse data whose models the board's gesture app would refuse (a standardized
+    preprocessing on a q15 board, host.gesture_fw.check_dsp): the search's deadline is that
+    app's frame."""
+    from host.gesture_fw import check_dsp
+    from sdk.boards import load_board
+    from sdk.nas.space import arch_graph
+
+    graph = arch_graph({"input": list(input_chw), "convs": [], "dense": [],
+                        "classes": len(task.classes)})
+    graph.metadata.update(task.metadata)
+    check_dsp(graph, load_board(board))

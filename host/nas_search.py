@@ -22,6 +22,8 @@ from sdk.sweep import Backend, ResultStore, run_sweep
 
 # Candidates drawn per trained one before the search gives up finding ones that fit.
 MAX_DRAWS_PER_TRIAL = 50
+# The Optuna constraint that carries a rejected candidate's distance from the budget.
+BUDGET_CONSTRAINT = "budget"
 
 
 @dataclass
@@ -63,6 +65,7 @@ def run_search(common: dict, input_chw: tuple[int, int, int], classes: int, budg
     rejected: list[dict] = []
     # Per architecture drawn: its objective values, or the state it ended in.
     known: dict[str, Any] = {}
+    violations: dict[str, float] = {}  # rejected architectures: BudgetCheck.violation
     ran = reused = draws = 0
     while len(trained) < trials:
         asked: list[tuple[Any, dict]] = []
@@ -76,10 +79,16 @@ def run_search(common: dict, input_chw: tuple[int, int, int], classes: int, budg
             arch = suggest_arch(trial, input_chw, classes)
             key = describe(arch)
             if key in known:  # drawn before: Optuna hears its result again, nothing trains
+                if key in violations:
+                    trial.set_constraint(BUDGET_CONSTRAINT, violations[key])
                 study.tell(trial, **_told(known[key]))
                 continue
             check = check_budget(arch_graph(arch), budget)
             if not check.fits:
+                # How far over the budget: TPE ranks rejected candidates by it and draws
+                # near the ones that nearly fit (a tight budget rejects most of the space)
+                violations[key] = max(check.violation, 1e-6)
+                trial.set_constraint(BUDGET_CONSTRAINT, violations[key])
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 rejected.append({"arch": key, "reasons": check.reasons})
                 known[key] = optuna.trial.TrialState.PRUNED

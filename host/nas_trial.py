@@ -19,10 +19,11 @@ GESTURE_TASK_MODEL = "bnn_gesture_msp430"
 
 
 def task_for(data: str) -> Task:
-    """The splits and training recipe of ``data`` (:func:`sdk.prune.task.load_task`)."""
+    """The splits and training recipe of ``data`` (:func:`sdk.prune.task.load_task`), the
+    input shape the data's (other depths, time context)."""
     from sdk.prune.task import load_task
 
-    return load_task(data, TASK_MODEL.get(data, GESTURE_TASK_MODEL))
+    return load_task(data, TASK_MODEL.get(data, GESTURE_TASK_MODEL), shape_from_data=True)
 
 
 def binary_ops(graph: Graph) -> int:
@@ -40,10 +41,11 @@ def model_path(folder: str, config: dict) -> Path:
 def nas_trial(config: dict, folder: str | None = None) -> dict:
     """Train ``config["arch"]`` on ``config["data"]`` for at most ``epochs`` epochs (seed,
     cosine schedule, early stopping on validation, latent weights clipped, ``loss`` and its
-    ``margin``), export it (kept under ``folder``/models when given), and return its test
-    accuracy (of the exported graph's decisions: the eval-mode module; with ``ber``, the mean
-    over ``ber_trials`` of the exported graph's accuracy with its weight bits flipped at that
-    rate, the error-free one as ``clean_accuracy``), packed weight bytes, activation bytes and
+    ``margin``, the activations' sign ``quantizer``: `tinyprune train --binary`'s recipe), export
+    it (kept under ``folder``/models when given), and return its test accuracy (of the
+    exported graph's decisions: the eval-mode module; with ``ber``, the mean over
+    ``ber_trials`` of the exported graph's accuracy with its weight bits flipped at that rate,
+    the error-free one as ``clean_accuracy``), packed weight bytes, activation bytes and
     predicted count on the board, and binary operations."""
     import torch
 
@@ -57,7 +59,7 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
     started = time.perf_counter()
     task = task_for(config["data"])
     torch.manual_seed(config["seed"])
-    module = build_module(config["arch"])
+    module = build_module(config["arch"], config.get("quantizer", "ste_sign"))
     result = train_classifier(module, task.train, task.val, config["epochs"],
                               config.get("lr") or 5e-3, task.batch_size, config["seed"],
                               progress=False, augment=task.augment, schedule="cosine",
@@ -66,6 +68,8 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
                                                 binary=True))
     accuracy = evaluate(module, *task.test).accuracy
     graph = export_binary(module, (1, *config["arch"]["input"]), "candidate")
+    # what the gesture app reads (preprocessing, time context, class names)
+    graph.metadata.update({**task.metadata, "class_names": list(task.classes)})
     check = check_budget(graph, board_budget(config["board"]))
     under_errors = {}
     if config.get("ber") is not None:

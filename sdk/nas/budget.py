@@ -110,6 +110,15 @@ class BudgetCheck:
             found.append(f"no cost model for {', '.join(self.unmodelled)}")
         return found
 
+    @property
+    def violation(self) -> float:
+        """How far the model is from fitting: the sum over exceeded limits of the relative
+        overshoot (``used / limit - 1``), plus 1 when a kernel's cost is unknown; 0 when it
+        fits. What the search tells its sampler about a rejected candidate."""
+        over = sum(u.used / u.limit - 1 for u in self.usages
+                   if not u.fits and u.limit is not None and u.limit > 0)
+        return over + (1.0 if self.unmodelled else 0.0)
+
     def to_json(self) -> dict:
         """The check as a results-table entry."""
         return {"fits": self.fits, "reasons": self.reasons,

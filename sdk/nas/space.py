@@ -34,13 +34,15 @@ def check_arch(arch: dict) -> dict:
     return arch
 
 
-def build_module(arch: dict) -> BinaryClassifier:
-    """The untrained :class:`sdk.bnn.models.BinaryClassifier` of ``arch``."""
+def build_module(arch: dict, quantizer: str = "ste_sign") -> BinaryClassifier:
+    """The untrained :class:`sdk.bnn.models.BinaryClassifier` of ``arch``, its activations'
+    sign ``quantizer`` (``ste_sign`` or ``approx_sign``; no effect on the exported graph)."""
     from sdk.bnn.models import Conv, binary_net
 
     convs = [Conv(c, stride=s, padding=k // 2, pool=bool(p), kernel=k)
              for c, k, s, p in check_arch(arch)["convs"]]
-    return binary_net(tuple(arch["input"]), convs, list(arch["dense"]), arch["classes"])
+    return binary_net(tuple(arch["input"]), convs, list(arch["dense"]), arch["classes"],
+                      quantizer=quantizer)
 
 
 def arch_graph(arch: dict, seed: int = 0, name: str = "candidate") -> Graph:

@@ -43,11 +43,13 @@ class Task:
 
 
 def load_task(data: str, model: str | None = None, mnist_seed: int = 0,
-              preprocess: dict | None = None) -> Task:
+              preprocess: dict | None = None, shape_from_data: bool = False) -> Task:
     """The splits of ``data`` (a gesture dataset file or ``mnist``, split with ``mnist_seed``
     as `tinyprune train --seed` splits it) for zoo ``model`` (default: the data's own), made
     with ``preprocess`` (a trained model's metadata; None: the data's own); a model whose
-    input or preprocessing does not match the data is a one-line error."""
+    input or preprocessing does not match the data is a one-line error, unless
+    ``shape_from_data`` (the input shape is the data's: an architecture search builds its
+    candidates for it, and the model only lends its training recipe)."""
     if data == "mnist":
         from sdk.train.mnist import mnist_splits
 
@@ -65,7 +67,10 @@ def load_task(data: str, model: str | None = None, mnist_seed: int = 0,
         task = Task(name, data, (nchw(g.train.x), g.train.y), (nchw(g.val.x), g.val.y),
                     (nchw(g.test.x), g.test.y), list(g.classes), zoo_get(name).input_shape,
                     doppler_mirror, 2e-3, 32, {"preprocess": g.preprocess.to_dict()})
-    if tuple(task.train[0].shape[1:]) != task.input_shape[1:]:
+    if shape_from_data:
+        c, h, w = task.train[0].shape[1:]
+        task.input_shape = (1, int(c), int(h), int(w))
+    elif tuple(task.train[0].shape[1:]) != task.input_shape[1:]:
         raise ShapeError(f"--data {data}: samples are {list(task.train[0].shape[1:])} (CHW), "
                          f"model {name} expects {list(task.input_shape[1:])}")
     return task

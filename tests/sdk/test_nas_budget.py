@@ -57,6 +57,14 @@ def test_candidates_that_do_not_fit_are_rejected_naming_the_limit(arch, rate, li
     assert not check.fits
     assert [r.split(" ")[0] for r in check.reasons] == [limit], check.reasons
     assert "over by" in check.reasons[0]
+    # the violation the search tells its sampler: the relative overshoot of that limit
+    over = next(u for u in check.usages if not u.fits)
+    assert check.violation == pytest.approx(over.used / over.limit - 1) and check.violation > 0
+
+
+def test_a_candidate_that_fits_violates_nothing():
+    check = check_budget(arch_graph(SMALL), board_budget("msp430fr6989", frame_rate_hz=18.0))
+    assert check.fits and check.violation == 0.0
 
 
 def test_the_slow_candidate_fits_without_a_deadline_or_on_the_m7():

@@ -424,7 +424,8 @@ OPTION_CASES: list[tuple[str, ...]] = [
     # the architecture search: options checked before the data, then the data
     *[("nas", "--data", "{s}/data.h5", "--out", "{o}", *opt)
       for opt in (("--loss", "mse"), ("--margin", "16"), ("--loss", "hinge", "--margin", "-1"),
-                  ("--ber-trials", "0"), ("--objective", "accuracy at ber=1.5"),
+                  ("--quantizer", "tanh"), ("--ber-trials", "0"),
+                  ("--objective", "accuracy at ber=1.5"),
                   ("--objective", "speed"), ("--space", "cnn"), ("--board", "host"),
                   ("--board", "pdp11"), ("--trials", "0"), ("--epochs", "0"),
                   ("--frame-rate", "0"), ("--frame-rate", "nan"), ("--reserve", "-1"),

@@ -90,6 +90,7 @@ def test_accuracy_at_a_bit_error_rate_is_the_objective(gestures):
     (("--loss", "mse"), ("not supported", "'mse'", "hinge")),
     (("--margin", "16"), ("--margin", "--loss hinge only")),
     (("--loss", "hinge", "--margin", "0"), ("margin", "positive")),
+    (("--quantizer", "tanh"), ("--quantizer", "approx_sign")),
     (("--ber-trials", "0"), ("--ber-trials",)),
     (("--objective", "accuracy at ber=2"), ("[0, 1)",)),
     (("--objective", "latency"), ("expected 'accuracy'",)),

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Issue 14's gesture target (docs/benchmarks.md, "Architecture search on the gesture data"):
+# `tinyprune nas` searches binary networks for the simulated gestures (200 recordings per
+# class) under the MSP430's 18 Hz budget, each candidate trained EPOCHS epochs (default 4)
+# with approx-sign, TRIALS candidates (default 48); scripts/nas_retrain.py then trains the TOP
+# (default 3) by validation accuracy and bnn_gesture_msp430's layers with its recipe (30
+# epochs, approx-sign) on SEEDS (default 0 1 2); the best one (seed 0) streams a continuous
+# recording (STREAM_S seconds, default 36) through the msp430fr6989 gesture firmware.
+# RESERVE (default 370000) is the MSP430 cycles of a sweep kept for everything but the
+# inference: q15 preprocessing (297,785 in the gesture app) plus reception, decoding,
+# detector and RESULT (65,653), plus a margin (golden group gesture_msp430).
+# About an hour of one core. Results in OUT (default build/bench/nas-gesture/; resumed).
+# Usage: scripts/nas_gesture.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TP=.venv/bin/tinyprune
+out=${OUT:-build/bench/nas-gesture}; mkdir -p "$out"
+data=build/bench/gestures.h5
+[ -f "$data" ] || $TP data synth --per-class 200 --seed 0 --out "$data"
+export OMP_NUM_THREADS=1
+nice -n 10 $TP nas --space bnn --data "$data" --board msp430fr6989 --frame-rate 18 \
+  --reserve "${RESERVE:-370000}" --quantizer approx_sign --trials "${TRIALS:-48}" \
+  --epochs "${EPOCHS:-4}" --seed 0 --out "$out" --json > "$out/nas.json.part"
+mv "$out/nas.json.part" "$out/nas.json"
+# shellcheck disable=SC2086
+nice -n 10 .venv/bin/python scripts/nas_retrain.py "$out" --top "${TOP:-3}" \
+  --seeds ${SEEDS:-0 1 2} --epochs 30 --quantizer approx_sign
+winner=$(.venv/bin/python -c "import json, sys; rows = json.load(open(sys.argv[1])); \
+print(max(rows[1:], key=lambda r: r['mean'])['models'][0])" "$out/retrain/retrain.json")
+rec=build/bench/stream-${STREAM_S:-36}s.h5
+[ -f "$rec" ] || $TP data synth-stream --dataset "$data" --seconds "${STREAM_S:-36}" --out "$rec"
+$TP run "$winner" --board msp430fr6989 --data "$rec" --json > "$out/stream.json.part"
+mv "$out/stream.json.part" "$out/stream.json"
+echo "winner $winner: $out/retrain/retrain.md, $out/stream.json"
