@@ -10,11 +10,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from toy_gestures import toy_gestures  # noqa: E402
+
 from sdk.bnn.bit_errors import BitErrorRates  # noqa: E402
 from sdk.bnn.bit_flip import BitFlipSign, add_bit_flips  # noqa: E402
 from sdk.bnn.quantizers import SteSign  # noqa: E402
 from sdk.errors import TinypruneError  # noqa: E402
 from sdk.nas.space import build_module  # noqa: E402
+from sdk.train.zoo_fit import fit_zoo_model  # noqa: E402
 
 ARCH = {"input": [1, 12, 12], "convs": [[4, 3, 1, 0]], "dense": [16], "classes": 3}
 
@@ -79,3 +82,20 @@ def test_bad_rate_is_one_line(rate: float) -> None:
         add_bit_flips(module, rate, 0)
     assert "\n" not in str(err.value)
     assert not any(isinstance(m, BitFlipSign) for m in module.modules())
+
+
+def test_training_with_flips_repeats_and_is_recorded() -> None:
+    train, val = ((x[:, 0], y) for x, y in (toy_gestures(6, seed=0), toy_gestures(3, seed=1)))
+    train, val = list(train), list(val)
+
+    def losses(train_ber: float | None) -> tuple[list[float], dict]:
+        report = fit_zoo_model("bnn_gesture_msp430", train, val, val, ["a", "b", "c", "d"],
+                               epochs=2, seed=7, batch_size=8, progress=False,
+                               train_ber=train_ber)
+        return [h.train.loss for h in report.result.history], report.graph.metadata["training"]
+
+    flipped, meta = losses(0.05)
+    assert meta["train_ber"] == 0.05
+    assert losses(0.05)[0] == flipped  # the draws follow the seed
+    plain, meta = losses(None)
+    assert plain != flipped and "train_ber" not in meta
