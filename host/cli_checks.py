@@ -41,6 +41,14 @@ def positive_float(ctx: typer.Context, param: typer.CallbackParam,
     return value
 
 
+def probability(ctx: typer.Context, param: typer.CallbackParam,
+                value: float | None) -> float | None:
+    """A probability, such as a bit error rate: in [0, 1]."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise TinypruneError(f"{_name(param)} {value}: expected a probability in [0, 1]")
+    return value
+
+
 def percentile_range(ctx: typer.Context, param: typer.CallbackParam,
                value: float | None) -> float | None:
     """A percentile in (0, 100]."""

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from host.cli_checks import dataset_or_mnist, non_negative_int, out_folder, positive_float, positive_int
+from host.cli_checks import (
+    dataset_or_mnist,
+    non_negative_int,
+    out_folder,
+    positive_float,
+    positive_int,
+    probability,
+)
 from host.cli_options import ADDRESS_OPT, BACKEND_OPT, BOARD_OPT, sweep_backend
 from host.console import emit_json, human
 
@@ -39,6 +46,11 @@ def nas(
     quantizer: str = typer.Option("ste_sign", "--quantizer", help="The activations' sign "
                                   "while every candidate trains: ste_sign or approx_sign "
                                   "(Bi-Real Net; as `tinyprune train --binary --quantizer`)."),
+    train_ber: float | None = typer.Option(None, "--train-ber", help="Flip each binary "
+                                           "weight bit with this probability in every "
+                                           "training forward of every candidate "
+                                           "(bit-error-aware training, docs/bit_errors.md).",
+                                           callback=probability),
     trials: int = typer.Option(20, "--trials", callback=positive_int,
                                help="Candidates trained (rejected ones are not counted)."),
     epochs: int = typer.Option(3, "--epochs", callback=positive_int,
@@ -92,6 +104,7 @@ def nas(
               **({"loss": loss} if loss != "ce" else {}),
               **({"margin": margin} if margin is not None else {}),
               **({"quantizer": quantizer} if quantizer != "ste_sign" else {}),
+              **({"train_ber": train_ber} if train_ber is not None else {}),
               **({"ber": ber, "ber_trials": ber_trials} if ber is not None else {})}
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,6 +117,7 @@ def nas(
              + (f", loss {loss}" if loss != "ce" else "")
              + (f" (margin {margin:g})" if margin is not None else "")
              + (f", {quantizer}" if quantizer != "ste_sign" else "")
+             + (f", trained at ber={train_ber:g}" if train_ber is not None else "")
              + (f", accuracy at ber={ber:g} ({ber_trials} trials)" if ber is not None else ""))
     paths = write_reports(result, folder, title)
     rows = result.rows()

@@ -9,7 +9,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from host.cli_checks import dataset_or_mnist, non_negative_int, out_file, positive_float, positive_int
+from host.cli_checks import (
+    dataset_or_mnist,
+    non_negative_int,
+    out_file,
+    positive_float,
+    positive_int,
+    probability,
+)
 from host.console import emit_json, err_console, human
 from sdk.atomic import check_target
 from sdk.errors import TinypruneError, UnsupportedError
@@ -70,6 +77,10 @@ def train(
     margin: float = typer.Option(None, "--margin", help="With --loss hinge: the margin b, in "
                                  "popcount units for --binary [128], else a fraction of half "
                                  "the logit range [0.5].", callback=positive_float),
+    train_ber: float = typer.Option(None, "--train-ber", help="With --binary: flip each "
+                                    "binary weight bit with this probability in every training "
+                                    "forward (bit-error-aware training; docs/bit_errors.md).",
+                                    callback=probability),
     lr: float = typer.Option(None, "--lr", help="Adam learning rate [default: 0.002; 0.005 "
                              "with --binary].", callback=positive_float),
     background_class: str = typer.Option(
@@ -103,6 +114,8 @@ def train(
     loss_fn = make_loss(loss, margin, binary)
     if float_twin and not binary:
         raise TinypruneError("--float-twin applies to --binary only")
+    if train_ber is not None and not binary:
+        raise TinypruneError("--train-ber applies to --binary only")
     siblings = [out, out.with_suffix(".confusion.png"), out.with_suffix(".training.png")]
     if int8:
         siblings.append(out.with_name(out.stem + "_int8.tpm"))
@@ -125,7 +138,7 @@ def train(
         seed=seed, patience=patience, augment=augment_fn, schedule="cosine", lr=lr,
         metadata=metadata,
         model_options={"last": last, "quantizer": quantizer} if binary else None,
-        context_frames=context, loss_fn=loss_fn)
+        context_frames=context, loss_fn=loss_fn, train_ber=train_ber)
     save_model(report.graph, out)
     twin = None
     if float_twin:

@@ -41,7 +41,9 @@ def model_path(folder: str, config: dict) -> Path:
 def nas_trial(config: dict, folder: str | None = None) -> dict:
     """Train ``config["arch"]`` on ``config["data"]`` for at most ``epochs`` epochs (seed,
     cosine schedule, early stopping on validation, latent weights clipped, ``loss`` and its
-    ``margin``, the activations' sign ``quantizer``: `tinyprune train --binary`'s recipe), export
+    ``margin``, the activations' sign ``quantizer``, with ``train_ber`` the binary weights'
+    bits flipped at that rate in every training forward (sdk.bnn.bit_flip): `tinyprune train
+    --binary`'s recipe), export
     it (kept under ``folder``/models when given), and return its test accuracy (of the
     exported graph's decisions: the eval-mode module; with ``ber``, the mean over
     ``ber_trials`` of the exported graph's accuracy with its weight bits flipped at that rate,
@@ -60,6 +62,10 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
     task = task_for(config["data"])
     torch.manual_seed(config["seed"])
     module = build_module(config["arch"], config.get("quantizer", "ste_sign"))
+    if config.get("train_ber") is not None:
+        from sdk.bnn.bit_flip import add_bit_flips
+
+        add_bit_flips(module, config["train_ber"], config["seed"])
     result = train_classifier(module, task.train, task.val, config["epochs"],
                               config.get("lr") or 5e-3, task.batch_size, config["seed"],
                               progress=False, augment=task.augment, schedule="cosine",

@@ -14,8 +14,10 @@
 #   default: 80 trials x 3 epochs, 3 flip trials; winner 20 epochs, seeds 0 1 2, 10 sweep
 #   trials (about 45 minutes on 2 busy cores: 23 for the search, 7 per seed);
 #   short: 4 trials x 1 epoch, 1 flip trial; winner 2 epochs, seed 0, 2 sweep trials.
-# TRIALS, EPOCHS, BER_TRIALS, FINAL_EPOCHS, SEEDS, SWEEP_TRIALS, LOSS override; results in
-# build/bench/nas-mnist-<mode>/.
+# TRIALS, EPOCHS, BER_TRIALS, FINAL_EPOCHS, SEEDS, SWEEP_TRIALS, LOSS override; TRAIN_BER=R
+# trains the winner with its weight bits flipped at R in every training forward (bit-error-
+# aware training, docs/bit_errors.md; the search itself unchanged), its files named
+# winner-berR-seedS.json and sweep-berR-seedS. Results in build/bench/nas-mnist-<mode>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TP=.venv/bin/tinyprune
@@ -32,34 +34,37 @@ out=build/bench/nas-mnist-$mode; mkdir -p "$out"
 nice -n 10 $TP nas --space bnn --data mnist --board msp430fr6989 \
   --objective "accuracy at ber=0.01" --ber-trials "$ber_trials" --loss "${LOSS:-ce}" \
   --trials "$trials" --epochs "$epochs" --seed 0 --out "$out/search" --json > "$out/search.json"
+tag=""; train_ber=()
+if [ -n "${TRAIN_BER:-}" ]; then tag="-ber$TRAIN_BER"; train_ber=(--train-ber "$TRAIN_BER"); fi
 first=1
 for seed in $seeds; do
   run=(); [ "$first" = 1 ] && run=(--run); first=0
-  if [ ! -f "$out/winner-seed$seed.json" ]; then
+  winner="$out/winner$tag-seed$seed.json"
+  if [ ! -f "$winner" ]; then
     nice -n 10 .venv/bin/python scripts/nas_winner.py "$out/search" --epochs "$final" \
-      --seed "$seed" --out "$out/winner" "${run[@]}" > "$out/winner-seed$seed.json.part"
-    mv "$out/winner-seed$seed.json.part" "$out/winner-seed$seed.json"
+      --seed "$seed" --out "$out/winner" "${train_ber[@]}" "${run[@]}" > "$winner.part"
+    mv "$winner.part" "$winner"
   fi
   model=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"])' \
-    "$out/winner-seed$seed.json")
+    "$winner")
   nice -n 10 $TP ber sweep "$model" --data mnist --rates 0:0.09:0.01 --trials "$sweep_trials" \
-    --seed "$seed" --out "$out/sweep-seed$seed" --json > "$out/sweep-seed$seed.json"
+    --seed "$seed" --out "$out/sweep$tag-seed$seed" --json > "$out/sweep$tag-seed$seed.json"
 done
-.venv/bin/python - "$out" build/bench/ber-bnn_mnist-long <<'PY'
+.venv/bin/python - "$out" build/bench/ber-bnn_mnist-long "$tag" <<'PY'
 import json, sys
 from pathlib import Path
-out, base = Path(sys.argv[1]), Path(sys.argv[2])
+out, base, tag = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 search = json.loads((out / "search.json").read_text())
 print(f"search: trained {search['ran'] + search['reused']}, rejected {len(search['rejected'])}; "
       f"winner run on the board: {search['winner']}")
-for f in sorted(out.glob("winner-seed*.json")):
+for f in sorted(out.glob(f"winner{tag}-seed*.json")):
     w = json.loads(f.read_text())
     r = w["result"]
     print(f"{w['arch']} seed {w['config']['seed']}: clean {r.get('clean_accuracy', r['accuracy']):.4f}, "
           f"at ber=0.01 {r['accuracy']:.4f}, {r['weight_bytes']:,} weight B, "
           f"{r['activation_bytes']:,} activation B" + (f"; board {w['board_run']}" if "board_run" in w else ""))
 curves = {}
-for name, files in (("winner", sorted(out.glob("sweep-seed*.json"))),
+for name, files in (("winner", sorted(out.glob(f"sweep{tag}-seed*.json"))),
                     ("bnn_mnist hinge", sorted(base.glob("sweep-hinge-seed*.json")))):
     for f in files:
         for r in json.loads(f.read_text())["rows"]:

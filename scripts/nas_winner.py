@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ber-trials", type=int, default=None,
                         help="flip trials of the objective (default: the search's)")
+    parser.add_argument("--train-ber", type=float, default=None,
+                        help="flip the binary weights' bits at this rate in every training "
+                        "forward (sdk.bnn.bit_flip; default: as the search trained)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--run", action="store_true", help="build and run it on the board")
     parser.add_argument("--arch", type=json.loads, default=None,
@@ -49,6 +52,11 @@ def main() -> None:
     if args.arch is not None:
         config["arch"] = check_arch({**args.arch, "input": config["arch"]["input"],
                                      "classes": config["arch"]["classes"]})
+    if args.train_ber is not None:
+        from sdk.bnn.bit_errors import BitErrorRates
+
+        BitErrorRates.symmetric(args.train_ber)
+        config["train_ber"] = args.train_ber
     if args.ber_trials is not None and "ber" in config:
         config["ber_trials"] = args.ber_trials
     folder = str(args.out.resolve())

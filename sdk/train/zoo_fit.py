@@ -67,7 +67,8 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
                   augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
                   schedule: str = "constant", weight_decay: float = 0.0,
                   model_options: dict | None = None, context_frames: int = 1,
-                  loss_fn: ClassifierLoss | None = None) -> FitReport:
+                  loss_fn: ClassifierLoss | None = None,
+                  train_ber: float | None = None) -> FitReport:
     """Train zoo model ``name`` on ``(frames, labels)`` splits and convert it to IR.
 
     Frames are ``[N, H, W]`` (one channel) or NHWC; the model takes their shape and one output
@@ -80,6 +81,8 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
     network (``entry.binary``) has its latent weights clipped after every step
     (:func:`sdk.bnn.layers.clip_latent_weights`) and is converted by
     :func:`sdk.bnn.export.export_binary`, whose graph decides exactly as the eval-mode module.
+    ``train_ber`` flips its binary weights' bits at that rate in every training forward
+    (:mod:`sdk.bnn.bit_flip`).
     """
     entry = zoo_get(name)
     torch.set_num_threads(min(2, torch.get_num_threads()))
@@ -94,6 +97,10 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
         from sdk.bnn.layers import clip_latent_weights
 
         after_step = clip_latent_weights
+    if train_ber is not None:
+        from sdk.bnn.bit_flip import add_bit_flips
+
+        add_bit_flips(module, train_ber, seed)
     result = train_classifier(module, (x_train, train[1]), (x_val, val[1]), epochs=epochs,
                               lr=lr, batch_size=batch_size, seed=seed, patience=patience,
                               progress=progress, augment=augment, schedule=schedule,
@@ -112,6 +119,7 @@ def fit_zoo_model(name: str, train: tuple[np.ndarray, np.ndarray],
         "val_accuracy": result.best_val_accuracy, "test_accuracy": test_accuracy,
         "frames": {"train": len(train[1]), "val": len(val[1]), "test": len(test[1])},
         **({"model_options": dict(model_options)} if model_options else {}),
+        **({"train_ber": train_ber} if train_ber is not None else {}),
     }
     return FitReport(module, graph, result, result.best_val_accuracy, test_accuracy, confusion,
                      list(classes))

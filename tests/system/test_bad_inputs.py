@@ -424,7 +424,8 @@ OPTION_CASES: list[tuple[str, ...]] = [
     # the architecture search: options checked before the data, then the data
     *[("nas", "--data", "{s}/data.h5", "--out", "{o}", *opt)
       for opt in (("--loss", "mse"), ("--margin", "16"), ("--loss", "hinge", "--margin", "-1"),
-                  ("--quantizer", "tanh"), ("--ber-trials", "0"),
+                  ("--quantizer", "tanh"), ("--ber-trials", "0"), ("--train-ber", "1.5"),
+                  ("--train-ber", "-0.01"), ("--train-ber", "nan"),
                   ("--objective", "accuracy at ber=1.5"),
                   ("--objective", "speed"), ("--space", "cnn"), ("--board", "host"),
                   ("--board", "pdp11"), ("--trials", "0"), ("--epochs", "0"),
@@ -483,10 +484,11 @@ OPTION_CASES: list[tuple[str, ...]] = [
     *[("train", "--binary", "--data", "{s}/data.h5", "--out", "{o}.tpm", *opt)
       for opt in (("--last", "ternary"), ("--quantizer", "tanh"), ("--model", "gesture_cnn"),
                   ("--model", "bnn_mnist"), ("--int8",), ("--c-preprocess",), ("--lr", "0"),
-                  ("--lr", "-1"), ("--lr", "nan"), ("--model", "no_such_net"))],
+                  ("--lr", "-1"), ("--lr", "nan"), ("--model", "no_such_net"),
+                  ("--train-ber", "2"), ("--train-ber", "-0.5"), ("--train-ber", "nan"))],
     *[("train", "--data", "{s}/data.h5", "--out", "{o}.tpm", *opt)
       for opt in (("--model", "bnn_gesture_msp430"), ("--float-twin",), ("--last", "binary"),
-                  ("--quantizer", "approx_sign"))],
+                  ("--quantizer", "approx_sign"), ("--train-ber", "0.01"))],
     ("train", "--data", "mnist", "--out", "{o}.tpm"),
     # train --standardize/--no-standardize: gesture datasets only, not with --binary
     ("train", "--binary", "--data", "mnist", "--standardize", "--out", "{o}.tpm"),
