@@ -53,15 +53,11 @@ tp_status tp_softmax_s8(const tp_softmax_params_s8 *params, const int8_t *input,
     for (r = 0; r < rows; r++) {
         const int8_t *x = input + r * depth;
         int8_t *out = output + r * depth;
-        int32_t max = -128;
+        const int32_t max = tp_softmax_row_max(x, depth);
         int32_t sum = 0;
-        int32_t headroom;
         int32_t bits_over_unit;
         int32_t reciprocal;
         int32_t i;
-        for (i = 0; i < depth; i++) {
-            max = x[i] > max ? x[i] : max;
-        }
         for (i = 0; i < depth; i++) {
             const int32_t diff = x[i] - max;
             if (diff >= params->diff_min) {
@@ -72,10 +68,7 @@ tp_status tp_softmax_s8(const tp_softmax_params_s8 *params, const int8_t *input,
                                                  TP_SOFTMAX_ACCUM_INTEGER_BITS);
             }
         }
-        headroom = tp_softmax_leading_zeros((uint32_t)sum);
-        bits_over_unit = TP_SOFTMAX_ACCUM_INTEGER_BITS - headroom;
-        reciprocal = tp_softmax_one_over_one_plus_x(
-            (int32_t)(((uint32_t)sum << headroom) - (uint32_t)0x80000000ul));
+        reciprocal = tp_softmax_reciprocal_of_sum(sum, &bits_over_unit);
         for (i = 0; i < depth; i++) {
             const int32_t diff = x[i] - max;
             int32_t v = -128;

@@ -31,26 +31,21 @@ tp_status tp_softmax_table_s8(const tp_softmax_table_params_s8 *params, const in
     for (r = 0; r < rows; r++) {
         const int8_t *x = input + r * depth;
         int8_t *out = output + r * depth;
-        int32_t max = -128;
+        const int32_t max = tp_softmax_row_max(x, depth);
         int32_t sum = 0;
-        int32_t headroom;
+        int32_t bits_over_unit;
         int32_t exponent;
         int32_t reciprocal;
         uint32_t half;
         int32_t i;
-        for (i = 0; i < depth; i++) {
-            max = x[i] > max ? x[i] : max;
-        }
         for (i = 0; i < depth; i++) {
             sum += tp_rounding_divide_by_pot(exp_of(params, max, x[i]),
                                              TP_SOFTMAX_ACCUM_INTEGER_BITS);
         }
         /* The maximum's exponential is 1.0, so sum >= 2^19. The output keeps 8 of the
          * 31 + (bits of the sum over 1.0) fraction bits of exp x reciprocal: exponent >= 23. */
-        headroom = tp_softmax_leading_zeros((uint32_t)sum);
-        exponent = TP_SOFTMAX_ACCUM_INTEGER_BITS - headroom + 31 - 8;
-        reciprocal = tp_softmax_one_over_one_plus_x(
-            (int32_t)(((uint32_t)sum << headroom) - (uint32_t)0x80000000ul));
+        reciprocal = tp_softmax_reciprocal_of_sum(sum, &bits_over_unit);
+        exponent = bits_over_unit + 31 - 8;
         /* tp_rounding_divide_by_pot(p, exponent) for p >= 0 is (p + 2^(exponent - 1)) >>
          * exponent; the shift is taken as 16 then exponent - 16 (< 16), which a 16-bit core
          * makes on one word. */
