@@ -5,22 +5,14 @@ error on its own cases is within it too)."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
 from host.binary_cost_fit import measure, random_arch
 from sdk.kernels.binary_cost import load_costs
+from toolchains import needs_msp430, needs_qemu
 
 TARGET = 0.10
-
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None
-                                or shutil.which("arm-none-eabi-gcc") is None,
-                                reason="qemu-system-arm or arm-none-eabi-gcc not installed")
-needs_msp430 = pytest.mark.skipif(shutil.which("mspdebug") is None
-                                  or shutil.which("clang-14") is None,
-                                  reason="mspdebug or clang-14 not installed")
 
 
 def test_every_fitted_model_states_an_error_within_the_target():

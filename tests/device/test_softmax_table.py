@@ -6,8 +6,6 @@ MSP430 (16-bit int), and the same edges through qemu_m7's tp_softmax_s8."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -23,6 +21,7 @@ from sdk.kernels.families.softmax import exp_table  # noqa: E402
 from sdk.quant import layer_params as lp  # noqa: E402
 from sdk.reference.int8_executor import run_int8  # noqa: E402
 from tflite_builder import TinyModel, fb  # noqa: E402
+from toolchains import needs_msp430, needs_qemu  # noqa: E402
 
 DEPTH = 10
 # (input scale, beta, table entries): all 256 differences (diff_min far below -255); cut where
@@ -97,14 +96,6 @@ def test_table_softmax_on_the_host_is_tflm_exact_at_the_edges(tmp_path, scale, b
     # beside the maximum's.
     assert (want[0] == want[0, 0]).all()
     assert (want == -128).any() == (entries < 256)
-
-
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-arm") is None
-                                or shutil.which("arm-none-eabi-gcc") is None,
-                                reason="qemu-system-arm or arm-none-eabi-gcc not installed")
-needs_msp430 = pytest.mark.skipif(shutil.which("mspdebug") is None
-                                  or shutil.which("clang-14") is None,
-                                  reason="mspdebug or clang-14 not installed")
 
 
 def _edges_on(board: str, tmp_path):
