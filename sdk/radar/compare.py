@@ -88,6 +88,7 @@ def of_class(recordings: list[Recording], name: str | None, where: str) -> list[
 def _side(blocks: list[rs.SweepBlocks], recordings: int, examples: int) -> Side:
     stats = rs.pooled([rs.measure(b) for b in blocks])
     frames = [f for b in blocks[:50] for f in rs.block_frames(b)]
+    frames = [f for f in frames if f.shape == frames[0].shape]  # recordings of other bursts
     picks = np.linspace(0, max(len(frames) - 1, 0), min(examples, len(frames))).astype(int)
     example = max(blocks, key=lambda b: b.bursts.size)
     return Side(stats, example, np.array([frames[i] for i in picks]), recordings)
