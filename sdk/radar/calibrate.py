@@ -4,7 +4,8 @@ and (A121) settings, kept in a ``sim.json`` file.
 For every key (:attr:`sdk.radar.radar_stats.SweepBlocks.key`) the recordings' statistics are
 pooled (median) into targets, then the simulator's sensor parameters start from their direct
 inversions and are corrected by simulating an empty scene on exactly the recordings' depths,
-bursts and sweep counts (:func:`simulate_blocks`) and comparing:
+bursts and sweep counts (:func:`simulate_blocks`), in enough rooms that the pooled statistics
+are the typical room's (:func:`scenes_for`), and comparing:
 
 * ``noise_ar`` = lag ratio - 1 (AR(1) noise has ratio ``1 + a``);
 * ``noise_std`` = measured noise / sqrt(1 - a) (the sweep-to-sweep difference sees ``1 - a``);

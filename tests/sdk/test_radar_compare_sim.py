@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from cli_helpers import assert_one_line_error, cli
 from sdk.radar import calibrate as cal
