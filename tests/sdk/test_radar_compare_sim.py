@@ -38,6 +38,8 @@ def test_simulated_like_has_each_real_recordings_length_depths_and_rate() -> Non
         assert sim.bursts.shape == block.bursts.shape == (1, rec.n_updates, 120)
         assert sim.sweep_rate_hz == block.sweep_rate_hz and sim.key == "a111/profile2"
         assert np.array_equal(sim.depths_m, block.depths_m)
+    [default] = compare(simulated_like(real[:1], "default", scenes=2), real[:1])
+    assert np.isnan(default.simulated.stats.depth_corr_m)  # the original model: white noise
     # without --scenes, enough rooms for about POOL_DEPTHS independent depths (0.3 m / 5 cm)
     assert cal.scenes_for(PROFILE, rs.sweep_blocks(real[0])[0]) == int(np.ceil(cal.POOL_DEPTHS / 7))
 
