@@ -117,13 +117,14 @@ def simulate_blocks(cfg: SimConfig, like: rs.SweepBlocks, rng: np.random.Generat
 
 def scenes_for(cfg: SimConfig, like: rs.SweepBlocks) -> int:
     """How many independent scenes to simulate like ``like``: enough that they hold about
-    ``POOL_DEPTHS`` independent depths (at least 5, at most 120). Depths closer than the
-    pulse width see the same part of the static scene, so a recording counts at most one
-    depth per pulse width of its span: the A111 recordings' 827 points over 0.4 m are about
-    9 independent depths, and one draw of their scene swings its static level by +-30 %."""
+    ``POOL_DEPTHS`` independent depths (at least 5; a single point gets ``POOL_DEPTHS``).
+    Depths closer than the pulse width see the same part of the static scene, so a recording
+    counts at most one depth per pulse width of its span: the A111 recordings' 827 points over
+    0.4 m are about 9 independent depths, and one draw of their scene swings its static level
+    by +-30 %."""
     span = float(np.ptp(like.depths_m)) if like.depths_m.size else 0.0
     independent = min(float(like.depths_m.size), 1.0 + span / cfg.sigma_p_m)
-    return int(np.clip(np.ceil(POOL_DEPTHS / max(independent, 1.0)), 5, 120))
+    return max(5, int(np.ceil(POOL_DEPTHS / max(independent, 1.0))))
 
 
 def simulate_like(cfg: SimConfig, like: list[rs.SweepBlocks], seed: int = 0,
