@@ -167,15 +167,27 @@ def synth_a121_cmd(
 
 
 def compare_cmd(
-    simulated: Path = typer.Argument(..., help="Simulated data: a dataset (data synth), a "
-                                     "recording, or a folder of recordings (data synth-a121)."),
-    real: list[Path] = typer.Argument(..., help="Real data: recordings (A111 IQ .h5/.npz, A121 "
-                                      ".h5) or folders of them, pooled per configuration."),
+    paths: list[Path] = typer.Argument(..., metavar="[SIMULATED] REAL...", help="SIMULATED: a "
+                                       "dataset (data synth), a recording, or a folder of "
+                                       "recordings (data synth-a121); not with --sim. REAL: "
+                                       "recordings (A111 IQ .h5/.npz, A121 .h5) or folders of "
+                                       "them, pooled per configuration."),
+    sim: str = typer.Option(None, "--sim", help="Instead of SIMULATED, simulate every real "
+                            "recording's configuration and length (depths, rates, bursts, "
+                            "sweeps): empty scenes of builtin (the built-in calibrated "
+                            "profiles), a sim.json from `data calibrate`, or default (A111), "
+                            "the profile of each configuration key."),
+    scenes: int = typer.Option(None, "--scenes", help="With --sim: rooms simulated per real "
+                               "recording [enough for about 240 independent depths, as the "
+                               "calibration].", callback=positive_int),
+    seed: int = typer.Option(None, "--seed", help="With --sim: seed [0].",
+                             callback=non_negative_int),
     gesture: str = typer.Option(None, "--class", help="Only the simulated recordings of this "
                                 "class (mostly), e.g. empty: a scene without a hand, like most "
                                 "real recordings."),
     plot: Path = typer.Option(None, "--plot", help="PNG to write [SIMULATED's name + "
-                              "_vs_real.png beside it]."),
+                              "_vs_real.png beside it; with --sim, PROFILES's name + "
+                              "_vs_real.png here]."),
     force: bool = typer.Option(False, "--force", help="Replace an existing plot."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -184,14 +196,25 @@ def compare_cmd(
     from rich.table import Table
 
     from host.plots import plot_radar_compare
-    from sdk.radar.compare import TARGET, compare, of_class, recordings_at
+    from sdk.radar.compare import TARGET, compare, of_class, recordings_at, simulated_like
 
-    plot = plot or simulated.with_name(f"{simulated.stem}_vs_real.png")
+    if sim is None and (scenes is not None or seed is not None):
+        raise DataFileError("--scenes and --seed go with --sim (SIMULATED is already simulated)")
+    if sim is None and len(paths) < 2:
+        raise DataFileError("expected SIMULATED and at least one REAL (or --sim PROFILES REAL...)")
+    if sim is not None and gesture is not None:
+        raise DataFileError("--class picks SIMULATED's recordings; --sim simulates empty scenes")
+    simulated, real = (None, paths) if sim is not None else (paths[0], paths[1:])
+    label = simulated.name if simulated is not None else f"--sim {sim}"
+    where = simulated or Path(f"{Path(sim).stem}.png")
+    plot = plot or where.with_name(f"{where.stem}_vs_real.png")
     check_target(plot, force, what="--plot")
-    sims = of_class(recordings_at(simulated), gesture, str(simulated))
-    comparisons = compare(sims, [rec for path in real for rec in recordings_at(path)])
+    reals = [rec for path in real for rec in recordings_at(path)]
+    sims = of_class(recordings_at(simulated), gesture, str(simulated)) if simulated is not None \
+        else simulated_like(reals, sim, seed or 0, scenes)
+    comparisons = compare(sims, reals)
     names = ", ".join(p.name if p.name != "input.h5" else p.parent.name for p in real)
-    plot_radar_compare(comparisons, plot, f"{simulated.name}{f' ({gesture})' if gesture else ''}"
+    plot_radar_compare(comparisons, plot, f"{label}{f' ({gesture})' if gesture else ''}"
                        f" simulated vs {names} real")
     if json_out:
         emit_json({"plot": str(plot), "target": TARGET, "keys": {

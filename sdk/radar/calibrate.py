@@ -4,7 +4,8 @@ and (A121) settings, kept in a ``sim.json`` file.
 For every key (:attr:`sdk.radar.radar_stats.SweepBlocks.key`) the recordings' statistics are
 pooled (median) into targets, then the simulator's sensor parameters start from their direct
 inversions and are corrected by simulating an empty scene on exactly the recordings' depths,
-bursts and sweep counts (:func:`simulate_blocks`) and comparing:
+bursts and sweep counts (:func:`simulate_blocks`), in enough rooms that the pooled statistics
+are the typical room's (:func:`scenes_for`), and comparing:
 
 * ``noise_ar`` = lag ratio - 1 (AR(1) noise has ratio ``1 + a``);
 * ``noise_std`` = measured noise / sqrt(1 - a) (the sweep-to-sweep difference sees ``1 - a``);
@@ -42,6 +43,7 @@ from sdk.radar import radar_stats as rs
 from sdk.radar.recording import Recording
 from sdk.radar.simulator import (
     SimConfig,
+    echo,
     jittered,
     moving_scene,
     new_session,
@@ -92,7 +94,8 @@ def leakage_width(blocks: list[rs.SweepBlocks], sigma_m: float) -> float:
 
 
 def simulate_blocks(cfg: SimConfig, like: rs.SweepBlocks, rng: np.random.Generator) -> rs.SweepBlocks:
-    """An empty scene (static scene, leakage, noise) on the depths and burst shape of ``like``."""
+    """An empty scene (static scene, leakage, noise, motion; the default profile's discrete
+    clutter) on the depths and burst shape of ``like``."""
     cfg = replace(cfg, range_end_m=max(cfg.range_end_m, float(like.depths_m.max())))
     session = new_session(cfg, rng, 0)
     step = float(np.median(np.diff(like.depths_m))) if like.depths_m.size > 1 else 0.0
@@ -102,18 +105,38 @@ def simulate_blocks(cfg: SimConfig, like: rs.SweepBlocks, rng: np.random.Generat
         b, s, d = like.bursts.shape
         t = np.arange(b * s) / max(like.sweep_rate_hz, 1e-9)
         sweeps = sweeps + moving_scene(t, like.depths_m, session, cfg, rng).reshape(b, s, d)
+    if session.clutter_r.size:  # none in a calibrated profile: its static scene is the room
+        b, s, d = like.bursts.shape
+        n = session.clutter_r.size
+        walk = 1.0 + cfg.clutter_drift * np.cumsum(rng.normal(0.0, 1.0, (b * s, n)), axis=0)
+        sweeps = sweeps + echo(np.broadcast_to(session.clutter_r, walk.shape), session.clutter_amp * walk,
+                               rng.uniform(0.0, 2.0 * np.pi, n), cfg, like.depths_m).reshape(b, s, d)
     return rs.SweepBlocks(sweeps, like.depths_m, like.sweep_rate_hz, like.generation,
                           like.profile, f"simulated like {like.source}", like.settings)
 
 
-def simulate_like(cfg: SimConfig, like: list[rs.SweepBlocks], seed: int = 0) -> list[rs.SweepBlocks]:
-    """``cfg``'s empty scene simulated like each block of ``like``, in several independent
-    scenes each: a recording of few depths sees a single draw of the static scene, the pool
-    of about ``POOL_DEPTHS`` depths is the typical scene."""
+def scenes_for(cfg: SimConfig, like: rs.SweepBlocks) -> int:
+    """How many independent scenes to simulate like ``like``: enough that they hold about
+    ``POOL_DEPTHS`` independent depths (at least 5; a single point gets ``POOL_DEPTHS``).
+    Depths closer than the pulse width see the same part of the static scene, so a recording
+    counts at most one depth per pulse width of its span: the A111 recordings' 827 points over
+    0.4 m are about 9 independent depths, and one draw of their scene swings its static level
+    by +-30 %."""
+    span = float(np.ptp(like.depths_m)) if like.depths_m.size else 0.0
+    independent = min(float(like.depths_m.size), 1.0 + span / cfg.sigma_p_m)
+    return max(5, int(np.ceil(POOL_DEPTHS / max(independent, 1.0))))
+
+
+def simulate_like(cfg: SimConfig, like: list[rs.SweepBlocks], seed: int = 0,
+                  scenes: int | None = None) -> list[rs.SweepBlocks]:
+    """``cfg``'s empty scene simulated like each block of ``like`` (its depths, sweep rate,
+    bursts and number of sweeps), in ``scenes`` independent scenes each [:func:`scenes_for`]:
+    a recording of few depths sees a single draw of the static scene, a pool of about
+    ``POOL_DEPTHS`` independent depths is the typical scene."""
     out = []
     for i, b in enumerate(like):
-        sessions = int(np.clip(-(-POOL_DEPTHS // b.depths_m.size), 5, 120))
-        out += [simulate_blocks(cfg, b, np.random.default_rng([seed, i, j])) for j in range(sessions)]
+        n = scenes_for(cfg, b) if scenes is None else scenes
+        out += [simulate_blocks(cfg, b, np.random.default_rng([seed, i, j])) for j in range(n)]
     return out
 
 
@@ -252,6 +275,19 @@ def config_from_dict(sim: Any, where: str) -> SimConfig:
         return SimConfig(**values)
     except (TypeError, ValueError) as exc:
         raise DataFileError(f"{where}: {exc}") from None
+
+
+def profile_for(key: str, profiles: dict[str, Any], where: str) -> SimConfig:
+    """The settings a sim.json's ``profiles`` give configuration ``key``: its own profile, else
+    that of the same generation and pulse profile (other settings), else the uncalibrated
+    :func:`base_config`; named ``key`` either way."""
+    found = key if key in profiles else next(
+        (k for k in profiles if k.split("/")[:2] == key.split("/")[:2]), None)
+    if found is None:
+        return base_config(key)
+    entry = profiles[found]
+    sim = entry.get("sim") if isinstance(entry, dict) else None
+    return replace(config_from_dict(sim, f"{where}: {found}"), profile=key)
 
 
 def profile_names(path: Path = BUILTIN) -> list[str]:

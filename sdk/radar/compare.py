@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sdk.errors import DataFileError
+from sdk.errors import DataFileError, UnsupportedError
+from sdk.radar import calibrate as cal
 from sdk.radar import radar_stats as rs
 from sdk.radar.recording import Recording, load_recording
+from sdk.radar.simulator import SimConfig
 
 TARGET = 0.2  # the issue's target: each statistic within 20 % of the real recordings
 
@@ -86,25 +88,62 @@ def of_class(recordings: list[Recording], name: str | None, where: str) -> list[
 def _side(blocks: list[rs.SweepBlocks], recordings: int, examples: int) -> Side:
     stats = rs.pooled([rs.measure(b) for b in blocks])
     frames = [f for b in blocks[:50] for f in rs.block_frames(b)]
+    frames = [f for f in frames if f.shape == frames[0].shape]  # recordings of other bursts
     picks = np.linspace(0, max(len(frames) - 1, 0), min(examples, len(frames))).astype(int)
     example = max(blocks, key=lambda b: b.bursts.size)
     return Side(stats, example, np.array([frames[i] for i in picks]), recordings)
 
 
-def compare(simulated: list[Recording], real: list[Recording], examples: int = 3) -> list[Comparison]:
-    """Comparisons for every key both sides have; none in common is one DataFileError line."""
-    def grouped(recs: list[Recording]) -> dict[str, list[rs.SweepBlocks]]:
+def simulated_like(real: list[Recording], profiles: str, seed: int = 0,
+                   scenes: int | None = None) -> list[rs.SweepBlocks]:
+    """Simulated sweeps in the configuration and length of every real recording (its depths,
+    sweep rate, bursts and number of sweeps): the empty scene of ``profiles``, ``default``
+    (the original A111 model), ``builtin`` (the built-in calibrated profiles) or a sim.json
+    path, whose profile of each configuration key it takes (:func:`sdk.radar.calibrate.profile_for`),
+    in ``scenes`` rooms per recording [:func:`sdk.radar.calibrate.scenes_for`]: the calibration's
+    own simulation (:func:`sdk.radar.calibrate.simulate_like`; its fitted statistics are those
+    of seed 1 for `data calibrate --seed 0`)."""
+    keys: dict[str, list[rs.SweepBlocks]] = {}
+    for rec in real:
+        for b in rs.sweep_blocks(rec):
+            keys.setdefault(b.key, []).append(b)
+    if profiles == "default":
+        other = [k for k in keys if not k.startswith("a111/")]
+        if other:
+            raise UnsupportedError(f"--sim default for {other[0]}: not supported (the default "
+                                   "profile is the A111 model; use builtin or a sim.json)")
+        found = None
+    elif profiles != "builtin" and not Path(profiles).is_file():
+        raise DataFileError(f"--sim {profiles}: no such file (expected builtin, default or a "
+                            "sim.json from `tinyprune data calibrate`)")
+    else:
+        found = cal.read_sim_json(cal.BUILTIN if profiles == "builtin" else Path(profiles))
+    out = []
+    for key, blocks in keys.items():
+        cfg = SimConfig() if found is None else cal.profile_for(key, found, profiles)
+        out += cal.simulate_like(cfg, blocks, seed, scenes)
+    return out
+
+
+def compare(simulated: list[Recording] | list[rs.SweepBlocks], real: list[Recording],
+            examples: int = 3) -> list[Comparison]:
+    """Comparisons for every key both sides have; none in common is one DataFileError line.
+    The simulated side is recordings, or sweep blocks (:func:`simulated_like`), each counted as
+    a recording."""
+    def grouped(blocks: list[rs.SweepBlocks]) -> dict[str, list[rs.SweepBlocks]]:
         out: dict[str, list[rs.SweepBlocks]] = {}
-        for rec in recs:
-            for b in rs.sweep_blocks(rec):
-                out.setdefault(b.key, []).append(b)
+        for b in blocks:
+            out.setdefault(b.key, []).append(b)
         return out
 
-    sim, ref = grouped(simulated), grouped(real)
+    blocks = all(isinstance(r, rs.SweepBlocks) for r in simulated)
+    sim = grouped([b for r in simulated for b in
+                   ([r] if isinstance(r, rs.SweepBlocks) else rs.sweep_blocks(r))])
+    ref = grouped([b for rec in real for b in rs.sweep_blocks(rec)])
     keys = [k for k in ref if k in sim]
     if not keys:
         raise DataFileError(f"no configuration in common: simulated {', '.join(sim)}; real "
                             f"{', '.join(ref)} (simulate the real one's, e.g. `tinyprune data "
-                            "synth-a121 --like REAL.h5`)")
-    return [Comparison(k, _side(sim[k], len(simulated), examples), _side(ref[k], len(real), examples))
-            for k in keys]
+                            "compare --sim builtin REAL...`)")
+    return [Comparison(k, _side(sim[k], len(sim[k]) if blocks else len(simulated), examples),
+                       _side(ref[k], len(real), examples)) for k in keys]

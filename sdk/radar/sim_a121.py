@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -154,14 +154,7 @@ def config_like(rec: Recording) -> A121SimConfig:
 def scene_configs(cfg: A121SimConfig, profiles: str | Path | None = None) -> list[SimConfig]:
     """The calibrated sensor parameters of every subsweep, from a sim.json (None: built-in)."""
     found = cal.read_sim_json(Path(profiles) if profiles is not None else cal.BUILTIN)
-    out = []
-    for sub in cfg.subsweeps:
-        profile = sub.key.split("/")[1]
-        key = sub.key if sub.key in found else next(
-            (k for k in found if k.split("/")[:2] == ["a121", profile]), None)
-        out.append(replace(cal.config_from_dict(found[key]["sim"], f"{profiles}: {key}"),
-                           profile=sub.key) if key else cal.base_config(sub.key))
-    return out
+    return [cal.profile_for(sub.key, found, str(profiles)) for sub in cfg.subsweeps]
 
 
 def _min_jerk(u: np.ndarray) -> np.ndarray:

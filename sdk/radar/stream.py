@@ -6,8 +6,12 @@ of ``seconds`` at the sweep rate with the point-scatterer model of :mod:`sdk.rad
 (same session scene, same hand and forearm scatterers, same gesture parameter ranges), and:
 
 * **one continuous scene**: the session's clutter (with its amplitude random walk) and the
-  complex white noise run through the whole recording; sweeps are taken at the jittered real
-  sweep times of the whole recording, so the slow-time phase aliases as on the sensor;
+  noise run through the whole recording; sweeps are taken at the jittered real sweep times of
+  the whole recording, so the slow-time phase aliases as on the sensor. A calibrated profile
+  (:mod:`sdk.radar.calibrate`) brings its sensor and room as in the short recordings: its noise
+  level and colour (along depth and sweeps), diffuse static scene, leakage, static jitter and
+  moving bodies (:func:`sdk.radar.simulator.simulate` draws the same components); the
+  ``default`` profile's streams are unchanged (white noise at the session's SNR);
 * **episodes**: each gesture is an episode in which the hand scatterers exist. The hand enters
   from outside the field of view and leaves again, with continuous positions (and velocities):
 
@@ -62,8 +66,12 @@ from sdk.radar.simulator import (
     SimConfig,
     echo,
     hand_scatterers,
+    jittered,
+    moving_scene,
     new_session,
+    noise,
     simulated_recording,
+    static_scene,
 )
 from sdk.untrusted_h5 import isolated
 
@@ -253,10 +261,13 @@ def simulate_continuous(session: Session, seconds: float, rng: np.random.Generat
         clutter_r = np.repeat(np.asarray(session.clutter_r)[None, :], n, axis=0)
         sweeps += echo(clutter_r, np.stack(walks, axis=1),
                        rng.uniform(0, 2 * np.pi, len(walks)), cfg)
-    sigma = cfg.hand_amplitude * 10.0 ** (-session.snr_db / 20.0) / np.sqrt(2.0)
-    noise = rng.normal(0.0, sigma, (n, cfg.depth_bins, 2))
-    return ContinuousRecording(t, sweeps + noise[..., 0] + 1j * noise[..., 1], labels,
-                               [ep for ep, _ in episodes])
+    shape = (n, cfg.depth_bins)
+    step = (cfg.range_end_m - cfg.range_start_m) / cfg.depth_bins
+    sweeps = sweeps + jittered(static_scene(cfg.depths_m, session, cfg), shape, cfg, rng) + \
+        noise(shape, step, session, cfg, rng)
+    if session.motion_r.size:
+        sweeps = sweeps + moving_scene(t, cfg.depths_m, session, cfg, rng)
+    return ContinuousRecording(t, sweeps, labels, [ep for ep, _ in episodes])
 
 
 def session_scene(seed: int, session_id: int, cfg: SimConfig = SimConfig()) -> Session:

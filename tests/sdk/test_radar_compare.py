@@ -29,8 +29,9 @@ def _gaps(proc) -> dict[str, dict[str, dict[str, float]]]:
 
 
 def test_a111_calibrated_profile_against_the_real_iq_recordings(tmp_path: Path) -> None:
-    # 20 per class (4 sessions), as docs/radar.md: a single session's moving bodies swing
-    # frame_median and static by 20-50 % (1.3 s recordings keep part of a slow body's mean)
+    # 20 per class (4 sessions), as docs/radar.md: seed 0; other seeds swing frame_median and
+    # static by up to 19 % (1.3 s recordings keep part of a moving body's mean, four rooms),
+    # which is why the target is judged by `compare --sim` (the test below)
     assert cli("data", "synth", "--sim", "a111/profile2", "--per-class", "20", "--out", "cal.h5",
                cwd=tmp_path).returncode == 0
     proc = cli("data", "compare", "cal.h5", *REAL_A111, "--class", "empty", cwd=tmp_path)
@@ -85,3 +86,19 @@ def test_a121_scenes_that_move(tmp_path: Path, like: str, real: list[str]) -> No
     if like.startswith("touchless"):
         corr = keys["a121/profile3/hwaas60/gain5"]["depth_corr_m"]
         assert corr["gap"] is None and "not measurable: below one depth step" in corr["note"]
+
+
+@pytest.mark.slow
+def test_compare_sim_every_key_at_the_real_length(tmp_path: Path) -> None:
+    """`data compare --sim builtin` over every shared recording (the 12 calibrated keys): each
+    real recording simulated at its own length in enough rooms, every measurable statistic
+    within 20 %, static levels included; seed 2, which the calibration never simulated (the
+    A111 static level was +46 % with 24-sweep dataset recordings of that seed)."""
+    real = [*REAL_A111, *sorted(str(p) for p in A121.glob("*.h5"))]
+    keys = _gaps(cli("data", "compare", "--sim", "builtin", *real, "--seed", "2", "--json",
+                     cwd=tmp_path))
+    assert len(keys) == 12
+    for key, gaps in keys.items():
+        for stat, gap in gaps.items():
+            assert gap["gap"] is None or gap["gap"] <= 0.2, (key, stat, gap)
+    assert (tmp_path / "builtin_vs_real.png").stat().st_size > 10_000

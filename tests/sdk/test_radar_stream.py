@@ -183,3 +183,37 @@ def test_cli_synth_stream_takes_a_calibrated_profile(tmp_path):
     both = CliRunner().invoke(app, ["data", "synth-stream", "--out", str(tmp_path / "b.h5"),
                                     "--sim", "a111/profile2", "--dataset", str(tmp_path / "cal.h5")])
     assert both.exit_code != 0 and "give one" in str(both.exception)
+
+
+@pytest.mark.parametrize("noise_std", [10.0, 40.0])
+def test_a_stream_follows_the_calibration(tmp_path, noise_std):
+    """A stream synthesized with a sim.json has that file's sensor: its noise level, and its
+    correlation along depth as `data synth --sim` simulates it (the default stream's noise is
+    white at the session's SNR)."""
+    from sdk.radar import radar_stats as rs
+    from sdk.radar.calibrate import base_config, write_sim_json
+    from sdk.radar.simulator import new_session, simulate, simulated_recording
+
+    cfg = SimConfig(**{**base_config("a111/profile2").to_dict(), "noise_std": noise_std,
+                       "noise_corr_m": 0.02, "static_std": 30.0})
+    sim = {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.to_dict().items()}
+    write_sim_json(tmp_path / "sim.json", {"format": 1, "profiles": {"a111/profile2": {"sim": sim}}})
+    res = CliRunner().invoke(app, ["data", "synth-stream", "--out", str(tmp_path / "s.h5"),
+                                   "--seconds", "10", "--sim", str(tmp_path / "sim.json")])
+    assert res.exit_code == 0, res.output
+    def before_the_hand(rec):  # the first 1.5-3 s: no hand yet
+        [blocks] = rs.sweep_blocks(rec)
+        blocks.bursts = blocks.bursts[:, rec.sample_times < rec.meta["episodes"][0]["start_s"]]
+        return blocks
+
+    calibrated = before_the_hand(load_recording(tmp_path / "s.h5"))
+    default = before_the_hand(continuous_recording(0, 10_000, 10.0))
+    rng = np.random.default_rng(5)
+    session = new_session(cfg, rng, 0)
+    short = [simulate("empty", session, cfg, rng) for _ in range(5)]
+    synth = rs.pooled([rs.measure(b) for t, x in short for b in rs.sweep_blocks(
+        simulated_recording(t, x, np.zeros(t.size, np.int64), cfg, {}, "empty"))])
+    got, white = rs.measure(calibrated), rs.measure(default)
+    assert got.noise == pytest.approx(noise_std, rel=0.1)
+    assert got.depth_corr_m == pytest.approx(synth.depth_corr_m, rel=0.15)
+    assert np.isnan(white.depth_corr_m) and abs(white.noise - noise_std) > 0.2 * noise_std

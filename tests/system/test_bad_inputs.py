@@ -467,6 +467,15 @@ OPTION_CASES: list[tuple[str, ...]] = [
     ("data", "compare", "{t}", "{s}/rec.h5", "--plot", "{o}.png"),
     *[("data", "compare", "{s}/rec.h5", "{s}/rec1.h5", "--plot", out)
       for out in ("{t}", "{t}/missing/p.png", "{s}/x.npy")],
+    *[("data", "compare", "--sim", v, "{s}/rec.h5", "--plot", "{o}.png")
+      for v in ("nope", "{s}/x.npy", "{t}/none.json", "{s}/data.h5")],
+    *[("data", "compare", "--sim", "builtin", "{s}/rec.h5", "--plot", "{o}.png", *opt)
+      for opt in (("--scenes", "0"), ("--seed", "-1"), ("--class", "empty"))],
+    ("data", "compare", "--sim", "default", "{s}/a121.h5", "--plot", "{o}.png"),
+    ("data", "compare", "--sim", "builtin", "{t}/none.h5", "--plot", "{o}.png"),
+    *[("data", "compare", "{s}/rec.h5", "{s}/rec1.h5", "--plot", "{o}.png", *opt)
+      for opt in (("--seed", "1"), ("--scenes", "3"))],
+    ("data", "compare", "{s}/rec.h5", "--plot", "{o}.png"),
     *[("data", "synth", "--out", "{o}.h5", "--sim", v) for v in ("nope", "{s}/x.npy",
                                                                   "{s}/x.npy:a111/profile2")],
     *[("data", "synth-stream", "--out", "{o}.h5", "--sim", v) for v in ("nope", "{s}/x.npy")],
