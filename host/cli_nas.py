@@ -51,6 +51,9 @@ def nas(
                                            "training forward of every candidate "
                                            "(bit-error-aware training, docs/bit_errors.md).",
                                            callback=probability),
+    augment: bool = typer.Option(False, "--augment", help="With --data mnist: move every "
+                                 "training digit by up to 2 pixels (sdk.train.augment_digits; "
+                                 "gesture data is always Doppler-mirrored)."),
     trials: int = typer.Option(20, "--trials", callback=positive_int,
                                help="Candidates trained (rejected ones are not counted)."),
     epochs: int = typer.Option(3, "--epochs", callback=positive_int,
@@ -95,9 +98,13 @@ def nas(
     make_loss(loss, margin, binary=True)
     if quantizer not in QUANTIZERS:
         raise TinypruneError(f"--quantizer {quantizer}: expected {' or '.join(QUANTIZERS)}")
+    if augment and data != "mnist":
+        raise TinypruneError(f"--augment with --data {data}: it moves MNIST digits (gesture "
+                             "trials are always Doppler-mirrored)")
     budget = board_budget(board, frame_rate, reserve)
     executor = sweep_backend(backend, address, workers)
-    task = trials_mod.task_for(data)  # a bad dataset is one line before any file
+    digit_augment = "random_shift" if augment else None
+    task = trials_mod.task_for(data, digit_augment)  # a bad dataset is one line before any file
     input_chw = tuple(int(v) for v in task.train[0].shape[1:])
     _check_gesture_app(task, input_chw, board)
     common = {"data": data, "epochs": epochs, "seed": seed, "board": board,
@@ -105,6 +112,7 @@ def nas(
               **({"margin": margin} if margin is not None else {}),
               **({"quantizer": quantizer} if quantizer != "ste_sign" else {}),
               **({"train_ber": train_ber} if train_ber is not None else {}),
+              **({"augment": digit_augment} if augment else {}),
               **({"ber": ber, "ber_trials": ber_trials} if ber is not None else {})}
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -118,6 +126,7 @@ def nas(
              + (f" (margin {margin:g})" if margin is not None else "")
              + (f", {quantizer}" if quantizer != "ste_sign" else "")
              + (f", trained at ber={train_ber:g}" if train_ber is not None else "")
+             + (", digits shifted" if augment else "")
              + (f", accuracy at ber={ber:g} ({ber_trials} trials)" if ber is not None else ""))
     paths = write_reports(result, folder, title)
     rows = result.rows()

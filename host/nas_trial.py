@@ -18,12 +18,13 @@ TASK_MODEL = {"mnist": "bnn_mnist"}
 GESTURE_TASK_MODEL = "bnn_gesture_msp430"
 
 
-def task_for(data: str) -> Task:
+def task_for(data: str, augment: str | None = None) -> Task:
     """The splits and training recipe of ``data`` (:func:`sdk.prune.task.load_task`), the
-    input shape the data's (other depths, time context)."""
+    input shape the data's (other depths, time context), with the digits' ``augment``."""
     from sdk.prune.task import load_task
 
-    return load_task(data, TASK_MODEL.get(data, GESTURE_TASK_MODEL), shape_from_data=True)
+    return load_task(data, TASK_MODEL.get(data, GESTURE_TASK_MODEL), shape_from_data=True,
+                     digit_augment=augment)
 
 
 def binary_ops(graph: Graph) -> int:
@@ -42,7 +43,8 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
     """Train ``config["arch"]`` on ``config["data"]`` for at most ``epochs`` epochs (seed,
     cosine schedule, early stopping on validation, latent weights clipped, ``loss`` and its
     ``margin``, the activations' sign ``quantizer``, with ``train_ber`` the binary weights'
-    bits flipped at that rate in every training forward (sdk.bnn.bit_flip): `tinyprune train
+    bits flipped at that rate in every training forward (sdk.bnn.bit_flip), with ``augment``
+    the digits' augmentation of that name (sdk.train.augment_digits): `tinyprune train
     --binary`'s recipe), export
     it (kept under ``folder``/models when given), and return its test accuracy (of the
     exported graph's decisions: the eval-mode module; with ``ber``, the mean over
@@ -59,7 +61,7 @@ def nas_trial(config: dict, folder: str | None = None) -> dict:
     from sdk.train.losses import make_loss
 
     started = time.perf_counter()
-    task = task_for(config["data"])
+    task = task_for(config["data"], config.get("augment"))
     torch.manual_seed(config["seed"])
     module = build_module(config["arch"], config.get("quantizer", "ste_sign"))
     if config.get("train_ber") is not None:

@@ -8,7 +8,9 @@
 #   short: seeds 0 1 2, 3 epochs, 3 trials (mnist: about 7 min on 2 busy cores); gesture:
 #   2 trials on the first 300 test frames;
 #   default (long): 20 epochs (mnist) / 30 (gesture), 10 trials, every test frame.
-# SEEDS, EPOCHS, TRIALS, FRAMES, MARGIN override; results in build/bench/ber-<model>-<mode>/.
+# SEEDS, EPOCHS, TRIALS, FRAMES, MARGIN, RATES (0:0.09:0.01), LOSSES (ce hinge) override;
+# AUGMENT=1 trains with --augment (mnist: digits shifted by up to 2 pixels). Results in
+# build/bench/ber-<model>-<mode>/ (ber-<model>-<mode>-aug/ with AUGMENT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TP=.venv/bin/tinyprune
@@ -28,18 +30,20 @@ if [ "$mode" = short ]; then
 else
   epochs=${EPOCHS:-$long_epochs}; trials=${TRIALS:-10}; frames=${FRAMES:-0}
 fi
-out=build/bench/ber-$model-$mode; mkdir -p "$out"
+aug=(); suffix=""
+if [ -n "${AUGMENT:-}" ]; then aug=(--augment); suffix=-aug; fi
+out=build/bench/ber-$model-$mode$suffix; mkdir -p "$out"
 for seed in ${SEEDS:-0 1 2}; do
-  for loss in ce hinge; do
+  for loss in ${LOSSES:-ce hinge}; do
     name=$loss-seed$seed
     if [ ! -f "$out/$name.json" ]; then
       extra=(); [ "$loss" = hinge ] && extra=(--margin "$margin")
       nice -n 10 $TP train --binary --model "$model" --data "$data" --epochs "$epochs" \
-        --patience "$epochs" --seed "$seed" --loss "$loss" "${extra[@]}" \
+        --patience "$epochs" --seed "$seed" --loss "$loss" "${extra[@]}" "${aug[@]}" \
         --out "$out/$name.tpm" --force --json > "$out/$name.json.part"
       mv "$out/$name.json.part" "$out/$name.json"
     fi
-    nice -n 10 $TP ber sweep "$out/$name.tpm" --data "$data" --rates 0:0.09:0.01 \
+    nice -n 10 $TP ber sweep "$out/$name.tpm" --data "$data" --rates "${RATES:-0:0.09:0.01}" \
       --trials "$trials" --frames "$frames" --seed "$seed" --out "$out/sweep-$name" --json > "$out/sweep-$name.json"
   done
 done

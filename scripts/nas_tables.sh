@@ -17,7 +17,9 @@
 # TRIALS, EPOCHS, BER_TRIALS, FINAL_EPOCHS, SEEDS, SWEEP_TRIALS, LOSS override; TRAIN_BER=R
 # trains the winner with its weight bits flipped at R in every training forward (bit-error-
 # aware training, docs/bit_errors.md; the search itself unchanged), its files named
-# winner-berR-seedS.json and sweep-berR-seedS. Results in build/bench/nas-mnist-<mode>/.
+# winner-berR-seedS.json and sweep-berR-seedS. AUGMENT=1 trains the winner with every training
+# digit shifted by up to 2 pixels (`nas_winner.py --augment`, sdk/train/augment_digits.py),
+# its files tagged -aug (after -berR when both). Results in build/bench/nas-mnist-<mode>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TP=.venv/bin/tinyprune
@@ -34,15 +36,16 @@ out=build/bench/nas-mnist-$mode; mkdir -p "$out"
 nice -n 10 $TP nas --space bnn --data mnist --board msp430fr6989 \
   --objective "accuracy at ber=0.01" --ber-trials "$ber_trials" --loss "${LOSS:-ce}" \
   --trials "$trials" --epochs "$epochs" --seed 0 --out "$out/search" --json > "$out/search.json"
-tag=""; train_ber=()
-if [ -n "${TRAIN_BER:-}" ]; then tag="-ber$TRAIN_BER"; train_ber=(--train-ber "$TRAIN_BER"); fi
+tag=""; train_opts=()
+if [ -n "${TRAIN_BER:-}" ]; then tag="-ber$TRAIN_BER"; train_opts=(--train-ber "$TRAIN_BER"); fi
+if [ -n "${AUGMENT:-}" ]; then tag="$tag-aug"; train_opts+=(--augment); fi
 first=1
 for seed in $seeds; do
   run=(); [ "$first" = 1 ] && run=(--run); first=0
   winner="$out/winner$tag-seed$seed.json"
   if [ ! -f "$winner" ]; then
     nice -n 10 .venv/bin/python scripts/nas_winner.py "$out/search" --epochs "$final" \
-      --seed "$seed" --out "$out/winner" "${train_ber[@]}" "${run[@]}" > "$winner.part"
+      --seed "$seed" --out "$out/winner" "${train_opts[@]}" "${run[@]}" > "$winner.part"
     mv "$winner.part" "$winner"
   fi
   model=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"])' \

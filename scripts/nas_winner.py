@@ -38,6 +38,9 @@ def main() -> None:
     parser.add_argument("--train-ber", type=float, default=None,
                         help="flip the binary weights' bits at this rate in every training "
                         "forward (sdk.bnn.bit_flip; default: as the search trained)")
+    parser.add_argument("--augment", action="store_true",
+                        help="shift every training digit by up to 2 pixels "
+                        "(sdk.train.augment_digits.random_shift; default: as the search trained)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--run", action="store_true", help="build and run it on the board")
     parser.add_argument("--arch", type=json.loads, default=None,
@@ -57,6 +60,8 @@ def main() -> None:
 
         BitErrorRates.symmetric(args.train_ber)
         config["train_ber"] = args.train_ber
+    if args.augment:
+        config["augment"] = "random_shift"
     if args.ber_trials is not None and "ber" in config:
         config["ber_trials"] = args.ber_trials
     folder = str(args.out.resolve())

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from sdk.atomic import write_bytes_atomic
-from sdk.errors import ShapeError
+from sdk.errors import ShapeError, TinypruneError
 from sdk.prune.retrain import Augment
 from sdk.sweep.store import trial_key
 from sdk.zoo import get as zoo_get
@@ -43,20 +43,34 @@ class Task:
 
 
 def load_task(data: str, model: str | None = None, mnist_seed: int = 0,
-              preprocess: dict | None = None, shape_from_data: bool = False) -> Task:
+              preprocess: dict | None = None, shape_from_data: bool = False,
+              digit_augment: str | None = None) -> Task:
     """The splits of ``data`` (a gesture dataset file or ``mnist``, split with ``mnist_seed``
     as `tinyprune train --seed` splits it) for zoo ``model`` (default: the data's own), made
     with ``preprocess`` (a trained model's metadata; None: the data's own); a model whose
     input or preprocessing does not match the data is a one-line error, unless
     ``shape_from_data`` (the input shape is the data's: an architecture search builds its
-    candidates for it, and the model only lends its training recipe)."""
+    candidates for it, and the model only lends its training recipe). ``digit_augment``
+    names an augmentation of the MNIST digits (:data:`sdk.train.augment_digits.DIGIT_AUGMENTS`;
+    none by default, as the published MNIST figures were trained); gesture data is always
+    Doppler-mirrored."""
+    if digit_augment is not None:
+        from sdk.train.augment_digits import DIGIT_AUGMENTS
+
+        if data != "mnist" or digit_augment not in DIGIT_AUGMENTS:
+            raise TinypruneError(f"augmentation {digit_augment!r} on {data}: expected "
+                                 f"{' or '.join(DIGIT_AUGMENTS)} on mnist (gesture data is "
+                                 "always Doppler-mirrored)")
     if data == "mnist":
+        from sdk.train.augment_digits import DIGIT_AUGMENTS
         from sdk.train.mnist import mnist_splits
 
         s = mnist_splits(mnist_seed)
         name = model or "mnist_cnn"
         task = Task(name, data, s.train, s.val, s.test, [str(d) for d in range(10)],
-                    zoo_get(name).input_shape, None, 3e-3, 64, {})
+                    zoo_get(name).input_shape,
+                    DIGIT_AUGMENTS[digit_augment] if digit_augment is not None else None,
+                    3e-3, 64, {})
     else:
         from sdk.radar.augment import doppler_mirror
         from sdk.radar.dataset import model_splits

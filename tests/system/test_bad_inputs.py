@@ -425,7 +425,7 @@ OPTION_CASES: list[tuple[str, ...]] = [
     *[("nas", "--data", "{s}/data.h5", "--out", "{o}", *opt)
       for opt in (("--loss", "mse"), ("--margin", "16"), ("--loss", "hinge", "--margin", "-1"),
                   ("--quantizer", "tanh"), ("--ber-trials", "0"), ("--train-ber", "1.5"),
-                  ("--train-ber", "-0.01"), ("--train-ber", "nan"),
+                  ("--train-ber", "-0.01"), ("--train-ber", "nan"), ("--augment",),
                   ("--objective", "accuracy at ber=1.5"),
                   ("--objective", "speed"), ("--space", "cnn"), ("--board", "host"),
                   ("--board", "pdp11"), ("--trials", "0"), ("--epochs", "0"),

@@ -95,6 +95,7 @@ def test_accuracy_at_a_bit_error_rate_is_the_objective(gestures):
     (("--objective", "accuracy at ber=2"), ("[0, 1)",)),
     (("--objective", "latency"), ("expected 'accuracy'",)),
     (("--space", "cnn"), ("--space", "bnn")),
+    (("--augment",), ("--augment", "MNIST digits")),
     (("--board", "host"), ("no memory limits",)),
     (("--frame-rate", "0"), ("--frame-rate",)),
     (("--backend", "ray", "--address", "nonsense"), ("HOST:PORT",)),
