@@ -62,8 +62,7 @@ def suggest_arch(trial: Any, input_chw: tuple[int, int, int], classes: int) -> d
                       trial.suggest_int(f"conv{i}_pool", 0, 1)])
     dense = [trial.suggest_categorical(f"dense{i}_units", UNITS)
              for i in range(trial.suggest_int("dense", 0, 2))]
-    return check_arch({"input": list(input_chw), "convs": convs, "dense": dense,
-                       "classes": classes})
+    return {"input": list(input_chw), "convs": convs, "dense": dense, "classes": classes}
 
 
 def arch_params(arch: dict) -> dict:
