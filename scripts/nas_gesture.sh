@@ -9,9 +9,9 @@
 # 0 1 2); the best one (seed 0) streams a continuous recording (STREAM_S seconds, default 36)
 # through the msp430fr6989 gesture firmware.
 # RESERVE (default 380000) is the MSP430 cycles of a sweep kept for everything but the
-# inference: the q15 preprocessing (up to about 310,000 on the 36 s recording; 297,785 in
-# golden group gesture_msp430) plus reception, decoding, detector and RESULT (up to 65,818),
-# plus a margin.
+# inference: the q15 preprocessing (up to about 307,300 on the 36 s recording; 297,785 in
+# golden group gesture_msp430) plus reception, decoding, detector and RESULT (up to 65,803):
+# a sweep less its inference reaches 372,958 on that recording; plus a margin.
 # About an hour and a half of one core. Results in OUT (default build/bench/nas-gesture/;
 # resumed).
 # Usage: scripts/nas_gesture.sh
