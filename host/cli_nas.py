@@ -63,6 +63,10 @@ def nas(
                                             "for the gesture loop); none by default."),
     reserve: int = typer.Option(0, "--reserve", callback=non_negative_int, help="Counter "
                                 "units of each frame kept for preprocessing."),
+    enqueue: list[str] = typer.Option([], "--enqueue", help="An architecture to try first "
+                                      "(repeatable; as the table writes it, e.g. "
+                                      "c16k3s2p-c32k3p-d64-h4): a known design the sampler "
+                                      "then searches around; checked against the budget."),
     seed: int = typer.Option(0, "--seed", callback=non_negative_int,
                              help="Seed of the sampler and of every training."),
     out: str = typer.Option("build/nas", "--out", callback=out_folder,
@@ -89,7 +93,7 @@ def nas(
     from sdk.boards import load_board
     from sdk.errors import TinypruneError
     from sdk.nas.budget import board_budget
-    from sdk.nas.search import check_space, describe, parse_objective
+    from sdk.nas.search import check_space, describe, parse_arch, parse_objective
     from sdk.sweep import ResultStore
     from sdk.train.losses import make_loss
 
@@ -107,6 +111,8 @@ def nas(
     task = trials_mod.task_for(data, digit_augment)  # a bad dataset is one line before any file
     input_chw = tuple(int(v) for v in task.train[0].shape[1:])
     _check_gesture_app(task, input_chw, board)
+    start = [parse_arch(text, input_chw, len(task.classes), "--enqueue")  # type: ignore[arg-type]
+             for text in enqueue]
     common = {"data": data, "epochs": epochs, "seed": seed, "board": board,
               **({"loss": loss} if loss != "ce" else {}),
               **({"margin": margin} if margin is not None else {}),
@@ -119,7 +125,7 @@ def nas(
     result = run_search(common, input_chw, len(task.classes), budget, trials, seed,  # type: ignore[arg-type]
                         ResultStore(folder / "results.jsonl"), executor, max(1, workers),
                         partial(trials_mod.nas_trial, folder=str(folder.resolve())),
-                        progress=not json_out)
+                        progress=not json_out, enqueue=start)
     title = (f"nas on {data} for {board}" + (f" at {frame_rate:g} Hz" if frame_rate else "")
              + f": {trials} candidates, {epochs} epochs, seed {seed}"
              + (f", loss {loss}" if loss != "ce" else "")
@@ -127,7 +133,8 @@ def nas(
              + (f", {quantizer}" if quantizer != "ste_sign" else "")
              + (f", trained at ber={train_ber:g}" if train_ber is not None else "")
              + (", digits shifted" if augment else "")
-             + (f", accuracy at ber={ber:g} ({ber_trials} trials)" if ber is not None else ""))
+             + (f", accuracy at ber={ber:g} ({ber_trials} trials)" if ber is not None else "")
+             + (f", from {', '.join(describe(a) for a in start)}" if start else ""))
     paths = write_reports(result, folder, title)
     rows = result.rows()
     best = result.winner()

@@ -4,19 +4,20 @@ one resumable store), and Optuna is told every result.
 
 Optuna's sampler is seeded and told the results in the order it asked for them, so a rerun
 of the same command asks for the same candidates: the finished ones come back from the store
-(``results.jsonl``) and only the missing ones train.
+(``results.jsonl``) and only the missing ones train. Architectures given to start from
+(``enqueue``: a known design) are asked first, in order, then the sampler draws around them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sdk.errors import TinypruneError
 from sdk.nas.budget import Budget, check_budget
-from sdk.nas.search import DIRECTIONS, describe, pareto_front, suggest_arch
+from sdk.nas.search import DIRECTIONS, arch_params, describe, pareto_front, suggest_arch
 from sdk.nas.space import arch_graph
 from sdk.sweep import Backend, ResultStore, run_sweep
 
@@ -52,15 +53,20 @@ class SearchResult:
 
 def run_search(common: dict, input_chw: tuple[int, int, int], classes: int, budget: Budget,
                trials: int, seed: int, store: ResultStore, backend: Backend, batch: int,
-               trial_fn: Callable[[dict], dict], progress: bool = True) -> SearchResult:
+               trial_fn: Callable[[dict], dict], progress: bool = True,
+               enqueue: Sequence[dict] = ()) -> SearchResult:
     """Train ``trials`` candidates that fit ``budget`` (``batch`` at a time); ``common`` is
-    the configuration every trial shares (data, epochs, seed, board)."""
+    the configuration every trial shares (data, epochs, seed, board). The ``enqueue``
+    architectures (:func:`sdk.nas.search.parse_arch`) are the first candidates asked, checked
+    against the budget like any other."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # The same sampler whatever --trials, so a longer search starts as the shorter one did.
     sampler = optuna.samplers.TPESampler(seed=seed)
     study = optuna.create_study(directions=list(DIRECTIONS), sampler=sampler)
+    for arch in enqueue:
+        study.enqueue_trial(arch_params(arch))
     trained: list[dict] = []
     rejected: list[dict] = []
     # Per architecture drawn: its objective values, or the state it ended in.

@@ -16,6 +16,7 @@ import re
 from typing import Any, Literal
 
 from sdk.errors import TinypruneError
+from sdk.nas.space import check_arch
 
 SPACES = ("bnn",)
 CHANNELS = (8, 16, 24, 32, 48, 64)
@@ -62,6 +63,59 @@ def suggest_arch(trial: Any, input_chw: tuple[int, int, int], classes: int) -> d
     dense = [trial.suggest_categorical(f"dense{i}_units", UNITS)
              for i in range(trial.suggest_int("dense", 0, 2))]
     return {"input": list(input_chw), "convs": convs, "dense": dense, "classes": classes}
+
+
+def arch_params(arch: dict) -> dict:
+    """The Optuna parameters for which :func:`suggest_arch` draws ``arch`` (what
+    ``study.enqueue_trial`` takes to start a search from a known design)."""
+    params: dict[str, int] = {"convs": len(arch["convs"]), "dense": len(arch["dense"])}
+    for i, (channels, kernel, stride, pool) in enumerate(arch["convs"]):
+        params.update({f"conv{i}_channels": channels, f"conv{i}_kernel": kernel,
+                       f"conv{i}_pool": pool})
+        if i == 0:
+            params["conv0_stride"] = stride
+    params.update({f"dense{i}_units": units for i, units in enumerate(arch["dense"])})
+    return params
+
+
+_LAYER = re.compile(r"c(\d+)k(\d+)(?:s(\d+))?(p?)|d(\d+)|h(\d+)")
+
+
+def parse_arch(text: str, input_chw: tuple[int, int, int], classes: int,
+               what: str = "architecture") -> dict:
+    """The architecture of a :func:`describe` text (``c16k3s2p-c32k3p-d64-h4``; the head
+    ``-hN`` may be left out), checked to be in the space (at most 3 convolutions then 2 dense
+    layers, their channels, kernels, strides and units) and to have ``classes`` outputs: a
+    candidate the search can draw. Anything else is a one-line error naming ``what``."""
+    def bad(why: str) -> TinypruneError:
+        return TinypruneError(f"{what} {text!r}: {why} (e.g. c16k3s2p-c32k3p-d64-h4)")
+
+    convs: list[list[int]] = []
+    dense: list[int] = []
+    parts = text.strip().split("-")
+    for n, part in enumerate(parts):
+        match = _LAYER.fullmatch(part)
+        if match is None:
+            raise bad(f"{part!r} is not a layer: cCkK[s2][p], dU or hN")
+        channels, kernel, stride, pool, units, head = match.groups()
+        if head is not None:
+            if n != len(parts) - 1 or int(head) != classes:
+                raise bad(f"the head {part!r} must come last with the data's {classes} classes")
+        elif units is not None:
+            if int(units) not in UNITS or len(dense) == 2:
+                raise bad(f"dense layers: at most 2, of {', '.join(map(str, UNITS))} units")
+            dense.append(int(units))
+        else:
+            first = not convs
+            if (dense or len(convs) == 3 or int(channels) not in CHANNELS
+                    or int(kernel) not in (KERNELS[1:] if first else KERNELS)
+                    or int(stride or 1) not in ((1, 2) if first else (1,))):
+                raise bad("convolutions: at most 3, before the dense layers, of "
+                          f"{', '.join(map(str, CHANNELS))} channels, kernel 1, 3 or 5 (the "
+                          "first 3 or 5), a stride of 2 on the first only")
+            convs.append([int(channels), int(kernel), int(stride or 1), int(bool(pool))])
+    return check_arch({"input": list(input_chw), "convs": convs, "dense": dense,
+                       "classes": classes})
 
 
 def pareto_front(rows: list[dict]) -> list[bool]:

@@ -106,3 +106,45 @@ def test_standardized_data_is_refused_on_the_q15_board(data):
                "--out", "std", cwd=data)
     assert_one_line_error(proc, "standardized", "msp430fr6989")
     assert not (data / "std").exists()
+
+
+@needs_optuna
+def test_a_search_starts_from_enqueued_designs_and_resumes_without_redoing_them(tmp_path):
+    """`--enqueue`: the given architectures are the first candidates asked, in order; one
+    over the budget is still rejected before training (and not counted), the one that fits
+    is the first trained, and a longer run of the same search reuses it from the store."""
+    from host.nas_search import run_search
+    from sdk.nas.budget import board_budget
+    from sdk.nas.search import describe
+    from sdk.sweep import ResultStore
+    from sdk.sweep.executor import make_backend
+
+    too_slow = {**HAND, "convs": [[64, 5, 1, 1], [64, 5, 1, 1]]}
+    budget = board_budget("msp430fr6989", 18.0, 380_000)
+    trained: list[str] = []
+
+    def trial(config: dict) -> dict:
+        trained.append(describe(config["arch"]))
+        return {"accuracy": 0.5, "weight_bytes": 1, "binary_ops": 1}
+
+    def search(trials: int):
+        return run_search({}, (1, 30, 20), 4, budget, trials, 0,
+                          ResultStore(tmp_path / "r.jsonl"), make_backend("local", 1), 1, trial,
+                          progress=False, enqueue=[too_slow, HAND])
+
+    first = search(2)
+    assert first.rejected[0]["arch"] == describe(too_slow)
+    assert "cycles" in " ".join(first.rejected[0]["reasons"])
+    assert trained[0] == describe(HAND) == describe(first.trained[0]["config"]["arch"])
+    assert (first.ran, len(first.trained)) == (2, 2)
+    longer = search(3)
+    assert (longer.ran, longer.reused) == (1, 2)
+    assert trained.count(describe(HAND)) == 1 and len(trained) == 3
+    assert longer.trained[0]["config"]["arch"] == HAND
+
+
+def test_an_enqueued_design_outside_the_space_is_a_one_line_error(data):
+    proc = cli("nas", "--data", "g.h5", "--board", "msp430fr6989", "--trials", "1",
+               "--enqueue", "c16k3s2p-c20k3p-d64-h4", "--out", "enq", cwd=data)
+    assert_one_line_error(proc, "--enqueue", "c20k3", "channels")
+    assert not (data / "enq").exists()
